@@ -1,0 +1,3 @@
+from dtehub.cli import main
+
+main()

@@ -1,0 +1,56 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from dtehub import __version__, errors_http
+from dtehub.clients.endpoints import router as clients_router
+from dtehub.config import Settings, get_settings
+from dtehub.contacts.endpoints import router as contacts_router
+from dtehub.db import create_engine, create_sessionmaker
+from dtehub.documents.endpoints import router as documents_router
+from dtehub.files.endpoints import router as files_router
+from dtehub.health.endpoints import router as health_router
+from dtehub.middleware import ApiBodyMiddleware
+from dtehub.portal.endpoints import router as portal_router
+from dtehub.tags.endpoints import router as tags_router
+
+DESCRIPTION = """
+dtehub keeps a company's Chilean electronic tax documents (DTE) and tells what is owed.
+
+The `/v1` API is compatible with Duemint's: `Authorization: Bearer <token>` on every call, request
+bodies are JSON whatever their Content-Type, ids are strings, amounts strings with two decimals,
+dates `YYYY-MM-DD`. Every error answers `{"error": {"code", "message", "field"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(title="dtehub", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    errors_http.install(app)
+    app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
+    for router in (
+        documents_router,
+        clients_router,
+        contacts_router,
+        tags_router,
+        files_router,
+        portal_router,
+        health_router,
+    ):
+        app.include_router(router)
+    return app

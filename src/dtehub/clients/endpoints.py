@@ -1,0 +1,106 @@
+"""/v1 client methods."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from dtehub.clients import repository, service
+from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
+from dtehub.contacts import repository as contacts_repository
+from dtehub.contacts.schemas import ContactOut
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
+from dtehub.errors import BadRequest, NotFound
+from dtehub.errors_http import error_responses
+from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.rut import RutStr
+from dtehub.kit.schema import IdRef
+from dtehub.models import Client
+from dtehub.portal.links import Links
+from sqlalchemy.ext.asyncio import AsyncSession
+
+router = APIRouter(prefix="/v1", tags=["clients"])
+
+_ORDER_COLUMNS = {1: "name", 2: "created_at", 3: "tax_id"}
+ExpandContact = Annotated[bool, Query(alias="expandContact", description="1: include full contacts")]
+
+
+async def _present(
+    session: AsyncSession, company_id: int, clients: list[Client], links: Links, expand_contact: bool
+) -> list[ClientOut]:
+    contacts = await contacts_repository.by_client(session, company_id, [c.id for c in clients])
+    views = []
+    for client in clients:
+        found = contacts.get(client.id, [])
+        contact_views: list[ContactOut] | list[IdRef] = (
+            [ContactOut.of(c) for c in found] if expand_contact else [IdRef(id=str(c.id)) for c in found]
+        )
+        views.append(ClientOut.of(client, links, contact_views))
+    return views
+
+
+@router.get("/getClients", response_model=Page[ClientOut], responses=error_responses())
+async def get_clients(
+    auth: AuthDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+    tax_id: Annotated[str | None, Query(alias="taxId", max_length=32, description="Exact tax id")] = None,
+    name: Annotated[str | None, Query(max_length=255, description="Part of the name")] = None,
+    order_by: Annotated[int, Query(alias="orderBy", ge=1, le=3, description="1 name, 2 creation, 3 tax id")] = 1,
+    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
+    expand_contact: ExpandContact = False,
+) -> Page[ClientOut]:
+    """List the company's clients."""
+    clients, total = await repository.list_page(
+        session,
+        auth.company_id,
+        tax_id=service.normalize_tax_id_param(tax_id),
+        name=name,
+        order_column=_ORDER_COLUMNS[order_by],
+        descending=order.upper() == "DESC",
+        offset=page.offset,
+        limit=page.per_page,
+    )
+    items = await _present(session, auth.company_id, clients, Links(settings.public_base), expand_contact)
+    return Page[ClientOut].of(items, total, page)
+
+
+@router.get("/getClient", response_model=ClientOut, responses=error_responses(404))
+async def get_client(
+    auth: AuthDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    id: Annotated[int | None, Query(ge=1, description="The client's id (or give taxId)")] = None,
+    tax_id: Annotated[RutStr | None, Query(alias="taxId", description="The client's RUT")] = None,
+    expand_contact: ExpandContact = False,
+) -> ClientOut:
+    """One client by id or RUT."""
+    if id is not None:
+        client = await service.require(session, auth.company_id, id)
+    elif tax_id is not None:
+        found = await repository.get_by_tax_id(session, auth.company_id, tax_id)
+        if found is None:
+            raise NotFound(f"no client with tax id {tax_id}", field="taxId")
+        client = found
+    else:
+        raise BadRequest("id or taxId is required", code="missing_parameter", field="id")
+    [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
+    return view
+
+
+@router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
+async def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> ClientOut:
+    """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
+    client = await service.create_client(session, auth.company_id, body)
+    [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), False)
+    return view
+
+
+@router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
+async def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> ClientOut:
+    """Change the fields given; the others stay as they are."""
+    client = await service.update_client(session, auth.company_id, body)
+    [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), False)
+    return view

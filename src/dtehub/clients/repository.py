@@ -1,0 +1,53 @@
+"""Every query on clients."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dtehub.models import Client
+
+
+async def get(session: AsyncSession, company_id: int, client_id: int) -> Client | None:
+    return (
+        await session.scalars(select(Client).where(Client.company_id == company_id, Client.id == client_id))
+    ).first()
+
+
+async def get_by_tax_id(session: AsyncSession, company_id: int, tax_id: str) -> Client | None:
+    return (
+        await session.scalars(select(Client).where(Client.company_id == company_id, Client.tax_id == tax_id))
+    ).first()
+
+
+async def by_ids(session: AsyncSession, company_id: int, client_ids: Sequence[int]) -> dict[int, Client]:
+    rows = await session.scalars(
+        select(Client).where(Client.company_id == company_id, Client.id.in_(set(client_ids)))
+    )
+    return {client.id: client for client in rows}
+
+
+async def list_page(
+    session: AsyncSession,
+    company_id: int,
+    *,
+    tax_id: str | None,
+    name: str | None,
+    order_column: str,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[Client], int]:
+    conditions = [Client.company_id == company_id]
+    if tax_id is not None:
+        conditions.append(Client.tax_id == tax_id)
+    if name:
+        escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(func.lower(Client.name).like(f"%{escaped}%", escape="\\"))
+    total = (await session.execute(select(func.count()).select_from(Client).where(*conditions))).scalar_one()
+    column = getattr(Client, order_column)
+    ordering = (column.desc(), Client.id.desc()) if descending else (column.asc(), Client.id.asc())
+    rows = await session.scalars(select(Client).where(*conditions).order_by(*ordering).offset(offset).limit(limit))
+    return list(rows), total

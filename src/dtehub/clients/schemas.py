@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from dtehub.contacts.schemas import ContactOut
+from dtehub.kit.dates import format_datetime
+from dtehub.kit.rut import InvalidRut, normalize_rut
+from dtehub.kit.schema import ApiInput, ApiModel, IdRef
+from dtehub.models import Client
+from dtehub.portal.links import Links
+
+Text128 = Annotated[str, Field(max_length=128)]
+Text255 = Annotated[str, Field(max_length=255)]
+Text64 = Annotated[str, Field(max_length=64)]
+PaymentTerm = Annotated[int, Field(ge=0, le=3650, description="Days from issue to due date")]
+
+CHILE_NAMES = {"", "cl", "chile"}
+
+
+def normalize_tax_id(tax_id: str, country: str | None) -> str:
+    """Chilean clients are identified by RUT (validated); foreign ones by their own tax code."""
+    if (country or "").strip().lower() in CHILE_NAMES:
+        return normalize_rut(tax_id)
+    if not tax_id.strip() or len(tax_id.strip()) > 32:
+        raise InvalidRut("a tax id of 1 to 32 characters is required")
+    return tax_id.strip()
+
+
+class SendReminders(ApiModel):
+    new_document: bool = True
+    soon_to_expire: bool = True
+    expired: bool = True
+    new_payment: bool = True
+    debt_summary: bool = True
+
+
+class ClientFields(ApiInput):
+    name: Text255 | None = None
+    tax_id: str | None = Field(default=None, max_length=32, description="RUT for Chilean clients")
+    activity: Text255 | None = Field(default=None, description="Giro")
+    country: Text64 | None = None
+    region: Text128 | None = None
+    city: Text128 | None = None
+    comuna: Text128 | None = None
+    address: Text255 | None = None
+    zipcode: Annotated[str, Field(max_length=32)] | None = None
+    phone: Text64 | None = None
+    fax: Text64 | None = None
+    payment_term: PaymentTerm | None = None
+    send_reminders: SendReminders | None = None
+
+
+class ClientCreate(ClientFields):
+    name: Text255 = Field(min_length=1)
+    tax_id: str = Field(min_length=1, max_length=32, description="RUT for Chilean clients")
+
+
+class ClientUpdate(ClientFields):
+    id: int = Field(ge=1)
+
+
+class ClientOut(ApiModel):
+    id: str
+    name: str
+    tax_id: str
+    activity: str
+    country: str
+    region: str
+    city: str
+    comuna: str
+    address: str
+    zipcode: str
+    phone: str
+    fax: str
+    payment_term: int | None
+    send_reminders: SendReminders
+    url: str
+    contacts: list[ContactOut] | list[IdRef]
+    created_at: str
+
+    @classmethod
+    def of(cls, client: Client, links: Links, contacts: list[ContactOut] | list[IdRef]) -> ClientOut:
+        return cls(
+            id=str(client.id),
+            name=client.name,
+            tax_id=client.tax_id,
+            activity=client.activity,
+            country=client.country,
+            region=client.region,
+            city=client.city,
+            comuna=client.comuna,
+            address=client.address,
+            zipcode=client.zipcode,
+            phone=client.phone,
+            fax=client.fax,
+            payment_term=client.payment_term_days,
+            send_reminders=SendReminders(
+                new_document=client.remind_new_document,
+                soon_to_expire=client.remind_soon_to_expire,
+                expired=client.remind_expired,
+                new_payment=client.remind_new_payment,
+                debt_summary=client.remind_debt_summary,
+            ),
+            url=links.client_page(client.id, client.portal_key),
+            contacts=contacts,
+            created_at=format_datetime(client.created_at),
+        )

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dtehub.clients import repository
+from dtehub.clients.schemas import ClientCreate, ClientFields, ClientUpdate, normalize_tax_id
+from dtehub.errors import BadRequest, Conflict, NotFound
+from dtehub.kit.rut import InvalidRut
+from dtehub.models import Client
+
+_PLAIN_FIELDS = (
+    "name", "activity", "country", "region", "city", "comuna", "address", "zipcode", "phone", "fax"
+)
+
+
+def _apply(client: Client, fields: ClientFields) -> None:
+    given = fields.model_fields_set
+    for name in _PLAIN_FIELDS:
+        value = getattr(fields, name)
+        if name in given and value is not None:
+            setattr(client, name, value)
+    if "payment_term" in given:
+        client.payment_term_days = fields.payment_term
+    if fields.send_reminders is not None:
+        flags = fields.send_reminders
+        client.remind_new_document = flags.new_document
+        client.remind_soon_to_expire = flags.soon_to_expire
+        client.remind_expired = flags.expired
+        client.remind_new_payment = flags.new_payment
+        client.remind_debt_summary = flags.debt_summary
+
+
+def _tax_id(tax_id: str, country: str | None) -> str:
+    try:
+        return normalize_tax_id(tax_id, country)
+    except InvalidRut as exc:
+        raise BadRequest(str(exc), field="taxId") from None
+
+
+async def _ensure_unique(session: AsyncSession, company_id: int, tax_id: str, *, except_id: int | None) -> None:
+    existing = await repository.get_by_tax_id(session, company_id, tax_id)
+    if existing is not None and existing.id != except_id:
+        raise Conflict(f"a client with tax id {tax_id} already exists (id {existing.id})", field="taxId")
+
+
+async def create_client(session: AsyncSession, company_id: int, data: ClientCreate) -> Client:
+    tax_id = _tax_id(data.tax_id, data.country)
+    await _ensure_unique(session, company_id, tax_id, except_id=None)
+    client = Client(company_id=company_id, tax_id=tax_id)
+    _apply(client, data)
+    session.add(client)
+    await session.flush()
+    return client
+
+
+async def update_client(session: AsyncSession, company_id: int, data: ClientUpdate) -> Client:
+    client = await require(session, company_id, data.id)
+    if data.tax_id is not None:
+        tax_id = _tax_id(data.tax_id, data.country if data.country is not None else client.country)
+        await _ensure_unique(session, company_id, tax_id, except_id=client.id)
+        client.tax_id = tax_id
+    _apply(client, data)
+    await session.flush()
+    return client
+
+
+async def require(session: AsyncSession, company_id: int, client_id: int, *, field: str = "id") -> Client:
+    client = await repository.get(session, company_id, client_id)
+    if client is None:
+        raise NotFound(f"client {client_id} not found", field=field)
+    return client
+
+
+async def upsert_from_receiver(
+    session: AsyncSession, company_id: int, tax_id: str, receiver: ClientFields, *, update: bool
+) -> Client:
+    """The client a DTE's Receptor names: created when new, its details refreshed when ``update``."""
+    client = await repository.get_by_tax_id(session, company_id, tax_id)
+    if client is None:
+        client = Client(company_id=company_id, tax_id=tax_id)
+        _apply(client, receiver)
+        session.add(client)
+    elif update:
+        _apply(client, receiver)
+    await session.flush()
+    return client
+
+
+def normalize_tax_id_param(tax_id: str | None) -> str | None:
+    """A taxId filter: RUT-shaped values are normalized (dots, lowercase k); others taken as they are."""
+    if tax_id is None:
+        return None
+    try:
+        return normalize_tax_id(tax_id, "CL")
+    except InvalidRut:
+        return tax_id.strip()

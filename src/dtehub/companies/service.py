@@ -1,0 +1,54 @@
+"""Companies (tenants) are created from the CLI, each with a first API token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dtehub.auth.service import issue_token
+from dtehub.companies import repository
+from dtehub.errors import BadRequest, Conflict, NotFound
+from dtehub.kit.rut import InvalidRut, normalize_rut
+from dtehub.models import Company
+
+
+@dataclass(frozen=True)
+class NewCompany:
+    company: Company
+    token: str
+
+
+def _rut(value: str) -> str:
+    try:
+        return normalize_rut(value)
+    except InvalidRut as exc:
+        raise BadRequest(str(exc), field="rut") from None
+
+
+async def create_company(session: AsyncSession, *, rut: str, name: str, payment_term_days: int) -> NewCompany:
+    canonical = _rut(rut)
+    if not name.strip():
+        raise BadRequest("a company name is required", field="name")
+    if not 0 <= payment_term_days <= 3650:
+        raise BadRequest("the payment term must be between 0 and 3650 days", field="payment_term")
+    if await repository.get_by_rut(session, canonical) is not None:
+        raise Conflict(f"a company with RUT {canonical} already exists", field="rut")
+    company = Company(rut=canonical, name=name.strip(), payment_term_days=payment_term_days)
+    session.add(company)
+    await session.flush()
+    return NewCompany(company=company, token=await issue_token(session, company.id))
+
+
+async def company_by_rut(session: AsyncSession, rut: str) -> Company:
+    company = await repository.get_by_rut(session, _rut(rut))
+    if company is None:
+        raise NotFound(f"no company with RUT {rut}", field="company")
+    return company
+
+
+async def require(session: AsyncSession, company_id: int) -> Company:
+    company = await repository.get(session, company_id)
+    if company is None:  # the token outlived its company: treat like an unknown token
+        raise NotFound("company not found")
+    return company

@@ -1,0 +1,58 @@
+"""/v1 contact methods."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from dtehub.contacts import repository, service
+from dtehub.contacts.schemas import ContactCreate, ContactOut
+from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.errors_http import error_responses
+from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.rut import RutStr
+
+router = APIRouter(prefix="/v1", tags=["contacts"])
+
+
+@router.get("/getContacts", response_model=Page[ContactOut], responses=error_responses())
+async def get_contacts(
+    auth: AuthDep,
+    session: SessionDep,
+    page: PageDep,
+    client_id: Annotated[int | None, Query(alias="clientId", ge=1)] = None,
+    client_tax_id: Annotated[RutStr | None, Query(alias="clientTaxId")] = None,
+    contact_type_id: Annotated[int | None, Query(alias="contactTypeId", ge=1, le=5)] = None,
+    order_by: Annotated[
+        int, Query(alias="orderBy", ge=1, le=4, description="1 email, 2 name, 3 last name, 4 client name")
+    ] = 1,
+    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
+) -> Page[ContactOut]:
+    """List the company's contacts."""
+    contacts, total = await repository.list_page(
+        session,
+        auth.company_id,
+        client_id=client_id,
+        client_tax_id=client_tax_id,
+        contact_type_id=contact_type_id,
+        order_by=order_by,
+        descending=order.upper() == "DESC",
+        offset=page.offset,
+        limit=page.per_page,
+    )
+    return Page[ContactOut].of([ContactOut.of(c) for c in contacts], total, page)
+
+
+@router.get("/getContact", response_model=ContactOut, responses=error_responses(404))
+async def get_contact(
+    auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1)]
+) -> ContactOut:
+    """One contact by id."""
+    return ContactOut.of(await service.require(session, auth.company_id, id))
+
+
+@router.post("/createContact", response_model=ContactOut, responses=error_responses(404))
+async def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> ContactOut:
+    """Add a contact to a client (given by clientId or clientTaxId)."""
+    return ContactOut.of(await service.create_contact(session, auth.company_id, body))

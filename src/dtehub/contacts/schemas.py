@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import EmailStr, Field
+
+from dtehub.kit.dates import format_datetime
+from dtehub.kit.rut import RutStr
+from dtehub.kit.schema import ApiInput, ApiModel
+from dtehub.models import Contact
+
+
+class ContactType(enum.IntEnum):
+    """dtehub's catalogue of contact roles (Duemint's is not public)."""
+
+    COLLECTIONS = 1
+    BILLING = 2
+    SALES = 3
+    ACCOUNTING = 4
+    OTHER = 5
+
+
+CONTACT_TYPE_NAMES = {
+    ContactType.COLLECTIONS: "Cobranza",
+    ContactType.BILLING: "Facturación",
+    ContactType.SALES: "Comercial",
+    ContactType.ACCOUNTING: "Contabilidad",
+    ContactType.OTHER: "Otro",
+}
+
+Name = Annotated[str, Field(max_length=128)]
+
+
+class ContactCreate(ApiInput):
+    client_id: int | None = Field(default=None, ge=1, description="The client; or give clientTaxId")
+    client_tax_id: RutStr | None = None
+    name: Name = ""
+    last_name: Name = ""
+    email: EmailStr = Field(max_length=254)
+    position: Name = ""
+    contact_type_id: ContactType = ContactType.COLLECTIONS
+
+
+class ContactOut(ApiModel):
+    id: str
+    client_id: str
+    name: str
+    last_name: str
+    email: str
+    position: str
+    contact_type_id: int
+    contact_type_name: str
+    divisions_keys: list[str]
+    created_at: str
+
+    @classmethod
+    def of(cls, contact: Contact) -> ContactOut:
+        kind = ContactType(contact.contact_type_id)
+        return cls(
+            id=str(contact.id),
+            client_id=str(contact.client_id),
+            name=contact.name,
+            last_name=contact.last_name,
+            email=contact.email,
+            position=contact.position,
+            contact_type_id=int(kind),
+            contact_type_name=CONTACT_TYPE_NAMES[kind],
+            divisions_keys=[],
+            created_at=format_datetime(contact.created_at),
+        )

@@ -1,0 +1,158 @@
+"""/v1 document methods, with Duemint's names, parameters and shapes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
+from dtehub.documents import service
+from dtehub.documents.repository import DocumentFilters
+from dtehub.documents.schemas import (
+    DateBy,
+    DocumentCreate,
+    DocumentDelete,
+    DocumentDeleted,
+    DocumentFromXml,
+    DocumentOut,
+    OrderBy,
+)
+from dtehub.documents.status import DocumentStatus
+from dtehub.errors_http import error_responses
+from dtehub.kit.dates import santiago_day_end, santiago_day_start, today_in_santiago
+from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.rut import RutStr
+from dtehub.portal.links import Links
+
+router = APIRouter(prefix="/v1", tags=["documents"])
+
+ExpandClient = Annotated[bool, Query(alias="expandClient", description="1: include the full client")]
+ExpandContact = Annotated[
+    bool, Query(alias="expandContact", description="1: include the client's contacts (needs expandClient=1)")
+]
+ExpandTag = Annotated[bool, Query(alias="expandTag", description="1: include full tags")]
+ExpandFile = Annotated[bool, Query(alias="expandFile", description="1: include full files")]
+Order = Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")]
+
+
+def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expand:
+    return service.Expand(client=client, contact=client and contact, tag=tag, file=file)
+
+
+@router.get("/getDocuments", response_model=Page[DocumentOut], responses=error_responses())
+async def get_documents(
+    auth: AuthDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    page: PageDep,
+    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
+    until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
+    date_by: Annotated[DateBy, Query(alias="dateBy", description="1 issue date (default), 2 creation")] = (
+        DateBy.ISSUE
+    ),
+    status: Annotated[
+        DocumentStatus | None, Query(description="1 Pagada, 2 Por vencer, 3 Vencida, 4 Anulada")
+    ] = None,
+    number: Annotated[str | None, Query(max_length=40, description="Folio or number")] = None,
+    code: Annotated[int | None, Query(ge=1, le=999, description="SII document code, e.g. 33")] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
+    client_id: Annotated[int | None, Query(alias="clientId", ge=1)] = None,
+    client_tax_id: Annotated[RutStr | None, Query(alias="clientTaxId", description="e.g. 99999999-9")] = None,
+    tag_id: Annotated[int | None, Query(alias="tagId", ge=1)] = None,
+    order_by: Annotated[
+        OrderBy, Query(alias="orderBy", description="1 issue date, 2 creation, 3 due date, 4 number, 5 total")
+    ] = OrderBy.ISSUE_DATE,
+    order: Order = "DESC",
+    expand_client: ExpandClient = False,
+    expand_contact: ExpandContact = False,
+    expand_tag: ExpandTag = False,
+    expand_file: ExpandFile = False,
+) -> Page[DocumentOut]:
+    """List the company's documents (Duemint's getDocuments)."""
+    today = today_in_santiago()
+    filters = DocumentFilters(
+        date_by=date_by,
+        since=since,
+        until=until,
+        created_from=santiago_day_start(since) if since else None,
+        created_before=santiago_day_end(until) if until else None,
+        status=status,
+        number=number,
+        code=code,
+        currency=currency.upper() if currency else None,
+        client_id=client_id,
+        client_tax_id=client_tax_id,
+        tag_id=tag_id,
+    )
+    documents, total = await service.list_documents(
+        session,
+        auth.company_id,
+        filters,
+        order_by=order_by,
+        descending=order.upper() == "DESC",
+        page=page,
+        today=today,
+    )
+    items = await service.present(
+        session,
+        auth.company_id,
+        documents,
+        _expand(expand_client, expand_contact, expand_tag, expand_file),
+        Links(settings.public_base),
+        today,
+    )
+    return Page[DocumentOut].of(items, total, page)
+
+
+@router.get("/getDocument", response_model=DocumentOut, responses=error_responses(404))
+async def get_document(
+    auth: AuthDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    id: Annotated[int, Query(ge=1, description="The document's id")],
+    expand_client: ExpandClient = False,
+    expand_contact: ExpandContact = False,
+    expand_tag: ExpandTag = False,
+    expand_file: ExpandFile = False,
+) -> DocumentOut:
+    """One document by id (Duemint's getDocument)."""
+    document = await service.require(session, auth.company_id, id)
+    expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
+    links = Links(settings.public_base)
+    [view] = await service.present(session, auth.company_id, [document], expand, links, today_in_santiago())
+    return view
+
+
+@router.post("/createDocument", response_model=DocumentOut, responses=error_responses(409))
+async def create_document(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
+) -> DocumentOut:
+    """Create a document from its fields. Tags are given by name and created when new."""
+    document = await service.create_document(session, auth.company_id, body)
+    links = Links(settings.public_base)
+    [view] = await service.present(
+        session, auth.company_id, [document], service.Expand(), links, today_in_santiago()
+    )
+    return view
+
+
+@router.post("/createDocumentFromXml", response_model=DocumentOut, responses=error_responses(409, 413))
+async def create_document_from_xml(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
+) -> DocumentOut:
+    """Create a document from a DTE (base64). The very same XML again answers the existing document."""
+    created = await service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
+    links = Links(settings.public_base)
+    [view] = await service.present(
+        session, auth.company_id, [created.document], service.Expand(), links, today_in_santiago()
+    )
+    return view
+
+
+@router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
+async def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> DocumentDeleted:
+    """Delete a document by client and number (and code when the number is ambiguous)."""
+    document = await service.delete_document(session, auth.company_id, body)
+    return DocumentDeleted(id=str(document.id), msg="Documento eliminado.")

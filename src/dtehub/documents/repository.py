@@ -1,0 +1,204 @@
+"""Every query on documents, their tags and their XML sources."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dtehub.documents.schemas import DateBy, OrderBy
+from dtehub.documents.status import DocumentStatus
+from dtehub.models import Client, Document, DocumentSource, DocumentState, DocumentTag, Tag
+
+
+@dataclass(frozen=True)
+class DocumentFilters:
+    """getDocuments' filters, already validated; ``created_*`` bounds are UTC instants."""
+
+    date_by: DateBy = DateBy.ISSUE
+    since: date | None = None
+    until: date | None = None
+    created_from: datetime | None = None
+    created_before: datetime | None = None
+    status: DocumentStatus | None = None
+    number: str | None = None
+    code: int | None = None
+    currency: str | None = None
+    client_id: int | None = None
+    client_tax_id: str | None = None
+    tag_id: int | None = None
+
+
+_ORDER_COLUMNS = {
+    OrderBy.ISSUE_DATE: Document.issue_date,
+    OrderBy.CREATION: Document.created_at,
+    OrderBy.DUE_DATE: Document.due_date,
+    OrderBy.NUMBER: Document.number_sort,
+    OrderBy.TOTAL: Document.total_cents,
+}
+
+
+def _status_condition(status: DocumentStatus, today: date) -> ColumnElement[bool]:
+    # Must agree with documents.status.status_of.
+    if status == DocumentStatus.VOIDED:
+        return Document.state == DocumentState.VOIDED
+    if status == DocumentStatus.PAID:
+        return Document.state == DocumentState.SETTLED
+    if status == DocumentStatus.OVERDUE:
+        return (Document.state == DocumentState.OPEN) & (Document.due_date < today)
+    return (Document.state == DocumentState.OPEN) & (Document.due_date >= today)
+
+
+def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Document.company_id == company_id]
+    if filters.date_by == DateBy.ISSUE:
+        if filters.since is not None:
+            conditions.append(Document.issue_date >= filters.since)
+        if filters.until is not None:
+            conditions.append(Document.issue_date <= filters.until)
+    else:
+        if filters.created_from is not None:
+            conditions.append(Document.created_at >= filters.created_from)
+        if filters.created_before is not None:
+            conditions.append(Document.created_at < filters.created_before)
+    if filters.status is not None:
+        conditions.append(_status_condition(filters.status, today))
+    if filters.number is not None:
+        conditions.append(Document.number == filters.number)
+    if filters.code is not None:
+        conditions.append(Document.code == filters.code)
+    if filters.currency is not None:
+        conditions.append(Document.currency == filters.currency)
+    if filters.client_id is not None:
+        conditions.append(Document.client_id == filters.client_id)
+    if filters.client_tax_id is not None:
+        client_ids = select(Client.id).where(
+            Client.company_id == company_id, Client.tax_id == filters.client_tax_id
+        )
+        conditions.append(Document.client_id.in_(client_ids.scalar_subquery()))
+    if filters.tag_id is not None:
+        tagged = select(DocumentTag.document_id).where(DocumentTag.tag_id == filters.tag_id)
+        conditions.append(Document.id.in_(tagged))
+    return conditions
+
+
+async def list_page(
+    session: AsyncSession,
+    company_id: int,
+    filters: DocumentFilters,
+    *,
+    order_by: OrderBy,
+    descending: bool,
+    offset: int,
+    limit: int,
+    today: date,
+) -> tuple[list[Document], int]:
+    conditions = _conditions(company_id, filters, today)
+    total = (await session.execute(select(func.count()).select_from(Document).where(*conditions))).scalar_one()
+    if offset >= total:
+        return [], total
+    column = _ORDER_COLUMNS[order_by]
+    ordering = (column.desc(), Document.id.desc()) if descending else (column.asc(), Document.id.asc())
+    query: Select[tuple[Document]] = (
+        select(Document).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
+    )
+    return list((await session.scalars(query)).all()), total
+
+
+async def get(session: AsyncSession, company_id: int, document_id: int) -> Document | None:
+    return (
+        await session.scalars(
+            select(Document).where(Document.company_id == company_id, Document.id == document_id)
+        )
+    ).first()
+
+
+async def get_for_update(session: AsyncSession, company_id: int, document_id: int) -> Document | None:
+    return (
+        await session.scalars(
+            select(Document)
+            .where(Document.company_id == company_id, Document.id == document_id)
+            .with_for_update()
+        )
+    ).first()
+
+
+async def find_by_natural_key(
+    session: AsyncSession, company_id: int, code: int, number: str
+) -> Document | None:
+    return (
+        await session.scalars(
+            select(Document).where(
+                Document.company_id == company_id, Document.code == code, Document.number == number
+            )
+        )
+    ).first()
+
+
+async def find_by_client_and_number(
+    session: AsyncSession, company_id: int, client_id: int, number: str, code: int | None
+) -> list[Document]:
+    query = select(Document).where(
+        Document.company_id == company_id, Document.client_id == client_id, Document.number == number
+    )
+    if code is not None:
+        query = query.where(Document.code == code)
+    return list((await session.scalars(query.limit(10))).all())
+
+
+async def source_digest(session: AsyncSession, document_id: int) -> str | None:
+    return (
+        await session.execute(select(DocumentSource.sha256).where(DocumentSource.document_id == document_id))
+    ).scalar_one_or_none()
+
+
+async def source_content(session: AsyncSession, document_id: int) -> bytes | None:
+    return (
+        await session.execute(
+            select(DocumentSource.content).where(DocumentSource.document_id == document_id)
+        )
+    ).scalar_one_or_none()
+
+
+def add_source(session: AsyncSession, document_id: int, content: bytes, sha256: str) -> None:
+    session.add(DocumentSource(document_id=document_id, content=content, sha256=sha256))
+
+
+async def add_tags(session: AsyncSession, document_id: int, tag_ids: Sequence[int]) -> None:
+    if tag_ids:
+        await session.execute(
+            insert(DocumentTag), [{"document_id": document_id, "tag_id": tag_id} for tag_id in tag_ids]
+        )
+
+
+async def tag_ids_by_document(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, list[int]]:
+    rows = await session.execute(
+        select(DocumentTag.document_id, DocumentTag.tag_id)
+        .where(DocumentTag.document_id.in_(document_ids))
+        .order_by(DocumentTag.document_id, DocumentTag.tag_id)
+    )
+    result: dict[int, list[int]] = defaultdict(list)
+    for document_id, tag_id in rows:
+        result[document_id].append(tag_id)
+    return result
+
+
+async def tags_by_document(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, list[Tag]]:
+    rows = await session.execute(
+        select(DocumentTag.document_id, Tag)
+        .join(Tag, Tag.id == DocumentTag.tag_id)
+        .where(DocumentTag.document_id.in_(document_ids))
+        .order_by(DocumentTag.document_id, Tag.id)
+    )
+    result: dict[int, list[Tag]] = defaultdict(list)
+    for document_id, tag in rows:
+        result[document_id].append(tag)
+    return result
+
+
+async def delete_document(session: AsyncSession, document: Document) -> None:
+    await session.execute(delete(Document).where(Document.id == document.id))

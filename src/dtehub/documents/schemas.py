@@ -1,0 +1,110 @@
+from __future__ import annotations
+
+import enum
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field, field_validator
+
+from dtehub.clients.schemas import ClientOut
+from dtehub.files.schemas import FileOut
+from dtehub.kit.money import AmountIn, AmountOut
+from dtehub.kit.rut import RutStr
+from dtehub.kit.schema import ApiInput, ApiModel, IdRef
+from dtehub.tags.schemas import TagName, TagOut
+
+RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
+"""SII codes dtehub keeps as documents (credit and debit notes are notes, not documents)."""
+
+
+class DateBy(enum.IntEnum):
+    ISSUE = 1
+    CREATION = 2
+
+
+class OrderBy(enum.IntEnum):
+    ISSUE_DATE = 1
+    CREATION = 2
+    DUE_DATE = 3
+    NUMBER = 4
+    TOTAL = 5
+
+
+Number = Annotated[str, Field(min_length=1, max_length=40, description="Folio or number")]
+Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code, e.g. CLP or USD")]
+
+
+class DocumentCreate(ApiInput):
+    client_id: int = Field(ge=1)
+    number: Number
+    issue_date: date
+    due_date: date | None = Field(default=None, description="Default: issue date + the payment term")
+    total: AmountIn
+    taxes: AmountIn
+    code: int | None = Field(default=None, description="SII code: 33, 34, 39, 41, 43, 46 or 110")
+    currency: Currency = "CLP"
+    purchase_order: str = Field(default="", max_length=255)
+    gloss: str = Field(default="", max_length=255)
+    notes: str = Field(default="", max_length=100_000)
+    send: bool = False
+    tags: list[TagName] = Field(default_factory=list, max_length=50)
+
+    @field_validator("code")
+    @classmethod
+    def _receivable(cls, code: int | None) -> int | None:
+        if code is not None and code not in RECEIVABLE_CODES:
+            raise ValueError(f"{code} is not a receivable document code ({sorted(RECEIVABLE_CODES)})")
+        return code
+
+    @field_validator("currency")
+    @classmethod
+    def _upper(cls, currency: str) -> str:
+        return currency.upper()
+
+
+class DocumentFromXml(ApiInput):
+    xml: str = Field(min_length=1, description="The DTE XML, base64-encoded")
+    country_code: str = Field(default="CL", description="Only CL (Chile) is supported")
+    tax_id: RutStr | None = Field(default=None, description="Client RUT; default the XML's RUTRecep")
+    send: bool = False
+
+
+class DocumentDelete(ApiInput):
+    client_tax_id: RutStr
+    number: Number
+    code: int | None = Field(default=None, description="Needed only when the number is ambiguous")
+
+
+class DocumentDeleted(ApiModel):
+    id: str
+    msg: str
+
+
+class DocumentOut(ApiModel):
+    id: str
+    client_tax_id: str
+    number: str
+    created_at: str = Field(description="YYYY-MM-DD HH:MM:SS, Santiago time")
+    issue_date: date
+    due_date: date
+    status: int = Field(description="1 Pagada, 2 Por vencer, 3 Vencida, 4 Anulada")
+    status_name: str
+    currency: str
+    net: AmountOut
+    taxes: AmountOut
+    total: AmountOut
+    paid_amount: AmountOut
+    paid_date: date | None
+    amount_due: AmountOut
+    amount_credit: AmountOut
+    amount_debit: AmountOut
+    purchase_order: str
+    gloss: str
+    notes: str
+    code: int | None
+    url: str
+    xml: str
+    pdf: str
+    client: ClientOut | IdRef
+    tags: list[TagOut] | list[IdRef]
+    files: list[FileOut] | list[IdRef]

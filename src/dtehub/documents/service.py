@@ -1,0 +1,359 @@
+"""Documents: create (by fields or from DTE XML), read, list, delete, and present them as the API does."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dtehub.clients import repository as clients_repository
+from dtehub.clients import service as clients_service
+from dtehub.clients.schemas import ClientFields, ClientOut
+from dtehub.companies import service as companies_service
+from dtehub.contacts import repository as contacts_repository
+from dtehub.contacts.schemas import ContactOut
+from dtehub.documents import repository
+from dtehub.documents.repository import DocumentFilters
+from dtehub.documents.schemas import (
+    RECEIVABLE_CODES,
+    DocumentCreate,
+    DocumentDelete,
+    DocumentFromXml,
+    DocumentOut,
+    OrderBy,
+)
+from dtehub.documents.status import STATUS_NAMES, status_of
+from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, read_fields
+from dtehub.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
+from dtehub.files import repository as files_repository
+from dtehub.files.schemas import FileOut
+from dtehub.kit import base64
+from dtehub.kit.dates import format_datetime
+from dtehub.kit.pagination import PageRequest
+from dtehub.kit.schema import IdRef
+from dtehub.kit.secrets import same_secret
+from dtehub.kit.xml import XmlError, XmlForbiddenFeature, XmlTooLarge, parse_untrusted
+from dtehub.models import Client, Company, Document, DocumentState
+from dtehub.models.document import NO_CODE, number_sort_key
+from dtehub.portal.links import Links
+from dtehub.tags import service as tags_service
+from dtehub.tags.schemas import TagOut
+
+CASH_PAYMENT = 1  # FmaPago 1, "contado": due on the day of issue
+
+
+@dataclass(frozen=True)
+class Expand:
+    client: bool = False
+    contact: bool = False
+    tag: bool = False
+    file: bool = False
+
+
+@dataclass(frozen=True)
+class Created:
+    document: Document
+    created: bool
+    """False when the very same XML was sent again and the existing document is answered."""
+
+
+def due_date_for(issue_date: date, term_days: int) -> date:
+    return issue_date + timedelta(days=term_days)
+
+
+def _new_document(company_id: int, client: Client, **fields: object) -> Document:
+    document = Document(
+        company_id=company_id,
+        client_id=client.id,
+        credit_cents=0,
+        debit_cents=0,
+        paid_cents=0,
+        voided=False,
+        **fields,
+    )
+    document.number_sort = number_sort_key(document.number)
+    document.recompute_balance()
+    return document
+
+
+async def _insert(session: AsyncSession, document: Document) -> None:
+    """Insert, turning a lost race on the natural key into the same 409 as a visible duplicate."""
+    try:
+        async with session.begin_nested():
+            session.add(document)
+            await session.flush()
+    except IntegrityError:
+        raise Conflict(
+            f"document {document.number} (code {document.code or 'none'}) already exists", field="number"
+        ) from None
+
+
+async def create_document(session: AsyncSession, company_id: int, data: DocumentCreate) -> Document:
+    company = await companies_service.require(session, company_id)
+    client = await clients_service.require(session, company_id, data.client_id, field="clientId")
+    if data.taxes > data.total:
+        raise BadRequest("taxes cannot exceed total", field="taxes")
+    if data.due_date is not None and data.due_date < data.issue_date:
+        raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
+    code = data.code if data.code is not None else NO_CODE
+    if await repository.find_by_natural_key(session, company_id, code, data.number) is not None:
+        raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
+    term = client.payment_term_days if client.payment_term_days is not None else company.payment_term_days
+    document = _new_document(
+        company_id,
+        client,
+        code=code,
+        number=data.number,
+        issue_date=data.issue_date,
+        due_date=data.due_date or due_date_for(data.issue_date, term),
+        currency=data.currency,
+        total_cents=data.total,
+        taxes_cents=data.taxes,
+        net_cents=data.total - data.taxes,
+        purchase_order=data.purchase_order,
+        gloss=data.gloss,
+        notes=data.notes,
+        send_requested=data.send,
+    )
+    await _insert(session, document)
+    tags = await tags_service.ensure_tags(session, company_id, data.tags)
+    await repository.add_tags(session, document.id, [tag.id for tag in tags])
+    return document
+
+
+def read_dte_xml(encoded: str, *, max_bytes: int) -> tuple[bytes, DteFields]:
+    """Decode and parse the submitted DTE safely; the bytes are returned untouched for storage."""
+    if base64.decoded_size_bound(encoded) > max_bytes + 3:
+        raise PayloadTooLarge(f"the XML is larger than {max_bytes} bytes", code="xml_too_large", field="xml")
+    try:
+        content = base64.decode(encoded)
+    except base64.InvalidBase64:
+        raise BadRequest("xml is not valid base64", field="xml") from None
+    try:
+        root = parse_untrusted(content, max_bytes=max_bytes)
+    except XmlTooLarge as exc:
+        raise PayloadTooLarge(str(exc), code=exc.code, field="xml") from None
+    except XmlForbiddenFeature as exc:
+        raise BadRequest(str(exc), code=exc.code, field="xml") from None
+    except XmlError as exc:
+        raise BadRequest(str(exc), code=exc.code, field="xml") from None
+    try:
+        dtes = dte_elements(root)
+        if len(dtes) != 1:
+            raise DteUnreadable(f"the envelope holds {len(dtes)} DTEs; send exactly one")
+        return content, read_fields(dtes[0])
+    except DteUnreadable as exc:
+        raise Unprocessable(str(exc), code=exc.code, field="xml") from None
+
+
+def _due_date(fields: DteFields, client: Client, company: Company) -> date:
+    if fields.due_date is not None:
+        return fields.due_date
+    if fields.payment_form == CASH_PAYMENT:
+        return fields.issue_date
+    term = client.payment_term_days if client.payment_term_days is not None else company.payment_term_days
+    return due_date_for(fields.issue_date, term)
+
+
+async def create_from_xml(
+    session: AsyncSession, company_id: int, data: DocumentFromXml, *, max_bytes: int
+) -> Created:
+    if data.country_code.upper() != "CL":
+        raise Unprocessable(
+            f"country {data.country_code!r} is not supported; dtehub reads Chilean DTEs (CL)",
+            code="unsupported_country",
+            field="countryCode",
+        )
+    content, fields = read_dte_xml(data.xml, max_bytes=max_bytes)
+    company = await companies_service.require(session, company_id)
+    if fields.issuer.rut != company.rut:
+        raise Unprocessable(
+            f"the DTE was issued by {fields.issuer.rut}, not by this company ({company.rut})",
+            code="issuer_mismatch",
+            field="xml",
+        )
+    if fields.code not in RECEIVABLE_CODES:
+        raise Unprocessable(
+            f"document type {fields.code} is not a receivable dtehub stores as a document",
+            code="unsupported_document_type",
+            field="xml",
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    number = str(fields.folio)
+    existing = await repository.find_by_natural_key(session, company_id, fields.code, number)
+    if existing is not None:
+        if await repository.source_digest(session, existing.id) == digest:
+            return Created(existing, created=False)
+        raise Conflict(f"document {number} (code {fields.code}) already exists", field="xml")
+
+    receiver = fields.receiver
+    client = await clients_service.upsert_from_receiver(
+        session,
+        company_id,
+        data.tax_id or receiver.rut,
+        ClientFields(
+            name=receiver.name,
+            activity=receiver.activity,
+            address=receiver.address,
+            comuna=receiver.comuna,
+            city=receiver.city,
+        ),
+        update=data.tax_id in (None, receiver.rut),
+    )
+    net = fields.net_cents + fields.exempt_cents
+    document = _new_document(
+        company_id,
+        client,
+        code=fields.code,
+        number=number,
+        issue_date=fields.issue_date,
+        due_date=_due_date(fields, client, company),
+        currency="CLP",
+        total_cents=fields.total_cents,
+        net_cents=net,
+        taxes_cents=fields.total_cents - net,
+        notes=fields.detail_notes,
+        send_requested=data.send,
+    )
+    await _insert(session, document)
+    repository.add_source(session, document.id, content, digest)
+    await session.flush()
+    return Created(document, created=True)
+
+
+async def require(session: AsyncSession, company_id: int, document_id: int) -> Document:
+    document = await repository.get(session, company_id, document_id)
+    if document is None:
+        raise NotFound(f"document {document_id} not found", field="id")
+    return document
+
+
+async def delete_document(session: AsyncSession, company_id: int, data: DocumentDelete) -> Document:
+    client = await clients_repository.get_by_tax_id(session, company_id, data.client_tax_id)
+    matches = (
+        await repository.find_by_client_and_number(session, company_id, client.id, data.number, data.code)
+        if client is not None
+        else []
+    )
+    if not matches:
+        raise NotFound(f"no document {data.number} for client {data.client_tax_id}", field="number")
+    if len(matches) > 1:
+        codes = ", ".join(sorted(str(d.code) for d in matches))
+        raise Conflict(
+            f"several documents {data.number} exist for this client (codes {codes}); give code",
+            code="ambiguous_document",
+            field="code",
+        )
+    await repository.delete_document(session, matches[0])
+    return matches[0]
+
+
+async def list_documents(
+    session: AsyncSession,
+    company_id: int,
+    filters: DocumentFilters,
+    *,
+    order_by: OrderBy,
+    descending: bool,
+    page: PageRequest,
+    today: date,
+) -> tuple[list[Document], int]:
+    return await repository.list_page(
+        session,
+        company_id,
+        filters,
+        order_by=order_by,
+        descending=descending,
+        offset=page.offset,
+        limit=page.per_page,
+        today=today,
+    )
+
+
+async def xml_for_portal(session: AsyncSession, document_id: int, key: str) -> tuple[Document, bytes]:
+    """The stored DTE bytes behind a portal link; a wrong key is indistinguishable from no document."""
+    document = await session.get(Document, document_id)
+    if document is None or not same_secret(key, document.portal_key):
+        raise NotFound("document not found")
+    content = await repository.source_content(session, document.id)
+    if content is None:
+        raise NotFound("this document was created without XML")
+    return document, content
+
+
+async def present(
+    session: AsyncSession,
+    company_id: int,
+    documents: Sequence[Document],
+    expand: Expand,
+    links: Links,
+    today: date,
+) -> list[DocumentOut]:
+    """Documents as the API shows them, with the requested expansions, in few queries."""
+    if not documents:
+        return []
+    ids = [d.id for d in documents]
+    clients = await clients_repository.by_ids(session, company_id, [d.client_id for d in documents])
+    client_views: dict[int, ClientOut | IdRef] = {}
+    if expand.client:
+        contacts = await contacts_repository.by_client(session, company_id, list(clients))
+        for client_id, client in clients.items():
+            found = contacts.get(client_id, [])
+            contact_views: list[ContactOut] | list[IdRef] = (
+                [ContactOut.of(c) for c in found] if expand.contact else [IdRef(id=str(c.id)) for c in found]
+            )
+            client_views[client_id] = ClientOut.of(client, links, contact_views)
+
+    tag_views: dict[int, list[TagOut] | list[IdRef]] = {}
+    if expand.tag:
+        for document_id, tags in (await repository.tags_by_document(session, ids)).items():
+            tag_views[document_id] = [TagOut.of(t) for t in tags]
+    else:
+        for document_id, tag_ids in (await repository.tag_ids_by_document(session, ids)).items():
+            tag_views[document_id] = [IdRef(id=str(t)) for t in tag_ids]
+
+    file_views: dict[int, list[FileOut] | list[IdRef]] = {}
+    for document_id, files in (await files_repository.by_document(session, ids)).items():
+        file_views[document_id] = (
+            [FileOut.of(f, links) for f in files] if expand.file else [IdRef(id=str(f.id)) for f in files]
+        )
+
+    result = []
+    for d in documents:
+        status = status_of(DocumentState(d.state), d.due_date, today)
+        result.append(
+            DocumentOut(
+                id=str(d.id),
+                client_tax_id=clients[d.client_id].tax_id,
+                number=d.number,
+                created_at=format_datetime(d.created_at),
+                issue_date=d.issue_date,
+                due_date=d.due_date,
+                status=int(status),
+                status_name=STATUS_NAMES[status],
+                currency=d.currency,
+                net=d.net_cents,
+                taxes=d.taxes_cents,
+                total=d.total_cents,
+                paid_amount=d.paid_cents,
+                paid_date=d.paid_date,
+                amount_due=d.due_cents,
+                amount_credit=d.credit_cents,
+                amount_debit=d.debit_cents,
+                purchase_order=d.purchase_order,
+                gloss=d.gloss,
+                notes=d.notes,
+                code=d.code if d.code != NO_CODE else None,
+                url=links.invoice_page(d.id, d.portal_key),
+                xml=links.invoice_xml(d.id, d.portal_key),
+                pdf=links.invoice_pdf(d.id, d.portal_key),
+                client=client_views.get(d.client_id) or IdRef(id=str(d.client_id)),
+                tags=tag_views.get(d.id, []),
+                files=file_views.get(d.id, []),
+            )
+        )
+    return result

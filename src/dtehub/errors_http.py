@@ -1,0 +1,155 @@
+"""The one place where errors become HTTP responses.
+
+API paths answer ``{"error": {"code", "message", "field"}}``; portal paths answer a small HTML page.
+Nothing a client sends may surface as a 500: validation errors are 400, an unreachable database is
+503, and anything unexpected is logged (without request bodies) and answered as a generic 500.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dtehub.errors import DtehubError, ServiceUnavailable
+
+log = logging.getLogger("dtehub")
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "too_many_requests",
+}
+
+
+def _is_portal(request: Request) -> bool:
+    return request.url.path.startswith("/portal/")
+
+
+def error_response(request: Request, error: DtehubError) -> Response:
+    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+    if _is_portal(request):
+        return portal_error_page(error.status_code, error.message)
+    return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+
+
+def portal_error_page(status_code: int, message: str) -> HTMLResponse:
+    title = "Página no encontrada" if status_code == 404 else "No pudimos atender la solicitud"
+    body = (
+        '<!doctype html><html lang="es"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title></head><body><main><h1>{title}</h1>"
+        f"<p>{html.escape(message)}</p></main></body></html>"
+    )
+    return HTMLResponse(
+        body,
+        status_code=status_code,
+        headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )
+
+
+def _validation_error(exc: RequestValidationError) -> DtehubError:
+    first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+    location = [str(part) for part in first.get("loc", ())]
+    kind = first.get("type", "")
+    field = location[-1] if len(location) > 1 else None
+    if kind == "json_invalid":
+        return DtehubError("the request body is not valid JSON", code="invalid_json", field=None)
+    message = str(first.get("msg", "invalid request"))
+    if kind == "missing":
+        code = "missing_parameter"
+        message = f"{field} is required" if field else "the request body is required"
+    else:
+        code = "invalid_parameter"
+        # Pydantic prefixes messages of our own validators with "Value error, ".
+        message = message.removeprefix("Value error, ")
+        if field:
+            message = f"{field}: {message}"
+    return DtehubError(message, code=code, field=field)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DtehubError)
+    async def _dtehub_error(request: Request, exc: DtehubError) -> Response:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        error = _validation_error(exc)
+        error.status_code = 400
+        return error_response(request, error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        error = DtehubError(
+            str(exc.detail) if exc.status_code != 404 else "no such resource",
+            code=_HTTP_CODES.get(exc.status_code, "http_error"),
+        )
+        error.status_code = exc.status_code
+        response = error_response(request, error)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: OperationalError) -> Response:
+        log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "unknown")
+        return error_response(
+            request,
+            ServiceUnavailable("the database is unavailable; retry later", code="database_unavailable"),
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> Response:
+        log.error("database error %s on %s %s", type(exc.orig).__name__, request.method, request.url.path)
+        error = DtehubError("the request could not be stored; nothing was changed", code="database_error")
+        return error_response(request, error)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(request, DtehubError("internal error; nothing was changed"))
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. invalid_parameter")
+    message: str = Field(description="What went wrong, in words a person can act on")
+    field: str | None = Field(description="The parameter or body field at fault, when there is one")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+_DESCRIPTIONS = {
+    400: "Bad parameter or body (bad date, bad RUT, unknown enum value, resultsPerPage over 100…)",
+    401: "Missing, unknown or revoked bearer token",
+    404: "No such object for this company",
+    409: "Conflicts with an existing object (natural key taken, ambiguous number)",
+    413: "Body, XML or file over its size limit",
+    422: "Well-formed but cannot be accepted (issuer mismatch, not a DTE, unknown client…)",
+    503: "Database unavailable; retry later",
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors an endpoint can answer (400 and 401 are on every /v1 call)."""
+    wanted = sorted({400, 401, 422, 503, *codes})
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in wanted}

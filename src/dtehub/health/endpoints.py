@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from dtehub.dependencies import SessionDep
+from dtehub.errors_http import error_responses
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    database: str
+
+
+@router.get("/health", response_model=Health, responses=error_responses())
+async def health(session: SessionDep) -> Health:
+    """Ready when the database answers; 503 otherwise (for load balancers and orchestrators)."""
+    await session.execute(text("SELECT 1"))
+    return Health(status="ok", database="ok")

@@ -1,0 +1,1 @@
+"""Shared toolkit: RUTs, money, dates, pagination, secrets and the hardened XML parser."""

@@ -1,0 +1,70 @@
+"""Exact money. Amounts live in integer minor units (hundredths) and are shown with two decimals.
+
+dtehub never lets a float touch an amount: JSON numbers are turned into :class:`~decimal.Decimal`
+through their shortest decimal text, and anything with more than two decimals is refused.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+MAX_AMOUNT_CENTS = 10**17  # a quadrillion pesos: beyond any real document, well inside BIGINT
+
+
+class InvalidAmount(ValueError):
+    pass
+
+
+def to_cents(value: Any, *, allow_negative: bool = False) -> int:
+    """Parse ``96272``, ``"96272"``, ``"96272.5"``, ``96272.50`` or a Decimal into hundredths."""
+    if isinstance(value, bool):
+        raise InvalidAmount("an amount must be a number, not a boolean")
+    if isinstance(value, float):
+        value = repr(value)
+    if isinstance(value, str):
+        value = value.strip()
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError):
+        raise InvalidAmount(f"{value!r} is not an amount") from None
+    if not amount.is_finite():
+        raise InvalidAmount(f"{value!r} is not an amount")
+    cents = amount * 100
+    if cents != cents.to_integral_value():
+        raise InvalidAmount(f"{value} has more than two decimals")
+    if amount < 0 and not allow_negative:
+        raise InvalidAmount(f"{value} is negative")
+    result = int(cents)
+    if abs(result) >= MAX_AMOUNT_CENTS:
+        raise InvalidAmount(f"{value} is too large")
+    return result
+
+
+def format_cents(cents: int) -> str:
+    """``9627200`` → ``"96272.00"``, Duemint's format for amounts."""
+    sign = "-" if cents < 0 else ""
+    whole, hundredths = divmod(abs(cents), 100)
+    return f"{sign}{whole}.{hundredths:02d}"
+
+
+def cents_from_whole(value: int) -> int:
+    """DTE amounts are whole pesos; store them in hundredths."""
+    return value * 100
+
+
+AmountIn = Annotated[
+    int,
+    BeforeValidator(to_cents),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}),
+]
+"""A request amount (number or numeric string, at most two decimals), held as hundredths."""
+
+AmountOut = Annotated[
+    int,
+    PlainSerializer(format_cents, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["96272.00"]}),
+]
+"""A response amount: hundredths shown as a string with two decimals."""

@@ -1,0 +1,58 @@
+"""Duemint's list envelope: ``{"records": {totalRecords, items, page, pages}, "items": [...]}``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Depends, Query
+from pydantic import BaseModel, Field
+
+T = TypeVar("T")
+
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    page: int
+    per_page: int
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+def page_request(
+    results_per_page: Annotated[
+        int,
+        Query(alias="resultsPerPage", ge=1, le=MAX_PER_PAGE, description="Results per page (at most 100)."),
+    ] = DEFAULT_PER_PAGE,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page of results, from 1.")] = 1,
+) -> PageRequest:
+    return PageRequest(page=page, per_page=results_per_page)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+class Records(BaseModel):
+    total_records: int = Field(serialization_alias="totalRecords")
+    items: int
+    page: int
+    pages: int
+
+
+class Page(BaseModel, Generic[T]):
+    records: Records
+    items: list[T]
+
+    @classmethod
+    def of(cls, items: list[T], total: int, request: PageRequest) -> Page[T]:
+        pages = -(-total // request.per_page)
+        return cls(
+            records=Records(total_records=total, items=len(items), page=request.page, pages=pages),
+            items=items,
+        )

@@ -1,0 +1,27 @@
+"""Base for API models: Duemint's camelCase names on the wire, snake_case in Python."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
+
+
+class ApiInput(ApiModel):
+    """A request body: surrounding whitespace in text fields is dropped."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+
+class IdRef(ApiModel):
+    """A reference to another object when it is not expanded: ``{"id": "8201"}``."""
+
+    id: str

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dtehub.kit.dates import utcnow
+from dtehub.models.base import Base, IdPk
+
+
+class Company(Base):
+    """A company (the tenant): it issues documents and owns everything else."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[IdPk]
+    rut: Mapped[str] = mapped_column(String(12), unique=True, comment="Canonical RUT, e.g. 76453707-6")
+    name: Mapped[str] = mapped_column(String(255))
+    payment_term_days: Mapped[int] = mapped_column(
+        default=30, comment="Days from issue to due date when neither the DTE nor the client says"
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

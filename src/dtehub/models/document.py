@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dtehub.kit.dates import utcnow
+from dtehub.kit.secrets import new_link_key
+from dtehub.models.base import Base, BigId, Cents, IdPk
+
+NO_CODE = 0
+"""Stored in ``code`` for a document created without an SII code (shown as ``null``)."""
+
+
+class DocumentState(enum.IntEnum):
+    """Where a document stands regardless of the date; the status adds the due date to it."""
+
+    OPEN = 0
+    SETTLED = 1
+    VOIDED = 4
+
+
+class Document(Base):
+    """A receivable: an invoice or similar document the company issued to a client.
+
+    Amounts are hundredths of ``currency``. ``due_cents`` and ``state`` follow from the others through
+    :meth:`recompute_balance`; they are stored so that status filters and sorts run on indexes.
+    """
+
+    __tablename__ = "documents"
+    __table_args__ = (
+        UniqueConstraint("company_id", "code", "number"),
+        Index("ix_documents_company_issue", "company_id", "issue_date", "id"),
+        Index("ix_documents_company_created", "company_id", "created_at", "id"),
+        Index("ix_documents_company_due", "company_id", "due_date", "id"),
+        Index("ix_documents_company_number_sort", "company_id", "number_sort", "id"),
+        Index("ix_documents_company_total", "company_id", "total_cents", "id"),
+        Index("ix_documents_company_number", "company_id", "number"),
+        Index("ix_documents_company_client_issue", "company_id", "client_id", "issue_date", "id"),
+        Index("ix_documents_company_state_due", "company_id", "state", "due_date"),
+        Index("ix_documents_company_state_issue", "company_id", "state", "issue_date", "id"),
+        Index("ix_documents_company_currency_issue", "company_id", "currency", "issue_date", "id"),
+        Index("ix_documents_company_code_issue", "company_id", "code", "issue_date", "id"),
+        Index("ix_documents_client_id", "client_id"),
+    )
+
+    id: Mapped[IdPk]
+    company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(BigId, ForeignKey("clients.id", ondelete="RESTRICT"))
+    code: Mapped[int] = mapped_column(SmallInteger, default=NO_CODE, comment="SII type (TipoDTE); 0 = none")
+    number: Mapped[str] = mapped_column(String(40), comment="Folio or number as given")
+    number_sort: Mapped[int] = mapped_column(
+        BigInteger, default=0, comment="Numeric value of number for ordering; 0 when not numeric"
+    )
+    issue_date: Mapped[date]
+    due_date: Mapped[date]
+    currency: Mapped[str] = mapped_column(String(3), default="CLP")
+    net_cents: Mapped[Cents]
+    taxes_cents: Mapped[Cents]
+    total_cents: Mapped[Cents]
+    credit_cents: Mapped[Cents]
+    debit_cents: Mapped[Cents]
+    paid_cents: Mapped[Cents]
+    paid_date: Mapped[date | None] = mapped_column(default=None)
+    due_cents: Mapped[Cents]
+    voided: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[DocumentState] = mapped_column(SmallInteger, default=DocumentState.OPEN)
+    purchase_order: Mapped[str] = mapped_column(String(255), default="")
+    gloss: Mapped[str] = mapped_column(String(255), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    send_requested: Mapped[bool] = mapped_column(
+        default=False, comment="The creator asked for the new-document reminder (send=1)"
+    )
+    portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def recompute_balance(self) -> None:
+        """amountDue = total + debit − credit − paid, never negative; the state follows."""
+        self.due_cents = max(
+            0, self.total_cents + self.debit_cents - self.credit_cents - self.paid_cents
+        )
+        if self.voided:
+            self.state = DocumentState.VOIDED
+        elif self.due_cents == 0:
+            self.state = DocumentState.SETTLED
+        else:
+            self.state = DocumentState.OPEN
+
+
+def number_sort_key(number: str) -> int:
+    """Folios sort as numbers (9 before 10); other numbers sort first, by insertion."""
+    return int(number) if number.isdigit() and len(number) <= 18 else 0

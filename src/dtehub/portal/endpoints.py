@@ -1,0 +1,63 @@
+"""Customer-facing links. Each is authorized by its key alone; a wrong key looks exactly like a
+missing object. The invoice page, the customer page and the PDF arrive with the portal itself; until
+then their links answer a clean 404."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+
+from dtehub.dependencies import SessionDep
+from dtehub.documents import service as documents_service
+from dtehub.errors import NotFound
+from dtehub.files import service as files_service
+
+router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=True)
+
+ObjectId = Annotated[int, Path(ge=1)]
+Key = Annotated[str, Path(min_length=1, max_length=64)]
+
+_PRIVATE_HEADERS = {
+    "Cache-Control": "private, no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _attachment(name: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name) or "file"
+    return f'attachment; filename="{safe}"'
+
+
+@router.get("/downloadInvoiceXml/{document_id}/{key}", response_class=Response)
+async def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
+    """The DTE's original bytes, exactly as received."""
+    document, content = await documents_service.xml_for_portal(session, document_id, key)
+    headers = dict(_PRIVATE_HEADERS)
+    headers["Content-Disposition"] = _attachment(f"DTE-{document.code}-{document.number}.xml")
+    return Response(content, media_type="application/xml", headers=headers)
+
+
+@router.get("/file/{file_id}/{key}", response_class=Response)
+async def download_file(session: SessionDep, file_id: ObjectId, key: Key) -> Response:
+    file = await files_service.download(session, file_id, key)
+    headers = dict(_PRIVATE_HEADERS)
+    headers["Content-Disposition"] = _attachment(file.name)
+    return Response(file.content, media_type=file.mime_type, headers=headers)
+
+
+@router.get("/invoice/{document_id}/{key}", response_class=Response)
+async def invoice_page(document_id: ObjectId, key: Key) -> Response:
+    raise NotFound("the invoice page is not available yet")
+
+
+@router.get("/showPdf/{document_id}/{key}", response_class=Response)
+async def invoice_pdf(document_id: ObjectId, key: Key) -> Response:
+    raise NotFound("the PDF is not available yet")
+
+
+@router.get("/client/{client_id}/{key}", response_class=Response)
+async def client_page(client_id: ObjectId, key: Key) -> Response:
+    raise NotFound("the customer page is not available yet")

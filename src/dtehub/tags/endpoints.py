@@ -1,0 +1,43 @@
+"""/v1 tag methods."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.errors_http import error_responses
+from dtehub.kit.pagination import Page, PageDep
+from dtehub.tags import repository, service
+from dtehub.tags.schemas import TagCreate, TagOut
+
+router = APIRouter(prefix="/v1", tags=["tags"])
+
+
+@router.get("/getTags", response_model=Page[TagOut], responses=error_responses())
+async def get_tags(
+    auth: AuthDep,
+    session: SessionDep,
+    page: PageDep,
+    name: Annotated[str | None, Query(max_length=100, description="Exact name")] = None,
+    order_by: Annotated[int, Query(alias="orderBy", ge=1, le=2, description="1 name, 2 creation")] = 1,
+    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
+) -> Page[TagOut]:
+    """List the company's tags."""
+    tags, total = await repository.list_page(
+        session,
+        auth.company_id,
+        name=name,
+        order_by=order_by,
+        descending=order.upper() == "DESC",
+        offset=page.offset,
+        limit=page.per_page,
+    )
+    return Page[TagOut].of([TagOut.of(t) for t in tags], total, page)
+
+
+@router.post("/createTag", response_model=TagOut, responses=error_responses(409))
+async def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> TagOut:
+    """Create a tag; names are unique within the company."""
+    return TagOut.of(await service.create_tag(session, auth.company_id, body.name))
