@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dtehub.clients import repository, service
 from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
@@ -18,7 +19,6 @@ from dtehub.kit.rut import RutStr
 from dtehub.kit.schema import IdRef
 from dtehub.models import Client
 from dtehub.portal.links import Links
-from sqlalchemy.ext.asyncio import AsyncSession
 
 router = APIRouter(prefix="/v1", tags=["clients"])
 
@@ -48,7 +48,9 @@ async def get_clients(
     page: PageDep,
     tax_id: Annotated[str | None, Query(alias="taxId", max_length=32, description="Exact tax id")] = None,
     name: Annotated[str | None, Query(max_length=255, description="Part of the name")] = None,
-    order_by: Annotated[int, Query(alias="orderBy", ge=1, le=3, description="1 name, 2 creation, 3 tax id")] = 1,
+    order_by: Annotated[
+        int, Query(alias="orderBy", ge=1, le=3, description="1 name, 2 creation, 3 tax id")
+    ] = 1,
     order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
     expand_contact: ExpandContact = False,
 ) -> Page[ClientOut]:
@@ -91,7 +93,9 @@ async def get_client(
 
 
 @router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
-async def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> ClientOut:
+async def create_client(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate
+) -> ClientOut:
     """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
     client = await service.create_client(session, auth.company_id, body)
     [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), False)
@@ -99,7 +103,9 @@ async def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDe
 
 
 @router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
-async def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> ClientOut:
+async def update_client(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate
+) -> ClientOut:
     """Change the fields given; the others stay as they are."""
     client = await service.update_client(session, auth.company_id, body)
     [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), False)

@@ -49,5 +49,7 @@ async def list_page(
     total = (await session.execute(select(func.count()).select_from(Client).where(*conditions))).scalar_one()
     column = getattr(Client, order_column)
     ordering = (column.desc(), Client.id.desc()) if descending else (column.asc(), Client.id.asc())
-    rows = await session.scalars(select(Client).where(*conditions).order_by(*ordering).offset(offset).limit(limit))
+    rows = await session.scalars(
+        select(Client).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
+    )
     return list(rows), total

@@ -9,7 +9,16 @@ from dtehub.kit.rut import InvalidRut
 from dtehub.models import Client
 
 _PLAIN_FIELDS = (
-    "name", "activity", "country", "region", "city", "comuna", "address", "zipcode", "phone", "fax"
+    "name",
+    "activity",
+    "country",
+    "region",
+    "city",
+    "comuna",
+    "address",
+    "zipcode",
+    "phone",
+    "fax",
 )
 
 
@@ -37,7 +46,9 @@ def _tax_id(tax_id: str, country: str | None) -> str:
         raise BadRequest(str(exc), field="taxId") from None
 
 
-async def _ensure_unique(session: AsyncSession, company_id: int, tax_id: str, *, except_id: int | None) -> None:
+async def _ensure_unique(
+    session: AsyncSession, company_id: int, tax_id: str, *, except_id: int | None
+) -> None:
     existing = await repository.get_by_tax_id(session, company_id, tax_id)
     if existing is not None and existing.id != except_id:
         raise Conflict(f"a client with tax id {tax_id} already exists (id {existing.id})", field="taxId")

@@ -45,9 +45,7 @@ async def get_contacts(
 
 
 @router.get("/getContact", response_model=ContactOut, responses=error_responses(404))
-async def get_contact(
-    auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1)]
-) -> ContactOut:
+async def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1)]) -> ContactOut:
     """One contact by id."""
     return ContactOut.of(await service.require(session, auth.company_id, id))
 

@@ -21,7 +21,9 @@ async def get(session: AsyncSession, company_id: int, contact_id: int) -> Contac
     ).first()
 
 
-async def by_client(session: AsyncSession, company_id: int, client_ids: Sequence[int]) -> dict[int, list[Contact]]:
+async def by_client(
+    session: AsyncSession, company_id: int, client_ids: Sequence[int]
+) -> dict[int, list[Contact]]:
     rows = await session.scalars(
         select(Contact)
         .where(Contact.company_id == company_id, Contact.client_id.in_(set(client_ids)))

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, delete, func, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dtehub.documents.schemas import DateBy, OrderBy
@@ -98,12 +98,14 @@ async def list_page(
     today: date,
 ) -> tuple[list[Document], int]:
     conditions = _conditions(company_id, filters, today)
-    total = (await session.execute(select(func.count()).select_from(Document).where(*conditions))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(Document).where(*conditions))
+    ).scalar_one()
     if offset >= total:
         return [], total
     column = _ORDER_COLUMNS[order_by]
     ordering = (column.desc(), Document.id.desc()) if descending else (column.asc(), Document.id.asc())
-    query: Select[tuple[Document]] = (
+    query = (
         select(Document).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
     )
     return list((await session.scalars(query)).all()), total
@@ -158,9 +160,7 @@ async def source_digest(session: AsyncSession, document_id: int) -> str | None:
 
 async def source_content(session: AsyncSession, document_id: int) -> bytes | None:
     return (
-        await session.execute(
-            select(DocumentSource.content).where(DocumentSource.document_id == document_id)
-        )
+        await session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
     ).scalar_one_or_none()
 
 

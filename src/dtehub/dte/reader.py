@@ -21,8 +21,18 @@ _BODY_NAMES = ("Documento", "Liquidacion", "Exportaciones")
 _ENVELOPES = ("SetDTE", "EnvioDTE", "EnvioBOLETA")
 # The line fields copied into a document's notes, in document order (Duemint's format).
 NOTE_LINE_FIELDS = frozenset(
-    {"NroLinDet", "NmbItem", "DscItem", "QtyItem", "PrcItem", "DescuentoPct", "DescuentoMonto",
-     "RecargoPct", "RecargoMonto", "MontoItem"}
+    {
+        "NroLinDet",
+        "NmbItem",
+        "DscItem",
+        "QtyItem",
+        "PrcItem",
+        "DescuentoPct",
+        "DescuentoMonto",
+        "RecargoPct",
+        "RecargoMonto",
+        "MontoItem",
+    }
 )
 NOTES_HEADER = "*** LINEAS DETALLE DTE *** "
 

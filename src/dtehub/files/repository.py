@@ -23,4 +23,6 @@ async def by_document(session: AsyncSession, document_ids: Sequence[int]) -> dic
 
 
 async def with_content(session: AsyncSession, file_id: int) -> File | None:
-    return (await session.scalars(select(File).where(File.id == file_id).options(undefer(File.content)))).first()
+    return (
+        await session.scalars(select(File).where(File.id == file_id).options(undefer(File.content)))
+    ).first()

@@ -16,13 +16,17 @@ from dtehub.models import File
 
 async def create_file(session: AsyncSession, company_id: int, data: FileCreate, *, max_bytes: int) -> File:
     if base64.decoded_size_bound(data.content) > max_bytes + 3:
-        raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content")
+        raise PayloadTooLarge(
+            f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content"
+        )
     try:
         content = base64.decode(data.content)
     except base64.InvalidBase64:
         raise BadRequest("content is not valid base64", field="content") from None
     if len(content) > max_bytes:
-        raise PayloadTooLarge(f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content")
+        raise PayloadTooLarge(
+            f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content"
+        )
     if not content:
         raise BadRequest("the file is empty", field="content")
     document = await documents_repository.get(session, company_id, data.document_id)

@@ -79,9 +79,7 @@ class Document(Base):
 
     def recompute_balance(self) -> None:
         """amountDue = total + debit − credit − paid, never negative; the state follows."""
-        self.due_cents = max(
-            0, self.total_cents + self.debit_cents - self.credit_cents - self.paid_cents
-        )
+        self.due_cents = max(0, self.total_cents + self.debit_cents - self.credit_cents - self.paid_cents)
         if self.voided:
             self.state = DocumentState.VOIDED
         elif self.due_cents == 0:

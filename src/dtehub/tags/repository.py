@@ -20,8 +20,14 @@ async def by_names(session: AsyncSession, company_id: int, names: Sequence[str])
 
 
 async def list_page(
-    session: AsyncSession, company_id: int, *, name: str | None, order_by: int, descending: bool,
-    offset: int, limit: int,
+    session: AsyncSession,
+    company_id: int,
+    *,
+    name: str | None,
+    order_by: int,
+    descending: bool,
+    offset: int,
+    limit: int,
 ) -> tuple[list[Tag], int]:
     conditions = [Tag.company_id == company_id]
     if name is not None:
@@ -29,5 +35,7 @@ async def list_page(
     total = (await session.execute(select(func.count()).select_from(Tag).where(*conditions))).scalar_one()
     column = Tag.name if order_by == 1 else Tag.created_at
     ordering = (column.desc(), Tag.id.desc()) if descending else (column.asc(), Tag.id.asc())
-    rows = await session.scalars(select(Tag).where(*conditions).order_by(*ordering).offset(offset).limit(limit))
+    rows = await session.scalars(
+        select(Tag).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
+    )
     return list(rows), total

@@ -1,0 +1,160 @@
+"""Test harness.
+
+The database is real: SQLite in a temporary file by default, PostgreSQL when
+``DTEHUB_TEST_DATABASE_URL`` names one. The schema is built once per run by the migrations
+themselves. Each API test runs inside one outer transaction that is rolled back at the end; the
+request's unit of work commits and rolls back a savepoint inside it, exactly as it would the real
+transaction, so a test sees what a client would and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cl_sii.rut import Rut
+from fastapi import FastAPI
+from sqlalchemy import create_engine as create_sync_engine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from dtehub import migrate
+from dtehub.app import create_app
+from dtehub.companies.service import create_company
+from dtehub.config import Settings
+from dtehub.db import create_engine, is_sqlite, sync_url
+from dtehub.dependencies import get_session
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DTE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dte"
+PUBLIC_URL = "https://dtehub.test"
+
+
+def _database_url(tmp_root: Path) -> str:
+    configured = os.environ.get("DTEHUB_TEST_DATABASE_URL")
+    return configured or f"sqlite:///{tmp_root / 'dtehub-test.db'}"
+
+
+def _reset_schema(url: str) -> None:
+    """Start from an empty database so the migrations build the schema from scratch."""
+    database = sync_url(url)
+    if is_sqlite(database):
+        assert database.database
+        for suffix in ("", "-wal", "-shm"):
+            Path(database.database + suffix).unlink(missing_ok=True)
+        return
+    engine = create_sync_engine(database)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    _reset_schema(url)
+    migrate.upgrade(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        public_url=PUBLIC_URL,
+        max_body_bytes=2 * 1024 * 1024,
+        max_xml_bytes=512 * 1024,
+        max_file_bytes=256 * 1024,
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(settings.database_url, pool_size=2)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        session = AsyncSession(
+            bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
+        )
+        try:
+            yield session
+        finally:
+            await session.close()
+            await transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the app, without credentials; its requests share the test's transaction."""
+
+    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+
+    app.dependency_overrides[get_session] = session_in_test_transaction
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+    app.dependency_overrides.clear()
+
+
+class Tenant:
+    """A company with a token, and an HTTP client that sends it."""
+
+    def __init__(self, company_id: int, rut: str, token: str, http: httpx.AsyncClient) -> None:
+        self.company_id = company_id
+        self.rut = rut
+        self.token = token
+        self.http = http
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def get(self, path: str, **params: object) -> httpx.Response:
+        return await self.http.get(path, params=params, headers=self.headers)  # type: ignore[arg-type]
+
+    async def post(self, path: str, body: object) -> httpx.Response:
+        return await self.http.post(path, json=body, headers=self.headers)
+
+    async def delete(self, path: str, body: object) -> httpx.Response:
+        return await self.http.request("DELETE", path, json=body, headers=self.headers)
+
+
+async def make_tenant(
+    session: AsyncSession, http: httpx.AsyncClient, rut: str, name: str, payment_term_days: int = 30
+) -> Tenant:
+    created = await create_company(session, rut=rut, name=name, payment_term_days=payment_term_days)
+    await session.commit()
+    return Tenant(created.company.id, created.company.rut, created.token, http)
+
+
+@pytest.fixture
+async def tenant(session: AsyncSession, client: httpx.AsyncClient) -> Tenant:
+    """Duemint's example company: RUT 76453707-6, payment term 7 days (as in the spec's example)."""
+    return await make_tenant(session, client, "76453707-6", "DUEMINT SPA", payment_term_days=7)
+
+
+@pytest.fixture
+async def other_tenant(session: AsyncSession, client: httpx.AsyncClient) -> Tenant:
+    return await make_tenant(session, client, "76399752-9", "COMERCIALIZADORA INNOVA MOBEL SPA")
+
+
+def random_rut() -> str:
+    return str(Rut.random().canonical)
