@@ -54,11 +54,11 @@ def _reset_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = _database_url(tmp_path_factory.mktemp("db"))
     _reset_schema(url)
     migrate.upgrade(url)
-    yield url
+    return url
 
 
 @pytest.fixture(scope="session")

@@ -105,9 +105,7 @@ async def list_page(
         return [], total
     column = _ORDER_COLUMNS[order_by]
     ordering = (column.desc(), Document.id.desc()) if descending else (column.asc(), Document.id.asc())
-    query = (
-        select(Document).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-    )
+    query = select(Document).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
     return list((await session.scalars(query)).all()), total
 
 
