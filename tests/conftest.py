@@ -10,7 +10,7 @@ transaction, so a test sees what a client would and leaves nothing behind.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
