@@ -16,7 +16,7 @@ from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import RutStr
-from dtehub.kit.schema import IdRef
+from dtehub.kit.schema import MAX_ID, IdRef
 from dtehub.models import Client
 from dtehub.portal.links import Links
 
@@ -74,7 +74,7 @@ async def get_client(
     auth: AuthDep,
     session: SessionDep,
     settings: SettingsDep,
-    id: Annotated[int | None, Query(ge=1, description="The client's id (or give taxId)")] = None,
+    id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The client's id (or give taxId)")] = None,
     tax_id: Annotated[RutStr | None, Query(alias="taxId", description="The client's RUT")] = None,
     expand_contact: ExpandContact = False,
 ) -> ClientOut:

@@ -7,7 +7,7 @@ from pydantic import Field
 from dtehub.contacts.schemas import ContactOut
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.rut import InvalidRut, normalize_rut
-from dtehub.kit.schema import ApiInput, ApiModel, IdRef
+from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 from dtehub.models import Client
 from dtehub.portal.links import Links
 
@@ -58,7 +58,7 @@ class ClientCreate(ClientFields):
 
 
 class ClientUpdate(ClientFields):
-    id: int = Field(ge=1)
+    id: int = Field(ge=1, le=MAX_ID)
 
 
 class ClientOut(ApiModel):

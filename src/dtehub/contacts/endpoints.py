@@ -12,6 +12,7 @@ from dtehub.dependencies import AuthDep, SessionDep
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import RutStr
+from dtehub.kit.schema import MAX_ID
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -21,7 +22,7 @@ async def get_contacts(
     auth: AuthDep,
     session: SessionDep,
     page: PageDep,
-    client_id: Annotated[int | None, Query(alias="clientId", ge=1)] = None,
+    client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
     client_tax_id: Annotated[RutStr | None, Query(alias="clientTaxId")] = None,
     contact_type_id: Annotated[int | None, Query(alias="contactTypeId", ge=1, le=5)] = None,
     order_by: Annotated[
@@ -45,7 +46,9 @@ async def get_contacts(
 
 
 @router.get("/getContact", response_model=ContactOut, responses=error_responses(404))
-async def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1)]) -> ContactOut:
+async def get_contact(
+    auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1, le=MAX_ID)]
+) -> ContactOut:
     """One contact by id."""
     return ContactOut.of(await service.require(session, auth.company_id, id))
 

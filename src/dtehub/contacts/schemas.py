@@ -7,7 +7,7 @@ from pydantic import EmailStr, Field
 
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.rut import RutStr
-from dtehub.kit.schema import ApiInput, ApiModel
+from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel
 from dtehub.models import Contact
 
 
@@ -33,7 +33,9 @@ Name = Annotated[str, Field(max_length=128)]
 
 
 class ContactCreate(ApiInput):
-    client_id: int | None = Field(default=None, ge=1, description="The client; or give clientTaxId")
+    client_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="The client; or give clientTaxId"
+    )
     client_tax_id: RutStr | None = None
     name: Name = ""
     last_name: Name = ""

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
 from dtehub.documents import service
@@ -24,9 +25,11 @@ from dtehub.errors_http import error_responses
 from dtehub.kit.dates import santiago_day_end, santiago_day_start, today_in_santiago
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import RutStr
+from dtehub.kit.schema import MAX_ID
 from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["documents"])
+
 
 ExpandClient = Annotated[bool, Query(alias="expandClient", description="1: include the full client")]
 ExpandContact = Annotated[
@@ -39,6 +42,12 @@ Order = Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DES
 
 def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expand:
     return service.Expand(client=client, contact=client and contact, tag=tag, file=file)
+
+
+async def _view(session: AsyncSession, company_id: int, document_id: int, links: Links) -> DocumentOut:
+    row = await service.require_row(session, company_id, document_id, service.Expand())
+    [view] = await service.present(session, company_id, [row], service.Expand(), links, today_in_santiago())
+    return view
 
 
 @router.get("/getDocuments", response_model=Page[DocumentOut], responses=error_responses())
@@ -58,9 +67,9 @@ async def get_documents(
     number: Annotated[str | None, Query(max_length=40, description="Folio or number")] = None,
     code: Annotated[int | None, Query(ge=1, le=999, description="SII document code, e.g. 33")] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
-    client_id: Annotated[int | None, Query(alias="clientId", ge=1)] = None,
+    client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
     client_tax_id: Annotated[RutStr | None, Query(alias="clientTaxId", description="e.g. 99999999-9")] = None,
-    tag_id: Annotated[int | None, Query(alias="tagId", ge=1)] = None,
+    tag_id: Annotated[int | None, Query(alias="tagId", ge=1, le=MAX_ID)] = None,
     order_by: Annotated[
         OrderBy, Query(alias="orderBy", description="1 issue date, 2 creation, 3 due date, 4 number, 5 total")
     ] = OrderBy.ISSUE_DATE,
@@ -86,7 +95,8 @@ async def get_documents(
         client_tax_id=client_tax_id,
         tag_id=tag_id,
     )
-    documents, total = await service.list_documents(
+    expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
+    rows, total = await service.list_documents(
         session,
         auth.company_id,
         filters,
@@ -94,15 +104,9 @@ async def get_documents(
         descending=order.upper() == "DESC",
         page=page,
         today=today,
+        expand=expand,
     )
-    items = await service.present(
-        session,
-        auth.company_id,
-        documents,
-        _expand(expand_client, expand_contact, expand_tag, expand_file),
-        Links(settings.public_base),
-        today,
-    )
+    items = await service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
     return Page[DocumentOut].of(items, total, page)
 
 
@@ -111,17 +115,17 @@ async def get_document(
     auth: AuthDep,
     session: SessionDep,
     settings: SettingsDep,
-    id: Annotated[int, Query(ge=1, description="The document's id")],
+    id: Annotated[int, Query(ge=1, le=MAX_ID, description="The document's id")],
     expand_client: ExpandClient = False,
     expand_contact: ExpandContact = False,
     expand_tag: ExpandTag = False,
     expand_file: ExpandFile = False,
 ) -> DocumentOut:
     """One document by id (Duemint's getDocument)."""
-    document = await service.require(session, auth.company_id, id)
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
+    row = await service.require_row(session, auth.company_id, id, expand)
     links = Links(settings.public_base)
-    [view] = await service.present(session, auth.company_id, [document], expand, links, today_in_santiago())
+    [view] = await service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
     return view
 
 
@@ -131,11 +135,7 @@ async def create_document(
 ) -> DocumentOut:
     """Create a document from its fields. Tags are given by name and created when new."""
     document = await service.create_document(session, auth.company_id, body)
-    links = Links(settings.public_base)
-    [view] = await service.present(
-        session, auth.company_id, [document], service.Expand(), links, today_in_santiago()
-    )
-    return view
+    return await _view(session, auth.company_id, document.id, Links(settings.public_base))
 
 
 @router.post("/createDocumentFromXml", response_model=DocumentOut, responses=error_responses(409, 413))
@@ -144,11 +144,7 @@ async def create_document_from_xml(
 ) -> DocumentOut:
     """Create a document from a DTE (base64). The very same XML again answers the existing document."""
     created = await service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
-    links = Links(settings.public_base)
-    [view] = await service.present(
-        session, auth.company_id, [created.document], service.Expand(), links, today_in_santiago()
-    )
-    return view
+    return await _view(session, auth.company_id, created.document.id, Links(settings.public_base))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))

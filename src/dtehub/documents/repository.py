@@ -6,13 +6,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, String, cast, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
-from dtehub.models import Client, Document, DocumentSource, DocumentState, DocumentTag, Tag
+from dtehub.models import Client, Contact, Document, DocumentSource, DocumentState, DocumentTag, File, Tag
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,56 @@ class DocumentFilters:
     client_id: int | None = None
     client_tax_id: str | None = None
     tag_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DocumentRow:
+    """A document with what every API view of it needs, read in one query."""
+
+    document: Document
+    client: Client
+    tag_ids: list[int]
+    file_ids: list[int]
+    contact_ids: list[int]
+
+
+def _id_list(column: InstrumentedAttribute[int], *where: ColumnElement[bool]) -> ScalarSelect[str]:
+    # One comma-separated list per row (group_concat / string_agg) instead of one query per relation.
+    return select(func.aggregate_strings(cast(column, String), ",")).where(*where).scalar_subquery()
+
+
+def _split_ids(text: str | None) -> list[int]:
+    return sorted(int(part) for part in text.split(",")) if text else []
+
+
+def _rows_query(with_contacts: bool) -> Select[Any]:
+    columns: list[Any] = [
+        Document,
+        Client,
+        _id_list(DocumentTag.tag_id, DocumentTag.document_id == Document.id),
+        _id_list(File.id, File.document_id == Document.id),
+    ]
+    if with_contacts:
+        columns.append(_id_list(Contact.id, Contact.client_id == Client.id))
+    return select(*columns).join(Client, Client.id == Document.client_id)
+
+
+# Built once: constructing this statement costs more than running it on an indexed id.
+_ROWS_QUERY = _rows_query(with_contacts=False)
+_ROWS_QUERY_WITH_CONTACTS = _rows_query(with_contacts=True)
+
+
+def _to_rows(result: Sequence[Any]) -> list[DocumentRow]:
+    return [
+        DocumentRow(
+            document=row[0],
+            client=row[1],
+            tag_ids=_split_ids(row[2]),
+            file_ids=_split_ids(row[3]),
+            contact_ids=_split_ids(row[4]) if len(row) > 4 else [],
+        )
+        for row in result
+    ]
 
 
 _ORDER_COLUMNS = {
@@ -96,7 +148,8 @@ async def list_page(
     offset: int,
     limit: int,
     today: date,
-) -> tuple[list[Document], int]:
+    with_contacts: bool,
+) -> tuple[list[DocumentRow], int]:
     conditions = _conditions(company_id, filters, today)
     total = (
         await session.execute(select(func.count()).select_from(Document).where(*conditions))
@@ -105,8 +158,18 @@ async def list_page(
         return [], total
     column = _ORDER_COLUMNS[order_by]
     ordering = (column.desc(), Document.id.desc()) if descending else (column.asc(), Document.id.asc())
-    query = select(Document).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-    return list((await session.scalars(query)).all()), total
+    base = _ROWS_QUERY_WITH_CONTACTS if with_contacts else _ROWS_QUERY
+    query = base.where(*conditions).order_by(*ordering).offset(offset).limit(limit)
+    return _to_rows((await session.execute(query)).all()), total
+
+
+async def get_row(
+    session: AsyncSession, company_id: int, document_id: int, *, with_contacts: bool
+) -> DocumentRow | None:
+    base = _ROWS_QUERY_WITH_CONTACTS if with_contacts else _ROWS_QUERY
+    query = base.where(Document.company_id == company_id, Document.id == document_id)
+    rows = _to_rows((await session.execute(query)).all())
+    return rows[0] if rows else None
 
 
 async def get(session: AsyncSession, company_id: int, document_id: int) -> Document | None:
@@ -171,18 +234,6 @@ async def add_tags(session: AsyncSession, document_id: int, tag_ids: Sequence[in
         await session.execute(
             insert(DocumentTag), [{"document_id": document_id, "tag_id": tag_id} for tag_id in tag_ids]
         )
-
-
-async def tag_ids_by_document(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, list[int]]:
-    rows = await session.execute(
-        select(DocumentTag.document_id, DocumentTag.tag_id)
-        .where(DocumentTag.document_id.in_(document_ids))
-        .order_by(DocumentTag.document_id, DocumentTag.tag_id)
-    )
-    result: dict[int, list[int]] = defaultdict(list)
-    for document_id, tag_id in rows:
-        result[document_id].append(tag_id)
-    return result
 
 
 async def tags_by_document(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, list[Tag]]:

@@ -10,7 +10,7 @@ from dtehub.clients.schemas import ClientOut
 from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.rut import RutStr
-from dtehub.kit.schema import ApiInput, ApiModel, IdRef
+from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
@@ -35,7 +35,7 @@ Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 
 
 
 class DocumentCreate(ApiInput):
-    client_id: int = Field(ge=1)
+    client_id: int = Field(ge=1, le=MAX_ID)
     number: Number
     issue_date: date
     due_date: date | None = Field(default=None, description="Default: issue date + the payment term")

@@ -17,7 +17,7 @@ from dtehub.companies import service as companies_service
 from dtehub.contacts import repository as contacts_repository
 from dtehub.contacts.schemas import ContactOut
 from dtehub.documents import repository
-from dtehub.documents.repository import DocumentFilters
+from dtehub.documents.repository import DocumentFilters, DocumentRow
 from dtehub.documents.schemas import (
     RECEIVABLE_CODES,
     DocumentCreate,
@@ -261,7 +261,8 @@ async def list_documents(
     descending: bool,
     page: PageRequest,
     today: date,
-) -> tuple[list[Document], int]:
+    expand: Expand,
+) -> tuple[list[DocumentRow], int]:
     return await repository.list_page(
         session,
         company_id,
@@ -271,7 +272,17 @@ async def list_documents(
         offset=page.offset,
         limit=page.per_page,
         today=today,
+        with_contacts=expand.client,
     )
+
+
+async def require_row(
+    session: AsyncSession, company_id: int, document_id: int, expand: Expand
+) -> DocumentRow:
+    row = await repository.get_row(session, company_id, document_id, with_contacts=expand.client)
+    if row is None:
+        raise NotFound(f"document {document_id} not found", field="id")
+    return row
 
 
 async def xml_for_portal(session: AsyncSession, document_id: int, key: str) -> tuple[Document, bytes]:
@@ -288,47 +299,50 @@ async def xml_for_portal(session: AsyncSession, document_id: int, key: str) -> t
 async def present(
     session: AsyncSession,
     company_id: int,
-    documents: Sequence[Document],
+    rows: Sequence[DocumentRow],
     expand: Expand,
     links: Links,
     today: date,
 ) -> list[DocumentOut]:
-    """Documents as the API shows them, with the requested expansions, in few queries."""
-    if not documents:
+    """Documents as the API shows them. Ids of related objects come with the rows; full objects are
+    read only for the expansions asked for."""
+    if not rows:
         return []
-    ids = [d.id for d in documents]
-    clients = await clients_repository.by_ids(session, company_id, [d.client_id for d in documents])
-    client_views: dict[int, ClientOut | IdRef] = {}
-    if expand.client:
-        contacts = await contacts_repository.by_client(session, company_id, list(clients))
-        for client_id, client in clients.items():
-            found = contacts.get(client_id, [])
-            contact_views: list[ContactOut] | list[IdRef] = (
-                [ContactOut.of(c) for c in found] if expand.contact else [IdRef(id=str(c.id)) for c in found]
-            )
-            client_views[client_id] = ClientOut.of(client, links, contact_views)
-
-    tag_views: dict[int, list[TagOut] | list[IdRef]] = {}
-    if expand.tag:
-        for document_id, tags in (await repository.tags_by_document(session, ids)).items():
-            tag_views[document_id] = [TagOut.of(t) for t in tags]
-    else:
-        for document_id, tag_ids in (await repository.tag_ids_by_document(session, ids)).items():
-            tag_views[document_id] = [IdRef(id=str(t)) for t in tag_ids]
-
-    file_views: dict[int, list[FileOut] | list[IdRef]] = {}
-    for document_id, files in (await files_repository.by_document(session, ids)).items():
-        file_views[document_id] = (
-            [FileOut.of(f, links) for f in files] if expand.file else [IdRef(id=str(f.id)) for f in files]
-        )
+    ids = [row.document.id for row in rows]
+    contacts = (
+        await contacts_repository.by_client(session, company_id, [row.client.id for row in rows])
+        if expand.contact
+        else {}
+    )
+    tags = await repository.tags_by_document(session, ids) if expand.tag else {}
+    files = await files_repository.by_document(session, ids) if expand.file else {}
 
     result = []
-    for d in documents:
+    for row in rows:
+        d, client = row.document, row.client
+        client_view: ClientOut | IdRef = IdRef(id=str(client.id))
+        if expand.client:
+            contact_views: list[ContactOut] | list[IdRef] = (
+                [ContactOut.of(c) for c in contacts.get(client.id, [])]
+                if expand.contact
+                else [IdRef(id=str(i)) for i in row.contact_ids]
+            )
+            client_view = ClientOut.of(client, links, contact_views)
+        tag_views: list[TagOut] | list[IdRef] = (
+            [TagOut.of(t) for t in tags.get(d.id, [])]
+            if expand.tag
+            else [IdRef(id=str(i)) for i in row.tag_ids]
+        )
+        file_views: list[FileOut] | list[IdRef] = (
+            [FileOut.of(f, links) for f in files.get(d.id, [])]
+            if expand.file
+            else [IdRef(id=str(i)) for i in row.file_ids]
+        )
         status = status_of(DocumentState(d.state), d.due_date, today)
         result.append(
             DocumentOut(
                 id=str(d.id),
-                client_tax_id=clients[d.client_id].tax_id,
+                client_tax_id=client.tax_id,
                 number=d.number,
                 created_at=format_datetime(d.created_at),
                 issue_date=d.issue_date,
@@ -351,9 +365,9 @@ async def present(
                 url=links.invoice_page(d.id, d.portal_key),
                 xml=links.invoice_xml(d.id, d.portal_key),
                 pdf=links.invoice_pdf(d.id, d.portal_key),
-                client=client_views.get(d.client_id) or IdRef(id=str(d.client_id)),
-                tags=tag_views.get(d.id, []),
-                files=file_views.get(d.id, []),
+                client=client_view,
+                tags=tag_views,
+                files=file_views,
             )
         )
     return result

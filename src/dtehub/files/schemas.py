@@ -3,13 +3,13 @@ from __future__ import annotations
 from pydantic import Field
 
 from dtehub.kit.dates import format_datetime
-from dtehub.kit.schema import ApiInput, ApiModel
+from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel
 from dtehub.models import File
 from dtehub.portal.links import Links
 
 
 class FileCreate(ApiInput):
-    document_id: int = Field(ge=1)
+    document_id: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=255, description="File name, e.g. orden-compra.pdf")
     content: str = Field(min_length=1, description="The file's bytes, base64-encoded")
     mime_type: str | None = Field(

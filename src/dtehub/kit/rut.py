@@ -24,9 +24,14 @@ def normalize_rut(value: str) -> str:
     if text and "-" not in text and len(text) >= 2:
         text = f"{text[:-1]}-{text[-1]}"
     try:
+        # ASCII only: cl-sii's pattern takes any Unicode digit (１２３…), which is no canonical form.
+        if not text.isascii():
+            raise ValueError(text)
         rut = Rut(text, validate_dv=False)
     except (ValueError, TypeError):
         raise InvalidRut(f"{value!r} is not a RUT (expected e.g. 76453707-6)") from None
+    if int(rut.digits) == 0:
+        raise InvalidRut(f"{value!r} is not a RUT (0 is never issued)")
     if rut.dv != rut.calc_dv(rut.digits):
         raise InvalidRut(f"{value!r} has a wrong check digit (expected {rut.calc_dv(rut.digits)})")
     return str(rut.canonical)

@@ -25,3 +25,7 @@ class IdRef(ApiModel):
     """A reference to another object when it is not expanded: ``{"id": "8201"}``."""
 
     id: str
+
+
+MAX_ID = 2**63 - 1
+"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it)."""

@@ -22,6 +22,8 @@ DEFAULT_MAX_XML_BYTES = 5 * 1024 * 1024
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._-]+)[\"']")
 _FORBIDDEN = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _LATIN1_NAMES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
+# Only encodings in which markup is plain ASCII: in others (UTF-7…) a DOCTYPE escapes _FORBIDDEN.
+_ASCII_MARKUP = _LATIN1_NAMES | {"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-15", "iso8859-15"}
 _BOMS = (b"\xef\xbb\xbf",)
 
 
@@ -51,6 +53,8 @@ def _encoding_to_use(data: bytes) -> str:
         except UnicodeDecodeError:
             return "windows-1252" if declared in {"windows-1252", "cp1252"} else "iso-8859-1"
         return "utf-8" if not decoded.isascii() or declared is None else declared
+    if declared not in _ASCII_MARKUP:
+        raise XmlError(f"the XML declares encoding {declared!r}; DTEs are ISO-8859-1 or UTF-8")
     return declared
 
 

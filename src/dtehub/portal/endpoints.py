@@ -13,11 +13,20 @@ from dtehub.dependencies import SessionDep
 from dtehub.documents import service as documents_service
 from dtehub.errors import NotFound
 from dtehub.files import service as files_service
+from dtehub.kit.schema import MAX_ID
 
 router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=True)
 
-ObjectId = Annotated[int, Path(ge=1)]
-Key = Annotated[str, Path(min_length=1, max_length=64)]
+ObjectId = Annotated[str, Path(description="The object's id")]
+Key = Annotated[str, Path(description="The link's key")]
+
+
+def _id(text: str) -> int:
+    """Portal links answer one 404 for anything that is not a live link, malformed ones included."""
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise NotFound("not found")
+    return int(text)
+
 
 _PRIVATE_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -34,7 +43,7 @@ def _attachment(name: str) -> str:
 @router.get("/downloadInvoiceXml/{document_id}/{key}", response_class=Response)
 async def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
     """The DTE's original bytes, exactly as received."""
-    document, content = await documents_service.xml_for_portal(session, document_id, key)
+    document, content = await documents_service.xml_for_portal(session, _id(document_id), key)
     headers = dict(_PRIVATE_HEADERS)
     headers["Content-Disposition"] = _attachment(f"DTE-{document.code}-{document.number}.xml")
     return Response(content, media_type="application/xml", headers=headers)
@@ -42,7 +51,7 @@ async def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: 
 
 @router.get("/file/{file_id}/{key}", response_class=Response)
 async def download_file(session: SessionDep, file_id: ObjectId, key: Key) -> Response:
-    file = await files_service.download(session, file_id, key)
+    file = await files_service.download(session, _id(file_id), key)
     headers = dict(_PRIVATE_HEADERS)
     headers["Content-Disposition"] = _attachment(file.name)
     return Response(file.content, media_type=file.mime_type, headers=headers)
