@@ -192,7 +192,9 @@ def load(url: str, tenant: Tenant, seed: int) -> float:
             [{"c": tenant.company_id, "name": f"etiqueta-{n}", "now": now} for n in range(TAGS_PER_COMPANY)],
         )
         tenant.tag_ids = tuple(
-            conn.execute(text("SELECT id FROM tags WHERE company_id = :c ORDER BY id"), {"c": tenant.company_id})
+            conn.execute(
+                text("SELECT id FROM tags WHERE company_id = :c ORDER BY id"), {"c": tenant.company_id}
+            )
             .scalars()
             .all()
         )
@@ -202,9 +204,7 @@ def load(url: str, tenant: Tenant, seed: int) -> float:
         columns = ", ".join(DOCUMENT_COLUMNS)
         if is_sqlite(sync_url(url)):
             placeholders = ", ".join("?" for _ in DOCUMENT_COLUMNS)
-            sqlite_rows = [
-                (*row[:-2], _sqlite_time(row[-2]), _sqlite_time(row[-1])) for row in rows
-            ]
+            sqlite_rows = [(*row[:-2], _sqlite_time(row[-2]), _sqlite_time(row[-1])) for row in rows]
             cursor = raw.cursor()
             cursor.executemany(f"INSERT INTO documents ({columns}) VALUES ({placeholders})", sqlite_rows)
         else:
@@ -347,7 +347,9 @@ def throughput(base: str, tenant: Tenant, seconds: int, connections: int) -> tup
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'results' / 'bench.db'}")
     parser.add_argument("--documents", type=int, default=1_000_000)
     parser.add_argument("--clients", type=int, default=5_000)
@@ -375,17 +377,23 @@ def main() -> None:
     failures: list[str] = []
     try:
         for tenant, p50_target, p99_target in ((big, 50.0, 200.0), (small, 10.0, None)):
-            print(f"\n## getDocuments, company with {tenant.documents:,} documents ({args.runs} requests each)")
+            print(
+                f"\n## getDocuments, company with {tenant.documents:,} documents ({args.runs} requests each)"
+            )
             print(f"{'query':<20} {'page':>4} {'p50 ms':>8} {'p99 ms':>8} {'totalRecords':>13}")
             for name, page, p50, p99, total in measure_queries(base, tenant, args.runs):
                 mark = ""
                 if p50 > p50_target or (p99_target is not None and p99 > p99_target):
                     mark = "  << over target"
-                    failures.append(f"{tenant.documents:,} docs {name} page {page}: p50 {p50:.1f} p99 {p99:.1f}")
+                    failures.append(
+                        f"{tenant.documents:,} docs {name} page {page}: p50 {p50:.1f} p99 {p99:.1f}"
+                    )
                 print(f"{name:<20} {page:>4} {p50:>8.1f} {p99:>8.1f} {total:>13,}{mark}")
         health, document = throughput(base, big, args.seconds, args.connections)
         ratio = document / health
-        print(f"\n## throughput (wrk, {args.connections} connections, {args.seconds} s, {args.workers} worker)")
+        print(
+            f"\n## throughput (wrk, {args.connections} connections, {args.seconds} s, {args.workers} worker)"
+        )
         print(f"/health                        {health:>8.0f} req/s")
         print(f"getDocument?expandClient=1     {document:>8.0f} req/s   ratio {ratio:.2f} (target >= 0.50)")
         if ratio < 0.5:

@@ -10,6 +10,86 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+_GROUP = "company_id, issue_date, created_on, code, currency, state"
+
+# document_counts is kept exact by triggers, whatever writes documents (the API, imports, bulk loads).
+_SQLITE_TRIGGERS = [
+    f"""
+    CREATE TRIGGER documents_count_insert AFTER INSERT ON documents BEGIN
+      INSERT INTO document_counts ({_GROUP}, documents)
+      VALUES (NEW.company_id, NEW.issue_date, NEW.created_on, NEW.code, NEW.currency, NEW.state, 1)
+      ON CONFLICT ({_GROUP}) DO UPDATE SET documents = documents + 1;
+    END
+    """,
+    """
+    CREATE TRIGGER documents_count_delete AFTER DELETE ON documents BEGIN
+      UPDATE document_counts SET documents = documents - 1
+      WHERE company_id = OLD.company_id AND issue_date = OLD.issue_date AND created_on = OLD.created_on
+        AND code = OLD.code AND currency = OLD.currency AND state = OLD.state;
+    END
+    """,
+    f"""
+    CREATE TRIGGER documents_count_update
+    AFTER UPDATE OF company_id, issue_date, created_on, code, currency, state ON documents BEGIN
+      UPDATE document_counts SET documents = documents - 1
+      WHERE company_id = OLD.company_id AND issue_date = OLD.issue_date AND created_on = OLD.created_on
+        AND code = OLD.code AND currency = OLD.currency AND state = OLD.state;
+      INSERT INTO document_counts ({_GROUP}, documents)
+      VALUES (NEW.company_id, NEW.issue_date, NEW.created_on, NEW.code, NEW.currency, NEW.state, 1)
+      ON CONFLICT ({_GROUP}) DO UPDATE SET documents = documents + 1;
+    END
+    """,
+]
+
+# PostgreSQL: statement-level triggers with transition tables, so a bulk insert of a million rows adds
+# one aggregated upsert rather than a million. Groups are taken in key order to avoid lock-order deadlocks.
+_POSTGRES_FUNCTION = f"""
+CREATE FUNCTION dtehub_count_documents() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP IN ('DELETE', 'UPDATE') THEN
+    UPDATE document_counts AS c SET documents = c.documents - g.n
+    FROM (SELECT {_GROUP}, count(*) AS n FROM old_rows GROUP BY {_GROUP}) AS g
+    WHERE (c.company_id, c.issue_date, c.created_on, c.code, c.currency, c.state)
+        = (g.company_id, g.issue_date, g.created_on, g.code, g.currency, g.state);
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO document_counts ({_GROUP}, documents)
+    SELECT {_GROUP}, count(*) FROM new_rows GROUP BY {_GROUP} ORDER BY {_GROUP}
+    ON CONFLICT ({_GROUP}) DO UPDATE SET documents = document_counts.documents + EXCLUDED.documents;
+  END IF;
+  RETURN NULL;
+END
+$$
+"""
+_POSTGRES_TRIGGERS = [
+    "CREATE TRIGGER documents_count_insert AFTER INSERT ON documents REFERENCING NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION dtehub_count_documents()",
+    "CREATE TRIGGER documents_count_delete AFTER DELETE ON documents REFERENCING OLD TABLE AS old_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION dtehub_count_documents()",
+    "CREATE TRIGGER documents_count_update AFTER UPDATE ON documents "
+    "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
+    "FOR EACH STATEMENT EXECUTE FUNCTION dtehub_count_documents()",
+]
+
+
+def _create_count_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(_POSTGRES_FUNCTION)
+        for statement in _POSTGRES_TRIGGERS:
+            op.execute(statement)
+    else:
+        for statement in _SQLITE_TRIGGERS:
+            op.execute(statement)
+
+
+def _drop_count_triggers() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for name in ("documents_count_insert", "documents_count_delete", "documents_count_update"):
+        op.execute(f"DROP TRIGGER IF EXISTS {name}" + (" ON documents" if postgres else ""))
+    if postgres:
+        op.execute("DROP FUNCTION IF EXISTS dtehub_count_documents()")
+
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -33,6 +113,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_companies")),
         sa.UniqueConstraint("rut", name=op.f("uq_companies_rut")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "api_tokens",
@@ -51,6 +132,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_tokens_company_id"), ["company_id"], unique=False)
@@ -93,6 +175,32 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_clients")),
         sa.UniqueConstraint("company_id", "tax_id", name=op.f("uq_clients_company_id_tax_id")),
+        sqlite_autoincrement=True,
+    )
+    op.create_table(
+        "document_counts",
+        sa.Column("company_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("issue_date", sa.Date(), nullable=False),
+        sa.Column("created_on", sa.Date(), nullable=False),
+        sa.Column("code", sa.SmallInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("state", sa.SmallInteger(), nullable=False),
+        sa.Column("documents", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_document_counts_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint(
+            "company_id",
+            "issue_date",
+            "created_on",
+            "code",
+            "currency",
+            "state",
+            name=op.f("pk_document_counts"),
+        ),
     )
     op.create_table(
         "tags",
@@ -107,6 +215,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
         sa.UniqueConstraint("company_id", "name", name=op.f("uq_tags_company_id_name")),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "contacts",
@@ -131,6 +240,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_contacts_client_id"), ["client_id"], unique=False)
@@ -175,6 +285,12 @@ def upgrade() -> None:
         ),
         sa.Column("portal_key", sa.String(length=43), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column(
+            "created_on",
+            sa.Date(),
+            nullable=False,
+            comment="The Santiago calendar day of created_at (dateBy=2 filters)",
+        ),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["client_id"], ["clients.id"], name=op.f("fk_documents_client_id_clients"), ondelete="RESTRICT"
@@ -187,6 +303,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_documents")),
         sa.UniqueConstraint("company_id", "code", "number", name=op.f("uq_documents_company_id_code_number")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.create_index("ix_documents_client_id", ["client_id"], unique=False)
@@ -198,6 +315,9 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_documents_company_created", ["company_id", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_documents_company_created_on", ["company_id", "created_on", "id"], unique=False
         )
         batch_op.create_index(
             "ix_documents_company_currency_issue",
@@ -270,12 +390,16 @@ def upgrade() -> None:
             ["document_id"], ["documents.id"], name=op.f("fk_files_document_id_documents"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_files")),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table("files", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_files_document_id"), ["document_id"], unique=False)
 
+    _create_count_triggers()
+
 
 def downgrade() -> None:
+    _drop_count_triggers()
     with op.batch_alter_table("files", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_files_document_id"))
 
@@ -294,6 +418,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_documents_company_issue")
         batch_op.drop_index("ix_documents_company_due")
         batch_op.drop_index("ix_documents_company_currency_issue")
+        batch_op.drop_index("ix_documents_company_created_on")
         batch_op.drop_index("ix_documents_company_created")
         batch_op.drop_index("ix_documents_company_code_issue")
         batch_op.drop_index("ix_documents_company_client_issue")
@@ -306,6 +431,7 @@ def downgrade() -> None:
 
     op.drop_table("contacts")
     op.drop_table("tags")
+    op.drop_table("document_counts")
     op.drop_table("clients")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_company_id"))

@@ -25,7 +25,13 @@ from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError
 
-app = typer.Typer(help="dtehub: Chilean electronic tax documents, and what is owed.", no_args_is_help=True)
+# Plain tracebacks without local variables: locals may hold tokens, passwords or certificates.
+app = typer.Typer(
+    help="dtehub: Chilean electronic tax documents, and what is owed.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 companies_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -139,6 +145,8 @@ def demo(
 ) -> None:
     """On an empty database, create a demo company with one invoice and print its token."""
     from dtehub.demo import create_demo
+
+    migrate.upgrade(get_settings().database_url)  # like serve: a fresh database has no tables yet
 
     async def work(session: AsyncSession) -> str | None:
         if await companies_repository.count(session) > 0:

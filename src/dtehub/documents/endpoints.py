@@ -22,7 +22,7 @@ from dtehub.documents.schemas import (
 )
 from dtehub.documents.status import DocumentStatus
 from dtehub.errors_http import error_responses
-from dtehub.kit.dates import santiago_day_end, santiago_day_start, today_in_santiago
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import RutStr
 from dtehub.kit.schema import MAX_ID
@@ -85,8 +85,6 @@ async def get_documents(
         date_by=date_by,
         since=since,
         until=until,
-        created_from=santiago_day_start(since) if since else None,
-        created_before=santiago_day_end(until) if until else None,
         status=status,
         number=number,
         code=code,

@@ -70,9 +70,9 @@ class DocumentFromXml(ApiInput):
 
 
 class DocumentDelete(ApiInput):
-    client_tax_id: RutStr
+    client_tax_id: str = Field(min_length=1, max_length=32, description="RUT, or a foreign client's tax id")
     number: Number
-    code: int | None = Field(default=None, description="Needed only when the number is ambiguous")
+    code: int | None = Field(default=None, ge=1, le=999, description="Needed only for an ambiguous number")
 
 
 class DocumentDeleted(ApiModel):

@@ -32,8 +32,9 @@ from dtehub.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unpro
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
 from dtehub.kit import base64
-from dtehub.kit.dates import format_datetime
+from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
+from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.schema import IdRef
 from dtehub.kit.secrets import same_secret
 from dtehub.kit.xml import XmlError, XmlForbiddenFeature, XmlTooLarge, parse_untrusted
@@ -66,9 +67,12 @@ def due_date_for(issue_date: date, term_days: int) -> date:
 
 
 def _new_document(company_id: int, client: Client, **fields: object) -> Document:
+    now = utcnow()
     document = Document(
         company_id=company_id,
         client_id=client.id,
+        created_at=now,
+        created_on=today_in_santiago(now),
         credit_cents=0,
         debit_cents=0,
         paid_cents=0,
@@ -233,14 +237,21 @@ async def require(session: AsyncSession, company_id: int, document_id: int) -> D
 
 
 async def delete_document(session: AsyncSession, company_id: int, data: DocumentDelete) -> Document:
-    client = await clients_repository.get_by_tax_id(session, company_id, data.client_tax_id)
+    try:
+        tax_id = normalize_rut(data.client_tax_id)
+    except InvalidRut as exc:
+        # Clients outside Chile are named by their own tax code, stored as given.
+        tax_id = data.client_tax_id
+        if await clients_repository.get_by_tax_id(session, company_id, tax_id) is None:
+            raise BadRequest(str(exc), field="clientTaxId") from None
+    client = await clients_repository.get_by_tax_id(session, company_id, tax_id)
     matches = (
         await repository.find_by_client_and_number(session, company_id, client.id, data.number, data.code)
         if client is not None
         else []
     )
     if not matches:
-        raise NotFound(f"no document {data.number} for client {data.client_tax_id}", field="number")
+        raise NotFound(f"no document {data.number} for client {tax_id}", field="number")
     if len(matches) > 1:
         codes = ", ".join(sorted(str(d.code) for d in matches))
         raise Conflict(

@@ -6,7 +6,7 @@ through their shortest decimal text, and anything with more than two decimals is
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -32,8 +32,18 @@ def to_cents(value: Any, *, allow_negative: bool = False) -> int:
         raise InvalidAmount(f"{value!r} is not an amount") from None
     if not amount.is_finite():
         raise InvalidAmount(f"{value!r} is not an amount")
-    cents = amount * 100
-    if cents != cents.to_integral_value():
+    # Bound the magnitude before any arithmetic: "1e999990" would otherwise cost a minute of CPU in
+    # int() and "1e999999" overflow the decimal context.
+    if amount and amount.adjusted() >= 15:
+        raise InvalidAmount(f"{value} is too large")
+    try:
+        with localcontext() as exact:
+            exact.traps[Inexact] = True  # rounding to 28 digits must not hide a third decimal
+            cents = amount * 100
+            integral = cents == cents.to_integral_value()
+    except Inexact:
+        integral = False
+    if not integral:
         raise InvalidAmount(f"{value} has more than two decimals")
     if amount < 0 and not allow_negative:
         raise InvalidAmount(f"{value} is negative")

@@ -33,7 +33,7 @@ def normalize_rut(value: str) -> str:
     if int(rut.digits) == 0:
         raise InvalidRut(f"{value!r} is not a RUT (0 is never issued)")
     if rut.dv != rut.calc_dv(rut.digits):
-        raise InvalidRut(f"{value!r} has a wrong check digit (expected {rut.calc_dv(rut.digits)})")
+        raise InvalidRut(f"RUT {value!r} has a wrong check digit (expected {rut.calc_dv(rut.digits)})")
     return str(rut.canonical)
 
 

@@ -6,6 +6,7 @@ from dtehub.models.client import Client
 from dtehub.models.company import Company
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState
+from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
 from dtehub.models.file import File
@@ -18,6 +19,7 @@ __all__ = [
     "Company",
     "Contact",
     "Document",
+    "DocumentCount",
     "DocumentSource",
     "DocumentState",
     "DocumentTag",

@@ -13,6 +13,7 @@ class ApiToken(Base):
     """A bearer token of one company. Only its SHA-256 is stored; the token is shown once."""
 
     __tablename__ = "api_tokens"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[IdPk]
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"), index=True)

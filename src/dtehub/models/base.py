@@ -50,4 +50,4 @@ Cents = Annotated[int, mapped_column(BigInteger, nullable=False, default=0)]
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012
+    type_annotation_map = {datetime: UTCDateTime()}

@@ -14,7 +14,7 @@ class Client(Base):
     """A customer of the company: the receiver (``Receptor``) of its documents."""
 
     __tablename__ = "clients"
-    __table_args__ = (UniqueConstraint("company_id", "tax_id"),)
+    __table_args__ = (UniqueConstraint("company_id", "tax_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[IdPk]
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"))

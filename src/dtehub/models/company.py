@@ -13,6 +13,7 @@ class Company(Base):
     """A company (the tenant): it issues documents and owns everything else."""
 
     __tablename__ = "companies"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[IdPk]
     rut: Mapped[str] = mapped_column(String(12), unique=True, comment="Canonical RUT, e.g. 76453707-6")

@@ -13,7 +13,10 @@ class Contact(Base):
     """A person at a client who receives the company's documents and reminders."""
 
     __tablename__ = "contacts"
-    __table_args__ = (Index("ix_contacts_company_id_client_id", "company_id", "client_id"),)
+    __table_args__ = (
+        Index("ix_contacts_company_id_client_id", "company_id", "client_id"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: Mapped[IdPk]
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"))

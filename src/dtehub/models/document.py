@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtehub.kit.dates import utcnow
+from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.secrets import new_link_key
 from dtehub.models.base import Base, BigId, Cents, IdPk
 
@@ -44,6 +44,8 @@ class Document(Base):
         Index("ix_documents_company_currency_issue", "company_id", "currency", "issue_date", "id"),
         Index("ix_documents_company_code_issue", "company_id", "code", "issue_date", "id"),
         Index("ix_documents_client_id", "client_id"),
+        Index("ix_documents_company_created_on", "company_id", "created_on", "id"),
+        {"sqlite_autoincrement": True},  # ids are never reused
     )
 
     id: Mapped[IdPk]
@@ -75,6 +77,9 @@ class Document(Base):
     )
     portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_on: Mapped[date] = mapped_column(
+        default=today_in_santiago, comment="The Santiago calendar day of created_at (dateBy=2 filters)"
+    )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def recompute_balance(self) -> None:

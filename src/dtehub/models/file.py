@@ -14,6 +14,7 @@ class File(Base):
     """An attachment on a document (a purchase order, a dispatch guide, a signed receipt…)."""
 
     __tablename__ = "files"
+    __table_args__ = {"sqlite_autoincrement": True}  # ids are never reused
 
     id: Mapped[IdPk]
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"))

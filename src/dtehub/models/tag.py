@@ -13,7 +13,7 @@ class Tag(Base):
     """A label a company puts on documents; names are unique within the company."""
 
     __tablename__ = "tags"
-    __table_args__ = (UniqueConstraint("company_id", "name"),)
+    __table_args__ = (UniqueConstraint("company_id", "name"), {"sqlite_autoincrement": True})
 
     id: Mapped[IdPk]
     company_id: Mapped[int] = mapped_column(BigId, ForeignKey("companies.id", ondelete="CASCADE"))

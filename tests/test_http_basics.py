@@ -1,0 +1,293 @@
+"""What every HTTP caller meets first: body limits, JSON bodies, errors, health and the OpenAPI schema."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Tenant
+
+MAX_BODY_BYTES = 2 * 1024 * 1024  # conftest's max_body_bytes
+
+
+def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message", "field"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+# Body size
+
+
+async def test_a_body_over_the_limit_is_413(tenant: Tenant) -> None:
+    body = json.dumps({"name": "x" * MAX_BODY_BYTES}).encode()
+    assert len(body) > MAX_BODY_BYTES
+
+    response = await tenant.http.post("/v1/createTag", content=body, headers=tenant.headers)
+
+    assert_error(response, 413, "payload_too_large")
+    assert (await tenant.get("/v1/getTags")).json()["items"] == []
+
+
+async def test_a_body_over_the_limit_is_413_even_without_a_token(client: httpx.AsyncClient) -> None:
+    response = await client.post("/v1/createTag", content=b"x" * (MAX_BODY_BYTES + 1))
+
+    assert_error(response, 413, "payload_too_large")
+
+
+async def test_a_chunked_body_over_the_limit_is_413(tenant: Tenant) -> None:
+    chunk = b" " * (256 * 1024)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b'{"name": "x"'
+        for _ in range(MAX_BODY_BYTES // len(chunk) + 1):
+            yield chunk
+        yield b"}"
+
+    response = await tenant.http.post("/v1/createTag", content=chunks(), headers=tenant.headers)
+
+    assert "content-length" not in response.request.headers
+    assert_error(response, 413, "payload_too_large")
+    assert (await tenant.get("/v1/getTags")).json()["items"] == []
+
+
+async def test_a_body_just_under_the_limit_is_read(tenant: Tenant) -> None:
+    body = b'{"name": "padded"' + b" " * (MAX_BODY_BYTES - 100) + b"}"
+    assert len(body) <= MAX_BODY_BYTES
+
+    response = await tenant.http.post("/v1/createTag", content=body, headers=tenant.headers)
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "padded"
+
+
+# JSON bodies whatever the Content-Type
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        None,
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "application/json; charset=utf-8",
+        "multipart/form-data; boundary=x",
+    ],
+)
+async def test_bodies_are_json_whatever_the_content_type(tenant: Tenant, content_type: str | None) -> None:
+    headers = dict(tenant.headers)
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+
+    response = await tenant.http.post(
+        "/v1/createTag", content=json.dumps({"name": "Cobranza ñandú"}).encode(), headers=headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Cobranza ñandú"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"name=VIP", b'{"name": "x"', b"\xff\xfe"])
+async def test_invalid_json_is_400(tenant: Tenant, body: bytes) -> None:
+    response = await tenant.http.post("/v1/createTag", content=body, headers=tenant.headers)
+
+    error = assert_error(response, 400, "invalid_json")
+    assert error["field"] is None
+
+
+async def test_a_missing_body_is_400(tenant: Tenant) -> None:
+    response = await tenant.http.post("/v1/createTag", headers=tenant.headers)
+
+    assert_error(response, 400, "missing_parameter")
+
+
+@pytest.mark.parametrize("body", [[], "VIP", 5, None])
+async def test_a_body_that_is_not_an_object_is_400(tenant: Tenant, body: object) -> None:
+    response = await tenant.http.post(
+        "/v1/createTag", content=json.dumps(body).encode(), headers=tenant.headers
+    )
+
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] in {"invalid_parameter", "missing_parameter"}
+
+
+async def test_a_wrongly_typed_field_is_400_naming_the_field(tenant: Tenant) -> None:
+    response = await tenant.post("/v1/createTag", {"name": ["VIP"]})
+
+    error = assert_error(response, 400, "invalid_parameter")
+    assert error["field"] == "name"
+    assert "name" in error["message"]
+
+
+# Unknown routes and methods
+
+
+@pytest.mark.parametrize("path", ["/v1/getNothing", "/nothing", "/v2/getDocuments", "/v1/"])
+async def test_an_unknown_route_is_a_json_404(tenant: Tenant, path: str) -> None:
+    response = await tenant.http.get(path, headers=tenant.headers)
+
+    assert_error(response, 404, "not_found")
+
+
+async def test_a_wrong_method_is_a_json_405(tenant: Tenant) -> None:
+    response = await tenant.http.get("/v1/createTag", headers=tenant.headers)
+
+    assert_error(response, 405, "method_not_allowed")
+
+
+# Health
+
+
+async def test_health(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+# OpenAPI and docs
+
+V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
+    ("get", "/v1/getDocuments"): {
+        "since",
+        "until",
+        "dateBy",
+        "status",
+        "number",
+        "code",
+        "currency",
+        "clientId",
+        "clientTaxId",
+        "tagId",
+        "orderBy",
+        "order",
+        "expandClient",
+        "expandContact",
+        "expandTag",
+        "expandFile",
+        "resultsPerPage",
+        "page",
+    },
+    ("get", "/v1/getDocument"): {"id", "expandClient", "expandContact", "expandTag", "expandFile"},
+    ("get", "/v1/getClients"): {
+        "taxId",
+        "name",
+        "orderBy",
+        "order",
+        "expandContact",
+        "resultsPerPage",
+        "page",
+    },
+    ("get", "/v1/getClient"): {"id", "taxId", "expandContact"},
+    ("get", "/v1/getContacts"): {
+        "clientId",
+        "clientTaxId",
+        "contactTypeId",
+        "orderBy",
+        "order",
+        "resultsPerPage",
+        "page",
+    },
+    ("get", "/v1/getContact"): {"id"},
+    ("get", "/v1/getTags"): {"name", "orderBy", "order", "resultsPerPage", "page"},
+}
+V1_BODIES: dict[tuple[str, str], set[str]] = {
+    ("post", "/v1/createDocument"): {"clientId", "number", "issueDate", "total", "taxes"},
+    ("post", "/v1/createDocumentFromXml"): {"xml"},
+    ("delete", "/v1/deleteDocument"): {"clientTaxId", "number"},
+    ("post", "/v1/createClient"): {"name", "taxId", "paymentTerm", "sendReminders"},
+    ("post", "/v1/updateClient"): {"id", "name", "taxId"},
+    ("post", "/v1/createContact"): {"clientId", "clientTaxId", "email", "name", "lastName", "contactTypeId"},
+    ("post", "/v1/createTag"): {"name"},
+    ("post", "/v1/createFile"): {"documentId", "name", "content"},
+}
+
+
+@pytest.fixture
+async def openapi(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get("/openapi.json")
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def resolve(schema: dict[str, Any], openapi: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    name = ref.removeprefix("#/components/schemas/")
+    return openapi["components"]["schemas"][name]  # type: ignore[no-any-return]
+
+
+def test_every_v1_method_is_in_the_schema(openapi: dict[str, Any]) -> None:
+    published = {
+        (method, path)
+        for path, operations in openapi["paths"].items()
+        if path.startswith("/v1/")
+        for method in operations
+    }
+
+    assert published == set(V1_PARAMETERS) | set(V1_BODIES)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(V1_PARAMETERS))
+def test_query_parameters_are_documented(openapi: dict[str, Any], method: str, path: str) -> None:
+    operation = openapi["paths"][path][method]
+
+    documented = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+
+    assert documented >= V1_PARAMETERS[(method, path)]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(V1_BODIES))
+def test_request_bodies_are_documented(openapi: dict[str, Any], method: str, path: str) -> None:
+    operation = openapi["paths"][path][method]
+
+    schema = resolve(operation["requestBody"]["content"]["application/json"]["schema"], openapi)
+
+    assert set(schema["properties"]) >= V1_BODIES[(method, path)]
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(set(V1_PARAMETERS) | set(V1_BODIES)))
+def test_errors_are_documented_with_the_error_schema(openapi: dict[str, Any], method: str, path: str) -> None:
+    responses = openapi["paths"][path][method]["responses"]
+
+    assert {"200", "400", "401"} <= set(responses)
+    for status, response in responses.items():
+        if status.startswith("2"):
+            continue
+        assert response["description"]
+        schema = response["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (status, schema)
+
+
+def test_the_error_schema_is_the_error_envelope(openapi: dict[str, Any]) -> None:
+    body = openapi["components"]["schemas"]["ErrorBody"]
+    detail = resolve(body["properties"]["error"], openapi)
+
+    assert body["required"] == ["error"]
+    assert set(detail["properties"]) == {"code", "message", "field"}
+    assert set(detail["required"]) == {"code", "message", "field"}
+
+
+def test_list_envelopes_use_duemints_names(openapi: dict[str, Any]) -> None:
+    records = openapi["components"]["schemas"]["Records"]
+
+    assert set(records["properties"]) == {"totalRecords", "items", "page", "pages"}
+
+
+async def test_docs_page(client: httpx.AsyncClient) -> None:
+    response = await client.get("/docs")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "/openapi.json" in response.text
