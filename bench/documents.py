@@ -42,13 +42,14 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from dtehub import migrate  # noqa: E402
 from dtehub.db import is_sqlite, sync_url  # noqa: E402
+from dtehub.kit.dates import SANTIAGO  # noqa: E402
 from dtehub.kit.secrets import hash_token, new_api_token, new_link_key  # noqa: E402
 
 DOCUMENT_COLUMNS = (
     "company_id", "client_id", "code", "number", "number_sort", "issue_date", "due_date", "currency",
     "net_cents", "taxes_cents", "total_cents", "credit_cents", "debit_cents", "paid_cents", "paid_date",
     "due_cents", "voided", "state", "purchase_order", "gloss", "notes", "send_requested", "portal_key",
-    "created_at", "updated_at",
+    "created_on", "created_at", "updated_at",
 )  # fmt: skip
 TAGS_PER_COMPANY = 10
 FIRST_ISSUE = date(2023, 1, 1)
@@ -137,6 +138,7 @@ def _document_rows(tenant: Tenant, client_ids: list[int], rng: random.Random, no
                 "",
                 False,
                 new_link_key(),
+                created.astimezone(SANTIAGO).date(),
                 created,
                 created,
             )

@@ -12,7 +12,7 @@ from dtehub.documents import repository
 from dtehub.documents.repository import DocumentFilters
 from dtehub.documents.schemas import OrderBy
 from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
-from dtehub.kit.dates import santiago_day_end, santiago_day_start, today_in_santiago
+from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document, DocumentState
 from tests.conftest import Tenant
 
@@ -131,20 +131,23 @@ def test_status_turns_overdue_at_santiago_midnight_not_utc_midnight() -> None:
 
 
 @pytest.mark.parametrize(
-    ("day", "start", "end"),
+    ("day", "first_utc", "next_day_utc"),
     [
         (date(2026, 3, 1), datetime(2026, 3, 1, 3, tzinfo=UTC), datetime(2026, 3, 2, 3, tzinfo=UTC)),
         (date(2026, 7, 14), datetime(2026, 7, 14, 4, tzinfo=UTC), datetime(2026, 7, 15, 4, tzinfo=UTC)),
-        # 2026-04-05: clocks go back from 00:00 to 23:00 of the 4th; that day lasts 25 hours.
+        # 2026-04-05: clocks go back from 00:00 to 23:00 of the 4th, so the 4th lasts 25 hours.
         (date(2026, 4, 4), datetime(2026, 4, 4, 3, tzinfo=UTC), datetime(2026, 4, 5, 4, tzinfo=UTC)),
+        # 2026-09-06: clocks jump from 00:00 to 01:00, so the 6th lasts 23 hours.
+        (date(2026, 9, 6), datetime(2026, 9, 6, 4, tzinfo=UTC), datetime(2026, 9, 7, 3, tzinfo=UTC)),
     ],
 )
-def test_santiago_day_bounds_for_creation_date_filters(day: date, start: datetime, end: datetime) -> None:
-    assert santiago_day_start(day) == start
-    assert santiago_day_end(day) == end
-    assert today_in_santiago(start) == day
-    assert today_in_santiago(end - timedelta(microseconds=1)) == day
-    assert today_in_santiago(end) == day + timedelta(days=1)
+def test_santiago_day_spans_summer_winter_and_the_clock_changes(
+    day: date, first_utc: datetime, next_day_utc: datetime
+) -> None:
+    assert today_in_santiago(first_utc - timedelta(microseconds=1)) == day - timedelta(days=1)
+    assert today_in_santiago(first_utc) == day
+    assert today_in_santiago(next_day_utc - timedelta(microseconds=1)) == day
+    assert today_in_santiago(next_day_utc) == day + timedelta(days=1)
 
 
 # --- the filter agrees with the rule --------------------------------------------------------------
