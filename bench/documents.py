@@ -22,7 +22,6 @@ import argparse
 import os
 import random
 import re
-import secrets
 import shutil
 import socket
 import statistics
@@ -317,7 +316,8 @@ WRK_SCRIPT = """
 local first, count, token = %d, %d, "%s"
 request = function()
   local id = first + math.random(0, count - 1)
-  return wrk.format("GET", "/v1/getDocument?expandClient=1&id=" .. id, {["Authorization"] = "Bearer " .. token})
+  local headers = {["Authorization"] = "Bearer " .. token}
+  return wrk.format("GET", "/v1/getDocument?expandClient=1&id=" .. id, headers)
 end
 """
 
