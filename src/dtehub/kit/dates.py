@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -23,13 +23,3 @@ def format_datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(SANTIAGO).strftime(DATETIME_FORMAT)
-
-
-def santiago_day_start(day: date) -> datetime:
-    """The UTC instant at which ``day`` begins in Santiago (for filtering on creation time)."""
-    return datetime.combine(day, time.min, tzinfo=SANTIAGO).astimezone(UTC)
-
-
-def santiago_day_end(day: date) -> datetime:
-    """The UTC instant at which the day after ``day`` begins in Santiago (exclusive bound)."""
-    return santiago_day_start(day + timedelta(days=1))
