@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -291,3 +294,41 @@ async def test_docs_page(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "/openapi.json" in response.text
+
+
+# Nothing a client sends surfaces as a 500
+
+SEED_XML = (Path(__file__).parent / "fixtures" / "seed-duemint-example-33-696.xml").read_bytes()
+
+
+async def test_odd_digits_and_huge_amounts_are_client_errors_not_500s(tenant: Tenant) -> None:
+    created = await tenant.post("/v1/createClient", {"name": "CLIENTE", "taxId": "99999999-9"})
+    client_id = created.json()["id"]
+    document = {"clientId": client_id, "issueDate": "2024-01-01", "total": 100, "taxes": 0}
+
+    # "²" is a digit to str.isdigit() but not to int(): a plain (non-numeric) document number.
+    superscript = await tenant.post("/v1/createDocument", {**document, "number": "²"})
+    assert superscript.status_code == 200, superscript.text
+    assert superscript.json()["number"] == "²"
+    assert (await tenant.get("/v1/getDocuments", number="²")).json()["records"]["totalRecords"] == 1
+    assert (await tenant.get("/v1/getDocuments", orderBy=4)).status_code == 200
+
+    # An amount with a huge exponent is refused at once (it used to cost a minute of CPU, or a 500).
+    for total in ("1e999990", "1e1000000", "9" * 5000):
+        started = time.perf_counter()
+        response = await tenant.post("/v1/createDocument", {**document, "number": "7", "total": total})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["field"] == "total"
+        assert time.perf_counter() - started < 1.0
+
+    # A folio of "²" in a DTE is unreadable, not a crash.
+    xml = SEED_XML.replace(b"<Folio>696</Folio>", "<Folio>²</Folio>".encode())
+    from_xml = await tenant.post("/v1/createDocumentFromXml", {"xml": base64.b64encode(xml).decode()})
+    assert 400 <= from_xml.status_code < 500, from_xml.text
+    assert from_xml.json()["error"]["message"]
+
+    # Full-width digits are no RUT.
+    assert (await tenant.get("/v1/getClient", taxId="９９９９９９９９-9")).status_code == 400
+    listed = await tenant.get("/v1/getClients", taxId="９９９９９９９９-9")
+    assert listed.status_code in {200, 400}, listed.text
+    assert listed.status_code == 400 or listed.json()["items"] == []

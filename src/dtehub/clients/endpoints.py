@@ -15,7 +15,7 @@ from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
 from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
-from dtehub.kit.rut import RutStr
+from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, IdRef
 from dtehub.models import Client
 from dtehub.portal.links import Links
@@ -46,7 +46,7 @@ async def get_clients(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    tax_id: Annotated[str | None, Query(alias="taxId", max_length=32, description="Exact tax id")] = None,
+    tax_id: Annotated[ClientTaxId | None, Query(alias="taxId", description="Exact RUT or tax code")] = None,
     name: Annotated[str | None, Query(max_length=255, description="Part of the name")] = None,
     order_by: Annotated[
         int, Query(alias="orderBy", ge=1, le=3, description="1 name, 2 creation, 3 tax id")
@@ -58,7 +58,7 @@ async def get_clients(
     clients, total = await repository.list_page(
         session,
         auth.company_id,
-        tax_id=service.normalize_tax_id_param(tax_id),
+        tax_id=tax_id,
         name=name,
         order_column=_ORDER_COLUMNS[order_by],
         descending=order.upper() == "DESC",
@@ -75,7 +75,9 @@ async def get_client(
     session: SessionDep,
     settings: SettingsDep,
     id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The client's id (or give taxId)")] = None,
-    tax_id: Annotated[RutStr | None, Query(alias="taxId", description="The client's RUT")] = None,
+    tax_id: Annotated[
+        ClientTaxId | None, Query(alias="taxId", description="The client's RUT or tax code")
+    ] = None,
     expand_contact: ExpandContact = False,
 ) -> ClientOut:
     """One client by id or RUT."""

@@ -95,13 +95,3 @@ async def upsert_from_receiver(
         _apply(client, receiver)
     await session.flush()
     return client
-
-
-def normalize_tax_id_param(tax_id: str | None) -> str | None:
-    """A taxId filter: RUT-shaped values are normalized (dots, lowercase k); others taken as they are."""
-    if tax_id is None:
-        return None
-    try:
-        return normalize_tax_id(tax_id, "CL")
-    except InvalidRut:
-        return tax_id.strip()

@@ -11,7 +11,7 @@ from dtehub.contacts.schemas import ContactCreate, ContactOut
 from dtehub.dependencies import AuthDep, SessionDep
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
-from dtehub.kit.rut import RutStr
+from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
@@ -23,7 +23,7 @@ async def get_contacts(
     session: SessionDep,
     page: PageDep,
     client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
-    client_tax_id: Annotated[RutStr | None, Query(alias="clientTaxId")] = None,
+    client_tax_id: Annotated[ClientTaxId | None, Query(alias="clientTaxId")] = None,
     contact_type_id: Annotated[int | None, Query(alias="contactTypeId", ge=1, le=5)] = None,
     order_by: Annotated[
         int, Query(alias="orderBy", ge=1, le=4, description="1 email, 2 name, 3 last name, 4 client name")

@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field
 
 from dtehub.kit.dates import format_datetime
-from dtehub.kit.rut import RutStr
+from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel
 from dtehub.models import Contact
 
@@ -36,7 +36,7 @@ class ContactCreate(ApiInput):
     client_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="The client; or give clientTaxId"
     )
-    client_tax_id: RutStr | None = None
+    client_tax_id: ClientTaxId | None = None
     name: Name = ""
     last_name: Name = ""
     email: EmailStr = Field(max_length=254)

@@ -24,7 +24,7 @@ from dtehub.documents.status import DocumentStatus
 from dtehub.errors_http import error_responses
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import Page, PageDep
-from dtehub.kit.rut import RutStr
+from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID
 from dtehub.portal.links import Links
 
@@ -68,7 +68,9 @@ async def get_documents(
     code: Annotated[int | None, Query(ge=1, le=999, description="SII document code, e.g. 33")] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
     client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
-    client_tax_id: Annotated[RutStr | None, Query(alias="clientTaxId", description="e.g. 99999999-9")] = None,
+    client_tax_id: Annotated[
+        ClientTaxId | None, Query(alias="clientTaxId", description="e.g. 99999999-9")
+    ] = None,
     tag_id: Annotated[int | None, Query(alias="tagId", ge=1, le=MAX_ID)] = None,
     order_by: Annotated[
         OrderBy, Query(alias="orderBy", description="1 issue date, 2 creation, 3 due date, 4 number, 5 total")

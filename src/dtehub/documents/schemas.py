@@ -9,7 +9,7 @@ from pydantic import Field, field_validator
 from dtehub.clients.schemas import ClientOut
 from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
-from dtehub.kit.rut import RutStr
+from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 from dtehub.tags.schemas import TagName, TagOut
 
@@ -70,7 +70,7 @@ class DocumentFromXml(ApiInput):
 
 
 class DocumentDelete(ApiInput):
-    client_tax_id: str = Field(min_length=1, max_length=32, description="RUT, or a foreign client's tax id")
+    client_tax_id: ClientTaxId = Field(description="RUT, or a foreign client's tax id")
     number: Number
     code: int | None = Field(default=None, ge=1, le=999, description="Needed only for an ambiguous number")
 

@@ -34,7 +34,6 @@ from dtehub.files.schemas import FileOut
 from dtehub.kit import base64
 from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.schema import IdRef
 from dtehub.kit.secrets import same_secret
 from dtehub.kit.xml import XmlError, XmlForbiddenFeature, XmlTooLarge, parse_untrusted
@@ -237,13 +236,7 @@ async def require(session: AsyncSession, company_id: int, document_id: int) -> D
 
 
 async def delete_document(session: AsyncSession, company_id: int, data: DocumentDelete) -> Document:
-    try:
-        tax_id = normalize_rut(data.client_tax_id)
-    except InvalidRut as exc:
-        # Clients outside Chile are named by their own tax code, stored as given.
-        tax_id = data.client_tax_id
-        if await clients_repository.get_by_tax_id(session, company_id, tax_id) is None:
-            raise BadRequest(str(exc), field="clientTaxId") from None
+    tax_id = data.client_tax_id
     client = await clients_repository.get_by_tax_id(session, company_id, tax_id)
     matches = (
         await repository.find_by_client_and_number(session, company_id, client.id, data.number, data.code)

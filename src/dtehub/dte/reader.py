@@ -114,7 +114,7 @@ def _required(parent: etree._Element | None, path: str, name: str) -> str:
 
 
 def _int(text: str, what: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # str.isdigit() also takes "²", which int() refuses
         raise DteUnreadable(f"{what} is {text!r}, not a positive whole number")
     return int(text)
 

@@ -5,6 +5,7 @@ Parsing and the check digit are cl-sii's; this module only decides what input we
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from cl_sii.rut import Rut
@@ -48,3 +49,22 @@ def _validate(value: str) -> str:
 
 RutStr = Annotated[str, AfterValidator(_validate)]
 """A request field holding a RUT; normalized to canonical form, refused with a 400 when invalid."""
+
+
+_RUT_SHAPED = re.compile(r"^\d{1,8}-?[\dK]$")
+_FOREIGN_TAX_CODE = re.compile(r"^(?=.*\d)[\w.\-/ ]{1,32}$")
+
+
+def normalize_client_tax_id(value: str) -> str:
+    """A client's tax id as given in a request: RUT-shaped values (``99.999.999-9``, ``96874030-k``) must
+    be valid RUTs and are normalized; anything else (a foreign client's own tax code) is kept as given."""
+    compact = value.strip().replace(".", "").replace(" ", "").upper()
+    if _RUT_SHAPED.match(compact):
+        return normalize_rut(value)
+    if not _FOREIGN_TAX_CODE.match(value.strip()):
+        raise InvalidRut(f"{value!r} is neither a RUT nor a tax code (up to 32 letters and digits)")
+    return value.strip()
+
+
+ClientTaxId = Annotated[str, AfterValidator(normalize_client_tax_id)]
+"""A request field naming a client by tax id: a RUT (validated) or a foreign tax code."""

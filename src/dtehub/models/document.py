@@ -95,4 +95,5 @@ class Document(Base):
 
 def number_sort_key(number: str) -> int:
     """Folios sort as numbers (9 before 10); other numbers sort first, by insertion."""
-    return int(number) if number.isdigit() and len(number) <= 18 else 0
+    # isascii: str.isdigit() also takes "²", which int() refuses.
+    return int(number) if number.isascii() and number.isdigit() and len(number) <= 18 else 0

@@ -23,7 +23,8 @@ Key = Annotated[str, Path(description="The link's key")]
 
 def _id(text: str) -> int:
     """Portal links answer one 404 for anything that is not a live link, malformed ones included."""
-    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+    # ASCII only: str.isdigit() also takes "²", which int() refuses (a 500 otherwise).
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_ID:
         raise NotFound("not found")
     return int(text)
 
