@@ -51,8 +51,8 @@ DOCUMENT_COLUMNS = (
     "created_on", "created_at", "updated_at",
 )  # fmt: skip
 TAGS_PER_COMPANY = 10
-FIRST_ISSUE = date(2023, 1, 1)
 ISSUE_SPAN_DAYS = 3 * 365
+FIRST_ISSUE = date.today() - timedelta(days=ISSUE_SPAN_DAYS)  # three years up to today
 
 
 @dataclass
@@ -218,8 +218,9 @@ def load(url: str, tenant: Tenant, seed: int) -> float:
         # About a third of the documents carry one tag.
         conn.execute(
             text(
-                "INSERT INTO document_tags (document_id, tag_id) "
-                "SELECT id, :first_tag + (id % :n) FROM documents WHERE company_id = :c AND id % 3 = 0"
+                "INSERT INTO document_tags (document_id, tag_id, issue_date) "
+                "SELECT id, :first_tag + (id % :n), issue_date FROM documents "
+                "WHERE company_id = :c AND id % 3 = 0"
             ),
             {"first_tag": tenant.tag_ids[0], "n": TAGS_PER_COMPANY, "c": tenant.company_id},
         )

@@ -355,6 +355,7 @@ def upgrade() -> None:
         "document_tags",
         sa.Column("document_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("tag_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("issue_date", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["document_id"],
             ["documents.id"],
@@ -367,7 +368,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("document_id", "tag_id", name=op.f("pk_document_tags")),
     )
     with op.batch_alter_table("document_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_document_tags_tag_id"), ["tag_id"], unique=False)
+        batch_op.create_index(
+            "ix_document_tags_tag_issue", ["tag_id", "issue_date", "document_id"], unique=False
+        )
 
     op.create_table(
         "files",
@@ -405,7 +408,7 @@ def downgrade() -> None:
 
     op.drop_table("files")
     with op.batch_alter_table("document_tags", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_document_tags_tag_id"))
+        batch_op.drop_index("ix_document_tags_tag_issue")
 
     op.drop_table("document_tags")
     op.drop_table("document_sources")

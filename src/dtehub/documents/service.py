@@ -124,7 +124,7 @@ async def create_document(session: AsyncSession, company_id: int, data: Document
     )
     await _insert(session, document)
     tags = await tags_service.ensure_tags(session, company_id, data.tags)
-    await repository.add_tags(session, document.id, [tag.id for tag in tags])
+    await repository.add_tags(session, document, [tag.id for tag in tags])
     return document
 
 
