@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dtehub.auth.service import AuthContext, authenticate_bearer
@@ -29,7 +30,16 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_auth(request: Request, session: SessionDep) -> AuthContext:
+# Declared for OpenAPI (the "Authorize" button in /docs); dtehub checks the header itself so that every
+# failure answers the same JSON 401.
+_bearer = HTTPBearer(auto_error=False, description="An API token: `Authorization: Bearer dth_…`")
+
+
+async def get_auth(
+    request: Request,
+    session: SessionDep,
+    _: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> AuthContext:
     return await authenticate_bearer(session, request.headers.get("authorization"))
 
 

@@ -149,7 +149,8 @@ _DESCRIPTIONS = {
 }
 
 
-def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the errors an endpoint can answer (400 and 401 are on every /v1 call)."""
-    wanted = sorted({400, 401, 422, 503, *codes})
+def error_responses(*codes: int, api: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the errors an endpoint can answer; every /v1 call (``api``) can also answer
+    400 for a bad parameter, 401 without a valid token and 422 for a request it cannot accept."""
+    wanted = sorted({503, *codes} | ({400, 401, 422} if api else set()))
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in wanted}

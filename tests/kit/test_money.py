@@ -100,30 +100,27 @@ def test_negative_amounts_only_when_allowed() -> None:
     "value",
     [
         "1000000000000000",
+        "1" + "0" * 100_000,
         10**15,
         1e15,
-        "1e15",
-        "1e20",
-        "1e1000",
-        "1e999990",
-        "1e1000000",
-        "1e99999999999",
         1e300,
     ],
 )
-def test_too_large_is_refused_quickly(value: object) -> None:
-    started = time.perf_counter()
-
+def test_too_large_is_refused(value: object) -> None:
     with pytest.raises(InvalidAmount, match="too large"):
         to_cents(value)
 
-    # A huge exponent must be refused by its size, not after building a million-digit integer.
-    assert time.perf_counter() - started < 0.5
+
+@pytest.mark.parametrize("value", ["1e15", "1e999990", "1e99999999999", "+5", "1_000", "٣", "0x10", "1,5"])
+def test_amount_text_is_plain_digits(value: str) -> None:
+    # Exponents would let "1e999990" cost a minute of CPU before any size check.
+    with pytest.raises(InvalidAmount, match="not an amount"):
+        to_cents(value)
 
 
 def test_too_large_negative_is_refused() -> None:
     with pytest.raises(InvalidAmount, match="too large"):
-        to_cents("-1e16", allow_negative=True)
+        to_cents("-10000000000000000", allow_negative=True)
 
 
 def test_invalid_amount_is_a_value_error() -> None:

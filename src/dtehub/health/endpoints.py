@@ -15,7 +15,7 @@ class Health(BaseModel):
     database: str
 
 
-@router.get("/health", response_model=Health, responses=error_responses())
+@router.get("/health", response_model=Health, responses=error_responses(api=False))
 async def health(session: SessionDep) -> Health:
     """Ready when the database answers; 503 otherwise (for load balancers and orchestrators)."""
     await session.execute(text("SELECT 1"))

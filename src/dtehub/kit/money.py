@@ -6,11 +6,13 @@ through their shortest decimal text, and anything with more than two decimals is
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, Inexact, InvalidOperation, localcontext
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 
+_AMOUNT_TEXT = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 MAX_AMOUNT_CENTS = 10**17  # a quadrillion pesos: beyond any real document, well inside BIGINT
 
 
@@ -23,9 +25,11 @@ def to_cents(value: Any, *, allow_negative: bool = False) -> int:
     if isinstance(value, bool):
         raise InvalidAmount("an amount must be a number, not a boolean")
     if isinstance(value, float):
-        value = repr(value)
-    if isinstance(value, str):
+        value = repr(value)  # the shortest text that reads back as this float
+    elif isinstance(value, str):
         value = value.strip()
+        if not _AMOUNT_TEXT.match(value):
+            raise InvalidAmount(f"{value!r} is not an amount (digits, at most two decimals, e.g. 96272.50)")
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):

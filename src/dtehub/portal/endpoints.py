@@ -15,7 +15,8 @@ from dtehub.errors import NotFound
 from dtehub.files import service as files_service
 from dtehub.kit.schema import MAX_ID
 
-router = APIRouter(prefix="/portal", tags=["portal"], include_in_schema=True)
+_HTML_NOT_FOUND = {"description": "No such link (an HTML page)", "content": {"text/html": {}}}
+router = APIRouter(prefix="/portal", tags=["portal"], responses={404: _HTML_NOT_FOUND})
 
 ObjectId = Annotated[str, Path(description="The object's id")]
 Key = Annotated[str, Path(description="The link's key")]
