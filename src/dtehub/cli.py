@@ -140,10 +140,9 @@ DEMO_XML = Path(__file__).parent / "demo" / "factura-33-696.xml"
 
 
 @app.command()
-def demo(
-    port: Annotated[int, typer.Option(help="Port the curl line should use.")] = 8000,
-) -> None:
-    """On an empty database, create a demo company with one invoice and print its token."""
+def demo() -> None:
+    """On an empty database, create a demo company with one invoice and print its token and a curl line
+    (for the server at DTEHUB_PUBLIC_URL)."""
     from dtehub.demo import create_demo
 
     migrate.upgrade(get_settings().database_url)  # like serve: a fresh database has no tables yet
