@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from dtehub import migrate  # noqa: E402
-from dtehub.db import is_sqlite, sync_url  # noqa: E402
+from dtehub.db import database_url, is_sqlite  # noqa: E402
 from dtehub.kit.dates import SANTIAGO  # noqa: E402
 from dtehub.kit.secrets import hash_token, new_api_token, new_link_key  # noqa: E402
 
@@ -78,7 +78,7 @@ def rut_for(n: int) -> str:
 
 
 def reset_database(url: str) -> None:
-    database = sync_url(url)
+    database = database_url(url)
     if is_sqlite(database):
         assert database.database
         for suffix in ("", "-wal", "-shm"):
@@ -149,7 +149,7 @@ def load(url: str, tenant: Tenant, seed: int) -> float:
     """Insert one company's clients, tags and documents; returns the seconds it took."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    engine = create_engine(sync_url(url))
+    engine = create_engine(database_url(url))
     started = time.perf_counter()
     with engine.begin() as conn:
         tenant.company_id = conn.execute(
@@ -203,7 +203,7 @@ def load(url: str, tenant: Tenant, seed: int) -> float:
         raw = conn.connection.dbapi_connection
         assert raw is not None
         columns = ", ".join(DOCUMENT_COLUMNS)
-        if is_sqlite(sync_url(url)):
+        if is_sqlite(database_url(url)):
             placeholders = ", ".join("?" for _ in DOCUMENT_COLUMNS)
             sqlite_rows = [(*row[:-2], _sqlite_time(row[-2]), _sqlite_time(row[-1])) for row in rows]
             cursor = raw.cursor()
@@ -226,7 +226,7 @@ def load(url: str, tenant: Tenant, seed: int) -> float:
         )
     with engine.connect() as conn:
         conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-        if not is_sqlite(sync_url(url)):
+        if not is_sqlite(database_url(url)):
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM (ANALYZE) documents"))
     engine.dispose()
     return time.perf_counter() - started
@@ -366,7 +366,7 @@ def main() -> None:
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
     big = Tenant(0, new_api_token(), args.documents, args.clients)
     small = Tenant(0, new_api_token(), args.small_documents, max(1, args.clients // 10))
-    backend = sync_url(args.database_url).get_backend_name()
+    backend = database_url(args.database_url).get_backend_name()
     print(f"# dtehub documents benchmark on {backend}, {os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d}")
     reset_database(args.database_url)
     load_seconds = load(args.database_url, big, seed=1)

@@ -6,16 +6,16 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from dtehub.config import get_settings
-from dtehub.db import configure_sqlite, is_sqlite, sync_url
+from dtehub.db import configure_sqlite, database_url, is_sqlite
 from dtehub.models import Base
 from dtehub.models.base import UTCDateTime
 
 config = context.config
-url = config.attributes.get("database_url") or get_settings().database_url
+configured_url = config.attributes.get("database_url") or get_settings().database_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=sync_url(url), target_metadata=Base.metadata, render_as_batch=True)
+    context.configure(url=database_url(configured_url), target_metadata=Base.metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -25,7 +25,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    database = sync_url(url)
+    database = database_url(configured_url)
     engine = create_engine(database)
     if is_sqlite(database):
         configure_sqlite(engine)

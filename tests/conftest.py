@@ -10,22 +10,22 @@ transaction, so a test sees what a client would and leaves nothing behind.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from cl_sii.rut import Rut
 from fastapi import FastAPI
-from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from dtehub import migrate
 from dtehub.app import create_app
 from dtehub.companies.service import create_company
 from dtehub.config import Settings
-from dtehub.db import create_engine, is_sqlite, sync_url
+from dtehub.db import create_engine, is_sqlite
+from dtehub.db import database_url as parse_url
 from dtehub.dependencies import get_session
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,13 +40,13 @@ def _database_url(tmp_root: Path) -> str:
 
 def _reset_schema(url: str) -> None:
     """Start from an empty database so the migrations build the schema from scratch."""
-    database = sync_url(url)
+    database = parse_url(url)
     if is_sqlite(database):
         assert database.database
         for suffix in ("", "-wal", "-shm"):
             Path(database.database + suffix).unlink(missing_ok=True)
         return
-    engine = create_sync_engine(database)
+    engine = create_engine(url, pool_size=1)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
@@ -73,24 +73,24 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+def engine(settings: Settings) -> Iterator[Engine]:
     engine = create_engine(settings.database_url, pool_size=2)
     yield engine
-    await engine.dispose()
+    engine.dispose()
 
 
 @pytest.fixture
-async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
-    async with engine.connect() as connection:
-        transaction = await connection.begin()
-        session = AsyncSession(
+def session(engine: Engine) -> Iterator[Session]:
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        session = Session(
             bind=connection, expire_on_commit=False, autoflush=False, join_transaction_mode="create_savepoint"
         )
         try:
             yield session
         finally:
-            await session.close()
-            await transaction.rollback()
+            session.close()
+            transaction.rollback()
 
 
 @pytest.fixture(scope="session")
@@ -99,16 +99,16 @@ def app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-async def client(app: FastAPI, session: AsyncSession) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, session: Session) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, without credentials; its requests share the test's transaction."""
 
-    async def session_in_test_transaction() -> AsyncIterator[AsyncSession]:
+    def session_in_test_transaction() -> Iterator[Session]:
         try:
             yield session
         except BaseException:
-            await session.rollback()
+            session.rollback()
             raise
-        await session.commit()
+        session.commit()
 
     app.dependency_overrides[get_session] = session_in_test_transaction
     transport = httpx.ASGITransport(app=app)
@@ -137,23 +137,23 @@ class Tenant:
         return await self.http.request("DELETE", path, json=body, headers=self.headers)
 
 
-async def make_tenant(
-    session: AsyncSession, http: httpx.AsyncClient, rut: str, name: str, payment_term_days: int = 30
+def make_tenant(
+    session: Session, http: httpx.AsyncClient, rut: str, name: str, payment_term_days: int = 30
 ) -> Tenant:
-    created = await create_company(session, rut=rut, name=name, payment_term_days=payment_term_days)
-    await session.commit()
+    created = create_company(session, rut=rut, name=name, payment_term_days=payment_term_days)
+    session.commit()
     return Tenant(created.company.id, created.company.rut, created.token, http)
 
 
 @pytest.fixture
-async def tenant(session: AsyncSession, client: httpx.AsyncClient) -> Tenant:
+def tenant(session: Session, client: httpx.AsyncClient) -> Tenant:
     """Duemint's example company: RUT 76453707-6, payment term 7 days (as in the spec's example)."""
-    return await make_tenant(session, client, "76453707-6", "DUEMINT SPA", payment_term_days=7)
+    return make_tenant(session, client, "76453707-6", "DUEMINT SPA", payment_term_days=7)
 
 
 @pytest.fixture
-async def other_tenant(session: AsyncSession, client: httpx.AsyncClient) -> Tenant:
-    return await make_tenant(session, client, "76399752-9", "COMERCIALIZADORA INNOVA MOBEL SPA")
+def other_tenant(session: Session, client: httpx.AsyncClient) -> Tenant:
+    return make_tenant(session, client, "76399752-9", "COMERCIALIZADORA INNOVA MOBEL SPA")
 
 
 def random_rut() -> str:

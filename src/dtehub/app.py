@@ -35,7 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        await engine.dispose()
+        engine.dispose()
 
     app = FastAPI(title="dtehub", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings

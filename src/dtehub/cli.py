@@ -6,16 +6,15 @@ messages for people go to stderr.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub import migrate
 from dtehub.auth import service as auth_service
@@ -48,22 +47,17 @@ def _emit(payload: dict[str, str]) -> None:
     sys.stdout.flush()
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+def _run(work: Callable[[Session], T]) -> T:
     """Run one unit of work against the configured database; domain errors end the command cleanly."""
-
-    async def main() -> T:
-        engine = create_engine(get_settings().database_url, pool_size=1)
-        try:
-            async with unit_of_work(create_sessionmaker(engine)) as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
+    engine = create_engine(get_settings().database_url, pool_size=1)
     try:
-        return asyncio.run(main())
+        with unit_of_work(create_sessionmaker(engine)) as session:
+            return work(session)
     except DtehubError as exc:
         err.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
 
 
 @app.command()
@@ -121,9 +115,9 @@ def companies_create(
 def tokens_create(company: Annotated[str, typer.Option(help="The company's RUT.")]) -> None:
     """Issue another API token for a company (shown once)."""
 
-    async def work(session: AsyncSession) -> str:
-        found = await companies_service.company_by_rut(session, company)
-        return await auth_service.issue_token(session, found.id)
+    def work(session: Session) -> str:
+        found = companies_service.company_by_rut(session, company)
+        return auth_service.issue_token(session, found.id)
 
     _emit({"token": _run(work)})
 
@@ -147,10 +141,10 @@ def demo() -> None:
 
     migrate.upgrade(get_settings().database_url)  # like serve: a fresh database has no tables yet
 
-    async def work(session: AsyncSession) -> str | None:
-        if await companies_repository.count(session) > 0:
+    def work(session: Session) -> str | None:
+        if companies_repository.count(session) > 0:
             return None
-        return await create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes())
+        return create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes())
 
     token = _run(work)
     settings = get_settings()

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.auth.service import issue_token, revoke_token
 from dtehub.errors import NotFound
@@ -131,23 +131,23 @@ async def test_a_token_hash_is_not_a_token(tenant: Tenant) -> None:
     assert_401(await tenant.http.get("/v1/getClients", headers=headers))
 
 
-async def test_a_revoked_token_is_401(tenant: Tenant, session: AsyncSession) -> None:
+async def test_a_revoked_token_is_401(tenant: Tenant, session: Session) -> None:
     assert (await tenant.get("/v1/getClients")).status_code == 200
 
-    await revoke_token(session, tenant.token)
-    await session.commit()
+    revoke_token(session, tenant.token)
+    session.commit()
 
     assert_401(await tenant.get("/v1/getClients"))
     assert_401(await tenant.post("/v1/createTag", {"name": "x"}))
 
 
-async def test_revoking_one_token_leaves_the_others(tenant: Tenant, session: AsyncSession) -> None:
-    second = await issue_token(session, tenant.company_id)
-    await session.commit()
+async def test_revoking_one_token_leaves_the_others(tenant: Tenant, session: Session) -> None:
+    second = issue_token(session, tenant.company_id)
+    session.commit()
     created = (await tenant.post("/v1/createTag", {"name": "VIP"})).json()
 
-    await revoke_token(session, tenant.token)
-    await session.commit()
+    revoke_token(session, tenant.token)
+    session.commit()
 
     assert_401(await tenant.get("/v1/getTags"))
     response = await tenant.http.get("/v1/getTags", headers={"Authorization": f"Bearer {second}"})
@@ -155,18 +155,18 @@ async def test_revoking_one_token_leaves_the_others(tenant: Tenant, session: Asy
     assert response.json()["items"] == [created]
 
 
-async def test_revoking_twice_or_an_unknown_token_is_not_found(tenant: Tenant, session: AsyncSession) -> None:
-    await revoke_token(session, tenant.token)
-    await session.commit()
+async def test_revoking_twice_or_an_unknown_token_is_not_found(tenant: Tenant, session: Session) -> None:
+    revoke_token(session, tenant.token)
+    session.commit()
 
     with pytest.raises(NotFound):
-        await revoke_token(session, tenant.token)
+        revoke_token(session, tenant.token)
     with pytest.raises(NotFound):
-        await revoke_token(session, "dth_never-issued")
+        revoke_token(session, "dth_never-issued")
 
 
-async def test_only_the_hash_is_stored(tenant: Tenant, session: AsyncSession) -> None:
-    rows = (await session.scalars(select(ApiToken).where(ApiToken.company_id == tenant.company_id))).all()
+async def test_only_the_hash_is_stored(tenant: Tenant, session: Session) -> None:
+    rows = (session.scalars(select(ApiToken).where(ApiToken.company_id == tenant.company_id))).all()
 
     assert [row.token_hash for row in rows] == [hash_token(tenant.token)]
     assert all(tenant.token not in str(value) for row in rows for value in vars(row).values())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document, DocumentCount
@@ -49,7 +49,7 @@ async def _assert_counts_agree(tenant: Tenant) -> None:
 
 
 async def test_summary_counts_follow_every_change(
-    tenant: Tenant, other_tenant: Tenant, session: AsyncSession
+    tenant: Tenant, other_tenant: Tenant, session: Session
 ) -> None:
     client = (await tenant.post("/v1/createClient", {"name": "Cliente", "taxId": "99999999-9"})).json()
     other_client = (
@@ -79,27 +79,25 @@ async def test_summary_counts_follow_every_change(
     await _assert_counts_agree(tenant)
 
     # Payments and voids change the state through an UPDATE: the summary follows.
-    documents = (
-        await session.scalars(select(Document).where(Document.company_id == tenant.company_id))
-    ).all()
+    documents = (session.scalars(select(Document).where(Document.company_id == tenant.company_id))).all()
     for document in documents[::3]:
         document.paid_cents = document.total_cents
         document.recompute_balance()
     for document in documents[1::5]:
         document.voided = True
         document.recompute_balance()
-    await session.commit()
+    session.commit()
     await _assert_counts_agree(tenant)
     assert (await _listed(tenant, {"status": "1"}))[0] > 0
     assert (await _listed(tenant, {"status": "4"}))[0] > 0
 
     # A bulk UPDATE that bypasses the ORM is counted too (the triggers live in the database).
-    await session.execute(
+    session.execute(
         update(Document)
         .where(Document.company_id == tenant.company_id, Document.code == 34)
         .values(currency="EUR")
     )
-    await session.commit()
+    session.commit()
     await _assert_counts_agree(tenant)
     assert (await _listed(tenant, {"currency": "EUR"}))[0] == 12
 
@@ -109,7 +107,5 @@ async def test_summary_counts_follow_every_change(
     await _assert_counts_agree(tenant)
     assert (await _listed(tenant, {}))[0] == 21
 
-    summary = await session.scalars(
-        select(DocumentCount).where(DocumentCount.company_id == tenant.company_id)
-    )
+    summary = session.scalars(select(DocumentCount).where(DocumentCount.company_id == tenant.company_id))
     assert sum(row.documents for row in summary) == 21

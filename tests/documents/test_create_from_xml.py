@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from tests.conftest import FIXTURES, Tenant, make_tenant
 
@@ -553,10 +553,8 @@ async def test_a_dte_issued_by_another_company_is_refused(tenant: Tenant, other_
     assert await counts(other_tenant) == (0, 0)
 
 
-async def test_a_credit_note_is_not_stored_as_a_document(
-    session: AsyncSession, client: httpx.AsyncClient
-) -> None:
-    bata = await make_tenant(session, client, "96670340-7", "BATA CHILE S.A.")
+async def test_a_credit_note_is_not_stored_as_a_document(session: Session, client: httpx.AsyncClient) -> None:
+    bata = make_tenant(session, client, "96670340-7", "BATA CHILE S.A.")
 
     response = await post_xml(bata, CREDIT_NOTE.read_bytes())
 

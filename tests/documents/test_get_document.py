@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document
@@ -79,16 +79,16 @@ async def fetch(tenant: Tenant, document_id: str, **params: object) -> dict[str,
 
 
 async def set_balance(
-    session: AsyncSession, document_id: str, *, paid: int = 0, credit: int = 0, voided: bool = False
+    session: Session, document_id: str, *, paid: int = 0, credit: int = 0, voided: bool = False
 ) -> None:
     """Test setup only (there is no payments API yet): amounts in hundredths, straight on the row."""
-    document = await session.get(Document, int(document_id))
+    document = session.get(Document, int(document_id))
     assert document is not None
     document.paid_cents = paid
     document.credit_cents = credit
     document.voided = voided
     document.recompute_balance()
-    await session.commit()
+    session.commit()
 
 
 # --- the document ---------------------------------------------------------------------------------
@@ -169,7 +169,7 @@ async def test_due_date_defaults_to_the_companys_payment_term(tenant: Tenant) ->
     assert (await fetch(tenant, created["id"]))["dueDate"] == "2024-03-04"  # 7 days, across Feb 29
 
 
-async def test_status_follows_payments_and_voiding(tenant: Tenant, session: AsyncSession) -> None:
+async def test_status_follows_payments_and_voiding(tenant: Tenant, session: Session) -> None:
     client = await new_client(tenant)
     today = today_in_santiago()
     created = await new_document(
@@ -195,7 +195,7 @@ async def test_status_follows_payments_and_voiding(tenant: Tenant, session: Asyn
     assert (voided["status"], voided["statusName"]) == (4, "Anulada")
 
 
-async def test_credit_beyond_total_is_paid_with_nothing_due(tenant: Tenant, session: AsyncSession) -> None:
+async def test_credit_beyond_total_is_paid_with_nothing_due(tenant: Tenant, session: Session) -> None:
     client = await new_client(tenant)
     created = await new_document(tenant, client["id"], total="100", taxes="0")
     await set_balance(session, created["id"], credit=25_000)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
 from dtehub.models import Document
@@ -61,7 +61,7 @@ async def new_document(
 
 
 async def set_balance(
-    session: AsyncSession,
+    session: Session,
     document_id: str,
     *,
     paid: int = 0,
@@ -70,14 +70,14 @@ async def set_balance(
     voided: bool = False,
 ) -> None:
     """Test setup only (there is no payments API yet): amounts in hundredths, straight on the row."""
-    document = await session.get(Document, int(document_id))
+    document = session.get(Document, int(document_id))
     assert document is not None
     document.paid_cents = paid
     document.credit_cents = credit
     document.debit_cents = debit
     document.voided = voided
     document.recompute_balance()
-    await session.commit()
+    session.commit()
 
 
 async def listing(tenant: Tenant, **params: object) -> dict[str, Any]:
@@ -210,7 +210,7 @@ async def test_created_at_is_santiago_wall_clock_now(tenant: Tenant, client_id: 
 
 
 async def test_amount_due_adds_debits_and_subtracts_credits_and_payments(
-    tenant: Tenant, client_id: str, session: AsyncSession
+    tenant: Tenant, client_id: str, session: Session
 ) -> None:
     doc = await new_document(tenant, client_id, "1", total="1000", taxes="0")
     await set_balance(session, doc["id"], debit=20_000, credit=5_000, paid=30_000)
@@ -225,7 +225,7 @@ async def test_amount_due_adds_debits_and_subtracts_credits_and_payments(
 
 
 async def test_credit_larger_than_total_leaves_nothing_due_and_paid(
-    tenant: Tenant, client_id: str, session: AsyncSession
+    tenant: Tenant, client_id: str, session: Session
 ) -> None:
     doc = await new_document(tenant, client_id, "1", total="1000", taxes="0", issue="2024-01-01")
     await set_balance(session, doc["id"], credit=150_000)
@@ -294,7 +294,7 @@ async def test_creation_date_filter_ignores_issue_dates(tenant: Tenant, client_i
 
 
 @pytest.fixture
-async def one_of_each_status(tenant: Tenant, client_id: str, session: AsyncSession) -> None:
+async def one_of_each_status(tenant: Tenant, client_id: str, session: Session) -> None:
     today = today_in_santiago()
     issue = today - timedelta(days=30)
     yesterday, tomorrow = today - timedelta(days=1), today + timedelta(days=1)
@@ -441,7 +441,7 @@ async def test_tag_without_documents_finds_nothing(tenant: Tenant, client_id: st
     assert number_set(await listing(tenant, tagId=tag["id"])) == set()
 
 
-async def test_filters_combine(tenant: Tenant, client_id: str, session: AsyncSession) -> None:
+async def test_filters_combine(tenant: Tenant, client_id: str, session: Session) -> None:
     other_client = (await new_client(tenant, "96874030-K"))["id"]
     today = today_in_santiago()
     issue = today - timedelta(days=20)

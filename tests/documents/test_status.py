@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.documents import repository
 from dtehub.documents.repository import DocumentFilters
@@ -171,14 +171,14 @@ async def _new_document(
     return response.json()
 
 
-async def _set_balance(session: AsyncSession, document_id: str, *, paid: int, voided: bool) -> None:
+async def _set_balance(session: Session, document_id: str, *, paid: int, voided: bool) -> None:
     """Test setup only (there is no payments API yet): amounts in hundredths, straight on the row."""
-    document = await session.get(Document, int(document_id))
+    document = session.get(Document, int(document_id))
     assert document is not None
     document.paid_cents = paid
     document.voided = voided
     document.recompute_balance()
-    await session.commit()
+    session.commit()
 
 
 BALANCES = {  # name → (paid in hundredths of a 1000.00 total, voided)
@@ -191,7 +191,7 @@ BALANCES = {  # name → (paid in hundredths of a 1000.00 total, voided)
 
 
 @pytest.fixture
-async def documents_around_today(tenant: Tenant, session: AsyncSession) -> dict[str, tuple[date, str]]:
+async def documents_around_today(tenant: Tenant, session: Session) -> dict[str, tuple[date, str]]:
     """Every balance due yesterday, today and tomorrow (in Santiago); number → (due date, balance)."""
     client = await tenant.post("/v1/createClient", {"name": "CLIENTE", "taxId": "99999999-9"})
     assert client.status_code == 200, client.text
@@ -266,12 +266,12 @@ async def test_unfiltered_list_shows_the_status_the_rule_gives(
 
 @pytest.mark.parametrize("shift", [-2, -1, 0, 1, 2])
 async def test_repository_filter_agrees_with_status_of_on_any_day(
-    tenant: Tenant, session: AsyncSession, documents_around_today: dict[str, tuple[date, str]], shift: int
+    tenant: Tenant, session: Session, documents_around_today: dict[str, tuple[date, str]], shift: int
 ) -> None:
     """The SQL condition and the Python rule must agree whatever day "today" is."""
     today = today_in_santiago() + timedelta(days=shift)
 
-    everything, total = await repository.list_page(
+    everything, total = repository.list_page(
         session,
         tenant.company_id,
         DocumentFilters(),
@@ -293,7 +293,7 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
     }
 
     for status in DocumentStatus:
-        rows, count = await repository.list_page(
+        rows, count = repository.list_page(
             session,
             tenant.company_id,
             DocumentFilters(status=status),

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import utcnow
 from dtehub.models import ApiToken
 
 
-async def active_token(session: AsyncSession, token_hash: str) -> tuple[int, int] | None:
+def active_token(session: Session, token_hash: str) -> tuple[int, int] | None:
     """(token id, company id) of an unrevoked token with this hash."""
     row = (
-        await session.execute(
+        session.execute(
             select(ApiToken.id, ApiToken.company_id).where(
                 ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)
             )
@@ -19,14 +19,14 @@ async def active_token(session: AsyncSession, token_hash: str) -> tuple[int, int
     return (row[0], row[1]) if row else None
 
 
-def add_token(session: AsyncSession, company_id: int, token_hash: str) -> ApiToken:
+def add_token(session: Session, company_id: int, token_hash: str) -> ApiToken:
     token = ApiToken(company_id=company_id, token_hash=token_hash)
     session.add(token)
     return token
 
 
-async def revoke(session: AsyncSession, token_hash: str) -> bool:
-    result = await session.execute(
+def revoke(session: Session, token_hash: str) -> bool:
+    result = session.execute(
         update(ApiToken)
         .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())

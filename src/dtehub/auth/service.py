@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.auth import repository
 from dtehub.errors import NotFound, Unauthorized
@@ -19,7 +19,7 @@ class AuthContext:
     token_id: int
 
 
-async def authenticate_bearer(session: AsyncSession, authorization: str | None) -> AuthContext:
+def authenticate_bearer(session: Session, authorization: str | None) -> AuthContext:
     if not authorization:
         raise Unauthorized("missing Authorization header; send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.strip().partition(" ")
@@ -27,20 +27,20 @@ async def authenticate_bearer(session: AsyncSession, authorization: str | None) 
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
     # The lookup is by hash: the database never compares the secret itself.
-    found = await repository.active_token(session, hash_token(token))
+    found = repository.active_token(session, hash_token(token))
     if found is None:
         raise Unauthorized("the token is unknown or has been revoked")
     token_id, company_id = found
     return AuthContext(company_id=company_id, token_id=token_id)
 
 
-async def issue_token(session: AsyncSession, company_id: int) -> str:
+def issue_token(session: Session, company_id: int) -> str:
     token = new_api_token()
     repository.add_token(session, company_id, hash_token(token))
-    await session.flush()
+    session.flush()
     return token
 
 
-async def revoke_token(session: AsyncSession, token: str) -> None:
-    if not await repository.revoke(session, hash_token(token.strip())):
+def revoke_token(session: Session, token: str) -> None:
+    if not repository.revoke(session, hash_token(token.strip())):
         raise NotFound("no active token matches")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.clients import repository, service
 from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
@@ -26,10 +26,10 @@ _ORDER_COLUMNS = {1: "name", 2: "created_at", 3: "tax_id"}
 ExpandContact = Annotated[bool, Query(alias="expandContact", description="1: include full contacts")]
 
 
-async def _present(
-    session: AsyncSession, company_id: int, clients: list[Client], links: Links, expand_contact: bool
+def _present(
+    session: Session, company_id: int, clients: list[Client], links: Links, expand_contact: bool
 ) -> list[ClientOut]:
-    contacts = await contacts_repository.by_client(session, company_id, [c.id for c in clients])
+    contacts = contacts_repository.by_client(session, company_id, [c.id for c in clients])
     views = []
     for client in clients:
         found = contacts.get(client.id, [])
@@ -41,7 +41,7 @@ async def _present(
 
 
 @router.get("/getClients", response_model=Page[ClientOut], responses=error_responses())
-async def get_clients(
+def get_clients(
     auth: AuthDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -55,7 +55,7 @@ async def get_clients(
     expand_contact: ExpandContact = False,
 ) -> Page[ClientOut]:
     """List the company's clients."""
-    clients, total = await repository.list_page(
+    clients, total = repository.list_page(
         session,
         auth.company_id,
         tax_id=tax_id,
@@ -65,12 +65,12 @@ async def get_clients(
         offset=page.offset,
         limit=page.per_page,
     )
-    items = await _present(session, auth.company_id, clients, Links(settings.public_base), expand_contact)
+    items = _present(session, auth.company_id, clients, Links(settings.public_base), expand_contact)
     return Page[ClientOut].of(items, total, page)
 
 
 @router.get("/getClient", response_model=ClientOut, responses=error_responses(404))
-async def get_client(
+def get_client(
     auth: AuthDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -82,33 +82,29 @@ async def get_client(
 ) -> ClientOut:
     """One client by id or RUT."""
     if id is not None:
-        client = await service.require(session, auth.company_id, id)
+        client = service.require(session, auth.company_id, id)
     elif tax_id is not None:
-        found = await repository.get_by_tax_id(session, auth.company_id, tax_id)
+        found = repository.get_by_tax_id(session, auth.company_id, tax_id)
         if found is None:
             raise NotFound(f"no client with tax id {tax_id}", field="taxId")
         client = found
     else:
         raise BadRequest("id or taxId is required", code="missing_parameter", field="id")
-    [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
+    [view] = _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
     return view
 
 
 @router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
-async def create_client(
-    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate
-) -> ClientOut:
+def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> ClientOut:
     """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
-    client = await service.create_client(session, auth.company_id, body)
-    [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), False)
+    client = service.create_client(session, auth.company_id, body)
+    [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
     return view
 
 
 @router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
-async def update_client(
-    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate
-) -> ClientOut:
+def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> ClientOut:
     """Change the fields given; the others stay as they are."""
-    client = await service.update_client(session, auth.company_id, body)
-    [view] = await _present(session, auth.company_id, [client], Links(settings.public_base), False)
+    client = service.update_client(session, auth.company_id, body)
+    [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
     return view

@@ -5,32 +5,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.models import Client
 
 
-async def get(session: AsyncSession, company_id: int, client_id: int) -> Client | None:
+def get(session: Session, company_id: int, client_id: int) -> Client | None:
     return (
-        await session.scalars(select(Client).where(Client.company_id == company_id, Client.id == client_id))
+        session.scalars(select(Client).where(Client.company_id == company_id, Client.id == client_id))
     ).first()
 
 
-async def get_by_tax_id(session: AsyncSession, company_id: int, tax_id: str) -> Client | None:
+def get_by_tax_id(session: Session, company_id: int, tax_id: str) -> Client | None:
     return (
-        await session.scalars(select(Client).where(Client.company_id == company_id, Client.tax_id == tax_id))
+        session.scalars(select(Client).where(Client.company_id == company_id, Client.tax_id == tax_id))
     ).first()
 
 
-async def by_ids(session: AsyncSession, company_id: int, client_ids: Sequence[int]) -> dict[int, Client]:
-    rows = await session.scalars(
+def by_ids(session: Session, company_id: int, client_ids: Sequence[int]) -> dict[int, Client]:
+    rows = session.scalars(
         select(Client).where(Client.company_id == company_id, Client.id.in_(set(client_ids)))
     )
     return {client.id: client for client in rows}
 
 
-async def list_page(
-    session: AsyncSession,
+def list_page(
+    session: Session,
     company_id: int,
     *,
     tax_id: str | None,
@@ -46,10 +46,8 @@ async def list_page(
     if name:
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(func.lower(Client.name).like(f"%{escaped}%", escape="\\"))
-    total = (await session.execute(select(func.count()).select_from(Client).where(*conditions))).scalar_one()
+    total = (session.execute(select(func.count()).select_from(Client).where(*conditions))).scalar_one()
     column = getattr(Client, order_column)
     ordering = (column.desc(), Client.id.desc()) if descending else (column.asc(), Client.id.asc())
-    rows = await session.scalars(
-        select(Client).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-    )
+    rows = session.scalars(select(Client).where(*conditions).order_by(*ordering).offset(offset).limit(limit))
     return list(rows), total

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.clients import repository
 from dtehub.clients.schemas import ClientCreate, ClientFields, ClientUpdate, normalize_tax_id
@@ -46,52 +46,50 @@ def _tax_id(tax_id: str, country: str | None) -> str:
         raise BadRequest(str(exc), field="taxId") from None
 
 
-async def _ensure_unique(
-    session: AsyncSession, company_id: int, tax_id: str, *, except_id: int | None
-) -> None:
-    existing = await repository.get_by_tax_id(session, company_id, tax_id)
+def _ensure_unique(session: Session, company_id: int, tax_id: str, *, except_id: int | None) -> None:
+    existing = repository.get_by_tax_id(session, company_id, tax_id)
     if existing is not None and existing.id != except_id:
         raise Conflict(f"a client with tax id {tax_id} already exists (id {existing.id})", field="taxId")
 
 
-async def create_client(session: AsyncSession, company_id: int, data: ClientCreate) -> Client:
+def create_client(session: Session, company_id: int, data: ClientCreate) -> Client:
     tax_id = _tax_id(data.tax_id, data.country)
-    await _ensure_unique(session, company_id, tax_id, except_id=None)
+    _ensure_unique(session, company_id, tax_id, except_id=None)
     client = Client(company_id=company_id, tax_id=tax_id)
     _apply(client, data)
     session.add(client)
-    await session.flush()
+    session.flush()
     return client
 
 
-async def update_client(session: AsyncSession, company_id: int, data: ClientUpdate) -> Client:
-    client = await require(session, company_id, data.id)
+def update_client(session: Session, company_id: int, data: ClientUpdate) -> Client:
+    client = require(session, company_id, data.id)
     if data.tax_id is not None:
         tax_id = _tax_id(data.tax_id, data.country if data.country is not None else client.country)
-        await _ensure_unique(session, company_id, tax_id, except_id=client.id)
+        _ensure_unique(session, company_id, tax_id, except_id=client.id)
         client.tax_id = tax_id
     _apply(client, data)
-    await session.flush()
+    session.flush()
     return client
 
 
-async def require(session: AsyncSession, company_id: int, client_id: int, *, field: str = "id") -> Client:
-    client = await repository.get(session, company_id, client_id)
+def require(session: Session, company_id: int, client_id: int, *, field: str = "id") -> Client:
+    client = repository.get(session, company_id, client_id)
     if client is None:
         raise NotFound(f"client {client_id} not found", field=field)
     return client
 
 
-async def upsert_from_receiver(
-    session: AsyncSession, company_id: int, tax_id: str, receiver: ClientFields, *, update: bool
+def upsert_from_receiver(
+    session: Session, company_id: int, tax_id: str, receiver: ClientFields, *, update: bool
 ) -> Client:
     """The client a DTE's Receptor names: created when new, its details refreshed when ``update``."""
-    client = await repository.get_by_tax_id(session, company_id, tax_id)
+    client = repository.get_by_tax_id(session, company_id, tax_id)
     if client is None:
         client = Client(company_id=company_id, tax_id=tax_id)
         _apply(client, receiver)
         session.add(client)
     elif update:
         _apply(client, receiver)
-    await session.flush()
+    session.flush()
     return client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.auth.service import issue_token
 from dtehub.companies import repository
@@ -26,29 +26,29 @@ def _rut(value: str) -> str:
         raise BadRequest(str(exc), field="rut") from None
 
 
-async def create_company(session: AsyncSession, *, rut: str, name: str, payment_term_days: int) -> NewCompany:
+def create_company(session: Session, *, rut: str, name: str, payment_term_days: int) -> NewCompany:
     canonical = _rut(rut)
     if not name.strip():
         raise BadRequest("a company name is required", field="name")
     if not 0 <= payment_term_days <= 3650:
         raise BadRequest("the payment term must be between 0 and 3650 days", field="payment_term")
-    if await repository.get_by_rut(session, canonical) is not None:
+    if repository.get_by_rut(session, canonical) is not None:
         raise Conflict(f"a company with RUT {canonical} already exists", field="rut")
     company = Company(rut=canonical, name=name.strip(), payment_term_days=payment_term_days)
     session.add(company)
-    await session.flush()
-    return NewCompany(company=company, token=await issue_token(session, company.id))
+    session.flush()
+    return NewCompany(company=company, token=issue_token(session, company.id))
 
 
-async def company_by_rut(session: AsyncSession, rut: str) -> Company:
-    company = await repository.get_by_rut(session, _rut(rut))
+def company_by_rut(session: Session, rut: str) -> Company:
+    company = repository.get_by_rut(session, _rut(rut))
     if company is None:
         raise NotFound(f"no company with RUT {rut}", field="company")
     return company
 
 
-async def require(session: AsyncSession, company_id: int) -> Company:
-    company = await repository.get(session, company_id)
+def require(session: Session, company_id: int) -> Company:
+    company = repository.get(session, company_id)
     if company is None:  # the token outlived its company: treat like an unknown token
         raise NotFound("company not found")
     return company

@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1", tags=["contacts"])
 
 
 @router.get("/getContacts", response_model=Page[ContactOut], responses=error_responses())
-async def get_contacts(
+def get_contacts(
     auth: AuthDep,
     session: SessionDep,
     page: PageDep,
@@ -31,7 +31,7 @@ async def get_contacts(
     order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
 ) -> Page[ContactOut]:
     """List the company's contacts."""
-    contacts, total = await repository.list_page(
+    contacts, total = repository.list_page(
         session,
         auth.company_id,
         client_id=client_id,
@@ -46,14 +46,12 @@ async def get_contacts(
 
 
 @router.get("/getContact", response_model=ContactOut, responses=error_responses(404))
-async def get_contact(
-    auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1, le=MAX_ID)]
-) -> ContactOut:
+def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1, le=MAX_ID)]) -> ContactOut:
     """One contact by id."""
-    return ContactOut.of(await service.require(session, auth.company_id, id))
+    return ContactOut.of(service.require(session, auth.company_id, id))
 
 
 @router.post("/createContact", response_model=ContactOut, responses=error_responses(404))
-async def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> ContactOut:
+def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> ContactOut:
     """Add a contact to a client (given by clientId or clientTaxId)."""
-    return ContactOut.of(await service.create_contact(session, auth.company_id, body))
+    return ContactOut.of(service.create_contact(session, auth.company_id, body))

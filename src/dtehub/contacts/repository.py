@@ -6,25 +6,21 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.models import Client, Contact
 
 _ORDER_COLUMNS = {1: Contact.email, 2: Contact.name, 3: Contact.last_name, 4: Client.name}
 
 
-async def get(session: AsyncSession, company_id: int, contact_id: int) -> Contact | None:
+def get(session: Session, company_id: int, contact_id: int) -> Contact | None:
     return (
-        await session.scalars(
-            select(Contact).where(Contact.company_id == company_id, Contact.id == contact_id)
-        )
+        session.scalars(select(Contact).where(Contact.company_id == company_id, Contact.id == contact_id))
     ).first()
 
 
-async def by_client(
-    session: AsyncSession, company_id: int, client_ids: Sequence[int]
-) -> dict[int, list[Contact]]:
-    rows = await session.scalars(
+def by_client(session: Session, company_id: int, client_ids: Sequence[int]) -> dict[int, list[Contact]]:
+    rows = session.scalars(
         select(Contact)
         .where(Contact.company_id == company_id, Contact.client_id.in_(set(client_ids)))
         .order_by(Contact.id)
@@ -35,8 +31,8 @@ async def by_client(
     return result
 
 
-async def list_page(
-    session: AsyncSession,
+def list_page(
+    session: Session,
     company_id: int,
     *,
     client_id: int | None,
@@ -55,8 +51,8 @@ async def list_page(
     if contact_type_id is not None:
         conditions.append(Contact.contact_type_id == contact_type_id)
     base = select(Contact).join(Client, Client.id == Contact.client_id).where(*conditions)
-    total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
+    total = (session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
     column = _ORDER_COLUMNS[order_by]
     ordering = (column.desc(), Contact.id.desc()) if descending else (column.asc(), Contact.id.asc())
-    rows = await session.scalars(base.order_by(*ordering).offset(offset).limit(limit))
+    rows = session.scalars(base.order_by(*ordering).offset(offset).limit(limit))
     return list(rows), total

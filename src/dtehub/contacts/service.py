@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.clients import service as clients_service
@@ -10,11 +10,11 @@ from dtehub.errors import BadRequest, NotFound
 from dtehub.models import Contact
 
 
-async def create_contact(session: AsyncSession, company_id: int, data: ContactCreate) -> Contact:
+def create_contact(session: Session, company_id: int, data: ContactCreate) -> Contact:
     if data.client_id is not None:
-        client = await clients_service.require(session, company_id, data.client_id, field="clientId")
+        client = clients_service.require(session, company_id, data.client_id, field="clientId")
     elif data.client_tax_id is not None:
-        found = await clients_repository.get_by_tax_id(session, company_id, data.client_tax_id)
+        found = clients_repository.get_by_tax_id(session, company_id, data.client_tax_id)
         if found is None:
             raise NotFound(f"no client with tax id {data.client_tax_id}", field="clientTaxId")
         client = found
@@ -30,12 +30,12 @@ async def create_contact(session: AsyncSession, company_id: int, data: ContactCr
         contact_type_id=int(data.contact_type_id),
     )
     session.add(contact)
-    await session.flush()
+    session.flush()
     return contact
 
 
-async def require(session: AsyncSession, company_id: int, contact_id: int) -> Contact:
-    contact = await repository.get(session, company_id, contact_id)
+def require(session: Session, company_id: int, contact_id: int) -> Contact:
+    contact = repository.get(session, company_id, contact_id)
     if contact is None:
         raise NotFound(f"contact {contact_id} not found", field="id")
     return contact

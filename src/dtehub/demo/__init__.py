@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.companies import service as companies_service
 from dtehub.documents import service as documents_service
@@ -12,11 +12,11 @@ from dtehub.documents.schemas import DocumentFromXml
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES
 
 
-async def create_demo(session: AsyncSession, *, rut: str, xml: bytes) -> str:
-    created = await companies_service.create_company(
+def create_demo(session: Session, *, rut: str, xml: bytes) -> str:
+    created = companies_service.create_company(
         session, rut=rut, name="DUEMINT SPA (demo)", payment_term_days=7
     )
-    await documents_service.create_from_xml(
+    documents_service.create_from_xml(
         session,
         created.company.id,
         DocumentFromXml(xml=base64.b64encode(xml).decode("ascii")),

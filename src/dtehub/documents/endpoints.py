@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
 from dtehub.documents import service
@@ -44,14 +44,14 @@ def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expan
     return service.Expand(client=client, contact=client and contact, tag=tag, file=file)
 
 
-async def _view(session: AsyncSession, company_id: int, document_id: int, links: Links) -> DocumentOut:
-    row = await service.require_row(session, company_id, document_id, service.Expand())
-    [view] = await service.present(session, company_id, [row], service.Expand(), links, today_in_santiago())
+def _view(session: Session, company_id: int, document_id: int, links: Links) -> DocumentOut:
+    row = service.require_row(session, company_id, document_id, service.Expand())
+    [view] = service.present(session, company_id, [row], service.Expand(), links, today_in_santiago())
     return view
 
 
 @router.get("/getDocuments", response_model=Page[DocumentOut], responses=error_responses())
-async def get_documents(
+def get_documents(
     auth: AuthDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -96,7 +96,7 @@ async def get_documents(
         tag_id=tag_id,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
-    rows, total = await service.list_documents(
+    rows, total = service.list_documents(
         session,
         auth.company_id,
         filters,
@@ -106,12 +106,12 @@ async def get_documents(
         today=today,
         expand=expand,
     )
-    items = await service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
+    items = service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
     return Page[DocumentOut].of(items, total, page)
 
 
 @router.get("/getDocument", response_model=DocumentOut, responses=error_responses(404))
-async def get_document(
+def get_document(
     auth: AuthDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -123,32 +123,32 @@ async def get_document(
 ) -> DocumentOut:
     """One document by id (Duemint's getDocument)."""
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
-    row = await service.require_row(session, auth.company_id, id, expand)
+    row = service.require_row(session, auth.company_id, id, expand)
     links = Links(settings.public_base)
-    [view] = await service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
+    [view] = service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
     return view
 
 
 @router.post("/createDocument", response_model=DocumentOut, responses=error_responses(409))
-async def create_document(
+def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
 ) -> DocumentOut:
     """Create a document from its fields. Tags are given by name and created when new."""
-    document = await service.create_document(session, auth.company_id, body)
-    return await _view(session, auth.company_id, document.id, Links(settings.public_base))
+    document = service.create_document(session, auth.company_id, body)
+    return _view(session, auth.company_id, document.id, Links(settings.public_base))
 
 
 @router.post("/createDocumentFromXml", response_model=DocumentOut, responses=error_responses(409, 413))
-async def create_document_from_xml(
+def create_document_from_xml(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
 ) -> DocumentOut:
     """Create a document from a DTE (base64). The very same XML again answers the existing document."""
-    created = await service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
-    return await _view(session, auth.company_id, created.document.id, Links(settings.public_base))
+    created = service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
+    return _view(session, auth.company_id, created.document.id, Links(settings.public_base))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
-async def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> DocumentDeleted:
+def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> DocumentDeleted:
     """Delete a document by client and number (and code when the number is ambiguous)."""
-    document = await service.delete_document(session, auth.company_id, body)
+    document = service.delete_document(session, auth.company_id, body)
     return DocumentDeleted(id=str(document.id), msg="Documento eliminado.")

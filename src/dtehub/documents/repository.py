@@ -9,8 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, String, cast, delete, func, insert, join, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
@@ -164,7 +163,7 @@ def _summarized(filters: DocumentFilters) -> bool:
     )
 
 
-async def count(session: AsyncSession, company_id: int, filters: DocumentFilters, today: date) -> int:
+def count(session: Session, company_id: int, filters: DocumentFilters, today: date) -> int:
     """totalRecords: from the trigger-kept summary when it covers the filters, else counted exactly."""
     if _summarized(filters):
         day = DocumentCount.issue_date if filters.date_by == DateBy.ISSUE else DocumentCount.created_on
@@ -182,20 +181,18 @@ async def count(session: AsyncSession, company_id: int, filters: DocumentFilters
         elif filters.status == DocumentStatus.VOIDED:
             conditions.append(DocumentCount.state == DocumentState.VOIDED)
         query = select(func.coalesce(func.sum(DocumentCount.documents), 0)).where(*conditions)
-        return int((await session.execute(query)).scalar_one())
+        return int((session.execute(query)).scalar_one())
     if filters == DocumentFilters(date_by=filters.date_by, tag_id=filters.tag_id):
         # Only a tag: count its links, once the tag is known to be this company's.
         owned = select(Tag.id).where(Tag.id == filters.tag_id, Tag.company_id == company_id).scalar_subquery()
         query = select(func.count()).select_from(DocumentTag).where(DocumentTag.tag_id == owned)
-        return (await session.execute(query)).scalar_one()
+        return (session.execute(query)).scalar_one()
     conditions = _conditions(company_id, filters, today)
-    return (
-        await session.execute(select(func.count()).select_from(_from(filters)).where(*conditions))
-    ).scalar_one()
+    return (session.execute(select(func.count()).select_from(_from(filters)).where(*conditions))).scalar_one()
 
 
-async def list_page(
-    session: AsyncSession,
+def list_page(
+    session: Session,
     company_id: int,
     filters: DocumentFilters,
     *,
@@ -206,7 +203,7 @@ async def list_page(
     today: date,
     with_contacts: bool,
 ) -> tuple[list[DocumentRow], int]:
-    total = await count(session, company_id, filters, today)
+    total = count(session, company_id, filters, today)
     if offset >= total:
         return [], total
     conditions = _conditions(company_id, filters, today)
@@ -219,29 +216,27 @@ async def list_page(
             column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
     ordering = (column.desc(), tie.desc()) if descending else (column.asc(), tie.asc())
     query = base.where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-    return _to_rows((await session.execute(query)).all()), total
+    return _to_rows((session.execute(query)).all()), total
 
 
-async def get_row(
-    session: AsyncSession, company_id: int, document_id: int, *, with_contacts: bool
+def get_row(
+    session: Session, company_id: int, document_id: int, *, with_contacts: bool
 ) -> DocumentRow | None:
     base = _ROWS_QUERY_WITH_CONTACTS if with_contacts else _ROWS_QUERY
     query = base.where(Document.company_id == company_id, Document.id == document_id)
-    rows = _to_rows((await session.execute(query)).all())
+    rows = _to_rows((session.execute(query)).all())
     return rows[0] if rows else None
 
 
-async def get(session: AsyncSession, company_id: int, document_id: int) -> Document | None:
+def get(session: Session, company_id: int, document_id: int) -> Document | None:
     return (
-        await session.scalars(
-            select(Document).where(Document.company_id == company_id, Document.id == document_id)
-        )
+        session.scalars(select(Document).where(Document.company_id == company_id, Document.id == document_id))
     ).first()
 
 
-async def get_for_update(session: AsyncSession, company_id: int, document_id: int) -> Document | None:
+def get_for_update(session: Session, company_id: int, document_id: int) -> Document | None:
     return (
-        await session.scalars(
+        session.scalars(
             select(Document)
             .where(Document.company_id == company_id, Document.id == document_id)
             .with_for_update()
@@ -249,11 +244,9 @@ async def get_for_update(session: AsyncSession, company_id: int, document_id: in
     ).first()
 
 
-async def find_by_natural_key(
-    session: AsyncSession, company_id: int, code: int, number: str
-) -> Document | None:
+def find_by_natural_key(session: Session, company_id: int, code: int, number: str) -> Document | None:
     return (
-        await session.scalars(
+        session.scalars(
             select(Document).where(
                 Document.company_id == company_id, Document.code == code, Document.number == number
             )
@@ -261,43 +254,43 @@ async def find_by_natural_key(
     ).first()
 
 
-async def find_by_client_and_number(
-    session: AsyncSession, company_id: int, client_id: int, number: str, code: int | None
+def find_by_client_and_number(
+    session: Session, company_id: int, client_id: int, number: str, code: int | None
 ) -> list[Document]:
     query = select(Document).where(
         Document.company_id == company_id, Document.client_id == client_id, Document.number == number
     )
     if code is not None:
         query = query.where(Document.code == code)
-    return list((await session.scalars(query.limit(10))).all())
+    return list((session.scalars(query.limit(10))).all())
 
 
-async def source_digest(session: AsyncSession, document_id: int) -> str | None:
+def source_digest(session: Session, document_id: int) -> str | None:
     return (
-        await session.execute(select(DocumentSource.sha256).where(DocumentSource.document_id == document_id))
+        session.execute(select(DocumentSource.sha256).where(DocumentSource.document_id == document_id))
     ).scalar_one_or_none()
 
 
-async def source_content(session: AsyncSession, document_id: int) -> bytes | None:
+def source_content(session: Session, document_id: int) -> bytes | None:
     return (
-        await session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
+        session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
     ).scalar_one_or_none()
 
 
-def add_source(session: AsyncSession, document_id: int, content: bytes, sha256: str) -> None:
+def add_source(session: Session, document_id: int, content: bytes, sha256: str) -> None:
     session.add(DocumentSource(document_id=document_id, content=content, sha256=sha256))
 
 
-async def add_tags(session: AsyncSession, document: Document, tag_ids: Sequence[int]) -> None:
+def add_tags(session: Session, document: Document, tag_ids: Sequence[int]) -> None:
     if tag_ids:
-        await session.execute(
+        session.execute(
             insert(DocumentTag),
             [{"document_id": document.id, "tag_id": t, "issue_date": document.issue_date} for t in tag_ids],
         )
 
 
-async def tags_by_document(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, list[Tag]]:
-    rows = await session.execute(
+def tags_by_document(session: Session, document_ids: Sequence[int]) -> dict[int, list[Tag]]:
+    rows = session.execute(
         select(DocumentTag.document_id, Tag)
         .join(Tag, Tag.id == DocumentTag.tag_id)
         .where(DocumentTag.document_id.in_(document_ids))
@@ -309,5 +302,5 @@ async def tags_by_document(session: AsyncSession, document_ids: Sequence[int]) -
     return result
 
 
-async def delete_document(session: AsyncSession, document: Document) -> None:
-    await session.execute(delete(Document).where(Document.id == document.id))
+def delete_document(session: Session, document: Document) -> None:
+    session.execute(delete(Document).where(Document.id == document.id))

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.clients import service as clients_service
@@ -83,27 +83,27 @@ def _new_document(company_id: int, client: Client, **fields: object) -> Document
     return document
 
 
-async def _insert(session: AsyncSession, document: Document) -> None:
+def _insert(session: Session, document: Document) -> None:
     """Insert, turning a lost race on the natural key into the same 409 as a visible duplicate."""
     try:
-        async with session.begin_nested():
+        with session.begin_nested():
             session.add(document)
-            await session.flush()
+            session.flush()
     except IntegrityError:
         raise Conflict(
             f"document {document.number} (code {document.code or 'none'}) already exists", field="number"
         ) from None
 
 
-async def create_document(session: AsyncSession, company_id: int, data: DocumentCreate) -> Document:
-    company = await companies_service.require(session, company_id)
-    client = await clients_service.require(session, company_id, data.client_id, field="clientId")
+def create_document(session: Session, company_id: int, data: DocumentCreate) -> Document:
+    company = companies_service.require(session, company_id)
+    client = clients_service.require(session, company_id, data.client_id, field="clientId")
     if data.taxes > data.total:
         raise BadRequest("taxes cannot exceed total", field="taxes")
     if data.due_date is not None and data.due_date < data.issue_date:
         raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
     code = data.code if data.code is not None else NO_CODE
-    if await repository.find_by_natural_key(session, company_id, code, data.number) is not None:
+    if repository.find_by_natural_key(session, company_id, code, data.number) is not None:
         raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
     term = client.payment_term_days if client.payment_term_days is not None else company.payment_term_days
     document = _new_document(
@@ -122,9 +122,9 @@ async def create_document(session: AsyncSession, company_id: int, data: Document
         notes=data.notes,
         send_requested=data.send,
     )
-    await _insert(session, document)
-    tags = await tags_service.ensure_tags(session, company_id, data.tags)
-    await repository.add_tags(session, document, [tag.id for tag in tags])
+    _insert(session, document)
+    tags = tags_service.ensure_tags(session, company_id, data.tags)
+    repository.add_tags(session, document, [tag.id for tag in tags])
     return document
 
 
@@ -162,9 +162,7 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
     return due_date_for(fields.issue_date, term)
 
 
-async def create_from_xml(
-    session: AsyncSession, company_id: int, data: DocumentFromXml, *, max_bytes: int
-) -> Created:
+def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *, max_bytes: int) -> Created:
     if data.country_code.upper() != "CL":
         raise Unprocessable(
             f"country {data.country_code!r} is not supported; dtehub reads Chilean DTEs (CL)",
@@ -172,7 +170,7 @@ async def create_from_xml(
             field="countryCode",
         )
     content, fields = read_dte_xml(data.xml, max_bytes=max_bytes)
-    company = await companies_service.require(session, company_id)
+    company = companies_service.require(session, company_id)
     if fields.issuer.rut != company.rut:
         raise Unprocessable(
             f"the DTE was issued by {fields.issuer.rut}, not by this company ({company.rut})",
@@ -187,14 +185,14 @@ async def create_from_xml(
         )
     digest = hashlib.sha256(content).hexdigest()
     number = str(fields.folio)
-    existing = await repository.find_by_natural_key(session, company_id, fields.code, number)
+    existing = repository.find_by_natural_key(session, company_id, fields.code, number)
     if existing is not None:
-        if await repository.source_digest(session, existing.id) == digest:
+        if repository.source_digest(session, existing.id) == digest:
             return Created(existing, created=False)
         raise Conflict(f"document {number} (code {fields.code}) already exists", field="xml")
 
     receiver = fields.receiver
-    client = await clients_service.upsert_from_receiver(
+    client = clients_service.upsert_from_receiver(
         session,
         company_id,
         data.tax_id or receiver.rut,
@@ -222,24 +220,24 @@ async def create_from_xml(
         notes=fields.detail_notes,
         send_requested=data.send,
     )
-    await _insert(session, document)
+    _insert(session, document)
     repository.add_source(session, document.id, content, digest)
-    await session.flush()
+    session.flush()
     return Created(document, created=True)
 
 
-async def require(session: AsyncSession, company_id: int, document_id: int) -> Document:
-    document = await repository.get(session, company_id, document_id)
+def require(session: Session, company_id: int, document_id: int) -> Document:
+    document = repository.get(session, company_id, document_id)
     if document is None:
         raise NotFound(f"document {document_id} not found", field="id")
     return document
 
 
-async def delete_document(session: AsyncSession, company_id: int, data: DocumentDelete) -> Document:
+def delete_document(session: Session, company_id: int, data: DocumentDelete) -> Document:
     tax_id = data.client_tax_id
-    client = await clients_repository.get_by_tax_id(session, company_id, tax_id)
+    client = clients_repository.get_by_tax_id(session, company_id, tax_id)
     matches = (
-        await repository.find_by_client_and_number(session, company_id, client.id, data.number, data.code)
+        repository.find_by_client_and_number(session, company_id, client.id, data.number, data.code)
         if client is not None
         else []
     )
@@ -252,12 +250,12 @@ async def delete_document(session: AsyncSession, company_id: int, data: Document
             code="ambiguous_document",
             field="code",
         )
-    await repository.delete_document(session, matches[0])
+    repository.delete_document(session, matches[0])
     return matches[0]
 
 
-async def list_documents(
-    session: AsyncSession,
+def list_documents(
+    session: Session,
     company_id: int,
     filters: DocumentFilters,
     *,
@@ -267,7 +265,7 @@ async def list_documents(
     today: date,
     expand: Expand,
 ) -> tuple[list[DocumentRow], int]:
-    return await repository.list_page(
+    return repository.list_page(
         session,
         company_id,
         filters,
@@ -280,28 +278,26 @@ async def list_documents(
     )
 
 
-async def require_row(
-    session: AsyncSession, company_id: int, document_id: int, expand: Expand
-) -> DocumentRow:
-    row = await repository.get_row(session, company_id, document_id, with_contacts=expand.client)
+def require_row(session: Session, company_id: int, document_id: int, expand: Expand) -> DocumentRow:
+    row = repository.get_row(session, company_id, document_id, with_contacts=expand.client)
     if row is None:
         raise NotFound(f"document {document_id} not found", field="id")
     return row
 
 
-async def xml_for_portal(session: AsyncSession, document_id: int, key: str) -> tuple[Document, bytes]:
+def xml_for_portal(session: Session, document_id: int, key: str) -> tuple[Document, bytes]:
     """The stored DTE bytes behind a portal link; a wrong key is indistinguishable from no document."""
-    document = await session.get(Document, document_id)
+    document = session.get(Document, document_id)
     if document is None or not same_secret(key, document.portal_key):
         raise NotFound("document not found")
-    content = await repository.source_content(session, document.id)
+    content = repository.source_content(session, document.id)
     if content is None:
         raise NotFound("this document was created without XML")
     return document, content
 
 
-async def present(
-    session: AsyncSession,
+def present(
+    session: Session,
     company_id: int,
     rows: Sequence[DocumentRow],
     expand: Expand,
@@ -314,12 +310,12 @@ async def present(
         return []
     ids = [row.document.id for row in rows]
     contacts = (
-        await contacts_repository.by_client(session, company_id, [row.client.id for row in rows])
+        contacts_repository.by_client(session, company_id, [row.client.id for row in rows])
         if expand.contact
         else {}
     )
-    tags = await repository.tags_by_document(session, ids) if expand.tag else {}
-    files = await files_repository.by_document(session, ids) if expand.file else {}
+    tags = repository.tags_by_document(session, ids) if expand.tag else {}
+    files = files_repository.by_document(session, ids) if expand.file else {}
 
     result = []
     for row in rows:

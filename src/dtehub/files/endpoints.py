@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v1", tags=["files"])
 
 
 @router.post("/createFile", response_model=FileOut, responses=error_responses(404, 413))
-async def create_file(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: FileCreate) -> FileOut:
+def create_file(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: FileCreate) -> FileOut:
     """Attach a file (base64 content) to a document; it is listed by expandFile and downloadable by url."""
-    file = await service.create_file(session, auth.company_id, body, max_bytes=settings.max_file_bytes)
+    file = service.create_file(session, auth.company_id, body, max_bytes=settings.max_file_bytes)
     return FileOut.of(file, Links(settings.public_base))

@@ -6,14 +6,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import undefer
+from sqlalchemy.orm import Session, undefer
 
 from dtehub.models import File
 
 
-async def by_document(session: AsyncSession, document_ids: Sequence[int]) -> dict[int, list[File]]:
-    rows = await session.scalars(
+def by_document(session: Session, document_ids: Sequence[int]) -> dict[int, list[File]]:
+    rows = session.scalars(
         select(File).where(File.document_id.in_(document_ids)).order_by(File.document_id, File.id)
     )
     result: dict[int, list[File]] = defaultdict(list)
@@ -22,7 +21,5 @@ async def by_document(session: AsyncSession, document_ids: Sequence[int]) -> dic
     return result
 
 
-async def with_content(session: AsyncSession, file_id: int) -> File | None:
-    return (
-        await session.scalars(select(File).where(File.id == file_id).options(undefer(File.content)))
-    ).first()
+def with_content(session: Session, file_id: int) -> File | None:
+    return (session.scalars(select(File).where(File.id == file_id).options(undefer(File.content)))).first()

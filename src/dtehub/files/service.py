@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.documents import repository as documents_repository
 from dtehub.errors import BadRequest, NotFound, PayloadTooLarge
@@ -14,7 +14,7 @@ from dtehub.kit.secrets import same_secret
 from dtehub.models import File
 
 
-async def create_file(session: AsyncSession, company_id: int, data: FileCreate, *, max_bytes: int) -> File:
+def create_file(session: Session, company_id: int, data: FileCreate, *, max_bytes: int) -> File:
     if base64.decoded_size_bound(data.content) > max_bytes + 3:
         raise PayloadTooLarge(
             f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content"
@@ -29,7 +29,7 @@ async def create_file(session: AsyncSession, company_id: int, data: FileCreate, 
         )
     if not content:
         raise BadRequest("the file is empty", field="content")
-    document = await documents_repository.get(session, company_id, data.document_id)
+    document = documents_repository.get(session, company_id, data.document_id)
     if document is None:
         raise NotFound(f"document {data.document_id} not found", field="documentId")
     name = data.name.replace("/", "_").replace("\\", "_")
@@ -44,12 +44,12 @@ async def create_file(session: AsyncSession, company_id: int, data: FileCreate, 
         content=content,
     )
     session.add(file)
-    await session.flush()
+    session.flush()
     return file
 
 
-async def download(session: AsyncSession, file_id: int, key: str) -> File:
-    file = await repository.with_content(session, file_id)
+def download(session: Session, file_id: int, key: str) -> File:
+    file = repository.with_content(session, file_id)
     if file is None or not same_secret(key, file.download_key):
         raise NotFound("file not found")
     return file

@@ -16,7 +16,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses=error_responses(api=False))
-async def health(session: SessionDep) -> Health:
+def health(session: SessionDep) -> Health:
     """Ready when the database answers; 503 otherwise (for load balancers and orchestrators)."""
-    await session.execute(text("SELECT 1"))
+    session.execute(text("SELECT 1"))
     return Health(status="ok", database="ok")

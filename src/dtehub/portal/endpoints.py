@@ -43,32 +43,32 @@ def _attachment(name: str) -> str:
 
 
 @router.get("/downloadInvoiceXml/{document_id}/{key}", response_class=Response)
-async def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
+def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
     """The DTE's original bytes, exactly as received."""
-    document, content = await documents_service.xml_for_portal(session, _id(document_id), key)
+    document, content = documents_service.xml_for_portal(session, _id(document_id), key)
     headers = dict(_PRIVATE_HEADERS)
     headers["Content-Disposition"] = _attachment(f"DTE-{document.code}-{document.number}.xml")
     return Response(content, media_type="application/xml", headers=headers)
 
 
 @router.get("/file/{file_id}/{key}", response_class=Response)
-async def download_file(session: SessionDep, file_id: ObjectId, key: Key) -> Response:
-    file = await files_service.download(session, _id(file_id), key)
+def download_file(session: SessionDep, file_id: ObjectId, key: Key) -> Response:
+    file = files_service.download(session, _id(file_id), key)
     headers = dict(_PRIVATE_HEADERS)
     headers["Content-Disposition"] = _attachment(file.name)
     return Response(file.content, media_type=file.mime_type, headers=headers)
 
 
 @router.get("/invoice/{document_id}/{key}", response_class=Response)
-async def invoice_page(document_id: ObjectId, key: Key) -> Response:
+def invoice_page(document_id: ObjectId, key: Key) -> Response:
     raise NotFound("the invoice page is not available yet")
 
 
 @router.get("/showPdf/{document_id}/{key}", response_class=Response)
-async def invoice_pdf(document_id: ObjectId, key: Key) -> Response:
+def invoice_pdf(document_id: ObjectId, key: Key) -> Response:
     raise NotFound("the PDF is not available yet")
 
 
 @router.get("/client/{client_id}/{key}", response_class=Response)
-async def client_page(client_id: ObjectId, key: Key) -> Response:
+def client_page(client_id: ObjectId, key: Key) -> Response:
     raise NotFound("the customer page is not available yet")

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["tags"])
 
 
 @router.get("/getTags", response_model=Page[TagOut], responses=error_responses())
-async def get_tags(
+def get_tags(
     auth: AuthDep,
     session: SessionDep,
     page: PageDep,
@@ -25,7 +25,7 @@ async def get_tags(
     order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
 ) -> Page[TagOut]:
     """List the company's tags."""
-    tags, total = await repository.list_page(
+    tags, total = repository.list_page(
         session,
         auth.company_id,
         name=name,
@@ -38,6 +38,6 @@ async def get_tags(
 
 
 @router.post("/createTag", response_model=TagOut, responses=error_responses(409))
-async def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> TagOut:
+def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> TagOut:
     """Create a tag; names are unique within the company."""
-    return TagOut.of(await service.create_tag(session, auth.company_id, body.name))
+    return TagOut.of(service.create_tag(session, auth.company_id, body.name))

@@ -5,22 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from dtehub.models import Tag
 
 
-async def get(session: AsyncSession, company_id: int, tag_id: int) -> Tag | None:
-    return (await session.scalars(select(Tag).where(Tag.company_id == company_id, Tag.id == tag_id))).first()
+def get(session: Session, company_id: int, tag_id: int) -> Tag | None:
+    return (session.scalars(select(Tag).where(Tag.company_id == company_id, Tag.id == tag_id))).first()
 
 
-async def by_names(session: AsyncSession, company_id: int, names: Sequence[str]) -> dict[str, Tag]:
-    rows = await session.scalars(select(Tag).where(Tag.company_id == company_id, Tag.name.in_(set(names))))
+def by_names(session: Session, company_id: int, names: Sequence[str]) -> dict[str, Tag]:
+    rows = session.scalars(select(Tag).where(Tag.company_id == company_id, Tag.name.in_(set(names))))
     return {tag.name: tag for tag in rows}
 
 
-async def list_page(
-    session: AsyncSession,
+def list_page(
+    session: Session,
     company_id: int,
     *,
     name: str | None,
@@ -32,10 +32,8 @@ async def list_page(
     conditions = [Tag.company_id == company_id]
     if name is not None:
         conditions.append(Tag.name == name)
-    total = (await session.execute(select(func.count()).select_from(Tag).where(*conditions))).scalar_one()
+    total = (session.execute(select(func.count()).select_from(Tag).where(*conditions))).scalar_one()
     column = Tag.name if order_by == 1 else Tag.created_at
     ordering = (column.desc(), Tag.id.desc()) if descending else (column.asc(), Tag.id.asc())
-    rows = await session.scalars(
-        select(Tag).where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-    )
+    rows = session.scalars(select(Tag).where(*conditions).order_by(*ordering).offset(offset).limit(limit))
     return list(rows), total
