@@ -201,6 +201,7 @@ def upgrade() -> None:
             "state",
             name=op.f("pk_document_counts"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "tags",

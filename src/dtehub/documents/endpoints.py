@@ -50,7 +50,10 @@ def _view(session: Session, company_id: int, document_id: int, links: Links) -> 
     return view
 
 
-@router.get("/getDocuments", response_model=Page[DocumentOut], responses=error_responses())
+DocumentPage = Page[DocumentOut]
+
+
+@router.get("/getDocuments", response_model=DocumentPage, responses=error_responses())
 def get_documents(
     auth: AuthDep,
     session: SessionDep,
@@ -80,7 +83,7 @@ def get_documents(
     expand_contact: ExpandContact = False,
     expand_tag: ExpandTag = False,
     expand_file: ExpandFile = False,
-) -> Page[DocumentOut]:
+) -> DocumentPage:
     """List the company's documents (Duemint's getDocuments)."""
     today = today_in_santiago()
     filters = DocumentFilters(
@@ -107,7 +110,7 @@ def get_documents(
         expand=expand,
     )
     items = service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
-    return Page[DocumentOut].of(items, total, page)
+    return DocumentPage.of(items, total, page)
 
 
 @router.get("/getDocument", response_model=DocumentOut, responses=error_responses(404))
