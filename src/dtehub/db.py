@@ -93,10 +93,21 @@ def create_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: committed when the block succeeds, rolled back when it raises."""
-    with factory() as session:
-        try:
-            yield session
-        except BaseException:
+    session = factory()
+    try:
+        yield session
+    except BaseException:
+        end_unit_of_work(session, commit=False)
+        raise
+    end_unit_of_work(session, commit=True)
+
+
+def end_unit_of_work(session: Session, *, commit: bool) -> None:
+    """Commit or roll back, and give the connection back to the pool in every case."""
+    try:
+        if commit:
+            session.commit()
+        else:
             session.rollback()
-            raise
-        session.commit()
+    finally:
+        session.close()

@@ -13,8 +13,8 @@ def get(session: Session, company_id: int) -> Company | None:
 
 
 def get_by_rut(session: Session, rut: str) -> Company | None:
-    return (session.scalars(select(Company).where(Company.rut == rut))).first()
+    return session.scalars(select(Company).where(Company.rut == rut)).first()
 
 
 def count(session: Session) -> int:
-    return (session.execute(select(func.count()).select_from(Company))).scalar_one()
+    return session.execute(select(func.count()).select_from(Company)).scalar_one()

@@ -181,14 +181,14 @@ def count(session: Session, company_id: int, filters: DocumentFilters, today: da
         elif filters.status == DocumentStatus.VOIDED:
             conditions.append(DocumentCount.state == DocumentState.VOIDED)
         query = select(func.coalesce(func.sum(DocumentCount.documents), 0)).where(*conditions)
-        return int((session.execute(query)).scalar_one())
+        return int(session.execute(query).scalar_one())
     if filters == DocumentFilters(date_by=filters.date_by, tag_id=filters.tag_id):
         # Only a tag: count its links, once the tag is known to be this company's.
         owned = select(Tag.id).where(Tag.id == filters.tag_id, Tag.company_id == company_id).scalar_subquery()
         query = select(func.count()).select_from(DocumentTag).where(DocumentTag.tag_id == owned)
-        return (session.execute(query)).scalar_one()
+        return session.execute(query).scalar_one()
     conditions = _conditions(company_id, filters, today)
-    return (session.execute(select(func.count()).select_from(_from(filters)).where(*conditions))).scalar_one()
+    return session.execute(select(func.count()).select_from(_from(filters)).where(*conditions)).scalar_one()
 
 
 def list_page(
@@ -209,14 +209,17 @@ def list_page(
     conditions = _conditions(company_id, filters, today)
     column: Any = _ORDER_COLUMNS[order_by]
     tie: Any = Document.id
-    base = _ROWS_QUERY_WITH_CONTACTS if with_contacts else _ROWS_QUERY
-    if filters.tag_id is not None:
-        base = base.join(_TAG_LINK, _TAG_LINK.document_id == Document.id)
-        if order_by == OrderBy.ISSUE_DATE:
-            column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
+    if filters.tag_id is not None and order_by == OrderBy.ISSUE_DATE:
+        column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
     ordering = (column.desc(), tie.desc()) if descending else (column.asc(), tie.asc())
-    query = base.where(*conditions).order_by(*ordering).offset(offset).limit(limit)
-    return _to_rows((session.execute(query)).all()), total
+    # The page's ids first, skipping the offset on an index alone; then only those rows in full.
+    page_ids = select(Document.id).select_from(_from(filters)).where(*conditions).order_by(*ordering)
+    ids = list(session.scalars(page_ids.offset(offset).limit(limit)))
+    base = _ROWS_QUERY_WITH_CONTACTS if with_contacts else _ROWS_QUERY
+    by_id = {
+        row.document.id: row for row in _to_rows(session.execute(base.where(Document.id.in_(ids))).all())
+    }
+    return [by_id[i] for i in ids], total
 
 
 def get_row(
@@ -224,7 +227,7 @@ def get_row(
 ) -> DocumentRow | None:
     base = _ROWS_QUERY_WITH_CONTACTS if with_contacts else _ROWS_QUERY
     query = base.where(Document.company_id == company_id, Document.id == document_id)
-    rows = _to_rows((session.execute(query)).all())
+    rows = _to_rows(session.execute(query).all())
     return rows[0] if rows else None
 
 
@@ -262,7 +265,7 @@ def find_by_client_and_number(
     )
     if code is not None:
         query = query.where(Document.code == code)
-    return list((session.scalars(query.limit(10))).all())
+    return list(session.scalars(query.limit(10)).all())
 
 
 def source_digest(session: Session, document_id: int) -> str | None:

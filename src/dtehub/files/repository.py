@@ -22,4 +22,4 @@ def by_document(session: Session, document_ids: Sequence[int]) -> dict[int, list
 
 
 def with_content(session: Session, file_id: int) -> File | None:
-    return (session.scalars(select(File).where(File.id == file_id).options(undefer(File.content)))).first()
+    return session.scalars(select(File).where(File.id == file_id).options(undefer(File.content))).first()

@@ -25,7 +25,7 @@ class PageRequest:
         return (self.page - 1) * self.per_page
 
 
-def page_request(
+async def page_request(
     results_per_page: Annotated[
         int,
         Query(alias="resultsPerPage", ge=1, le=MAX_PER_PAGE, description="Results per page (at most 100)."),

@@ -11,7 +11,7 @@ from dtehub.models import Tag
 
 
 def get(session: Session, company_id: int, tag_id: int) -> Tag | None:
-    return (session.scalars(select(Tag).where(Tag.company_id == company_id, Tag.id == tag_id))).first()
+    return session.scalars(select(Tag).where(Tag.company_id == company_id, Tag.id == tag_id)).first()
 
 
 def by_names(session: Session, company_id: int, names: Sequence[str]) -> dict[str, Tag]:
@@ -32,7 +32,7 @@ def list_page(
     conditions = [Tag.company_id == company_id]
     if name is not None:
         conditions.append(Tag.name == name)
-    total = (session.execute(select(func.count()).select_from(Tag).where(*conditions))).scalar_one()
+    total = session.execute(select(func.count()).select_from(Tag).where(*conditions)).scalar_one()
     column = Tag.name if order_by == 1 else Tag.created_at
     ordering = (column.desc(), Tag.id.desc()) if descending else (column.asc(), Tag.id.asc())
     rows = session.scalars(select(Tag).where(*conditions).order_by(*ordering).offset(offset).limit(limit))
