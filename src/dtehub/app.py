@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from dtehub import __version__, errors_http
@@ -34,6 +35,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Database work runs in the thread pool; a few threads keep the CPU busy, more only contend for
+        # the interpreter lock (and for SQLite's single writer).
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         yield
         engine.dispose()
 

@@ -30,7 +30,13 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(
         default=10 * 1024 * 1024, description="Largest decoded file attachment accepted."
     )
-    db_pool_size: int = Field(default=10, description="Connections kept per process (PostgreSQL).")
+    db_pool_size: int = Field(default=10, description="Connections kept per process.")
+    threads: int = Field(
+        default=8,
+        ge=1,
+        le=200,
+        description="Threads per process that run database work; requests beyond them wait their turn.",
+    )
     log_level: str = Field(default="info")
 
     @property
