@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository, service
@@ -16,7 +17,7 @@ from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, IdRef
+from dtehub.kit.schema import MAX_ID, IdRef, respond
 from dtehub.models import Client
 from dtehub.portal.links import Links
 
@@ -53,7 +54,7 @@ def get_clients(
     ] = 1,
     order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
     expand_contact: ExpandContact = False,
-) -> Page[ClientOut]:
+) -> Response:
     """List the company's clients."""
     clients, total = repository.list_page(
         session,
@@ -66,7 +67,7 @@ def get_clients(
         limit=page.per_page,
     )
     items = _present(session, auth.company_id, clients, Links(settings.public_base), expand_contact)
-    return Page[ClientOut].of(items, total, page)
+    return respond(Page[ClientOut].of(items, total, page))
 
 
 @router.get("/getClient", response_model=ClientOut, responses=error_responses(404))
@@ -79,7 +80,7 @@ def get_client(
         ClientTaxId | None, Query(alias="taxId", description="The client's RUT or tax code")
     ] = None,
     expand_contact: ExpandContact = False,
-) -> ClientOut:
+) -> Response:
     """One client by id or RUT."""
     if id is not None:
         client = service.require(session, auth.company_id, id)
@@ -91,20 +92,20 @@ def get_client(
     else:
         raise BadRequest("id or taxId is required", code="missing_parameter", field="id")
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
-    return view
+    return respond(view)
 
 
 @router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
-def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> ClientOut:
+def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> Response:
     """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
     client = service.create_client(session, auth.company_id, body)
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
-    return view
+    return respond(view)
 
 
 @router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
-def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> ClientOut:
+def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> Response:
     """Change the fields given; the others stay as they are."""
     client = service.update_client(session, auth.company_id, body)
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
-    return view
+    return respond(view)

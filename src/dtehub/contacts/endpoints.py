@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from dtehub.contacts import repository, service
 from dtehub.contacts.schemas import ContactCreate, ContactOut
@@ -12,7 +13,7 @@ from dtehub.dependencies import AuthDep, SessionDep
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID
+from dtehub.kit.schema import MAX_ID, respond
 
 router = APIRouter(prefix="/v1", tags=["contacts"])
 
@@ -29,7 +30,7 @@ def get_contacts(
         int, Query(alias="orderBy", ge=1, le=4, description="1 email, 2 name, 3 last name, 4 client name")
     ] = 1,
     order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
-) -> Page[ContactOut]:
+) -> Response:
     """List the company's contacts."""
     contacts, total = repository.list_page(
         session,
@@ -42,16 +43,16 @@ def get_contacts(
         offset=page.offset,
         limit=page.per_page,
     )
-    return Page[ContactOut].of([ContactOut.of(c) for c in contacts], total, page)
+    return respond(Page[ContactOut].of([ContactOut.of(c) for c in contacts], total, page))
 
 
 @router.get("/getContact", response_model=ContactOut, responses=error_responses(404))
-def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1, le=MAX_ID)]) -> ContactOut:
+def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Response:
     """One contact by id."""
-    return ContactOut.of(service.require(session, auth.company_id, id))
+    return respond(ContactOut.of(service.require(session, auth.company_id, id)))
 
 
 @router.post("/createContact", response_model=ContactOut, responses=error_responses(404))
-def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> ContactOut:
+def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> Response:
     """Add a contact to a client (given by clientId or clientTaxId)."""
-    return ContactOut.of(service.create_contact(session, auth.company_id, body))
+    return respond(ContactOut.of(service.create_contact(session, auth.company_id, body)))

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
@@ -25,7 +26,7 @@ from dtehub.errors_http import error_responses
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID
+from dtehub.kit.schema import MAX_ID, respond
 from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -83,7 +84,7 @@ def get_documents(
     expand_contact: ExpandContact = False,
     expand_tag: ExpandTag = False,
     expand_file: ExpandFile = False,
-) -> DocumentPage:
+) -> Response:
     """List the company's documents (Duemint's getDocuments)."""
     today = today_in_santiago()
     filters = DocumentFilters(
@@ -110,7 +111,7 @@ def get_documents(
         expand=expand,
     )
     items = service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
-    return DocumentPage.of(items, total, page)
+    return respond(DocumentPage.of(items, total, page))
 
 
 @router.get("/getDocument", response_model=DocumentOut, responses=error_responses(404))
@@ -123,35 +124,35 @@ def get_document(
     expand_contact: ExpandContact = False,
     expand_tag: ExpandTag = False,
     expand_file: ExpandFile = False,
-) -> DocumentOut:
+) -> Response:
     """One document by id (Duemint's getDocument)."""
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     row = service.require_row(session, auth.company_id, id, expand)
     links = Links(settings.public_base)
     [view] = service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
-    return view
+    return respond(view)
 
 
 @router.post("/createDocument", response_model=DocumentOut, responses=error_responses(409))
 def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
-) -> DocumentOut:
+) -> Response:
     """Create a document from its fields. Tags are given by name and created when new."""
     document = service.create_document(session, auth.company_id, body)
-    return _view(session, auth.company_id, document.id, Links(settings.public_base))
+    return respond(_view(session, auth.company_id, document.id, Links(settings.public_base)))
 
 
 @router.post("/createDocumentFromXml", response_model=DocumentOut, responses=error_responses(409, 413))
 def create_document_from_xml(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
-) -> DocumentOut:
+) -> Response:
     """Create a document from a DTE (base64). The very same XML again answers the existing document."""
     created = service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
-    return _view(session, auth.company_id, created.document.id, Links(settings.public_base))
+    return respond(_view(session, auth.company_id, created.document.id, Links(settings.public_base)))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
-def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> DocumentDeleted:
+def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> Response:
     """Delete a document by client and number (and code when the number is ambiguous)."""
     document = service.delete_document(session, auth.company_id, body)
-    return DocumentDeleted(id=str(document.id), msg="Documento eliminado.")
+    return respond(DocumentDeleted(id=str(document.id), msg="Documento eliminado."))

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from dtehub.dependencies import SessionDep
 from dtehub.errors_http import error_responses
+from dtehub.kit.schema import respond
 
 router = APIRouter(tags=["health"])
 
@@ -16,7 +18,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses=error_responses(api=False))
-def health(session: SessionDep) -> Health:
+def health(session: SessionDep) -> Response:
     """Ready when the database answers; 503 otherwise (for load balancers and orchestrators)."""
     session.execute(text("SELECT 1"))
-    return Health(status="ok", database="ok")
+    return respond(Health(status="ok", database="ok"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from dtehub.dependencies import AuthDep, SessionDep
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.schema import respond
 from dtehub.tags import repository, service
 from dtehub.tags.schemas import TagCreate, TagOut
 
@@ -23,7 +25,7 @@ def get_tags(
     name: Annotated[str | None, Query(max_length=100, description="Exact name")] = None,
     order_by: Annotated[int, Query(alias="orderBy", ge=1, le=2, description="1 name, 2 creation")] = 1,
     order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
-) -> Page[TagOut]:
+) -> Response:
     """List the company's tags."""
     tags, total = repository.list_page(
         session,
@@ -34,10 +36,10 @@ def get_tags(
         offset=page.offset,
         limit=page.per_page,
     )
-    return Page[TagOut].of([TagOut.of(t) for t in tags], total, page)
+    return respond(Page[TagOut].of([TagOut.of(t) for t in tags], total, page))
 
 
 @router.post("/createTag", response_model=TagOut, responses=error_responses(409))
-def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> TagOut:
+def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> Response:
     """Create a tag; names are unique within the company."""
-    return TagOut.of(service.create_tag(session, auth.company_id, body.name))
+    return respond(TagOut.of(service.create_tag(session, auth.company_id, body.name)))
