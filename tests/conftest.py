@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -158,3 +159,24 @@ def other_tenant(session: Session, client: httpx.AsyncClient) -> Tenant:
 
 def random_rut() -> str:
     return str(Rut.random().canonical)
+
+
+def error_of(response: httpx.Response) -> dict[str, Any]:
+    """The error a client sees: exactly ``{"error": {"code", "message", "field"}}``, with a message."""
+    body: dict[str, Any] = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "field"}, body
+    assert body["error"]["message"], body
+    error: dict[str, Any] = body["error"]
+    return error
+
+
+def assert_error(
+    response: httpx.Response, status: int, code: str | None = None, field: str | None = None
+) -> None:
+    assert response.status_code == status, response.text
+    error = error_of(response)
+    if code is not None:
+        assert error["code"] == code
+    if field is not None:
+        assert error["field"] == field

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant, random_rut
+from tests.conftest import Tenant, assert_error, random_rut
 
 ALL_REMINDERS_OFF = {
     "newDocument": False,
@@ -22,17 +22,6 @@ async def create_client(tenant: Tenant, **fields: Any) -> dict[str, Any]:
     response = await tenant.post("/v1/createClient", body)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def assert_error(response: Any, status: int, code: str | None = None, field: str | None = None) -> None:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "field"}
-    assert error["message"]
-    if code is not None:
-        assert error["code"] == code
-    if field is not None:
-        assert error["field"] == field
 
 
 def json_with(body: Any, old: str, new: str) -> Any:

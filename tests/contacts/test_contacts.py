@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import Tenant, random_rut
+from tests.conftest import Tenant, assert_error, random_rut
 
 CONTACT_FIELDS = {
     "id",
@@ -36,18 +35,6 @@ async def create_contact(tenant: Tenant, client_id: str, **fields: Any) -> dict[
     response = await tenant.post("/v1/createContact", body)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def assert_error(
-    response: httpx.Response, status: int, code: str | None = None, field: str | None = None
-) -> None:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "field"}
-    if code is not None:
-        assert error["code"] == code
-    if field is not None:
-        assert error["field"] == field
 
 
 # createContact

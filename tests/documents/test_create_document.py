@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dtehub.kit.dates import today_in_santiago
-from tests.conftest import Tenant
+from tests.conftest import Tenant, error_of
 
 CLIENT_TAX_ID = "99999999-9"
 
@@ -46,15 +46,6 @@ async def tag_names(tenant: Tenant) -> list[str]:
     response = await tenant.get("/v1/getTags", resultsPerPage=100)
     assert response.status_code == 200, response.text
     return [tag["name"] for tag in response.json()["items"]]
-
-
-def error_of(response: Any) -> dict[str, Any]:
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message", "field"}, body
-    assert body["error"]["message"], body
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 async def test_spec_example_answers_the_example_response(tenant: Tenant) -> None:

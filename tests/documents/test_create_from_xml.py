@@ -12,7 +12,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import FIXTURES, Tenant, make_tenant
+from tests.conftest import FIXTURES, Tenant, error_of, make_tenant
 
 POLAR = FIXTURES / "DTE--76399752-9--33--25568.xml"  # issued by other_tenant's RUT; ISO-8859-1, signed
 POLAR_CLEANED = FIXTURES / "DTE--76399752-9--33--25568--cleaned.xml"
@@ -81,15 +81,6 @@ async def counts(tenant: Tenant) -> tuple[int, int]:
     documents = (await tenant.get("/v1/getDocuments")).json()["records"]["totalRecords"]
     clients = (await tenant.get("/v1/getClients")).json()["records"]["totalRecords"]
     return documents, clients
-
-
-def error_of(response: httpx.Response) -> dict[str, Any]:
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message", "field"}, body
-    assert body["error"]["message"], body
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 async def client_of(tenant: Tenant, doc: dict[str, Any]) -> dict[str, Any]:

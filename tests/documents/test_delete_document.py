@@ -6,10 +6,9 @@ import base64
 import json
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.conftest import FIXTURES, Tenant
+from tests.conftest import FIXTURES, Tenant, error_of
 
 CLIENT_TAX_ID = "96874030-K"
 
@@ -44,15 +43,6 @@ async def document_count(tenant: Tenant) -> int:
     assert response.status_code == 200, response.text
     count: int = response.json()["records"]["totalRecords"]
     return count
-
-
-def error_of(response: httpx.Response) -> dict[str, Any]:
-    body: dict[str, Any] = response.json()
-    assert set(body) == {"error"}, body
-    assert set(body["error"]) == {"code", "message", "field"}, body
-    assert body["error"]["message"], body
-    error: dict[str, Any] = body["error"]
-    return error
 
 
 async def test_delete_answers_the_id_and_the_document_is_gone(tenant: Tenant) -> None:

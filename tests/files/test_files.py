@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PUBLIC_URL, Tenant, random_rut
+from tests.conftest import PUBLIC_URL, Tenant, assert_error, random_rut
 
 MAX_FILE_BYTES = 256 * 1024  # conftest's max_file_bytes
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -46,18 +46,6 @@ async def create_file(tenant: Tenant, document_id: str, content: bytes, **fields
 def local(url: str) -> str:
     assert url.startswith(PUBLIC_URL + "/")
     return url.removeprefix(PUBLIC_URL)
-
-
-def assert_error(
-    response: httpx.Response, status: int, code: str | None = None, field: str | None = None
-) -> None:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "field"}
-    if code is not None:
-        assert error["code"] == code
-    if field is not None:
-        assert error["field"] == field
 
 
 async def test_create_file_answers_the_file(tenant: Tenant) -> None:

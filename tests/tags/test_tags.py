@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.conftest import Tenant
-
-
-def assert_error(
-    response: httpx.Response, status: int, code: str | None = None, field: str | None = None
-) -> None:
-    assert response.status_code == status, response.text
-    error = response.json()["error"]
-    assert set(error) == {"code", "message", "field"}
-    if code is not None:
-        assert error["code"] == code
-    if field is not None:
-        assert error["field"] == field
+from tests.conftest import Tenant, assert_error
 
 
 async def test_create_tag(tenant: Tenant) -> None:
