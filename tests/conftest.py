@@ -95,8 +95,10 @@ def session(engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings) -> FastAPI:
-    return create_app(settings)
+def app(settings: Settings) -> Iterator[FastAPI]:
+    app = create_app(settings)
+    yield app
+    app.state.engine.dispose()  # the ASGI transport runs no lifespan: close the pool here
 
 
 @pytest.fixture

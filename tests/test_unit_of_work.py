@@ -56,7 +56,11 @@ async def test_success_is_committed_and_refusal_rolled_back(
         raise Conflict("...and the request fails after it")
 
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
         client = (
             await http.post("/v1/createClient", json={"name": "C", "taxId": "99999999-9"}, headers=headers)
         ).json()
