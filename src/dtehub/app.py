@@ -16,6 +16,7 @@ from dtehub.db import create_engine, create_sessionmaker
 from dtehub.documents.endpoints import router as documents_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
+from dtehub.logs import install_redaction
 from dtehub.middleware import ApiBodyMiddleware
 from dtehub.portal.endpoints import router as portal_router
 from dtehub.tags.endpoints import router as tags_router
@@ -31,6 +32,7 @@ dates `YYYY-MM-DD`. Every error answers `{"error": {"code", "message", "field"}}
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    install_redaction()  # here, so that every worker process has it
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
 
     @asynccontextmanager

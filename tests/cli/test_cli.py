@@ -317,7 +317,7 @@ def wait_until_up(base: str, server: subprocess.Popen[bytes], deadline: float) -
 def test_end_to_end_with_the_real_server(dtehub: Run, env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server_env = {**env, "DTEHUB_PUBLIC_URL": base, "DTEHUB_LOG_LEVEL": "warning"}
+    server_env = {**env, "DTEHUB_PUBLIC_URL": base, "DTEHUB_LOG_LEVEL": "info"}  # with the access log
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
         [str(DTEHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -364,6 +364,8 @@ def test_end_to_end_with_the_real_server(dtehub: Run, env: dict[str, str], tmp_p
             assert item["id"] == document.json()["id"]
             assert item["client"]["taxId"] == "99999999-9"
             assert item["xml"].startswith(f"{base}/portal/")
+            link_key = item["xml"].rsplit("/", 1)[1]
+            assert http.get(item["xml"].removeprefix(base)).status_code == 404  # created without XML
 
             revoked = dtehub("tokens", "revoke", company["token"])
             assert revoked.returncode == 0, revoked.stderr
@@ -381,6 +383,10 @@ def test_end_to_end_with_the_real_server(dtehub: Run, env: dict[str, str], tmp_p
             server.wait(timeout=10)
         log.close()
     assert server.returncode is not None
+    server_log = (tmp_path / "server.log").read_text()
+    assert "/portal/downloadInvoiceXml/" in server_log  # the access log was written...
+    for secret in (company["token"], link_key):  # ...without a credential in it
+        assert secret not in server_log
 
 
 def test_help_lists_the_commands(dtehub: Run) -> None:
