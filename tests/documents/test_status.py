@@ -280,7 +280,6 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
         offset=0,
         limit=100,
         today=today,
-        with_contacts=False,
     )
     assert total == len(documents_around_today)
     by_rule = {
@@ -302,7 +301,6 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
             offset=0,
             limit=100,
             today=today,
-            with_contacts=False,
         )
         assert {row.document.id for row in rows} == by_rule[status], (status, today)
         assert count == len(by_rule[status])

@@ -46,7 +46,7 @@ def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expan
 
 
 def _view(session: Session, company_id: int, document_id: int, links: Links) -> DocumentOut:
-    row = service.require_row(session, company_id, document_id, service.Expand())
+    row = service.require_row(session, company_id, document_id)
     [view] = service.present(session, company_id, [row], service.Expand(), links, today_in_santiago())
     return view
 
@@ -108,7 +108,6 @@ def get_documents(
         descending=order.upper() == "DESC",
         page=page,
         today=today,
-        expand=expand,
     )
     items = service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
     return respond(DocumentPage.of(items, total, page))
@@ -127,7 +126,7 @@ def get_document(
 ) -> Response:
     """One document by id (Duemint's getDocument)."""
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
-    row = service.require_row(session, auth.company_id, id, expand)
+    row = service.require_row(session, auth.company_id, id)
     links = Links(settings.public_base)
     [view] = service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
     return respond(view)

@@ -263,7 +263,6 @@ def list_documents(
     descending: bool,
     page: PageRequest,
     today: date,
-    expand: Expand,
 ) -> tuple[list[DocumentRow], int]:
     return repository.list_page(
         session,
@@ -274,12 +273,11 @@ def list_documents(
         offset=page.offset,
         limit=page.per_page,
         today=today,
-        with_contacts=expand.client,
     )
 
 
-def require_row(session: Session, company_id: int, document_id: int, expand: Expand) -> DocumentRow:
-    row = repository.get_row(session, company_id, document_id, with_contacts=expand.client)
+def require_row(session: Session, company_id: int, document_id: int) -> DocumentRow:
+    row = repository.get_row(session, company_id, document_id)
     if row is None:
         raise NotFound(f"document {document_id} not found", field="id")
     return row
@@ -296,6 +294,24 @@ def xml_for_portal(session: Session, document_id: int, key: str) -> tuple[Docume
     return document, content
 
 
+def _client_views(
+    session: Session, company_id: int, client_ids: set[int], expand: Expand, links: Links
+) -> dict[int, ClientOut]:
+    """The expanded clients of a page (each read once), with their contacts as ids or in full."""
+    if not expand.client:
+        return {}
+    clients = clients_repository.by_ids(session, company_id, list(client_ids))
+    contacts = contacts_repository.by_client(session, company_id, list(client_ids))
+    views = {}
+    for client_id, client in clients.items():
+        found = contacts.get(client_id, [])
+        contact_views: list[ContactOut] | list[IdRef] = (
+            [ContactOut.of(c) for c in found] if expand.contact else [IdRef(id=str(c.id)) for c in found]
+        )
+        views[client_id] = ClientOut.of(client, links, contact_views)
+    return views
+
+
 def present(
     session: Session,
     company_id: int,
@@ -309,25 +325,14 @@ def present(
     if not rows:
         return []
     ids = [row.document.id for row in rows]
-    contacts = (
-        contacts_repository.by_client(session, company_id, [row.client.id for row in rows])
-        if expand.contact
-        else {}
-    )
+    clients = _client_views(session, company_id, {row.document.client_id for row in rows}, expand, links)
     tags = repository.tags_by_document(session, ids) if expand.tag else {}
     files = files_repository.by_document(session, ids) if expand.file else {}
 
     result = []
     for row in rows:
-        d, client = row.document, row.client
-        client_view: ClientOut | IdRef = IdRef(id=str(client.id))
-        if expand.client:
-            contact_views: list[ContactOut] | list[IdRef] = (
-                [ContactOut.of(c) for c in contacts.get(client.id, [])]
-                if expand.contact
-                else [IdRef(id=str(i)) for i in row.contact_ids]
-            )
-            client_view = ClientOut.of(client, links, contact_views)
+        d = row.document
+        client_view = clients.get(d.client_id) or IdRef(id=str(d.client_id))
         tag_views: list[TagOut] | list[IdRef] = (
             [TagOut.of(t) for t in tags.get(d.id, [])]
             if expand.tag
@@ -342,7 +347,7 @@ def present(
         result.append(
             DocumentOut(
                 id=str(d.id),
-                client_tax_id=client.tax_id,
+                client_tax_id=row.client_tax_id,
                 number=d.number,
                 created_at=format_datetime(d.created_at),
                 issue_date=d.issue_date,
