@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import FIXTURES, Tenant, error_of, make_tenant
+from tests.hostile_xml import billion_laughs
 
 POLAR = FIXTURES / "DTE--76399752-9--33--25568.xml"  # issued by other_tenant's RUT; ISO-8859-1, signed
 POLAR_CLEANED = FIXTURES / "DTE--76399752-9--33--25568--cleaned.xml"
@@ -321,21 +322,7 @@ async def test_the_same_folio_of_another_type_is_another_document(tenant: Tenant
 
 # --- hostile XML -----------------------------------------------------------------------------------
 
-BILLION_LAUGHS = """<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<lolz>&lol9;</lolz>
-"""
+BILLION_LAUGHS = billion_laughs("<lolz>BOMB</lolz>")
 EXTERNAL_ENTITY = (
     '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
     '<!DOCTYPE DTE [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n' + seed_xml(RznSocRecep="&x;")

@@ -16,6 +16,7 @@ from dtehub.kit.xml import (
     local_name,
     parse_untrusted,
 )
+from tests.hostile_xml import billion_laughs
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 LIMIT = 5 * 1024 * 1024
@@ -32,21 +33,7 @@ def text_of(root: etree._Element, name: str) -> str:
 
 # Hostile documents
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
- <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
- <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
- <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
- <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
- <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
-]>
-<DTE><Folio>&lol9;</Folio></DTE>
-"""
+BILLION_LAUGHS = billion_laughs("<DTE><Folio>BOMB</Folio></DTE>").encode()
 
 QUADRATIC_BLOWUP = (
     b'<?xml version="1.0"?>\n<!DOCTYPE kaboom [<!ENTITY a "'
