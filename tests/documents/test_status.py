@@ -280,6 +280,7 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
         offset=0,
         limit=100,
         today=today,
+        with_client=False,
     )
     assert total == len(documents_around_today)
     by_rule = {
@@ -301,6 +302,7 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
             offset=0,
             limit=100,
             today=today,
+            with_client=False,
         )
         assert {row.document.id for row in rows} == by_rule[status], (status, today)
         assert count == len(by_rule[status])

@@ -108,6 +108,7 @@ def get_documents(
         descending=order.upper() == "DESC",
         page=page,
         today=today,
+        expand=expand,
     )
     items = service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
     return respond(DocumentPage.of(items, total, page))
@@ -126,7 +127,7 @@ def get_document(
 ) -> Response:
     """One document by id (Duemint's getDocument)."""
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
-    row = service.require_row(session, auth.company_id, id)
+    row = service.require_row(session, auth.company_id, id, expand)
     links = Links(settings.public_base)
     [view] = service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
     return respond(view)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     ScalarSelect,
+    Select,
     String,
     bindparam,
     cast,
@@ -26,6 +27,7 @@ from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
 from dtehub.models import (
     Client,
+    Contact,
     Document,
     DocumentCount,
     DocumentSource,
@@ -55,13 +57,15 @@ class DocumentFilters:
 
 @dataclass(frozen=True)
 class DocumentRow:
-    """A document with what every API view of it needs, read in one query. The full client, only
-    wanted when expanded, is read apart: once per distinct client rather than once per row."""
+    """A document with what every API view of it needs, read in one query: the client's tax id, the
+    ids of its tags and files and, when the client is expanded, the client and its contacts' ids."""
 
     document: Document
     client_tax_id: str
     tag_ids: list[int]
     file_ids: list[int]
+    client: Client | None = None
+    contact_ids: list[int] | None = None
 
 
 def _id_list(column: InstrumentedAttribute[int], *where: ColumnElement[bool]) -> ScalarSelect[str]:
@@ -73,24 +77,41 @@ def _split_ids(text: str | None) -> list[int]:
     return sorted(int(part) for part in text.split(",")) if text else []
 
 
-_ROWS_QUERY = select(
-    Document,
-    Client.tax_id,
-    _id_list(DocumentTag.tag_id, DocumentTag.document_id == Document.id),
-    _id_list(File.id, File.document_id == Document.id),
-).join(Client, Client.id == Document.client_id)
+def _rows_query(with_client: bool) -> Select[Any]:
+    columns: list[Any] = [
+        Document,
+        Client.tax_id,
+        _id_list(DocumentTag.tag_id, DocumentTag.document_id == Document.id),
+        _id_list(File.id, File.document_id == Document.id),
+    ]
+    if with_client:  # the full client only when it is shown: most listings need just its tax id
+        columns += [Client, _id_list(Contact.id, Contact.client_id == Client.id)]
+    return select(*columns).join(Client, Client.id == Document.client_id)
+
+
 # Complete statements with bound values, built once: a statement object keeps its cache key, which makes
 # reading a document three times cheaper than building the query on every call.
-_ROW_BY_ID = _ROWS_QUERY.where(
-    Document.company_id == bindparam("company_id"), Document.id == bindparam("document_id")
-)
-_ROWS_BY_IDS = _ROWS_QUERY.where(Document.id.in_(bindparam("ids", expanding=True)))
+_ROW_BY_ID = {
+    with_client: _rows_query(with_client).where(
+        Document.company_id == bindparam("company_id"), Document.id == bindparam("document_id")
+    )
+    for with_client in (False, True)
+}
+_ROWS_BY_IDS = {
+    with_client: _rows_query(with_client).where(Document.id.in_(bindparam("ids", expanding=True)))
+    for with_client in (False, True)
+}
 
 
 def _to_rows(result: Sequence[Any]) -> list[DocumentRow]:
     return [
         DocumentRow(
-            document=row[0], client_tax_id=row[1], tag_ids=_split_ids(row[2]), file_ids=_split_ids(row[3])
+            document=row[0],
+            client_tax_id=row[1],
+            tag_ids=_split_ids(row[2]),
+            file_ids=_split_ids(row[3]),
+            client=row[4] if len(row) > 4 else None,
+            contact_ids=_split_ids(row[5]) if len(row) > 4 else None,
         )
         for row in result
     ]
@@ -204,6 +225,7 @@ def list_page(
     offset: int,
     limit: int,
     today: date,
+    with_client: bool,
 ) -> tuple[list[DocumentRow], int]:
     total = count(session, company_id, filters, today)
     if offset >= total:
@@ -217,14 +239,14 @@ def list_page(
     # The page's ids first, skipping the offset on an index alone; then only those rows in full.
     page_ids = select(Document.id).select_from(_from(filters)).where(*conditions).order_by(*ordering)
     ids = list(session.scalars(page_ids.offset(offset).limit(limit)))
-    rows = _to_rows(session.execute(_ROWS_BY_IDS, {"ids": ids}).all())
+    rows = _to_rows(session.execute(_ROWS_BY_IDS[with_client], {"ids": ids}).all())
     by_id = {row.document.id: row for row in rows}
     return [by_id[i] for i in ids], total
 
 
-def get_row(session: Session, company_id: int, document_id: int) -> DocumentRow | None:
+def get_row(session: Session, company_id: int, document_id: int, *, with_client: bool) -> DocumentRow | None:
     params = {"company_id": company_id, "document_id": document_id}
-    rows = _to_rows(session.execute(_ROW_BY_ID, params).all())
+    rows = _to_rows(session.execute(_ROW_BY_ID[with_client], params).all())
     return rows[0] if rows else None
 
 

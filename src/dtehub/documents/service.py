@@ -263,6 +263,7 @@ def list_documents(
     descending: bool,
     page: PageRequest,
     today: date,
+    expand: Expand,
 ) -> tuple[list[DocumentRow], int]:
     return repository.list_page(
         session,
@@ -273,11 +274,14 @@ def list_documents(
         offset=page.offset,
         limit=page.per_page,
         today=today,
+        with_client=expand.client,
     )
 
 
-def require_row(session: Session, company_id: int, document_id: int) -> DocumentRow:
-    row = repository.get_row(session, company_id, document_id)
+def require_row(
+    session: Session, company_id: int, document_id: int, expand: Expand | None = None
+) -> DocumentRow:
+    row = repository.get_row(session, company_id, document_id, with_client=bool(expand and expand.client))
     if row is None:
         raise NotFound(f"document {document_id} not found", field="id")
     return row
@@ -295,18 +299,19 @@ def xml_for_portal(session: Session, document_id: int, key: str) -> tuple[Docume
 
 
 def _client_views(
-    session: Session, company_id: int, client_ids: set[int], expand: Expand, links: Links
+    session: Session, company_id: int, rows: Sequence[DocumentRow], expand: Expand, links: Links
 ) -> dict[int, ClientOut]:
-    """The expanded clients of a page (each read once), with their contacts as ids or in full."""
-    if not expand.client:
+    """The page's expanded clients (they came with the rows), with contacts as ids or, asked, in full."""
+    clients = {row.client.id: (row.client, row.contact_ids or []) for row in rows if row.client is not None}
+    if not clients:
         return {}
-    clients = clients_repository.by_ids(session, company_id, list(client_ids))
-    contacts = contacts_repository.by_client(session, company_id, list(client_ids))
+    contacts = contacts_repository.by_client(session, company_id, list(clients)) if expand.contact else {}
     views = {}
-    for client_id, client in clients.items():
-        found = contacts.get(client_id, [])
+    for client_id, (client, contact_ids) in clients.items():
         contact_views: list[ContactOut] | list[IdRef] = (
-            [ContactOut.of(c) for c in found] if expand.contact else [IdRef(id=str(c.id)) for c in found]
+            [ContactOut.of(c) for c in contacts.get(client_id, [])]
+            if expand.contact
+            else [IdRef(id=str(i)) for i in contact_ids]
         )
         views[client_id] = ClientOut.of(client, links, contact_views)
     return views
@@ -325,7 +330,7 @@ def present(
     if not rows:
         return []
     ids = [row.document.id for row in rows]
-    clients = _client_views(session, company_id, {row.document.client_id for row in rows}, expand, links)
+    clients = _client_views(session, company_id, rows, expand, links)
     tags = repository.tags_by_document(session, ids) if expand.tag else {}
     files = files_repository.by_document(session, ids) if expand.file else {}
 
