@@ -13,7 +13,6 @@ from dtehub.kit.money import (
     AmountIn,
     AmountOut,
     InvalidAmount,
-    cents_from_whole,
     format_cents,
     to_cents,
 )
@@ -148,11 +147,6 @@ def test_format_cents(cents: int, text: str) -> None:
 def test_round_trip() -> None:
     for cents in [*range(-250, 250), 123456789, 9627200, MAX_AMOUNT_CENTS - 1]:
         assert to_cents(format_cents(cents), allow_negative=True) == cents
-
-
-def test_cents_from_whole() -> None:
-    assert cents_from_whole(96272) == 9627200
-    assert cents_from_whole(0) == 0
 
 
 class Amounts(BaseModel):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,13 +18,6 @@ def get_by_tax_id(session: Session, company_id: int, tax_id: str) -> Client | No
     return (
         session.scalars(select(Client).where(Client.company_id == company_id, Client.tax_id == tax_id))
     ).first()
-
-
-def by_ids(session: Session, company_id: int, client_ids: Sequence[int]) -> dict[int, Client]:
-    rows = session.scalars(
-        select(Client).where(Client.company_id == company_id, Client.id.in_(set(client_ids)))
-    )
-    return {client.id: client for client in rows}
 
 
 def list_page(

@@ -147,8 +147,8 @@ def create_document_from_xml(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
 ) -> Response:
     """Create a document from a DTE (base64). The very same XML again answers the existing document."""
-    created = service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
-    return respond(_view(session, auth.company_id, created.document.id, Links(settings.public_base)))
+    document = service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
+    return respond(_view(session, auth.company_id, document.id, Links(settings.public_base)))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))

@@ -256,16 +256,6 @@ def get(session: Session, company_id: int, document_id: int) -> Document | None:
     ).first()
 
 
-def get_for_update(session: Session, company_id: int, document_id: int) -> Document | None:
-    return (
-        session.scalars(
-            select(Document)
-            .where(Document.company_id == company_id, Document.id == document_id)
-            .with_for_update()
-        )
-    ).first()
-
-
 def find_by_natural_key(session: Session, company_id: int, code: int, number: str) -> Document | None:
     return (
         session.scalars(

@@ -54,13 +54,6 @@ class Expand:
     file: bool = False
 
 
-@dataclass(frozen=True)
-class Created:
-    document: Document
-    created: bool
-    """False when the very same XML was sent again and the existing document is answered."""
-
-
 def due_date_for(issue_date: date, term_days: int) -> date:
     return issue_date + timedelta(days=term_days)
 
@@ -162,7 +155,7 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
     return due_date_for(fields.issue_date, term)
 
 
-def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *, max_bytes: int) -> Created:
+def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *, max_bytes: int) -> Document:
     if data.country_code.upper() != "CL":
         raise Unprocessable(
             f"country {data.country_code!r} is not supported; dtehub reads Chilean DTEs (CL)",
@@ -188,7 +181,7 @@ def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *,
     existing = repository.find_by_natural_key(session, company_id, fields.code, number)
     if existing is not None:
         if repository.source_digest(session, existing.id) == digest:
-            return Created(existing, created=False)
+            return existing  # the very same XML again: an idempotent retry
         raise Conflict(f"document {number} (code {fields.code}) already exists", field="xml")
 
     receiver = fields.receiver
@@ -223,13 +216,6 @@ def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *,
     _insert(session, document)
     repository.add_source(session, document.id, content, digest)
     session.flush()
-    return Created(document, created=True)
-
-
-def require(session: Session, company_id: int, document_id: int) -> Document:
-    document = repository.get(session, company_id, document_id)
-    if document is None:
-        raise NotFound(f"document {document_id} not found", field="id")
     return document
 
 

@@ -64,11 +64,6 @@ def format_cents(cents: int) -> str:
     return f"{sign}{whole}.{hundredths:02d}"
 
 
-def cents_from_whole(value: int) -> int:
-    """DTE amounts are whole pesos; store them in hundredths."""
-    return value * 100
-
-
 AmountIn = Annotated[
     int,
     BeforeValidator(to_cents),
