@@ -54,8 +54,10 @@ class Expand:
     file: bool = False
 
 
-def due_date_for(issue_date: date, term_days: int) -> date:
-    return issue_date + timedelta(days=term_days)
+def default_due_date(issue_date: date, client: Client, company: Company) -> date:
+    """Issue date plus the client's payment term, or the company's when the client has none."""
+    term = client.payment_term_days if client.payment_term_days is not None else company.payment_term_days
+    return issue_date + timedelta(days=term)
 
 
 def _new_document(company_id: int, client: Client, **fields: object) -> Document:
@@ -98,14 +100,13 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     code = data.code if data.code is not None else NO_CODE
     if repository.find_by_natural_key(session, company_id, code, data.number) is not None:
         raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
-    term = client.payment_term_days if client.payment_term_days is not None else company.payment_term_days
     document = _new_document(
         company_id,
         client,
         code=code,
         number=data.number,
         issue_date=data.issue_date,
-        due_date=data.due_date or due_date_for(data.issue_date, term),
+        due_date=data.due_date or default_due_date(data.issue_date, client, company),
         currency=data.currency,
         total_cents=data.total,
         taxes_cents=data.taxes,
@@ -151,8 +152,7 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
         return fields.due_date
     if fields.payment_form == CASH_PAYMENT:
         return fields.issue_date
-    term = client.payment_term_days if client.payment_term_days is not None else company.payment_term_days
-    return due_date_for(fields.issue_date, term)
+    return default_due_date(fields.issue_date, client, company)
 
 
 def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *, max_bytes: int) -> Document:
