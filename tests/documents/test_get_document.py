@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy.orm import Session
 
@@ -402,3 +403,24 @@ async def test_the_owner_still_sees_its_document(tenant: Tenant, other_tenant: T
 
     assert (await tenant.get("/v1/getDocument", id=theirs["id"])).status_code == 404
     assert (await fetch(other_tenant, theirs["id"]))["id"] == theirs["id"]
+
+
+@pytest.mark.parametrize(
+    "expansions", [(), ("Client",), ("Client", "Contact", "Tag", "File"), ("Tag", "File")]
+)
+async def test_views_match_the_published_schema(
+    tenant: Tenant, full_document: dict[str, Any], expansions: tuple[str, ...]
+) -> None:
+    """Views are built as plain data for speed; they must still be exactly what /openapi.json says a
+    document is, in the listing and for one document: no field missing, none extra, every type right."""
+    openapi = (await tenant.http.get("/openapi.json")).json()
+    schema = {"$ref": "#/components/schemas/DocumentOut", "components": openapi["components"]}
+    validator = jsonschema.Draft202012Validator(schema)
+    published = set(openapi["components"]["schemas"]["DocumentOut"]["properties"])
+    params = {f"expand{name}": 1 for name in expansions}
+    one = await fetch(tenant, full_document["document"]["id"], **params)
+    listing = await tenant.get("/v1/getDocuments", **params)
+    assert listing.status_code == 200, listing.text
+    for view in (one, *listing.json()["items"]):
+        assert set(view) == published
+        validator.validate(view)

@@ -285,9 +285,7 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
     assert total == len(documents_around_today)
     by_rule = {
         status: {
-            row.document.id
-            for row in everything
-            if status_of(DocumentState(row.document.state), row.document.due_date, today) == status
+            row.id for row in everything if status_of(DocumentState(row.state), row.due_date, today) == status
         }
         for status in DocumentStatus
     }
@@ -304,5 +302,5 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
             today=today,
             with_client=False,
         )
-        assert {row.document.id for row in rows} == by_rule[status], (status, today)
+        assert {row.id for row in rows} == by_rule[status], (status, today)
         assert count == len(by_rule[status])

@@ -24,9 +24,9 @@ from dtehub.documents.schemas import (
 from dtehub.documents.status import DocumentStatus
 from dtehub.errors_http import error_responses
 from dtehub.kit.dates import today_in_santiago
-from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, respond
+from dtehub.kit.schema import MAX_ID, respond, respond_json
 from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -45,10 +45,10 @@ def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expan
     return service.Expand(client=client, contact=client and contact, tag=tag, file=file)
 
 
-def _view(session: Session, company_id: int, document_id: int, links: Links) -> DocumentOut:
+def _view(session: Session, company_id: int, document_id: int, links: Links) -> Response:
     row = service.require_row(session, company_id, document_id)
     [view] = service.present(session, company_id, [row], service.Expand(), links, today_in_santiago())
-    return view
+    return respond_json(view)
 
 
 DocumentPage = Page[DocumentOut]
@@ -111,7 +111,7 @@ def get_documents(
         expand=expand,
     )
     items = service.present(session, auth.company_id, rows, expand, Links(settings.public_base), today)
-    return respond(DocumentPage.of(items, total, page))
+    return respond_json(page_json(items, total, page))
 
 
 @router.get("/getDocument", response_model=DocumentOut, responses=error_responses(404))
@@ -130,7 +130,7 @@ def get_document(
     row = service.require_row(session, auth.company_id, id, expand)
     links = Links(settings.public_base)
     [view] = service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
-    return respond(view)
+    return respond_json(view)
 
 
 @router.post("/createDocument", response_model=DocumentOut, responses=error_responses(409))
@@ -139,7 +139,7 @@ def create_document(
 ) -> Response:
     """Create a document from its fields. Tags are given by name and created when new."""
     document = service.create_document(session, auth.company_id, body)
-    return respond(_view(session, auth.company_id, document.id, Links(settings.public_base)))
+    return _view(session, auth.company_id, document.id, Links(settings.public_base))
 
 
 @router.post("/createDocumentFromXml", response_model=DocumentOut, responses=error_responses(409, 413))
@@ -148,7 +148,7 @@ def create_document_from_xml(
 ) -> Response:
     """Create a document from a DTE (base64). The very same XML again answers the existing document."""
     document = service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
-    return respond(_view(session, auth.company_id, document.id, Links(settings.public_base)))
+    return _view(session, auth.company_id, document.id, Links(settings.public_base))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))

@@ -23,21 +23,20 @@ from dtehub.documents.schemas import (
     DocumentCreate,
     DocumentDelete,
     DocumentFromXml,
-    DocumentOut,
     OrderBy,
 )
-from dtehub.documents.status import STATUS_NAMES, status_of
+from dtehub.documents.views import JsonObject, document_view, id_refs
 from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, read_fields
 from dtehub.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
 from dtehub.kit import base64
-from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
+from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.schema import IdRef
+from dtehub.kit.schema import ApiModel, IdRef
 from dtehub.kit.secrets import same_secret
 from dtehub.kit.xml import XmlError, XmlForbiddenFeature, XmlTooLarge, parse_untrusted
-from dtehub.models import Client, Company, Document, DocumentState
+from dtehub.models import Client, Company, Document
 from dtehub.models.document import NO_CODE, number_sort_key
 from dtehub.portal.links import Links
 from dtehub.tags import service as tags_service
@@ -286,9 +285,9 @@ def xml_for_portal(session: Session, document_id: int, key: str) -> tuple[Docume
 
 def _client_views(
     session: Session, company_id: int, rows: Sequence[DocumentRow], expand: Expand, links: Links
-) -> dict[int, ClientOut]:
+) -> dict[int, JsonObject]:
     """The page's expanded clients (they came with the rows), with contacts as ids or, asked, in full."""
-    clients = {row.client.id: (row.client, row.contact_ids or []) for row in rows if row.client is not None}
+    clients = {row.client.id: (row.client, row.contact_ids) for row in rows if row.client is not None}
     if not clients:
         return {}
     contacts = contacts_repository.by_client(session, company_id, list(clients)) if expand.contact else {}
@@ -299,7 +298,7 @@ def _client_views(
             if expand.contact
             else [IdRef(id=str(i)) for i in contact_ids]
         )
-        views[client_id] = ClientOut.of(client, links, contact_views)
+        views[client_id] = ClientOut.of(client, links, contact_views).model_dump(mode="json", by_alias=True)
     return views
 
 
@@ -310,60 +309,31 @@ def present(
     expand: Expand,
     links: Links,
     today: date,
-) -> list[DocumentOut]:
-    """Documents as the API shows them. Ids of related objects come with the rows; full objects are
-    read only for the expansions asked for."""
+) -> list[JsonObject]:
+    """Documents as the API shows them (``DocumentOut``). Ids of related objects come with the rows;
+    full objects are read only for the expansions asked for."""
     if not rows:
         return []
-    ids = [row.document.id for row in rows]
+    ids = [row.id for row in rows]
     clients = _client_views(session, company_id, rows, expand, links)
     tags = repository.tags_by_document(session, ids) if expand.tag else {}
     files = files_repository.by_document(session, ids) if expand.file else {}
 
-    result = []
-    for row in rows:
-        d = row.document
-        client_view = clients.get(d.client_id) or IdRef(id=str(d.client_id))
-        tag_views: list[TagOut] | list[IdRef] = (
-            [TagOut.of(t) for t in tags.get(d.id, [])]
-            if expand.tag
-            else [IdRef(id=str(i)) for i in row.tag_ids]
+    def dump(model: ApiModel) -> JsonObject:
+        return model.model_dump(mode="json", by_alias=True)
+
+    return [
+        document_view(
+            row,
+            links,
+            today,
+            client=clients.get(row.client_id) or {"id": str(row.client_id)},
+            tags=[dump(TagOut.of(t)) for t in tags.get(row.id, [])] if expand.tag else id_refs(row.tag_ids),
+            files=(
+                [dump(FileOut.of(f, links)) for f in files.get(row.id, [])]
+                if expand.file
+                else id_refs(row.file_ids)
+            ),
         )
-        file_views: list[FileOut] | list[IdRef] = (
-            [FileOut.of(f, links) for f in files.get(d.id, [])]
-            if expand.file
-            else [IdRef(id=str(i)) for i in row.file_ids]
-        )
-        status = status_of(DocumentState(d.state), d.due_date, today)
-        result.append(
-            DocumentOut(
-                id=str(d.id),
-                client_tax_id=row.client_tax_id,
-                number=d.number,
-                created_at=format_datetime(d.created_at),
-                issue_date=d.issue_date,
-                due_date=d.due_date,
-                status=int(status),
-                status_name=STATUS_NAMES[status],
-                currency=d.currency,
-                net=d.net_cents,
-                taxes=d.taxes_cents,
-                total=d.total_cents,
-                paid_amount=d.paid_cents,
-                paid_date=d.paid_date,
-                amount_due=d.due_cents,
-                amount_credit=d.credit_cents,
-                amount_debit=d.debit_cents,
-                purchase_order=d.purchase_order,
-                gloss=d.gloss,
-                notes=d.notes,
-                code=d.code if d.code != NO_CODE else None,
-                url=links.invoice_page(d.id, d.portal_key),
-                xml=links.invoice_xml(d.id, d.portal_key),
-                pdf=links.invoice_pdf(d.id, d.portal_key),
-                client=client_view,
-                tags=tag_views,
-                files=file_views,
-            )
-        )
-    return result
+        for row in rows
+    ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query
 from pydantic import BaseModel, Field
@@ -56,3 +56,10 @@ class Page(BaseModel, Generic[T]):
             records=Records(total_records=total, items=len(items), page=request.page, pages=pages),
             items=items,
         )
+
+
+def page_json(items: list[dict[str, Any]], total: int, request: PageRequest) -> dict[str, Any]:
+    """``Page.of`` for items already built as JSON-ready data (document listings)."""
+    pages = -(-total // request.per_page)
+    records = {"totalRecords": total, "items": len(items), "page": request.page, "pages": pages}
+    return {"records": records, "items": items}

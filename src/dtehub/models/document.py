@@ -32,7 +32,7 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (
         UniqueConstraint("company_id", "code", "number"),
-        Index("ix_documents_company_issue", "company_id", "issue_date", "id"),
+        Index("ix_documents_company_issue", "company_id", "issue_date", "id", "created_on"),
         Index("ix_documents_company_created", "company_id", "created_at", "id"),
         Index("ix_documents_company_due", "company_id", "due_date", "id"),
         Index("ix_documents_company_number_sort", "company_id", "number_sort", "id"),
