@@ -172,6 +172,9 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
         "clientId",
         "clientTaxId",
         "tagId",
+        "xmlSchema",
+        "xmlSignature",
+        "xmlTed",
         "orderBy",
         "order",
         "expandClient",
@@ -203,6 +206,25 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
     },
     ("get", "/v1/getContact"): {"id"},
     ("get", "/v1/getTags"): {"name", "orderBy", "order", "resultsPerPage", "page"},
+    ("get", "/v1/getNotes"): {
+        "since",
+        "until",
+        "dateBy",
+        "type",
+        "number",
+        "code",
+        "currency",
+        "documentId",
+        "clientId",
+        "clientTaxId",
+        "orderBy",
+        "order",
+        "resultsPerPage",
+        "page",
+        "expandFile",
+    },
+    ("get", "/v1/getNote"): {"id"},
+    ("get", "/v1/getCompany"): set(),
 }
 V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createDocument"): {"clientId", "number", "issueDate", "total", "taxes"},
@@ -213,6 +235,7 @@ V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createContact"): {"clientId", "clientTaxId", "email", "name", "lastName", "contactTypeId"},
     ("post", "/v1/createTag"): {"name"},
     ("post", "/v1/createFile"): {"documentId", "name", "content"},
+    ("post", "/v1/updateCompany"): {"name", "paymentTerm", "xmlPolicy"},
 }
 
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from dtehub import __version__, errors_http
 from dtehub.clients.endpoints import router as clients_router
+from dtehub.companies.endpoints import router as companies_router
 from dtehub.config import Settings, get_settings
 from dtehub.contacts.endpoints import router as contacts_router
 from dtehub.db import create_engine, create_sessionmaker
@@ -18,6 +19,7 @@ from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
 from dtehub.logs import install_redaction
 from dtehub.middleware import ApiBodyMiddleware
+from dtehub.notes.endpoints import router as notes_router
 from dtehub.portal.endpoints import router as portal_router
 from dtehub.tags.endpoints import router as tags_router
 
@@ -51,9 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (
         documents_router,
+        notes_router,
         clients_router,
         contacts_router,
         tags_router,
+        companies_router,
         files_router,
         portal_router,
         health_router,

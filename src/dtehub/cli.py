@@ -7,13 +7,28 @@ messages for people go to stderr.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dtehub import migrate
@@ -22,7 +37,11 @@ from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
 from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError
+
+if TYPE_CHECKING:
+    from dtehub.ingest.importer import ImportSummary
 
 # Plain tracebacks without local variables: locals may hold tokens, passwords or certificates.
 app = typer.Typer(
@@ -111,6 +130,35 @@ def companies_create(
     _emit({"id": str(company.id), "rut": company.rut, "name": company.name, "token": created.token})
 
 
+@companies_app.command("update")
+def companies_update(
+    rut: Annotated[str, typer.Option(help="The company's RUT.")],
+    name: Annotated[str | None, typer.Option(help="Legal name (razón social).")] = None,
+    payment_term: Annotated[int | None, typer.Option(help="Default days from issue to due date.")] = None,
+    xml_policy: Annotated[
+        XmlPolicy | None,
+        typer.Option(help="lenient: store DTEs whatever their verdicts; strict: refuse any not valid."),
+    ] = None,
+) -> None:
+    """Change a company's settings; prints the company as JSON."""
+
+    def work(session: Session) -> dict[str, str]:
+        company = companies_service.company_by_rut(session, rut)
+        changes = companies_service.CompanySettings(
+            name=name, payment_term_days=payment_term, xml_policy=xml_policy
+        )
+        updated = companies_service.update_settings(session, company, changes)
+        return {
+            "id": str(updated.id),
+            "rut": updated.rut,
+            "name": updated.name,
+            "paymentTerm": str(updated.payment_term_days),
+            "xmlPolicy": updated.xml_policy,
+        }
+
+    _emit(_run(work))
+
+
 @tokens_app.command("create")
 def tokens_create(company: Annotated[str, typer.Option(help="The company's RUT.")]) -> None:
     """Issue another API token for a company (shown once)."""
@@ -158,6 +206,145 @@ def demo() -> None:
         soft_wrap=True,
         highlight=False,
     )
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f} files/s" if speed else "- files/s", style="progress.data.speed")
+
+
+def _default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the CPUs this process may use, not the machine's
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _usage_error(message: str) -> NoReturn:
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(code=2)
+
+
+def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
+    raise KeyboardInterrupt  # `kill` stops the import like Ctrl-C: the open batch rolls back cleanly
+
+
+def _print_import_summary(summary: ImportSummary) -> None:
+    lines = [
+        f"imported: {summary.imported} ({summary.documents} documents, {summary.notes} notes)",
+        f"already present: {summary.already_present}",
+        f"refused: {summary.refused_total}",
+        *(f"  {code}: {n}" for code, n in sorted(summary.refused.items(), key=lambda kv: (-kv[1], kv[0]))),
+    ]
+    if summary.skipped:
+        lines.append(f"skipped (not .xml): {summary.skipped}")
+    err.print("\n".join(lines), markup=False, highlight=False)
+
+
+@app.command("import")
+def import_files(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="DTE XML files, folders (searched recursively) and .zip archives of XML."),
+    ],
+    company: Annotated[str, typer.Option(help="RUT of the company that issued the DTEs.")],
+    report: Annotated[
+        Path | None, typer.Option(help="Write one JSON line per DTE (or unreadable file) to this file.")
+    ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Worker processes that read and check the XML [default: one per CPU]."),
+    ] = None,
+) -> None:
+    """Import the DTEs a company issued, from files, folders and zip archives; an envelope gives each
+    of its DTEs. Running it again imports only what is missing. Exit 0 when every DTE was imported or
+    was already there, 1 when some were refused (the rest are imported all the same)."""
+    from dtehub.ingest import importer
+
+    for path in paths:
+        if not path.exists():
+            _usage_error(f"no such file or folder: {path}")
+    settings = get_settings()
+    engine = create_engine(settings.database_url, pool_size=1)
+    factory = create_sessionmaker(engine)
+    summary = importer.ImportSummary()
+    workers = jobs or _default_jobs()
+    previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        try:
+            with unit_of_work(factory) as session:
+                company_id = companies_service.company_by_rut(session, company).id
+        except DtehubError as exc:
+            _usage_error(exc.message)
+        except SQLAlchemyError as exc:
+            detail = getattr(exc, "orig", None) or type(exc).__name__
+            err.print(f"[red]error:[/red] cannot read the database: {escape(str(detail))}")
+            raise typer.Exit(code=1) from None
+        try:
+            report_file = report.open("w", encoding="utf-8", errors="surrogateescape") if report else None
+        except OSError as exc:
+            _usage_error(f"cannot write the report: {exc}")
+        progress = (
+            Progress(
+                TextColumn("importing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                _RateColumn(),
+                TimeRemainingColumn(),
+                console=err,
+            )
+            if err.is_terminal
+            else None
+        )
+        try:
+            with importer.process_pool(workers) as pool:
+                if progress is None:
+                    on_read = None
+                else:
+                    progress.start()
+                    task = progress.add_task("importing", total=importer.count_sources(paths))
+
+                    def on_read(files: int) -> None:
+                        progress.advance(task, files)
+
+                importer.import_paths(
+                    factory,
+                    company_id,
+                    paths,
+                    executor=pool,
+                    max_bytes=settings.max_xml_bytes,
+                    report=report_file,
+                    summary=summary,
+                    on_read=on_read,
+                    max_in_flight=4 * workers,
+                )
+        except KeyboardInterrupt:
+            if progress is not None:
+                progress.stop()
+            _print_import_summary(summary)
+            err.print("interrupted: all reported as imported is stored; the same command continues")
+            raise typer.Exit(code=130) from None
+        except SQLAlchemyError as exc:
+            if progress is not None:
+                progress.stop()
+            _print_import_summary(summary)
+            # The driver's own words (e.g. "database is locked"), not the statement and its XML.
+            detail = getattr(exc, "orig", None) or type(exc).__name__
+            err.print(f"[red]error:[/red] the database failed: {escape(str(detail))}")
+            raise typer.Exit(code=1) from None
+        finally:
+            if progress is not None:
+                progress.stop()
+            if report_file is not None:
+                report_file.close()
+    finally:
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        engine.dispose()
+    _print_import_summary(summary)
+    sys.stdout.write(json.dumps(summary.as_json()) + "\n")
+    sys.stdout.flush()
+    raise typer.Exit(code=summary.exit_code)
 
 
 def main() -> None:

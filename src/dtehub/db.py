@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy import create_engine as sqlalchemy_create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -111,3 +111,13 @@ def end_unit_of_work(session: Session, *, commit: bool) -> None:
             session.rollback()
     finally:
         session.close()
+
+
+def lock_for_transaction(session: Session, key: str) -> None:
+    """Serialize, until commit, the transactions that name the same ``key`` (a PostgreSQL advisory lock).
+
+    SQLite needs none: it lets one transaction write at a time, and one that read a snapshot another
+    has since changed cannot write (it fails instead of acting on stale reads).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})

@@ -531,18 +531,26 @@ async def test_a_dte_issued_by_another_company_is_refused(tenant: Tenant, other_
     assert await counts(other_tenant) == (0, 0)
 
 
-async def test_a_credit_note_is_not_stored_as_a_document(session: Session, client: httpx.AsyncClient) -> None:
+async def test_a_credit_note_is_stored_as_a_note_not_a_document(
+    session: Session, client: httpx.AsyncClient
+) -> None:
     bata = make_tenant(session, client, "96670340-7", "BATA CHILE S.A.")
 
     response = await post_xml(bata, CREDIT_NOTE.read_bytes())
 
-    assert response.status_code == 422, response.text
-    error = error_of(response)
-    assert (error["code"], error["field"]) == ("unsupported_document_type", "xml")
-    assert await counts(bata) == (0, 0)
+    assert response.status_code == 200, response.text
+    note = response.json()
+    assert (note["type"], note["typeName"], note["number"], note["total"]) == (
+        "credit",
+        "Crédito",
+        "110616",
+        "57347078.00",
+    )
+    assert note["reference"] == {"code": "33", "number": "115885", "reason": 3}
+    assert await counts(bata) == (0, 1)  # no document; its client was created
 
 
-@pytest.mark.parametrize("code", ["61", "56", "52", "111", "112"])
+@pytest.mark.parametrize("code", ["52", "801"])
 async def test_types_that_are_not_receivables_are_refused(tenant: Tenant, code: str) -> None:
     response = await post_xml(tenant, seed_xml(TipoDTE=code).encode())
 
@@ -701,3 +709,90 @@ async def test_an_invalid_fch_venc_is_unreadable(tenant: Tenant) -> None:
 
     assert response.status_code == 422, response.text
     assert error_of(response)["code"] == "dte_unreadable"
+
+
+async def test_a_real_signed_invoice_answers_its_verdicts_and_fields(other_tenant: Tenant) -> None:
+    """The MIPYME invoice: signed with the SII namespace, served without it; schema, signature and
+    timbre all check out, and every field is kept structurally."""
+    response = await post_xml(other_tenant, POLAR.read_bytes())
+
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert doc["xmlChecks"]["signature"] == "valid"
+    assert doc["xmlChecks"]["ted"] == "valid"
+    assert re.fullmatch(r"\d{7,8}-[\dK]", doc["xmlChecks"]["signer"])
+    assert doc["xmlChecks"]["signedAt"].startswith("2019-")
+    assert doc["dte"]["lines"], doc["dte"]
+    again = (await other_tenant.get("/v1/getDocument", id=doc["id"])).json()
+    assert again == doc
+    listed = (await other_tenant.get("/v1/getDocuments", xmlSignature="valid", xmlTed="valid")).json()
+    assert [item["id"] for item in listed["items"]] == [doc["id"]]
+    assert listed["items"][0]["xmlChecks"] == doc["xmlChecks"]
+    assert (await other_tenant.get("/v1/getDocuments", xmlSignature="invalid")).json()["items"] == []
+
+
+async def test_the_unsigned_seed_is_kept_with_its_verdicts(tenant: Tenant) -> None:
+    response = await post_xml(tenant, SEED.encode())
+
+    assert response.status_code == 200, response.text
+    checks = response.json()["xmlChecks"]
+    assert (checks["signature"], checks["ted"], checks["signer"]) == ("unsigned", "absent", None)
+    assert {problem["check"] for problem in checks["problems"]} >= {"signature", "ted"}
+    unsigned = (await tenant.get("/v1/getDocuments", xmlSignature="unsigned")).json()
+    assert unsigned["records"]["totalRecords"] == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("xmlTed", "unsigned"), ("xmlSchema", "absent"), ("xmlSignature", "x")]
+)
+async def test_a_verdict_filter_that_cannot_exist_is_a_clear_400(
+    tenant: Tenant, name: str, value: str
+) -> None:
+    response = await tenant.get("/v1/getDocuments", **{name: value})
+
+    assert response.status_code == 400, response.text
+    assert error_of(response)["field"] == name
+
+
+async def test_strict_policy_refuses_an_unsigned_dte_and_stores_nothing(tenant: Tenant) -> None:
+    assert (await tenant.post("/v1/updateCompany", {"xmlPolicy": "strict"})).status_code == 200
+
+    response = await post_xml(tenant, SEED.encode())
+
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    # Unsigned and without a timbre it also breaks the schema (both are required): the first check says.
+    assert (error["code"], error["field"]) == ("xml_schema_invalid", "xml")
+    assert "strict" in error["message"]
+    assert await counts(tenant) == (0, 0)
+
+
+async def test_strict_policy_refuses_a_tampered_signed_invoice(
+    session: Session, client: httpx.AsyncClient
+) -> None:
+    polar = make_tenant(session, client, "76399752-9", "POLAR")
+    assert (await polar.post("/v1/updateCompany", {"xmlPolicy": "strict"})).status_code == 200
+    original = POLAR.read_bytes()
+    tampered = original.replace(b"<MntTotal>", b"<MntTotal>1", 1)
+    assert tampered != original
+
+    refused = await post_xml(polar, tampered)
+    stored = await post_xml(polar, original)
+
+    assert refused.status_code == 422, refused.text
+    assert error_of(refused)["code"] in {"xml_schema_invalid", "signature_invalid", "ted_invalid"}
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["xmlChecks"]["problems"] == []
+
+
+async def test_lenient_policy_stores_a_tampered_invoice_with_its_verdicts(other_tenant: Tenant) -> None:
+    tampered = POLAR.read_bytes().replace(b"<MntTotal>", b"<MntTotal>1", 1)
+
+    response = await post_xml(other_tenant, tampered)
+
+    assert response.status_code == 200, response.text
+    checks = response.json()["xmlChecks"]
+    assert checks["signature"] == "invalid"
+    assert checks["ted"] == "invalid"
+    codes = {problem["code"] for problem in checks["problems"]}
+    assert {"signature_digest_mismatch", "ted_mismatch"} <= codes

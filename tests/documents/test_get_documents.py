@@ -224,7 +224,7 @@ async def test_amount_due_adds_debits_and_subtracts_credits_and_payments(
     assert item["status"] in (2, 3)
 
 
-async def test_credit_larger_than_total_leaves_nothing_due_and_paid(
+async def test_credits_reaching_the_total_make_it_anulada_with_nothing_due(
     tenant: Tenant, client_id: str, session: Session
 ) -> None:
     doc = await new_document(tenant, client_id, "1", total="1000", taxes="0", issue="2024-01-01")
@@ -234,7 +234,7 @@ async def test_credit_larger_than_total_leaves_nothing_due_and_paid(
 
     assert item["amountDue"] == "0.00"
     assert item["amountCredit"] == "1500.00"
-    assert (item["status"], item["statusName"]) == (1, "Pagada")
+    assert (item["status"], item["statusName"]) == (4, "Anulada")
 
 
 # --- filters --------------------------------------------------------------------------------------
@@ -319,10 +319,10 @@ async def one_of_each_status(tenant: Tenant, client_id: str, session: Session) -
 @pytest.mark.parametrize(
     ("status", "name", "expected"),
     [
-        (1, "Pagada", {"101", "102"}),
+        (1, "Pagada", {"101"}),
         (2, "Por vencer", {"201", "202"}),
         (3, "Vencida", {"301"}),
-        (4, "Anulada", {"401", "402"}),
+        (4, "Anulada", {"102", "401", "402"}),  # 102: credited in full
     ],
 )
 async def test_status_filter_returns_exactly_that_status(

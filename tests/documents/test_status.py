@@ -68,7 +68,10 @@ def _state_after(
         ({"total": 1000, "paid": 999}, 1, DocumentState.OPEN),
         ({"total": 1000, "paid": 1000}, 0, DocumentState.SETTLED),
         ({"total": 1000, "paid": 600, "credit": 400}, 0, DocumentState.SETTLED),
-        ({"total": 1000, "credit": 1500}, 0, DocumentState.SETTLED),  # never negative
+        ({"total": 1000, "credit": 1500}, 0, DocumentState.VOIDED),  # credits reaching the total void it
+        ({"total": 1000, "credit": 1000}, 0, DocumentState.VOIDED),
+        ({"total": 1000, "credit": 1000, "debit": 200}, 200, DocumentState.OPEN),  # a debit reopens it
+        ({"total": 1000, "credit": 1200, "debit": 200}, 0, DocumentState.VOIDED),
         ({"total": 1000, "paid": 1000, "debit": 200}, 200, DocumentState.OPEN),  # a debit note reopens it
         ({"total": 1000, "voided": True}, 1000, DocumentState.VOIDED),  # voided keeps its amount due
         ({"total": 1000, "paid": 1000, "voided": True}, 0, DocumentState.VOIDED),

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-
 from sqlalchemy.orm import Session
 
 from dtehub.companies import service as companies_service
-from dtehub.documents import service as documents_service
-from dtehub.documents.schemas import DocumentFromXml
+from dtehub.ingest import service as ingest
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES
 
 
@@ -16,10 +13,6 @@ def create_demo(session: Session, *, rut: str, xml: bytes) -> str:
     created = companies_service.create_company(
         session, rut=rut, name="DUEMINT SPA (demo)", payment_term_days=7
     )
-    documents_service.create_from_xml(
-        session,
-        created.company.id,
-        DocumentFromXml(xml=base64.b64encode(xml).decode("ascii")),
-        max_bytes=DEFAULT_MAX_XML_BYTES,
-    )
+    checked = ingest.read_single_dte(xml, max_bytes=DEFAULT_MAX_XML_BYTES)
+    ingest.store(session, created.company.id, checked)
     return created.token

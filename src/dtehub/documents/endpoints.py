@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -17,16 +17,22 @@ from dtehub.documents.schemas import (
     DocumentCreate,
     DocumentDelete,
     DocumentDeleted,
+    DocumentDetailOut,
     DocumentFromXml,
     DocumentOut,
     OrderBy,
 )
 from dtehub.documents.status import DocumentStatus
+from dtehub.dte.checks import Verdict
+from dtehub.errors import Unprocessable
 from dtehub.errors_http import error_responses
+from dtehub.ingest import service as ingest
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, respond, respond_json
+from dtehub.notes import service as notes_service
+from dtehub.notes.schemas import NoteOut
 from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["documents"])
@@ -38,6 +44,10 @@ ExpandContact = Annotated[
 ]
 ExpandTag = Annotated[bool, Query(alias="expandTag", description="1: include full tags")]
 ExpandFile = Annotated[bool, Query(alias="expandFile", description="1: include full files")]
+# Each check's own verdicts, so that an impossible one (a TED "unsigned") is a clear 400.
+SchemaVerdict = Literal["valid", "invalid"]
+SignatureVerdict = Literal["valid", "unsigned", "invalid", "unverifiable"]
+TedVerdict = Literal["valid", "absent", "invalid"]
 Order = Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")]
 
 
@@ -47,8 +57,8 @@ def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expan
 
 def _view(session: Session, company_id: int, document_id: int, links: Links) -> Response:
     row = service.require_row(session, company_id, document_id)
-    [view] = service.present(session, company_id, [row], service.Expand(), links, today_in_santiago())
-    return respond_json(view)
+    expand = service.Expand()
+    return respond_json(service.present_detail(session, company_id, row, expand, links, today_in_santiago()))
 
 
 DocumentPage = Page[DocumentOut]
@@ -76,6 +86,16 @@ def get_documents(
         ClientTaxId | None, Query(alias="clientTaxId", description="e.g. 99999999-9")
     ] = None,
     tag_id: Annotated[int | None, Query(alias="tagId", ge=1, le=MAX_ID)] = None,
+    xml_schema: Annotated[
+        SchemaVerdict | None, Query(alias="xmlSchema", description="Documents whose schema check says this")
+    ] = None,
+    xml_signature: Annotated[
+        SignatureVerdict | None,
+        Query(alias="xmlSignature", description="Documents whose XML-signature check says this"),
+    ] = None,
+    xml_ted: Annotated[
+        TedVerdict | None, Query(alias="xmlTed", description="Documents whose timbre (TED) check says this")
+    ] = None,
     order_by: Annotated[
         OrderBy, Query(alias="orderBy", description="1 issue date, 2 creation, 3 due date, 4 number, 5 total")
     ] = OrderBy.ISSUE_DATE,
@@ -98,6 +118,9 @@ def get_documents(
         client_id=client_id,
         client_tax_id=client_tax_id,
         tag_id=tag_id,
+        xml_schema=Verdict(xml_schema) if xml_schema else None,
+        xml_signature=Verdict(xml_signature) if xml_signature else None,
+        xml_ted=Verdict(xml_ted) if xml_ted else None,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     rows, total = service.list_documents(
@@ -114,7 +137,7 @@ def get_documents(
     return respond_json(page_json(items, total, page))
 
 
-@router.get("/getDocument", response_model=DocumentOut, responses=error_responses(404))
+@router.get("/getDocument", response_model=DocumentDetailOut, responses=error_responses(404))
 def get_document(
     auth: AuthDep,
     session: SessionDep,
@@ -129,11 +152,11 @@ def get_document(
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     row = service.require_row(session, auth.company_id, id, expand)
     links = Links(settings.public_base)
-    [view] = service.present(session, auth.company_id, [row], expand, links, today_in_santiago())
-    return respond_json(view)
+    today = today_in_santiago()
+    return respond_json(service.present_detail(session, auth.company_id, row, expand, links, today))
 
 
-@router.post("/createDocument", response_model=DocumentOut, responses=error_responses(409))
+@router.post("/createDocument", response_model=DocumentDetailOut, responses=error_responses(409))
 def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
 ) -> Response:
@@ -142,13 +165,29 @@ def create_document(
     return _view(session, auth.company_id, document.id, Links(settings.public_base))
 
 
-@router.post("/createDocumentFromXml", response_model=DocumentOut, responses=error_responses(409, 413))
+@router.post(
+    "/createDocumentFromXml",
+    response_model=DocumentDetailOut | NoteOut,
+    responses=error_responses(409, 413, 422),
+)
 def create_document_from_xml(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
 ) -> Response:
-    """Create a document from a DTE (base64). The very same XML again answers the existing document."""
-    document = service.create_from_xml(session, auth.company_id, body, max_bytes=settings.max_xml_bytes)
-    return _view(session, auth.company_id, document.id, Links(settings.public_base))
+    """Create a document, or a credit or debit note, from its DTE (base64); a note answers in the note
+    shape (as getNote). The very same XML again answers what is stored."""
+    if body.country_code.upper() != "CL":
+        raise Unprocessable(
+            f"country {body.country_code!r} is not supported; dtehub reads Chilean DTEs (CL)",
+            code="unsupported_country",
+            field="countryCode",
+        )
+    content = ingest.decode_base64_xml(body.xml, max_bytes=settings.max_xml_bytes)
+    checked = ingest.read_single_dte(content, max_bytes=settings.max_xml_bytes)
+    stored = ingest.store(session, auth.company_id, checked, tax_id=body.tax_id, send=body.send)
+    if stored.note is not None:
+        return respond(notes_service.present(session, auth.company_id, stored.note))
+    assert stored.document is not None
+    return _view(session, auth.company_id, stored.document.id, Links(settings.public_base))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))

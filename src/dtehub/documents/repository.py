@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
+from dtehub.dte.checks import Verdict
 from dtehub.models import (
     Client,
     Contact,
@@ -34,6 +35,7 @@ from dtehub.models import (
     DocumentState,
     DocumentTag,
     File,
+    Note,
     Tag,
 )
 
@@ -53,12 +55,16 @@ class DocumentFilters:
     client_id: int | None = None
     client_tax_id: str | None = None
     tag_id: int | None = None
+    xml_schema: Verdict | None = None
+    xml_signature: Verdict | None = None
+    xml_ted: Verdict | None = None
 
 
 class DocumentRow(NamedTuple):
     """A document as every API view of it needs it, read in one query as plain columns (no ORM
     object: a listing builds 50 of these per request): the client's tax id, the ids of its tags and
-    files and, when the client is expanded, the client and its contacts' ids."""
+    files; when the client is expanded, the client and its contacts' ids; and for one document's
+    detail, the ids of its notes and the fields read from its DTE."""
 
     id: int
     client_id: int
@@ -81,11 +87,19 @@ class DocumentRow(NamedTuple):
     gloss: str
     notes: str
     portal_key: str
+    xml_schema: str | None
+    xml_signature: str | None
+    xml_ted: str | None
+    xml_signer: str | None
+    xml_signed_at: datetime | None
+    xml_problems: list[dict[str, Any]] | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None
     client: Client | None = None
     contact_ids_text: str | None = None
+    note_ids_text: str | None = None
+    dte_fields: dict[str, Any] | None = None
 
     @property
     def tag_ids(self) -> list[int]:
@@ -98,6 +112,10 @@ class DocumentRow(NamedTuple):
     @property
     def contact_ids(self) -> list[int]:
         return split_ids(self.contact_ids_text)
+
+    @property
+    def note_ids(self) -> list[int]:
+        return split_ids(self.note_ids_text)
 
 
 _DOCUMENTS = Document.__table__.c
@@ -114,8 +132,13 @@ def split_ids(text: str | None) -> list[int]:
     return sorted(int(part) for part in text.split(",")) if text else []
 
 
-def _rows_query(with_client: bool) -> Select[Any]:
+_CLIENT_FIELDS = ("client", "contact_ids_text")
+_DETAIL_FIELDS = ("note_ids_text", "dte_fields")
+
+
+def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
     tags, files, contacts = DocumentTag.__table__.c, File.__table__.c, Contact.__table__.c
+    notes, sources = Note.__table__.c, DocumentSource.__table__.c
     columns: list[Any] = [
         *_VIEW_COLUMNS,
         Client.__table__.c.tax_id,
@@ -124,13 +147,16 @@ def _rows_query(with_client: bool) -> Select[Any]:
     ]
     if with_client:  # the full client only when it is shown: most listings need just its tax id
         columns += [Client, _id_list(contacts.id, contacts.client_id == Client.id)]
+    if detail:  # one document: its notes' ids (read in full only when there are any) and its DTE fields
+        fields = select(sources.fields).where(sources.document_id == _DOCUMENTS.id).scalar_subquery()
+        columns += [_id_list(notes.id, notes.document_id == _DOCUMENTS.id), fields]
     return select(*columns).join(Client, Client.id == _DOCUMENTS.client_id)
 
 
 # Complete statements with bound values, built once: a statement object keeps its cache key, which makes
 # reading a document three times cheaper than building the query on every call.
 _ROW_BY_ID = {
-    with_client: _rows_query(with_client).where(
+    with_client: _rows_query(with_client, detail=True).where(
         _DOCUMENTS.company_id == bindparam("company_id"), _DOCUMENTS.id == bindparam("document_id")
     )
     for with_client in (False, True)
@@ -139,10 +165,17 @@ _ROWS_BY_IDS = {
     with_client: _rows_query(with_client).where(_DOCUMENTS.id.in_(bindparam("ids", expanding=True)))
     for with_client in (False, True)
 }
+_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 3
 
 
-def _to_rows(result: Sequence[Any]) -> list[DocumentRow]:
-    return [DocumentRow(*row) for row in result]
+def _to_rows(result: Sequence[Any], *, with_client: bool, detail: bool = False) -> list[DocumentRow]:
+    if not (with_client or detail):
+        return [DocumentRow(*row) for row in result]
+    extra = (_CLIENT_FIELDS if with_client else ()) + (_DETAIL_FIELDS if detail else ())
+    return [
+        DocumentRow(*row[:_BASE_LENGTH], **dict(zip(extra, row[_BASE_LENGTH:], strict=True)))
+        for row in result
+    ]
 
 
 _ORDER_COLUMNS = {
@@ -187,6 +220,13 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
             Client.company_id == company_id, Client.tax_id == filters.client_tax_id
         )
         conditions.append(Document.client_id.in_(client_ids.scalar_subquery()))
+    for column, verdict in (
+        (Document.xml_schema, filters.xml_schema),
+        (Document.xml_signature, filters.xml_signature),
+        (Document.xml_ted, filters.xml_ted),
+    ):
+        if verdict is not None:
+            conditions.append(column == verdict.value)
     if filters.tag_id is not None:
         # Joined in by _from(): the tag's links are read from their own index.
         conditions.append(_TAG_LINK.tag_id == filters.tag_id)
@@ -211,6 +251,9 @@ def _summarized(filters: DocumentFilters) -> bool:
         and filters.client_id is None
         and filters.client_tax_id is None
         and filters.tag_id is None
+        and filters.xml_schema is None
+        and filters.xml_signature is None
+        and filters.xml_ted is None
         and filters.status in (None, DocumentStatus.PAID, DocumentStatus.VOIDED)
     )
 
@@ -267,14 +310,16 @@ def list_page(
     # The page's ids first, skipping the offset on an index alone; then only those rows in full.
     page_ids = select(Document.id).select_from(_from(filters)).where(*conditions).order_by(*ordering)
     ids = list(session.scalars(page_ids.offset(offset).limit(limit)))
-    rows = _to_rows(session.execute(_ROWS_BY_IDS[with_client], {"ids": ids}).all())
+    rows = _to_rows(session.execute(_ROWS_BY_IDS[with_client], {"ids": ids}).all(), with_client=with_client)
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids], total
 
 
 def get_row(session: Session, company_id: int, document_id: int, *, with_client: bool) -> DocumentRow | None:
     params = {"company_id": company_id, "document_id": document_id}
-    rows = _to_rows(session.execute(_ROW_BY_ID[with_client], params).all())
+    rows = _to_rows(
+        session.execute(_ROW_BY_ID[with_client], params).all(), with_client=with_client, detail=True
+    )
     return rows[0] if rows else None
 
 
@@ -311,14 +356,21 @@ def source_digest(session: Session, document_id: int) -> str | None:
     ).scalar_one_or_none()
 
 
+def source_fields(session: Session, document_id: int) -> dict[str, Any] | None:
+    query = select(DocumentSource.fields).where(DocumentSource.document_id == document_id)
+    return session.execute(query).scalar_one_or_none()
+
+
 def source_content(session: Session, document_id: int) -> bytes | None:
     return (
         session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
     ).scalar_one_or_none()
 
 
-def add_source(session: Session, document_id: int, content: bytes, sha256: str) -> None:
-    session.add(DocumentSource(document_id=document_id, content=content, sha256=sha256))
+def add_source(
+    session: Session, document_id: int, content: bytes, sha256: str, fields: dict[str, Any] | None
+) -> None:
+    session.add(DocumentSource(document_id=document_id, content=content, sha256=sha256, fields=fields))
 
 
 def add_tags(session: Session, document: Document, tag_ids: Sequence[int]) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
 
@@ -11,6 +11,7 @@ from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
+from dtehub.notes.schemas import XmlChecksOut
 from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
@@ -105,6 +106,30 @@ class DocumentOut(ApiModel):
     url: str
     xml: str
     pdf: str
+    xml_checks: XmlChecksOut | None = Field(
+        description="The XML pipeline's verdicts; null for a document created by fields"
+    )
     client: ClientOut | IdRef
     tags: list[TagOut] | list[IdRef]
     files: list[FileOut] | list[IdRef]
+
+
+class NoteSummary(ApiModel):
+    id: str
+    number: str
+    code: int
+    type: str = Field(description="credit or debit")
+    issue_date: str
+    total: AmountOut
+    reason: int | None = Field(description="CodRef: 1 anula, 2 corrige texto, 3 corrige montos")
+    moves_money: bool
+
+
+class DocumentDetailOut(DocumentOut):
+    """One document (getDocument and the create methods): the listing's fields, its credit and debit
+    notes, and every field read from its DTE."""
+
+    credit_debit_notes: list[NoteSummary] = Field(description="Credit and debit notes that reference it")
+    dte: dict[str, Any] | None = Field(
+        description="Every field of its DTE: header, lines, references, discounts, other taxes, currency"
+    )

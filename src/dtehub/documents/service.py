@@ -16,28 +16,30 @@ from dtehub.clients.schemas import ClientFields, ClientOut
 from dtehub.companies import service as companies_service
 from dtehub.contacts import repository as contacts_repository
 from dtehub.contacts.schemas import ContactOut
+from dtehub.db import lock_for_transaction
 from dtehub.documents import repository
 from dtehub.documents.repository import DocumentFilters, DocumentRow
 from dtehub.documents.schemas import (
-    RECEIVABLE_CODES,
     DocumentCreate,
     DocumentDelete,
-    DocumentFromXml,
     OrderBy,
 )
 from dtehub.documents.views import JsonObject, document_view, id_refs
-from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, read_fields
-from dtehub.errors import BadRequest, Conflict, NotFound, PayloadTooLarge, Unprocessable
+from dtehub.dte.pipeline import CheckedDte
+from dtehub.dte.reader import DteFields, fields_as_json
+from dtehub.errors import BadRequest, Conflict, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
-from dtehub.kit import base64
+from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, IdRef
 from dtehub.kit.secrets import same_secret
-from dtehub.kit.xml import XmlError, XmlForbiddenFeature, XmlTooLarge, parse_untrusted
 from dtehub.models import Client, Company, Document
 from dtehub.models.document import NO_CODE, number_sort_key
+from dtehub.notes import repository as notes_repository
+from dtehub.notes import service as notes_service
+from dtehub.notes.schemas import note_summary
 from dtehub.portal.links import Links
 from dtehub.tags import service as tags_service
 from dtehub.tags.schemas import TagOut
@@ -121,31 +123,6 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     return document
 
 
-def read_dte_xml(encoded: str, *, max_bytes: int) -> tuple[bytes, DteFields]:
-    """Decode and parse the submitted DTE safely; the bytes are returned untouched for storage."""
-    if base64.decoded_size_bound(encoded) > max_bytes + 3:
-        raise PayloadTooLarge(f"the XML is larger than {max_bytes} bytes", code="xml_too_large", field="xml")
-    try:
-        content = base64.decode(encoded)
-    except base64.InvalidBase64:
-        raise BadRequest("xml is not valid base64", field="xml") from None
-    try:
-        root = parse_untrusted(content, max_bytes=max_bytes)
-    except XmlTooLarge as exc:
-        raise PayloadTooLarge(str(exc), code=exc.code, field="xml") from None
-    except XmlForbiddenFeature as exc:
-        raise BadRequest(str(exc), code=exc.code, field="xml") from None
-    except XmlError as exc:
-        raise BadRequest(str(exc), code=exc.code, field="xml") from None
-    try:
-        dtes = dte_elements(root)
-        if len(dtes) != 1:
-            raise DteUnreadable(f"the envelope holds {len(dtes)} DTEs; send exactly one")
-        return content, read_fields(dtes[0])
-    except DteUnreadable as exc:
-        raise Unprocessable(str(exc), code=exc.code, field="xml") from None
-
-
 def _due_date(fields: DteFields, client: Client, company: Company) -> date:
     if fields.due_date is not None:
         return fields.due_date
@@ -154,40 +131,27 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
     return default_due_date(fields.issue_date, client, company)
 
 
-def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *, max_bytes: int) -> Document:
-    if data.country_code.upper() != "CL":
-        raise Unprocessable(
-            f"country {data.country_code!r} is not supported; dtehub reads Chilean DTEs (CL)",
-            code="unsupported_country",
-            field="countryCode",
-        )
-    content, fields = read_dte_xml(data.xml, max_bytes=max_bytes)
+def create_from_checked(
+    session: Session, company_id: int, checked: CheckedDte, *, tax_id: str | None, send: bool
+) -> tuple[Document, bool]:
+    """Store a receivable DTE (the caller has checked issuer, type and policy). ``(document, False)``
+    when the very same XML is already stored; another document with its type and folio is a conflict."""
+    fields = checked.fields
     company = companies_service.require(session, company_id)
-    if fields.issuer.rut != company.rut:
-        raise Unprocessable(
-            f"the DTE was issued by {fields.issuer.rut}, not by this company ({company.rut})",
-            code="issuer_mismatch",
-            field="xml",
-        )
-    if fields.code not in RECEIVABLE_CODES:
-        raise Unprocessable(
-            f"document type {fields.code} is not a receivable dtehub stores as a document",
-            code="unsupported_document_type",
-            field="xml",
-        )
-    digest = hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256(checked.content).hexdigest()
     number = str(fields.folio)
+    lock_for_transaction(session, notes_service.document_key(company_id, fields.code, number))
     existing = repository.find_by_natural_key(session, company_id, fields.code, number)
     if existing is not None:
         if repository.source_digest(session, existing.id) == digest:
-            return existing  # the very same XML again: an idempotent retry
+            return existing, False  # the very same XML again: an idempotent retry
         raise Conflict(f"document {number} (code {fields.code}) already exists", field="xml")
 
     receiver = fields.receiver
     client = clients_service.upsert_from_receiver(
         session,
         company_id,
-        data.tax_id or receiver.rut,
+        tax_id or receiver.rut,
         ClientFields(
             name=receiver.name,
             activity=receiver.activity,
@@ -195,7 +159,7 @@ def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *,
             comuna=receiver.comuna,
             city=receiver.city,
         ),
-        update=data.tax_id in (None, receiver.rut),
+        update=tax_id in (None, receiver.rut),
     )
     net = fields.net_cents + fields.exempt_cents
     document = _new_document(
@@ -210,12 +174,14 @@ def create_from_xml(session: Session, company_id: int, data: DocumentFromXml, *,
         net_cents=net,
         taxes_cents=fields.total_cents - net,
         notes=fields.detail_notes,
-        send_requested=data.send,
+        send_requested=send,
+        **verdict_columns(checked.checks),
     )
     _insert(session, document)
-    repository.add_source(session, document.id, content, digest)
+    repository.add_source(session, document.id, checked.content, digest, fields_as_json(fields))
     session.flush()
-    return document
+    notes_service.on_document_arrival(session, document)
+    return document, True
 
 
 def delete_document(session: Session, company_id: int, data: DocumentDelete) -> Document:
@@ -337,3 +303,14 @@ def present(
         )
         for row in rows
     ]
+
+
+def present_detail(
+    session: Session, company_id: int, row: DocumentRow, expand: Expand, links: Links, today: date
+) -> JsonObject:
+    """One document as getDocument and the create methods show it (``DocumentDetailOut``)."""
+    [view] = present(session, company_id, [row], expand, links, today)
+    notes = notes_repository.by_ids(session, row.note_ids) if row.note_ids_text else []
+    view["creditDebitNotes"] = [note_summary(note) for note in notes]
+    view["dte"] = row.dte_fields
+    return view

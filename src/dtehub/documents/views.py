@@ -16,6 +16,7 @@ from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import format_cents
 from dtehub.models import DocumentState
 from dtehub.models.document import NO_CODE
+from dtehub.notes.schemas import xml_checks_of
 from dtehub.portal.links import Links
 
 JsonObject = dict[str, Any]
@@ -61,6 +62,7 @@ def document_view(
         "url": links.invoice_page(row.id, row.portal_key),
         "xml": links.invoice_xml(row.id, row.portal_key),
         "pdf": links.invoice_pdf(row.id, row.portal_key),
+        "xmlChecks": xml_checks_of(row),
         "client": client,
         "tags": tags,
         "files": files,

@@ -10,6 +10,8 @@ from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
 from dtehub.models.file import File
+from dtehub.models.note import Note, NoteReason
+from dtehub.models.note_source import NoteSource
 from dtehub.models.tag import Tag
 
 __all__ = [
@@ -24,5 +26,8 @@ __all__ = [
     "DocumentState",
     "DocumentTag",
     "File",
+    "Note",
+    "NoteReason",
+    "NoteSource",
     "Tag",
 ]

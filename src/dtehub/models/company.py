@@ -21,4 +21,10 @@ class Company(Base):
     payment_term_days: Mapped[int] = mapped_column(
         default=30, comment="Days from issue to due date when neither the DTE nor the client says"
     )
+    xml_policy: Mapped[str] = mapped_column(
+        String(10),
+        default="lenient",
+        server_default="lenient",
+        comment="lenient: refuse only unsafe or unreadable XML; strict: also any check not valid",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

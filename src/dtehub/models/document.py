@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.secrets import new_link_key
 from dtehub.models.base import Base, BigId, Cents, IdPk
+from dtehub.models.xml_checks import XmlChecked
 
 NO_CODE = 0
 """Stored in ``code`` for a document created without an SII code (shown as ``null``)."""
@@ -22,7 +23,7 @@ class DocumentState(enum.IntEnum):
     VOIDED = 4
 
 
-class Document(Base):
+class Document(XmlChecked, Base):
     """A receivable: an invoice or similar document the company issued to a client.
 
     Amounts are hundredths of ``currency``. ``due_cents`` and ``state`` follow from the others through
@@ -83,9 +84,11 @@ class Document(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def recompute_balance(self) -> None:
-        """amountDue = total + debit − credit − paid, never negative; the state follows."""
+        """amountDue = total + debit − credit − paid, never negative; the state follows. Voided by a
+        credit note that says so (CodRef 1) or by credits that reach the total."""
         self.due_cents = max(0, self.total_cents + self.debit_cents - self.credit_cents - self.paid_cents)
-        if self.voided:
+        credited_in_full = self.credit_cents > 0 and self.credit_cents >= self.total_cents + self.debit_cents
+        if self.voided or credited_in_full:
             self.state = DocumentState.VOIDED
         elif self.due_cents == 0:
             self.state = DocumentState.SETTLED

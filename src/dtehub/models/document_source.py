@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtehub.models.base import Base, BigId
+from dtehub.models.xml_checks import JsonColumn
 
 
 class DocumentSource(Base):
-    """The DTE XML a document came from, byte for byte (signatures cover the exact bytes).
+    """The DTE XML a document came from, byte for byte (signatures cover the exact bytes), and every
+    field read from it, structurally (lines, references, discounts, other taxes, other currency).
 
     Kept apart from ``documents`` so that listing documents never drags kilobytes of XML along.
     """
@@ -19,3 +23,4 @@ class DocumentSource(Base):
     )
     sha256: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JsonColumn, default=None)

@@ -1,0 +1,145 @@
+"""The one way a DTE comes into dtehub: safe parsing, schema, XML signature, timbre, fields.
+
+``createDocumentFromXml``, ``dtehub import`` and documents retrieved from SII all call :func:`read_dte_file`.
+It does no database work, so the import runs it in worker processes. Each step has its own verdict;
+only what is unsafe or cannot be read as a DTE is refused here (:class:`DteRefused`). Whether a verdict
+other than ``valid`` refuses the document is the company's ``xmlPolicy`` (:func:`policy_refusal`).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lxml import etree
+
+from dtehub.dte.checks import Check, Problem, Verdict
+from dtehub.dte.envelope import split_dtes
+from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, read_fields
+from dtehub.dte.schema import validate_dte_schema
+from dtehub.dte.signature import verify_dte_signature
+from dtehub.dte.ted import verify_ted
+from dtehub.kit.xml import XmlError, parse_untrusted
+
+MAX_DTES_PER_FILE = 2000
+"""SII's own limit for an EnvioDTE."""
+
+
+class XmlPolicy(enum.StrEnum):
+    LENIENT = "lenient"  # refuse only what is unsafe or unreadable; store the rest with its verdicts
+    STRICT = "strict"  # also refuse any schema, signature or timbre verdict other than valid
+
+
+class DteRefused(Exception):
+    """The file or one of its DTEs cannot be taken: unsafe, malformed, or not a readable DTE."""
+
+    def __init__(self, code: str, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.too_large = too_large
+
+
+@dataclass(frozen=True)
+class XmlChecks:
+    """Every verdict on one DTE, as ``xmlChecks`` shows them."""
+
+    schema: Verdict
+    signature: Verdict
+    ted: Verdict
+    signer: str | None
+    signed_at: datetime | None
+    problems: tuple[Problem, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "schema": self.schema.value,
+            "signature": self.signature.value,
+            "signer": self.signer,
+            "signedAt": self.signed_at.isoformat() if self.signed_at else None,
+            "ted": self.ted.value,
+            "problems": problems_as_json(self.problems),
+        }
+
+
+def problems_as_json(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
+    return [{"check": p.check.value, "code": p.code, "message": p.message} for p in problems]
+
+
+@dataclass(frozen=True)
+class CheckedDte:
+    """One DTE that passed the pipeline: its own original bytes, its fields and its verdicts."""
+
+    content: bytes
+    fields: DteFields
+    checks: XmlChecks
+
+
+def read_dte_file(data: bytes, *, max_bytes: int) -> list[CheckedDte | DteRefused]:
+    """Every DTE in a file (bare DTE, SetDTE, EnvioDTE, EnvioBOLETA), each checked on its own bytes.
+
+    Raises :class:`DteRefused` when the file as a whole cannot be read; a DTE inside it that cannot be
+    read is returned as its own :class:`DteRefused`, so one bad DTE does not sink its envelope.
+    """
+    try:
+        root = parse_untrusted(data, max_bytes=max_bytes)
+    except XmlError as exc:
+        raise DteRefused(exc.code, str(exc), too_large=exc.code == "xml_too_large") from None
+    try:
+        elements = dte_elements(root)
+    except DteUnreadable as exc:
+        raise DteRefused(exc.code, str(exc)) from None
+    if not elements:
+        raise DteRefused("dte_unreadable", "the envelope holds no DTE")
+    if len(elements) > MAX_DTES_PER_FILE:
+        raise DteRefused(
+            "too_many_dtes", f"the envelope holds {len(elements)} DTEs; the limit is {MAX_DTES_PER_FILE}"
+        )
+    pieces = [data] if len(elements) == 1 and elements[0] is root else split_dtes(data)
+    if len(pieces) != len(elements):  # cannot happen for well-formed XML; never pair the wrong bytes
+        raise DteRefused("xml_malformed", "the DTEs in the envelope could not be cut out one by one")
+    return [_check_one(element, piece) for element, piece in zip(elements, pieces, strict=True)]
+
+
+def _check_one(element: etree._Element, content: bytes) -> CheckedDte | DteRefused:
+    try:
+        fields = read_fields(element)
+    except DteUnreadable as exc:
+        return DteRefused(exc.code, str(exc))
+    schema = validate_dte_schema(element)
+    signature = verify_dte_signature(content)
+    ted = verify_ted(element, original=content)
+    checks = XmlChecks(
+        schema=schema.verdict,
+        signature=signature.verdict,
+        ted=ted.verdict,
+        signer=signature.signer,
+        signed_at=signature.signed_at,
+        problems=(*schema.problems, *signature.problems, *ted.problems),
+    )
+    return CheckedDte(content=content, fields=fields, checks=checks)
+
+
+_STRICT_CODES = {
+    Check.SCHEMA: "xml_schema_invalid",
+    Check.SIGNATURE: "signature_invalid",
+    Check.TED: "ted_invalid",
+}
+
+
+def policy_refusal(checks: XmlChecks, policy: XmlPolicy) -> DteRefused | None:
+    """Under ``strict``, the first check that is not ``valid`` refuses the DTE (unsigned included)."""
+    if policy != XmlPolicy.STRICT:
+        return None
+    for check, verdict in (
+        (Check.SCHEMA, checks.schema),
+        (Check.SIGNATURE, checks.signature),
+        (Check.TED, checks.ted),
+    ):
+        if verdict != Verdict.VALID:
+            why = next((p.message for p in checks.problems if p.check == check), None)
+            message = f"the company's xmlPolicy is strict and the {check.value} check says {verdict.value}"
+            return DteRefused(_STRICT_CODES[check], f"{message}: {why}" if why else message)
+    return None

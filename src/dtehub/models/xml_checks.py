@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, String
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+JsonColumn = JSON().with_variant(JSONB(), "postgresql")
+
+
+class XmlChecked:
+    """The XML pipeline's verdicts on a DTE (columns shared by documents and notes).
+
+    All null for a document created by fields: there was no XML to check. ``xml_problems`` holds
+    ``[{"check", "code", "message"}]`` for every verdict that is not ``valid``.
+    """
+
+    xml_schema: Mapped[str | None] = mapped_column(String(12), default=None, comment="valid | invalid")
+    xml_signature: Mapped[str | None] = mapped_column(
+        String(12), default=None, comment="valid | unsigned | invalid | unverifiable"
+    )
+    xml_ted: Mapped[str | None] = mapped_column(String(12), default=None, comment="valid | absent | invalid")
+    xml_signer: Mapped[str | None] = mapped_column(String(12), default=None, comment="The signer's RUT")
+    xml_signed_at: Mapped[datetime | None] = mapped_column(default=None, comment="TmstFirma")
+    xml_problems: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonColumn, default=None)
