@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("document_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
         sa.Column("code", sa.SmallInteger(), nullable=False, comment="SII type: 61/112 credit, 56/111 debit"),
         sa.Column("number", sa.String(length=40), nullable=False, comment="Folio"),
-        sa.Column("number_sort", sa.Integer(), nullable=False),
+        sa.Column("number_sort", sa.BigInteger(), nullable=False),
         sa.Column("issue_date", sa.Date(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("net_cents", sa.BigInteger(), nullable=False),

@@ -99,6 +99,7 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     if data.due_date is not None and data.due_date < data.issue_date:
         raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
     code = data.code if data.code is not None else NO_CODE
+    lock_for_transaction(session, notes_service.document_key(company_id, code, data.number))
     if repository.find_by_natural_key(session, company_id, code, data.number) is not None:
         raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
     document = _new_document(
@@ -120,6 +121,7 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     _insert(session, document)
     tags = tags_service.ensure_tags(session, company_id, data.tags)
     repository.add_tags(session, document, [tag.id for tag in tags])
+    notes_service.on_document_arrival(session, document)  # notes that named it before it came
     return document
 
 

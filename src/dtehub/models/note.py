@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtehub.kit.dates import utcnow
@@ -48,7 +48,7 @@ class Note(XmlChecked, Base):
     )
     code: Mapped[int] = mapped_column(SmallInteger, comment="SII type: 61/112 credit, 56/111 debit")
     number: Mapped[str] = mapped_column(String(40), comment="Folio")
-    number_sort: Mapped[int] = mapped_column(default=0)
+    number_sort: Mapped[int] = mapped_column(BigInteger, default=0)
     issue_date: Mapped[date]
     currency: Mapped[str] = mapped_column(String(3), default="CLP")
     net_cents: Mapped[Cents]

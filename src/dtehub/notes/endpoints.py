@@ -1,0 +1,90 @@
+"""/v1 credit and debit note methods, with Duemint's names, parameters and shapes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.documents.schemas import DateBy
+from dtehub.errors_http import error_responses
+from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.rut import ClientTaxId
+from dtehub.kit.schema import MAX_ID, respond
+from dtehub.notes import service
+from dtehub.notes.repository import NoteFilters
+from dtehub.notes.schemas import NoteCode, NoteOrderBy, NoteOut, NoteType
+
+router = APIRouter(prefix="/v1", tags=["notes"])
+
+NotePage = Page[NoteOut]
+
+
+@router.get("/getNotes", response_model=NotePage, responses=error_responses())
+def get_notes(
+    auth: AuthDep,
+    session: SessionDep,
+    page: PageDep,
+    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
+    until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
+    date_by: Annotated[DateBy, Query(alias="dateBy", description="1 issue date (default), 2 creation")] = (
+        DateBy.ISSUE
+    ),
+    type: Annotated[
+        str | None, Query(pattern="(?i)^(credit|debit)$", description="credit (61, 112) or debit (56, 111)")
+    ] = None,
+    number: Annotated[str | None, Query(max_length=40, description="The note's folio")] = None,
+    code: Annotated[NoteCode | None, Query(description="SII code: 56, 61, 111 or 112")] = None,
+    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
+    document_id: Annotated[
+        int | None, Query(alias="documentId", ge=1, le=MAX_ID, description="The document the note names")
+    ] = None,
+    client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
+    client_tax_id: Annotated[
+        ClientTaxId | None, Query(alias="clientTaxId", description="e.g. 99999999-9")
+    ] = None,
+    order_by: Annotated[
+        NoteOrderBy,
+        Query(alias="orderBy", description="1 issue date (default), 2 creation, 3 number, 4 total"),
+    ] = NoteOrderBy.ISSUE_DATE,
+    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")] = "DESC",
+    expand_file: Annotated[
+        bool, Query(alias="expandFile", description="Accepted for compatibility: notes carry no files")
+    ] = False,
+) -> Response:
+    """List the company's credit and debit notes (Duemint's getNotes)."""
+    filters = NoteFilters(
+        date_by=date_by,
+        since=since,
+        until=until,
+        type=NoteType(type.lower()) if type else None,
+        number=number,
+        code=code,
+        currency=currency.upper() if currency else None,
+        document_id=document_id,
+        client_id=client_id,
+        client_tax_id=client_tax_id,
+    )
+    items, total = service.list_notes(
+        session,
+        auth.company_id,
+        filters,
+        order_by=order_by,
+        descending=order.upper() == "DESC",
+        page=page,
+    )
+    return respond(NotePage.of(items, total, page))
+
+
+@router.get("/getNote", response_model=NoteOut, responses=error_responses(404))
+def get_note(
+    auth: AuthDep,
+    session: SessionDep,
+    id: Annotated[int, Query(ge=1, le=MAX_ID, description="The note's id")],
+) -> Response:
+    """One credit or debit note by id."""
+    note = service.require(session, auth.company_id, id)
+    return respond(service.present(session, auth.company_id, note))

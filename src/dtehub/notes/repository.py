@@ -1,0 +1,169 @@
+"""Every query on credit and debit notes and their XML sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.orm import Session
+
+from dtehub.documents.schemas import DateBy
+from dtehub.models import Client, Document, Note, NoteSource
+from dtehub.models.note import CREDIT_NOTE_CODES, DEBIT_NOTE_CODES, NoteReason
+from dtehub.notes.schemas import NoteOrderBy, NoteType
+
+
+@dataclass(frozen=True)
+class NoteFilters:
+    """getNotes' filters, already validated. ``since``/``until`` are Santiago calendar days of the issue
+    date or, with ``date_by`` CREATION, of the creation."""
+
+    date_by: DateBy = DateBy.ISSUE
+    since: date | None = None
+    until: date | None = None
+    type: NoteType | None = None
+    number: str | None = None
+    code: int | None = None
+    currency: str | None = None
+    document_id: int | None = None
+    client_id: int | None = None
+    client_tax_id: str | None = None
+
+
+_ORDER_COLUMNS = {
+    NoteOrderBy.ISSUE_DATE: Note.issue_date,
+    NoteOrderBy.CREATION: Note.created_at,
+    NoteOrderBy.NUMBER: Note.number_sort,
+    NoteOrderBy.TOTAL: Note.total_cents,
+}
+
+
+def _conditions(company_id: int, filters: NoteFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Note.company_id == company_id]
+    day = Note.issue_date if filters.date_by == DateBy.ISSUE else Note.created_on
+    if filters.since is not None:
+        conditions.append(day >= filters.since)
+    if filters.until is not None:
+        conditions.append(day <= filters.until)
+    if filters.type is not None:
+        codes = CREDIT_NOTE_CODES if filters.type == NoteType.CREDIT else DEBIT_NOTE_CODES
+        conditions.append(Note.code.in_(sorted(codes)))
+    if filters.number is not None:
+        conditions.append(Note.number == filters.number)
+    if filters.code is not None:
+        conditions.append(Note.code == filters.code)
+    if filters.currency is not None:
+        conditions.append(Note.currency == filters.currency)
+    if filters.document_id is not None:
+        conditions.append(Note.document_id == filters.document_id)
+    if filters.client_id is not None:
+        conditions.append(Note.client_id == filters.client_id)
+    if filters.client_tax_id is not None:
+        client_ids = select(Client.id).where(
+            Client.company_id == company_id, Client.tax_id == filters.client_tax_id
+        )
+        conditions.append(Note.client_id.in_(client_ids.scalar_subquery()))
+    return conditions
+
+
+def count(session: Session, company_id: int, filters: NoteFilters) -> int:
+    query = select(func.count()).select_from(Note).where(*_conditions(company_id, filters))
+    return int(session.execute(query).scalar_one())
+
+
+def list_page(
+    session: Session,
+    company_id: int,
+    filters: NoteFilters,
+    *,
+    order_by: NoteOrderBy,
+    descending: bool,
+    offset: int,
+    limit: int,
+) -> tuple[list[tuple[Note, str]], int]:
+    """One page of notes with their client's tax id, and how many match in all. Ties on the order
+    column go by id, in the same direction, so that pages neither repeat nor skip a note."""
+    total = count(session, company_id, filters)
+    if offset >= total:
+        return [], total
+    column: Any = _ORDER_COLUMNS[order_by]
+    ordering = (column.desc(), Note.id.desc()) if descending else (column.asc(), Note.id.asc())
+    query = (
+        select(Note, Client.tax_id)
+        .join(Client, Client.id == Note.client_id)
+        .where(*_conditions(company_id, filters))
+        .order_by(*ordering)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(note, tax_id) for note, tax_id in session.execute(query).all()], total
+
+
+def get(session: Session, company_id: int, note_id: int) -> Note | None:
+    return session.scalars(select(Note).where(Note.company_id == company_id, Note.id == note_id)).first()
+
+
+def find_by_natural_key(session: Session, company_id: int, code: int, number: str) -> Note | None:
+    query = select(Note).where(Note.company_id == company_id, Note.code == code, Note.number == number)
+    return session.scalars(query).first()
+
+
+def find_document(session: Session, company_id: int, ref_code: str, ref_number: str) -> Document | None:
+    """The document a note's reference names (TpoDocRef + FolioRef), in the same company."""
+    if not (ref_code.isascii() and ref_code.isdigit()):
+        return None
+    query = select(Document).where(
+        Document.company_id == company_id, Document.code == int(ref_code), Document.number == ref_number
+    )
+    return session.scalars(query).first()
+
+
+def link_waiting_notes(session: Session, document: Document) -> int:
+    """Link the notes that arrived before their document; returns how many."""
+    result = session.execute(
+        update(Note)
+        .where(
+            Note.company_id == document.company_id,
+            Note.ref_code == str(document.code),
+            Note.ref_number == document.number,
+            Note.document_id.is_(None),
+        )
+        .values(document_id=document.id)
+        # Notes already loaded in this unit of work (an import stores a note, then its invoice) must
+        # see their link: the default synchronization updates them in memory.
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def note_totals(session: Session, document_id: int) -> tuple[int, int, bool]:
+    """(credits, debits, voided) of a document's notes: text corrections (CodRef 2) move no money and
+    a credit note that voids (CodRef 1) voids the document."""
+    moves = Note.reason.is_(None) | (Note.reason != NoteReason.CORRECTS_TEXT)
+    is_credit = Note.code.in_(CREDIT_NOTE_CODES)
+    query = select(
+        func.coalesce(func.sum(Note.total_cents).filter(moves & is_credit), 0),
+        func.coalesce(func.sum(Note.total_cents).filter(moves & ~is_credit), 0),
+        func.count().filter(is_credit & (Note.reason == NoteReason.VOIDS)),
+    ).where(Note.document_id == document_id)
+    credits, debits, voiding = session.execute(query).one()
+    return int(credits), int(debits), int(voiding) > 0
+
+
+def by_ids(session: Session, note_ids: list[int]) -> list[Note]:
+    query = select(Note).where(Note.id.in_(note_ids)).order_by(Note.issue_date, Note.id)
+    return list(session.scalars(query))
+
+
+def source_digest(session: Session, note_id: int) -> str | None:
+    query = select(NoteSource.sha256).where(NoteSource.note_id == note_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def source(session: Session, note_id: int) -> NoteSource | None:
+    return session.get(NoteSource, note_id)
+
+
+def add_source(session: Session, note_id: int, content: bytes, sha256: str, fields: dict[str, Any]) -> None:
+    session.add(NoteSource(note_id=note_id, content=content, sha256=sha256, fields=fields))

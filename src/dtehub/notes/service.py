@@ -1,0 +1,210 @@
+"""Credit and debit notes: stored from their DTE, linked to the document their reference names, and
+feeding that document's amountCredit / amountDebit / amountDue / status.
+
+The link is made from whichever side arrives second, and a document's note amounts are always
+recomputed from all its notes, so the order of arrival never changes the result.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from dtehub.clients import repository as clients_repository
+from dtehub.clients import service as clients_service
+from dtehub.clients.schemas import ClientFields
+from dtehub.db import lock_for_transaction
+from dtehub.dte.pipeline import CheckedDte
+from dtehub.dte.reader import DteFields, DteReference, fields_as_json
+from dtehub.errors import Conflict, NotFound
+from dtehub.ingest.columns import verdict_columns
+from dtehub.kit.dates import today_in_santiago, utcnow
+from dtehub.kit.pagination import PageRequest
+from dtehub.models import Document, Note
+from dtehub.models.document import number_sort_key
+from dtehub.notes import repository
+from dtehub.notes.repository import NoteFilters
+from dtehub.notes.schemas import NoteOrderBy, NoteOut
+
+RECEIVABLE_REFERENCE_CODES = frozenset({"33", "34", "39", "41", "43", "46", "110"})
+
+
+@dataclass(frozen=True)
+class NoteTarget:
+    """The reference a note acts through: the document it names and what it does to it."""
+
+    code: str
+    number: str
+    reason: int | None
+    reason_text: str
+
+
+_REF_CODE_LENGTH = 10  # notes.ref_code
+_REF_NUMBER_LENGTH = 40  # notes.ref_number, and documents.number: a longer folio names no document
+
+
+def _storable(reference: DteReference) -> bool:
+    # FolioRef is free text in files that are not schema-valid: never let one overflow the column.
+    return len(reference.document_type) <= _REF_CODE_LENGTH and len(reference.folio) <= _REF_NUMBER_LENGTH
+
+
+def target_of(fields: DteFields) -> NoteTarget | None:
+    """The first reference to one document of a type dtehub stores, else the first reference to a type
+    it does not store (a purchase order, a guía: shown, never linked).
+
+    A global reference (IndGlobal, a set of documents) or one to another taxpayer's document (RUTOtr)
+    names none of the company's documents, and its TpoDocRef + FolioRef could match one of them: it is
+    never the target.
+    """
+    references = [r for r in fields.references if _storable(r)]
+    chosen = next(
+        (
+            r
+            for r in references
+            if r.document_type in RECEIVABLE_REFERENCE_CODES
+            and r.folio
+            and not r.global_reference
+            and r.other_rut in (None, fields.issuer.rut)
+        ),
+        None,
+    )
+    chosen = chosen or next(
+        (r for r in references if r.document_type not in RECEIVABLE_REFERENCE_CODES), None
+    )
+    if chosen is None:
+        return None
+    return NoteTarget(
+        code=chosen.document_type,
+        number=chosen.folio,
+        reason=chosen.reason_code,
+        reason_text=chosen.reason or "",
+    )
+
+
+def document_key(company_id: int, code: str | int, number: str) -> str:
+    """The lock that serializes a document's arrival with its notes' (see db.lock_for_transaction)."""
+    return f"document:{company_id}:{code}:{number}"
+
+
+def refresh_document(session: Session, document: Document) -> None:
+    """Recompute the document's note amounts (and so amountDue and status) from all its notes."""
+    session.flush()
+    credits, debits, voided = repository.note_totals(session, document.id)
+    document.credit_cents, document.debit_cents, document.voided = credits, debits, voided
+    document.recompute_balance()
+    session.flush()
+
+
+def on_document_arrival(session: Session, document: Document) -> None:
+    """Link the notes that were waiting for this document, and let them count."""
+    if repository.link_waiting_notes(session, document):
+        refresh_document(session, document)
+
+
+def create_from_checked(
+    session: Session, company_id: int, checked: CheckedDte, *, tax_id: str | None
+) -> tuple[Note, bool]:
+    """Store a note DTE (the caller has checked issuer, type and policy). ``(note, False)`` when the
+    very same XML is already stored; another note with the same type and folio is a conflict."""
+    fields = checked.fields
+    number = str(fields.folio)
+    digest = hashlib.sha256(checked.content).hexdigest()
+    existing = repository.find_by_natural_key(session, company_id, fields.code, number)
+    if existing is not None:
+        if repository.source_digest(session, existing.id) == digest:
+            return existing, False
+        raise Conflict(f"note {number} (code {fields.code}) already exists", field="xml")
+
+    target = target_of(fields)
+    if target is not None:
+        lock_for_transaction(session, document_key(company_id, target.code, target.number))
+    receiver = fields.receiver
+    client = clients_service.upsert_from_receiver(
+        session,
+        company_id,
+        tax_id or receiver.rut,
+        ClientFields(
+            name=receiver.name,
+            activity=receiver.activity,
+            address=receiver.address,
+            comuna=receiver.comuna,
+            city=receiver.city,
+        ),
+        update=tax_id in (None, receiver.rut),
+    )
+    document = repository.find_document(session, company_id, target.code, target.number) if target else None
+    net = fields.net_cents + fields.exempt_cents
+    now = utcnow()
+    note = Note(
+        company_id=company_id,
+        client_id=client.id,
+        document_id=document.id if document else None,
+        code=fields.code,
+        number=number,
+        number_sort=number_sort_key(number),
+        issue_date=fields.issue_date,
+        currency="CLP",
+        net_cents=net,
+        taxes_cents=fields.total_cents - net,
+        total_cents=fields.total_cents,
+        ref_code=(target.code or None) if target else None,  # a missing TpoDocRef/FolioRef shows null
+        ref_number=(target.number or None) if target else None,
+        reason=target.reason if target else None,
+        gloss=(target.reason_text if target else "")[:255],
+        notes=fields.detail_notes,
+        created_at=now,
+        created_on=today_in_santiago(now),
+        **verdict_columns(checked.checks),
+    )
+    try:
+        with session.begin_nested():
+            session.add(note)
+            session.flush()
+    except IntegrityError:
+        # Lost a race on the natural key: the very same XML sent twice at once is still one note.
+        existing = repository.find_by_natural_key(session, company_id, fields.code, number)
+        if existing is not None and repository.source_digest(session, existing.id) == digest:
+            return existing, False
+        raise Conflict(f"note {number} (code {fields.code}) already exists", field="xml") from None
+    repository.add_source(session, note.id, checked.content, digest, fields_as_json(fields))
+    if document is not None:
+        refresh_document(session, document)
+    return note, True
+
+
+def require(session: Session, company_id: int, note_id: int) -> Note:
+    note = repository.get(session, company_id, note_id)
+    if note is None:
+        raise NotFound(f"note {note_id} not found", field="id")
+    return note
+
+
+def present(session: Session, company_id: int, note: Note) -> NoteOut:
+    client = clients_repository.get(session, company_id, note.client_id)
+    assert client is not None  # a note's client is the note's company's, and clients are never deleted
+    return NoteOut.of(note, client.tax_id)
+
+
+def list_notes(
+    session: Session,
+    company_id: int,
+    filters: NoteFilters,
+    *,
+    order_by: NoteOrderBy,
+    descending: bool,
+    page: PageRequest,
+) -> tuple[list[NoteOut], int]:
+    """One page of the company's notes as getNotes shows them, and how many match in all."""
+    rows, total = repository.list_page(
+        session,
+        company_id,
+        filters,
+        order_by=order_by,
+        descending=descending,
+        offset=page.offset,
+        limit=page.per_page,
+    )
+    return [NoteOut.of(note, tax_id) for note, tax_id in rows], total
