@@ -12,6 +12,8 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from dtehub.dte.checks import Verdict
+from dtehub.dte.signature import verify_dte_signature
 from tests.conftest import FIXTURES, Tenant, error_of, make_tenant
 from tests.hostile_xml import billion_laughs
 
@@ -796,3 +798,26 @@ async def test_lenient_policy_stores_a_tampered_invoice_with_its_verdicts(other_
     assert checks["ted"] == "invalid"
     codes = {problem["code"] for problem in checks["problems"]}
     assert {"signature_digest_mismatch", "ted_mismatch"} <= codes
+
+
+async def test_a_dte_sent_in_an_envelope_is_served_as_its_own_bytes_and_still_verifies(
+    other_tenant: Tenant,
+) -> None:
+    """An EnvioDTE declares the SII namespace for the DTE inside; what is kept and served is the DTE's
+    own bytes cut out of it, whose signature checks out on its own."""
+    dte = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", POLAR.read_bytes())
+    envelope = (
+        b'<?xml version="1.0" encoding="ISO-8859-1"?>\n<EnvioDTE xmlns="http://www.sii.cl/SiiDte" '
+        b'version="1.0"><SetDTE ID="SetDoc"><Caratula version="1.0"/>' + dte + b"</SetDTE></EnvioDTE>"
+    )
+
+    response = await post_xml(other_tenant, envelope)
+
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert doc["xmlChecks"]["signature"] == "valid"
+    served = await other_tenant.http.get(doc["xml"].removeprefix("https://dtehub.test"))
+    assert served.status_code == 200
+    assert dte.strip() in served.content
+    assert b"EnvioDTE" not in served.content
+    assert verify_dte_signature(served.content).verdict == Verdict.VALID
