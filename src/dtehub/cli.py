@@ -11,6 +11,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -246,7 +247,9 @@ def _print_import_summary(summary: ImportSummary) -> None:
 def import_files(
     paths: Annotated[
         list[Path],
-        typer.Argument(help="DTE XML files, folders (searched recursively) and .zip archives of XML."),
+        typer.Argument(
+            metavar="PATH", help="DTE XML files, folders (searched recursively) and .zip archives of XML."
+        ),
     ],
     company: Annotated[str, typer.Option(help="RUT of the company that issued the DTEs.")],
     report: Annotated[
@@ -254,7 +257,7 @@ def import_files(
     ] = None,
     jobs: Annotated[
         int | None,
-        typer.Option(min=1, help="Worker processes that read and check the XML [default: one per CPU]."),
+        typer.Option(min=1, help="Worker processes that read and check the XML (default: one per CPU)."),
     ] = None,
 ) -> None:
     """Import the DTEs a company issued, from files, folders and zip archives; an envelope gives each
@@ -323,7 +326,10 @@ def import_files(
             if progress is not None:
                 progress.stop()
             _print_import_summary(summary)
-            err.print("interrupted: all reported as imported is stored; the same command continues")
+            err.print(
+                "interrupted: everything reported as imported is stored; "
+                "run the same command again to continue"
+            )
             raise typer.Exit(code=130) from None
         except SQLAlchemyError as exc:
             if progress is not None:
@@ -332,6 +338,12 @@ def import_files(
             # The driver's own words (e.g. "database is locked"), not the statement and its XML.
             detail = getattr(exc, "orig", None) or type(exc).__name__
             err.print(f"[red]error:[/red] the database failed: {escape(str(detail))}")
+            raise typer.Exit(code=1) from None
+        except BrokenProcessPool:
+            if progress is not None:
+                progress.stop()
+            _print_import_summary(summary)
+            err.print("[red]error:[/red] a worker process died (out of memory?); run the same command again")
             raise typer.Exit(code=1) from None
         finally:
             if progress is not None:

@@ -773,12 +773,11 @@ class _Reader:
         text = node.text(name) if node is not None else ""
         if not text:
             return None
+        negative = negative or self.negative
         try:
-            return to_cents(text, allow_negative=negative or self.negative)
+            return to_cents(text, allow_negative=negative)
         except InvalidAmount:
-            self.warn(
-                where, name, text, "an amount" if negative or self.negative else "an amount of 0 or more"
-            )
+            self.warn(where, name, text, "an amount" if negative else "an amount of 0 or more")
             return None
 
     def opt_date(self, node: _Node | None, name: str, where: str = "") -> date | None:
@@ -837,36 +836,48 @@ def read_fields(dte: etree._Element) -> DteFields:
     if header is None or id_doc is None or issuer is None or receiver is None or totals is None:
         raise DteUnreadable("the DTE's Encabezado lacks IdDoc, Emisor, Receptor or Totales")
 
-    reader = _Reader(negative=body_name == "Liquidacion")
+    # The values the stored document is made of: any of them missing or malformed, the DTE is unreadable.
     code = _int(_required(id_doc, "IdDoc", "TipoDTE"), "TipoDTE")
     folio = _int(_required(id_doc, "IdDoc", "Folio"), "Folio")
     issue_date = _date(_required(id_doc, "IdDoc", "FchEmis"), "FchEmis")
     due_text = id_doc.text("FchVenc")
+    due_date = _date(due_text, "FchVenc") if due_text else None
     payment_text = id_doc.text("FmaPago")
+    payment_form = _int(payment_text, "FmaPago") if payment_text else None
     issuer_party = _issuer(issuer)
     receiver_party = _receiver(receiver)
 
+    # Everything else in document order, so that the warnings come in that order too.
+    reader = _Reader(negative=body_name == "Liquidacion")
+    id_doc_fields = _id_doc(id_doc, reader)
+    principal_rut = reader.opt_rut(header, "RUTMandante")
+    requester_rut = reader.opt_rut(header, "RUTSolicita")
+    transport = _transport(header.node("Transporte"), reader)
     # The body decides the shape of the totals (an export's are in its own currency), not TipoDTE.
-    is_export = body_name == "Exportaciones"
-    other_currency = _other_currency(header.node("OtraMoneda"), reader)
     export: Exportaciones | None = None
     document_totals: DteTotals | None = None
-    if is_export:
-        export = _export_totals(totals)
-        net_cents, exempt_cents, total_cents = _export_pesos(export, other_currency)
+    if body_name == "Exportaciones":
+        export = _export_totals(totals, reader)
     else:
         document_totals = _totals(totals, reader)
-        net_cents = _amount(totals.text("MntNeto"), "MntNeto", negative=reader.negative)
-        exempt_cents = _amount(totals.text("MntExe"), "MntExe", negative=reader.negative)
+    other_currency = _other_currency(header.node("OtraMoneda"), reader)
+    if export is not None:
+        net_cents, exempt_cents, total_cents = _export_pesos(export, other_currency)
+    else:
+        assert document_totals is not None
+        net_cents = document_totals.net_cents or 0
+        exempt_cents = document_totals.exempt_cents or 0
         total_cents = document_totals.total_cents
+    raw_lines, detail = _detail(body, reader, is_export=export is not None)
+    discounts = tuple(_discount(n, i, reader) for i, n in enumerate(body.nodes("DscRcgGlobal"), start=1))
+    references = tuple(_reference(n, i, reader) for i, n in enumerate(body.nodes("Referencia"), start=1))
 
-    raw_lines, detail = _detail(body, reader, is_export=is_export)
     return DteFields(
         code=code,
         folio=folio,
         issue_date=issue_date,
-        due_date=_date(due_text, "FchVenc") if due_text else None,
-        payment_form=_int(payment_text, "FmaPago") if payment_text else None,
+        due_date=due_date,
+        payment_form=payment_form,
         issuer=issuer_party,
         receiver=receiver_party,
         net_cents=net_cents,
@@ -874,16 +885,16 @@ def read_fields(dte: etree._Element) -> DteFields:
         total_cents=total_cents,
         lines=raw_lines,
         currency=export.currency if export is not None else PESO_CL,
-        id_doc=_id_doc(id_doc, reader),
-        principal_rut=reader.opt_rut(header, "RUTMandante"),
-        requester_rut=reader.opt_rut(header, "RUTSolicita"),
-        transport=_transport(header.node("Transporte"), reader),
+        id_doc=id_doc_fields,
+        principal_rut=principal_rut,
+        requester_rut=requester_rut,
+        transport=transport,
         totals=document_totals,
         export=export,
         other_currency=other_currency,
         detail=detail,
-        discounts=tuple(_discount(n, i, reader) for i, n in enumerate(body.nodes("DscRcgGlobal"), start=1)),
-        references=tuple(_reference(n, i, reader) for i, n in enumerate(body.nodes("Referencia"), start=1)),
+        discounts=discounts,
+        references=references,
         warnings=tuple(reader.warnings),
     )
 
@@ -1001,17 +1012,14 @@ def _totals(node: _Node, reader: _Reader) -> DteTotals:
     )
 
 
-def _export_totals(node: _Node) -> Exportaciones:
-    currency = node.text("TpoMoneda")
+def _export_totals(node: _Node, reader: _Reader) -> Exportaciones:
     total_text = _required(node, "Totales", "MntTotal")
     total = _decimal(total_text)
     if total is None or total < 0:
         raise DteUnreadable(f"MntTotal is {total_text!r}, not an amount")
-    exempt_text = node.text("MntExe")
-    exempt = _decimal(exempt_text) if exempt_text else None
-    if exempt_text and (exempt is None or exempt < 0):
-        raise DteUnreadable(f"MntExe is {exempt_text!r}, not an amount")
-    return Exportaciones(currency=currency, total=total, exempt=exempt)
+    return Exportaciones(
+        currency=node.text("TpoMoneda"), total=total, exempt=reader.opt_decimal(node, "MntExe")
+    )
 
 
 def _same_currency(name: str, other: str) -> bool:
@@ -1266,8 +1274,10 @@ def fields_as_json(fields: DteFields) -> dict[str, Any]:
     other numbers as exact strings, dates ISO. Amounts are in ``currency`` unless their object names its
     own (``otherCurrency``)."""
     id_doc = fields.id_doc
-    issuer = fields.issuer
-    receiver = fields.receiver
+    # A DteFields built by hand may hold plain DteParty objects: they show with the extra fields empty.
+    issuer, receiver = fields.issuer, fields.receiver
+    issuer = issuer if isinstance(issuer, DteIssuer) else DteIssuer(**vars(issuer))
+    receiver = receiver if isinstance(receiver, DteReceiver) else DteReceiver(**vars(receiver))
     return {
         "code": fields.code,
         "folio": fields.folio,

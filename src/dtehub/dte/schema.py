@@ -10,10 +10,12 @@ Decisions, each for a reason seen in real files:
   ``xmlns="http://www.sii.cl/SiiDte"`` (MIPYME portal downloads, files signed bare). A DTE in no
   namespace is validated against the same schema with its target namespace removed (built in memory
   from SII's files), which accepts exactly the documents that would be valid with the namespace set,
-  without copying the document. A DTE in any *other* namespace is invalid.
+  without re-tagging a copy of the document. A DTE in any *other* namespace is invalid.
 - **``DocPersonalizado`` after the signature is ignored**: reception platforms append it (outside what
   the issuer signed); cl-sii removes it before validating too. It is left out of a copy, never out of
-  the caller's tree.
+  the caller's tree. A DTE inside an envelope is validated as a copy too (see :func:`_target`); a bare
+  DTE, the common case, as it stands (libxml2 then records its Documento ``ID`` in that document's ID
+  table, the only trace a validation leaves: the element tree is untouched).
 - **Boletas (39, 41) are not judged**: their schema (``EnvioBOLETA_v11.xsd`` and its DTE definition,
   with ``RznSocEmisor``, ``IndServicio``… and types 39/41) is not shipped in cl-sii, and ``DTE_v10.xsd``
   admits only 33, 34, 43, 46, 52, 56, 61 and 110-112, so it would call every genuine boleta invalid.
@@ -67,6 +69,9 @@ class SchemaCheck:
     problems: tuple[Problem, ...] = ()
 
 
+_VALID = SchemaCheck(Verdict.VALID)  # one frozen instance serves every valid document
+
+
 def schema_directory() -> Path:
     """Where cl-sii keeps SII's XSD files."""
     return Path(str(resources.files("cl_sii"))) / "data" / "ref" / "factura_electronica" / "schemas-xml"
@@ -87,13 +92,14 @@ def _without_target_namespace(data: bytes) -> bytes:
     of references to SII's own types (the files declare no default namespace, so an unprefixed reference
     names a no-namespace component)."""
     root = etree.fromstring(data, _xsd_parser())
-    prefix = next(p for p, uri in root.nsmap.items() if uri == SII_NAMESPACE and p) + ":"
-    del root.attrib["targetNamespace"]
-    for element in root.iter(f"{{{_XS}}}*"):
-        for attribute in ("type", "base", "ref", "itemType"):
-            value = element.get(attribute)
-            if value is not None and value.startswith(prefix):
-                element.set(attribute, value[len(prefix) :])
+    if "targetNamespace" in root.attrib:
+        del root.attrib["targetNamespace"]
+    for prefix in [f"{p}:" for p, uri in root.nsmap.items() if uri == SII_NAMESPACE and p]:
+        for element in root.iter(f"{{{_XS}}}*"):
+            for attribute in ("type", "base", "ref", "itemType"):
+                value = element.get(attribute)
+                if value is not None and value.startswith(prefix):
+                    element.set(attribute, value[len(prefix) :])
     text = etree.tostring(root, xml_declaration=True, encoding="ISO-8859-1")
     assert isinstance(text, bytes)  # an explicit encoding always gives bytes
     return text
@@ -241,6 +247,18 @@ def validate_dte_schema(dte: etree._Element) -> SchemaCheck:
         detail = f"in namespace {_shorten(namespace)}; a DTE is in {SII_NAMESPACE} or in none"
         return SchemaCheck(Verdict.INVALID, (_problem(_line(dte), name, detail),))
     q = f"{{{namespace}}}" if namespace else ""
+    schemas = _schemas()
+    schema = schemas.qualified if namespace else schemas.bare
+    target = _target(dte, q)
+    with schemas.lock:
+        valid = schema.validate(target)
+        log = cast("Iterable[Any]", schema.error_log) if not valid else ()
+        # In document order: libxml2 reports a missing child when its parent ends, after inner problems.
+        errors = sorted((e.line, e.message) for e in log if e.level_name in ("ERROR", "FATAL"))
+    if valid:
+        return _VALID
+    # DTE_v10.xsd admits no boleta type, so a boleta is never valid: looking for one only here keeps the
+    # common path to the validation itself.
     code = _document_type(dte, q)
     if code.isascii() and code.isdigit() and int(code) in BOLETA_CODES:
         message = (
@@ -248,17 +266,6 @@ def validate_dte_schema(dte: etree._Element) -> SchemaCheck:
             "the schema was not checked"
         )
         return SchemaCheck(Verdict.UNVERIFIABLE, (Problem(Check.SCHEMA, UNAVAILABLE_CODE, message),))
-
-    schemas = _schemas()
-    schema = schemas.qualified if namespace else schemas.bare
-    target = _without_doc_personalizado(dte, q)
-    with schemas.lock:
-        valid = schema.validate(target)
-        log = cast("Iterable[Any]", schema.error_log) if not valid else ()
-        # In document order: libxml2 reports a missing child when its parent ends, after inner problems.
-        errors = sorted((e.line, e.message) for e in log if e.level_name in ("ERROR", "FATAL"))
-    if valid:
-        return SchemaCheck(Verdict.VALID)
     problems: list[Problem] = []
     for line, message in errors:
         problem = _describe(line, message, target, schemas.content_models)
@@ -271,16 +278,25 @@ def validate_dte_schema(dte: etree._Element) -> SchemaCheck:
     return SchemaCheck(Verdict.INVALID, tuple(problems))
 
 
-def _without_doc_personalizado(dte: etree._Element, q: str) -> etree._Element:
+def _target(dte: etree._Element, q: str) -> etree._Element:
+    """What to validate: the DTE itself when it is its document's root; otherwise, and when a
+    DocPersonalizado must be left out, a copy (deepcopy keeps each node's source line, so problems still
+    point into the caller's document).
+
+    libxml2 records every xs:ID it validates in the document being validated. A DTE inside an envelope
+    is validated as a temporary document whose nodes are the caller's, so without a copy its Documento
+    ID would stay behind in the caller's document, and the next DTE of the envelope with the same ID
+    would be reported for it: a verdict must not depend on what was validated before. lxml also
+    re-parents the caller's nodes for the duration, which another thread reading the tree would see.
+    """
     children = [c for c in dte if isinstance(c.tag, str)]
     extras = [
         i
         for i, c in enumerate(children)
         if c.tag == f"{q}DocPersonalizado" and i > 0 and children[i - 1].tag == f"{{{_DSIG}}}Signature"
     ]
-    if not extras:
+    if not extras and dte.getparent() is None:
         return dte
-    # deepcopy keeps each node's source line, so the problems still point into the caller's document.
     clone = copy.deepcopy(dte)
     clone_children = [c for c in clone if isinstance(c.tag, str)]
     for index in extras:

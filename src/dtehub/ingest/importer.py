@@ -1,0 +1,479 @@
+"""Bulk import of DTE files: the engine behind ``dtehub import``.
+
+Reading is CPU work with no database (:func:`dtehub.dte.pipeline.read_dte_file`), so it runs in worker
+processes on chunks of files; the calling process alone stores the results, one transaction per batch.
+Everything streams: the file list is walked lazily, at most ``max_in_flight`` chunks are out at a time,
+and a batch is forgotten once committed and reported, so memory stays flat whatever the number of files.
+
+A report line is written only after its batch committed, so an interrupted import never claims more
+than the database holds; storing is idempotent (the very same XML answers ``already_present``), so
+running the same import again continues where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait as wait_for_sentinels
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dtehub.db import unit_of_work
+from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
+from dtehub.errors import DtehubError
+from dtehub.ingest.service import store
+
+BATCH_SIZE = 200
+"""DTEs stored per transaction: large enough that commits (a full fsync on SQLite) are rare."""
+CHUNK_FILES = 32
+"""Files per task sent to a worker: enough to amortize the hop between processes."""
+CHUNK_BYTES = 1024 * 1024
+"""A chunk is also cut at this many bytes, so a task's results (the DTEs' bytes) stay small."""
+
+
+class Outcome(enum.StrEnum):
+    IMPORTED = "imported"
+    ALREADY_PRESENT = "already_present"
+    REFUSED = "refused"
+    SKIPPED = "skipped"  # not an .xml file inside a folder or an archive: never read
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One file to read: a file on disk, or an entry of a zip archive (``entry``)."""
+
+    path: str  # as reported: the file's path, or ``archive.zip!entry.xml``
+    file: str  # where the bytes are: the file itself, or the archive
+    entry: str | None = None
+    size: int = 0  # as listed (a zip entry's declared size); only used to cut chunks
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What became of one DTE, or of a file that yielded none; one line of the report."""
+
+    path: str
+    outcome: Outcome
+    code: str | None = None
+    message: str | None = None
+    dte_type: int | None = None
+    folio: int | None = None
+    note: bool = False  # imported as a credit or debit note rather than a document
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "type": self.dte_type,
+            "folio": self.folio,
+            "outcome": self.outcome.value,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDte:
+    """A DTE that passed the pipeline in a worker, waiting to be stored."""
+
+    path: str
+    checked: CheckedDte
+
+
+@dataclass
+class ImportSummary:
+    """Counts of what was committed (and reported) so far."""
+
+    documents: int = 0
+    notes: int = 0
+    already_present: int = 0
+    refused: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+
+    @property
+    def imported(self) -> int:
+        return self.documents + self.notes
+
+    @property
+    def refused_total(self) -> int:
+        return sum(self.refused.values())
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.refused_total else 0
+
+    def count(self, result: Result) -> None:
+        if result.outcome is Outcome.IMPORTED:
+            if result.note:
+                self.notes += 1
+            else:
+                self.documents += 1
+        elif result.outcome is Outcome.ALREADY_PRESENT:
+            self.already_present += 1
+        elif result.outcome is Outcome.REFUSED:
+            self.refused[result.code or "refused"] += 1
+        else:
+            self.skipped += 1
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "imported": self.imported,
+            "documents": self.documents,
+            "notes": self.notes,
+            "alreadyPresent": self.already_present,
+            "refused": dict(sorted(self.refused.items())),
+            "skipped": self.skipped,
+        }
+
+
+# Walking the sources (in the calling process: names and sizes only, never contents)
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith(".xml")
+
+
+def _is_zip(name: str) -> bool:
+    return name.lower().endswith(".zip")
+
+
+def _skipped(path: str) -> Result:
+    return Result(path, Outcome.SKIPPED, code="not_xml", message="not an .xml file; skipped")
+
+
+def _unreadable(path: str, exc: BaseException) -> Result:
+    return Result(path, Outcome.REFUSED, code="file_unreadable", message=f"cannot be read: {exc}")
+
+
+def _zip_sources(path: str) -> Iterator[Source | Result]:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (OSError, zipfile.BadZipFile) as exc:
+        yield Result(
+            path, Outcome.REFUSED, code="zip_unreadable", message=f"not a readable zip archive: {exc}"
+        )
+        return
+    for info in entries:
+        if info.is_dir():
+            continue
+        shown = f"{path}!{info.filename}"
+        if _is_xml(info.filename):
+            yield Source(shown, path, entry=info.filename, size=info.file_size)
+        else:
+            yield _skipped(shown)
+
+
+def _folder_sources(folder: str) -> Iterator[Source | Result]:
+    # scandir, unsorted and lazy: a folder of a million files is never held in memory at once.
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    yield from _folder_sources(entry.path)
+                elif not entry.is_file():
+                    continue  # sockets, fifos, dangling links
+                elif _is_xml(entry.name):
+                    try:
+                        size = entry.stat().st_size
+                    except OSError as exc:  # gone or forbidden since the listing: that file only
+                        yield _unreadable(entry.path, exc)
+                        continue
+                    yield Source(entry.path, entry.path, size=size)
+                elif _is_zip(entry.name):
+                    yield from _zip_sources(entry.path)
+                else:
+                    yield _skipped(entry.path)
+    except OSError as exc:
+        yield _unreadable(folder, exc)
+
+
+def walk_sources(paths: Iterable[Path | str]) -> Iterator[Source | Result]:
+    """Every file to read under ``paths``, lazily; files that will not be read come as their result.
+
+    Folders are searched recursively for ``.xml`` files and ``.zip`` archives; archives give their
+    ``.xml`` entries. A file named explicitly is read as XML whatever its extension.
+    """
+    for given in paths:
+        path = os.fspath(given)
+        if os.path.isdir(path):
+            yield from _folder_sources(path)
+        elif _is_zip(path):
+            yield from _zip_sources(path)
+        else:
+            try:
+                size = os.stat(path).st_size
+            except OSError as exc:
+                yield _unreadable(path, exc)
+                continue
+            yield Source(path, path, size=size)
+
+
+# Reading and checking (in the workers)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _read_bytes(source: Source, max_bytes: int, archives: dict[str, zipfile.ZipFile]) -> bytes:
+    # Never read more than the limit plus one byte: a file's or a zip entry's listed size may lie.
+    if source.entry is None:
+        with open(source.file, "rb") as handle:
+            if os.fstat(handle.fileno()).st_size > max_bytes:
+                raise _TooLarge
+            data = handle.read(max_bytes + 1)
+    else:
+        archive = archives.get(source.file)
+        if archive is None:
+            archive = archives[source.file] = zipfile.ZipFile(source.file)
+        info = archive.getinfo(source.entry)
+        if info.file_size > max_bytes:
+            raise _TooLarge
+        with archive.open(info) as handle:
+            data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _TooLarge
+    return data
+
+
+def _read_source(
+    source: Source, max_bytes: int, archives: dict[str, zipfile.ZipFile]
+) -> list[ReadDte | Result]:
+    try:
+        data = _read_bytes(source, max_bytes, archives)
+    except _TooLarge:
+        message = f"the XML is larger than {max_bytes} bytes (DTEHUB_MAX_XML_BYTES)"
+        return [Result(source.path, Outcome.REFUSED, code="xml_too_large", message=message)]
+    except Exception as exc:  # missing, unreadable, encrypted or corrupt entry: that file only
+        return [_unreadable(source.path, exc)]
+    try:
+        outcomes = read_dte_file(data, max_bytes=max_bytes)
+    except DteRefused as refused:
+        return [Result(source.path, Outcome.REFUSED, code=refused.code, message=refused.message)]
+    except Exception as exc:  # a reader bug on one odd file must not stop a million-file import
+        code = getattr(exc, "code", None)
+        return [
+            Result(
+                source.path,
+                Outcome.REFUSED,
+                code=code if isinstance(code, str) else "internal_error",
+                message=f"{type(exc).__name__}: {exc}",
+            )
+        ]
+    return [
+        ReadDte(source.path, outcome)
+        if isinstance(outcome, CheckedDte)
+        else Result(source.path, Outcome.REFUSED, code=outcome.code, message=outcome.message)
+        for outcome in outcomes
+    ]
+
+
+def read_chunk(sources: Sequence[Source], max_bytes: int) -> list[ReadDte | Result]:
+    """Read and check a chunk of files (runs in a worker: no database here)."""
+    archives: dict[str, zipfile.ZipFile] = {}
+    try:
+        return [item for source in sources for item in _read_source(source, max_bytes, archives)]
+    finally:
+        for archive in archives.values():
+            archive.close()
+
+
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        wait_for_sentinels([parent.sentinel])
+        os._exit(1)
+
+
+def _init_worker() -> None:
+    # Ctrl-C reaches the whole process group: only the importer decides what to do with it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A worker of a killed importer (SIGKILL) would wait for work forever: leave with the parent.
+    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
+
+
+def process_pool(jobs: int) -> ProcessPoolExecutor:
+    """The workers for :func:`import_sources`. Spawned, not forked: a fork would copy the caller's
+    database connections and threads; a fresh interpreter holds neither."""
+    return ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+    )
+
+
+# Storing (in the calling process)
+
+
+def _store_one(session: Session, company_id: int, item: ReadDte) -> Result:
+    fields = item.checked.fields
+    try:
+        # A savepoint per DTE: a refused one is undone alone and the rest of its batch still commits.
+        with session.begin_nested():
+            stored = store(session, company_id, item.checked)
+    except DtehubError as exc:
+        return Result(
+            item.path,
+            Outcome.REFUSED,
+            code=exc.code,
+            message=exc.message,
+            dte_type=fields.code,
+            folio=fields.folio,
+        )
+    return Result(
+        item.path,
+        Outcome.IMPORTED if stored.created else Outcome.ALREADY_PRESENT,
+        dte_type=fields.code,
+        folio=fields.folio,
+        note=stored.note is not None,
+    )
+
+
+class _Batches:
+    """Items waiting to be stored; each flush is one transaction, then its report lines."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        company_id: int,
+        report: TextIO | None,
+        summary: ImportSummary,
+        batch_size: int,
+    ) -> None:
+        self.factory = factory
+        self.company_id = company_id
+        self.report = report
+        self.summary = summary
+        self.batch_size = batch_size
+        self.items: list[ReadDte | Result] = []
+
+    def add(self, items: Iterable[ReadDte | Result]) -> None:
+        self.items.extend(items)
+        while len(self.items) >= self.batch_size:  # an envelope may bring 2,000 DTEs at once
+            batch, self.items = self.items[: self.batch_size], self.items[self.batch_size :]
+            self._flush(batch)
+
+    def flush(self) -> None:
+        batch, self.items = self.items, []
+        self._flush(batch)
+
+    def _flush(self, batch: list[ReadDte | Result]) -> None:
+        if not batch:
+            return
+        if any(isinstance(item, ReadDte) for item in batch):
+            with unit_of_work(self.factory) as session:
+                results = [
+                    _store_one(session, self.company_id, item) if isinstance(item, ReadDte) else item
+                    for item in batch
+                ]
+        else:
+            results = [item for item in batch if isinstance(item, Result)]
+        # Only now, after the commit: a reported import is never lost, whenever the process dies.
+        if self.report is not None:
+            self.report.write("".join(json.dumps(r.as_json(), ensure_ascii=False) + "\n" for r in results))
+            self.report.flush()
+        for result in results:
+            self.summary.count(result)
+
+
+def import_sources(
+    factory: sessionmaker[Session],
+    company_id: int,
+    sources: Iterable[Source | Result],
+    *,
+    executor: Executor,
+    max_bytes: int,
+    report: TextIO | None = None,
+    summary: ImportSummary | None = None,
+    on_read: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+    max_in_flight: int = 8,
+    chunk_files: int = CHUNK_FILES,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> ImportSummary:
+    """Read ``sources`` on ``executor`` and store their DTEs for the company, batch by batch.
+
+    ``summary`` (updated in place, so a caller still has it when the import is interrupted) counts what
+    was committed; ``report`` gets one JSON line per result once its batch committed; ``on_read`` is
+    told how many files were read each time some were (for a progress bar).
+    """
+    summary = summary if summary is not None else ImportSummary()
+    batches = _Batches(factory, company_id, report, summary, batch_size)
+    pending: dict[Future[list[ReadDte | Result]], int] = {}  # each task and its number of files
+
+    def collect_one_round() -> None:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            files = pending.pop(future)
+            batches.add(future.result())
+            if on_read is not None:
+                on_read(files)
+
+    def submit(chunk: list[Source]) -> None:
+        while len(pending) >= max_in_flight:  # bounded: the walk waits for the workers, never piles up
+            collect_one_round()
+        pending[executor.submit(read_chunk, chunk, max_bytes)] = len(chunk)
+
+    try:
+        chunk: list[Source] = []
+        chunk_size = 0
+        for item in sources:
+            if isinstance(item, Result):
+                batches.add([item])
+                if on_read is not None:
+                    on_read(1)
+                continue
+            chunk.append(item)
+            chunk_size += item.size
+            if len(chunk) >= chunk_files or chunk_size >= chunk_bytes:
+                submit(chunk)
+                chunk, chunk_size = [], 0
+        if chunk:
+            submit(chunk)
+        while pending:
+            collect_one_round()
+        batches.flush()
+    finally:
+        for future in pending:
+            future.cancel()
+    return summary
+
+
+def import_paths(
+    factory: sessionmaker[Session],
+    company_id: int,
+    paths: Iterable[Path | str],
+    *,
+    executor: Executor,
+    max_bytes: int,
+    report: TextIO | None = None,
+    summary: ImportSummary | None = None,
+    on_read: Callable[[int], None] | None = None,
+    max_in_flight: int = 8,
+) -> ImportSummary:
+    """:func:`import_sources` over the files, folders and zip archives in ``paths``."""
+    return import_sources(
+        factory,
+        company_id,
+        walk_sources(paths),
+        executor=executor,
+        max_bytes=max_bytes,
+        report=report,
+        summary=summary,
+        on_read=on_read,
+        max_in_flight=max_in_flight,
+    )
+
+
+def count_sources(paths: Iterable[Path | str]) -> int:
+    """How many files :func:`walk_sources` gives (a second walk, for a progress bar's total)."""
+    return sum(1 for _ in walk_sources(paths))
