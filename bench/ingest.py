@@ -2,7 +2,7 @@
 
 1. A corpus made from the real fixtures (an invoice and a credit note): new folios and amounts,
    re-issued by a bench company, timbre made with a test CAF and signed with a test certificate,
-   as zip archives of 1,000 DTEs (bench/results/ingest-corpus/, reused when it is complete).
+   as zip archives of 1,000 DTEs (bench/results/ingest-corpus-N/, reused when it is complete).
 2. Per-document cost, one process, the same documents: dtehub's whole pipeline
    (``read_dte_file``: safe parse, schema, XML signature, timbre, every field) against cl-sii's own
    parse + clean + schema validation + field parsing + signature verification (signxml).
@@ -320,7 +320,7 @@ def main() -> None:
     parser.add_argument("--skip-import", action="store_true")
     args = parser.parse_args()
 
-    corpus = make_corpus(ROOT / "bench" / "results" / "ingest-corpus", args.documents)
+    corpus = make_corpus(ROOT / "bench" / "results" / f"ingest-corpus-{args.documents}", args.documents)
     backend = database_url(args.database_url).get_backend_name()
     print(f"# dtehub ingest benchmark, {os.cpu_count()} CPUs, {datetime.now(UTC):%Y-%m-%d}")
 

@@ -113,11 +113,18 @@ def end_unit_of_work(session: Session, *, commit: bool) -> None:
         session.close()
 
 
-def lock_for_transaction(session: Session, key: str) -> None:
-    """Serialize, until commit, the transactions that name the same ``key`` (a PostgreSQL advisory lock).
+def lock_for_transaction(session: Session, *keys: str) -> None:
+    """Serialize, until commit, the transactions that name the same keys (PostgreSQL advisory locks,
+    taken in sorted order so that two transactions locking several keys cannot deadlock).
 
     SQLite needs none: it lets one transaction write at a time, and one that read a snapshot another
     has since changed cannot write (it fails instead of acting on stale reads).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+    if keys and session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+                "FROM (SELECT unnest(CAST(:keys AS text[])) AS key ORDER BY 1) AS wanted"
+            ),
+            {"keys": sorted(set(keys))},
+        )

@@ -12,8 +12,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from dtehub.dte.pipeline import CheckedDte
+from dtehub.errors import DtehubError
 from dtehub.ingest import service as ingest
 from dtehub.kit.dates import today_in_santiago
+from dtehub.models import Document, Note
 from tests.conftest import Tenant, assert_error
 from tests.dte_factory import Reference
 from tests.notes import (
@@ -402,14 +404,54 @@ async def test_an_overlong_folio_reference_is_kept_out_not_an_error(tenant: Tena
 async def test_one_unit_of_work_storing_a_note_then_its_invoice_sees_the_link(
     tenant: Tenant, session: Session
 ) -> None:
-    # What an import of an envelope does: several DTEs stored in one transaction, in file order.
-    note = ingest.store(session, tenant.company_id, _checked(credit_xml(tenant, 7, 190, INVOICE))).note
-    document = ingest.store(session, tenant.company_id, _checked(invoice_xml(tenant, INVOICE, 1190))).document
+    # Several DTEs stored one by one in one transaction, in file order.
+    stored_note = ingest.store(session, tenant.company_id, _checked(credit_xml(tenant, 7, 190, INVOICE)))
+    stored_document = ingest.store(session, tenant.company_id, _checked(invoice_xml(tenant, INVOICE, 1190)))
+    note = session.get(Note, stored_note.id)
+    document = session.get(Document, stored_document.id)
     assert note is not None
     assert document is not None
 
     assert note.document_id == document.id
     assert (document.credit_cents, document.due_cents) == (19_000, 100_000)
+
+
+@pytest.mark.parametrize("note_first", [True, False])
+async def test_one_batch_holding_a_note_and_its_invoice_links_them_in_either_order(
+    tenant: Tenant, session: Session, note_first: bool
+) -> None:
+    # What an import does: a batch of DTEs stored together, in file order.
+    dtes = [
+        ingest.Incoming(_checked(credit_xml(tenant, 7, 190, INVOICE))),
+        ingest.Incoming(_checked(invoice_xml(tenant, INVOICE, 1190))),
+    ]
+    outcomes = ingest.store_many(session, tenant.company_id, dtes if note_first else dtes[::-1])
+    assert all(isinstance(outcome, ingest.Stored) for outcome in outcomes)
+
+    document = (await tenant.get("/v1/getDocuments")).json()["items"][0]
+    assert (document["amountCredit"], document["amountDue"]) == ("190.00", "1000.00")
+    [note] = (await tenant.get("/v1/getNotes")).json()["items"]
+    assert note["document"] == {"id": document["id"]}
+
+
+async def test_one_batch_tells_repeats_and_conflicts_apart(tenant: Tenant, session: Session) -> None:
+    invoice = _checked(invoice_xml(tenant, INVOICE, 1190))
+    other = _checked(invoice_xml(tenant, INVOICE, 2380))
+    foreign = _checked(invoice_xml(tenant, INVOICE + 1, 1190).replace(tenant.rut.encode(), b"76399752-9"))
+
+    outcomes = ingest.store_many(
+        session, tenant.company_id, [ingest.Incoming(d) for d in (invoice, invoice, other, foreign)]
+    )
+
+    first, repeat, conflict, refused = outcomes
+    assert isinstance(first, ingest.Stored)
+    assert first.created
+    assert repeat == ingest.Stored(first.kind, first.id, created=False)
+    assert isinstance(conflict, DtehubError)
+    assert conflict.code == "already_exists"
+    assert isinstance(refused, DtehubError)
+    assert refused.code == "issuer_mismatch"
+    assert (await tenant.get("/v1/getDocuments")).json()["records"]["totalRecords"] == 1
 
 
 def _checked(content: bytes) -> CheckedDte:

@@ -20,6 +20,13 @@ def get_by_tax_id(session: Session, company_id: int, tax_id: str) -> Client | No
     ).first()
 
 
+def by_tax_ids(session: Session, company_id: int, tax_ids: set[str]) -> dict[str, Client]:
+    if not tax_ids:
+        return {}
+    query = select(Client).where(Client.company_id == company_id, Client.tax_id.in_(tax_ids))
+    return {client.tax_id: client for client in session.scalars(query)}
+
+
 def list_page(
     session: Session,
     company_id: int,

@@ -80,6 +80,24 @@ def require(session: Session, company_id: int, client_id: int, *, field: str = "
     return client
 
 
+def upsert_receivers(
+    session: Session, company_id: int, receivers: list[tuple[str, ClientFields, bool]]
+) -> dict[str, Client]:
+    """The clients that DTEs' Receptor name, by tax id, in one read: each created when new and its
+    details refreshed when its ``update`` flag says so (in order: the last DTE's details win)."""
+    clients = repository.by_tax_ids(session, company_id, {tax_id for tax_id, _, _ in receivers})
+    for tax_id, fields, update in receivers:
+        client = clients.get(tax_id)
+        if client is None:
+            client = clients[tax_id] = Client(company_id=company_id, tax_id=tax_id)
+            _apply(client, fields)
+            session.add(client)
+        elif update:
+            _apply(client, fields)
+    session.flush()
+    return clients
+
+
 def upsert_from_receiver(
     session: Session, company_id: int, tax_id: str, receiver: ClientFields, *, update: bool
 ) -> Client:

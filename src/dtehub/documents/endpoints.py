@@ -184,10 +184,10 @@ def create_document_from_xml(
     content = ingest.decode_base64_xml(body.xml, max_bytes=settings.max_xml_bytes)
     checked = ingest.read_single_dte(content, max_bytes=settings.max_xml_bytes)
     stored = ingest.store(session, auth.company_id, checked, tax_id=body.tax_id, send=body.send)
-    if stored.note is not None:
-        return respond(notes_service.present(session, auth.company_id, stored.note))
-    assert stored.document is not None
-    return _view(session, auth.company_id, stored.document.id, Links(settings.public_base))
+    if stored.kind == ingest.Kind.NOTE:
+        note = notes_service.require(session, auth.company_id, stored.id)
+        return respond(notes_service.present(session, auth.company_id, note))
+    return _view(session, auth.company_id, stored.id, Links(settings.public_base))
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))

@@ -20,6 +20,7 @@ from sqlalchemy import (
     insert,
     join,
     select,
+    tuple_,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -348,6 +349,32 @@ def find_by_client_and_number(
     if code is not None:
         query = query.where(Document.code == code)
     return list(session.scalars(query.limit(10)).all())
+
+
+def digests_by_key(
+    session: Session, company_id: int, keys: set[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, str | None]]:
+    """(id, SHA-256 of its XML or None) of the company's documents with these (code, number) keys."""
+    if not keys:
+        return {}
+    query = (
+        select(Document.code, Document.number, Document.id, DocumentSource.sha256)
+        .outerjoin(DocumentSource, DocumentSource.document_id == Document.id)
+        .where(Document.company_id == company_id, tuple_(Document.code, Document.number).in_(list(keys)))
+    )
+    return {(code, number): (id_, sha256) for code, number, id_, sha256 in session.execute(query)}
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[int]:
+    """Insert documents and their XML sources (one each, in the same order); their ids, in order."""
+    if not rows:
+        return []
+    query = insert(Document).returning(Document.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(query, rows))
+    session.execute(
+        insert(DocumentSource), [{**s, "document_id": i} for s, i in zip(sources, ids, strict=True)]
+    )
+    return ids
 
 
 def source_digest(session: Session, document_id: int) -> str | None:

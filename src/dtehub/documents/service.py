@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.clients import service as clients_service
-from dtehub.clients.schemas import ClientFields, ClientOut
+from dtehub.clients.schemas import ClientOut
 from dtehub.companies import service as companies_service
 from dtehub.contacts import repository as contacts_repository
 from dtehub.contacts.schemas import ContactOut
@@ -26,7 +25,7 @@ from dtehub.documents.schemas import (
 )
 from dtehub.documents.views import JsonObject, document_view, id_refs
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields, fields_as_json
+from dtehub.dte.reader import DteFields
 from dtehub.errors import BadRequest, Conflict, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
@@ -34,9 +33,9 @@ from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, IdRef
-from dtehub.kit.secrets import same_secret
+from dtehub.kit.secrets import new_link_key, same_secret
 from dtehub.models import Client, Company, Document
-from dtehub.models.document import NO_CODE, number_sort_key
+from dtehub.models.document import NO_CODE, balance, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import note_summary
@@ -133,57 +132,44 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
     return default_due_date(fields.issue_date, client, company)
 
 
-def create_from_checked(
-    session: Session, company_id: int, checked: CheckedDte, *, tax_id: str | None, send: bool
-) -> tuple[Document, bool]:
-    """Store a receivable DTE (the caller has checked issuer, type and policy). ``(document, False)``
-    when the very same XML is already stored; another document with its type and folio is a conflict."""
+def document_row_from_dte(
+    company: Company, client: Client, checked: CheckedDte, *, send: bool, now: datetime
+) -> dict[str, object]:
+    """A receivable DTE as the values of a new documents row (an import inserts hundreds at once):
+    the caller has checked issuer, type, policy and that its type and folio are new."""
     fields = checked.fields
-    company = companies_service.require(session, company_id)
-    digest = hashlib.sha256(checked.content).hexdigest()
-    number = str(fields.folio)
-    lock_for_transaction(session, notes_service.document_key(company_id, fields.code, number))
-    existing = repository.find_by_natural_key(session, company_id, fields.code, number)
-    if existing is not None:
-        if repository.source_digest(session, existing.id) == digest:
-            return existing, False  # the very same XML again: an idempotent retry
-        raise Conflict(f"document {number} (code {fields.code}) already exists", field="xml")
-
-    receiver = fields.receiver
-    client = clients_service.upsert_from_receiver(
-        session,
-        company_id,
-        tax_id or receiver.rut,
-        ClientFields(
-            name=receiver.name,
-            activity=receiver.activity,
-            address=receiver.address,
-            comuna=receiver.comuna,
-            city=receiver.city,
-        ),
-        update=tax_id in (None, receiver.rut),
-    )
     net = fields.net_cents + fields.exempt_cents
-    document = _new_document(
-        company_id,
-        client,
-        code=fields.code,
-        number=number,
-        issue_date=fields.issue_date,
-        due_date=_due_date(fields, client, company),
-        currency="CLP",
-        total_cents=fields.total_cents,
-        net_cents=net,
-        taxes_cents=fields.total_cents - net,
-        notes=fields.detail_notes,
-        send_requested=send,
+    number = str(fields.folio)
+    due_cents, state = balance(total=fields.total_cents, debit=0, credit=0, paid=0, voided=False)
+    return {
+        "company_id": company.id,
+        "client_id": client.id,
+        "code": fields.code,
+        "number": number,
+        "number_sort": number_sort_key(number),
+        "issue_date": fields.issue_date,
+        "due_date": _due_date(fields, client, company),
+        "currency": "CLP",
+        "net_cents": net,
+        "taxes_cents": fields.total_cents - net,
+        "total_cents": fields.total_cents,
+        "credit_cents": 0,
+        "debit_cents": 0,
+        "paid_cents": 0,
+        "paid_date": None,
+        "due_cents": due_cents,
+        "voided": False,
+        "state": state,
+        "purchase_order": "",
+        "gloss": "",
+        "notes": fields.detail_notes,
+        "send_requested": send,
+        "portal_key": new_link_key(),
+        "created_at": now,
+        "created_on": today_in_santiago(now),
+        "updated_at": now,
         **verdict_columns(checked.checks),
-    )
-    _insert(session, document)
-    repository.add_source(session, document.id, checked.content, digest, fields_as_json(fields))
-    session.flush()
-    notes_service.on_document_arrival(session, document)
-    return document, True
+    }
 
 
 def delete_document(session: Session, company_id: int, data: DocumentDelete) -> Document:

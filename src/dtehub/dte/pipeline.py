@@ -9,6 +9,7 @@ other than ``valid`` refuses the document is the company's ``xmlPolicy`` (:func:
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,7 @@ from lxml import etree
 
 from dtehub.dte.checks import Check, Problem, Verdict
 from dtehub.dte.envelope import split_dtes
-from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, read_fields
+from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, fields_as_json, read_fields
 from dtehub.dte.schema import validate_dte_schema
 from dtehub.dte.signature import verify_dte_signature
 from dtehub.dte.ted import verify_ted
@@ -70,11 +71,14 @@ def problems_as_json(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
 
 @dataclass(frozen=True)
 class CheckedDte:
-    """One DTE that passed the pipeline: its own original bytes, its fields and its verdicts."""
+    """One DTE that passed the pipeline: its own original bytes (and their SHA-256), its fields (also as
+    the JSON kept with it) and its verdicts. Everything is computed here, in the worker that read it."""
 
     content: bytes
     fields: DteFields
     checks: XmlChecks
+    sha256: str
+    fields_json: dict[str, Any]
 
 
 def read_dte_file(data: bytes, *, max_bytes: int) -> list[CheckedDte | DteRefused]:
@@ -119,7 +123,13 @@ def _check_one(element: etree._Element, content: bytes) -> CheckedDte | DteRefus
         signed_at=signature.signed_at,
         problems=(*schema.problems, *signature.problems, *ted.problems),
     )
-    return CheckedDte(content=content, fields=fields, checks=checks)
+    return CheckedDte(
+        content=content,
+        fields=fields,
+        checks=checks,
+        sha256=hashlib.sha256(content).hexdigest(),
+        fields_json=fields_as_json(fields),
+    )
 
 
 _STRICT_CODES = {

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.db import unit_of_work
 from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
 from dtehub.errors import DtehubError
-from dtehub.ingest.service import store
+from dtehub.ingest.service import Incoming, Kind, Stored, store_many
 
 BATCH_SIZE = 200
 """DTEs stored per transaction: large enough that commits (a full fsync on SQLite) are rare."""
@@ -314,27 +314,23 @@ def process_pool(jobs: int) -> ProcessPoolExecutor:
 # Storing (in the calling process)
 
 
-def _store_one(session: Session, company_id: int, item: ReadDte) -> Result:
+def _result(item: ReadDte, outcome: Stored | DtehubError) -> Result:
     fields = item.checked.fields
-    try:
-        # A savepoint per DTE: a refused one is undone alone and the rest of its batch still commits.
-        with session.begin_nested():
-            stored = store(session, company_id, item.checked)
-    except DtehubError as exc:
+    if isinstance(outcome, DtehubError):
         return Result(
             item.path,
             Outcome.REFUSED,
-            code=exc.code,
-            message=exc.message,
+            code=outcome.code,
+            message=outcome.message,
             dte_type=fields.code,
             folio=fields.folio,
         )
     return Result(
         item.path,
-        Outcome.IMPORTED if stored.created else Outcome.ALREADY_PRESENT,
+        Outcome.IMPORTED if outcome.created else Outcome.ALREADY_PRESENT,
         dte_type=fields.code,
         folio=fields.folio,
-        note=stored.note is not None,
+        note=outcome.kind == Kind.NOTE,
     )
 
 
@@ -369,14 +365,14 @@ class _Batches:
     def _flush(self, batch: list[ReadDte | Result]) -> None:
         if not batch:
             return
-        if any(isinstance(item, ReadDte) for item in batch):
+        dtes = [item for item in batch if isinstance(item, ReadDte)]
+        stored: dict[int, Result] = {}
+        if dtes:
+            # The batch's DTEs in one go: a refused DTE writes nothing and the others still commit.
             with unit_of_work(self.factory) as session:
-                results = [
-                    _store_one(session, self.company_id, item) if isinstance(item, ReadDte) else item
-                    for item in batch
-                ]
-        else:
-            results = [item for item in batch if isinstance(item, Result)]
+                outcomes = store_many(session, self.company_id, [Incoming(item.checked) for item in dtes])
+            stored = {id(item): _result(item, outcome) for item, outcome in zip(dtes, outcomes, strict=True)}
+        results = [stored[id(item)] if isinstance(item, ReadDte) else item for item in batch]
         # Only now, after the commit: a reported import is never lost, whenever the process dies.
         if self.report is not None:
             self.report.write("".join(json.dumps(r.as_json(), ensure_ascii=False) + "\n" for r in results))

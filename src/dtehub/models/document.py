@@ -84,16 +84,23 @@ class Document(XmlChecked, Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     def recompute_balance(self) -> None:
-        """amountDue = total + debit − credit − paid, never negative; the state follows. Voided by a
-        credit note that says so (CodRef 1) or by credits that reach the total."""
-        self.due_cents = max(0, self.total_cents + self.debit_cents - self.credit_cents - self.paid_cents)
-        credited_in_full = self.credit_cents > 0 and self.credit_cents >= self.total_cents + self.debit_cents
-        if self.voided or credited_in_full:
-            self.state = DocumentState.VOIDED
-        elif self.due_cents == 0:
-            self.state = DocumentState.SETTLED
-        else:
-            self.state = DocumentState.OPEN
+        """amountDue and the state, from the amounts (see :func:`balance`)."""
+        self.due_cents, self.state = balance(
+            total=self.total_cents,
+            debit=self.debit_cents,
+            credit=self.credit_cents,
+            paid=self.paid_cents,
+            voided=self.voided,
+        )
+
+
+def balance(*, total: int, debit: int, credit: int, paid: int, voided: bool) -> tuple[int, DocumentState]:
+    """(amount due, state): due = total + debit − credit − paid, never negative. Voided by a credit note
+    that says so (CodRef 1) or by credits that reach the total; settled when nothing is due."""
+    due = max(0, total + debit - credit - paid)
+    if voided or (credit > 0 and credit >= total + debit):
+        return due, DocumentState.VOIDED
+    return due, DocumentState.SETTLED if due == 0 else DocumentState.OPEN
 
 
 def number_sort_key(number: str) -> int:

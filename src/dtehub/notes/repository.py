@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from dtehub.documents.schemas import DateBy
@@ -120,6 +120,45 @@ def find_document(session: Session, company_id: int, ref_code: str, ref_number: 
     return session.scalars(query).first()
 
 
+def digests_by_key(
+    session: Session, company_id: int, keys: set[tuple[int, str]]
+) -> dict[tuple[int, str], tuple[int, str | None]]:
+    """(id, SHA-256 of its XML) of the company's notes with these (code, number) keys."""
+    if not keys:
+        return {}
+    query = (
+        select(Note.code, Note.number, Note.id, NoteSource.sha256)
+        .outerjoin(NoteSource, NoteSource.note_id == Note.id)
+        .where(Note.company_id == company_id, tuple_(Note.code, Note.number).in_(list(keys)))
+    )
+    return {(code, number): (id_, sha256) for code, number, id_, sha256 in session.execute(query)}
+
+
+def documents_by_reference(
+    session: Session, company_id: int, references: set[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """Ids of the company's documents that notes' references (TpoDocRef, FolioRef) name."""
+    keys = [(int(code), number) for code, number in references if code.isascii() and code.isdigit()]
+    if not keys:
+        return {}
+    query = select(Document.code, Document.number, Document.id).where(
+        Document.company_id == company_id, tuple_(Document.code, Document.number).in_(keys)
+    )
+    return {(str(code), number): id_ for code, number, id_ in session.execute(query)}
+
+
+def waiting_for(session: Session, company_id: int, references: set[tuple[str, str]]) -> list[Note]:
+    """Notes not linked yet whose reference names one of these (code, number) documents."""
+    if not references:
+        return []
+    query = select(Note).where(
+        Note.company_id == company_id,
+        Note.document_id.is_(None),
+        tuple_(Note.ref_code, Note.ref_number).in_(list(references)),
+    )
+    return list(session.scalars(query))
+
+
 def link_waiting_notes(session: Session, document: Document) -> int:
     """Link the notes that arrived before their document; returns how many."""
     result = session.execute(
@@ -154,6 +193,16 @@ def note_totals(session: Session, document_id: int) -> tuple[int, int, bool]:
 def by_ids(session: Session, note_ids: list[int]) -> list[Note]:
     query = select(Note).where(Note.id.in_(note_ids)).order_by(Note.issue_date, Note.id)
     return list(session.scalars(query))
+
+
+def insert_many(session: Session, rows: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[int]:
+    """Insert notes and their XML sources (one each, in the same order); their ids, in order."""
+    if not rows:
+        return []
+    query = insert(Note).returning(Note.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(query, rows))
+    session.execute(insert(NoteSource), [{**s, "note_id": n} for s, n in zip(sources, ids, strict=True)])
+    return ids
 
 
 def source_digest(session: Session, note_id: int) -> str | None:

@@ -7,23 +7,19 @@ recomputed from all its notes, so the order of arrival never changes the result.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
-from dtehub.clients import service as clients_service
-from dtehub.clients.schemas import ClientFields
-from dtehub.db import lock_for_transaction
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields, DteReference, fields_as_json
-from dtehub.errors import Conflict, NotFound
+from dtehub.dte.reader import DteFields, DteReference
+from dtehub.errors import NotFound
 from dtehub.ingest.columns import verdict_columns
-from dtehub.kit.dates import today_in_santiago, utcnow
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import PageRequest
-from dtehub.models import Document, Note
+from dtehub.models import Client, Document, Note
 from dtehub.models.document import number_sort_key
 from dtehub.notes import repository
 from dtehub.notes.repository import NoteFilters
@@ -104,75 +100,42 @@ def on_document_arrival(session: Session, document: Document) -> None:
         refresh_document(session, document)
 
 
-def create_from_checked(
-    session: Session, company_id: int, checked: CheckedDte, *, tax_id: str | None
-) -> tuple[Note, bool]:
-    """Store a note DTE (the caller has checked issuer, type and policy). ``(note, False)`` when the
-    very same XML is already stored; another note with the same type and folio is a conflict."""
+def note_row_from_dte(
+    company_id: int,
+    client: Client,
+    checked: CheckedDte,
+    target: NoteTarget | None,
+    document_id: int | None,
+    *,
+    now: datetime,
+) -> dict[str, object]:
+    """A note DTE as the values of a new notes row, linked to ``document_id`` when its document is
+    known: the caller has checked issuer, type, policy and that its type and folio are new."""
     fields = checked.fields
     number = str(fields.folio)
-    digest = hashlib.sha256(checked.content).hexdigest()
-    existing = repository.find_by_natural_key(session, company_id, fields.code, number)
-    if existing is not None:
-        if repository.source_digest(session, existing.id) == digest:
-            return existing, False
-        raise Conflict(f"note {number} (code {fields.code}) already exists", field="xml")
-
-    target = target_of(fields)
-    if target is not None:
-        lock_for_transaction(session, document_key(company_id, target.code, target.number))
-    receiver = fields.receiver
-    client = clients_service.upsert_from_receiver(
-        session,
-        company_id,
-        tax_id or receiver.rut,
-        ClientFields(
-            name=receiver.name,
-            activity=receiver.activity,
-            address=receiver.address,
-            comuna=receiver.comuna,
-            city=receiver.city,
-        ),
-        update=tax_id in (None, receiver.rut),
-    )
-    document = repository.find_document(session, company_id, target.code, target.number) if target else None
     net = fields.net_cents + fields.exempt_cents
-    now = utcnow()
-    note = Note(
-        company_id=company_id,
-        client_id=client.id,
-        document_id=document.id if document else None,
-        code=fields.code,
-        number=number,
-        number_sort=number_sort_key(number),
-        issue_date=fields.issue_date,
-        currency="CLP",
-        net_cents=net,
-        taxes_cents=fields.total_cents - net,
-        total_cents=fields.total_cents,
-        ref_code=(target.code or None) if target else None,  # a missing TpoDocRef/FolioRef shows null
-        ref_number=(target.number or None) if target else None,
-        reason=target.reason if target else None,
-        gloss=(target.reason_text if target else "")[:255],
-        notes=fields.detail_notes,
-        created_at=now,
-        created_on=today_in_santiago(now),
+    return {
+        "company_id": company_id,
+        "client_id": client.id,
+        "document_id": document_id,
+        "code": fields.code,
+        "number": number,
+        "number_sort": number_sort_key(number),
+        "issue_date": fields.issue_date,
+        "currency": "CLP",
+        "net_cents": net,
+        "taxes_cents": fields.total_cents - net,
+        "total_cents": fields.total_cents,
+        "ref_code": (target.code or None) if target else None,  # a missing TpoDocRef/FolioRef shows null
+        "ref_number": (target.number or None) if target else None,
+        "reason": target.reason if target else None,
+        "gloss": (target.reason_text if target else "")[:255],
+        "notes": fields.detail_notes,
+        "created_at": now,
+        "created_on": today_in_santiago(now),
+        "updated_at": now,
         **verdict_columns(checked.checks),
-    )
-    try:
-        with session.begin_nested():
-            session.add(note)
-            session.flush()
-    except IntegrityError:
-        # Lost a race on the natural key: the very same XML sent twice at once is still one note.
-        existing = repository.find_by_natural_key(session, company_id, fields.code, number)
-        if existing is not None and repository.source_digest(session, existing.id) == digest:
-            return existing, False
-        raise Conflict(f"note {number} (code {fields.code}) already exists", field="xml") from None
-    repository.add_source(session, note.id, checked.content, digest, fields_as_json(fields))
-    if document is not None:
-        refresh_document(session, document)
-    return note, True
+    }
 
 
 def require(session: Session, company_id: int, note_id: int) -> Note:
