@@ -42,7 +42,9 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_on", sa.Date(), nullable=False, comment="created_at's Santiago day, for dateBy=2"),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("xml_schema", sa.String(length=12), nullable=True, comment="valid | invalid"),
+        sa.Column(
+            "xml_schema", sa.String(length=12), nullable=True, comment="valid | invalid | unverifiable"
+        ),
         sa.Column(
             "xml_signature",
             sa.String(length=12),
@@ -106,7 +108,9 @@ def upgrade() -> None:
 
     with op.batch_alter_table("documents", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column("xml_schema", sa.String(length=12), nullable=True, comment="valid | invalid")
+            sa.Column(
+                "xml_schema", sa.String(length=12), nullable=True, comment="valid | invalid | unverifiable"
+            )
         )
         batch_op.add_column(
             sa.Column(

@@ -45,7 +45,7 @@ ExpandContact = Annotated[
 ExpandTag = Annotated[bool, Query(alias="expandTag", description="1: include full tags")]
 ExpandFile = Annotated[bool, Query(alias="expandFile", description="1: include full files")]
 # Each check's own verdicts, so that an impossible one (a TED "unsigned") is a clear 400.
-SchemaVerdict = Literal["valid", "invalid"]
+SchemaVerdict = Literal["valid", "invalid", "unverifiable"]
 SignatureVerdict = Literal["valid", "unsigned", "invalid", "unverifiable"]
 TedVerdict = Literal["valid", "absent", "invalid"]
 Order = Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")]

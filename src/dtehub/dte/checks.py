@@ -10,7 +10,7 @@ class Verdict(enum.StrEnum):
     VALID = "valid"
     INVALID = "invalid"
     UNSIGNED = "unsigned"  # signature only: the DTE carries no ds:Signature
-    UNVERIFIABLE = "unverifiable"  # signature only: e.g. a certificate that cannot be read
+    UNVERIFIABLE = "unverifiable"  # a certificate that cannot be read; a boleta's schema, not shipped
     ABSENT = "absent"  # TED only: the DTE carries no timbre
 
 

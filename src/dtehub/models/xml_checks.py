@@ -17,7 +17,9 @@ class XmlChecked:
     ``[{"check", "code", "message"}]`` for every verdict that is not ``valid``.
     """
 
-    xml_schema: Mapped[str | None] = mapped_column(String(12), default=None, comment="valid | invalid")
+    xml_schema: Mapped[str | None] = mapped_column(
+        String(12), default=None, comment="valid | invalid | unverifiable"
+    )
     xml_signature: Mapped[str | None] = mapped_column(
         String(12), default=None, comment="valid | unsigned | invalid | unverifiable"
     )

@@ -47,7 +47,7 @@ class NoteReference(ApiModel):
 
 
 class XmlChecksOut(ApiModel):
-    schema_: str = Field(alias="schema", description="valid | invalid")
+    schema_: str = Field(alias="schema", description="valid | invalid | unverifiable (boletas)")
     signature: str = Field(description="valid | unsigned | invalid | unverifiable")
     signer: str | None = Field(description="RUT of the person who signed the DTE")
     signed_at: str | None = Field(description="TmstFirma, ISO 8601")
