@@ -365,15 +365,20 @@ def digests_by_key(
     return {(code, number): (id_, sha256) for code, number, id_, sha256 in session.execute(query)}
 
 
-def insert_many(session: Session, rows: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[int]:
-    """Insert documents and their XML sources (one each, in the same order); their ids, in order."""
+def insert_many(
+    session: Session, company_id: int, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
+) -> list[int]:
+    """Insert a company's new documents and their XML sources (one each, in the same order); returns
+    their ids, in order. One executemany each: RETURNING with the rows' order kept would make SQLite
+    insert one row per statement, so the ids are read back by natural key instead."""
     if not rows:
         return []
-    query = insert(Document).returning(Document.id, sort_by_parameter_order=True)
-    ids = list(session.scalars(query, rows))
-    session.execute(
-        insert(DocumentSource), [{**s, "document_id": i} for s, i in zip(sources, ids, strict=True)]
-    )
+    session.execute(insert(Document.metadata.tables["documents"]), rows)
+    keys = [(row["code"], row["number"]) for row in rows]
+    found = digests_by_key(session, company_id, set(keys))
+    ids = [found[key][0] for key in keys]
+    linked = [{**source, "document_id": i} for source, i in zip(sources, ids, strict=True)]
+    session.execute(insert(DocumentSource.metadata.tables["document_sources"]), linked)
     return ids
 
 

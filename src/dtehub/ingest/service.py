@@ -205,6 +205,7 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     new_documents = [i for i in new if not is_note[i]]
     document_ids = documents_repository.insert_many(
         session,
+        company_id,
         [
             documents_service.document_row_from_dte(
                 company, clients[_receiver(items[i])[0]], items[i].checked, send=items[i].send, now=now
@@ -233,7 +234,9 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
             notes_service.note_row_from_dte(company_id, client, checked, target, document_id, now=now)
         )
     sources = [_source(items[i].checked) for i in new_notes]
-    notes = dict(zip(new_notes, notes_repository.insert_many(session, note_rows, sources), strict=True))
+    notes = dict(
+        zip(new_notes, notes_repository.insert_many(session, company_id, note_rows, sources), strict=True)
+    )
 
     # Notes stored earlier that were waiting for one of the new documents, then the documents whose
     # notes changed: their amounts are recomputed from all their notes.

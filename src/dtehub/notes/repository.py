@@ -195,13 +195,19 @@ def by_ids(session: Session, note_ids: list[int]) -> list[Note]:
     return list(session.scalars(query))
 
 
-def insert_many(session: Session, rows: list[dict[str, Any]], sources: list[dict[str, Any]]) -> list[int]:
-    """Insert notes and their XML sources (one each, in the same order); their ids, in order."""
+def insert_many(
+    session: Session, company_id: int, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
+) -> list[int]:
+    """Insert a company's new notes and their XML sources (one each, in the same order); returns their
+    ids, in order (read back by natural key, as documents' insert_many does)."""
     if not rows:
         return []
-    query = insert(Note).returning(Note.id, sort_by_parameter_order=True)
-    ids = list(session.scalars(query, rows))
-    session.execute(insert(NoteSource), [{**s, "note_id": n} for s, n in zip(sources, ids, strict=True)])
+    session.execute(insert(Note.metadata.tables["notes"]), rows)
+    keys = [(row["code"], row["number"]) for row in rows]
+    found = digests_by_key(session, company_id, set(keys))
+    ids = [found[key][0] for key in keys]
+    linked = [{**source, "note_id": n} for source, n in zip(sources, ids, strict=True)]
+    session.execute(insert(NoteSource.metadata.tables["note_sources"]), linked)
     return ids
 
 
