@@ -101,19 +101,21 @@ def read_dte_file(data: bytes, *, max_bytes: int) -> list[CheckedDte | DteRefuse
         raise DteRefused(
             "too_many_dtes", f"the envelope holds {len(elements)} DTEs; the limit is {MAX_DTES_PER_FILE}"
         )
-    pieces = [data] if len(elements) == 1 and elements[0] is root else split_dtes(data)
+    if len(elements) == 1 and elements[0] is root:  # a bare DTE: its bytes, and the tree read from them
+        return [_check_one(root, data, parsed=True)]
+    pieces = split_dtes(data)
     if len(pieces) != len(elements):  # cannot happen for well-formed XML; never pair the wrong bytes
         raise DteRefused("xml_malformed", "the DTEs in the envelope could not be cut out one by one")
-    return [_check_one(element, piece) for element, piece in zip(elements, pieces, strict=True)]
+    return [_check_one(element, piece, parsed=False) for element, piece in zip(elements, pieces, strict=True)]
 
 
-def _check_one(element: etree._Element, content: bytes) -> CheckedDte | DteRefused:
+def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> CheckedDte | DteRefused:
     try:
         fields = read_fields(element)
     except DteUnreadable as exc:
         return DteRefused(exc.code, str(exc))
     schema = validate_dte_schema(element)
-    signature = verify_dte_signature(content)
+    signature = verify_dte_signature(content, parsed=element if parsed else None)
     ted = verify_ted(element, original=content)
     checks = XmlChecks(
         schema=schema.verdict,
