@@ -20,13 +20,13 @@ from sqlalchemy import (
     insert,
     join,
     select,
-    tuple_,
 )
 from sqlalchemy.orm import Session, aliased
 
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
+from dtehub.kit.sql import key_in
 from dtehub.models import (
     Client,
     Contact,
@@ -360,9 +360,10 @@ def digests_by_key(
     query = (
         select(Document.code, Document.number, Document.id, DocumentSource.sha256)
         .outerjoin(DocumentSource, DocumentSource.document_id == Document.id)
-        .where(Document.company_id == company_id, tuple_(Document.code, Document.number).in_(list(keys)))
+        .where(Document.company_id == company_id, *key_in(Document.code, Document.number, keys))
     )
-    return {(code, number): (id_, sha256) for code, number, id_, sha256 in session.execute(query)}
+    rows = session.execute(query)
+    return {(code, number): (id_, sha256) for code, number, id_, sha256 in rows if (code, number) in keys}
 
 
 def insert_many(

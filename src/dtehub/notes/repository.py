@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, tuple_, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.documents.schemas import DateBy
+from dtehub.kit.sql import key_in
 from dtehub.models import Client, Document, Note, NoteSource
 from dtehub.models.note import CREDIT_NOTE_CODES, DEBIT_NOTE_CODES, NoteReason
 from dtehub.notes.schemas import NoteOrderBy, NoteType
@@ -129,22 +130,24 @@ def digests_by_key(
     query = (
         select(Note.code, Note.number, Note.id, NoteSource.sha256)
         .outerjoin(NoteSource, NoteSource.note_id == Note.id)
-        .where(Note.company_id == company_id, tuple_(Note.code, Note.number).in_(list(keys)))
+        .where(Note.company_id == company_id, *key_in(Note.code, Note.number, keys))
     )
-    return {(code, number): (id_, sha256) for code, number, id_, sha256 in session.execute(query)}
+    rows = session.execute(query)
+    return {(code, number): (id_, sha256) for code, number, id_, sha256 in rows if (code, number) in keys}
 
 
 def documents_by_reference(
     session: Session, company_id: int, references: set[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
     """Ids of the company's documents that notes' references (TpoDocRef, FolioRef) name."""
-    keys = [(int(code), number) for code, number in references if code.isascii() and code.isdigit()]
+    keys = {(int(code), number) for code, number in references if code.isascii() and code.isdigit()}
     if not keys:
         return {}
     query = select(Document.code, Document.number, Document.id).where(
-        Document.company_id == company_id, tuple_(Document.code, Document.number).in_(keys)
+        Document.company_id == company_id, *key_in(Document.code, Document.number, keys)
     )
-    return {(str(code), number): id_ for code, number, id_ in session.execute(query)}
+    rows = session.execute(query)
+    return {(str(code), number): id_ for code, number, id_ in rows if (code, number) in keys}
 
 
 def waiting_for(session: Session, company_id: int, references: set[tuple[str, str]]) -> list[Note]:
@@ -154,9 +157,9 @@ def waiting_for(session: Session, company_id: int, references: set[tuple[str, st
     query = select(Note).where(
         Note.company_id == company_id,
         Note.document_id.is_(None),
-        tuple_(Note.ref_code, Note.ref_number).in_(list(references)),
+        *key_in(Note.ref_code, Note.ref_number, references),
     )
-    return list(session.scalars(query))
+    return [note for note in session.scalars(query) if (note.ref_code, note.ref_number) in references]
 
 
 def link_waiting_notes(session: Session, document: Document) -> int:
