@@ -370,16 +370,19 @@ def insert_many(
     session: Session, company_id: int, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
 ) -> list[int]:
     """Insert a company's new documents and their XML sources (one each, in the same order); returns
-    their ids, in order. One executemany each: RETURNING with the rows' order kept would make SQLite
-    insert one row per statement, so the ids are read back by natural key instead."""
+    their ids, in order. RETURNING makes SQLAlchemy send multi-row INSERTs (one statement per few hundred
+    rows, so PostgreSQL's statement triggers run once per batch, not per row); the ids are then read back
+    by natural key, as asking RETURNING to keep the rows' order would make SQLite insert row by row."""
     if not rows:
         return []
-    session.execute(insert(Document.metadata.tables["documents"]), rows)
+    table = Document.metadata.tables["documents"]
+    session.execute(insert(table).returning(table.c.id), rows)
     keys = [(row["code"], row["number"]) for row in rows]
     found = digests_by_key(session, company_id, set(keys))
     ids = [found[key][0] for key in keys]
     linked = [{**source, "document_id": i} for source, i in zip(sources, ids, strict=True)]
-    session.execute(insert(DocumentSource.metadata.tables["document_sources"]), linked)
+    sources_table = DocumentSource.metadata.tables["document_sources"]
+    session.execute(insert(sources_table).returning(sources_table.c.document_id), linked)
     return ids
 
 

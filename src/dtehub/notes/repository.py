@@ -205,12 +205,14 @@ def insert_many(
     ids, in order (read back by natural key, as documents' insert_many does)."""
     if not rows:
         return []
-    session.execute(insert(Note.metadata.tables["notes"]), rows)
+    table = Note.metadata.tables["notes"]
+    session.execute(insert(table).returning(table.c.id), rows)  # multi-row INSERTs: see documents
     keys = [(row["code"], row["number"]) for row in rows]
     found = digests_by_key(session, company_id, set(keys))
     ids = [found[key][0] for key in keys]
     linked = [{**source, "note_id": n} for source, n in zip(sources, ids, strict=True)]
-    session.execute(insert(NoteSource.metadata.tables["note_sources"]), linked)
+    sources_table = NoteSource.metadata.tables["note_sources"]
+    session.execute(insert(sources_table).returning(sources_table.c.note_id), linked)
     return ids
 
 
