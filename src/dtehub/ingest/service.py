@@ -138,18 +138,16 @@ def store_many(session: Session, company_id: int, items: Sequence[Incoming]) -> 
         with session.begin_nested():
             return _store_many(session, company_id, items)
     except IntegrityError:
-        if len(items) == 1:
-            # The very same XML stored meanwhile by another request is still an idempotent retry.
-            with session.begin_nested():
-                return _store_many(session, company_id, items)
-    outcomes: list[Stored | DtehubError] = []
-    for item in items:
-        try:
-            outcomes.extend(store_many(session, company_id, [item]))
-        except IntegrityError:
-            code, number = _key(item)
-            outcomes.append(Conflict(f"DTE {number} (code {code}) already exists", field="xml"))
-    return outcomes
+        pass  # another writer stored one of these keys since they were read
+    if len(items) > 1:
+        return [outcome for item in items for outcome in store_many(session, company_id, [item])]
+    try:
+        with session.begin_nested():
+            # The other writer's row is visible now: the very same XML is then an idempotent retry.
+            return _store_many(session, company_id, items)
+    except IntegrityError:
+        code, number = _key(items[0])
+        return [Conflict(f"DTE {number} (code {code}) already exists", field="xml")]
 
 
 def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) -> list[Stored | DtehubError]:
