@@ -128,3 +128,11 @@ def lock_for_transaction(session: Session, *keys: str) -> None:
             ),
             {"keys": sorted(set(keys))},
         )
+
+
+def refresh_statistics(factory: sessionmaker[Session], tables: tuple[str, ...]) -> None:
+    """Bring PostgreSQL's planner statistics up to date for ``tables`` (its own short transaction).
+    SQLite plans these lookups well without statistics."""
+    with unit_of_work(factory) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("ANALYZE " + ", ".join(tables)))

@@ -96,18 +96,3 @@ def upsert_receivers(
             _apply(client, fields)
     session.flush()
     return clients
-
-
-def upsert_from_receiver(
-    session: Session, company_id: int, tax_id: str, receiver: ClientFields, *, update: bool
-) -> Client:
-    """The client a DTE's Receptor names: created when new, its details refreshed when ``update``."""
-    client = repository.get_by_tax_id(session, company_id, tax_id)
-    if client is None:
-        client = Client(company_id=company_id, tax_id=tax_id)
-        _apply(client, receiver)
-        session.add(client)
-    elif update:
-        _apply(client, receiver)
-    session.flush()
-    return client

@@ -386,12 +386,6 @@ def insert_many(
     return ids
 
 
-def source_digest(session: Session, document_id: int) -> str | None:
-    return (
-        session.execute(select(DocumentSource.sha256).where(DocumentSource.document_id == document_id))
-    ).scalar_one_or_none()
-
-
 def source_fields(session: Session, document_id: int) -> dict[str, Any] | None:
     query = select(DocumentSource.fields).where(DocumentSource.document_id == document_id)
     return session.execute(query).scalar_one_or_none()
@@ -401,12 +395,6 @@ def source_content(session: Session, document_id: int) -> bytes | None:
     return (
         session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
     ).scalar_one_or_none()
-
-
-def add_source(
-    session: Session, document_id: int, content: bytes, sha256: str, fields: dict[str, Any] | None
-) -> None:
-    session.add(DocumentSource(document_id=document_id, content=content, sha256=sha256, fields=fields))
 
 
 def add_tags(session: Session, document: Document, tag_ids: Sequence[int]) -> None:

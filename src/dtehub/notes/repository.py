@@ -106,21 +106,6 @@ def get(session: Session, company_id: int, note_id: int) -> Note | None:
     return session.scalars(select(Note).where(Note.company_id == company_id, Note.id == note_id)).first()
 
 
-def find_by_natural_key(session: Session, company_id: int, code: int, number: str) -> Note | None:
-    query = select(Note).where(Note.company_id == company_id, Note.code == code, Note.number == number)
-    return session.scalars(query).first()
-
-
-def find_document(session: Session, company_id: int, ref_code: str, ref_number: str) -> Document | None:
-    """The document a note's reference names (TpoDocRef + FolioRef), in the same company."""
-    if not (ref_code.isascii() and ref_code.isdigit()):
-        return None
-    query = select(Document).where(
-        Document.company_id == company_id, Document.code == int(ref_code), Document.number == ref_number
-    )
-    return session.scalars(query).first()
-
-
 def digests_by_key(
     session: Session, company_id: int, keys: set[tuple[int, str]]
 ) -> dict[tuple[int, str], tuple[int, str | None]]:
@@ -216,14 +201,5 @@ def insert_many(
     return ids
 
 
-def source_digest(session: Session, note_id: int) -> str | None:
-    query = select(NoteSource.sha256).where(NoteSource.note_id == note_id)
-    return session.execute(query).scalar_one_or_none()
-
-
 def source(session: Session, note_id: int) -> NoteSource | None:
     return session.get(NoteSource, note_id)
-
-
-def add_source(session: Session, note_id: int, content: bytes, sha256: str, fields: dict[str, Any]) -> None:
-    session.add(NoteSource(note_id=note_id, content=content, sha256=sha256, fields=fields))
