@@ -198,7 +198,8 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
             first_of[(kind, key)] = i
             new.append(i)
 
-    clients = clients_service.upsert_receivers(session, company_id, [_receiver(items[i]) for i in new])
+    receivers = {i: _receiver(items[i]) for i in new}
+    clients = clients_service.upsert_receivers(session, company_id, list(receivers.values()))
     now = utcnow()
     new_documents = [i for i in new if not is_note[i]]
     document_ids = documents_repository.insert_many(
@@ -206,7 +207,7 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
         company_id,
         [
             documents_service.document_row_from_dte(
-                company, clients[_receiver(items[i])[0]], items[i].checked, send=items[i].send, now=now
+                company, clients[receivers[i][0]], items[i].checked, send=items[i].send, now=now
             )
             for i in new_documents
         ],
@@ -226,7 +227,7 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
         document_id = by_reference.get((target.code, target.number)) if target else None
         if document_id is not None:
             affected.add(document_id)
-        client = clients[_receiver(items[i])[0]]
+        client = clients[receivers[i][0]]
         checked = items[i].checked
         note_rows.append(
             notes_service.note_row_from_dte(company_id, client, checked, target, document_id, now=now)
