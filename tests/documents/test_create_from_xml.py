@@ -821,3 +821,24 @@ async def test_a_dte_sent_in_an_envelope_is_served_as_its_own_bytes_and_still_ve
     assert dte.strip() in served.content
     assert b"EnvioDTE" not in served.content
     assert verify_dte_signature(served.content).verdict == Verdict.VALID
+
+
+async def test_overlong_receiver_texts_are_kept_cut_to_their_columns(tenant: Tenant) -> None:
+    """A file that breaks the schema can still be stored (lenient): its texts never overflow a column."""
+    response = await post_xml(tenant, seed_xml(RznSocRecep="N" * 300, CiudadRecep="C" * 200).encode())
+
+    assert response.status_code == 200, response.text
+    assert response.json()["xmlChecks"]["schema"] == "invalid"
+    client = await client_of(tenant, response.json())
+    assert (client["name"], client["city"]) == ("N" * 255, "C" * 128)
+
+
+@pytest.mark.parametrize("folio", ["1" * 19, "9" * 5000])
+async def test_a_folio_too_long_for_any_document_is_refused(tenant: Tenant, folio: str) -> None:
+    response = await post_xml(tenant, seed_xml(Folio=folio).encode())
+
+    assert response.status_code == 422, response.text
+    error = error_of(response)
+    assert (error["code"], error["field"]) == ("dte_unreadable", "xml")
+    assert "Folio" in error["message"]
+    assert await counts(tenant) == (0, 0)

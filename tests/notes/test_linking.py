@@ -456,3 +456,41 @@ async def test_one_batch_tells_repeats_and_conflicts_apart(tenant: Tenant, sessi
 
 def _checked(content: bytes) -> CheckedDte:
     return ingest.read_single_dte(content, max_bytes=1024 * 1024)
+
+
+async def test_a_folio_reference_with_leading_zeros_names_the_same_invoice(tenant: Tenant) -> None:
+    invoice = await store(tenant, invoice_xml(tenant, 100, 1190))
+
+    note = await store(tenant, note_xml(tenant, 61, 7, 190, references=[(33, "000100", 3, "Descuento")]))
+
+    assert note["document"] == {"id": invoice["id"]}
+    assert note["reference"]["number"] == "100"
+    assert (await get_document(tenant, invoice["id"]))["amountCredit"] == "190.00"
+
+
+@pytest.mark.parametrize("note_first", [False, True])
+async def test_a_reference_to_type_0_never_touches_a_document_without_code(
+    tenant: Tenant, note_first: bool
+) -> None:
+    """A document created by fields without a code is stored with code 0; a reference with TpoDocRef 0
+    names no document dtehub keeps and must not reach it, in either order."""
+    client = (await tenant.post("/v1/createClient", {"name": "CLIENTE", "taxId": "99999999-9"})).json()
+    body = {
+        "clientId": client["id"],
+        "number": "5",
+        "issueDate": "2024-01-05",
+        "total": "1190",
+        "taxes": "190",
+    }
+    note_dte = note_xml(tenant, 61, 8, 1190, references=[(0, "5", 1, "Anula")])
+    if note_first:
+        note = await store(tenant, note_dte)
+    created = await tenant.post("/v1/createDocument", body)
+    assert created.status_code == 200, created.text
+    if not note_first:
+        note = await store(tenant, note_dte)
+
+    assert (await get_note(tenant, note["id"]))["document"] is None
+    after = await get_document(tenant, created.json()["id"])
+    assert (after["amountCredit"], after["creditDebitNotes"]) == ("0.00", [])
+    assert after["status"] != 4

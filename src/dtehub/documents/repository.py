@@ -386,11 +386,6 @@ def insert_many(
     return ids
 
 
-def source_fields(session: Session, document_id: int) -> dict[str, Any] | None:
-    query = select(DocumentSource.fields).where(DocumentSource.document_id == document_id)
-    return session.execute(query).scalar_one_or_none()
-
-
 def source_content(session: Session, document_id: int) -> bytes | None:
     return (
         session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))

@@ -667,9 +667,14 @@ def _required(parent: _Node, path: str, name: str) -> str:
     return value
 
 
+_MAX_DIGITS = 18  # a folio has at most 10; more would not fit a 64-bit column (nor a 40-character number)
+
+
 def _int(text: str, what: str) -> int:
     if not (text.isascii() and text.isdigit()):  # str.isdigit() also takes "²", which int() refuses
-        raise DteUnreadable(f"{what} is {text!r}, not a positive whole number")
+        raise DteUnreadable(f"{what} is {text[:40]!r}, not a positive whole number")
+    if len(text.lstrip("0")) > _MAX_DIGITS:
+        raise DteUnreadable(f"{what} has {len(text)} digits; at most {_MAX_DIGITS} are accepted")
     return int(text)
 
 

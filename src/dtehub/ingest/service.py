@@ -140,6 +140,8 @@ def store_many(session: Session, company_id: int, items: Sequence[Incoming]) -> 
     except IntegrityError:
         pass  # another writer stored one of these keys since they were read
     if len(items) > 1:
+        # All the batch's locks at once, in order: one DTE at a time would take them out of order.
+        lock_for_transaction(session, *_document_keys(company_id, items))
         return [outcome for item in items for outcome in store_many(session, company_id, [item])]
     try:
         with session.begin_nested():
@@ -159,11 +161,7 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     targets = {i: notes_service.target_of(items[i].checked.fields) for i in accepted if is_note[i]}
 
     # Every document these DTEs are or name, locked before anything is read (PostgreSQL).
-    lock_for_transaction(
-        session,
-        *(notes_service.document_key(company_id, *_key(items[i])) for i in accepted if not is_note[i]),
-        *(notes_service.document_key(company_id, t.code, t.number) for t in targets.values() if t),
-    )
+    lock_for_transaction(session, *_document_keys(company_id, [items[i] for i in accepted]))
     stored = {
         Kind.DOCUMENT: documents_repository.digests_by_key(
             session, company_id, {_key(items[i]) for i in accepted if not is_note[i]}
@@ -217,14 +215,14 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
 
     # Notes link to the documents they name: those of this batch, or already stored.
     arrived = {_reference_key(items[i]): documents[i] for i in new_documents}
-    wanted = {(t.code, t.number) for t in targets.values() if t} - set(arrived)
+    wanted = {(t.code, t.number) for t in targets.values() if t and t.linkable} - set(arrived)
     by_reference = arrived | notes_repository.documents_by_reference(session, company_id, wanted)
     new_notes = [i for i in new if is_note[i]]
     note_rows: list[dict[str, object]] = []
     affected: set[int] = set()
     for i in new_notes:
         target = targets[i]
-        document_id = by_reference.get((target.code, target.number)) if target else None
+        document_id = by_reference.get((target.code, target.number)) if target and target.linkable else None
         if document_id is not None:
             affected.add(document_id)
         client = clients[receivers[i][0]]
@@ -261,6 +259,20 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     return cast(list[Stored | DtehubError], outcomes)
 
 
+def _document_keys(company_id: int, items: Sequence[Incoming]) -> list[str]:
+    """The lock keys of the documents these DTEs are (receivables) or name (notes)."""
+    keys = []
+    for item in items:
+        fields = item.checked.fields
+        if fields.code in NOTE_CODES:
+            target = notes_service.target_of(fields)
+            if target is not None and target.linkable:
+                keys.append(notes_service.document_key(company_id, target.code, target.number))
+        else:
+            keys.append(notes_service.document_key(company_id, *_key(item)))
+    return keys
+
+
 def _reference_key(item: Incoming) -> tuple[str, str]:
     """How a note's reference names this document: (TpoDocRef, FolioRef) as text."""
     return str(item.checked.fields.code), str(item.checked.fields.folio)
@@ -279,11 +291,12 @@ def _receiver(item: Incoming) -> tuple[str, ClientFields, bool]:
     """The client a DTE goes to: the request's ``taxId``, else its Receptor, whose details are kept
     up to date unless the DTE was sent to another client."""
     receiver = item.checked.fields.receiver
+    # Cut to the columns' lengths: a file that breaks the schema may carry longer texts (lenient policy).
     fields = ClientFields(
-        name=receiver.name,
-        activity=receiver.activity,
-        address=receiver.address,
-        comuna=receiver.comuna,
-        city=receiver.city,
+        name=receiver.name[:255],
+        activity=receiver.activity[:255],
+        address=receiver.address[:255],
+        comuna=receiver.comuna[:128],
+        city=receiver.city[:128],
     )
     return item.tax_id or receiver.rut, fields, item.tax_id in (None, receiver.rut)

@@ -70,7 +70,3 @@ class Note(XmlChecked, Base):
     @property
     def moves_money(self) -> bool:
         return self.reason != NoteReason.CORRECTS_TEXT
-
-    @property
-    def voids(self) -> bool:
-        return self.is_credit and self.reason == NoteReason.VOIDS

@@ -30,12 +30,17 @@ RECEIVABLE_REFERENCE_CODES = frozenset({"33", "34", "39", "41", "43", "46", "110
 
 @dataclass(frozen=True)
 class NoteTarget:
-    """The reference a note acts through: the document it names and what it does to it."""
+    """The reference a note acts through: the document it names and what it does to it. Only a
+    reference to a type dtehub keeps as a document is ``linkable``."""
 
     code: str
     number: str
     reason: int | None
     reason_text: str
+
+    @property
+    def linkable(self) -> bool:
+        return self.code in RECEIVABLE_REFERENCE_CODES
 
 
 _REF_CODE_LENGTH = 10  # notes.ref_code
@@ -72,9 +77,12 @@ def target_of(fields: DteFields) -> NoteTarget | None:
     )
     if chosen is None:
         return None
+    folio = chosen.folio
+    if chosen.document_type in RECEIVABLE_REFERENCE_CODES and folio.isascii() and folio.isdigit():
+        folio = str(int(folio))  # "000100" names folio 100, stored as "100"
     return NoteTarget(
         code=chosen.document_type,
-        number=chosen.folio,
+        number=folio,
         reason=chosen.reason_code,
         reason_text=chosen.reason or "",
     )
@@ -96,6 +104,8 @@ def refresh_document(session: Session, document: Document) -> None:
 
 def on_document_arrival(session: Session, document: Document) -> None:
     """Link the notes that were waiting for this document, and let them count."""
+    if str(document.code) not in RECEIVABLE_REFERENCE_CODES:  # no code: no reference can name it
+        return
     if repository.link_waiting_notes(session, document):
         refresh_document(session, document)
 
