@@ -42,7 +42,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dtehub.db import database_url, is_sqlite  # noqa: E402
+from documents import reset_database  # noqa: E402  (bench/documents.py: empty and migrate a database)
+from dtehub.db import database_url  # noqa: E402
 from dtehub.dte.pipeline import CheckedDte, read_dte_file  # noqa: E402
 from dtehub.dte.signing import make_test_certificate, sign_dte  # noqa: E402
 from dtehub.dte.stamping import TestCaf, load_caf, make_test_caf, stamp_ted  # noqa: E402
@@ -245,20 +246,6 @@ def _tree_rss(pid: int) -> int:
             total += int((Path("/proc") / str(current) / "statm").read_text().split()[1]) * page
         pending.extend(children.get(current, []))
     return total
-
-
-def reset_database(url: str) -> None:
-    database = database_url(url)
-    if is_sqlite(database):
-        assert database.database
-        for suffix in ("", "-wal", "-shm"):
-            Path(database.database + suffix).unlink(missing_ok=True)
-    else:
-        engine = create_engine(database)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
 
 
 def run_import(url: str, corpus: Path) -> tuple[float, int, int]:

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from dtehub.documents import repository as documents_repository
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import DtehubError
+from dtehub.ingest import repository as ingest_repository
 from dtehub.ingest import service as ingest
 from tests.conftest import Tenant
 from tests.notes import invoice_xml
@@ -20,18 +20,18 @@ def checked(content: bytes) -> CheckedDte:
 
 
 def read_keys_too_early(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """From now on, the next key lookup sees none of the stored documents, as when another writer
-    inserts them right after it: the batch's insert then hits the natural key."""
-    real = documents_repository.digests_by_key
+    """From now on, the next lookup of documents' keys sees none of them, as when another writer inserts
+    them right after it: the batch's insert then hits the natural key."""
+    real = ingest_repository.digests_by_key
     calls = {"stale": 0}
 
-    def stale_once(*args: Any) -> Any:
-        if calls["stale"] == 0:
+    def stale_once(session: Any, tables: Any, *args: Any) -> Any:
+        if calls["stale"] == 0 and tables is ingest_repository.DOCUMENTS:
             calls["stale"] += 1
             return {}
-        return real(*args)
+        return real(session, tables, *args)
 
-    monkeypatch.setattr(documents_repository, "digests_by_key", stale_once)
+    monkeypatch.setattr(ingest_repository, "digests_by_key", stale_once)
     return calls
 
 

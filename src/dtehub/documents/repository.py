@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, aliased
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
-from dtehub.kit.sql import key_in
 from dtehub.models import (
     Client,
     Contact,
@@ -349,41 +348,6 @@ def find_by_client_and_number(
     if code is not None:
         query = query.where(Document.code == code)
     return list(session.scalars(query.limit(10)).all())
-
-
-def digests_by_key(
-    session: Session, company_id: int, keys: set[tuple[int, str]]
-) -> dict[tuple[int, str], tuple[int, str | None]]:
-    """(id, SHA-256 of its XML or None) of the company's documents with these (code, number) keys."""
-    if not keys:
-        return {}
-    query = (
-        select(Document.code, Document.number, Document.id, DocumentSource.sha256)
-        .outerjoin(DocumentSource, DocumentSource.document_id == Document.id)
-        .where(Document.company_id == company_id, *key_in(Document.code, Document.number, keys))
-    )
-    rows = session.execute(query)
-    return {(code, number): (id_, sha256) for code, number, id_, sha256 in rows if (code, number) in keys}
-
-
-def insert_many(
-    session: Session, company_id: int, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
-) -> list[int]:
-    """Insert a company's new documents and their XML sources (one each, in the same order); returns
-    their ids, in order. RETURNING makes SQLAlchemy send multi-row INSERTs (one statement per few hundred
-    rows, so PostgreSQL's statement triggers run once per batch, not per row); the ids are then read back
-    by natural key, as asking RETURNING to keep the rows' order would make SQLite insert row by row."""
-    if not rows:
-        return []
-    table = Document.metadata.tables["documents"]
-    session.execute(insert(table).returning(table.c.id), rows)
-    keys = [(row["code"], row["number"]) for row in rows]
-    found = digests_by_key(session, company_id, set(keys))
-    ids = [found[key][0] for key in keys]
-    linked = [{**source, "document_id": i} for source, i in zip(sources, ids, strict=True)]
-    sources_table = DocumentSource.metadata.tables["document_sources"]
-    session.execute(insert(sources_table).returning(sources_table.c.document_id), linked)
-    return ids
 
 
 def source_content(session: Session, document_id: int) -> bytes | None:

@@ -20,11 +20,11 @@ from dtehub.clients import service as clients_service
 from dtehub.clients.schemas import ClientFields
 from dtehub.companies import service as companies_service
 from dtehub.db import lock_for_transaction
-from dtehub.documents import repository as documents_repository
 from dtehub.documents import service as documents_service
 from dtehub.documents.schemas import RECEIVABLE_CODES
 from dtehub.dte.pipeline import CheckedDte, DteRefused, XmlPolicy, policy_refusal, read_dte_file
 from dtehub.errors import BadRequest, Conflict, DtehubError, PayloadTooLarge, Unprocessable
+from dtehub.ingest import repository as ingest_repository
 from dtehub.kit import base64
 from dtehub.kit.dates import utcnow
 from dtehub.models import Company, Document
@@ -46,6 +46,9 @@ class Stored:
     kind: Kind
     id: int
     created: bool
+
+
+_TABLES = {Kind.DOCUMENT: ingest_repository.DOCUMENTS, Kind.NOTE: ingest_repository.NOTES}
 
 
 @dataclass(frozen=True)
@@ -162,23 +165,18 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
 
     # Every document these DTEs are or name, locked before anything is read (PostgreSQL).
     lock_for_transaction(session, *_document_keys(company_id, [items[i] for i in accepted]))
+    kinds = {i: Kind.NOTE if is_note[i] else Kind.DOCUMENT for i in accepted}
     stored = {
-        Kind.DOCUMENT: documents_repository.digests_by_key(
-            session, company_id, {_key(items[i]) for i in accepted if not is_note[i]}
-        ),
-        Kind.NOTE: notes_repository.digests_by_key(
-            session, company_id, {_key(items[i]) for i in accepted if is_note[i]}
-        ),
+        kind: ingest_repository.digests_by_key(
+            session, _TABLES[kind], company_id, {_key(items[i]) for i in accepted if kinds[i] == kind}
+        )
+        for kind in Kind
     }
     new: list[int] = []
     first_of: dict[tuple[Kind, tuple[int, str]], int] = {}  # a key seen earlier in this batch
     repeats: dict[int, int] = {}
     for i in accepted:
-        kind, key, digest = (
-            Kind.NOTE if is_note[i] else Kind.DOCUMENT,
-            _key(items[i]),
-            items[i].checked.sha256,
-        )
+        kind, key, digest = kinds[i], _key(items[i]), items[i].checked.sha256
         earlier = first_of.get((kind, key))
         if key in stored[kind]:
             existing_id, existing_digest = stored[kind][key]
@@ -200,8 +198,9 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     clients = clients_service.upsert_receivers(session, company_id, list(receivers.values()))
     now = utcnow()
     new_documents = [i for i in new if not is_note[i]]
-    document_ids = documents_repository.insert_many(
+    document_ids = ingest_repository.insert_many(
         session,
+        _TABLES[Kind.DOCUMENT],
         company_id,
         [
             documents_service.document_row_from_dte(
@@ -231,9 +230,8 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
             notes_service.note_row_from_dte(company_id, client, checked, target, document_id, now=now)
         )
     sources = [_source(items[i].checked) for i in new_notes]
-    notes = dict(
-        zip(new_notes, notes_repository.insert_many(session, company_id, note_rows, sources), strict=True)
-    )
+    note_ids = ingest_repository.insert_many(session, _TABLES[Kind.NOTE], company_id, note_rows, sources)
+    notes = dict(zip(new_notes, note_ids, strict=True))
 
     # Notes stored earlier that were waiting for one of the new documents, then the documents whose
     # notes changed: their amounts are recomputed from all their notes.

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.documents.schemas import DateBy
@@ -106,21 +106,6 @@ def get(session: Session, company_id: int, note_id: int) -> Note | None:
     return session.scalars(select(Note).where(Note.company_id == company_id, Note.id == note_id)).first()
 
 
-def digests_by_key(
-    session: Session, company_id: int, keys: set[tuple[int, str]]
-) -> dict[tuple[int, str], tuple[int, str | None]]:
-    """(id, SHA-256 of its XML) of the company's notes with these (code, number) keys."""
-    if not keys:
-        return {}
-    query = (
-        select(Note.code, Note.number, Note.id, NoteSource.sha256)
-        .outerjoin(NoteSource, NoteSource.note_id == Note.id)
-        .where(Note.company_id == company_id, *key_in(Note.code, Note.number, keys))
-    )
-    rows = session.execute(query)
-    return {(code, number): (id_, sha256) for code, number, id_, sha256 in rows if (code, number) in keys}
-
-
 def documents_by_reference(
     session: Session, company_id: int, references: set[tuple[str, str]]
 ) -> dict[tuple[str, str], int]:
@@ -181,24 +166,6 @@ def note_totals(session: Session, document_id: int) -> tuple[int, int, bool]:
 def by_ids(session: Session, note_ids: list[int]) -> list[Note]:
     query = select(Note).where(Note.id.in_(note_ids)).order_by(Note.issue_date, Note.id)
     return list(session.scalars(query))
-
-
-def insert_many(
-    session: Session, company_id: int, rows: list[dict[str, Any]], sources: list[dict[str, Any]]
-) -> list[int]:
-    """Insert a company's new notes and their XML sources (one each, in the same order); returns their
-    ids, in order (read back by natural key, as documents' insert_many does)."""
-    if not rows:
-        return []
-    table = Note.metadata.tables["notes"]
-    session.execute(insert(table).returning(table.c.id), rows)  # multi-row INSERTs: see documents
-    keys = [(row["code"], row["number"]) for row in rows]
-    found = digests_by_key(session, company_id, set(keys))
-    ids = [found[key][0] for key in keys]
-    linked = [{**source, "note_id": n} for source, n in zip(sources, ids, strict=True)]
-    sources_table = NoteSource.metadata.tables["note_sources"]
-    session.execute(insert(sources_table).returning(sources_table.c.note_id), linked)
-    return ids
 
 
 def source(session: Session, note_id: int) -> NoteSource | None:
