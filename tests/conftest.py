@@ -105,13 +105,9 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 async def client(app: FastAPI, session: Session) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, without credentials; its requests share the test's transaction."""
 
-    def session_in_test_transaction() -> Iterator[Session]:
-        try:
-            yield session
-        except BaseException:
-            session.rollback()
-            raise
-        session.commit()
+    async def session_in_test_transaction() -> AsyncIterator[Session]:
+        # @transactional commits (a savepoint, here) or rolls back; the test keeps the session open.
+        yield session
 
     app.dependency_overrides[get_session] = session_in_test_transaction
     transport = httpx.ASGITransport(app=app)

@@ -13,7 +13,7 @@ from dtehub.app import create_app
 from dtehub.companies.service import create_company
 from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
-from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors import Conflict
 from dtehub.models import Company, Tag
 from tests.conftest import random_rut
@@ -50,6 +50,7 @@ async def test_success_is_committed_and_refusal_rolled_back(
     app = create_app(settings)
 
     @app.post("/v1/writeThenFail")
+    @transactional
     def write_then_fail(auth: AuthDep, session: SessionDep) -> None:
         session.add(Tag(company_id=auth.company_id, name="lost"))
         session.flush()  # the row is written in the transaction...

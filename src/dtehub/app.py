@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
-from dtehub import __version__, errors_http
+from dtehub import __version__, errors_http, openapi
 from dtehub.clients.endpoints import router as clients_router
 from dtehub.companies.endpoints import router as companies_router
 from dtehub.config import Settings, get_settings
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     errors_http.install(app)
+    openapi.install(app)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (
         documents_router,

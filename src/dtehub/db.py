@@ -81,9 +81,7 @@ def create_engine(url_text: str, *, pool_size: int = 10) -> Engine:
         )
         configure_sqlite(engine)
         return engine
-    return sqlalchemy_create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
-    )
+    return sqlalchemy_create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def create_sessionmaker(engine: Engine) -> sessionmaker[Session]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dtehub.dependencies import refuse_unknown_caller
 from dtehub.errors import DtehubError, ServiceUnavailable
 
 log = logging.getLogger("dtehub")
@@ -92,6 +93,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        try:
+            await refuse_unknown_caller(request)  # an unknown token's 401 comes first
+        except DtehubError as unauthorized:
+            return error_response(request, unauthorized)
         error = _validation_error(exc)
         error.status_code = 400
         return error_response(request, error)

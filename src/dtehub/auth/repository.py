@@ -4,6 +4,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import utcnow
+from dtehub.kit.sql import execute_core
 from dtehub.models import ApiToken
 
 # Built once: every request runs it, and a statement object reused with bound values skips most of
@@ -15,8 +16,8 @@ _ACTIVE_TOKEN = select(ApiToken.id, ApiToken.company_id).where(
 
 def active_token(session: Session, token_hash: str) -> tuple[int, int] | None:
     """(token id, company id) of an unrevoked token with this hash."""
-    row = session.execute(_ACTIVE_TOKEN, {"token_hash": token_hash}).first()
-    return (row[0], row[1]) if row else None
+    row = execute_core(session, _ACTIVE_TOKEN, {"token_hash": token_hash}).first()
+    return (row.id, row.company_id) if row else None
 
 
 def add_token(session: Session, company_id: int, token_hash: str) -> ApiToken:

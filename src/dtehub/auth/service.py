@@ -19,13 +19,18 @@ class AuthContext:
     token_id: int
 
 
-def authenticate_bearer(session: Session, authorization: str | None) -> AuthContext:
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; a missing or malformed one is a 401."""
     if not authorization:
         raise Unauthorized("missing Authorization header; send 'Authorization: Bearer <token>'")
     scheme, _, token = authorization.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("the Authorization header must be 'Bearer <token>'")
+    return token
+
+
+def authenticate(session: Session, token: str) -> AuthContext:
     # The lookup is by hash: the database never compares the secret itself.
     found = repository.active_token(session, hash_token(token))
     if found is None:

@@ -12,7 +12,7 @@ from dtehub.clients import repository, service
 from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
 from dtehub.contacts import repository as contacts_repository
 from dtehub.contacts.schemas import ContactOut
-from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
@@ -42,6 +42,7 @@ def _present(
 
 
 @router.get("/getClients", response_model=Page[ClientOut], responses=error_responses())
+@transactional
 def get_clients(
     auth: AuthDep,
     session: SessionDep,
@@ -71,6 +72,7 @@ def get_clients(
 
 
 @router.get("/getClient", response_model=ClientOut, responses=error_responses(404))
+@transactional
 def get_client(
     auth: AuthDep,
     session: SessionDep,
@@ -96,6 +98,7 @@ def get_client(
 
 
 @router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
+@transactional
 def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> Response:
     """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
     client = service.create_client(session, auth.company_id, body)
@@ -104,6 +107,7 @@ def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, bod
 
 
 @router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
+@transactional
 def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> Response:
     """Change the fields given; the others stay as they are."""
     client = service.update_client(session, auth.company_id, body)

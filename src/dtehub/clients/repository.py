@@ -2,10 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, NamedTuple
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtehub.models import Client
+
+
+class ClientRow(NamedTuple):
+    """A client as its API view needs it, read as plain columns alongside another row (a document's
+    with ``expandClient``), so that no ORM object is built for it."""
+
+    id: int
+    tax_id: str
+    name: str
+    activity: str
+    country: str
+    region: str
+    city: str
+    comuna: str
+    address: str
+    zipcode: str
+    phone: str
+    fax: str
+    payment_term_days: int | None
+    remind_new_document: bool
+    remind_soon_to_expire: bool
+    remind_expired: bool
+    remind_new_payment: bool
+    remind_debt_summary: bool
+    portal_key: str
+    created_at: datetime
+
+
+CLIENT_ROW_COLUMNS: list[Any] = [Client.__table__.c[name] for name in ClientRow._fields]
+"""The columns to select for a :class:`ClientRow`, in its order."""
 
 
 def get(session: Session, company_id: int, client_id: int) -> Client | None:

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from dtehub.clients.repository import ClientRow
 from dtehub.contacts.schemas import ContactOut
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.rut import InvalidRut, normalize_rut
@@ -81,7 +82,9 @@ class ClientOut(ApiModel):
     created_at: str
 
     @classmethod
-    def of(cls, client: Client, links: Links, contacts: list[ContactOut] | list[IdRef]) -> ClientOut:
+    def of(
+        cls, client: Client | ClientRow, links: Links, contacts: list[ContactOut] | list[IdRef]
+    ) -> ClientOut:
         return cls(
             id=str(client.id),
             name=client.name,

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from dtehub.contacts import repository, service
 from dtehub.contacts.schemas import ContactCreate, ContactOut
-from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import ClientTaxId
@@ -19,6 +19,7 @@ router = APIRouter(prefix="/v1", tags=["contacts"])
 
 
 @router.get("/getContacts", response_model=Page[ContactOut], responses=error_responses())
+@transactional
 def get_contacts(
     auth: AuthDep,
     session: SessionDep,
@@ -47,12 +48,14 @@ def get_contacts(
 
 
 @router.get("/getContact", response_model=ContactOut, responses=error_responses(404))
+@transactional
 def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=1, le=MAX_ID)]) -> Response:
     """One contact by id."""
     return respond(ContactOut.of(service.require(session, auth.company_id, id)))
 
 
 @router.post("/createContact", response_model=ContactOut, responses=error_responses(404))
+@transactional
 def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> Response:
     """Add a contact to a client (given by clientId or clientTaxId)."""
     return respond(ContactOut.of(service.create_contact(session, auth.company_id, body)))

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service
 from dtehub.documents.repository import DocumentFilters
 from dtehub.documents.schemas import (
@@ -65,6 +65,7 @@ DocumentPage = Page[DocumentOut]
 
 
 @router.get("/getDocuments", response_model=DocumentPage, responses=error_responses())
+@transactional
 def get_documents(
     auth: AuthDep,
     session: SessionDep,
@@ -138,6 +139,7 @@ def get_documents(
 
 
 @router.get("/getDocument", response_model=DocumentDetailOut, responses=error_responses(404))
+@transactional
 def get_document(
     auth: AuthDep,
     session: SessionDep,
@@ -157,6 +159,7 @@ def get_document(
 
 
 @router.post("/createDocument", response_model=DocumentDetailOut, responses=error_responses(409))
+@transactional
 def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
 ) -> Response:
@@ -170,6 +173,7 @@ def create_document(
     response_model=DocumentDetailOut | NoteOut,
     responses=error_responses(409, 413, 422),
 )
+@transactional
 def create_document_from_xml(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
 ) -> Response:
@@ -191,6 +195,7 @@ def create_document_from_xml(
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
+@transactional
 def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> Response:
     """Delete a document by client and number (and code when the number is ambiguous)."""
     document = service.delete_document(session, auth.company_id, body)

@@ -23,9 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
+from dtehub.kit.sql import execute_core
 from dtehub.models import (
     Client,
     Contact,
@@ -96,7 +98,7 @@ class DocumentRow(NamedTuple):
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None
-    client: Client | None = None
+    client: ClientRow | None = None
     contact_ids_text: str | None = None
     note_ids_text: str | None = None
     dte_fields: dict[str, Any] | None = None
@@ -132,10 +134,6 @@ def split_ids(text: str | None) -> list[int]:
     return sorted(int(part) for part in text.split(",")) if text else []
 
 
-_CLIENT_FIELDS = ("client", "contact_ids_text")
-_DETAIL_FIELDS = ("note_ids_text", "dte_fields")
-
-
 def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
     tags, files, contacts = DocumentTag.__table__.c, File.__table__.c, Contact.__table__.c
     notes, sources = Note.__table__.c, DocumentSource.__table__.c
@@ -146,7 +144,7 @@ def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
         _id_list(files.id, files.document_id == _DOCUMENTS.id),
     ]
     if with_client:  # the full client only when it is shown: most listings need just its tax id
-        columns += [Client, _id_list(contacts.id, contacts.client_id == Client.id)]
+        columns += [*CLIENT_ROW_COLUMNS, _id_list(contacts.id, contacts.client_id == Client.id)]
     if detail:  # one document: its notes' ids (read in full only when there are any) and its DTE fields
         fields = select(sources.fields).where(sources.document_id == _DOCUMENTS.id).scalar_subquery()
         columns += [_id_list(notes.id, notes.document_id == _DOCUMENTS.id), fields]
@@ -166,16 +164,24 @@ _ROWS_BY_IDS = {
     for with_client in (False, True)
 }
 _BASE_LENGTH = len(_DOCUMENT_FIELDS) + 3
+_CLIENT_LENGTH = len(CLIENT_ROW_COLUMNS)
 
 
 def _to_rows(result: Sequence[Any], *, with_client: bool, detail: bool = False) -> list[DocumentRow]:
     if not (with_client or detail):
         return [DocumentRow(*row) for row in result]
-    extra = (_CLIENT_FIELDS if with_client else ()) + (_DETAIL_FIELDS if detail else ())
-    return [
-        DocumentRow(*row[:_BASE_LENGTH], **dict(zip(extra, row[_BASE_LENGTH:], strict=True)))
-        for row in result
-    ]
+    rows = []
+    for row in result:
+        extra: dict[str, Any] = {}
+        rest = row[_BASE_LENGTH:]
+        if with_client:
+            extra["client"] = ClientRow(*rest[:_CLIENT_LENGTH])
+            extra["contact_ids_text"] = rest[_CLIENT_LENGTH]
+            rest = rest[_CLIENT_LENGTH + 1 :]
+        if detail:
+            extra["note_ids_text"], extra["dte_fields"] = rest
+        rows.append(DocumentRow(*row[:_BASE_LENGTH], **extra))
+    return rows
 
 
 _ORDER_COLUMNS = {
@@ -276,14 +282,15 @@ def count(session: Session, company_id: int, filters: DocumentFilters, today: da
         elif filters.status == DocumentStatus.VOIDED:
             conditions.append(DocumentCount.state == DocumentState.VOIDED)
         query = select(func.coalesce(func.sum(DocumentCount.documents), 0)).where(*conditions)
-        return int(session.execute(query).scalar_one())
+        return int(execute_core(session, query).scalar_one())
     if filters == DocumentFilters(date_by=filters.date_by, tag_id=filters.tag_id):
         # Only a tag: count its links, once the tag is known to be this company's.
         owned = select(Tag.id).where(Tag.id == filters.tag_id, Tag.company_id == company_id).scalar_subquery()
         query = select(func.count()).select_from(DocumentTag).where(DocumentTag.tag_id == owned)
-        return session.execute(query).scalar_one()
+        return int(execute_core(session, query).scalar_one())
     conditions = _conditions(company_id, filters, today)
-    return session.execute(select(func.count()).select_from(_from(filters)).where(*conditions)).scalar_one()
+    query = select(func.count()).select_from(_from(filters)).where(*conditions)
+    return int(execute_core(session, query).scalar_one())
 
 
 def list_page(
@@ -309,8 +316,10 @@ def list_page(
     ordering = (column.desc(), tie.desc()) if descending else (column.asc(), tie.asc())
     # The page's ids first, skipping the offset on an index alone; then only those rows in full.
     page_ids = select(Document.id).select_from(_from(filters)).where(*conditions).order_by(*ordering)
-    ids = list(session.scalars(page_ids.offset(offset).limit(limit)))
-    rows = _to_rows(session.execute(_ROWS_BY_IDS[with_client], {"ids": ids}).all(), with_client=with_client)
+    ids = list(execute_core(session, page_ids.offset(offset).limit(limit)).scalars())
+    rows = _to_rows(
+        execute_core(session, _ROWS_BY_IDS[with_client], {"ids": ids}).all(), with_client=with_client
+    )
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids], total
 
@@ -318,7 +327,7 @@ def list_page(
 def get_row(session: Session, company_id: int, document_id: int, *, with_client: bool) -> DocumentRow | None:
     params = {"company_id": company_id, "document_id": document_id}
     rows = _to_rows(
-        session.execute(_ROW_BY_ID[with_client], params).all(), with_client=with_client, detail=True
+        execute_core(session, _ROW_BY_ID[with_client], params).all(), with_client=with_client, detail=True
     )
     return rows[0] if rows else None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from dtehub.dependencies import AuthDep, SessionDep, SettingsDep
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.files import service
 from dtehub.files.schemas import FileCreate, FileOut
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/v1", tags=["files"])
 
 
 @router.post("/createFile", response_model=FileOut, responses=error_responses(404, 413))
+@transactional
 def create_file(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: FileCreate) -> Response:
     """Attach a file (base64 content) to a document; it is listed by expandFile and downloadable by url."""
     file = service.create_file(session, auth.company_id, body, max_bytes=settings.max_file_bytes)

@@ -5,7 +5,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from dtehub.dependencies import SessionDep
+from dtehub.dependencies import SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.schema import respond
 
@@ -18,6 +18,7 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Health, responses=error_responses(api=False))
+@transactional
 def health(session: SessionDep) -> Response:
     """Ready when the database answers; 503 otherwise (for load balancers and orchestrators)."""
     session.execute(text("SELECT 1"))

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.documents.schemas import DateBy
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
@@ -24,6 +24,7 @@ NotePage = Page[NoteOut]
 
 
 @router.get("/getNotes", response_model=NotePage, responses=error_responses())
+@transactional
 def get_notes(
     auth: AuthDep,
     session: SessionDep,
@@ -80,6 +81,7 @@ def get_notes(
 
 
 @router.get("/getNote", response_model=NoteOut, responses=error_responses(404))
+@transactional
 def get_note(
     auth: AuthDep,
     session: SessionDep,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from dtehub.dependencies import SessionDep
+from dtehub.dependencies import SessionDep, transactional
 from dtehub.documents import service as documents_service
 from dtehub.errors import NotFound
 from dtehub.files import service as files_service
@@ -43,6 +43,7 @@ def _attachment(name: str) -> str:
 
 
 @router.get("/downloadInvoiceXml/{document_id}/{key}", response_class=Response)
+@transactional
 def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
     """The DTE's original bytes, exactly as received."""
     document, content = documents_service.xml_for_portal(session, _id(document_id), key)
@@ -52,6 +53,7 @@ def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -
 
 
 @router.get("/file/{file_id}/{key}", response_class=Response)
+@transactional
 def download_file(session: SessionDep, file_id: ObjectId, key: Key) -> Response:
     file = files_service.download(session, _id(file_id), key)
     headers = dict(_PRIVATE_HEADERS)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from dtehub.dependencies import AuthDep, SessionDep
+from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.schema import respond
@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1", tags=["tags"])
 
 
 @router.get("/getTags", response_model=Page[TagOut], responses=error_responses())
+@transactional
 def get_tags(
     auth: AuthDep,
     session: SessionDep,
@@ -40,6 +41,7 @@ def get_tags(
 
 
 @router.post("/createTag", response_model=TagOut, responses=error_responses(409))
+@transactional
 def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> Response:
     """Create a tag; names are unique within the company."""
     return respond(TagOut.of(service.create_tag(session, auth.company_id, body.name)))

@@ -1,0 +1,38 @@
+"""The published OpenAPI document: FastAPI's, plus the bearer scheme every ``/v1`` method requires.
+
+The scheme is declared here rather than as a ``Security(HTTPBearer())`` dependency: such a dependency
+would run on every request only to be documented, and dtehub reads the header itself
+(:mod:`dtehub.dependencies`) so that every failure answers the same JSON 401.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+BEARER_SCHEME = "bearerAuth"
+_SECURED_PREFIXES = ("/v1/", "/V1/")
+
+
+def install(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            components = schema.setdefault("components", {})
+            components.setdefault("securitySchemes", {})[BEARER_SCHEME] = {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API token: `Authorization: Bearer dth_…`",
+            }
+            for path, operations in schema.get("paths", {}).items():
+                if path.startswith(_SECURED_PREFIXES):
+                    for operation in operations.values():
+                        operation["security"] = [{BEARER_SCHEME: []}]
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
