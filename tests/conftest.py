@@ -27,7 +27,6 @@ from dtehub.companies.service import create_company
 from dtehub.config import Settings
 from dtehub.db import create_engine, is_sqlite
 from dtehub.db import database_url as parse_url
-from dtehub.dependencies import get_session
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DTE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dte"
@@ -105,15 +104,16 @@ def app(settings: Settings) -> Iterator[FastAPI]:
 async def client(app: FastAPI, session: Session) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client on the app, without credentials; its requests share the test's transaction."""
 
-    async def session_in_test_transaction() -> AsyncIterator[Session]:
-        # @transactional commits (a savepoint, here) or rolls back; the test keeps the session open.
-        yield session
-
-    app.dependency_overrides[get_session] = session_in_test_transaction
+    # Every request gets the test's own session: @transactional commits it (a savepoint, here) or
+    # rolls it back, and the test's transaction is rolled back at its end.
+    factory = app.state.sessionmaker
+    app.state.sessionmaker = lambda: session
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-        yield http
-    app.dependency_overrides.clear()
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        app.state.sessionmaker = factory
 
 
 class Tenant:

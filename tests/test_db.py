@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
+from dtehub.app import create_app
+from dtehub.config import Settings
 from dtehub.db import UnsupportedDatabase, create_engine, is_sqlite
 from dtehub.db import database_url as parse_url
 
@@ -75,3 +78,33 @@ def test_url_spellings(given: str, driver: str) -> None:
 def test_an_unknown_database_is_refused() -> None:
     with pytest.raises(UnsupportedDatabase, match="mysql"):
         parse_url("mysql://u@h/db")
+
+
+async def test_a_dropped_postgresql_connection_costs_at_most_one_503(settings: Settings) -> None:
+    # Pooled connections are not pinged before use (a round trip per request): a connection that died
+    # (database restarted, idle-killed) fails the one request that meets it, which answers a clean 503,
+    # and the pool is renewed for the next ones.
+    if is_sqlite(parse_url(settings.database_url)):
+        pytest.skip("PostgreSQL only")
+    app = create_app(settings.model_copy(update={"db_pool_size": 1}))
+    engine: Engine = app.state.engine
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        ):
+            assert (await http.get("/health")).status_code == 200
+            with engine.connect() as pooled:  # the connection the requests use
+                pid = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+            killer = create_engine(settings.database_url, pool_size=1)
+            with killer.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            killer.dispose()
+
+            statuses = [(await http.get("/health")).status_code for _ in range(4)]
+    finally:
+        engine.dispose()
+
+    assert statuses[0] in (200, 503)
+    assert statuses[1:] == [200, 200, 200]

@@ -355,3 +355,13 @@ async def test_odd_digits_and_huge_amounts_are_client_errors_not_500s(tenant: Te
     listed = await tenant.get("/v1/getClients", taxId="９９９９９９９９-9")
     assert listed.status_code in {200, 400}, listed.text
     assert listed.status_code == 400 or listed.json()["items"] == []
+
+
+def test_every_v1_method_declares_the_bearer_scheme(openapi: dict[str, Any]) -> None:
+    # What /docs' "Authorize" button and generated clients read.
+    scheme = openapi["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, operations in openapi["paths"].items():
+        for operation in operations.values():
+            expected = [{"bearerAuth": []}] if path.startswith("/v1/") else None
+            assert operation.get("security") == expected, path

@@ -1,22 +1,22 @@
 """Request-scoped dependencies shared by every domain: settings, the unit of work, the caller.
 
 Every endpoint that touches the database is a plain function decorated with :func:`transactional`: the
-caller's authentication, the endpoint's own work and the commit then run in **one** call to the thread
-pool. FastAPI would otherwise run each sync dependency, the endpoint and the commit in a thread-pool
-call of their own, and each call is a round trip between the event loop and a thread (measured here:
-0.2–0.4 ms each, more than a whole document read).
+session, the caller's authentication, the endpoint's own work and the commit then run in **one** call to
+the thread pool. FastAPI would otherwise run each sync dependency, the endpoint and the commit in a
+thread-pool call of their own, and each call is a round trip between the event loop and a thread
+(measured here: 0.2–0.4 ms each, more than a whole document read).
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.auth.service import AuthContext, authenticate, bearer_token
 from dtehub.config import Settings
@@ -27,32 +27,26 @@ async def get_settings(request: Request) -> Settings:
     return settings
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session. Opening one does no I/O (the connection is taken at the first statement);
-    :func:`transactional` commits or rolls it back in the endpoint's thread, which gives the connection
-    back, so closing it here is no I/O either. Declared with ``scope="function"``: it ends before the
-    response is sent."""
-    session: Session = request.app.state.sessionmaker()
-    try:
-        yield session
-    finally:
-        if session.in_transaction():  # only if the endpoint never ran to its end: roll back off the loop
-            await run_in_threadpool(session.close)
-        else:
-            session.close()
+def _provided_by_transactional() -> Any:
+    raise RuntimeError("an endpoint that takes AuthDep or SessionDep must be decorated with @transactional")
 
 
-def _authenticated_by_transactional() -> AuthContext:
-    raise RuntimeError("an endpoint that takes AuthDep must be decorated with @transactional")
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(_provided_by_transactional)]
+"""The request's session, made by :func:`transactional` from ``app.state.sessionmaker``."""
+AuthDep = Annotated[AuthContext, Depends(_provided_by_transactional)]
+"""The caller, from ``Authorization: Bearer`` (the scheme is published by :mod:`dtehub.openapi`): the
+header is read first (:func:`get_bearer_token`), the token looked up by :func:`transactional` in the
+endpoint's transaction, before the endpoint runs."""
 
 
-async def get_bearer_token(request: Request, session: SessionDep) -> str:
+async def get_bearer_token(request: Request) -> str:
     """The presented token, read before anything else about the request: without a well-formed
     ``Authorization`` header, every ``/v1`` method answers 401 whatever else is wrong with the request.
     The token itself is looked up by :func:`transactional`, or by :func:`refuse_unknown_caller` should
     the request's parameters be refused before the endpoint runs."""
     token = bearer_token(request.headers.get("authorization"))
-    request.state.unverified_caller = (session, token)
+    request.state.unverified_token = token
     return token
 
 
@@ -60,12 +54,13 @@ async def refuse_unknown_caller(request: Request) -> None:
     """Raise the 401 of an unknown or revoked token, for a request refused before its endpoint ran
     (invalid parameters): a stranger learns nothing about a request but that it needs a valid token.
     Only that error path pays for the extra thread-pool call."""
-    pending: tuple[Session, str] | None = getattr(request.state, "unverified_caller", None)
-    if pending is None:
+    token: str | None = getattr(request.state, "unverified_token", None)
+    if token is None:
         return
-    session, token = pending
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
 
     def check() -> None:
+        session = factory()
         try:
             authenticate(session, token)
         finally:
@@ -74,39 +69,31 @@ async def refuse_unknown_caller(request: Request) -> None:
     await run_in_threadpool(check)
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-AuthDep = Annotated[AuthContext, Depends(_authenticated_by_transactional)]
-"""The caller, from ``Authorization: Bearer`` (the scheme is published by :mod:`dtehub.openapi`): the
-header is read first (:func:`get_bearer_token`), the token looked up by :func:`transactional` in the
-endpoint's transaction, before the endpoint runs."""
-
 Endpoint = Callable[..., Response]
 
 
 def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Response]]:
-    """Run ``endpoint`` as one unit of work in one thread-pool call: authenticate the caller (when it
-    takes ``AuthDep``), do the work, then commit; roll back if anything raises. The answer is sent only
-    after the commit, so nothing is acknowledged that is not durable.
+    """Run ``endpoint`` as one unit of work in one thread-pool call: open a session, authenticate the
+    caller (when it takes ``AuthDep``), do the work, then commit; roll back if anything raises. The
+    answer is sent only after the commit, so nothing is acknowledged that is not durable.
 
     The returned coroutine function shows FastAPI the endpoint's own parameters (validated on the event
-    loop as usual) with ``AuthDep`` and ``SessionDep`` replaced by the presented token and the session.
+    loop as usual), with ``AuthDep`` and ``SessionDep`` replaced by the request and its presented token.
     """
     parameters = list(inspect.signature(endpoint, eval_str=True).parameters.values())
     auth_name = next((p.name for p in parameters if p.annotation == AuthDep), None)
     session_name = next((p.name for p in parameters if p.annotation == SessionDep), None)
-    kept = [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-        for p in parameters
-        if p.name not in (auth_name, session_name)
-    ]
     keyword = inspect.Parameter.KEYWORD_ONLY
-    added = [inspect.Parameter("unit_of_work_session", keyword, annotation=SessionDep)]
+    kept = [p.replace(kind=keyword) for p in parameters if p.name not in (auth_name, session_name)]
+    added = [inspect.Parameter("unit_of_work_request", keyword, annotation=Request)]
     if auth_name is not None:  # first: its 401 comes before any complaint about the parameters
         token = Annotated[str, Depends(get_bearer_token)]
         added.insert(0, inspect.Parameter("unit_of_work_token", keyword, annotation=token))
 
-    def run(token: str | None, session: Session, arguments: dict[str, Any]) -> Response:
+    def run(request: Request, token: str | None, arguments: dict[str, Any]) -> Response:
+        # Committed or rolled back here, the session holds no connection afterwards; it is not closed,
+        # so that the test harness can hand every request the test's own session.
+        session: Session = request.app.state.sessionmaker()
         try:
             if auth_name is not None:
                 assert token is not None
@@ -121,9 +108,9 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
         return response
 
     async def in_unit_of_work(
-        *, unit_of_work_session: Session, unit_of_work_token: str | None = None, **arguments: Any
+        *, unit_of_work_request: Request, unit_of_work_token: str | None = None, **arguments: Any
     ) -> Response:
-        return await run_in_threadpool(run, unit_of_work_token, unit_of_work_session, arguments)
+        return await run_in_threadpool(run, unit_of_work_request, unit_of_work_token, arguments)
 
     # Not functools.wraps: FastAPI follows __wrapped__ and would take the endpoint for a sync function.
     in_unit_of_work.__name__ = endpoint.__name__

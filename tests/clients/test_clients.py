@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jsonschema
 import pytest
 
 from tests.conftest import Tenant, assert_error, random_rut
@@ -468,3 +469,23 @@ async def test_update_missing_or_foreign_client_is_404(tenant: Tenant, other_ten
 
 async def test_update_client_requires_id(tenant: Tenant) -> None:
     assert_error(await tenant.post("/v1/updateClient", {"name": "X"}), 400, "missing_parameter", "id")
+
+
+@pytest.mark.parametrize("expand_contact", [0, 1])
+async def test_client_views_match_the_published_schema(tenant: Tenant, expand_contact: int) -> None:
+    """Client views are built as plain data for speed; each must be exactly what /openapi.json says a
+    client is: no field missing, none extra, every type right."""
+    openapi = (await tenant.http.get("/openapi.json")).json()
+    schema = {"$ref": "#/components/schemas/ClientOut", "components": openapi["components"]}
+    properties = set(openapi["components"]["schemas"]["ClientOut"]["properties"])
+    created = await create_client(tenant, paymentTerm=45, sendReminders=ALL_REMINDERS_OFF)
+    contact = {"clientId": created["id"], "name": "Ana", "email": "ana@example.cl"}
+    assert (await tenant.post("/v1/createContact", contact)).status_code == 200
+    one = (await tenant.get("/v1/getClient", id=created["id"], expandContact=expand_contact)).json()
+    listed = (await tenant.get("/v1/getClients", expandContact=expand_contact)).json()["items"]
+
+    for view in [created, one, *listed]:
+        assert set(view) == properties
+        jsonschema.Draft202012Validator(schema).validate(view)
+    assert one["contacts"]
+    assert ("email" in one["contacts"][0]) == bool(expand_contact)

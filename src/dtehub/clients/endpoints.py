@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository, service
 from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
+from dtehub.clients.views import JsonObject, client_view, contact_views
 from dtehub.contacts import repository as contacts_repository
-from dtehub.contacts.schemas import ContactOut
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
-from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, IdRef, respond
+from dtehub.kit.schema import MAX_ID, respond_json
 from dtehub.models import Client
 from dtehub.portal.links import Links
 
@@ -29,16 +29,12 @@ ExpandContact = Annotated[bool, Query(alias="expandContact", description="1: inc
 
 def _present(
     session: Session, company_id: int, clients: list[Client], links: Links, expand_contact: bool
-) -> list[ClientOut]:
+) -> list[JsonObject]:
     contacts = contacts_repository.by_client(session, company_id, [c.id for c in clients])
-    views = []
-    for client in clients:
-        found = contacts.get(client.id, [])
-        contact_views: list[ContactOut] | list[IdRef] = (
-            [ContactOut.of(c) for c in found] if expand_contact else [IdRef(id=str(c.id)) for c in found]
-        )
-        views.append(ClientOut.of(client, links, contact_views))
-    return views
+    return [
+        client_view(client, links, contact_views(contacts.get(client.id, []), expand=expand_contact))
+        for client in clients
+    ]
 
 
 @router.get("/getClients", response_model=Page[ClientOut], responses=error_responses())
@@ -68,7 +64,7 @@ def get_clients(
         limit=page.per_page,
     )
     items = _present(session, auth.company_id, clients, Links(settings.public_base), expand_contact)
-    return respond(Page[ClientOut].of(items, total, page))
+    return respond_json(page_json(items, total, page))
 
 
 @router.get("/getClient", response_model=ClientOut, responses=error_responses(404))
@@ -94,7 +90,7 @@ def get_client(
     else:
         raise BadRequest("id or taxId is required", code="missing_parameter", field="id")
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
-    return respond(view)
+    return respond_json(view)
 
 
 @router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
@@ -103,7 +99,7 @@ def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, bod
     """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
     client = service.create_client(session, auth.company_id, body)
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
-    return respond(view)
+    return respond_json(view)
 
 
 @router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
@@ -112,4 +108,4 @@ def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, bod
     """Change the fields given; the others stay as they are."""
     client = service.update_client(session, auth.company_id, body)
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
-    return respond(view)
+    return respond_json(view)

@@ -4,13 +4,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from dtehub.clients.repository import ClientRow
 from dtehub.contacts.schemas import ContactOut
-from dtehub.kit.dates import format_datetime
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
-from dtehub.models import Client
-from dtehub.portal.links import Links
 
 Text128 = Annotated[str, Field(max_length=128)]
 Text255 = Annotated[str, Field(max_length=255)]
@@ -80,33 +76,3 @@ class ClientOut(ApiModel):
     url: str
     contacts: list[ContactOut] | list[IdRef]
     created_at: str
-
-    @classmethod
-    def of(
-        cls, client: Client | ClientRow, links: Links, contacts: list[ContactOut] | list[IdRef]
-    ) -> ClientOut:
-        return cls(
-            id=str(client.id),
-            name=client.name,
-            tax_id=client.tax_id,
-            activity=client.activity,
-            country=client.country,
-            region=client.region,
-            city=client.city,
-            comuna=client.comuna,
-            address=client.address,
-            zipcode=client.zipcode,
-            phone=client.phone,
-            fax=client.fax,
-            payment_term=client.payment_term_days,
-            send_reminders=SendReminders(
-                new_document=client.remind_new_document,
-                soon_to_expire=client.remind_soon_to_expire,
-                expired=client.remind_expired,
-                new_payment=client.remind_new_payment,
-                debt_summary=client.remind_debt_summary,
-            ),
-            url=links.client_page(client.id, client.portal_key),
-            contacts=contacts,
-            created_at=format_datetime(client.created_at),
-        )

@@ -11,10 +11,9 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.clients import service as clients_service
-from dtehub.clients.schemas import ClientOut
+from dtehub.clients.views import client_view, contact_views
 from dtehub.companies import service as companies_service
 from dtehub.contacts import repository as contacts_repository
-from dtehub.contacts.schemas import ContactOut
 from dtehub.db import lock_for_transaction
 from dtehub.documents import repository
 from dtehub.documents.repository import DocumentFilters, DocumentRow
@@ -32,7 +31,7 @@ from dtehub.files.schemas import FileOut
 from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.schema import ApiModel, IdRef
+from dtehub.kit.schema import ApiModel
 from dtehub.kit.secrets import new_link_key, same_secret
 from dtehub.models import Client, Company, Document
 from dtehub.models.document import NO_CODE, balance, number_sort_key
@@ -247,12 +246,12 @@ def _client_views(
     contacts = contacts_repository.by_client(session, company_id, list(clients)) if expand.contact else {}
     views = {}
     for client_id, (client, contact_ids) in clients.items():
-        contact_views: list[ContactOut] | list[IdRef] = (
-            [ContactOut.of(c) for c in contacts.get(client_id, [])]
+        shown = (
+            contact_views(contacts.get(client_id, []), expand=True)
             if expand.contact
-            else [IdRef(id=str(i)) for i in contact_ids]
+            else [{"id": str(i)} for i in contact_ids]
         )
-        views[client_id] = ClientOut.of(client, links, contact_views).model_dump(mode="json", by_alias=True)
+        views[client_id] = client_view(client, links, shown)
     return views
 
 
