@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dtehub.app import create_app
 from dtehub.config import Settings
-from dtehub.db import UnsupportedDatabase, create_engine, is_sqlite
+from dtehub.db import MAPPED_BYTES, UnsupportedDatabase, create_engine, is_sqlite
 from dtehub.db import database_url as parse_url
 
 
@@ -39,6 +39,17 @@ def test_every_new_sqlite_connection_is_configured(database_url: str) -> None:
                 assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
                 assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
                 assert connection.execute(text("PRAGMA busy_timeout")).scalar_one() > 0
+                assert connection.execute(text("PRAGMA mmap_size")).scalar_one() == MAPPED_BYTES
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.usefixtures("sqlite_only")
+def test_a_bulk_writer_can_do_without_the_memory_map(database_url: str) -> None:
+    engine = create_engine(database_url, pool_size=1, mapped=False)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA mmap_size")).scalar_one() == 0
     finally:
         engine.dispose()
 

@@ -269,7 +269,7 @@ def import_files(
         if not path.exists():
             _usage_error(f"no such file or folder: {path}")
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1)
+    engine = create_engine(settings.database_url, pool_size=1, mapped=False)
     factory = create_sessionmaker(engine)
     summary = importer.ImportSummary()
     workers = jobs or _default_jobs()

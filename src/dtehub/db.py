@@ -49,8 +49,15 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys and proper BEGIN for every SQLite connection.
+MAPPED_BYTES = 1024**3
+"""How much of a SQLite file a serving connection reads through a memory map: random reads (one
+document of a million) then cost no system call each (getDocument at 1M: 1.32 → 1.09 ms)."""
+
+
+def configure_sqlite(engine: Engine, *, mapped: bool = True) -> None:
+    """WAL, foreign keys and proper BEGIN for every SQLite connection; the file memory-mapped for reads
+    unless ``mapped`` is False (a bulk writer gains nothing from it, and its mapped pages would count
+    in its resident memory).
 
     pysqlite's legacy transaction handling does not emit BEGIN before reads, so two reads in one unit
     of work could see different snapshots; SQLAlchemy's documented recipe hands control back to us.
@@ -65,7 +72,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection, not 2 MiB
-        cursor.execute("PRAGMA mmap_size=1073741824")
+        cursor.execute(f"PRAGMA mmap_size={MAPPED_BYTES if mapped else 0}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -73,14 +80,14 @@ def configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def create_engine(url_text: str, *, pool_size: int = 10) -> Engine:
+def create_engine(url_text: str, *, pool_size: int = 10, mapped: bool = True) -> Engine:
     url = database_url(url_text)
     if is_sqlite(url):
         # Connections are used by one request at a time but not always from the same pool thread.
         engine = sqlalchemy_create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, connect_args={"check_same_thread": False}
         )
-        configure_sqlite(engine)
+        configure_sqlite(engine, mapped=mapped)
         return engine
     return sqlalchemy_create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 

@@ -27,7 +27,7 @@ from dtehub.errors import BadRequest, Conflict, DtehubError, PayloadTooLarge, Un
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit import base64
 from dtehub.kit.dates import utcnow
-from dtehub.models import Company, Document
+from dtehub.models import Company
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
@@ -239,11 +239,7 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
         document_id = arrived[(note.ref_code or "", note.ref_number or "")]
         note.document_id = document_id
         affected.add(document_id)
-    session.flush()
-    for document_id in sorted(affected):
-        document = session.get(Document, document_id)
-        assert document is not None
-        notes_service.refresh_document(session, document)
+    notes_service.refresh_documents(session, affected)
 
     for i, document_id in documents.items():
         outcomes[i] = Stored(Kind.DOCUMENT, document_id, created=True)

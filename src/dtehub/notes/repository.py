@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -149,18 +150,31 @@ def link_waiting_notes(session: Session, document: Document) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def note_totals(session: Session, document_id: int) -> tuple[int, int, bool]:
-    """(credits, debits, voided) of a document's notes: text corrections (CodRef 2) move no money and
-    a credit note that voids (CodRef 1) voids the document."""
+def note_totals_by_document(
+    session: Session, document_ids: Collection[int]
+) -> dict[int, tuple[int, int, bool]]:
+    """(credits, debits, voided) of each document's notes, for those that have any: text corrections
+    (CodRef 2) move no money and a credit note that voids (CodRef 1) voids the document."""
     moves = Note.reason.is_(None) | (Note.reason != NoteReason.CORRECTS_TEXT)
     is_credit = Note.code.in_(CREDIT_NOTE_CODES)
-    query = select(
-        func.coalesce(func.sum(Note.total_cents).filter(moves & is_credit), 0),
-        func.coalesce(func.sum(Note.total_cents).filter(moves & ~is_credit), 0),
-        func.count().filter(is_credit & (Note.reason == NoteReason.VOIDS)),
-    ).where(Note.document_id == document_id)
-    credits, debits, voiding = session.execute(query).one()
-    return int(credits), int(debits), int(voiding) > 0
+    query = (
+        select(
+            Note.document_id,
+            func.coalesce(func.sum(Note.total_cents).filter(moves & is_credit), 0),
+            func.coalesce(func.sum(Note.total_cents).filter(moves & ~is_credit), 0),
+            func.count().filter(is_credit & (Note.reason == NoteReason.VOIDS)),
+        )
+        .where(Note.document_id.in_(document_ids))
+        .group_by(Note.document_id)
+    )
+    return {
+        int(document_id): (int(credits), int(debits), int(voiding) > 0)
+        for document_id, credits, debits, voiding in session.execute(query)
+    }
+
+
+def documents_by_ids(session: Session, document_ids: Collection[int]) -> list[Document]:
+    return list(session.scalars(select(Document).where(Document.id.in_(document_ids)).order_by(Document.id)))
 
 
 def by_ids(session: Session, note_ids: list[int]) -> list[Note]:
