@@ -167,10 +167,11 @@ def note_totals_by_document(
         .where(Note.document_id.in_(document_ids))
         .group_by(Note.document_id)
     )
-    return {
-        int(document_id): (int(credits), int(debits), int(voiding) > 0)
-        for document_id, credits, debits, voiding in session.execute(query)
-    }
+    totals: dict[int, tuple[int, int, bool]] = {}
+    for document_id, credits, debits, voiding in session.execute(query):
+        assert document_id is not None  # only linked notes were asked for
+        totals[document_id] = (int(credits), int(debits), int(voiding) > 0)
+    return totals
 
 
 def documents_by_ids(session: Session, document_ids: Collection[int]) -> list[Document]:
