@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -162,3 +163,27 @@ def test_every_endpoint_that_takes_the_session_or_the_caller_is_transactional(se
     assert len(routes) > 20
     for route in routes:
         assert _provided_by_transactional not in _calls(route.dependant), route.path
+
+
+async def test_an_endpoint_must_answer_a_response_before_its_commit(
+    settings: Settings, committed_company: tuple[int, str]
+) -> None:
+    # Anything else would be serialized after the commit, where it could still query the database.
+    company_id, token = committed_company
+    app = create_app(settings)
+
+    @app.post("/v1/answersAModel")
+    @transactional
+    def answers_a_model(auth: AuthDep, session: SessionDep) -> Any:
+        session.add(Tag(company_id=auth.company_id, name="never committed"))
+        return {"id": 1}
+
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
+        with pytest.raises(TypeError, match="must return a Response"):
+            await http.post("/v1/answersAModel", headers={"Authorization": f"Bearer {token}"})
+
+    assert _tag_count(settings, company_id) == 0

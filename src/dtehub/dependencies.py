@@ -41,8 +41,9 @@ endpoint's transaction, before the endpoint runs."""
 
 
 async def get_bearer_token(request: Request) -> str:
-    """The presented token, read before anything else about the request: without a well-formed
-    ``Authorization`` header, every ``/v1`` method answers 401 whatever else is wrong with the request.
+    """The presented token, read before the request's parameters: without a well-formed
+    ``Authorization`` header, a ``/v1`` method answers 401 whatever is wrong with them (only a body that
+    is not JSON at all, which FastAPI reads first, answers its own 400).
     The token itself is looked up by :func:`transactional`, or by :func:`refuse_unknown_caller` should
     the request's parameters be refused before the endpoint runs."""
     token = bearer_token(request.headers.get("authorization"))
@@ -80,7 +81,8 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
     The returned coroutine function shows FastAPI the endpoint's own parameters (validated on the event
     loop as usual), with ``AuthDep`` and ``SessionDep`` replaced by the request and its presented token.
     """
-    parameters = list(inspect.signature(endpoint, eval_str=True).parameters.values())
+    signature = inspect.signature(endpoint, eval_str=True)
+    parameters = list(signature.parameters.values())
     auth_name = next((p.name for p in parameters if p.annotation == AuthDep), None)
     session_name = next((p.name for p in parameters if p.annotation == SessionDep), None)
     keyword = inspect.Parameter.KEYWORD_ONLY
@@ -101,6 +103,8 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
             if session_name is not None:
                 arguments[session_name] = session
             response = endpoint(**arguments)
+            if not isinstance(response, Response):  # serialized after the commit, it could still query
+                raise TypeError(f"{endpoint.__name__} must return a Response, not {type(response).__name__}")
             session.commit()
         except BaseException:
             session.rollback()
@@ -118,6 +122,6 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
     in_unit_of_work.__doc__ = endpoint.__doc__
     in_unit_of_work.__module__ = endpoint.__module__
     in_unit_of_work.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [*added, *kept], return_annotation=inspect.signature(endpoint).return_annotation
+        [*added, *kept], return_annotation=signature.return_annotation
     )
     return in_unit_of_work

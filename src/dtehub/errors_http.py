@@ -97,6 +97,8 @@ def install(app: FastAPI) -> None:
             await refuse_unknown_caller(request)  # an unknown token's 401 comes first
         except DtehubError as unauthorized:
             return error_response(request, unauthorized)
+        except OperationalError as down:
+            return await _db_down(request, down)
         error = _validation_error(exc)
         error.status_code = 400
         return error_response(request, error)

@@ -10,29 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 BEARER_SCHEME = "bearerAuth"
 _SECURED_PREFIXES = ("/v1/", "/V1/")
 
 
 def install(app: FastAPI) -> None:
+    build = app.openapi  # FastAPI's own, which builds and caches the document
+
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, description=app.description, routes=app.routes
-            )
-            components = schema.setdefault("components", {})
-            components.setdefault("securitySchemes", {})[BEARER_SCHEME] = {
-                "type": "http",
-                "scheme": "bearer",
-                "description": "An API token: `Authorization: Bearer dth_…`",
-            }
-            for path, operations in schema.get("paths", {}).items():
-                if path.startswith(_SECURED_PREFIXES):
-                    for operation in operations.values():
-                        operation["security"] = [{BEARER_SCHEME: []}]
-            app.openapi_schema = schema
-        return app.openapi_schema
+        schema = build()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER_SCHEME] = {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token: `Authorization: Bearer dth_…`",
+        }
+        for path, operations in schema.get("paths", {}).items():
+            if path.startswith(_SECURED_PREFIXES):
+                for operation in operations.values():
+                    operation["security"] = [{BEARER_SCHEME: []}]
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

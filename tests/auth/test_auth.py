@@ -6,8 +6,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from dtehub import dependencies
 from dtehub.auth.service import issue_token, revoke_token
 from dtehub.errors import NotFound
 from dtehub.kit.secrets import hash_token
@@ -181,3 +183,18 @@ async def test_a_token_sees_only_its_company(tenant: Tenant, other_tenant: Tenan
 
     assert [c["name"] for c in mine] == ["DE A"]
     assert [c["name"] for c in theirs] == ["DE B"]
+
+
+async def test_a_refused_request_whose_token_cannot_be_checked_is_503(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database fails while the token of a request with a bad parameter is being checked.
+    def database_down(session: object, token: str) -> None:
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(dependencies, "authenticate", database_down)
+
+    response = await tenant.get("/v1/getClients", resultsPerPage=1000)
+
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "database_unavailable"

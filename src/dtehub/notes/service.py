@@ -96,12 +96,13 @@ def document_key(company_id: int, code: str | int, number: str) -> str:
 
 def refresh_document(session: Session, document: Document) -> None:
     """Recompute the document's note amounts (and so amountDue and status) from all its notes."""
+    session.flush()  # a new document gets its id
     refresh_documents(session, [document.id])
 
 
 def refresh_documents(session: Session, document_ids: Collection[int]) -> None:
-    """:func:`refresh_document` for many documents at once (an import batch's): two queries and one
-    flush, whatever their number."""
+    """:func:`refresh_document` for many documents at once (an import batch's): the same two queries
+    and flushes whatever their number."""
     if not document_ids:
         return
     session.flush()
