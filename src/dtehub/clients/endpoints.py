@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository, service
 from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
-from dtehub.clients.views import JsonObject, client_view, contact_views
+from dtehub.clients.views import client_view, contact_views
 from dtehub.contacts import repository as contacts_repository
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, respond_json
+from dtehub.kit.schema import MAX_ID, JsonObject, respond_json
 from dtehub.models import Client
 from dtehub.portal.links import Links
 

@@ -9,22 +9,20 @@ OpenAPI publishes.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from dtehub.clients.repository import ClientRow
 from dtehub.contacts.schemas import ContactOut
 from dtehub.kit.dates import format_datetime
+from dtehub.kit.schema import JsonObject, id_refs
 from dtehub.models import Client, Contact
 from dtehub.portal.links import Links
-
-JsonObject = dict[str, Any]
 
 
 def contact_views(contacts: Iterable[Contact], *, expand: bool) -> list[JsonObject]:
     """A client's contacts: in full when expanded, else as id references."""
     if expand:
         return [ContactOut.of(c).model_dump(mode="json", by_alias=True) for c in contacts]
-    return [{"id": str(c.id)} for c in contacts]
+    return id_refs(c.id for c in contacts)
 
 
 def client_view(client: Client | ClientRow, links: Links, contacts: list[JsonObject]) -> JsonObject:

@@ -22,7 +22,7 @@ from dtehub.documents.schemas import (
     DocumentDelete,
     OrderBy,
 )
-from dtehub.documents.views import JsonObject, document_view, id_refs
+from dtehub.documents.views import document_view
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.dte.reader import DteFields
 from dtehub.errors import BadRequest, Conflict, NotFound
@@ -31,7 +31,7 @@ from dtehub.files.schemas import FileOut
 from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.schema import ApiModel
+from dtehub.kit.schema import ApiModel, JsonObject, id_refs
 from dtehub.kit.secrets import new_link_key, same_secret
 from dtehub.models import Client, Company, Document
 from dtehub.models.document import NO_CODE, balance, number_sort_key
@@ -249,7 +249,7 @@ def _client_views(
         shown = (
             contact_views(contacts.get(client_id, []), expand=True)
             if expand.contact
-            else [{"id": str(i)} for i in contact_ids]
+            else id_refs(contact_ids)
         )
         views[client_id] = client_view(client, links, shown)
     return views

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from fastapi.responses import Response
@@ -29,6 +30,15 @@ class IdRef(ApiModel):
     """A reference to another object when it is not expanded: ``{"id": "8201"}``."""
 
     id: str
+
+
+JsonObject = dict[str, Any]
+"""A view built as plain JSON-ready data (see :func:`respond_json`)."""
+
+
+def id_refs(ids: Iterable[int]) -> list[JsonObject]:
+    """:class:`IdRef`'s shape as plain data, for views built without models."""
+    return [{"id": str(i)} for i in ids]
 
 
 MAX_ID = 2**63 - 1
