@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,18 @@ async def client(app: FastAPI, session: Session) -> AsyncIterator[httpx.AsyncCli
             yield http
     finally:
         app.state.sessionmaker = factory
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on an app of the test's own, its lifespan run: for tests of the real unit of
+    work, outside the test's transaction."""
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+    ):
+        yield http
 
 
 class Tenant:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +10,7 @@ from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.db import MAPPED_BYTES, UnsupportedDatabase, create_engine, is_sqlite
 from dtehub.db import database_url as parse_url
+from tests.conftest import served
 
 
 @pytest.fixture
@@ -99,12 +99,8 @@ async def test_a_dropped_postgresql_connection_costs_at_most_one_503(settings: S
         pytest.skip("PostgreSQL only")
     app = create_app(settings.model_copy(update={"db_pool_size": 1}))
     engine: Engine = app.state.engine
-    transport = httpx.ASGITransport(app=app)
     try:
-        async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-        ):
+        async with served(app) as http:
             assert (await http.get("/health")).status_code == 200
             with engine.connect() as pooled:  # the connection the requests use
                 pid = pooled.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()

@@ -7,7 +7,6 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
@@ -26,7 +25,7 @@ from dtehub.dependencies import (
 )
 from dtehub.errors import Conflict
 from dtehub.models import Company, Tag
-from tests.conftest import random_rut
+from tests.conftest import random_rut, served
 
 
 @pytest.fixture
@@ -67,11 +66,7 @@ async def test_success_is_committed_and_refusal_rolled_back(
         raise Conflict("...and the request fails after it")
 
     headers = {"Authorization": f"Bearer {token}"}
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-    ):
+    async with served(app) as http:
         client = (
             await http.post("/v1/createClient", json={"name": "C", "taxId": "99999999-9"}, headers=headers)
         ).json()
@@ -116,11 +111,7 @@ async def test_the_callers_check_the_work_and_the_commit_run_in_one_thread(
         threads["endpoint"] = threading.get_ident()
         return Response(str(auth.company_id))
 
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-    ):
+    async with served(app) as http:
         response = await http.get("/v1/whereAmI", headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 200
@@ -136,8 +127,7 @@ async def test_an_endpoint_taking_the_caller_without_transactional_fails_loudly(
     def forgotten(auth: AuthDep) -> Response:
         return Response(str(auth.company_id))
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+    async with served(app) as http:
         with pytest.raises(RuntimeError, match="@transactional"):
             await http.get("/v1/forgotten", headers={"Authorization": "Bearer dth_x"})
 
@@ -178,11 +168,7 @@ async def test_an_endpoint_must_answer_a_response_before_its_commit(
         session.add(Tag(company_id=auth.company_id, name="never committed"))
         return {"id": 1}
 
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
-    ):
+    async with served(app) as http:
         with pytest.raises(TypeError, match="must return a Response"):
             await http.post("/v1/answersAModel", headers={"Authorization": f"Bearer {token}"})
 
