@@ -19,15 +19,16 @@ import httpx
 import pytest
 from cl_sii.rut import Rut
 from fastapi import FastAPI
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
 from dtehub import migrate
 from dtehub.app import create_app
 from dtehub.companies.service import create_company
 from dtehub.config import Settings
-from dtehub.db import create_engine, is_sqlite
+from dtehub.db import create_engine, create_sessionmaker, is_sqlite, unit_of_work
 from dtehub.db import database_url as parse_url
+from dtehub.models import Company
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DTE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dte"
@@ -115,6 +116,20 @@ async def client(app: FastAPI, session: Session) -> AsyncIterator[httpx.AsyncCli
             yield http
     finally:
         app.state.sessionmaker = factory
+
+
+@pytest.fixture
+def committed_company(settings: Settings) -> Iterator[tuple[int, str]]:
+    """A company and its token committed for real (for tests on :func:`served` apps), deleted after."""
+    engine = create_engine(settings.database_url, pool_size=1)
+    factory = create_sessionmaker(engine)
+    with unit_of_work(factory) as session:
+        created = create_company(session, rut=random_rut(), name="Unidad de trabajo", payment_term_days=30)
+        company_id, token = created.company.id, created.token
+    yield company_id, token
+    with unit_of_work(factory) as session:
+        session.execute(delete(Company).where(Company.id == company_id))
+    engine.dispose()
 
 
 @asynccontextmanager

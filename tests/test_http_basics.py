@@ -363,5 +363,5 @@ def test_every_v1_method_declares_the_bearer_scheme(openapi: dict[str, Any]) -> 
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
     for path, operations in openapi["paths"].items():
         for operation in operations.values():
-            expected = [{"bearerAuth": []}] if path.startswith("/v1/") else None
+            expected = [{"bearerAuth": []}] if path.startswith(("/v1/", "/V1/")) else None
             assert operation.get("security") == expected, path

@@ -11,10 +11,9 @@ import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import event, func, select
 
 from dtehub.app import create_app
-from dtehub.companies.service import create_company
 from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dependencies import (
@@ -24,21 +23,8 @@ from dtehub.dependencies import (
     transactional,
 )
 from dtehub.errors import Conflict
-from dtehub.models import Company, Tag
-from tests.conftest import random_rut, served
-
-
-@pytest.fixture
-def committed_company(settings: Settings) -> Iterator[tuple[int, str]]:
-    engine = create_engine(settings.database_url, pool_size=1)
-    factory = create_sessionmaker(engine)
-    with unit_of_work(factory) as session:
-        created = create_company(session, rut=random_rut(), name="Unidad de trabajo", payment_term_days=30)
-        company_id, token = created.company.id, created.token
-    yield company_id, token
-    with unit_of_work(factory) as session:
-        session.execute(delete(Company).where(Company.id == company_id))
-    engine.dispose()
+from dtehub.models import Tag
+from tests.conftest import served
 
 
 def _tag_count(settings: Settings, company_id: int) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,8 +20,10 @@ from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
 from dtehub.logs import install_redaction
 from dtehub.middleware import ApiBodyMiddleware
+from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.portal.endpoints import router as portal_router
+from dtehub.sii.sessions import SessionPool
 from dtehub.tags.endpoints import router as tags_router
 
 DESCRIPTION = """
@@ -36,25 +39,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_redaction()  # here, so that every worker process has it
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    sii_pool = SessionPool(settings.sii_config())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Database work runs in the thread pool; a few threads keep the CPU busy, more only contend for
         # the interpreter lock (and for SQLite's single writer).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
-        yield
-        engine.dispose()
+        reaper = asyncio.get_running_loop().create_task(sii_pool.run_reaper())
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            await sii_pool.aclose()  # logs out every SII session still open
+            engine.dispose()
 
     app = FastAPI(title="dtehub", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sii_pool = sii_pool
     errors_http.install(app)
     openapi.install(app)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (
         documents_router,
         notes_router,
+        mipyme_router,
         clients_router,
         contacts_router,
         tags_router,

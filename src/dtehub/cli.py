@@ -40,6 +40,8 @@ from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError
+from dtehub.mipyme.cli import mipyme_app
+from dtehub.sii.emulator.cli import emulator_app
 
 if TYPE_CHECKING:
     from dtehub.ingest.importer import ImportSummary
@@ -57,6 +59,8 @@ tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(companies_app, name="companies")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(mipyme_app, name="mipyme")
+app.add_typer(emulator_app, name="sii-emulator")
 
 err = Console(stderr=True)
 T = TypeVar("T")

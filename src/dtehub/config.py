@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES
+from dtehub.sii.config import SiiConfig
 
 
 class Settings(BaseSettings):
@@ -38,6 +39,47 @@ class Settings(BaseSettings):
         description="Threads per process that run database work; requests beyond them wait their turn.",
     )
     log_level: str = Field(default="info")
+    sii_auth_url: str = Field(
+        default="https://herculesr.sii.cl",
+        description="SII's certificate login host (or the emulator's URL).",
+    )
+    sii_portal_url: str = Field(
+        default="https://www1.sii.cl", description="SII's MIPYME portal host (or the emulator's URL)."
+    )
+    sii_logout_url: str = Field(
+        default="https://zeusr.sii.cl", description="SII's logout host (or the emulator's URL)."
+    )
+    sii_ca_bundle: str | None = Field(
+        default=None,
+        description="PEM of the authorities trusted for SII's server certificate; unset: the system's.",
+    )
+    sii_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds one MIPYME retrieval may take in all before it answers status 4.",
+    )
+    sii_session_reuse_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long an SII session serves later requests with the same certificate before logout.",
+    )
+    sii_max_sessions: int = Field(
+        default=3,
+        ge=1,
+        le=10,
+        description="SII sessions one person may have open at once per process (SII allows 10 in all).",
+    )
+
+    def sii_config(self) -> SiiConfig:
+        return SiiConfig(
+            auth_url=self.sii_auth_url.rstrip("/"),
+            portal_url=self.sii_portal_url.rstrip("/"),
+            logout_url=self.sii_logout_url.rstrip("/"),
+            ca_bundle=self.sii_ca_bundle or None,
+            timeout=self.sii_timeout,
+            session_reuse_seconds=self.sii_session_reuse_seconds,
+            max_sessions_per_holder=self.sii_max_sessions,
+        )
 
     @property
     def public_base(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -71,6 +71,33 @@ async def refuse_unknown_caller(request: Request) -> None:
 
 
 Endpoint = Callable[..., Response]
+T = TypeVar("T")
+
+
+def run_unit_of_work(factory: Callable[[], Session], work: Callable[[Session], T]) -> T:
+    """``work`` in one unit of work: committed when it returns, rolled back when it raises.
+
+    The session is not closed (committed or rolled back, it holds no connection), so that the test
+    harness can hand every request the test's own session.
+    """
+    session = factory()
+    try:
+        result = work(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+async def get_caller(request: Request, token: Annotated[str, Depends(get_bearer_token)]) -> AuthContext:
+    """The caller of an ``async`` endpoint, one that waits on something other than the database (SII):
+    the token is looked up in a unit of work of its own, in one thread-pool call."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    return await run_in_threadpool(run_unit_of_work, factory, lambda session: authenticate(session, token))
+
+
+CallerDep = Annotated[AuthContext, Depends(get_caller)]
 
 
 def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Response]]:
@@ -93,10 +120,7 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
         added.insert(0, inspect.Parameter("unit_of_work_token", keyword, annotation=token))
 
     def run(request: Request, token: str | None, arguments: dict[str, Any]) -> Response:
-        # Committed or rolled back here, the session holds no connection afterwards; it is not closed,
-        # so that the test harness can hand every request the test's own session.
-        session: Session = request.app.state.sessionmaker()
-        try:
+        def work(session: Session) -> Response:
             if auth_name is not None:
                 assert token is not None
                 arguments[auth_name] = authenticate(session, token)
@@ -105,11 +129,9 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
             response = endpoint(**arguments)
             if not isinstance(response, Response):  # serialized after the commit, it could still query
                 raise TypeError(f"{endpoint.__name__} must return a Response, not {type(response).__name__}")
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        return response
+            return response
+
+        return run_unit_of_work(request.app.state.sessionmaker, work)
 
     async def in_unit_of_work(
         *, unit_of_work_request: Request, unit_of_work_token: str | None = None, **arguments: Any

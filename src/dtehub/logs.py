@@ -1,4 +1,5 @@
-"""Logging that never writes a credential: portal and download links carry their key in the path."""
+"""Logging that never writes a credential: portal and download links carry their key in the path, and
+SII's answers set session cookies."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class RedactLinkKeys(logging.Filter):
 
 
 def install_redaction() -> None:
+    # httpcore's DEBUG trace prints whole response headers, SII's session cookies among them.
+    logging.getLogger("httpcore").setLevel(logging.INFO)
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(existing, RedactLinkKeys) for existing in access.filters):
         access.addFilter(RedactLinkKeys())

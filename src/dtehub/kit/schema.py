@@ -45,14 +45,16 @@ MAX_ID = 2**63 - 1
 """Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it)."""
 
 
-def respond(model: BaseModel) -> Response:
+def respond(model: BaseModel, status_code: int = 200) -> Response:
     """The model as JSON, serialized once, here.
 
     Endpoints declare ``response_model`` (for OpenAPI) and return this: FastAPI then sends it as it is
     instead of validating the model again (in a second thread-pool hop, for sync endpoints) and
     serializing it a second time.
     """
-    return Response(model.model_dump_json(by_alias=True), media_type="application/json")
+    return Response(
+        model.model_dump_json(by_alias=True), status_code=status_code, media_type="application/json"
+    )
 
 
 def respond_json(content: Any) -> Response:

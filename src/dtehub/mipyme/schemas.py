@@ -1,0 +1,68 @@
+"""``POST /V1/mipyme_get_document``: Koywe's request and answer, field for field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+MIPYME_TYPES = (33, 34, 43, 46, 52, 56, 61, 110)
+"""The document types SII's MIPYME portal issues."""
+
+
+class MipymeRequest(BaseModel):
+    """The request body. The certificate and its password are ``SecretStr``: no ``repr``, log or error
+    shows them."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
+
+    certificate_pfx_base64: SecretStr = Field(description="The person's PKCS#12 (.pfx) file, base64.")
+    certificate_password: SecretStr = Field(description="The PKCS#12 file's password.")
+    tax_id_code: str = Field(description="RUT of the company that issued the document, e.g. 76399752-9.")
+    document_type_taxbureau: int | str = Field(description=f"SII's document type: one of {MIPYME_TYPES}.")
+    document_number: int | str = Field(description="The folio.")
+    include_pdf: bool = Field(default=True, description="Also fetch SII's PDF (document_pdf).")
+    import_document: bool = Field(
+        default=False,
+        alias="import",
+        description="Also store the DTE among the token's company's documents (only for that company).",
+    )
+
+
+class MipymeDocument(BaseModel):
+    tax_id_code: str = Field(description="The issuer's RUT.")
+    document_type_taxbureau: int
+    document_number: int = Field(description="The folio.")
+    issue_date: str = Field(description="FchEmis, YYYY-MM-DD.")
+    receiver_tax_id: str
+    receiver_name: str
+    total_amount: int = Field(description="MntTotal in pesos.")
+    sii_state: str = Field(
+        description="The document's state as the portal shows it, e.g. 'Documento Emitido'."
+    )
+    document_xml: str = Field(description="Base64 of the DTE's original bytes, as SII sent them.")
+    document_pdf: str | None = Field(
+        description="Base64 of SII's PDF; null when not asked for or SII had none."
+    )
+    xml_checks: dict[str, Any] = Field(description="The XML pipeline's verdicts: schema, signature, TED.")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None
+
+
+class MipymeAnswer(BaseModel):
+    """Every answer carries ``status`` and ``message``; a success its ``document``, an import its
+    ``document_id`` (or ``note_id`` for a credit or debit note, or ``import_error``), a failure the
+    ``error`` object every dtehub error has."""
+
+    status: int = Field(description="0 success, 1 invalid parameters, 2 certificate error, 3 SII login "
+                        "error, 4 SII unavailable (retry later), 5 document not found")  # fmt: skip
+    message: str
+    document: MipymeDocument | None = None
+    document_id: str | None = None
+    note_id: str | None = None
+    import_error: ErrorDetail | None = None
+    error: ErrorDetail | None = None

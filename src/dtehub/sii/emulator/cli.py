@@ -1,0 +1,188 @@
+"""``dtehub sii-emulator``: run the SII emulator, make its test certificates, start a data directory.
+
+What a program would read (the environment lines of ``serve``) goes to stdout; messages for people go
+to stderr. A certificate's password is read from stdin, never taken as an argument, and never printed.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from cryptography.hazmat.primitives.serialization import pkcs12
+from rich.console import Console
+
+from dtehub.kit.rut import InvalidRut, normalize_rut
+from dtehub.sii.emulator.certificates import TestCertificateAuthority
+from dtehub.sii.emulator.data import (
+    CA_DIR,
+    CONFIG_FILE,
+    DTES_DIR,
+    EmulatorDataError,
+    read_people,
+    write_example,
+)
+from dtehub.sii.emulator.server import Emulator
+
+emulator_app = typer.Typer(
+    help="A local emulator of SII's MIPYME portal (test CA only), for tests and offline integration.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+)
+err = Console(stderr=True, highlight=False)
+
+DataDir = Annotated[
+    Path, typer.Option("--data", help=f"The data directory ({CONFIG_FILE}, {DTES_DIR}/, {CA_DIR}/).")
+]
+
+
+class RutIn(enum.StrEnum):
+    SAN = "san"
+    SERIAL = "serial"
+    NONE = "none"
+
+
+@emulator_app.command()
+def init(data: DataDir) -> None:
+    """Start a data directory: an example emulator.json, an empty dtes/ and the test CA."""
+    existed = (data / CONFIG_FILE).exists()
+    config = write_example(data)
+    authority = TestCertificateAuthority.load_or_create(data / CA_DIR)
+    authority.server_credentials()
+    err.print(
+        f"{config} {'kept as it was' if existed else 'written'}; put DTE files (*.xml) in {data / DTES_DIR}"
+    )
+    err.print(f"Test CA (for tests only, never trust it elsewhere): {authority.ca_bundle}")
+    err.print(
+        f"Next: dtehub sii-emulator make-cert --data {data} --rut 12345678-5 --name '...' --out cert.pfx"
+    )
+
+
+@emulator_app.command()
+def serve(
+    data: DataDir,
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port (0: any free one).")] = 8443,
+) -> None:
+    """Serve the emulated SII over HTTPS until Ctrl-C."""
+    try:
+        emulator = Emulator(data, host=host, port=port)
+    except EmulatorDataError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=1) from None
+    for name, why in emulator.data.skipped:
+        err.print(f"[yellow]skipped[/yellow] {name}: {why}")
+    stop = threading.Event()
+
+    def on_signal(number: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    try:
+        emulator.start()
+    except OSError as exc:
+        err.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror or exc}")
+        raise typer.Exit(code=1) from None
+    with emulator:
+        err.print(
+            f"SII emulator on {emulator.base_url}: {len(emulator.data.documents)} DTEs, "
+            f"{len(emulator.data.people)} people. Ctrl-C stops it."
+        )
+        sys.stdout.write(
+            f"DTEHUB_SII_AUTH_URL={emulator.base_url}\n"
+            f"DTEHUB_SII_PORTAL_URL={emulator.base_url}\n"
+            f"DTEHUB_SII_LOGOUT_URL={emulator.base_url}\n"
+            f"DTEHUB_SII_CA_BUNDLE={emulator.ca_bundle}\n"
+        )
+        sys.stdout.flush()
+        previous = signal.signal(signal.SIGTERM, on_signal)
+        try:
+            while not stop.wait(0.5):  # short waits keep Ctrl-C prompt on every platform
+                pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+    err.print("SII emulator stopped.")
+
+
+@emulator_app.command("make-cert")
+def make_cert(
+    data: DataDir,
+    rut: Annotated[str, typer.Option(help="The holder's RUT, e.g. 12345678-5.")],
+    name: Annotated[str, typer.Option(help="The holder's name (the certificate's CN).")],
+    out: Annotated[Path, typer.Option(help="Where to write the PKCS#12 file; an existing one is kept.")],
+    expired: Annotated[bool, typer.Option(help="Dated in the past: the login answers code 36.")] = False,
+    not_yet_valid: Annotated[bool, typer.Option(help="Valid from tomorrow: code 36 too.")] = False,
+    revoked: Annotated[bool, typer.Option(help="Added to ca/revoked.json: code 35.")] = False,
+    legacy_rc2: Annotated[
+        bool, typer.Option(help="Legacy RC2-40 encryption, as many real certificates (needs openssl 3).")
+    ] = False,
+    rut_in: Annotated[
+        RutIn, typer.Option(help="Where the RUT goes: subjectAltName, serialNumber, nowhere.")
+    ] = (RutIn.SAN),
+) -> None:
+    """Issue a person certificate from the emulator's test CA; the password is read from stdin.
+
+    The person logs in only when emulator.json lists it under "people": edit that file yourself.
+    """
+    try:
+        holder = normalize_rut(rut)
+    except InvalidRut as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from None
+    if out.exists():
+        err.print(f"[red]error:[/red] {out} exists; remove it first or choose another --out")
+        raise typer.Exit(code=1)
+    password = _read_password()
+    authority = TestCertificateAuthority.load_or_create(data / CA_DIR)
+    pfx = authority.issue_person_certificate(
+        rut=holder,
+        name=name,
+        password=password,
+        expired=expired,
+        not_yet_valid=not_yet_valid,
+        revoked=revoked,
+        legacy_rc2=legacy_rc2,
+        rut_in=rut_in.value,
+    )
+    descriptor = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(pfx)
+    _, certificate, _ = pkcs12.load_key_and_certificates(pfx, password)
+    assert certificate is not None
+    err.print(
+        f"Wrote {out}: test certificate of {holder} ({name}), serial {certificate.serial_number:X}, "
+        f"valid {certificate.not_valid_before_utc:%Y-%m-%d} to {certificate.not_valid_after_utc:%Y-%m-%d}"
+        + (", revoked" if revoked else "")
+        + (", legacy RC2-40" if legacy_rc2 else "")
+        + "."
+    )
+    if not _is_listed(data, holder):
+        err.print(f"Note: {holder} is not among the people in {data / CONFIG_FILE}; add it there to log in.")
+
+
+def _read_password() -> bytes:
+    """A prompt on a terminal; otherwise the first line of stdin (for scripts and tests)."""
+    if sys.stdin.isatty():
+        text = typer.prompt("Password for the PKCS#12 file", hide_input=True, confirmation_prompt=True)
+    else:
+        text = sys.stdin.readline().rstrip("\r\n")
+    if not text:
+        err.print("[red]error:[/red] no password given (stdin was empty)")
+        raise typer.Exit(code=2)
+    return str(text).encode("utf-8")
+
+
+def _is_listed(data: Path, rut: str) -> bool:
+    try:
+        return rut in read_people(data)
+    except EmulatorDataError:
+        return False
