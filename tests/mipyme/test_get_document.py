@@ -302,3 +302,13 @@ async def test_concurrent_requests_of_one_holder_stay_within_the_session_limit(
         assert 1 <= sii.peak_sessions(CROWD[0]) <= sii_settings.sii_max_sessions
     assert sii.open_sessions(CROWD[0]) == 0  # the server's shutdown logged every session out
     app.state.engine.dispose()
+
+
+async def test_an_unreadable_ca_bundle_is_status_4_every_time_and_holds_no_session_slot(
+    company: Tenant, certificates: Certificates, sii_pool: SessionPool
+) -> None:
+    sii_pool.config = dataclasses.replace(sii_pool.config, ca_bundle="/nonexistent/ca.pem")
+    for _ in range(sii_pool.config.max_sessions_per_holder + 1):
+        answer = await ask(company, request(certificates.holder), 503, 4)
+        assert "DTEHUB_SII_CA_BUNDLE (/nonexistent/ca.pem) cannot be read" in answer["message"]
+    assert sii_pool.open_sessions(HOLDER) == 0

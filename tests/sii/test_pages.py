@@ -94,3 +94,11 @@ def test_the_launcher_names_its_company() -> None:
         "<body><h3>ACME SPA 76.192.083-9</h3><p>Usuario 12345678-5; folio 1-2</p></body></html>"
     )
     assert pages.ruts_named(launcher) == {"76192083-9", "12345678-5"}
+
+
+def test_a_blank_or_comment_only_answer_is_an_empty_page_not_a_crash() -> None:
+    for content in (b"", b"   \n", b"<!-- nada -->"):
+        found = pages.parse(content)
+        assert not pages.is_error_page(found)
+        assert pages.company_selector(found) is None
+        assert pages.listed_documents(found) == []

@@ -17,6 +17,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dtehub.config import get_settings
 from dtehub.mipyme import service
@@ -43,7 +44,7 @@ def get(
     try:
         content = pfx.read_bytes()
     except OSError as error:
-        err.print(f"[red]error:[/red] cannot read {pfx}: {error.strerror}")
+        err.print(f"[red]error:[/red] cannot read {escape(str(pfx))}: {error.strerror}")
         raise typer.Exit(MipymeStatus.INVALID_PARAMETERS) from None
     password = os.environ.get(PASSWORD_VARIABLE)
     if password is None:
@@ -61,7 +62,7 @@ def get(
         retrieved = asyncio.run(_fetch(request))
     except SiiError as error:
         status, _ = service.failure(error)
-        err.print(f"[red]error (status {status.value}):[/red] {error.message}")
+        err.print(f"[red]error (status {status.value}):[/red] {escape(error.message)}")
         raise typer.Exit(status.value) from None
     summary = service.success(retrieved).model_dump(mode="json")
     document = summary["document"]

@@ -3,9 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
-from dtehub.companies import service as companies_service
 from dtehub.dependencies import CallerDep, run_unit_of_work
 from dtehub.errors import DtehubError
 from dtehub.ingest import service as ingest
@@ -13,8 +11,7 @@ from dtehub.kit.schema import respond
 from dtehub.mipyme import service
 from dtehub.mipyme.schemas import MipymeAnswer, MipymeRequest
 from dtehub.mipyme.statuses import MipymeStatus
-from dtehub.sii.errors import InvalidRequest, SiiError
-from dtehub.sii.retrieval import RetrievedDocument
+from dtehub.sii.errors import SiiError
 from dtehub.sii.sessions import SessionPool
 
 router = APIRouter(prefix="/V1", tags=["mipyme"])
@@ -46,16 +43,10 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     factory = request.app.state.sessionmaker
     try:
         query = service.read_request(await request.body())
-        if query.import_document:
-            company_rut = await run_in_threadpool(
-                run_unit_of_work, factory, lambda s: companies_service.require(s, caller.company_id).rut
+        if query.import_document:  # refused before SII is asked
+            await run_in_threadpool(
+                run_unit_of_work, factory, lambda s: service.require_importable(s, caller.company_id, query)
             )
-            if company_rut != query.company_rut:
-                raise InvalidRequest(
-                    f"import stores documents of this token's company ({company_rut}) only, not of "
-                    f"{query.company_rut}",
-                    field="import",
-                )
         pool: SessionPool = request.app.state.sii_pool
         retrieved = await service.fetch(pool, query)
     except SiiError as error:
@@ -63,22 +54,12 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
         return respond(failure, status.http_status)
     answer = service.success(retrieved)
     if query.import_document:
-        await _import(request, caller.company_id, retrieved, answer)
+        try:
+            stored = await run_in_threadpool(
+                run_unit_of_work, factory, lambda s: ingest.store(s, caller.company_id, retrieved.checked)
+            )
+        except DtehubError as refused:  # e.g. the company's strict xmlPolicy: the XML is still answered
+            service.record_import(answer, refused)
+        else:
+            service.record_import(answer, stored)
     return respond(answer)
-
-
-async def _import(
-    request: Request, company_id: int, retrieved: RetrievedDocument, answer: MipymeAnswer
-) -> None:
-    def store(session: Session) -> ingest.Stored:
-        return ingest.store(session, company_id, retrieved.checked)
-
-    try:
-        stored = await run_in_threadpool(run_unit_of_work, request.app.state.sessionmaker, store)
-    except DtehubError as refused:  # e.g. the company's strict xmlPolicy: the XML is still answered
-        answer.import_error = service.import_failure(refused)
-        return
-    if stored.kind == ingest.Kind.NOTE:
-        answer.note_id = str(stored.id)
-    else:
-        answer.document_id = str(stored.id)

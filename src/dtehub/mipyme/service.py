@@ -9,8 +9,11 @@ import json
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
+from dtehub.companies import service as companies_service
 from dtehub.errors import DtehubError
+from dtehub.ingest import service as ingest
 from dtehub.kit import base64 as strict_base64
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.mipyme.schemas import MIPYME_TYPES, ErrorDetail, MipymeAnswer, MipymeDocument, MipymeRequest
@@ -143,5 +146,22 @@ def failure(error: SiiError) -> tuple[MipymeStatus, MipymeAnswer]:
     return status, MipymeAnswer(status=status, message=error.message, error=detail)
 
 
-def import_failure(error: DtehubError) -> ErrorDetail:
-    return ErrorDetail(code=error.code, message=error.message, field=None)
+def require_importable(session: Session, company_id: int, request: DocumentRequest) -> None:
+    """``import`` stores documents of the token's own company only: anything else is status 1."""
+    company_rut = companies_service.require(session, company_id).rut
+    if company_rut != request.company_rut:
+        raise InvalidRequest(
+            f"import stores documents of this token's company ({company_rut}) only, "
+            f"not of {request.company_rut}",
+            field="import",
+        )
+
+
+def record_import(answer: MipymeAnswer, outcome: ingest.Stored | DtehubError) -> None:
+    """What the import made of the DTE (a document or a note), or why it was refused."""
+    if isinstance(outcome, DtehubError):
+        answer.import_error = ErrorDetail(code=outcome.code, message=outcome.message, field=None)
+    elif outcome.kind == ingest.Kind.NOTE:
+        answer.note_id = str(outcome.id)
+    else:
+        answer.document_id = str(outcome.id)

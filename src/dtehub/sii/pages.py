@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from lxml import html
+from lxml import etree, html
 
 from dtehub.kit.rut import InvalidRut, normalize_rut
 
@@ -39,7 +39,10 @@ TYPE_CODES = {
 
 def parse(content: bytes) -> html.HtmlElement:
     text = content.decode(ENCODING, errors="replace")
-    return html.document_fromstring(text or "<html></html>")
+    try:
+        return html.document_fromstring(text)
+    except etree.ParserError:  # nothing but blanks or a comment: an empty page
+        return html.document_fromstring("<html></html>")
 
 
 def title(page: html.HtmlElement) -> str:

@@ -153,6 +153,7 @@ class PortalSession:
                 f"{self.holder}, the certificate's holder, is not an authorized user of {company} in "
                 "SII's MIPYME portal"
             )
+        self.selected_company = None  # whatever SII answers, the session may no longer be on the last one
         answer = await self._page(
             "POST", url, deadline, data={"RUT_EMP": company, "DESDE_DONDE_URL": SELECT_FROM}
         )
@@ -225,16 +226,22 @@ class PortalSession:
         )
 
     async def download_pdf(self, portal_id: str, deadline: Deadline) -> bytes | None:
-        """SII's own PDF of the document, or None when SII answers anything but a PDF."""
+        """SII's own PDF of the document, or None when SII answers anything but a PDF (the XML is what
+        matters: only the retrieval's deadline passing is an error here)."""
         base = f"{self._config.portal_url}{PORTAL}"
         referer = f"{base}/mipeGesDocEmi.cgi?CODIGO={portal_id}&ALL_PAGE_ANT=2"
-        response = await self._send(
-            "GET",
-            f"{base}/mipeDisplayPDF.cgi",
-            deadline,
-            params={"DHDR_CODIGO": portal_id},
-            headers={"Referer": referer},
-        )
+        try:
+            response = await self._send(
+                "GET",
+                f"{base}/mipeDisplayPDF.cgi",
+                deadline,
+                params={"DHDR_CODIGO": portal_id},
+                headers={"Referer": referer},
+            )
+        except SiiUnavailable as failed:
+            if failed.code == "sii_timeout":
+                raise
+            return None
         is_pdf = "pdf" in response.headers.get("content-type", "").lower()
         return response.content if is_pdf and response.content.startswith(b"%PDF") else None
 
@@ -295,7 +302,10 @@ class PortalSession:
                     f"SII ({httpx.URL(url).host}) did not answer in time; retry later"
                 ) from None
             except httpx.TransportError as error:
-                if attempt + 1 < TRANSPORT_ATTEMPTS:
+                # A login is retried only when it never reached SII: a retried login SII did receive
+                # would open a second session, with no cookie to ever log it out.
+                retry = isinstance(error, httpx.ConnectError) or not login
+                if retry and attempt + 1 < TRANSPORT_ATTEMPTS:
                     await asyncio.sleep(min(BACKOFF_SECONDS[attempt], deadline.remaining()))
                     continue
                 raise self._transport_failure(url, error) from None

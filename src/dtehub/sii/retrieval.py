@@ -10,11 +10,8 @@ from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.config import Deadline
 from dtehub.sii.errors import DocumentNotFound, LoginError, SiiUnavailable
-from dtehub.sii.portal import PortalSession, SessionLost
+from dtehub.sii.portal import MAX_ANSWER_BYTES, PortalSession, SessionLost
 from dtehub.sii.sessions import SessionPool
-
-MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
-"""A SetDTE holds at most 20 DTEs; this bounds what the pipeline is asked to read."""
 
 
 @dataclass(frozen=True)
@@ -50,20 +47,42 @@ async def retrieve(
 ) -> RetrievedDocument:
     """Find, download and check one document issued by ``company_rut``, within the pool's timeout.
 
-    A reused session that SII has meanwhile ended is replaced once by a new login.
+    A reused session that SII has meanwhile ended is replaced once by a new login. The deadline is a hard
+    one: each request is bounded by what is left of it, and the whole by :func:`asyncio.timeout`, so a
+    server that trickles its answer cannot hold the request longer.
     """
     certificate.require_valid()
     deadline = Deadline(pool.config.timeout)
-    for attempt in range(2):
-        first_use = True
+    try:
+        async with asyncio.timeout(pool.config.timeout):
+            return await _retrieve(pool, certificate, deadline, company_rut, type_code, folio, include_pdf)
+    except TimeoutError:
+        raise SiiUnavailable(
+            f"SII did not answer within {deadline.seconds:g} s; retry later", code="sii_timeout"
+        ) from None
+
+
+async def _retrieve(
+    pool: SessionPool,
+    certificate: PersonCertificate,
+    deadline: Deadline,
+    company: str,
+    type_code: int,
+    folio: int,
+    include_pdf: bool,
+) -> RetrievedDocument:
+    try:
+        async with pool.session(certificate, deadline) as session:
+            first_use = session.uses == 1
+            return await _retrieve_with(session, deadline, company, type_code, folio, include_pdf)
+    except SessionLost as lost:  # the pool logs the broken session out
+        if first_use:  # a new login would not fare better
+            raise LoginError(lost.message) from None
+    async with pool.session(certificate, deadline, fresh=True) as session:
         try:
-            async with pool.session(certificate, deadline) as session:
-                first_use = session.uses == 1
-                return await _retrieve_with(session, deadline, company_rut, type_code, folio, include_pdf)
-        except SessionLost as lost:  # the pool has logged the broken session out
-            if attempt == 1 or first_use:  # a new login would not fare better
-                raise LoginError(lost.message) from None
-    raise AssertionError("unreachable")
+            return await _retrieve_with(session, deadline, company, type_code, folio, include_pdf)
+        except SessionLost as lost:
+            raise LoginError(lost.message) from None
 
 
 async def _retrieve_with(
@@ -90,7 +109,7 @@ async def _retrieve_with(
 def _pick(download: bytes, company: str, type_code: int, folio: int) -> CheckedDte:
     """The DTE of that issuer, type and folio among those SII sent (it may add referenced ones)."""
     try:
-        outcomes = read_dte_file(download, max_bytes=MAX_DOWNLOAD_BYTES)
+        outcomes = read_dte_file(download, max_bytes=MAX_ANSWER_BYTES)
     except DteRefused as refused:
         raise SiiUnavailable(
             f"SII's XML download could not be read ({refused.message}); retry later"
@@ -100,4 +119,9 @@ def _pick(download: bytes, company: str, type_code: int, folio: int) -> CheckedD
             fields = outcome.fields
             if (fields.issuer.rut, fields.code, fields.folio) == (company, type_code, folio):
                 return outcome
+    unreadable = next((outcome for outcome in outcomes if isinstance(outcome, DteRefused)), None)
+    if unreadable is not None:  # it may be the one asked for: SII's copy is unreadable, not missing
+        raise SiiUnavailable(
+            f"a DTE in SII's XML download could not be read ({unreadable.message}); retry later"
+        )
     raise DocumentNotFound(f"SII's XML download holds no DTE of {company} type {type_code} folio {folio}")

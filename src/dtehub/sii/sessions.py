@@ -79,10 +79,11 @@ class SessionPool:
 
     @asynccontextmanager
     async def session(
-        self, certificate: PersonCertificate, deadline: Deadline
+        self, certificate: PersonCertificate, deadline: Deadline, *, fresh: bool = False
     ) -> AsyncIterator[PortalSession]:
-        """A logged-in session of ``certificate`` for this request alone; released when the block ends."""
-        session = await self._acquire(certificate, deadline)
+        """A logged-in session of ``certificate`` for this request alone (a new login when ``fresh``);
+        released when the block ends."""
+        session = await self._acquire(certificate, deadline, fresh=fresh)
         session.uses += 1
         healthy = False
         try:
@@ -94,13 +95,15 @@ class SessionPool:
         finally:
             await self._release(session, healthy=healthy)
 
-    async def _acquire(self, certificate: PersonCertificate, deadline: Deadline) -> PortalSession:
+    async def _acquire(
+        self, certificate: PersonCertificate, deadline: Deadline, *, fresh: bool
+    ) -> PortalSession:
         holder = certificate.holder_rut
         async with self._changed:
             while True:
                 if self._closed:
                     raise SiiUnavailable("dtehub is shutting down; retry later")
-                reusable = self._take_idle(certificate.fingerprint)
+                reusable = None if fresh else self._take_idle(certificate.fingerprint)
                 if reusable is not None:
                     return reusable
                 if self._open[holder] < self.config.max_sessions_per_holder:
@@ -120,14 +123,17 @@ class SessionPool:
                         f"{deadline.seconds:g} s; retry later",
                         code="sii_busy",
                     ) from None
-        session = self._factory(certificate, self.config)
+        session = None
         try:
+            session = self._factory(certificate, self.config)
             await session.login(deadline)
         except BaseException:
-            await session.logout()  # closes its connections; there is no session at SII to end
-            async with self._changed:
-                self._open[holder] -= 1
-                self._changed.notify_all()
+            if session is not None:
+                self._close_later(session)  # its connections; there is no session at SII to end
+            else:
+                async with self._changed:
+                    self._open[holder] -= 1
+                    self._changed.notify_all()
             raise
         self.logins += 1
         return session
@@ -151,10 +157,11 @@ class SessionPool:
                 self._idle[session.certificate.fingerprint].append(session)
                 self._changed.notify_all()
                 return
-        await self._close(session)
+        # In the background, tracked: a request cancelled (a client gone, a shutdown) still logs out.
+        self._close_later(session)
 
     def _close_later(self, session: PortalSession) -> None:
-        """Log ``session`` out in the background (called with the condition held)."""
+        """Log ``session`` out in a background task that :meth:`aclose` waits for."""
         task = asyncio.get_running_loop().create_task(self._close(session))
         self._closing.add(task)
         task.add_done_callback(self._closing.discard)
@@ -171,7 +178,10 @@ class SessionPool:
         return self._open[holder]
 
     async def reap(self) -> None:
-        """Log out the idle sessions past their reuse time."""
+        """Log out the idle sessions past their reuse time, and forget the certificates opened before it."""
+        now = time.monotonic()
+        reuse = self.config.session_reuse_seconds
+        self._opened = {k: v for k, v in self._opened.items() if now - v[0] < reuse}
         async with self._changed:
             for idle in self._idle.values():
                 for session in [s for s in idle if not self._fresh(s)]:
@@ -189,6 +199,7 @@ class SessionPool:
         self._opened.clear()
         async with self._changed:
             self._closed = True
+            self._changed.notify_all()  # whoever waits for a session hears of the shutdown at once
             for idle in self._idle.values():
                 while idle:
                     self._close_later(idle.pop())

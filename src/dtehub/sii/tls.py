@@ -18,19 +18,30 @@ from contextlib import contextmanager
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat
 
 from dtehub.sii.certificate import PersonCertificate
+from dtehub.sii.errors import CertificateError, SiiUnavailable
 
 
 def client_context(certificate: PersonCertificate, *, ca_bundle: str | None) -> ssl.SSLContext:
     """A verifying client context (``ca_bundle`` or the system's trust) that presents ``certificate``
     with the whole chain its PKCS#12 held."""
-    context = ssl.create_default_context(cafile=ca_bundle)
+    try:
+        context = ssl.create_default_context(cafile=ca_bundle)
+    except (OSError, ssl.SSLError):
+        raise SiiUnavailable(
+            f"DTEHUB_SII_CA_BUNDLE ({ca_bundle}) cannot be read as PEM certificates"
+        ) from None
     passphrase = secrets.token_urlsafe(32)
     key_pem = certificate.key.private_bytes(
         Encoding.PEM, PrivateFormat.PKCS8, BestAvailableEncryption(passphrase.encode())
     )
     chain_pem = b"".join(c.public_bytes(Encoding.PEM) for c in (certificate.certificate, *certificate.chain))
-    with _memory_file(key_pem + chain_pem) as path:
-        context.load_cert_chain(path, password=passphrase)
+    try:
+        with _memory_file(key_pem + chain_pem) as path:
+            context.load_cert_chain(path, password=passphrase)
+    except (OSError, ssl.SSLError):
+        raise CertificateError(
+            "the certificate's key cannot be used for TLS", code="certificate_unusable"
+        ) from None
     return context
 
 
