@@ -31,7 +31,6 @@ from dtehub.db import database_url as parse_url
 from dtehub.models import Company
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED_DTE = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "dte"
 PUBLIC_URL = "https://dtehub.test"
 
 

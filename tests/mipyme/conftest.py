@@ -19,7 +19,7 @@ from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
 from dtehub.sii.sessions import SessionPool
-from tests.conftest import SHARED_DTE, Tenant, make_tenant
+from tests.conftest import FIXTURES, Tenant, make_tenant
 from tests.dte_factory import build_dte
 
 PASSWORD = "Clave-De-Prueba-9"
@@ -67,7 +67,7 @@ def sii_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dtes = data / "dtes"
     dtes.mkdir()
     for name in ("DTE--76399752-9--33--25568.xml", "DTE--96670340-7--61--110616.xml"):
-        shutil.copyfile(SHARED_DTE / name, dtes / name)
+        shutil.copyfile(FIXTURES / name, dtes / name)
     for folio in range(1, 22):
         (dtes / f"capped-{folio}.xml").write_bytes(
             build_dte(33, folio, CAPPED_COMPANY, OTHER_COMPANY, 1190, issue_date=date(2026, 9, 1))

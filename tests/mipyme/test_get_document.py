@@ -16,7 +16,7 @@ from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.sii.emulator import Emulator
 from dtehub.sii.sessions import SessionPool
-from tests.conftest import SHARED_DTE, Tenant, served
+from tests.conftest import FIXTURES, Tenant, served
 from tests.mipyme.conftest import (
     CAPPED_COMPANY,
     COMPANY,
@@ -30,7 +30,7 @@ from tests.mipyme.conftest import (
 )
 
 PATH = "/V1/mipyme_get_document"
-FACTURA = (SHARED_DTE / "DTE--76399752-9--33--25568.xml").read_bytes()
+FACTURA = (FIXTURES / "DTE--76399752-9--33--25568.xml").read_bytes()
 
 
 def request(

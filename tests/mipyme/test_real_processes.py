@@ -15,11 +15,11 @@ import httpx
 
 from dtehub.config import Settings
 from dtehub.sii.emulator import Emulator
-from tests.conftest import SHARED_DTE
+from tests.conftest import FIXTURES
 from tests.mipyme.conftest import COMPANY, HOLDER, PASSWORD, Certificates
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
-FACTURA = (SHARED_DTE / "DTE--76399752-9--33--25568.xml").read_bytes()
+FACTURA = (FIXTURES / "DTE--76399752-9--33--25568.xml").read_bytes()
 
 
 def sii_environment(emulator: Emulator, **extra: str) -> dict[str, str]:
