@@ -71,11 +71,13 @@ class SessionPool:
         if found is not None and now - found[0] < self.config.session_reuse_seconds:
             return found[1]
         certificate = await asyncio.to_thread(load_pfx, pfx, password)
-        self._opened = {
-            k: v for k, v in self._opened.items() if now - v[0] < self.config.session_reuse_seconds
-        }
+        self._forget_certificates_opened_before(now)
         self._opened[key] = (now, certificate)
         return certificate
+
+    def _forget_certificates_opened_before(self, now: float) -> None:
+        reuse = self.config.session_reuse_seconds
+        self._opened = {key: entry for key, entry in self._opened.items() if now - entry[0] < reuse}
 
     @asynccontextmanager
     async def session(
@@ -179,9 +181,7 @@ class SessionPool:
 
     async def reap(self) -> None:
         """Log out the idle sessions past their reuse time, and forget the certificates opened before it."""
-        now = time.monotonic()
-        reuse = self.config.session_reuse_seconds
-        self._opened = {k: v for k, v in self._opened.items() if now - v[0] < reuse}
+        self._forget_certificates_opened_before(time.monotonic())
         async with self._changed:
             for idle in self._idle.values():
                 for session in [s for s in idle if not self._fresh(s)]:

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
 from tests.dte_factory import build_dte
+from tests.sii.emulator.browser import Browser
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 INVOICE_FIXTURE = FIXTURES / "DTE--76399752-9--33--25568.xml"
@@ -151,3 +152,11 @@ def emulator(running_emulator: Emulator) -> Iterator[Emulator]:
     """The shared emulator, its faults back to a well-behaved SII after each test."""
     yield running_emulator
     running_emulator.faults.reset()
+
+
+@pytest.fixture
+def juana(emulator: Emulator, certificates: Certificates) -> Iterator[Browser]:
+    """Juana (three companies), logged in."""
+    with Browser(emulator, certificates.pem(JUANA)) as browser:
+        browser.login()
+        yield browser

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from dtehub.sii.emulator import Emulator
 from tests.sii.emulator.browser import PORTAL, SELECTOR, Browser, alert, page, rows, selector_options, title
 from tests.sii.emulator.conftest import (
     BATA,
-    JUANA,
     MIPYME,
     NADIE,
     NOT_MIPYME,
@@ -21,13 +16,6 @@ from tests.sii.emulator.conftest import (
 )
 
 SELECTOR_QUERY = "DESDE_DONDE_URL=OPCION%3D2%26TIPO%3D4"
-
-
-@pytest.fixture
-def juana(emulator: Emulator, certificates: Certificates) -> Iterator[Browser]:
-    with Browser(emulator, certificates.pem(JUANA)) as browser:
-        browser.login()
-        yield browser
 
 
 def test_a_person_with_several_companies_gets_the_selector(juana: Browser) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from lxml import etree
 
 from dtehub.dte.envelope import split_dtes
@@ -26,20 +23,11 @@ from tests.sii.emulator.conftest import (
     BATA,
     CREDIT_NOTE_FIXTURE,
     INVOICE_FIXTURE,
-    JUANA,
     MIPYME,
     NOT_MIPYME,
-    Certificates,
 )
 
 MAX_BYTES = 10 * 1024 * 1024
-
-
-@pytest.fixture
-def juana(emulator: Emulator, certificates: Certificates) -> Iterator[Browser]:
-    with Browser(emulator, certificates.pem(JUANA)) as browser:
-        browser.login()
-        yield browser
 
 
 def test_auth_cgi_offers_the_company_form(juana: Browser) -> None:

@@ -70,6 +70,12 @@ def _html(body: bytes, headers: tuple[tuple[str, str], ...] = ()) -> Response:
     return Response(200, body, headers=headers)  # SII answers 200 even when it refuses
 
 
+def _file(body: bytes, content_type: str, disposition: str, filename: str) -> Response:
+    """A download: ``disposition`` is ``inline`` (shown) or ``attachment`` (saved)."""
+    headers = (("Content-Disposition", f'{disposition}; filename="{filename}"'),)
+    return Response(200, body, content_type=content_type, headers=headers)
+
+
 def _login_error(last_two: int, message: str) -> Response:
     return _html(pages.alert_page(message, pages.login_code(last_two)))
 
@@ -255,12 +261,7 @@ class Portal:
         if isinstance(document, Response):
             return document
         filename = f"DTE_{document.issuer_rut}_{document.code}_{document.folio}.pdf"
-        return Response(
-            200,
-            pages.pdf_document(document),
-            content_type="application/pdf",
-            headers=(("Content-Disposition", f'inline; filename="{filename}"'),),
-        )
+        return _file(pages.pdf_document(document), "application/pdf", "inline", filename)
 
     # --- the respaldo route --------------------------------------------------------------------------
 
@@ -312,12 +313,7 @@ class Portal:
             )
         served = self._with_references(documents)
         filename = f"DTE_{company.rut}_{documents[0].code}_{documents[0].folio}.xml"
-        return Response(
-            200,
-            pages.set_dte(served),
-            content_type="text/xml; charset=ISO-8859-1",
-            headers=(("Content-Disposition", f'attachment; filename="{filename}"'),),
-        )
+        return _file(pages.set_dte(served), "text/xml; charset=ISO-8859-1", "attachment", filename)
 
     def _respaldo_matches(
         self, company: Company, parameters: Mapping[str, str], *, ignore_folio: bool
