@@ -7,7 +7,7 @@ through their shortest decimal text, and anything with more than two decimals is
 from __future__ import annotations
 
 import re
-from decimal import Decimal, Inexact, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
@@ -77,3 +77,46 @@ AmountOut = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^-?\d+\.\d{2}$", "examples": ["96272.00"]}),
 ]
 """A response amount: hundredths shown as a string with two decimals."""
+
+
+# --- amounts as people in Chile read them ------------------------------------------------------------
+
+_CURRENCY_SIGNS = {"CLP": "$", "USD": "US$", "EUR": "€", "CLF": "UF"}
+
+
+def _group_thousands(whole: str) -> str:
+    groups = []
+    while len(whole) > 3:
+        groups.append(whole[-3:])
+        whole = whole[:-3]
+    groups.append(whole)
+    return ".".join(reversed(groups))
+
+
+def format_number(value: Decimal | int, *, decimals: int | None = None) -> str:
+    """``Decimal("1234.50")`` → ``1.234,5``: dots between thousands, a comma before decimals, trailing
+    zeros dropped; with ``decimals`` exactly that many places (rounded half up)."""
+    number = Decimal(value)
+    if decimals is not None:
+        number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        text = f"{abs(number):f}"
+    else:
+        text = f"{abs(number):f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+    whole, _, fraction = text.partition(".")
+    sign = "-" if number < 0 and number != 0 else ""
+    return f"{sign}{_group_thousands(whole)}{',' + fraction if fraction else ''}"
+
+
+def format_money(cents: int, currency: str = "CLP") -> str:
+    """``9627200`` CLP → ``$ 96.272``; other currencies keep two decimals (``US$ 1.234,56``).
+
+    Pesos print without decimals unless the amount has some."""
+    sign = _CURRENCY_SIGNS.get(currency.upper(), currency.upper())
+    amount = Decimal(cents) / 100
+    decimals = 0 if currency.upper() == "CLP" and cents % 100 == 0 else 2
+    text = format_number(amount, decimals=decimals)
+    if text.startswith("-"):
+        return f"-{sign} {text[1:]}"
+    return f"{sign} {text}"
