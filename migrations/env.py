@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from dtehub.config import get_settings
 from dtehub.db import configure_sqlite, database_url, is_sqlite
@@ -41,9 +41,15 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
     return False
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch mode rebuilds a SQLite table by dropping it: with foreign keys on, dropping a parent
+        # (companies, notes…) would cascade-delete its children. Off while migrating, then every
+        # reference is checked.
+        _pragma(connection, "foreign_keys=OFF")
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
@@ -51,6 +57,19 @@ def _run(connection: object) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if sqlite:
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.rollback()  # the check's read transaction
+        _pragma(connection, "foreign_keys=ON")
+        if broken:
+            raise RuntimeError(f"after migrating, rows point at nothing: {broken[:5]}")
+
+
+def _pragma(connection: Connection, setting: str) -> None:
+    """Set a SQLite PRAGMA through the driver itself: SQLAlchemy would wrap it in the BEGIN that
+    dtehub's engines emit, and foreign_keys cannot change inside a transaction."""
+    assert not connection.in_transaction()
+    connection.connection.dbapi_connection.execute(f"PRAGMA {setting}")  # type: ignore[union-attr]
 
 
 if context.is_offline_mode():

@@ -225,6 +225,7 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
     },
     ("get", "/v1/getNote"): {"id"},
     ("get", "/v1/getCompany"): set(),
+    ("delete", "/v1/deleteCompanyLogo"): set(),
 }
 V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createDocument"): {"clientId", "number", "issueDate", "total", "taxes"},
@@ -235,7 +236,18 @@ V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createContact"): {"clientId", "clientTaxId", "email", "name", "lastName", "contactTypeId"},
     ("post", "/v1/createTag"): {"name"},
     ("post", "/v1/createFile"): {"documentId", "name", "content"},
-    ("post", "/v1/updateCompany"): {"name", "paymentTerm", "xmlPolicy"},
+    ("post", "/v1/updateCompany"): {
+        "name",
+        "paymentTerm",
+        "xmlPolicy",
+        "siiResolutionNumber",
+        "siiResolutionDate",
+        "siiOffice",
+    },
+    ("post", "/v1/updateCompanyLogo"): {"content"},
+    ("post", "/v1/renewDocumentKey"): {"id"},
+    ("post", "/v1/renewClientKey"): {"id"},
+    ("post", "/v1/renewNoteKey"): {"id"},
 }
 
 

@@ -12,6 +12,7 @@ import signal
 import sys
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
@@ -36,11 +37,13 @@ from dtehub import migrate
 from dtehub.auth import service as auth_service
 from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
+from dtehub.companies.schemas import CompanyOut
 from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError
 from dtehub.mipyme.cli import mipyme_app
+from dtehub.models import Company
 from dtehub.sii.emulator.cli import emulator_app
 
 if TYPE_CHECKING:
@@ -144,24 +147,64 @@ def companies_update(
         XmlPolicy | None,
         typer.Option(help="lenient: store DTEs whatever their verdicts; strict: refuse any not valid."),
     ] = None,
+    sii_resolution_number: Annotated[
+        int | None, typer.Option(help="Number of SII's resolution authorizing the company (printed).")
+    ] = None,
+    sii_resolution_date: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Date of that resolution, YYYY-MM-DD.")
+    ] = None,
+    sii_office: Annotated[
+        str | None, typer.Option(help="SII office (unidad), printed as S.I.I. - <office>.")
+    ] = None,
 ) -> None:
     """Change a company's settings; prints the company as JSON."""
 
     def work(session: Session) -> dict[str, str]:
         company = companies_service.company_by_rut(session, rut)
         changes = companies_service.CompanySettings(
-            name=name, payment_term_days=payment_term, xml_policy=xml_policy
+            name=name,
+            payment_term_days=payment_term,
+            xml_policy=xml_policy,
+            sii_resolution_number=sii_resolution_number,
+            sii_resolution_date=sii_resolution_date.date() if sii_resolution_date else None,
+            sii_office=sii_office,
         )
-        updated = companies_service.update_settings(session, company, changes)
-        return {
-            "id": str(updated.id),
-            "rut": updated.rut,
-            "name": updated.name,
-            "paymentTerm": str(updated.payment_term_days),
-            "xmlPolicy": updated.xml_policy,
-        }
+        return _company_json(session, companies_service.update_settings(session, company, changes))
 
     _emit(_run(work))
+
+
+@companies_app.command("logo")
+def companies_logo(
+    rut: Annotated[str, typer.Option(help="The company's RUT.")],
+    image: Annotated[
+        Path | None, typer.Argument(help="A PNG or JPEG of at most 1 MiB.", exists=True, dir_okay=False)
+    ] = None,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove the logo instead.")] = False,
+) -> None:
+    """Set (or --remove) the logo printed on the company's PDFs and shown on its portal pages."""
+    if (image is None) == (not remove):
+        _usage_error("give either an image file or --remove")
+    content = image.read_bytes() if image is not None else b""
+
+    def work(session: Session) -> dict[str, str]:
+        company = companies_service.company_by_rut(session, rut)
+        if remove:
+            companies_service.remove_logo(session, company)
+        else:
+            companies_service.set_logo(session, company, content)
+        return _company_json(session, company)
+
+    _emit(_run(work))
+
+
+def _company_json(session: Session, company: Company) -> dict[str, str]:
+    """The company as the CLI prints it: the API's fields, as text."""
+    shown = CompanyOut.of(company, has_logo=companies_service.has_logo(session, company.id))
+    return {
+        key: ("" if value is None else str(value).lower() if isinstance(value, bool) else str(value))
+        for key, value in shown.model_dump(mode="json", by_alias=True).items()
+    }
 
 
 @tokens_app.command("create")

@@ -177,6 +177,10 @@ async def test_get_document_lists_its_notes(tenant: Tenant) -> None:
 
     seen = await get_document(tenant, document["id"])
 
+    assert [(n.pop("xml"), n.pop("pdf")) for n in seen["creditDebitNotes"]] == [
+        (credit["xml"], credit["pdf"]),
+        (debit["xml"], debit["pdf"]),
+    ]
     assert seen["creditDebitNotes"] == [
         {
             "id": credit["id"],

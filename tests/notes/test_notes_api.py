@@ -47,6 +47,8 @@ NOTE_FIELDS = {
     "document",
     "files",
     "xmlChecks",
+    "xml",
+    "pdf",
 }
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 UNSIGNED_CHECKS = {

@@ -17,7 +17,7 @@ from dtehub.errors import BadRequest, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, JsonObject, respond_json
+from dtehub.kit.schema import MAX_ID, JsonObject, RenewKey, respond_json
 from dtehub.models import Client
 from dtehub.portal.links import Links
 
@@ -107,5 +107,14 @@ def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, bod
 def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> Response:
     """Change the fields given; the others stay as they are."""
     client = service.update_client(session, auth.company_id, body)
+    [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
+    return respond_json(view)
+
+
+@router.post("/renewClientKey", response_model=ClientOut, responses=error_responses(404))
+@transactional
+def renew_client_key(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: RenewKey) -> Response:
+    """Give the client's page link (url) a new key; the old one answers 404 from now on."""
+    client = service.renew_portal_key(session, auth.company_id, body.id)
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), False)
     return respond_json(view)

@@ -6,6 +6,7 @@ from dtehub.clients import repository
 from dtehub.clients.schemas import ClientCreate, ClientFields, ClientUpdate, normalize_tax_id
 from dtehub.errors import BadRequest, Conflict, NotFound
 from dtehub.kit.rut import InvalidRut
+from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client
 
 _PLAIN_FIELDS = (
@@ -96,3 +97,11 @@ def upsert_receivers(
             _apply(client, fields)
     session.flush()
     return clients
+
+
+def renew_portal_key(session: Session, company_id: int, client_id: int) -> Client:
+    """A new key for the client's page link: the old link stops working at once."""
+    client = require(session, company_id, client_id)
+    client.portal_key = new_link_key()
+    session.flush()
+    return client

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from dtehub.companies import service
-from dtehub.companies.schemas import CompanyOut, CompanyUpdate
+from dtehub.companies.logo import MAX_LOGO_BYTES
+from dtehub.companies.schemas import CompanyLogoIn, CompanyOut, CompanyUpdate
 from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
+from dtehub.kit import base64
 from dtehub.kit.schema import respond
+from dtehub.models import Company
 
 router = APIRouter(prefix="/v1", tags=["company"])
 
@@ -18,15 +22,51 @@ router = APIRouter(prefix="/v1", tags=["company"])
 @transactional
 def get_company(auth: AuthDep, session: SessionDep) -> Response:
     """The company the token belongs to, with its settings."""
-    return respond(CompanyOut.of(service.require(session, auth.company_id)))
+    return respond(_out(session, service.require(session, auth.company_id)))
 
 
 @router.post("/updateCompany", response_model=CompanyOut, responses=error_responses())
 @transactional
 def update_company(auth: AuthDep, session: SessionDep, body: CompanyUpdate) -> Response:
-    """Change the company's name, default payment term or XML policy; omitted fields stay."""
+    """Change the company's name, default payment term, XML policy or the SII resolution and office
+    its printed documents carry; omitted fields stay."""
     company = service.require(session, auth.company_id)
     changes = service.CompanySettings(
-        name=body.name, payment_term_days=body.payment_term, xml_policy=body.xml_policy
+        name=body.name,
+        payment_term_days=body.payment_term,
+        xml_policy=body.xml_policy,
+        sii_resolution_number=body.sii_resolution_number,
+        sii_resolution_date=body.sii_resolution_date,
+        sii_office=body.sii_office,
     )
-    return respond(CompanyOut.of(service.update_settings(session, company, changes)))
+    return respond(_out(session, service.update_settings(session, company, changes)))
+
+
+@router.post("/updateCompanyLogo", response_model=CompanyOut, responses=error_responses(413))
+@transactional
+def update_company_logo(auth: AuthDep, session: SessionDep, body: CompanyLogoIn) -> Response:
+    """Set the logo printed on the company's PDFs and shown on its portal pages (PNG or JPEG, base64,
+    at most 1 MiB; dtehub keeps a re-encoded PNG of at most 600×300 pixels)."""
+    company = service.require(session, auth.company_id)
+    content = base64.decode_field(
+        body.content,
+        field="content",
+        max_bytes=MAX_LOGO_BYTES,
+        what="the logo",
+        too_large_code="file_too_large",
+    )
+    service.set_logo(session, company, content)
+    return respond(_out(session, company))
+
+
+@router.delete("/deleteCompanyLogo", response_model=CompanyOut, responses=error_responses(404))
+@transactional
+def delete_company_logo(auth: AuthDep, session: SessionDep) -> Response:
+    """Remove the company's logo."""
+    company = service.require(session, auth.company_id)
+    service.remove_logo(session, company)
+    return respond(_out(session, company))
+
+
+def _out(session: Session, company: Company) -> CompanyOut:
+    return CompanyOut.of(company, has_logo=service.has_logo(session, company.id))

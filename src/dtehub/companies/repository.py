@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dtehub.models import Company
+from dtehub.models import Company, CompanyLogo
 
 
 def get(session: Session, company_id: int) -> Company | None:
@@ -18,3 +18,16 @@ def get_by_rut(session: Session, rut: str) -> Company | None:
 
 def count(session: Session) -> int:
     return session.execute(select(func.count()).select_from(Company)).scalar_one()
+
+
+def get_logo(session: Session, company_id: int) -> CompanyLogo | None:
+    return session.get(CompanyLogo, company_id)
+
+
+def delete_logo(session: Session, company_id: int) -> bool:
+    logo = session.get(CompanyLogo, company_id)
+    if logo is None:
+        return False
+    session.delete(logo)
+    session.flush()
+    return True

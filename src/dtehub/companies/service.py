@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from dtehub.auth.service import issue_token
 from dtehub.companies import repository
+from dtehub.companies.logo import MAX_LOGO_BYTES, InvalidLogo, normalize_logo
+from dtehub.dte.pdf.settings import IssuerPrintSettings
 from dtehub.dte.pipeline import XmlPolicy
-from dtehub.errors import BadRequest, Conflict, NotFound
+from dtehub.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
 from dtehub.kit.rut import InvalidRut, normalize_rut
-from dtehub.models import Company
+from dtehub.models import Company, CompanyLogo
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class CompanySettings:
     name: str | None = None
     payment_term_days: int | None = None
     xml_policy: XmlPolicy | None = None
+    sii_resolution_number: int | None = None
+    sii_resolution_date: date | None = None
+    sii_office: str | None = None
 
 
 def update_settings(session: Session, company: Company, changes: CompanySettings) -> Company:
@@ -75,5 +81,56 @@ def update_settings(session: Session, company: Company, changes: CompanySettings
         company.payment_term_days = changes.payment_term_days
     if changes.xml_policy is not None:
         company.xml_policy = changes.xml_policy.value
+    if changes.sii_resolution_number is not None:
+        if not 0 <= changes.sii_resolution_number <= 999_999:
+            raise BadRequest(
+                "the SII resolution number must be between 0 and 999999", field="siiResolutionNumber"
+            )
+        company.sii_resolution_number = changes.sii_resolution_number
+    if changes.sii_resolution_date is not None:
+        company.sii_resolution_date = changes.sii_resolution_date
+    if changes.sii_office is not None:
+        company.sii_office = " ".join(changes.sii_office.split()).upper()
     session.flush()
     return company
+
+
+def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:
+    """Replace the company's logo with ``data`` (PNG or JPEG, at most 1 MiB), re-encoded."""
+    if len(data) > MAX_LOGO_BYTES:
+        raise PayloadTooLarge("the logo is larger than 1 MiB", code="file_too_large", field="content")
+    try:
+        normalized = normalize_logo(data)
+    except InvalidLogo as exc:
+        raise BadRequest(str(exc), field="content") from None
+    logo = repository.get_logo(session, company.id)
+    if logo is None:
+        logo = CompanyLogo(company_id=company.id)
+        session.add(logo)
+    logo.content = normalized.png
+    logo.width = normalized.width
+    logo.height = normalized.height
+    logo.sha256 = normalized.sha256
+    session.flush()
+    return logo
+
+
+def remove_logo(session: Session, company: Company) -> None:
+    if not repository.delete_logo(session, company.id):
+        raise NotFound("the company has no logo", field="logo")
+
+
+def has_logo(session: Session, company_id: int) -> bool:
+    return repository.get_logo(session, company_id) is not None
+
+
+def print_settings(session: Session, company: Company) -> IssuerPrintSettings:
+    """What the company's printed documents carry besides the DTE itself."""
+    logo = repository.get_logo(session, company.id)
+    return IssuerPrintSettings(
+        resolution_number=company.sii_resolution_number,
+        resolution_date=company.sii_resolution_date,
+        sii_office=company.sii_office,
+        logo_png=logo.content if logo is not None else None,
+        logo_sha256=logo.sha256 if logo is not None else None,
+    )

@@ -30,7 +30,7 @@ from dtehub.ingest import service as ingest
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, respond, respond_json
+from dtehub.kit.schema import MAX_ID, RenewKey, respond, respond_json
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import NoteOut
 from dtehub.portal.links import Links
@@ -190,7 +190,7 @@ def create_document_from_xml(
     stored = ingest.store(session, auth.company_id, checked, tax_id=body.tax_id, send=body.send)
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)
-        return respond(notes_service.present(session, auth.company_id, note))
+        return respond(notes_service.present(session, auth.company_id, note, Links(settings.public_base)))
     return _view(session, auth.company_id, stored.id, Links(settings.public_base))
 
 
@@ -200,3 +200,11 @@ def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) ->
     """Delete a document by client and number (and code when the number is ambiguous)."""
     document = service.delete_document(session, auth.company_id, body)
     return respond(DocumentDeleted(id=str(document.id), msg="Documento eliminado."))
+
+
+@router.post("/renewDocumentKey", response_model=DocumentDetailOut, responses=error_responses(404))
+@transactional
+def renew_document_key(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: RenewKey) -> Response:
+    """Give the document's customer links (url, pdf, xml) a new key; the old ones answer 404 from now on."""
+    document = service.renew_portal_key(session, auth.company_id, body.id)
+    return _view(session, auth.company_id, document.id, Links(settings.public_base))

@@ -123,6 +123,8 @@ class NoteSummary(ApiModel):
     total: AmountOut
     reason: int | None = Field(description="CodRef: 1 anula, 2 corrige texto, 3 corrige montos")
     moves_money: bool
+    xml: str = Field(description="The note's DTE as received (a link its customer can open)")
+    pdf: str = Field(description="The note printed, with its timbre")
 
 
 class DocumentDetailOut(DocumentOut):

@@ -298,6 +298,16 @@ def present_detail(
     """One document as getDocument and the create methods show it (``DocumentDetailOut``)."""
     [view] = present(session, company_id, [row], expand, links, today)
     notes = notes_repository.by_ids(session, row.note_ids) if row.note_ids_text else []
-    view["creditDebitNotes"] = [note_summary(note) for note in notes]
+    view["creditDebitNotes"] = [note_summary(note, links) for note in notes]
     view["dte"] = row.dte_fields
     return view
+
+
+def renew_portal_key(session: Session, company_id: int, document_id: int) -> Document:
+    """A new key for the document's links (page, PDF, XML): the old links stop working at once."""
+    document = repository.get(session, company_id, document_id)
+    if document is None:
+        raise NotFound(f"document {document_id} not found", field="id")
+    document.portal_key = new_link_key()
+    session.flush()
+    return document

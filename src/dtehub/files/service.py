@@ -6,7 +6,7 @@ import mimetypes
 from sqlalchemy.orm import Session
 
 from dtehub.documents import repository as documents_repository
-from dtehub.errors import BadRequest, NotFound, PayloadTooLarge
+from dtehub.errors import BadRequest, NotFound
 from dtehub.files import repository
 from dtehub.files.schemas import FileCreate
 from dtehub.kit import base64
@@ -15,18 +15,9 @@ from dtehub.models import File
 
 
 def create_file(session: Session, company_id: int, data: FileCreate, *, max_bytes: int) -> File:
-    if base64.decoded_size_bound(data.content) > max_bytes + 3:
-        raise PayloadTooLarge(
-            f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content"
-        )
-    try:
-        content = base64.decode(data.content)
-    except base64.InvalidBase64:
-        raise BadRequest("content is not valid base64", field="content") from None
-    if len(content) > max_bytes:
-        raise PayloadTooLarge(
-            f"the file is larger than {max_bytes} bytes", code="file_too_large", field="content"
-        )
+    content = base64.decode_field(
+        data.content, field="content", max_bytes=max_bytes, what="the file", too_large_code="file_too_large"
+    )
     if not content:
         raise BadRequest("the file is empty", field="content")
     document = documents_repository.get(session, company_id, data.document_id)

@@ -74,12 +74,9 @@ def refusal_error(refused: DteRefused, *, field: str | None = "xml") -> DtehubEr
 
 
 def decode_base64_xml(encoded: str, *, max_bytes: int) -> bytes:
-    if base64.decoded_size_bound(encoded) > max_bytes + 3:
-        raise PayloadTooLarge(f"the XML is larger than {max_bytes} bytes", code="xml_too_large", field="xml")
-    try:
-        return base64.decode(encoded)
-    except base64.InvalidBase64:
-        raise BadRequest("xml is not valid base64", field="xml") from None
+    return base64.decode_field(
+        encoded, field="xml", max_bytes=max_bytes, what="the XML", too_large_code="xml_too_large"
+    )
 
 
 def read_single_dte(content: bytes, *, max_bytes: int) -> CheckedDte:

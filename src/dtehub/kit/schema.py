@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 
@@ -61,3 +61,9 @@ def respond_json(content: Any) -> Response:
     """Plain JSON-ready data (built by a view function for speed) as the response body."""
     body = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
     return Response(body.encode(), media_type="application/json")
+
+
+class RenewKey(ApiInput):
+    """The body of the renew…Key methods: the object whose portal links get a new key."""
+
+    id: int = Field(ge=1, le=MAX_ID, description="The object's id")

@@ -4,6 +4,7 @@ from dtehub.models.api_token import ApiToken
 from dtehub.models.base import Base
 from dtehub.models.client import Client
 from dtehub.models.company import Company
+from dtehub.models.company_logo import CompanyLogo
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
@@ -19,6 +20,7 @@ __all__ = [
     "Base",
     "Client",
     "Company",
+    "CompanyLogo",
     "Contact",
     "Document",
     "DocumentCount",

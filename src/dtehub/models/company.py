@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -26,5 +26,17 @@ class Company(Base):
         default="lenient",
         server_default="lenient",
         comment="lenient: refuse only unsafe or unreadable XML; strict: also any check not valid",
+    )
+    sii_resolution_number: Mapped[int | None] = mapped_column(
+        default=None, comment="Número de la resolución de SII that authorized the company to issue DTEs"
+    )
+    sii_resolution_date: Mapped[date | None] = mapped_column(
+        default=None, comment="Fecha of that resolution (its year prints under the timbre)"
+    )
+    sii_office: Mapped[str] = mapped_column(
+        String(64),
+        default="",
+        server_default="",
+        comment="SII office (unidad) of the company, printed as S.I.I. - <office> under the red box",
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtehub.kit.dates import utcnow
+from dtehub.kit.secrets import new_link_key
 from dtehub.models.base import Base, BigId, Cents, IdPk
 from dtehub.models.xml_checks import XmlChecked
 
@@ -59,6 +60,7 @@ class Note(XmlChecked, Base):
     reason: Mapped[int | None] = mapped_column(SmallInteger, default=None, comment="CodRef 1, 2 or 3")
     gloss: Mapped[str] = mapped_column(String(255), default="", comment="RazonRef")
     notes: Mapped[str] = mapped_column(Text, default="")
+    portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_on: Mapped[date] = mapped_column(comment="created_at's Santiago day, for dateBy=2")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from dtehub.dependencies import AuthDep, SessionDep, transactional
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.documents.schemas import DateBy
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, respond
+from dtehub.kit.schema import MAX_ID, RenewKey, respond
 from dtehub.notes import service
 from dtehub.notes.repository import NoteFilters
 from dtehub.notes.schemas import NoteCode, NoteOrderBy, NoteOut, NoteType
+from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["notes"])
 
@@ -28,6 +29,7 @@ NotePage = Page[NoteOut]
 def get_notes(
     auth: AuthDep,
     session: SessionDep,
+    settings: SettingsDep,
     page: PageDep,
     since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
     until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
@@ -76,6 +78,7 @@ def get_notes(
         order_by=order_by,
         descending=order.upper() == "DESC",
         page=page,
+        links=Links(settings.public_base),
     )
     return respond(NotePage.of(items, total, page))
 
@@ -85,8 +88,17 @@ def get_notes(
 def get_note(
     auth: AuthDep,
     session: SessionDep,
+    settings: SettingsDep,
     id: Annotated[int, Query(ge=1, le=MAX_ID, description="The note's id")],
 ) -> Response:
     """One credit or debit note by id."""
     note = service.require(session, auth.company_id, id)
-    return respond(service.present(session, auth.company_id, note))
+    return respond(service.present(session, auth.company_id, note, Links(settings.public_base)))
+
+
+@router.post("/renewNoteKey", response_model=NoteOut, responses=error_responses(404))
+@transactional
+def renew_note_key(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: RenewKey) -> Response:
+    """Give the note's links (pdf, xml) a new key; the old ones answer 404 from now on."""
+    note = service.renew_portal_key(session, auth.company_id, body.id)
+    return respond(service.present(session, auth.company_id, note, Links(settings.public_base)))

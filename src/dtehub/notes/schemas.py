@@ -10,6 +10,7 @@ from dtehub.kit.dates import SANTIAGO, format_datetime
 from dtehub.kit.money import AmountOut, format_cents
 from dtehub.kit.schema import ApiModel, IdRef
 from dtehub.models import Note
+from dtehub.portal.links import Links
 
 
 class NoteType(enum.StrEnum):
@@ -99,9 +100,11 @@ class NoteOut(ApiModel):
     document: IdRef | None = Field(description="The document the reference names, once it is in dtehub")
     files: list[IdRef]
     xml_checks: XmlChecksOut
+    xml: str = Field(description="The note's DTE as received (a link its customer can open)")
+    pdf: str = Field(description="The note printed as SII requires, with its timbre")
 
     @classmethod
-    def of(cls, note: Note, client_tax_id: str) -> NoteOut:
+    def of(cls, note: Note, client_tax_id: str, links: Links) -> NoteOut:
         note_type = NoteType.CREDIT if note.is_credit else NoteType.DEBIT
         return cls(
             id=str(note.id),
@@ -124,10 +127,12 @@ class NoteOut(ApiModel):
             document=IdRef(id=str(note.document_id)) if note.document_id is not None else None,
             files=[],
             xml_checks=XmlChecksOut.model_validate(xml_checks_of(note)),
+            xml=links.note_xml(note.id, note.portal_key),
+            pdf=links.note_pdf(note.id, note.portal_key),
         )
 
 
-def note_summary(note: Note) -> dict[str, Any]:
+def note_summary(note: Note, links: Links) -> dict[str, Any]:
     """A note as a document's detail lists it (``NoteSummary``)."""
     return {
         "id": str(note.id),
@@ -138,4 +143,6 @@ def note_summary(note: Note) -> dict[str, Any]:
         "total": format_cents(note.total_cents),
         "reason": note.reason,
         "movesMoney": note.moves_money,
+        "xml": links.note_xml(note.id, note.portal_key),
+        "pdf": links.note_pdf(note.id, note.portal_key),
     }

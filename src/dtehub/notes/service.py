@@ -20,11 +20,13 @@ from dtehub.errors import NotFound
 from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import PageRequest
+from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Document, Note
 from dtehub.models.document import number_sort_key
 from dtehub.notes import repository
 from dtehub.notes.repository import NoteFilters
 from dtehub.notes.schemas import NoteOrderBy, NoteOut
+from dtehub.portal.links import Links
 
 RECEIVABLE_REFERENCE_CODES = frozenset({"33", "34", "39", "41", "43", "46", "110"})
 
@@ -153,6 +155,7 @@ def note_row_from_dte(
         "reason": target.reason if target else None,
         "gloss": (target.reason_text if target else "")[:255],
         "notes": fields.detail_notes,
+        "portal_key": new_link_key(),
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
@@ -167,10 +170,10 @@ def require(session: Session, company_id: int, note_id: int) -> Note:
     return note
 
 
-def present(session: Session, company_id: int, note: Note) -> NoteOut:
+def present(session: Session, company_id: int, note: Note, links: Links) -> NoteOut:
     client = clients_repository.get(session, company_id, note.client_id)
     assert client is not None  # a note's client is the note's company's, and clients are never deleted
-    return NoteOut.of(note, client.tax_id)
+    return NoteOut.of(note, client.tax_id, links)
 
 
 def list_notes(
@@ -181,6 +184,7 @@ def list_notes(
     order_by: NoteOrderBy,
     descending: bool,
     page: PageRequest,
+    links: Links,
 ) -> tuple[list[NoteOut], int]:
     """One page of the company's notes as getNotes shows them, and how many match in all."""
     rows, total = repository.list_page(
@@ -192,4 +196,12 @@ def list_notes(
         offset=page.offset,
         limit=page.per_page,
     )
-    return [NoteOut.of(note, tax_id) for note, tax_id in rows], total
+    return [NoteOut.of(note, tax_id, links) for note, tax_id in rows], total
+
+
+def renew_portal_key(session: Session, company_id: int, note_id: int) -> Note:
+    """A new key for the note's PDF and XML links: the old links stop working at once."""
+    note = require(session, company_id, note_id)
+    note.portal_key = new_link_key()
+    session.flush()
+    return note

@@ -19,6 +19,12 @@ class Links:
     def invoice_pdf(self, document_id: int, key: str) -> str:
         return f"{self.base}/portal/showPdf/{document_id}/{key}"
 
+    def note_xml(self, note_id: int, key: str) -> str:
+        return f"{self.base}/portal/downloadNoteXml/{note_id}/{key}"
+
+    def note_pdf(self, note_id: int, key: str) -> str:
+        return f"{self.base}/portal/showNotePdf/{note_id}/{key}"
+
     def client_page(self, client_id: int, key: str) -> str:
         return f"{self.base}/portal/client/{client_id}/{key}"
 
