@@ -15,6 +15,13 @@ $(STAMP): pyproject.toml
 
 $(TEST_STAMP): $(STAMP) pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# The portal's browser tests drive Debian's Chromium (never a downloaded browser).
+	@command -v chromium >/dev/null || { \
+	  as_root=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+	  || { $$as_root apt-get update -qq && \
+	       $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }
 	touch $@
 
 ## make run: set up, migrate, create a demo company on an empty database, serve on 127.0.0.1:8000

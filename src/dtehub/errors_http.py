@@ -1,25 +1,26 @@
 """The one place where errors become HTTP responses.
 
-API paths answer ``{"error": {"code", "message", "field"}}``; portal paths answer a small HTML page.
+API paths answer ``{"error": {"code", "message", "field"}}``; portal paths answer the portal's HTML
+error page (:func:`dtehub.portal.pages.error_page`: one 404 page whatever the cause).
 Nothing a client sends may surface as a 500: validation errors are 400, an unreachable database is
 503, and anything unexpected is logged (without request bodies) and answered as a generic 500.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dtehub.dependencies import refuse_unknown_caller
 from dtehub.errors import DtehubError, ServiceUnavailable
+from dtehub.portal import pages as portal_pages
 
 log = logging.getLogger("dtehub")
 
@@ -42,28 +43,8 @@ def _is_portal(request: Request) -> bool:
 def error_response(request: Request, error: DtehubError) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
     if _is_portal(request):
-        return portal_error_page(error.status_code, error.message)
+        return portal_pages.error_page(error.status_code, error.message)
     return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
-
-
-def portal_error_page(status_code: int, message: str) -> HTMLResponse:
-    title = "Página no encontrada" if status_code == 404 else "No pudimos atender la solicitud"
-    body = (
-        '<!doctype html><html lang="es"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{title}</title></head><body><main><h1>{title}</h1>"
-        f"<p>{html.escape(message)}</p></main></body></html>"
-    )
-    return HTMLResponse(
-        body,
-        status_code=status_code,
-        headers={
-            "Cache-Control": "no-store",
-            "Referrer-Policy": "no-referrer",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Security-Policy": "default-src 'none'",
-        },
-    )
 
 
 def _validation_error(exc: RequestValidationError) -> DtehubError:

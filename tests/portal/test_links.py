@@ -76,12 +76,18 @@ async def test_document_without_xml_has_an_xml_link_that_answers_404(tenant: Ten
     assert_html_404(response)
 
 
-async def test_url_and_pdf_links_answer_a_clean_404_page(tenant: Tenant) -> None:
+async def test_url_pdf_and_client_links_open(tenant: Tenant) -> None:
     document = await create_document(tenant)
     client = (await tenant.get("/v1/getClient", id=document["client"]["id"])).json()
 
-    for link in (document["url"], document["pdf"], client["url"]):
-        assert_html_404(await tenant.http.get(local(link)))
+    for link, media_type in (
+        (document["url"], "text/html; charset=utf-8"),
+        (document["pdf"], "application/pdf"),
+        (client["url"], "text/html; charset=utf-8"),
+    ):
+        response = await tenant.http.get(local(link))
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == media_type
 
 
 async def test_xml_link_serves_the_dte_as_an_attachment(tenant: Tenant) -> None:

@@ -1,25 +1,43 @@
-"""Customer-facing links. Each is authorized by its key alone; a wrong key looks exactly like a
-missing object. The invoice page, the customer page and the PDF arrive with the portal itself; until
-then their links answer a clean 404."""
+"""Customer-facing links: the invoice page, the customer page and the files behind them. Each is
+authorized by its key alone; a wrong key looks exactly like a missing object (one 404 page).
+
+Every answer carries the portal's security headers and is never kept by a shared cache, but the
+stylesheet, which is public and named by its content.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from dtehub.dependencies import SessionDep, transactional
 from dtehub.documents import service as documents_service
 from dtehub.errors import NotFound
 from dtehub.files import service as files_service
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.schema import MAX_ID
+from dtehub.portal import pages, service
+from dtehub.portal.service import PrintOptions
 
 _HTML_NOT_FOUND = {"description": "No such link (an HTML page)", "content": {"text/html": {}}}
+_HTML_BAD_REQUEST = {
+    "description": "A bad format or cedible value (an HTML page)",
+    "content": {"text/html": {}},
+}
+_PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "The PDF, shown inline"},
+    400: _HTML_BAD_REQUEST,
+}
 router = APIRouter(prefix="/portal", tags=["portal"], responses={404: _HTML_NOT_FOUND})
 
 ObjectId = Annotated[str, Path(description="The object's id")]
 Key = Annotated[str, Path(description="The link's key")]
+PaperQuery = Annotated[
+    str | None, Query(alias="format", description="letter (default) or 80mm (a thermal roll)")
+]
+CedibleQuery = Annotated[str | None, Query(description="1: the CEDIBLE copy (invoices and guías with XML)")]
 
 
 def _id(text: str) -> int:
@@ -30,16 +48,46 @@ def _id(text: str) -> int:
     return int(text)
 
 
-_PRIVATE_HEADERS = {
-    "Cache-Control": "private, no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+@router.get("/invoice/{document_id}/{key}", response_class=Response)
+@transactional
+def invoice_page(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
+    """The invoice page: issuer, customer, amounts, due date, status, notes, payments, downloads."""
+    page = service.invoice_page(session, _id(document_id), key, today_in_santiago())
+    return pages.page("invoice.html", {"page": page})
 
 
-def _attachment(name: str) -> str:
-    safe = "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name) or "file"
-    return f'attachment; filename="{safe}"'
+@router.get("/client/{client_id}/{key}", response_class=Response)
+@transactional
+def client_page(session: SessionDep, client_id: ObjectId, key: Key) -> Response:
+    """The customer page: the client's documents of the company, pending first, with what is owed."""
+    page = service.client_page(session, _id(client_id), key, today_in_santiago())
+    return pages.page("client.html", {"page": page})
+
+
+@router.get("/showPdf/{document_id}/{key}", response_class=Response, responses=_PDF)
+@transactional
+def invoice_pdf(
+    session: SessionDep,
+    document_id: ObjectId,
+    key: Key,
+    paper: PaperQuery = None,
+    cedible: CedibleQuery = None,
+) -> Response:
+    """The document printed (letter or 80 mm; the CEDIBLE copy on request), shown inline."""
+    options = PrintOptions.parse(paper, cedible)
+    pdf = service.document_pdf(session, _id(document_id), key, options)
+    return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
+
+
+@router.get("/showNotePdf/{note_id}/{key}", response_class=Response, responses=_PDF)
+@transactional
+def note_pdf(
+    session: SessionDep, note_id: ObjectId, key: Key, paper: PaperQuery = None, cedible: CedibleQuery = None
+) -> Response:
+    """A credit or debit note printed (letter or 80 mm), shown inline."""
+    options = PrintOptions.parse(paper, cedible)
+    pdf = service.note_pdf(session, _id(note_id), key, options)
+    return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
 
 
 @router.get("/downloadInvoiceXml/{document_id}/{key}", response_class=Response)
@@ -47,30 +95,26 @@ def _attachment(name: str) -> str:
 def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
     """The DTE's original bytes, exactly as received."""
     document, content = documents_service.xml_for_portal(session, _id(document_id), key)
-    headers = dict(_PRIVATE_HEADERS)
-    headers["Content-Disposition"] = _attachment(f"DTE-{document.code}-{document.number}.xml")
-    return Response(content, media_type="application/xml", headers=headers)
+    name = f"DTE-{document.code}-{document.number}.xml"
+    return pages.private_file(content, "application/xml", pages.disposition("attachment", name))
+
+
+@router.get("/downloadNoteXml/{note_id}/{key}", response_class=Response)
+@transactional
+def download_note_xml(session: SessionDep, note_id: ObjectId, key: Key) -> Response:
+    """The note's DTE, exactly as received."""
+    xml = service.note_xml(session, _id(note_id), key)
+    return pages.private_file(xml.content, "application/xml", pages.disposition("attachment", xml.name))
 
 
 @router.get("/file/{file_id}/{key}", response_class=Response)
 @transactional
 def download_file(session: SessionDep, file_id: ObjectId, key: Key) -> Response:
     file = files_service.download(session, _id(file_id), key)
-    headers = dict(_PRIVATE_HEADERS)
-    headers["Content-Disposition"] = _attachment(file.name)
-    return Response(file.content, media_type=file.mime_type, headers=headers)
+    return pages.private_file(file.content, file.mime_type, pages.disposition("attachment", file.name))
 
 
-@router.get("/invoice/{document_id}/{key}", response_class=Response)
-def invoice_page(document_id: ObjectId, key: Key) -> Response:
-    raise NotFound("the invoice page is not available yet")
-
-
-@router.get("/showPdf/{document_id}/{key}", response_class=Response)
-def invoice_pdf(document_id: ObjectId, key: Key) -> Response:
-    raise NotFound("the PDF is not available yet")
-
-
-@router.get("/client/{client_id}/{key}", response_class=Response)
-def client_page(client_id: ObjectId, key: Key) -> Response:
-    raise NotFound("the customer page is not available yet")
+@router.get("/static/portal.css", response_class=Response, include_in_schema=False)
+async def stylesheet() -> Response:
+    """The portal's only stylesheet; pages name it with its content's hash, so it may be kept long."""
+    return Response(pages.stylesheet(), media_type="text/css", headers=dict(pages.PUBLIC_HEADERS))

@@ -1,0 +1,145 @@
+"""The portal's queries. Every object is found by id and then checked against its key by the service;
+everything else a page shows is read through that object's company (and client), never by id alone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dtehub.models import (
+    Client,
+    Company,
+    CompanyLogo,
+    Document,
+    DocumentSource,
+    DocumentState,
+    Note,
+    NoteSource,
+)
+
+PENDING_LIMIT = 500
+"""A customer page lists at most this many pending documents (the oldest due first)..."""
+OTHERS_LIMIT = 100
+"""...and this many settled or voided ones (the latest first); its totals always count them all."""
+
+
+def document(session: Session, document_id: int) -> Document | None:
+    return session.get(Document, document_id)
+
+
+def client(session: Session, client_id: int) -> Client | None:
+    return session.get(Client, client_id)
+
+
+def note(session: Session, note_id: int) -> Note | None:
+    return session.get(Note, note_id)
+
+
+def company(session: Session, company_id: int) -> Company | None:
+    return session.get(Company, company_id)
+
+
+def company_client(session: Session, company_id: int, client_id: int) -> Client | None:
+    query = select(Client).where(Client.company_id == company_id, Client.id == client_id)
+    return session.scalars(query).first()
+
+
+def logo(session: Session, company_id: int) -> CompanyLogo | None:
+    return session.get(CompanyLogo, company_id)
+
+
+def document_content(session: Session, document_id: int) -> bytes | None:
+    query = select(DocumentSource.content).where(DocumentSource.document_id == document_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def document_source_fields(session: Session, document_id: int) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the document's XML is stored, and the fields read from it (never the XML itself)."""
+    query = select(DocumentSource.fields).where(DocumentSource.document_id == document_id)
+    found = session.execute(query).first()
+    return (False, None) if found is None else (True, found.fields)
+
+
+def note_content(session: Session, note_id: int) -> bytes | None:
+    query = select(NoteSource.content).where(NoteSource.note_id == note_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def notes_of_document(session: Session, company_id: int, document_id: int) -> list[tuple[Note, bool]]:
+    """The document's credit and debit notes in the order they were issued, each with whether its XML
+    is stored."""
+    query = (
+        select(Note, NoteSource.note_id.is_not(None))
+        .outerjoin(NoteSource, NoteSource.note_id == Note.id)
+        .where(Note.company_id == company_id, Note.document_id == document_id)
+        .order_by(Note.issue_date, Note.id)
+    )
+    return [(found, bool(has_xml)) for found, has_xml in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class CurrencyTotals:
+    """What a customer owes in one currency, over all its documents of the company."""
+
+    currency: str
+    owed_cents: int
+    overdue_cents: int
+    pending_count: int
+    other_count: int
+
+
+def client_totals(session: Session, company_id: int, client_id: int, today: date) -> list[CurrencyTotals]:
+    """Per currency: the amount due on open documents, the part of it past its due date (before today
+    in Santiago, as the status says) and how many documents are pending and settled or voided."""
+    is_open = Document.state == DocumentState.OPEN
+    query = (
+        select(
+            Document.currency,
+            func.coalesce(func.sum(Document.due_cents).filter(is_open), 0),
+            func.coalesce(func.sum(Document.due_cents).filter(is_open & (Document.due_date < today)), 0),
+            func.count().filter(is_open),
+            func.count().filter(~is_open),
+        )
+        .where(Document.company_id == company_id, Document.client_id == client_id)
+        .group_by(Document.currency)
+        .order_by(Document.currency)
+    )
+    return [
+        CurrencyTotals(str(currency), int(owed), int(overdue), int(pending), int(others))
+        for currency, owed, overdue, pending, others in session.execute(query)
+    ]
+
+
+def pending_documents(session: Session, company_id: int, client_id: int, limit: int) -> Sequence[Document]:
+    """Open documents (Vencida, then Por vencer): the earliest due first."""
+    query = (
+        select(Document)
+        .where(
+            Document.company_id == company_id,
+            Document.client_id == client_id,
+            Document.state == DocumentState.OPEN,
+        )
+        .order_by(Document.due_date, Document.id)
+        .limit(limit)
+    )
+    return session.scalars(query).all()
+
+
+def other_documents(session: Session, company_id: int, client_id: int, limit: int) -> Sequence[Document]:
+    """Settled and voided documents: the most recently issued first."""
+    query = (
+        select(Document)
+        .where(
+            Document.company_id == company_id,
+            Document.client_id == client_id,
+            Document.state != DocumentState.OPEN,
+        )
+        .order_by(Document.issue_date.desc(), Document.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(query).all()
