@@ -44,6 +44,7 @@ from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError
 from dtehub.mipyme.cli import mipyme_app
 from dtehub.models import Company
+from dtehub.portal.links import Links
 from dtehub.sii.emulator.cli import emulator_app
 
 if TYPE_CHECKING:
@@ -237,23 +238,27 @@ def demo() -> None:
 
     migrate.upgrade(get_settings().database_url)  # like serve: a fresh database has no tables yet
 
-    def work(session: Session) -> str | None:
+    links = Links(get_settings().public_base)
+
+    def work(session: Session) -> tuple[str, str] | None:
         if companies_repository.count(session) > 0:
             return None
-        return create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes())
+        created = create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes())
+        invoice = created.invoice
+        return created.token, links.invoice_page(invoice.id, invoice.portal_key)
 
-    token = _run(work)
-    settings = get_settings()
-    if token is None:
+    made = _run(work)
+    if made is None:
         err.print("companies exist already; new tokens: dtehub tokens create --company <RUT>")
         return
-    base = settings.public_base
+    token, invoice_page = made
     err.print(f"[bold]Demo company {DEMO_RUT} created.[/bold] Its API token (shown once):\n{token}\nTry:")
     err.print(
-        f"curl -s '{base}/v1/getDocuments?expandClient=1' -H 'Authorization: Bearer {token}'",
+        f"curl -s '{links.base}/v1/getDocuments?expandClient=1' -H 'Authorization: Bearer {token}'",
         soft_wrap=True,
         highlight=False,
     )
+    err.print("The demo invoice as its customer sees it:", invoice_page, soft_wrap=True, highlight=False)
 
 
 class _RateColumn(ProgressColumn):

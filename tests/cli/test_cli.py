@@ -262,6 +262,7 @@ def test_demo_creates_the_demo_company_once(dtehub: Run, db_file: Path) -> None:
     [curl] = [line for line in first.stderr.splitlines() if line.startswith("curl ")]
     assert f"Authorization: Bearer {token}" in curl
     assert "/v1/getDocuments" in curl
+    [page] = re.findall(r"http://127\.0\.0\.1:8000/portal/invoice/\d+/[A-Za-z0-9_-]{22}", first.stderr)
     [(company_id, stored, revoked)] = token_rows(db_file)
     assert stored == hashlib.sha256(token.encode()).hexdigest()
     assert revoked is None
@@ -270,6 +271,8 @@ def test_demo_creates_the_demo_company_once(dtehub: Run, db_file: Path) -> None:
         assert connection.execute(
             "SELECT count(*) FROM documents WHERE company_id = ?", (company_id,)
         ).fetchone() == (1,)
+        [(document_id, key)] = connection.execute("SELECT id, portal_key FROM documents").fetchall()
+    assert page.endswith(f"/portal/invoice/{document_id}/{key}")
 
     assert second.returncode == 0, second.stderr
     assert second.stdout == ""
