@@ -54,15 +54,20 @@ def _run(connection: Connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=_render_item,
+        # SQLite's DDL is transactional although alembic assumes otherwise: one transaction for the
+        # whole upgrade, so that the reference check below can still undo it.
+        transactional_ddl=True if sqlite else None,
     )
-    with context.begin_transaction():
-        context.run_migrations()
-    if sqlite:
-        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-        connection.rollback()  # the check's read transaction
-        _pragma(connection, "foreign_keys=ON")
-        if broken:
-            raise RuntimeError(f"after migrating, rows point at nothing: {broken[:5]}")
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration would leave rows pointing at nothing: {broken[:5]}")
+    finally:
+        if sqlite:
+            _pragma(connection, "foreign_keys=ON")
 
 
 def _pragma(connection: Connection, setting: str) -> None:

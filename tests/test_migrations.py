@@ -44,6 +44,11 @@ def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
     with engine.connect() as connection:
         keys = connection.execute(text("SELECT number, portal_key FROM notes ORDER BY number")).all()
         sources = connection.execute(text("SELECT content FROM note_sources")).scalars().all()
+        definitions = dict(
+            connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE name IN ('notes', 'companies')")
+            ).all()
+        )
         company_columns = connection.execute(
             text("SELECT sii_resolution_number, sii_resolution_date, sii_office FROM companies")
         ).all()
@@ -53,3 +58,4 @@ def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
     assert all(len(key) == 22 for _, key in keys)  # 128 bits, URL-safe base64
     assert company_columns == [(None, None, "")]
     assert sources == [b"<DTE/>"]  # rebuilding the notes table cascaded nothing away
+    assert all("AUTOINCREMENT" in sql for sql in definitions.values())  # ids are still never reused

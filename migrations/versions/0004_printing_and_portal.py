@@ -17,10 +17,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# A SQLite table that batch mode rebuilds keeps AUTOINCREMENT (ids never reused) only when told.
+_KEEP_AUTOINCREMENT = {"sqlite_autoincrement": True}
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("companies") as batch_op:
+    with op.batch_alter_table("companies", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.add_column(
             sa.Column(
                 "sii_resolution_number",
@@ -63,7 +65,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("company_id", name=op.f("pk_company_logos")),
     )
     # Each existing note gets its own random key, as a new one would.
-    with op.batch_alter_table("notes") as batch_op:
+    with op.batch_alter_table("notes", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.add_column(sa.Column("portal_key", sa.String(length=43), nullable=True))
     connection = op.get_bind()
     notes = sa.table("notes", sa.column("id", _ID), sa.column("portal_key", sa.String(43)))
@@ -75,15 +77,15 @@ def upgrade() -> None:
             .values(portal_key=sa.bindparam("key")),
             [{"note_id": note_id, "key": secrets.token_urlsafe(16)} for note_id in ids[start : start + 1000]],
         )
-    with op.batch_alter_table("notes") as batch_op:
+    with op.batch_alter_table("notes", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.alter_column("portal_key", existing_type=sa.String(length=43), nullable=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("notes") as batch_op:
+    with op.batch_alter_table("notes", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.drop_column("portal_key")
     op.drop_table("company_logos")
-    with op.batch_alter_table("companies") as batch_op:
+    with op.batch_alter_table("companies", table_kwargs=_KEEP_AUTOINCREMENT) as batch_op:
         batch_op.drop_column("sii_office")
         batch_op.drop_column("sii_resolution_date")
         batch_op.drop_column("sii_resolution_number")

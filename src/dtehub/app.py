@@ -19,10 +19,11 @@ from dtehub.documents.endpoints import router as documents_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
 from dtehub.logs import install_redaction
-from dtehub.middleware import ApiBodyMiddleware
+from dtehub.middleware import ApiBodyMiddleware, PortalHeadersMiddleware
 from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.portal.endpoints import router as portal_router
+from dtehub.portal.pages import PRIVATE_HEADERS
 from dtehub.sii.sessions import SessionPool
 from dtehub.tags.endpoints import router as tags_router
 
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors_http.install(app)
     openapi.install(app)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(PortalHeadersMiddleware, headers=PRIVATE_HEADERS)  # outermost: sees every answer
     for router in (
         documents_router,
         notes_router,

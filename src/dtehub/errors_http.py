@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dtehub.dependencies import refuse_unknown_caller
 from dtehub.errors import DtehubError, ServiceUnavailable
+from dtehub.logs import redact_path
 from dtehub.portal import pages as portal_pages
 
 log = logging.getLogger("dtehub")
@@ -106,13 +107,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> Response:
-        log.error("database error %s on %s %s", type(exc.orig).__name__, request.method, request.url.path)
+        path = redact_path(request.url.path)
+        log.error("database error %s on %s %s", type(exc.orig).__name__, request.method, path)
         error = DtehubError("the request could not be stored; nothing was changed", code="database_error")
         return error_response(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        log.exception("unhandled error on %s %s", request.method, redact_path(request.url.path))
         return error_response(request, DtehubError("internal error; nothing was changed"))
 
 

@@ -1,8 +1,10 @@
-"""ASGI middleware: request body limits and Duemint's "any Content-Type is JSON" rule."""
+"""ASGI middleware: request body limits, Duemint's "any Content-Type is JSON" rule, and the portal's
+headers on every portal answer."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -72,3 +74,29 @@ class ApiBodyMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class PortalHeadersMiddleware:
+    """Every answer under ``/portal/`` carries the portal's security and cache headers, whoever made it:
+    pages set their own, and this adds the missing ones to what the framework answers by itself (a
+    refused body, a redirect, a 405). A header the route set stays as it is."""
+
+    def __init__(self, app: ASGIApp, *, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = [
+            (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+        ]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/portal/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {name.lower() for name, _ in message.get("headers", [])}
+                added = [(name, value) for name, value in self.headers if name not in present]
+                message = {**message, "headers": [*message.get("headers", []), *added]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

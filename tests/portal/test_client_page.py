@@ -199,7 +199,7 @@ async def test_long_lists_are_capped_and_say_so_while_totals_count_everything(
     assert page.texts('//p[@class="capped"]') == [
         "Se muestran los 2 documentos pendientes que vencen primero, de 4 en total. "
         "Los totales consideran todos.",
-        "Se muestran los 1 documentos más recientes, de 2 en total.",
+        "Se muestra el documento más reciente, de 2 en total.",
     ]
     assert page.texts('//dl[@class="figures"]/div')[0] == "Total adeudado $ 38.080"
 

@@ -70,9 +70,12 @@ async def test_the_cedible_copy_says_so(other_tenant: Tenant, query: str) -> Non
 async def test_cedible_0_is_the_ordinary_copy(other_tenant: Tenant) -> None:
     document = await upload(other_tenant, FACTURA)
 
-    pdf_of(
+    reader = pdf_of(
         await other_tenant.http.get(local(document["pdf"]) + "?cedible=0&format=letter"), "DTE-33-25568.pdf"
     )
+
+    assert "CEDIBLE" not in words(reader)
+    assert "FACTURA ELECTRÓNICA" in words(reader)
 
 
 async def test_a_type_that_cannot_be_ceded_has_no_cedible_copy(tenant: Tenant) -> None:

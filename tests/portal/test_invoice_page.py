@@ -143,6 +143,18 @@ async def test_credit_and_debit_notes_are_listed_with_their_own_files(tenant: Te
         assert links[f"XML {label}"] == local(note["xml"])
 
 
+async def test_a_note_to_another_customer_never_shows_on_this_customers_page(tenant: Tenant) -> None:
+    """A note names its invoice by type and folio only; a mistaken folio must not show one customer's
+    note (its number, amount, and links to a PDF with that customer's name) to another."""
+    invoice = await upload(tenant, invoice_xml(tenant, 710, 119_000))
+    await upload(tenant, credit_xml(tenant, 51, 19_000, 710, receiver="11111111-1"))
+
+    page = await open_page(tenant.http, local(invoice["url"]))
+
+    assert "N° 51" not in page.response.text
+    assert "showNotePdf" not in page.response.text
+
+
 async def test_a_payment_shows_the_amount_and_date_and_the_status_turns_paid(
     tenant: Tenant, session: Session
 ) -> None:

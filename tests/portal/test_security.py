@@ -138,9 +138,12 @@ async def test_a_bad_print_option_is_a_400_page_that_says_what_to_use(
 async def test_a_bad_print_option_on_a_wrong_key_is_still_the_404(tenant: Tenant) -> None:
     invoice = await upload(tenant, invoice_xml(tenant, 100, 1190))
     path = local(invoice["pdf"])
+    wrong_path = f"{path.rsplit('/', 1)[0]}/{wrong(key_of(path))}"
 
     assert (await tenant.http.get(f"{path}?format=a4")).status_code == 400
-    assert_not_found(await tenant.http.get(f"{path.rsplit('/', 1)[0]}/{wrong(key_of(path))}?format=80mm"))
+    assert_not_found(await tenant.http.get(f"{wrong_path}?format=a4"))
+    assert_not_found(await tenant.http.get(f"{wrong_path}?cedible=yes"))
+    assert_not_found(await tenant.http.get("/portal/showPdf/999999999/" + key_of(path) + "?format=a4"))
 
 
 async def test_the_stylesheet_is_public_and_cached_long(tenant: Tenant) -> None:
@@ -176,3 +179,16 @@ async def test_posting_to_a_portal_page_is_refused_in_html(tenant: Tenant) -> No
     assert response.status_code == 405
     assert_portal_headers(response)
     assert Page(response).one("//h1") == "Operación no permitida"
+
+
+async def test_answers_the_framework_gives_by_itself_carry_the_headers(tenant: Tenant) -> None:
+    invoice = await upload(tenant, invoice_xml(tenant, 100, 1190))
+    headers = {"Content-Length": str(100 * 1024 * 1024)}
+
+    too_large = await tenant.http.request("GET", local(invoice["url"]), headers=headers, content=b"")
+    trailing_slash = await tenant.http.get(local(invoice["url"]) + "/")
+
+    assert too_large.status_code == 413
+    assert_portal_headers(too_large)
+    assert trailing_slash.status_code in (307, 404)
+    assert_portal_headers(trailing_slash)

@@ -44,6 +44,8 @@ def normalize_logo(data: bytes) -> NormalizedLogo:
             width, height = image.size
             if width * height > MAX_SOURCE_PIXELS:
                 raise too_many_pixels
+            if image.format == "JPEG":  # decode at a reduced scale: the logo is shrunk anyway
+                image.draft("RGB", (LOGO_BOX[0] * 2, LOGO_BOX[1] * 2))
             image.load()
             converted = image.convert("RGBA")
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -54,7 +56,7 @@ def normalize_logo(data: bytes) -> NormalizedLogo:
         raise InvalidLogo("the logo must be a PNG or JPEG image") from None
     converted.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    converted.save(out, format="PNG", optimize=False)
+    converted.save(out, format="PNG", optimize=True)  # every portal page carries it inline
     png = out.getvalue()
     return NormalizedLogo(
         png=png, width=converted.width, height=converted.height, sha256=hashlib.sha256(png).hexdigest()

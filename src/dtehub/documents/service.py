@@ -32,7 +32,7 @@ from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
-from dtehub.kit.secrets import new_link_key, same_secret
+from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Company, Document
 from dtehub.models.document import NO_CODE, balance, number_sort_key
 from dtehub.notes import repository as notes_repository
@@ -223,17 +223,6 @@ def require_row(
     if row is None:
         raise NotFound(f"document {document_id} not found", field="id")
     return row
-
-
-def xml_for_portal(session: Session, document_id: int, key: str) -> tuple[Document, bytes]:
-    """The stored DTE bytes behind a portal link; a wrong key is indistinguishable from no document."""
-    document = session.get(Document, document_id)
-    if document is None or not same_secret(key, document.portal_key):
-        raise NotFound("document not found")
-    content = repository.source_content(session, document.id)
-    if content is None:
-        raise NotFound("this document was created without XML")
-    return document, content
 
 
 def _client_views(

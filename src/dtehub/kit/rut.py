@@ -68,3 +68,12 @@ def normalize_client_tax_id(value: str) -> str:
 
 ClientTaxId = Annotated[str, AfterValidator(normalize_client_tax_id)]
 """A request field naming a client by tax id: a RUT (validated) or a foreign tax code."""
+
+
+def printable_tax_id(tax_id: str) -> str:
+    """A RUT as people read it, with dots (``76.453.707-6``); anything else (a foreign client's tax
+    code, a malformed RUT read from a DTE) as it was given."""
+    try:
+        return with_dots(normalize_rut(tax_id))
+    except (InvalidRut, ValueError, TypeError):
+        return tax_id

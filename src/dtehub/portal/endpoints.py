@@ -13,13 +13,11 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from dtehub.dependencies import SessionDep, transactional
-from dtehub.documents import service as documents_service
 from dtehub.errors import NotFound
 from dtehub.files import service as files_service
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.schema import MAX_ID
 from dtehub.portal import pages, service
-from dtehub.portal.service import PrintOptions
 
 _HTML_NOT_FOUND = {"description": "No such link (an HTML page)", "content": {"text/html": {}}}
 _HTML_BAD_REQUEST = {
@@ -74,8 +72,7 @@ def invoice_pdf(
     cedible: CedibleQuery = None,
 ) -> Response:
     """The document printed (letter or 80 mm; the CEDIBLE copy on request), shown inline."""
-    options = PrintOptions.parse(paper, cedible)
-    pdf = service.document_pdf(session, _id(document_id), key, options)
+    pdf = service.document_pdf(session, _id(document_id), key, paper, cedible)
     return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
 
 
@@ -85,8 +82,7 @@ def note_pdf(
     session: SessionDep, note_id: ObjectId, key: Key, paper: PaperQuery = None, cedible: CedibleQuery = None
 ) -> Response:
     """A credit or debit note printed (letter or 80 mm), shown inline."""
-    options = PrintOptions.parse(paper, cedible)
-    pdf = service.note_pdf(session, _id(note_id), key, options)
+    pdf = service.note_pdf(session, _id(note_id), key, paper, cedible)
     return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
 
 
@@ -94,9 +90,8 @@ def note_pdf(
 @transactional
 def download_invoice_xml(session: SessionDep, document_id: ObjectId, key: Key) -> Response:
     """The DTE's original bytes, exactly as received."""
-    document, content = documents_service.xml_for_portal(session, _id(document_id), key)
-    name = f"DTE-{document.code}-{document.number}.xml"
-    return pages.private_file(content, "application/xml", pages.disposition("attachment", name))
+    xml = service.document_xml(session, _id(document_id), key)
+    return pages.private_file(xml.content, "application/xml", pages.disposition("attachment", xml.name))
 
 
 @router.get("/downloadNoteXml/{note_id}/{key}", response_class=Response)

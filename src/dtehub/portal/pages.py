@@ -99,8 +99,15 @@ def error_page(status_code: int, message: str) -> HTMLResponse:
         return HTMLResponse(body, status_code=status_code, headers=dict(PRIVATE_HEADERS))
 
 
+# A PDF shown inline is drawn by the browser's own viewer, which an HTML page's policy (object-src
+# falls back to default-src 'none') would block in Chromium; a PDF runs nothing of dtehub's anyway.
+_PDF_POLICY = "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"
+
+
 def private_file(content: bytes, media_type: str, disposition: str) -> Response:
     headers = {**PRIVATE_HEADERS, "Content-Disposition": disposition}
+    if media_type == "application/pdf":
+        headers["Content-Security-Policy"] = _PDF_POLICY
     return Response(content, media_type=media_type, headers=headers)
 
 

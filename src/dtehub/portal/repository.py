@@ -70,13 +70,18 @@ def note_content(session: Session, note_id: int) -> bytes | None:
     return session.execute(query).scalar_one_or_none()
 
 
-def notes_of_document(session: Session, company_id: int, document_id: int) -> list[tuple[Note, bool]]:
-    """The document's credit and debit notes in the order they were issued, each with whether its XML
-    is stored."""
+def notes_of_document(session: Session, document: Document) -> list[tuple[Note, bool]]:
+    """The document's credit and debit notes issued to the document's own client, in the order they
+    were issued, each with whether its XML is stored. A note names its document by type and folio
+    only: one issued to another customer with a mistaken folio must not show on this customer's page."""
     query = (
         select(Note, NoteSource.note_id.is_not(None))
         .outerjoin(NoteSource, NoteSource.note_id == Note.id)
-        .where(Note.company_id == company_id, Note.document_id == document_id)
+        .where(
+            Note.company_id == document.company_id,
+            Note.document_id == document.id,
+            Note.client_id == document.client_id,
+        )
         .order_by(Note.issue_date, Note.id)
     )
     return [(found, bool(has_xml)) for found, has_xml in session.execute(query)]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,8 +23,8 @@ from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
 from dtehub.dte.document_types import CEDIBLE_CODES, GUIA_DE_DESPACHO, dte_type_name
 from dtehub.dte.pdf import DocumentSummary, Paper, PrintError, render_dte_pdf, render_summary_pdf
 from dtehub.errors import BadRequest, NotFound, Unprocessable
-from dtehub.kit.money import format_money, format_number
-from dtehub.kit.rut import InvalidRut, normalize_rut, with_dots
+from dtehub.kit.money import InvalidAmount, format_money, format_number, to_cents
+from dtehub.kit.rut import printable_tax_id
 from dtehub.kit.secrets import new_link_key, same_secret
 from dtehub.models import Client, Company, Document, DocumentState, Note, NoteReason
 from dtehub.models.document import NO_CODE
@@ -87,14 +87,6 @@ def _company(session: Session, company_id: int) -> Company:
 def format_date(day: date | None) -> str:
     """``2019-03-29`` → ``29-03-2019``, as dates are written in Chile."""
     return day.strftime("%d-%m-%Y") if day is not None else "—"
-
-
-def format_tax_id(tax_id: str) -> str:
-    """A RUT with dots (``76.453.707-6``); a foreign client's tax code as it was given."""
-    try:
-        return with_dots(normalize_rut(tax_id))
-    except InvalidRut:
-        return tax_id
 
 
 def type_name(code: int) -> str:
@@ -257,9 +249,9 @@ def _invoice_href(document: Document) -> str:
 def _issuer(session: Session, company: Company) -> Issuer:
     logo = repository.logo(session, company.id)
     if logo is None:
-        return Issuer(company.name, format_tax_id(company.rut), None, 0, 0)
+        return Issuer(company.name, printable_tax_id(company.rut), None, 0, 0)
     data = "data:image/png;base64," + base64.b64encode(logo.content).decode("ascii")
-    return Issuer(company.name, format_tax_id(company.rut), data, logo.width, logo.height)
+    return Issuer(company.name, printable_tax_id(company.rut), data, logo.width, logo.height)
 
 
 def _file_name(code: int, number: str, extension: str, *suffixes: str) -> str:
@@ -276,6 +268,17 @@ def _document_title(document: Document) -> str:
     return f"{type_name(document.code)} N° {document.number}"
 
 
+def _exempt_cents(dte_fields: dict[str, Any] | None) -> int:
+    """MntExe of a DTE in pesos (a document's ``net`` holds MntNeto + MntExe, as Duemint's does)."""
+    if not dte_fields or dte_fields.get("currency") not in (None, "PESO CL"):
+        return 0
+    exempt = (dte_fields.get("totals") or {}).get("exempt")
+    try:
+        return to_cents(exempt) if exempt else 0
+    except InvalidAmount:
+        return 0
+
+
 def _detail_lines(dte_fields: dict[str, Any] | None) -> list[DetailLine]:
     """The DTE's detail lines from the fields stored with it, amounts in the DTE's own currency."""
     if not dte_fields:
@@ -284,7 +287,12 @@ def _detail_lines(dte_fields: dict[str, Any] | None) -> list[DetailLine]:
     sign = "$ " if currency in ("", "PESO CL") else f"{currency} "
 
     def number(text: object) -> str:
-        return format_number(Decimal(str(text))) if text not in (None, "") else ""
+        if text in (None, ""):
+            return ""
+        try:
+            return format_number(Decimal(str(text)))
+        except InvalidOperation:  # fields stored by another version: show what was written
+            return str(text)
 
     detail = []
     for line in dte_fields.get("lines") or []:
@@ -352,10 +360,12 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
         raise _not_found()
     currency = document.currency
     has_xml, dte_fields = repository.document_source_fields(session, document.id)
-    notes = repository.notes_of_document(session, company.id, document.id)
+    notes = repository.notes_of_document(session, document)
 
+    exempt_cents = _exempt_cents(dte_fields)
     lines = [
-        Line("Neto", format_money(document.net_cents, currency)),
+        Line("Neto", format_money(document.net_cents - exempt_cents, currency)),
+        *([Line("Exento", format_money(exempt_cents, currency))] if exempt_cents else []),
         Line("Impuestos", format_money(document.taxes_cents, currency)),
         Line("Total", format_money(document.total_cents, currency), emphasis=True),
     ]
@@ -386,7 +396,7 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
     return InvoicePage(
         title=title,
         issuer=_issuer(session, company),
-        customer=Party(client.name, format_tax_id(client.tax_id)),
+        customer=Party(client.name, printable_tax_id(client.tax_id)),
         type_name=type_name(document.code),
         number=document.number,
         issue_date=format_date(document.issue_date),
@@ -438,9 +448,9 @@ def client_page(session: Session, client_id: int, key: str, today: date) -> Clie
     pending = repository.pending_documents(session, company.id, client.id, PENDING_LIMIT)
     others = repository.other_documents(session, company.id, client.id, OTHERS_LIMIT)
     return ClientPage(
-        title=f"Documentos de {client.name or format_tax_id(client.tax_id)}",
+        title=f"Documentos de {client.name or printable_tax_id(client.tax_id)}",
         issuer=_issuer(session, company),
-        customer=Party(client.name, format_tax_id(client.tax_id)),
+        customer=Party(client.name, printable_tax_id(client.tax_id)),
         totals=_totals(totals),
         pending=Listing([_document_row(d, today) for d in pending], sum(t.pending_count for t in totals)),
         others=Listing([_document_row(d, today) for d in others], sum(t.other_count for t in totals)),
@@ -510,10 +520,14 @@ def _summary(document: Document, company: Company, client: Client) -> DocumentSu
     )
 
 
-def document_pdf(session: Session, document_id: int, key: str, options: PrintOptions) -> File:
+def document_pdf(
+    session: Session, document_id: int, key: str, paper: str | None, cedible: str | None
+) -> File:
     """The document printed: from its DTE (with the timbre) when it came as XML, else a summary of
-    its fields; the CEDIBLE copy only for a type that can be assigned, and only from the DTE."""
+    its fields; the CEDIBLE copy only for a type that can be assigned, and only from the DTE. The
+    options are read once the key has opened the document: a bad link is a 404 whatever it asks."""
     document = _document(session, document_id, key)
+    options = PrintOptions.parse(paper, cedible)
     if options.cedible and document.code not in CEDIBLE_CODES:
         raise _not_cedible(f"Un documento de tipo {type_name(document.code).lower()}")
     company = _company(session, document.company_id)
@@ -546,9 +560,10 @@ def document_pdf(session: Session, document_id: int, key: str, options: PrintOpt
     return File(render_summary_pdf(_summary(document, company, client), settings, paper=options.paper), name)
 
 
-def note_pdf(session: Session, note_id: int, key: str, options: PrintOptions) -> File:
+def note_pdf(session: Session, note_id: int, key: str, paper: str | None, cedible: str | None) -> File:
     """A credit or debit note printed from its DTE (notes have no CEDIBLE copy)."""
     note = _note(session, note_id, key)
+    options = PrintOptions.parse(paper, cedible)
     if options.cedible:
         raise BadRequest(
             "Las notas de crédito y débito no tienen copia CEDIBLE.", code="not_cedible", field="cedible"
@@ -565,6 +580,15 @@ def note_pdf(session: Session, note_id: int, key: str, options: PrintOptions) ->
             "No pudimos imprimir esta nota desde su XML; descargue el XML.", code="dte_unreadable"
         ) from None
     return File(pdf, options.file_name(note.code, note.number))
+
+
+def document_xml(session: Session, document_id: int, key: str) -> File:
+    """The document's DTE, byte for byte as it was received (cut out of its envelope)."""
+    document = _document(session, document_id, key)
+    content = repository.document_content(session, document.id)
+    if content is None:  # created by fields: there is no XML to give
+        raise _not_found()
+    return File(content, _file_name(document.code, document.number, "xml"))
 
 
 def note_xml(session: Session, note_id: int, key: str) -> File:

@@ -13,7 +13,7 @@ from dtehub.dte.pdf._sheet import GREY, RED, Sheet, write_pages, write_roll
 from dtehub.dte.pdf._text import BOLD, REGULAR, clean, fit, long_date, short_date, width, wrap
 from dtehub.dte.pdf.summary import DocumentSummary
 from dtehub.kit.money import format_money
-from dtehub.kit.rut import InvalidRut, normalize_rut, with_dots
+from dtehub.kit.rut import printable_tax_id
 
 NOT_A_TAX_DOCUMENT = "RESUMEN: NO ES UN DOCUMENTO TRIBUTARIO"
 NOT_A_TAX_DOCUMENT_DETAIL = (
@@ -158,8 +158,4 @@ def _paragraphs(paragraphs: list[str], size: float, block_width: float, max_line
 
 
 def _tax_id(value: str) -> str:
-    """A RUT with dots; anything else (a foreign client's tax code) as given."""
-    try:
-        return with_dots(normalize_rut(value))
-    except InvalidRut:
-        return clean(value)
+    return clean(printable_tax_id(value))

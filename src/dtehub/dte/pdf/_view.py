@@ -18,7 +18,7 @@ from dtehub.dte.pdf._text import clean
 from dtehub.dte.pdf.settings import IssuerPrintSettings
 from dtehub.dte.reader import PESO_CL, DscRcgGlobal, DteFields, DteLine, DteReference, DteTotals
 from dtehub.kit.money import format_money, format_number
-from dtehub.kit.rut import with_dots
+from dtehub.kit.rut import printable_tax_id, with_dots
 
 PAYMENT_FORMS = {1: "Contado", 2: "Crédito", 3: "Sin costo"}
 _PAYMENT_METHODS = {
@@ -231,10 +231,7 @@ def _terms(fields: DteFields, date_text: Callable[[date], str]) -> tuple[tuple[s
 
 
 def _rut_text(rut: str) -> str:
-    try:
-        return with_dots(rut)
-    except (ValueError, TypeError):
-        return clean(rut)
+    return clean(printable_tax_id(rut))
 
 
 # --- lines -------------------------------------------------------------------------------------------
