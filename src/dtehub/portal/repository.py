@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from dtehub.models import (
     Client,
     Company,
-    CompanyLogo,
     Document,
     DocumentSource,
     DocumentState,
@@ -47,10 +46,6 @@ def company(session: Session, company_id: int) -> Company | None:
 def company_client(session: Session, company_id: int, client_id: int) -> Client | None:
     query = select(Client).where(Client.company_id == company_id, Client.id == client_id)
     return session.scalars(query).first()
-
-
-def logo(session: Session, company_id: int) -> CompanyLogo | None:
-    return session.get(CompanyLogo, company_id)
 
 
 def document_content(session: Session, document_id: int) -> bytes | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
 from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
 from dtehub.dte.document_types import CEDIBLE_CODES, GUIA_DE_DESPACHO, dte_type_name
@@ -247,7 +248,7 @@ def _invoice_href(document: Document) -> str:
 
 
 def _issuer(session: Session, company: Company) -> Issuer:
-    logo = repository.logo(session, company.id)
+    logo = companies_repository.get_logo(session, company.id)
     if logo is None:
         return Issuer(company.name, printable_tax_id(company.rut), None, 0, 0)
     data = "data:image/png;base64," + base64.b64encode(logo.content).decode("ascii")
