@@ -14,8 +14,11 @@ import math
 import re
 from dataclasses import dataclass
 
-import pdf417gen
-from pdf417gen.compaction import compact
+from pdf417gen.compaction import BYTE_LATCH, BYTE_LATCH_ALT, compact
+from pdf417gen.compaction.byte import compact_bytes
+from pdf417gen.encoding import encode_rows, get_padding
+from pdf417gen.error_correction import compute_error_correction_code_words
+from pdf417gen.util import chunks
 
 SECURITY_LEVEL = 5
 ROW_RATIO = 3
@@ -53,11 +56,9 @@ class Barcode:
 def layout(payload: bytes, max_width: float, max_height: float) -> Barcode:
     """``payload`` as a PDF417 symbol no larger than ``max_width`` × ``max_height`` points, with the
     columns that give the widest module. Raises :class:`BarcodeTooLarge` if no symbol can hold it."""
-    columns, module = _best_columns(payload, max_width, max_height)
-    try:
-        codes = pdf417gen.encode(payload, columns=columns, security_level=SECURITY_LEVEL)
-    except ValueError as exc:  # pdf417gen's own limits, should the estimate above have missed them
-        raise BarcodeTooLarge(str(exc)) from None
+    data_words = _data_words(payload)
+    columns, module = _best_columns(data_words, max_width, max_height)
+    codes = _encode(data_words, columns)
     operators, modules_wide = _operators(codes)
     rows = len(codes)
     return Barcode(
@@ -70,8 +71,28 @@ def layout(payload: bytes, max_width: float, max_height: float) -> Barcode:
     )
 
 
-def _best_columns(payload: bytes, max_width: float, max_height: float) -> tuple[int, float]:
-    data_words = len(list(compact(payload)))
+@functools.lru_cache(maxsize=64)
+def _data_words(payload: bytes) -> tuple[int, ...]:
+    """The payload's code words: pdf417gen's mixed compaction, or byte compaction alone when that is
+    shorter. A timbre is mostly base64, where switching between text submodes can cost more words than
+    bytes do, and a large timbre must not lose its barcode for a few words."""
+    mixed = tuple(compact(payload))
+    latch = BYTE_LATCH_ALT if len(payload) % 6 == 0 else BYTE_LATCH
+    binary = (latch, *compact_bytes(payload))
+    return binary if len(binary) < len(mixed) else mixed
+
+
+def _encode(data_words: tuple[int, ...], columns: int) -> list[list[int]]:
+    """The symbol's rows of low-level code words (what ``pdf417gen.encode`` does after compacting):
+    length descriptor, data, padding to fill the last row, then the level's error correction."""
+    padding = get_padding(len(data_words), 2 ** (SECURITY_LEVEL + 1), columns)
+    extended = [len(data_words) + len(padding) + 1, *data_words, *padding]
+    words = extended + compute_error_correction_code_words(extended, SECURITY_LEVEL)
+    return list(encode_rows(list(chunks(words, columns)), columns, SECURITY_LEVEL))
+
+
+def _best_columns(words_of_data: tuple[int, ...], max_width: float, max_height: float) -> tuple[int, float]:
+    data_words = len(words_of_data)
     if data_words + 1 > _MAX_CODE_WORDS:
         raise BarcodeTooLarge(f"the timbre needs {data_words} code words; a PDF417 symbol holds 927")
     # Length descriptor, data and the level's error correction words; padding fills the last row.
