@@ -24,6 +24,12 @@ def get_logo(session: Session, company_id: int) -> CompanyLogo | None:
     return session.get(CompanyLogo, company_id)
 
 
+def has_logo(session: Session, company_id: int) -> bool:
+    """Without reading the image itself."""
+    query = select(CompanyLogo.company_id).where(CompanyLogo.company_id == company_id)
+    return session.execute(query).first() is not None
+
+
 def delete_logo(session: Session, company_id: int) -> bool:
     logo = session.get(CompanyLogo, company_id)
     if logo is None:

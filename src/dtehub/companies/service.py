@@ -121,7 +121,7 @@ def remove_logo(session: Session, company: Company) -> None:
 
 
 def has_logo(session: Session, company_id: int) -> bool:
-    return repository.get_logo(session, company_id) is not None
+    return repository.has_logo(session, company_id)
 
 
 def print_settings(session: Session, company: Company) -> IssuerPrintSettings:

@@ -1,5 +1,6 @@
-"""The portal's queries. Every object is found by id and then checked against its key by the service;
-everything else a page shows is read through that object's company (and client), never by id alone."""
+"""The portal's own queries: a page's notes, sources and the customer page's lists and totals. The
+objects a link names are read by id (the service checks their keys) and their company and client
+through those domains' repositories; everything here is read through that company (and client)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dtehub.models import (
-    Client,
-    Company,
-    Document,
-    DocumentSource,
-    DocumentState,
-    Note,
-    NoteSource,
-)
+from dtehub.models import Client, Document, DocumentSource, DocumentState, Note, NoteSource
 
 PENDING_LIMIT = 500
 """A customer page lists at most this many pending documents (the oldest due first)..."""
@@ -27,6 +20,7 @@ OTHERS_LIMIT = 100
 """...and this many settled or voided ones (the latest first); its totals always count them all."""
 
 
+# A link names its object by id alone (its key is the credential), unlike the API, which scopes by company.
 def document(session: Session, document_id: int) -> Document | None:
     return session.get(Document, document_id)
 
@@ -37,20 +31,6 @@ def client(session: Session, client_id: int) -> Client | None:
 
 def note(session: Session, note_id: int) -> Note | None:
     return session.get(Note, note_id)
-
-
-def company(session: Session, company_id: int) -> Company | None:
-    return session.get(Company, company_id)
-
-
-def company_client(session: Session, company_id: int, client_id: int) -> Client | None:
-    query = select(Client).where(Client.company_id == company_id, Client.id == client_id)
-    return session.scalars(query).first()
-
-
-def document_content(session: Session, document_id: int) -> bytes | None:
-    query = select(DocumentSource.content).where(DocumentSource.document_id == document_id)
-    return session.execute(query).scalar_one_or_none()
 
 
 def document_source_fields(session: Session, document_id: int) -> tuple[bool, dict[str, Any] | None]:

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.orm import Session
 
+from dtehub.clients import repository as clients_repository
 from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
+from dtehub.documents import repository as documents_repository
 from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
 from dtehub.dte.document_types import CEDIBLE_CODES, GUIA_DE_DESPACHO, dte_type_name
 from dtehub.dte.pdf import DocumentSummary, Paper, PrintError, render_dte_pdf, render_summary_pdf
@@ -51,32 +53,35 @@ def _not_found() -> NotFound:
     return NotFound("not found")  # one error for every way a link can fail: the page says nothing more
 
 
-def _document(session: Session, document_id: int, key: str) -> Document:
-    document = repository.document(session, document_id)
-    if not _opened(key, document.portal_key if document else None):
+class _Keyed(Protocol):
+    portal_key: str
+
+
+_K = TypeVar("_K", bound=_Keyed)
+
+
+def _opened_by(found: _K | None, key: str) -> _K:
+    """The object a link names, when the link's key opens it; else the one 404."""
+    if not _opened(key, found.portal_key if found is not None else None):
         raise _not_found()
-    assert document is not None
-    return document
+    assert found is not None
+    return found
+
+
+def _document(session: Session, document_id: int, key: str) -> Document:
+    return _opened_by(repository.document(session, document_id), key)
 
 
 def _client(session: Session, client_id: int, key: str) -> Client:
-    client = repository.client(session, client_id)
-    if not _opened(key, client.portal_key if client else None):
-        raise _not_found()
-    assert client is not None
-    return client
+    return _opened_by(repository.client(session, client_id), key)
 
 
 def _note(session: Session, note_id: int, key: str) -> Note:
-    note = repository.note(session, note_id)
-    if not _opened(key, note.portal_key if note else None):
-        raise _not_found()
-    assert note is not None
-    return note
+    return _opened_by(repository.note(session, note_id), key)
 
 
 def _company(session: Session, company_id: int) -> Company:
-    company = repository.company(session, company_id)
+    company = companies_repository.get(session, company_id)
     if company is None:  # deleted while the link was followed: the link is gone with it
         raise _not_found()
     return company
@@ -356,7 +361,7 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
     when, what has been paid or credited since, and its files."""
     document = _document(session, document_id, key)
     company = _company(session, document.company_id)
-    client = repository.company_client(session, company.id, document.client_id)
+    client = clients_repository.get(session, company.id, document.client_id)
     if client is None:
         raise _not_found()
     currency = document.currency
@@ -533,7 +538,7 @@ def document_pdf(
         raise _not_cedible(f"Un documento de tipo {type_name(document.code).lower()}")
     company = _company(session, document.company_id)
     settings = companies_service.print_settings(session, company)
-    content = repository.document_content(session, document.id)
+    content = documents_repository.source_content(session, document.id)
     name = options.file_name(document.code, document.number)
     if content is not None:
         try:
@@ -555,7 +560,7 @@ def document_pdf(
             code="not_cedible",
             field="cedible",
         )
-    client = repository.company_client(session, company.id, document.client_id)
+    client = clients_repository.get(session, company.id, document.client_id)
     if client is None:
         raise _not_found()
     return File(render_summary_pdf(_summary(document, company, client), settings, paper=options.paper), name)
@@ -586,7 +591,7 @@ def note_pdf(session: Session, note_id: int, key: str, paper: str | None, cedibl
 def document_xml(session: Session, document_id: int, key: str) -> File:
     """The document's DTE, byte for byte as it was received (cut out of its envelope)."""
     document = _document(session, document_id, key)
-    content = repository.document_content(session, document.id)
+    content = documents_repository.source_content(session, document.id)
     if content is None:  # created by fields: there is no XML to give
         raise _not_found()
     return File(content, _file_name(document.code, document.number, "xml"))
