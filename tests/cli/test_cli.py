@@ -7,15 +7,15 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.servers import free_port, wait_until_up
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
 TOKEN_CHARS = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -298,30 +298,12 @@ def test_demo_creates_nothing_when_a_company_exists(dtehub: Run, db_file: Path) 
 # End to end: the server as a process
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(base: str, server: subprocess.Popen[bytes], deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"dtehub serve exited with {server.returncode}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail("dtehub serve did not answer /health in time")
-
-
 def test_end_to_end_with_the_real_server(dtehub: Run, env: dict[str, str], tmp_path: Path) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_env = {**env, "DTEHUB_PUBLIC_URL": base, "DTEHUB_LOG_LEVEL": "info"}  # with the access log
-    log = (tmp_path / "server.log").open("wb")
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")
     server = subprocess.Popen(
         [str(DTEHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=server_env,
@@ -330,7 +312,7 @@ def test_end_to_end_with_the_real_server(dtehub: Run, env: dict[str, str], tmp_p
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until_up(base, server, time.monotonic() + 12)
+        wait_until_up(base, server, log_path, seconds=12)
         company = create_company(dtehub)
         headers = {"Authorization": f"Bearer {company['token']}"}
         with httpx.Client(base_url=base, timeout=10) as http:

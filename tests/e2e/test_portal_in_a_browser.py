@@ -19,9 +19,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -40,6 +38,7 @@ from dtehub.dte.ted import ted_barcode_payload
 from dtehub.kit.dates import today_in_santiago
 from tests.dte_factory import build_dte
 from tests.portal.helpers import FACTURA, logo_png
+from tests.servers import free_port, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[2]
 DTEHUB = ROOT / ".venv" / "bin" / "dtehub"
@@ -84,28 +83,10 @@ class Server:
         return httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _run(command: list[str], environment: dict[str, str]) -> str:
     done = subprocess.run(command, env=environment, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def _wait_until_up(base: str, log: Path, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            httpx.get(f"{base}/health", timeout=1).raise_for_status()
-            return
-        except httpx.HTTPError:
-            assert server.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.1)
 
 
 def _upload(api: httpx.Client, content: bytes) -> dict[str, Any]:
@@ -155,7 +136,7 @@ def _seed(server: Server) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     _browser_available()
     directory = tmp_path_factory.mktemp("portal-e2e")
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
     environment = {
@@ -174,7 +155,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             [str(DTEHUB), "serve", "--port", str(port)], env=environment, stdout=output, stderr=output
         )
     try:
-        _wait_until_up(base, log, process)
+        wait_until_up(base, process, log)
         running = Server(base, created["token"], log)
         _seed(running)
         yield running

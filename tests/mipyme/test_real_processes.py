@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +15,7 @@ from dtehub.config import Settings
 from dtehub.sii.emulator import Emulator
 from tests.conftest import FIXTURES
 from tests.mipyme.conftest import COMPANY, HOLDER, PASSWORD, Certificates
+from tests.servers import free_port, wait_until_up
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
 FACTURA = (FIXTURES / "DTE--76399752-9--33--25568.xml").read_bytes()
@@ -74,12 +73,6 @@ def test_mipyme_get_writes_the_xml_and_pdf_and_exits_with_the_status(
     assert "not-the-password" not in wrong.stdout + wrong.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_a_running_server_answers_from_sii_and_logs_no_secret(
     tmp_path: Path,
     settings: Settings,
@@ -89,7 +82,7 @@ def test_a_running_server_answers_from_sii_and_logs_no_secret(
 ) -> None:
     _, token = committed_company
     open_before = sii.open_sessions(HOLDER)
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
     environment = sii_environment(sii, DTEHUB_DATABASE_URL=settings.database_url, DTEHUB_LOG_LEVEL="debug")
     with log.open("wb") as output:
@@ -106,14 +99,7 @@ def test_a_running_server_answers_from_sii_and_logs_no_secret(
     }
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+        wait_until_up(base, server, log)
         headers = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=base, headers=headers, timeout=30) as http:
             ok = http.post("/V1/mipyme_get_document", json=body)
