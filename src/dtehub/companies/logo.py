@@ -48,11 +48,11 @@ def normalize_logo(data: bytes) -> NormalizedLogo:
                 image.draft("RGB", (LOGO_BOX[0] * 2, LOGO_BOX[1] * 2))
             image.load()
             converted = image.convert("RGBA")
+    except InvalidLogo:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_many_pixels from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        if isinstance(exc, InvalidLogo):
-            raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         raise InvalidLogo("the logo must be a PNG or JPEG image") from None
     converted.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
     out = io.BytesIO()
