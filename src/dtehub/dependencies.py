@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from dtehub.auth.service import AuthContext, authenticate, bearer_token
+from dtehub.auth.service import AuthContext, PresentedToken, authenticate, bearer_token
 from dtehub.config import Settings
 
 
@@ -38,6 +38,10 @@ AuthDep = Annotated[AuthContext, Depends(_provided_by_transactional)]
 """The caller, from ``Authorization: Bearer`` (the scheme is published by :mod:`dtehub.openapi`): the
 header is read first (:func:`get_bearer_token`), the token looked up by :func:`transactional` in the
 endpoint's transaction, before the endpoint runs."""
+
+PresentedTokenDep = Annotated[PresentedToken, Depends(_provided_by_transactional)]
+"""The caller's token as presented, for an endpoint that checks it in its own first read rather than
+in a lookup of its own (getDocument, the hottest read). Its header is read as for ``AuthDep``."""
 
 
 async def get_bearer_token(request: Request) -> str:
@@ -110,7 +114,8 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
     """
     signature = inspect.signature(endpoint, eval_str=True)
     parameters = list(signature.parameters.values())
-    auth_name = next((p.name for p in parameters if p.annotation == AuthDep), None)
+    auth_name = next((p.name for p in parameters if p.annotation in (AuthDep, PresentedTokenDep)), None)
+    verify = auth_name is not None and signature.parameters[auth_name].annotation == AuthDep
     session_name = next((p.name for p in parameters if p.annotation == SessionDep), None)
     keyword = inspect.Parameter.KEYWORD_ONLY
     kept = [p.replace(kind=keyword) for p in parameters if p.name not in (auth_name, session_name)]
@@ -123,7 +128,7 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
         def work(session: Session) -> Response:
             if auth_name is not None:
                 assert token is not None
-                arguments[auth_name] = authenticate(session, token)
+                arguments[auth_name] = authenticate(session, token) if verify else PresentedToken(token)
             if session_name is not None:
                 arguments[session_name] = session
             response = endpoint(**arguments)

@@ -198,3 +198,56 @@ async def test_a_refused_request_whose_token_cannot_be_checked_is_503(
 
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "database_unavailable"
+
+
+# getDocument checks the token in the same statement that reads the document: the answers must be the
+# ones a separate lookup gives.
+async def a_document_id(tenant: Tenant) -> str:
+    client = (await tenant.post("/v1/createClient", {"name": "Cliente", "taxId": "99999999-9"})).json()
+    body = {
+        "clientId": client["id"],
+        "number": "77",
+        "issueDate": "2024-05-01",
+        "total": "1190",
+        "taxes": "190",
+        "code": 33,
+    }
+    response = await tenant.post("/v1/createDocument", body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["id"])
+
+
+async def test_get_document_refuses_a_bad_token_for_an_existing_document(
+    tenant: Tenant, session: Session
+) -> None:
+    document_id = await a_document_id(tenant)
+    second = issue_token(session, tenant.company_id)
+    session.commit()
+
+    for token in ("dth_this-token-was-never-issued", hash_token(tenant.token), tenant.token[:-1]):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert_401(await tenant.http.get("/v1/getDocument", params={"id": document_id}, headers=headers))
+
+    revoke_token(session, tenant.token)
+    session.commit()
+
+    assert_401(await tenant.get("/v1/getDocument", id=document_id, expandClient=1))
+    response = await tenant.http.get(
+        "/v1/getDocument", params={"id": document_id}, headers={"Authorization": f"Bearer {second}"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == document_id
+
+
+async def test_get_document_of_another_company_is_the_missing_documents_404(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    document_id = await a_document_id(tenant)
+    missing = str(int(document_id) + 1000)
+
+    theirs = await other_tenant.get("/v1/getDocument", id=document_id, expandClient=1)
+    absent = await other_tenant.get("/v1/getDocument", id=missing, expandClient=1)
+
+    assert theirs.status_code == absent.status_code == 404
+    assert theirs.json()["error"]["code"] == absent.json()["error"]["code"] == "not_found"
+    assert (await tenant.get("/v1/getDocument", id=document_id)).status_code == 200

@@ -434,6 +434,21 @@ async def test_tag_id_filter(tenant: Tenant, client_id: str) -> None:
     assert number_set(await listing(tenant, tagId=tags["retail"])) == {"2", "3"}
 
 
+@pytest.mark.parametrize("order", ["ASC", "DESC"])
+async def test_a_tags_pages_follow_issue_date_then_id(tenant: Tenant, client_id: str, order: str) -> None:
+    # Issue dates out of creation order, two documents on one day: the id breaks the tie.
+    for number, issue in (("1", "2024-02-01"), ("2", "2024-01-15"), ("3", "2024-03-01"), ("4", "2024-01-15")):
+        await new_document(tenant, client_id, number, issue=issue, tags=["serie"])
+    await new_document(tenant, client_id, "5", issue="2024-01-20")  # untagged, never listed
+    [tag] = (await tenant.get("/v1/getTags")).json()["items"]
+
+    pages = [await listing(tenant, tagId=tag["id"], order=order, resultsPerPage=3, page=p) for p in (1, 2, 3)]
+
+    expected = ["2", "4", "1", "3"] if order == "ASC" else ["3", "1", "4", "2"]
+    assert [numbers(page) for page in pages] == [expected[:3], expected[3:], []]
+    assert {page["records"]["totalRecords"] for page in pages} == {4}
+
+
 async def test_tag_without_documents_finds_nothing(tenant: Tenant, client_id: str) -> None:
     await new_document(tenant, client_id, "1", tags=["urgente"])
     tag = (await tenant.post("/v1/createTag", {"name": "vacía"})).json()

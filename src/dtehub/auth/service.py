@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy.orm import Session
 
@@ -17,6 +18,22 @@ class AuthContext:
 
     company_id: int
     token_id: int
+
+
+@dataclass(frozen=True)
+class PresentedToken:
+    """A bearer token as the caller presented it, not yet looked up. An endpoint that takes one (rather
+    than an :class:`AuthContext`) reads through a query that checks the token in the same statement,
+    and calls :meth:`verify` before saying anything else, so that a bad token is still a 401."""
+
+    value: str = field(repr=False)
+
+    @cached_property
+    def hash(self) -> str:
+        return hash_token(self.value)
+
+    def verify(self, session: Session) -> AuthContext:
+        return authenticate(session, self.value)
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
+from dtehub.dependencies import AuthDep, PresentedTokenDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service
 from dtehub.documents.repository import DocumentFilters
 from dtehub.documents.schemas import (
@@ -141,7 +141,7 @@ def get_documents(
 @router.get("/getDocument", response_model=DocumentDetailOut, responses=error_responses(404))
 @transactional
 def get_document(
-    auth: AuthDep,
+    token: PresentedTokenDep,
     session: SessionDep,
     settings: SettingsDep,
     id: Annotated[int, Query(ge=1, le=MAX_ID, description="The document's id")],
@@ -152,7 +152,7 @@ def get_document(
 ) -> Response:
     """One document by id (Duemint's getDocument)."""
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
-    row = service.require_row(session, auth.company_id, id, expand)
+    auth, row = service.require_row_for_token(session, token, id, expand)
     links = Links(settings.public_base)
     today = today_in_santiago()
     return respond_json(service.present_detail(session, auth.company_id, row, expand, links, today))

@@ -23,12 +23,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
+from dtehub.auth.repository import presented_token_of
 from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
 from dtehub.documents.schemas import DateBy, OrderBy
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
-from dtehub.kit.sql import execute_core
+from dtehub.kit.sql import execute_core, id_in, on_postgresql
 from dtehub.models import (
+    ApiToken,
     Client,
     Contact,
     Document,
@@ -159,9 +161,21 @@ _ROW_BY_ID = {
     )
     for with_client in (False, True)
 }
-_ROWS_BY_IDS = {
-    with_client: _rows_query(with_client).where(_DOCUMENTS.id.in_(bindparam("ids", expanding=True)))
+# The same read joined on the caller's token: getDocument checks the token and reads in one statement.
+_TOKENS = ApiToken.__table__.c
+_ROW_BY_TOKEN = {
+    with_client: _rows_query(with_client, detail=True)
+    .join(ApiToken, presented_token_of(_DOCUMENTS.company_id))
+    .where(_DOCUMENTS.id == bindparam("document_id"))
+    .add_columns(_TOKENS.id, _TOKENS.company_id)
     for with_client in (False, True)
+}
+_ROWS_BY_IDS = {
+    (with_client, postgresql): _rows_query(with_client).where(
+        id_in(_DOCUMENTS.id, "ids", postgresql=postgresql)
+    )
+    for with_client in (False, True)
+    for postgresql in (False, True)
 }
 _BASE_LENGTH = len(_DOCUMENT_FIELDS) + 3
 _CLIENT_LENGTH = len(CLIENT_ROW_COLUMNS)
@@ -264,6 +278,19 @@ def _summarized(filters: DocumentFilters) -> bool:
     )
 
 
+def _only_a_tag(filters: DocumentFilters) -> bool:
+    return filters.tag_id is not None and filters == DocumentFilters(
+        date_by=filters.date_by, tag_id=filters.tag_id
+    )
+
+
+def _owned_tag_links(company_id: int, filters: DocumentFilters) -> ColumnElement[bool]:
+    """The links of the filtered tag, once the tag is known to be this company's: its documents then are
+    too, so the links are read from their own index without joining a single document."""
+    owned = select(Tag.id).where(Tag.id == filters.tag_id, Tag.company_id == company_id).scalar_subquery()
+    return DocumentTag.tag_id == owned
+
+
 def count(session: Session, company_id: int, filters: DocumentFilters, today: date) -> int:
     """totalRecords: from the trigger-kept summary when it covers the filters, else counted exactly."""
     if _summarized(filters):
@@ -283,10 +310,9 @@ def count(session: Session, company_id: int, filters: DocumentFilters, today: da
             conditions.append(DocumentCount.state == DocumentState.VOIDED)
         query = select(func.coalesce(func.sum(DocumentCount.documents), 0)).where(*conditions)
         return int(execute_core(session, query).scalar_one())
-    if filters == DocumentFilters(date_by=filters.date_by, tag_id=filters.tag_id):
+    if _only_a_tag(filters):
         # Only a tag: count its links, once the tag is known to be this company's.
-        owned = select(Tag.id).where(Tag.id == filters.tag_id, Tag.company_id == company_id).scalar_subquery()
-        query = select(func.count()).select_from(DocumentTag).where(DocumentTag.tag_id == owned)
+        query = select(func.count()).select_from(DocumentTag).where(_owned_tag_links(company_id, filters))
         return int(execute_core(session, query).scalar_one())
     conditions = _conditions(company_id, filters, today)
     query = select(func.count()).select_from(_from(filters)).where(*conditions)
@@ -308,20 +334,32 @@ def list_page(
     total = count(session, company_id, filters, today)
     if offset >= total:
         return [], total
-    conditions = _conditions(company_id, filters, today)
-    column: Any = _ORDER_COLUMNS[order_by]
-    tie: Any = Document.id
-    if filters.tag_id is not None and order_by == OrderBy.ISSUE_DATE:
-        column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
-    ordering = (column.desc(), tie.desc()) if descending else (column.asc(), tie.asc())
     # The page's ids first, skipping the offset on an index alone; then only those rows in full.
-    page_ids = select(Document.id).select_from(_from(filters)).where(*conditions).order_by(*ordering)
+    page_ids: Select[Any]
+    if _only_a_tag(filters) and order_by == OrderBy.ISSUE_DATE:
+        # A tag's page at offset 10,000 walks 10,000 index entries rather than joining as many documents.
+        ordering = _ordering(DocumentTag.issue_date, DocumentTag.document_id, descending)
+        page_ids = select(DocumentTag.document_id).where(_owned_tag_links(company_id, filters))
+    else:
+        column: Any = _ORDER_COLUMNS[order_by]
+        tie: Any = Document.id
+        if filters.tag_id is not None and order_by == OrderBy.ISSUE_DATE:
+            column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
+        ordering = _ordering(column, tie, descending)
+        conditions = _conditions(company_id, filters, today)
+        page_ids = select(Document.id).select_from(_from(filters)).where(*conditions)
+    page_ids = page_ids.order_by(*ordering)
     ids = list(execute_core(session, page_ids.offset(offset).limit(limit)).scalars())
     rows = _to_rows(
-        execute_core(session, _ROWS_BY_IDS[with_client], {"ids": ids}).all(), with_client=with_client
+        execute_core(session, _ROWS_BY_IDS[with_client, on_postgresql(session)], {"ids": ids}).all(),
+        with_client=with_client,
     )
     by_id = {row.id: row for row in rows}
     return [by_id[i] for i in ids], total
+
+
+def _ordering(column: Any, tie: Any, descending: bool) -> tuple[Any, Any]:
+    return (column.desc(), tie.desc()) if descending else (column.asc(), tie.asc())
 
 
 def get_row(session: Session, company_id: int, document_id: int, *, with_client: bool) -> DocumentRow | None:
@@ -330,6 +368,21 @@ def get_row(session: Session, company_id: int, document_id: int, *, with_client:
         execute_core(session, _ROW_BY_ID[with_client], params).all(), with_client=with_client, detail=True
     )
     return rows[0] if rows else None
+
+
+def get_row_for_token(
+    session: Session, token_hash: str, document_id: int, *, with_client: bool
+) -> tuple[int, int, DocumentRow] | None:
+    """(token id, company id, row) of a document of the company whose unrevoked token has this hash;
+    None for a missing document, another company's, and a bad token alike."""
+    params = {"token_hash": token_hash, "document_id": document_id}
+    found = execute_core(session, _ROW_BY_TOKEN[with_client], params).first()
+    if found is None:
+        return None
+    values: tuple[Any, ...] = tuple(found)
+    *columns, token_id, company_id = values
+    [row] = _to_rows([columns], with_client=with_client, detail=True)
+    return token_id, company_id, row
 
 
 def get(session: Session, company_id: int, document_id: int) -> Document | None:

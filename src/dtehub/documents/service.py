@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from dtehub.auth.service import AuthContext, PresentedToken
 from dtehub.clients import repository as clients_repository
 from dtehub.clients import service as clients_service
 from dtehub.clients.views import client_view, contact_views
@@ -223,6 +224,19 @@ def require_row(
     if row is None:
         raise NotFound(f"document {document_id} not found", field="id")
     return row
+
+
+def require_row_for_token(
+    session: Session, token: PresentedToken, document_id: int, expand: Expand
+) -> tuple[AuthContext, DocumentRow]:
+    """The caller and one of its company's documents, read in one statement. When nothing is found, a
+    bad token is told first (401), so that the answer is the one :func:`require_row` would give."""
+    found = repository.get_row_for_token(session, token.hash, document_id, with_client=expand.client)
+    if found is None:
+        token.verify(session)
+        raise NotFound(f"document {document_id} not found", field="id")
+    token_id, company_id, row = found
+    return AuthContext(company_id=company_id, token_id=token_id), row
 
 
 def _client_views(
