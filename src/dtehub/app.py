@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from dtehub import __version__, errors_http, openapi
+from dtehub.background import JobRunner, server_jobs
 from dtehub.clients.endpoints import router as clients_router
 from dtehub.companies.endpoints import router as companies_router
 from dtehub.config import Settings, get_settings
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_redaction()  # here, so that every worker process has it
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     sii_pool = SessionPool(settings.sii_config())
+    factory = create_sessionmaker(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,9 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the interpreter lock (and for SQLite's single writer).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         reaper = asyncio.get_running_loop().create_task(sii_pool.run_reaper())
+        jobs = JobRunner(server_jobs(settings, factory) if settings.run_background_jobs else [])
+        jobs.start()
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(jobs.stop)
             reaper.cancel()
             await sii_pool.aclose()  # logs out every SII session still open
             engine.dispose()
@@ -58,7 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="dtehub", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.sessionmaker = factory
     app.state.sii_pool = sii_pool
     errors_http.install(app)
     openapi.install(app)

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
         description="Threads per process that run database work; requests beyond them wait their turn.",
     )
     log_level: str = Field(default="info")
+    run_background_jobs: bool = Field(
+        default=True,
+        description="Whether `dtehub serve` also runs the periodic jobs (reminders, webhook deliveries).",
+    )
     sii_auth_url: str = Field(
         default="https://herculesr.sii.cl",
         description="SII's certificate login host (or the emulator's URL).",
