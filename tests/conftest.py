@@ -32,6 +32,7 @@ from dtehub.models import Company
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PUBLIC_URL = "https://dtehub.test"
+TEST_SECRET_KEY = "test-key-for-webhook-secrets-0123456789abcdef"
 
 
 def _database_url(tmp_root: Path) -> str:
@@ -71,6 +72,8 @@ def settings(database_url: str) -> Settings:
         max_xml_bytes=512 * 1024,
         max_file_bytes=256 * 1024,
         run_background_jobs=False,  # a test runs a job itself, when it means to
+        secret_key=TEST_SECRET_KEY,
+        webhooks_allow_private=True,  # the webhook tests' receivers listen on loopback
     )
 
 

@@ -23,10 +23,14 @@ from dtehub.logs import install_redaction
 from dtehub.middleware import ApiBodyMiddleware, PortalHeadersMiddleware
 from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
+from dtehub.payments.endpoints import router as payments_router
 from dtehub.portal.endpoints import router as portal_router
 from dtehub.portal.pages import PRIVATE_HEADERS
+from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
 from dtehub.tags.endpoints import router as tags_router
+from dtehub.webhooks import events as webhook_events
+from dtehub.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """
 dtehub keeps a company's Chilean electronic tax documents (DTE) and tells what is owed.
@@ -43,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
+    webhook_events.use_public_base(settings.public_base)  # links in documents' event data
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,12 +77,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         documents_router,
         notes_router,
+        payments_router,
         mipyme_router,
         clients_router,
         contacts_router,
         tags_router,
+        webhooks_router,
         companies_router,
         files_router,
+        reminders_router,
         portal_router,
         health_router,
     ):

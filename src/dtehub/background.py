@@ -30,6 +30,15 @@ class PeriodicJob:
 def server_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[PeriodicJob]:
     """The jobs ``dtehub serve`` runs, as the settings ask."""
     jobs: list[PeriodicJob] = []
+    from dtehub.webhooks import jobs as webhook_jobs
+
+    jobs.extend(webhook_jobs.periodic_jobs(settings, factory))
+    if settings.reminders_interval > 0:
+        from dtehub.reminders.service import run as run_reminders
+
+        jobs.append(
+            PeriodicJob("reminders", settings.reminders_interval, lambda: run_reminders(factory, settings))
+        )
     return jobs
 
 

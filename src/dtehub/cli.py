@@ -45,7 +45,9 @@ from dtehub.errors import DtehubError
 from dtehub.mipyme.cli import mipyme_app
 from dtehub.models import Company
 from dtehub.portal.links import Links
+from dtehub.reminders.cli import reminders_app
 from dtehub.sii.emulator.cli import emulator_app
+from dtehub.webhooks.cli import webhooks_app
 
 if TYPE_CHECKING:
     from dtehub.ingest.importer import ImportSummary
@@ -65,6 +67,8 @@ app.add_typer(companies_app, name="companies")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(mipyme_app, name="mipyme")
 app.add_typer(emulator_app, name="sii-emulator")
+app.add_typer(webhooks_app, name="webhooks")
+app.add_typer(reminders_app, name="reminders")
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -157,6 +161,19 @@ def companies_update(
     sii_office: Annotated[
         str | None, typer.Option(help="SII office (unidad), printed as S.I.I. - <office>.")
     ] = None,
+    reminder_days_before: Annotated[
+        int | None, typer.Option(help="Days before the due date of the soon-to-expire reminder; 0: none.")
+    ] = None,
+    reminder_overdue_every: Annotated[
+        int | None, typer.Option(help="Days between overdue reminders after the first; 0: only one.")
+    ] = None,
+    debt_summary_period: Annotated[
+        str | None, typer.Option(help="Debt summary to each client: off, weekly or monthly.")
+    ] = None,
+    debt_summary_day: Annotated[
+        int | None, typer.Option(help="Its weekday (1 Monday … 7) or day of the month (1 … 28).")
+    ] = None,
+    reply_to: Annotated[str | None, typer.Option(help="Reply-To address of the reminders.")] = None,
 ) -> None:
     """Change a company's settings; prints the company as JSON."""
 
@@ -169,6 +186,11 @@ def companies_update(
             sii_resolution_number=sii_resolution_number,
             sii_resolution_date=sii_resolution_date.date() if sii_resolution_date else None,
             sii_office=sii_office,
+            reminder_days_before=reminder_days_before,
+            reminder_overdue_every=reminder_overdue_every,
+            debt_summary_period=debt_summary_period,
+            debt_summary_day=debt_summary_day,
+            reply_to=reply_to,
         )
         return _company_json(session, companies_service.update_settings(session, company, changes))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES
@@ -42,6 +42,55 @@ class Settings(BaseSettings):
     run_background_jobs: bool = Field(
         default=True,
         description="Whether `dtehub serve` also runs the periodic jobs (reminders, webhook deliveries).",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that encrypts webhook signing secrets at rest (at least 32 characters); unset: "
+        "createWebhook answers 503 and webhooks are not delivered.",
+    )
+    webhooks_allow_private: bool = Field(
+        default=False,
+        description="Let webhooks reach loopback, private, link-local and reserved addresses (tests, labs).",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds one webhook POST may wait to connect, send or read."
+    )
+    webhook_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between runs of the webhook delivery job of `dtehub serve`."
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="smtp://[user:password@]host[:587] (STARTTLS), smtps://…[:465] (TLS); unset: .eml files.",
+    )
+    smtp_ca_bundle: str | None = Field(
+        default=None, description="PEM of the authorities trusted for the SMTP server; unset: the system's."
+    )
+    smtp_timeout: float = Field(default=30.0, gt=0, description="Seconds an SMTP exchange may stall.")
+    mail_from: str = Field(
+        default="recordatorios@dtehub.localhost",
+        description="The From address of reminders (shown with the company's name).",
+    )
+    mail_folder: str = Field(
+        default="./dtehub-mail",
+        description="Where messages are written as .eml files when no SMTP URL is set.",
+    )
+    reminders_interval: float = Field(
+        default=300.0,
+        ge=0,
+        description="Seconds between two reminder runs of `dtehub serve`; 0: the server sends none.",
+    )
+    reminders_lease_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a run holds the messages it took; a message left sending longer is unknown.",
+    )
+    reminders_max_attempts: int = Field(
+        default=6, ge=1, le=50, description="Sends of a message before it is marked failed."
+    )
+    reminders_retry_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Wait before the first retry; each further retry waits twice as long.",
     )
     sii_auth_url: str = Field(
         default="https://herculesr.sii.cl",

@@ -10,12 +10,16 @@ thread-pool call of their own, and each call is a round trip between the event l
 from __future__ import annotations
 
 import inspect
+import itertools
+import random
+import time
 from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.auth.service import AuthContext, PresentedToken, authenticate, bearer_token
@@ -78,20 +82,51 @@ Endpoint = Callable[..., Response]
 T = TypeVar("T")
 
 
+# SQLITE_BUSY (a reader cannot become a writer while another is one), SQLITE_BUSY_SNAPSHOT
+_SQLITE_BUSY_CODES = frozenset({5, 517})
+_POSTGRESQL_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
+_RETRY_ATTEMPTS = 8
+_RETRY_WITHIN_SECONDS = 5.0
+
+
+def _lost_a_race(error: OperationalError) -> bool:
+    """The unit of work failed only because a concurrent one changed what it read: run again, it will
+    see the change (and refuse, or proceed, on fresh data)."""
+    original = error.orig
+    if getattr(original, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES:
+        return True
+    return getattr(original, "sqlstate", None) in _POSTGRESQL_RETRY_STATES
+
+
 def run_unit_of_work(factory: Callable[[], Session], work: Callable[[Session], T]) -> T:
     """``work`` in one unit of work: committed when it returns, rolled back when it raises.
+
+    A unit of work that lost a race (SQLite: it read a snapshot another writer has since changed, or
+    cannot become a writer while another is one; PostgreSQL: a serialization failure or deadlock) is
+    rolled back and run again from the start, a few times within a few seconds, so that its checks see
+    the winner's change: the loser then gets its proper answer (often a 409) rather than a 503.
 
     The session is not closed (committed or rolled back, it holds no connection), so that the test
     harness can hand every request the test's own session.
     """
-    session = factory()
-    try:
-        result = work(session)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return result
+    started = time.monotonic()
+    for attempt in itertools.count(1):
+        session = factory()
+        try:
+            result = work(session)
+            session.commit()
+        except OperationalError as error:
+            session.rollback()
+            elapsed = time.monotonic() - started
+            if attempt >= _RETRY_ATTEMPTS or elapsed >= _RETRY_WITHIN_SECONDS or not _lost_a_race(error):
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * 2 ** min(attempt, 4))  # noqa: S311 (jitter)
+            continue
+        except BaseException:
+            session.rollback()
+            raise
+        return result
+    raise AssertionError("unreachable")
 
 
 async def get_caller(request: Request, token: Annotated[str, Depends(get_bearer_token)]) -> AuthContext:

@@ -33,6 +33,17 @@ V1_METHODS = {
     ("GET", "/v1/getTags"),
     ("POST", "/v1/createTag"),
     ("POST", "/v1/createFile"),
+    ("GET", "/v1/getEmails"),
+    ("GET", "/v1/getEmail"),
+    ("GET", "/v1/getPayments"),
+    ("GET", "/v1/getPayment"),
+    ("POST", "/v1/createPayment"),
+    ("POST", "/v1/updatePayment"),
+    ("GET", "/v1/getPaymentMethods"),
+    ("POST", "/v1/createWebhook"),
+    ("GET", "/v1/getWebhooks"),
+    ("DELETE", "/v1/deleteWebhook"),
+    ("GET", "/v1/getWebhookDeliveries"),
 }
 
 

@@ -28,8 +28,8 @@ def get_company(auth: AuthDep, session: SessionDep) -> Response:
 @router.post("/updateCompany", response_model=CompanyOut, responses=error_responses())
 @transactional
 def update_company(auth: AuthDep, session: SessionDep, body: CompanyUpdate) -> Response:
-    """Change the company's name, default payment term, XML policy or the SII resolution and office
-    its printed documents carry; omitted fields stay."""
+    """Change the company's name, default payment term, XML policy, the SII resolution and office
+    its printed documents carry, or its reminder settings; omitted fields stay."""
     company = service.require(session, auth.company_id)
     changes = service.CompanySettings(
         name=body.name,
@@ -38,6 +38,11 @@ def update_company(auth: AuthDep, session: SessionDep, body: CompanyUpdate) -> R
         sii_resolution_number=body.sii_resolution_number,
         sii_resolution_date=body.sii_resolution_date,
         sii_office=body.sii_office,
+        reminder_days_before=body.reminder_days_before,
+        reminder_overdue_every=body.reminder_overdue_every,
+        debt_summary_period=body.debt_summary_period.value if body.debt_summary_period else None,
+        debt_summary_day=body.debt_summary_day,
+        reply_to=body.reply_to,
     )
     return respond(_out(session, service.update_settings(session, company, changes)))
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import enum
 from datetime import date
 
 from pydantic import Field
@@ -8,6 +9,12 @@ from dtehub.dte.pipeline import XmlPolicy
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.schema import ApiInput, ApiModel
 from dtehub.models import Company
+
+
+class DebtSummaryPeriod(enum.StrEnum):
+    OFF = "off"
+    WEEKLY = "weekly"
+    MONTHLY = "monthly"
 
 
 class CompanyOut(ApiModel):
@@ -25,6 +32,15 @@ class CompanyOut(ApiModel):
     sii_resolution_date: date | None = Field(description="Date of that resolution (its year is printed)")
     sii_office: str = Field(description="SII office (unidad), printed as S.I.I. - <office> under the red box")
     has_logo: bool = Field(description="Whether a logo is set (updateCompanyLogo) for PDFs and the portal")
+    reminder_days_before: int = Field(
+        description="Days before the due date of the soon-to-expire reminder; 0: none"
+    )
+    reminder_overdue_every: int = Field(
+        description="Days between overdue reminders after the first; 0: only one"
+    )
+    debt_summary_period: DebtSummaryPeriod = Field(description="How often clients get their debt summary")
+    debt_summary_day: int = Field(description="Weekday (1 Monday … 7 Sunday) or day of the month (1 … 28)")
+    reply_to: str = Field(description="Reply-To address of the company's reminders (empty: none)")
     created_at: str
 
     @classmethod
@@ -39,6 +55,11 @@ class CompanyOut(ApiModel):
             sii_resolution_date=company.sii_resolution_date,
             sii_office=company.sii_office,
             has_logo=has_logo,
+            reminder_days_before=company.reminder_days_before,
+            reminder_overdue_every=company.reminder_overdue_every,
+            debt_summary_period=DebtSummaryPeriod(company.debt_summary_period),
+            debt_summary_day=company.debt_summary_day,
+            reply_to=company.reply_to,
             created_at=format_datetime(company.created_at),
         )
 
@@ -50,6 +71,11 @@ class CompanyUpdate(ApiInput):
     sii_resolution_number: int | None = Field(default=None, ge=0, le=999_999)
     sii_resolution_date: date | None = None
     sii_office: str | None = Field(default=None, max_length=64)
+    reminder_days_before: int | None = Field(default=None, ge=0, le=365)
+    reminder_overdue_every: int | None = Field(default=None, ge=0, le=365)
+    debt_summary_period: DebtSummaryPeriod | None = None
+    debt_summary_day: int | None = Field(default=None, ge=1, le=28)
+    reply_to: str | None = Field(default=None, max_length=254, description="An e-mail address, or empty")
 
 
 class CompanyLogoIn(ApiInput):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -68,6 +69,11 @@ class CompanySettings:
     sii_resolution_number: int | None = None
     sii_resolution_date: date | None = None
     sii_office: str | None = None
+    reminder_days_before: int | None = None
+    reminder_overdue_every: int | None = None
+    debt_summary_period: str | None = None
+    debt_summary_day: int | None = None
+    reply_to: str | None = None
 
 
 def update_settings(session: Session, company: Company, changes: CompanySettings) -> Company:
@@ -91,8 +97,42 @@ def update_settings(session: Session, company: Company, changes: CompanySettings
         company.sii_resolution_date = changes.sii_resolution_date
     if changes.sii_office is not None:
         company.sii_office = " ".join(changes.sii_office.split()).upper()
+    _update_reminder_settings(company, changes)
     session.flush()
     return company
+
+
+def _update_reminder_settings(company: Company, changes: CompanySettings) -> None:
+    for value, field in (
+        (changes.reminder_days_before, "reminderDaysBefore"),
+        (changes.reminder_overdue_every, "reminderOverdueEvery"),
+    ):
+        if value is not None and not 0 <= value <= 365:
+            raise BadRequest(f"{field} must be between 0 and 365 days", field=field)
+    if changes.reminder_days_before is not None:
+        company.reminder_days_before = changes.reminder_days_before
+    if changes.reminder_overdue_every is not None:
+        company.reminder_overdue_every = changes.reminder_overdue_every
+    if changes.debt_summary_period is not None:
+        if changes.debt_summary_period not in ("off", "weekly", "monthly"):
+            raise BadRequest("debtSummaryPeriod is off, weekly or monthly", field="debtSummaryPeriod")
+        company.debt_summary_period = changes.debt_summary_period
+    if changes.debt_summary_day is not None:
+        company.debt_summary_day = changes.debt_summary_day
+    limit = 7 if company.debt_summary_period == "weekly" else 28
+    if not 1 <= company.debt_summary_day <= limit:
+        raise BadRequest(
+            f"debtSummaryDay must be between 1 and {limit} for a {company.debt_summary_period} summary",
+            field="debtSummaryDay",
+        )
+    if changes.reply_to is not None:
+        address = changes.reply_to.strip()
+        if address and not _EMAIL.fullmatch(address):
+            raise BadRequest(f"{address!r} is not an e-mail address", field="replyTo")
+        company.reply_to = address
+
+
+_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
 
 
 def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:

@@ -39,9 +39,12 @@ from dtehub.models.document import NO_CODE, balance, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import note_summary
+from dtehub.payments import repository as payments_repository
 from dtehub.portal.links import Links
+from dtehub.reminders import queue as reminders_queue
 from dtehub.tags import service as tags_service
 from dtehub.tags.schemas import TagOut
+from dtehub.webhooks import events as webhook_events
 
 CASH_PAYMENT = 1  # FmaPago 1, "contado": due on the day of issue
 
@@ -118,9 +121,11 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
         send_requested=data.send,
     )
     _insert(session, document)
+    reminders_queue.new_document(session, company_id, document.id, requested=data.send)
     tags = tags_service.ensure_tags(session, company_id, data.tags)
     repository.add_tags(session, document, [tag.id for tag in tags])
     notes_service.on_document_arrival(session, document)  # notes that named it before it came
+    webhook_events.record_document_event(session, company_id, document.id, "document.created")
     return document
 
 
@@ -189,6 +194,15 @@ def delete_document(session: Session, company_id: int, data: DocumentDelete) -> 
             code="ambiguous_document",
             field="code",
         )
+    # Locked first, so that a payment racing for it cannot slip in between the check and the delete.
+    payments_repository.documents_for_update(session, company_id, [matches[0].id])
+    if payments_repository.document_has_allocations(session, matches[0].id):
+        raise Conflict(
+            f"document {data.number} has payments; it cannot be deleted",
+            code="document_has_payments",
+            field="number",
+        )
+    webhook_events.record_document_event(session, company_id, matches[0].id, "document.deleted")
     repository.delete_document(session, matches[0])
     return matches[0]
 

@@ -31,6 +31,8 @@ from dtehub.models import Company
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
+from dtehub.reminders import queue as reminders_queue
+from dtehub.webhooks import events as webhook_events
 
 
 class Kind(enum.StrEnum):
@@ -102,6 +104,12 @@ def store(
     [outcome] = store_many(session, company_id, [Incoming(checked, tax_id=tax_id, send=send)])
     if isinstance(outcome, DtehubError):
         raise outcome
+    # One DTE through the API: its reminder is queued now, so the next send goes out with it. A bulk
+    # import leaves them to the reminder run's look-back (a query per document would slow it down).
+    if outcome.created and outcome.kind == Kind.DOCUMENT:
+        reminders_queue.new_document(session, company_id, outcome.id, requested=send)
+    elif outcome.created:
+        reminders_queue.note_issued(session, company_id, outcome.id)
     return outcome
 
 
@@ -236,7 +244,11 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
         document_id = arrived[(note.ref_code or "", note.ref_number or "")]
         note.document_id = document_id
         affected.add(document_id)
-    notes_service.refresh_documents(session, affected)
+    changed = notes_service.refresh_documents(session, affected)
+    webhook_events.record_document_events(session, company_id, document_ids, "document.created")
+    webhook_events.record_note_created(session, company_id, note_ids)
+    updated = sorted(changed - set(document_ids))  # the new ones' events show them with their notes
+    webhook_events.record_document_events(session, company_id, updated, "document.updated")
 
     for i, document_id in documents.items():
         outcomes[i] = Stored(Kind.DOCUMENT, document_id, created=True)

@@ -10,10 +10,16 @@ from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
+from dtehub.models.email_message import EmailMessage, MessageStatus, ReminderKind
 from dtehub.models.file import File
 from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
+from dtehub.models.payment import Payment, PaymentStatus
+from dtehub.models.payment_allocation import PaymentAllocation
 from dtehub.models.tag import Tag
+from dtehub.models.webhook import Webhook
+from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
+from dtehub.models.webhook_event import WebhookEvent
 
 __all__ = [
     "ApiToken",
@@ -22,14 +28,24 @@ __all__ = [
     "Company",
     "CompanyLogo",
     "Contact",
+    "DeliveryState",
     "Document",
     "DocumentCount",
     "DocumentSource",
     "DocumentState",
     "DocumentTag",
+    "EmailMessage",
     "File",
+    "MessageStatus",
     "Note",
     "NoteReason",
     "NoteSource",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentStatus",
+    "ReminderKind",
     "Tag",
+    "Webhook",
+    "WebhookDelivery",
+    "WebhookEvent",
 ]

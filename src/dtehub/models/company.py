@@ -39,4 +39,21 @@ class Company(Base):
         server_default="",
         comment="SII office (unidad) of the company, printed as S.I.I. - <office> under the red box",
     )
+    reminder_days_before: Mapped[int] = mapped_column(
+        default=3,
+        server_default="3",
+        comment="Days before the due date of the soon-to-expire reminder; 0: none",
+    )
+    reminder_overdue_every: Mapped[int] = mapped_column(
+        default=7, server_default="7", comment="Days between overdue reminders after the first; 0: only one"
+    )
+    debt_summary_period: Mapped[str] = mapped_column(
+        String(8), default="monthly", server_default="monthly", comment="off, weekly or monthly"
+    )
+    debt_summary_day: Mapped[int] = mapped_column(
+        default=1, server_default="1", comment="Weekday (1 Monday … 7) or day of the month (1 … 28)"
+    )
+    reply_to: Mapped[str] = mapped_column(
+        String(254), default="", server_default="", comment="Reply-To of the company's reminders"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

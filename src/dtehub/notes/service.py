@@ -26,6 +26,7 @@ from dtehub.models.document import number_sort_key
 from dtehub.notes import repository
 from dtehub.notes.repository import NoteFilters
 from dtehub.notes.schemas import NoteOrderBy, NoteOut
+from dtehub.payments import service as payments_service
 from dtehub.portal.links import Links
 
 RECEIVABLE_REFERENCE_CODES = frozenset({"33", "34", "39", "41", "43", "46", "110"})
@@ -102,18 +103,31 @@ def refresh_document(session: Session, document: Document) -> None:
     refresh_documents(session, [document.id])
 
 
-def refresh_documents(session: Session, document_ids: Collection[int]) -> None:
+def _amounts(document: Document) -> tuple[object, ...]:
+    return document.credit_cents, document.debit_cents, document.voided, document.due_cents, document.state
+
+
+def refresh_documents(session: Session, document_ids: Collection[int]) -> set[int]:
     """:func:`refresh_document` for many documents at once (an import batch's): the same two queries
-    and flushes whatever their number."""
+    and flushes whatever their number. Returns the ids of those whose amounts or state changed."""
     if not document_ids:
-        return
+        return set()
     session.flush()
     totals = repository.note_totals_by_document(session, document_ids)
-    for document in repository.documents_by_ids(session, document_ids):
+    changed: set[int] = set()
+    documents = repository.documents_by_ids(session, document_ids)
+    for document in documents:
+        before = _amounts(document)
         credits, debits, voided = totals.get(document.id, (0, 0, False))
         document.credit_cents, document.debit_cents, document.voided = credits, debits, voided
         document.recompute_balance()
+        if _amounts(document) != before:
+            changed.add(document.id)
+    # A note can settle a partly paid document or make a settled one owe again: its paidDate follows.
+    if paid := [d for d in documents if d.id in changed and d.paid_cents]:
+        payments_service.refresh_documents(session, paid)
     session.flush()
+    return changed
 
 
 def on_document_arrival(session: Session, document: Document) -> None:

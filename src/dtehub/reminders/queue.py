@@ -2,22 +2,56 @@
 
 The time-driven kinds (soon to fall due, overdue, debt summary) are found by ``dtehub reminders run``
 for its day; the kinds below follow a change, so the service making the change queues them here, and
-the next run (or the server's periodic job) sends them.
+the next run (or the server's periodic job) sends them. Each is one outbox row with a unique key, so
+queuing twice (or a run finding it too) adds it once.
 """
 
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from dtehub.kit.dates import today_in_santiago
+from dtehub.models import DocumentState, ReminderKind
+from dtehub.reminders import repository
+from dtehub.reminders.service import queue_one
+
 
 def new_document(session: Session, company_id: int, document_id: int, *, requested: bool) -> None:
     """A document was created: queue its new-document reminder when ``requested`` (``send: 1``) or
-    when its client's ``newDocument`` flag is on."""
+    when its client's ``newDocument`` flag is on (for an open document not yet due)."""
+    session.flush()
+    row = repository.document_for_queue(session, company_id, document_id)
+    if row is None:
+        return
+    automatic = row.remind_new_document and row.state == DocumentState.OPEN and row.due_date >= row.created_on
+    if requested or automatic:
+        queue_one(
+            session, company_id, ReminderKind.NEW_DOCUMENT, row.id, row.created_on, row.client_id, row.id
+        )
 
 
 def payment_received(session: Session, company_id: int, payment_id: int) -> None:
     """A payment became reconciled: queue its payment-received reminder (client flag ``newPayment``)."""
+    session.flush()
+    row = repository.payment_for_queue(session, company_id, payment_id)
+    if row is None or not row.remind_new_payment:
+        return
+    day = today_in_santiago(row.reconciled_at) if row.reconciled_at is not None else today_in_santiago()
+    queue_one(session, company_id, ReminderKind.NEW_PAYMENT, row.id, day, row.client_id, None)
 
 
 def note_issued(session: Session, company_id: int, note_id: int) -> None:
     """A credit or debit note was stored for a document in dtehub: queue its reminder."""
+    session.flush()
+    row = repository.note_for_queue(session, company_id, note_id)
+    if row is None or row.document_id is None or not row.remind_new_document:
+        return
+    queue_one(
+        session,
+        company_id,
+        ReminderKind.CREDIT_DEBIT_NOTE,
+        row.id,
+        row.created_on,
+        row.client_id,
+        row.document_id,
+    )

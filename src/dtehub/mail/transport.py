@@ -1,0 +1,149 @@
+"""Transports hand a finished message over: to an SMTP server, or to a folder as an ``.eml`` file.
+
+``DTEHUB_SMTP_URL`` picks SMTP: ``smtp://[user:password@]host[:587]`` speaks STARTTLS when the server
+offers it (and refuses to send a password over a connection that is not encrypted),
+``smtps://[user:password@]host[:465]`` is TLS from the first byte. Without it, each message is
+written to ``DTEHUB_MAIL_FOLDER`` as ``<name>.eml``, atomically (a temporary file renamed into place),
+so a retry of the same message rewrites the same file.
+
+A failure raises :class:`SendFailed`; the password is never part of what is logged or raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import ssl
+import tempfile
+from email.message import Message
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+
+class SendFailed(Exception):
+    """The message was not accepted (connection refused, TLS, an SMTP 4xx/5xx answer): try again later."""
+
+
+class Transport(Protocol):
+    idempotent: bool
+    """Whether sending the same message twice has the effect of once (a file named by the message)."""
+
+    def send(self, message: Message, name: str) -> None:
+        """Hand ``message`` over; ``name`` identifies it (the outbox row) for transports that store it."""
+
+    def close(self) -> None: ...
+
+
+class FolderTransport:
+    """Writes each message to ``folder/<name>.eml``."""
+
+    idempotent = True
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def send(self, message: Message, name: str) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
+            try:
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(message.as_bytes())
+                os.replace(temporary, self.folder / f"{name}.eml")
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise SendFailed(f"cannot write {name}.eml: {exc.strerror or exc}") from None
+
+    def close(self) -> None:
+        pass
+
+
+class InvalidSmtpUrl(ValueError):
+    pass
+
+
+class SmtpTransport:
+    """One SMTP connection, opened at the first message and kept for the next ones (re-opened after
+    a failure)."""
+
+    idempotent = False
+
+    def __init__(self, url: str, *, timeout: float = 30.0, ca_bundle: str | None = None) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps"):
+            raise InvalidSmtpUrl("the SMTP URL must start with smtp:// or smtps://")
+        if not parts.hostname:
+            raise InvalidSmtpUrl("the SMTP URL names no host")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = parts.port or (465 if self.implicit_tls else 587)
+        self._user = unquote(parts.username) if parts.username else None
+        self._password = unquote(parts.password) if parts.password else None
+        self.timeout = timeout
+        self._context = ssl.create_default_context(cafile=ca_bundle)
+        self._connection: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:  # never the password
+        return f"SmtpTransport({'smtps' if self.implicit_tls else 'smtp'}://{self.host}:{self.port})"
+
+    def _connect(self) -> smtplib.SMTP:
+        connection: smtplib.SMTP
+        if self.implicit_tls:
+            connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context)
+        else:
+            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            connection.ehlo()
+            if connection.has_extn("starttls"):
+                connection.starttls(context=self._context)
+                connection.ehlo()
+            elif self._user is not None:
+                connection.close()
+                raise SendFailed(
+                    f"{self.host}:{self.port} offers no STARTTLS: the password is not sent in clear"
+                )
+        if self._user is not None:
+            connection.login(self._user, self._password or "")
+        return connection
+
+    def send(self, message: Message, name: str) -> None:
+        try:
+            if self._connection is None:
+                self._connection = self._connect()
+            refused = self._connection.send_message(message)
+        except SendFailed:
+            self._drop()
+            raise
+        except smtplib.SMTPResponseException as exc:
+            self._drop()
+            text = (
+                exc.smtp_error.decode("utf-8", "replace")
+                if isinstance(exc.smtp_error, bytes)
+                else exc.smtp_error
+            )
+            raise SendFailed(f"SMTP {exc.smtp_code}: {text}") from None
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._drop()
+            codes = sorted({code for code, _ in exc.recipients.values()})
+            raise SendFailed(f"every recipient was refused (SMTP {', '.join(map(str, codes))})") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise SendFailed(f"{type(exc).__name__}: {exc}") from None
+        if refused:
+            # Accepted for some recipients: it went out, and a retry would send it twice to the others.
+            return
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.close()
+            self._connection = None
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._connection.quit()
+            self._drop()

@@ -1,0 +1,120 @@
+"""/v1 payment methods, with Duemint's names, parameters and shapes."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from dtehub.dependencies import AuthDep, SessionDep, transactional
+from dtehub.errors_http import error_responses
+from dtehub.kit.pagination import Page, PageDep, PageRequest
+from dtehub.kit.rut import ClientTaxId
+from dtehub.kit.schema import MAX_ID, respond
+from dtehub.models import PaymentStatus
+from dtehub.payments import service
+from dtehub.payments.repository import PaymentFilters
+from dtehub.payments.schemas import (
+    PaymentCreate,
+    PaymentDateBy,
+    PaymentMethodOut,
+    PaymentOrderBy,
+    PaymentOut,
+    PaymentUpdate,
+)
+
+router = APIRouter(prefix="/v1", tags=["payments"])
+
+PaymentPage = Page[PaymentOut]
+PaymentMethodPage = Page[PaymentMethodOut]
+
+
+@router.get("/getPayments", response_model=PaymentPage, responses=error_responses())
+@transactional
+def get_payments(
+    auth: AuthDep,
+    session: SessionDep,
+    page: PageDep,
+    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
+    until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
+    date_by: Annotated[
+        PaymentDateBy,
+        Query(alias="dateBy", description="1 payment date (default), 2 creation, 3 reconciliation"),
+    ] = PaymentDateBy.PAYMENT,
+    currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
+    payment_method_id: Annotated[
+        int | None, Query(alias="paymentMethodId", ge=1, le=32767, description="See getPaymentMethods")
+    ] = None,
+    document_id: Annotated[
+        int | None, Query(alias="documentId", ge=1, le=MAX_ID, description="Payments that go to it")
+    ] = None,
+    client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
+    client_tax_id: Annotated[
+        ClientTaxId | None, Query(alias="clientTaxId", description="e.g. 99999999-9")
+    ] = None,
+    order_by: Annotated[
+        PaymentOrderBy, Query(alias="orderBy", description="1 payment date (default), 2 creation, 3 amount")
+    ] = PaymentOrderBy.PAYMENT_DATE,
+    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")] = "DESC",
+    expand_file: Annotated[
+        bool, Query(alias="expandFile", description="Accepted for compatibility: payments carry no files")
+    ] = False,
+    status: Annotated[
+        PaymentStatus,
+        Query(description="0 pending reconciliation, 1 reconciled (default), 2 discarded"),
+    ] = PaymentStatus.RECONCILED,
+) -> Response:
+    """List the company's payments (Duemint's getPayments)."""
+    filters = PaymentFilters(
+        status=status,
+        date_by=date_by,
+        since=since,
+        until=until,
+        currency=currency.upper() if currency else None,
+        method_id=payment_method_id,
+        document_id=document_id,
+        client_id=client_id,
+        client_tax_id=client_tax_id,
+    )
+    items, total = service.list_payments(
+        session, auth.company_id, filters, order_by=order_by, descending=order.upper() == "DESC", page=page
+    )
+    return respond(PaymentPage.of(items, total, page))
+
+
+@router.get("/getPayment", response_model=PaymentOut, responses=error_responses(404))
+@transactional
+def get_payment(
+    auth: AuthDep,
+    session: SessionDep,
+    id: Annotated[int, Query(ge=1, le=MAX_ID, description="The payment's id")],
+) -> Response:
+    """One payment by id, with the documents it goes to."""
+    payment = service.require(session, auth.company_id, id)
+    return respond(service.present(session, auth.company_id, payment))
+
+
+@router.post("/createPayment", response_model=PaymentOut, responses=error_responses(404, 409))
+@transactional
+def create_payment(auth: AuthDep, session: SessionDep, body: PaymentCreate) -> Response:
+    """Record a payment from a client, split over its documents (reconciled unless ``status`` is 0)."""
+    payment = service.create_payment(session, auth.company_id, body)
+    return respond(service.present(session, auth.company_id, payment))
+
+
+@router.post("/updatePayment", response_model=PaymentOut, responses=error_responses(404, 409))
+@transactional
+def update_payment(auth: AuthDep, session: SessionDep, body: PaymentUpdate) -> Response:
+    """Reconcile (status 1), discard (2) or set back to pending (0) a payment, or change its texts."""
+    payment = service.update_payment(session, auth.company_id, body)
+    return respond(service.present(session, auth.company_id, payment))
+
+
+@router.get("/getPaymentMethods", response_model=PaymentMethodPage, responses=error_responses())
+@transactional
+def get_payment_methods(auth: AuthDep) -> Response:
+    """The payment methods a payment can name (the same for every company)."""
+    methods = service.payment_methods()
+    return respond(PaymentMethodPage.of(methods, len(methods), PageRequest(page=1, per_page=100)))

@@ -1,0 +1,360 @@
+"""Payments: create, reconcile or discard them, and keep their documents' amounts in step.
+
+A document's ``paid_cents`` is always **recomputed** from the allocations of its reconciled payments
+(never incremented), its ``paid_date`` is the date of the payment that brought what it owes to zero,
+and ``amountDue`` and its status follow through :meth:`Document.recompute_balance`.
+
+Two payments racing for the same document never over-settle it: the documents involved are locked
+(PostgreSQL ``SELECT … FOR UPDATE`` in id order) before what they owe is checked; on SQLite only one
+transaction writes at a time and one that read a snapshot another has changed fails and is run again
+by :func:`dtehub.dependencies.run_unit_of_work`, so its checks see the winner's payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy.orm import Session
+
+from dtehub.clients import repository as clients_repository
+from dtehub.errors import BadRequest, Conflict, NotFound, Unprocessable
+from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
+from dtehub.kit.pagination import PageRequest
+from dtehub.kit.schema import JsonObject
+from dtehub.models import Client, Document, DocumentState, Payment, PaymentStatus
+from dtehub.models.document import NO_CODE
+from dtehub.payments import repository
+from dtehub.payments.methods import PAYMENT_METHODS, method_name
+from dtehub.payments.repository import AllocationRow, PaymentFilters
+from dtehub.payments.schemas import (
+    STATUS_NAMES,
+    AllocatedDocument,
+    AllocationIn,
+    AllocationOut,
+    PaymentClient,
+    PaymentCreate,
+    PaymentMethodOut,
+    PaymentOrderBy,
+    PaymentOut,
+    PaymentUpdate,
+)
+from dtehub.reminders import queue as reminders
+from dtehub.webhooks import events
+
+
+def payment_methods() -> list[PaymentMethodOut]:
+    return [PaymentMethodOut(id=str(id_), name=name) for id_, name in PAYMENT_METHODS.items()]
+
+
+# --- reading --------------------------------------------------------------------------------------
+
+
+def require(session: Session, company_id: int, payment_id: int, *, for_update: bool = False) -> Payment:
+    payment = repository.get(session, company_id, payment_id, for_update=for_update)
+    if payment is None:
+        raise NotFound(f"payment {payment_id} not found", field="id")
+    return payment
+
+
+def _view(payment: Payment, client: Client, allocations: Sequence[AllocationRow]) -> PaymentOut:
+    allocated = sum(row.amount_cents for row in allocations)
+    return PaymentOut(
+        id=str(payment.id),
+        created_at=format_datetime(payment.created_at),
+        paid_on=payment.paid_on.isoformat(),
+        currency=payment.currency,
+        amount=payment.amount_cents,
+        unallocated_amount=payment.amount_cents - allocated,
+        description=payment.description,
+        bank_code=payment.bank_code,
+        account_number=payment.account_number,
+        payment_method=method_name(payment.method_id),
+        payment_method_id=str(payment.method_id) if payment.method_id is not None else None,
+        transaction_code=payment.transaction_code,
+        document_number=allocations[0].number if allocations else None,
+        comments=payment.comments,
+        status=int(payment.status),
+        status_name=STATUS_NAMES[PaymentStatus(payment.status)],
+        reconciled_at=format_datetime(payment.reconciled_at) if payment.reconciled_at else None,
+        updated_at=format_datetime(payment.updated_at),
+        client=PaymentClient(id=str(client.id), name=client.name, tax_id=client.tax_id),
+        documents=[
+            AllocationOut(
+                amount=row.amount_cents,
+                document=AllocatedDocument(
+                    id=str(row.document_id), number=row.number, code=row.code if row.code != NO_CODE else None
+                ),
+            )
+            for row in allocations
+        ],
+        files=[],
+    )
+
+
+def present(session: Session, company_id: int, payment: Payment) -> PaymentOut:
+    """The payment as getPayment shows it."""
+    client = clients_repository.get(session, company_id, payment.client_id)
+    assert client is not None  # a payment's client is its company's, and clients are never deleted
+    return _view(payment, client, repository.allocations_of(session, [payment.id]).get(payment.id, []))
+
+
+def list_payments(
+    session: Session,
+    company_id: int,
+    filters: PaymentFilters,
+    *,
+    order_by: PaymentOrderBy,
+    descending: bool,
+    page: PageRequest,
+) -> tuple[list[PaymentOut], int]:
+    rows, total = repository.list_page(
+        session,
+        company_id,
+        filters,
+        order_by=order_by,
+        descending=descending,
+        offset=page.offset,
+        limit=page.per_page,
+    )
+    allocations = repository.allocations_of(session, [payment.id for payment, _ in rows])
+    return [_view(payment, client, allocations.get(payment.id, [])) for payment, client in rows], total
+
+
+# --- documents' amounts ------------------------------------------------------------------------------
+
+
+def refresh_documents(session: Session, documents: Collection[Document]) -> list[int]:
+    """Recompute paidAmount, paidDate, amountDue and state of ``documents`` from the allocations of
+    their reconciled payments; the ids of those whose amounts or state changed."""
+    session.flush()
+    paid_by = repository.reconciled_allocations(session, [d.id for d in documents])
+    changed = []
+    for document in documents:
+        before = (document.paid_cents, document.paid_date, document.due_cents, document.state)
+        payments = paid_by.get(document.id, [])
+        document.paid_cents = sum(amount for _, _, amount in payments)
+        document.recompute_balance()
+        document.paid_date = None
+        if document.state == DocumentState.SETTLED and payments:
+            owed = document.total_cents + document.debit_cents - document.credit_cents
+            running = 0
+            for paid_on, _, amount in payments:  # in the order they were paid
+                running += amount
+                document.paid_date = paid_on
+                if running >= owed:
+                    break
+        if (document.paid_cents, document.paid_date, document.due_cents, document.state) != before:
+            changed.append(document.id)
+    session.flush()
+    return changed
+
+
+def _owed_without(document: Document, paid_by_others: int) -> int:
+    return max(0, document.total_cents + document.debit_cents - document.credit_cents - paid_by_others)
+
+
+def _check_can_take(
+    session: Session,
+    documents: Sequence[Document],
+    amounts: dict[int, int],
+    fields: dict[int, str],
+    payment_id: int,
+) -> None:
+    """Refuse an allocation to a voided document, or of more than the document owes counting the
+    reconciled payments other than ``payment_id`` (0 for a new payment)."""
+    paid_by = repository.reconciled_allocations(session, [d.id for d in documents])
+    for document in documents:
+        field = fields[document.id]
+        if document.state == DocumentState.VOIDED:
+            raise Conflict(
+                f"document {document.number} is voided (Anulada): it takes no payments",
+                code="document_voided",
+                field=field,
+            )
+        others = sum(amount for _, pid, amount in paid_by.get(document.id, []) if pid != payment_id)
+        owed = _owed_without(document, others)
+        if amounts[document.id] > owed:
+            raise Conflict(
+                f"document {document.number} owes {_money(owed)} {document.currency}: "
+                f"{_money(amounts[document.id])} is more than that",
+                code="allocation_exceeds_due",
+                field=field,
+            )
+
+
+def _money(cents: int) -> str:
+    return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _record_document_events(session: Session, company_id: int, document_ids: Collection[int]) -> None:
+    for document_id in sorted(document_ids):
+        events.record_document_event(session, company_id, document_id, "document.updated")
+
+
+# --- creating ------------------------------------------------------------------------------------
+
+
+def _client_of(session: Session, company_id: int, data: PaymentCreate) -> Client:
+    if data.client_id is None and data.client_tax_id is None:
+        raise BadRequest("give clientId or clientTaxId", code="missing_parameter", field="clientId")
+    if data.client_id is not None:
+        client = clients_repository.get(session, company_id, data.client_id)
+        if client is None:
+            raise NotFound(f"client {data.client_id} not found", field="clientId")
+        if data.client_tax_id is not None and data.client_tax_id != client.tax_id:
+            raise BadRequest(
+                f"clientId {data.client_id} is not the client {data.client_tax_id}", field="clientTaxId"
+            )
+        return client
+    assert data.client_tax_id is not None
+    client = clients_repository.get_by_tax_id(session, company_id, data.client_tax_id)
+    if client is None:
+        raise NotFound(f"client {data.client_tax_id} not found", field="clientTaxId")
+    return client
+
+
+def _document_id(session: Session, company_id: int, item: AllocationIn, index: int) -> int:
+    if item.id is not None:
+        return item.id
+    assert item.number is not None
+    found = repository.documents_by_number(session, company_id, item.number, item.code)
+    if not found:
+        raise NotFound(f"document {item.number} not found", field=f"documents[{index}].number")
+    if len(found) > 1:
+        raise Conflict(
+            f"several documents {item.number} exist; give code (or id)",
+            code="ambiguous_document",
+            field=f"documents[{index}].code",
+        )
+    return found[0]
+
+
+def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Payment:
+    client = _client_of(session, company_id, data)
+    amounts: dict[int, int] = {}
+    fields: dict[int, str] = {}
+    for index, item in enumerate(data.documents):
+        document_id = _document_id(session, company_id, item, index)
+        if document_id in amounts:
+            raise Unprocessable(
+                f"document {document_id} is listed twice; give it once with the whole amount",
+                code="duplicate_document",
+                field=f"documents[{index}]",
+            )
+        amounts[document_id] = item.amount
+        fields[document_id] = f"documents[{index}].amount"
+    if sum(amounts.values()) > data.amount:
+        raise Unprocessable(
+            f"the documents' amounts add up to {_money(sum(amounts.values()))}, "
+            f"more than the payment's {_money(data.amount)}",
+            code="allocation_exceeds_payment",
+            field="documents",
+        )
+    documents = repository.documents_for_update(session, company_id, amounts)
+    found = {d.id for d in documents}
+    for document_id in amounts:
+        if document_id not in found:  # another company's document answers as a missing one
+            raise NotFound(
+                f"document {document_id} not found", field=fields[document_id].replace("amount", "id")
+            )
+    for document in documents:
+        if document.client_id != client.id:
+            raise Unprocessable(
+                f"document {document.number} belongs to another client",
+                code="document_of_another_client",
+                field=fields[document.id],
+            )
+        if document.currency != data.currency:
+            raise Unprocessable(
+                f"document {document.number} is in {document.currency}, the payment in {data.currency}",
+                code="currency_mismatch",
+                field=fields[document.id],
+            )
+    _check_can_take(session, documents, amounts, fields, payment_id=0)
+
+    now = utcnow()
+    status = PaymentStatus(data.status)
+    reconciled = status == PaymentStatus.RECONCILED
+    payment = Payment(
+        company_id=company_id,
+        client_id=client.id,
+        paid_on=data.paid_on,
+        currency=data.currency,
+        amount_cents=data.amount,
+        method_id=data.payment_method_id,
+        description=data.description,
+        bank_code=data.bank_code,
+        account_number=data.account_number,
+        transaction_code=data.transaction_code,
+        comments=data.comments,
+        status=status,
+        reconciled_at=now if reconciled else None,
+        reconciled_on=today_in_santiago(now) if reconciled else None,
+        created_at=now,
+        created_on=today_in_santiago(now),
+        updated_at=now,
+    )
+    repository.add(session, payment, amounts)
+    changed = refresh_documents(session, documents) if reconciled else []
+    events.record_event(session, company_id, "payment.created", _event_data(session, company_id, payment))
+    _record_document_events(session, company_id, changed)
+    if reconciled:
+        reminders.payment_received(session, company_id, payment.id)
+    return payment
+
+
+def _event_data(session: Session, company_id: int, payment: Payment) -> JsonObject:
+    return present(session, company_id, payment).model_dump(mode="json", by_alias=True)
+
+
+# --- updating ------------------------------------------------------------------------------------
+
+_TEXT_FIELDS = ("description", "bank_code", "account_number", "transaction_code", "comments")
+
+
+def update_payment(session: Session, company_id: int, data: PaymentUpdate) -> Payment:
+    """Change the free-text fields and the method, and reconcile (1), discard (2) or set back to
+    pending (0): reconciling re-checks what each document owes now."""
+    payment = require(session, company_id, data.id, for_update=True)
+    changed_fields = False
+    for name in _TEXT_FIELDS:
+        value = getattr(data, name)
+        if value is not None and value != getattr(payment, name):
+            setattr(payment, name, value)
+            changed_fields = True
+    if data.payment_method_id is not None and data.payment_method_id != payment.method_id:
+        payment.method_id = data.payment_method_id
+        changed_fields = True
+
+    changed_documents: list[int] = []
+    became_reconciled = False
+    if data.status is not None and data.status != payment.status:
+        status = PaymentStatus(data.status)
+        allocations = repository.allocations_of(session, [payment.id]).get(payment.id, [])
+        amounts = {row.document_id: row.amount_cents for row in allocations}
+        documents = repository.documents_for_update(session, company_id, amounts)
+        if status == PaymentStatus.RECONCILED:
+            fields = {row.document_id: f"documents[{i}].amount" for i, row in enumerate(allocations)}
+            _check_can_take(session, documents, amounts, fields, payment_id=payment.id)
+            now = utcnow()
+            payment.reconciled_at, payment.reconciled_on = now, today_in_santiago(now)
+            became_reconciled = True
+        else:
+            payment.reconciled_at = payment.reconciled_on = None
+        payment.status = status
+        changed_documents = refresh_documents(session, documents)
+        changed_fields = True
+
+    if changed_fields:
+        payment.updated_at = utcnow()
+        session.flush()
+        events.record_event(session, company_id, "payment.updated", _event_data(session, company_id, payment))
+        _record_document_events(session, company_id, changed_documents)
+    if became_reconciled:
+        reminders.payment_received(session, company_id, payment.id)
+    return payment
+
+
+def document_has_payments(session: Session, document_id: int) -> bool:
+    """Whether any payment (whatever its status) is allocated to the document: it cannot be deleted."""
+    return repository.document_has_allocations(session, document_id)

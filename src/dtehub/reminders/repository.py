@@ -1,0 +1,573 @@
+"""Every query of the reminders: what is due, the outbox's claims and outcomes, the API's listings.
+
+The outbox's state changes are single conditional statements (``UPDATE … WHERE status = … AND
+claimed_by = …``), so two runs racing for a row cannot both win it, on SQLite (one writer at a time)
+as on PostgreSQL (row locks; ``FOR UPDATE SKIP LOCKED`` lets overlapping claims pass each other).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, cast
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Row,
+    SmallInteger,
+    String,
+    Table,
+    and_,
+    column,
+    exists,
+    func,
+    inspect,
+    or_,
+    select,
+    table,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from dtehub.db import lock_for_transaction
+from dtehub.kit.dates import SANTIAGO, today_in_santiago
+from dtehub.models import (
+    Client,
+    Company,
+    Contact,
+    Document,
+    DocumentSource,
+    DocumentState,
+    EmailMessage,
+    MessageStatus,
+    Note,
+    NoteSource,
+    ReminderKind,
+)
+from dtehub.models.base import UTCDateTime
+
+OUTBOX = cast(Table, EmailMessage.__table__)
+
+# The payments tables, read as plain columns: they belong to the payments work (migration 0005).
+PAYMENTS = table(
+    "payments",
+    column("id", BigInteger()),
+    column("company_id", BigInteger()),
+    column("client_id", BigInteger()),
+    column("paid_on", Date()),
+    column("currency", String()),
+    column("amount_cents", BigInteger()),
+    column("status", SmallInteger()),
+    column("reconciled_at", UTCDateTime()),
+)
+ALLOCATIONS = table(
+    "payment_allocations",
+    column("payment_id", BigInteger()),
+    column("document_id", BigInteger()),
+    column("amount_cents", BigInteger()),
+)
+PAYMENT_RECONCILED = 1
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _count(result: Any) -> int:
+    """Rows an UPDATE or INSERT touched (never negative)."""
+    return max(int(result.rowcount), 0)
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+# --- what is due -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: ReminderKind
+    subject_id: int
+    day: date
+    client_id: int
+    document_id: int | None
+
+
+def companies(session: Session, company_id: int | None) -> list[Company]:
+    query = select(Company).order_by(Company.id)
+    if company_id is not None:
+        query = query.where(Company.id == company_id)
+    return list(session.scalars(query))
+
+
+def documents_due_on(
+    session: Session, company_id: int, due_dates: Sequence[date], flag: Any
+) -> list[tuple[int, int]]:
+    """(document id, client id) of the company's open documents due on one of ``due_dates`` whose
+    client has ``flag`` on."""
+    found: list[tuple[int, int]] = []
+    for dates in _chunks(sorted(due_dates)):
+        rows = session.execute(
+            select(Document.id, Document.client_id)
+            .join(Client, Client.id == Document.client_id)
+            .where(
+                Document.company_id == company_id,
+                Document.state == DocumentState.OPEN,
+                Document.due_cents > 0,
+                Document.due_date.in_(dates),
+                flag.is_(True),
+            )
+        )
+        found.extend((row.id, row.client_id) for row in rows)
+    return found
+
+
+def new_documents(session: Session, company_id: int, since: date, day: date) -> list[Row[Any]]:
+    """Documents created from ``since`` to ``day`` that ask for the new-document reminder: ``send: 1``,
+    or their client's ``newDocument`` flag while they are open and not yet due (an import of old,
+    paid or overdue documents notifies nobody)."""
+    return list(
+        session.execute(
+            select(Document.id, Document.client_id, Document.created_on)
+            .join(Client, Client.id == Document.client_id)
+            .where(
+                Document.company_id == company_id,
+                Document.created_on >= since,
+                Document.created_on <= day,
+                or_(
+                    Document.send_requested.is_(True),
+                    and_(
+                        Client.remind_new_document.is_(True),
+                        Document.state == DocumentState.OPEN,
+                        Document.due_date >= day,
+                    ),
+                ),
+            )
+        )
+    )
+
+
+def new_notes(session: Session, company_id: int, since: date, day: date) -> list[Row[Any]]:
+    """Notes created from ``since`` to ``day`` for a document in dtehub, whose client gets new documents."""
+    return list(
+        session.execute(
+            select(Note.id, Note.client_id, Note.document_id, Note.created_on)
+            .join(Client, Client.id == Note.client_id)
+            .where(
+                Note.company_id == company_id,
+                Note.created_on >= since,
+                Note.created_on <= day,
+                Note.document_id.is_not(None),
+                Client.remind_new_document.is_(True),
+            )
+        )
+    )
+
+
+def has_payments(session: Session) -> bool:
+    """Whether the payments tables exist (they come with the payments work, migration 0005)."""
+    return bool(inspect(session.connection()).has_table("payments"))
+
+
+def santiago_start(day: date) -> datetime:
+    return datetime.combine(day, time(), SANTIAGO)
+
+
+def reconciled_payments(
+    session: Session, company_id: int, since: date, day: date
+) -> list[tuple[int, int, date]]:
+    """(payment id, client id, Santiago day it was reconciled) of the payments reconciled from ``since``
+    to ``day`` whose client has ``newPayment`` on."""
+    rows = session.execute(
+        select(PAYMENTS.c.id, PAYMENTS.c.client_id, PAYMENTS.c.reconciled_at)
+        .join(Client, Client.id == PAYMENTS.c.client_id)
+        .where(
+            PAYMENTS.c.company_id == company_id,
+            PAYMENTS.c.status == PAYMENT_RECONCILED,
+            PAYMENTS.c.reconciled_at >= santiago_start(since),
+            PAYMENTS.c.reconciled_at < santiago_start(day + timedelta(days=1)),
+            Client.remind_new_payment.is_(True),
+        )
+    )
+    return [(row.id, row.client_id, today_in_santiago(row.reconciled_at)) for row in rows]
+
+
+def clients_owing(session: Session, company_id: int) -> list[int]:
+    """Clients with ``debtSummary`` on that owe something on an open document."""
+    owing = exists().where(
+        Document.client_id == Client.id,
+        Document.company_id == company_id,
+        Document.state == DocumentState.OPEN,
+        Document.due_cents > 0,
+    )
+    return list(
+        session.scalars(
+            select(Client.id).where(
+                Client.company_id == company_id, Client.remind_debt_summary.is_(True), owing
+            )
+        )
+    )
+
+
+def existing_keys(
+    session: Session, company_id: int, kind: ReminderKind, subject_ids: Sequence[int]
+) -> set[tuple[int, date]]:
+    keys: set[tuple[int, date]] = set()
+    for ids in _chunks(sorted(set(subject_ids))):
+        rows = session.execute(
+            select(EmailMessage.subject_id, EmailMessage.reminder_day).where(
+                EmailMessage.company_id == company_id,
+                EmailMessage.kind == kind.value,
+                EmailMessage.subject_id.in_(ids),
+            )
+        )
+        keys.update((row.subject_id, row.reminder_day) for row in rows)
+    return keys
+
+
+def insert_reminders(
+    session: Session, company_id: int, candidates: Sequence[Candidate], now: datetime
+) -> int:
+    """Add the reminders that are not in the outbox yet; one that another run added meanwhile is
+    left alone (the unique key decides). Returns how many this call added."""
+    by_kind: dict[ReminderKind, list[Candidate]] = defaultdict(list)
+    for candidate in candidates:
+        by_kind[candidate.kind].append(candidate)
+    new: list[dict[str, Any]] = []
+    for kind, group in by_kind.items():
+        present = existing_keys(session, company_id, kind, [c.subject_id for c in group])
+        new.extend(
+            {
+                "company_id": company_id,
+                "client_id": c.client_id,
+                "document_id": c.document_id,
+                "kind": c.kind.value,
+                "subject_id": c.subject_id,
+                "reminder_day": c.day,
+                "status": MessageStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for c in group
+            if (c.subject_id, c.day) not in present
+        )
+    if not new:
+        return 0
+    insert = postgresql_insert if _is_postgresql(session) else sqlite_insert
+    added = 0
+    for rows in _chunks(new):
+        result = session.execute(insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.id), list(rows))
+        added += len(result.all())
+    return added
+
+
+def document_for_queue(session: Session, company_id: int, document_id: int) -> Any:
+    return session.execute(
+        select(
+            Document.id,
+            Document.client_id,
+            Document.created_on,
+            Document.state,
+            Document.due_date,
+            Client.remind_new_document,
+        )
+        .join(Client, Client.id == Document.client_id)
+        .where(Document.company_id == company_id, Document.id == document_id)
+    ).one_or_none()
+
+
+def note_for_queue(session: Session, company_id: int, note_id: int) -> Any:
+    return session.execute(
+        select(Note.id, Note.client_id, Note.document_id, Note.created_on, Client.remind_new_document)
+        .join(Client, Client.id == Note.client_id)
+        .where(Note.company_id == company_id, Note.id == note_id)
+    ).one_or_none()
+
+
+def payment_for_queue(session: Session, company_id: int, payment_id: int) -> Any:
+    return session.execute(
+        select(PAYMENTS.c.id, PAYMENTS.c.client_id, PAYMENTS.c.reconciled_at, Client.remind_new_payment)
+        .join(Client, Client.id == PAYMENTS.c.client_id)
+        .where(PAYMENTS.c.company_id == company_id, PAYMENTS.c.id == payment_id)
+    ).one_or_none()
+
+
+# --- the outbox's life -----------------------------------------------------------------------------
+
+
+def expire_sending(session: Session, now: datetime) -> int:
+    """Rows left ``sending`` by a run that died (lease expired): their outcome is unknown."""
+    result = session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.status == MessageStatus.SENDING.value, OUTBOX.c.lease_expires_at < now)
+        .values(
+            status=MessageStatus.UNKNOWN.value,
+            last_error="the run sending it stopped before it knew the outcome; not sent again",
+        )
+    )
+    return _count(result)
+
+
+def claim(
+    session: Session, run_id: str, now: datetime, lease: timedelta, limit: int, company_id: int | None
+) -> list[int]:
+    """Take up to ``limit`` due rows (or rows whose claim expired) for ``run_id``, until ``now + lease``."""
+    due = or_(
+        and_(OUTBOX.c.status == MessageStatus.PENDING.value, OUTBOX.c.next_attempt_at <= now),
+        and_(OUTBOX.c.status == MessageStatus.CLAIMED.value, OUTBOX.c.lease_expires_at < now),
+    )
+    candidates = select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(limit)
+    if company_id is not None:
+        candidates = candidates.where(OUTBOX.c.company_id == company_id)
+    if _is_postgresql(session):
+        candidates = candidates.with_for_update(skip_locked=True)
+    result = session.execute(
+        update(OUTBOX)
+        .where(OUTBOX.c.id.in_(candidates.scalar_subquery()), due)
+        .values(status=MessageStatus.CLAIMED.value, claimed_by=run_id, lease_expires_at=now + lease)
+        .returning(OUTBOX.c.id)
+    )
+    return sorted(result.scalars())
+
+
+def messages_by_ids(session: Session, ids: Sequence[int]) -> list[EmailMessage]:
+    return list(
+        session.scalars(select(EmailMessage).where(EmailMessage.id.in_(ids)).order_by(EmailMessage.id))
+    )
+
+
+def mark_sending(
+    session: Session, message_id: int, run_id: str, now: datetime, lease: timedelta, content: dict[str, Any]
+) -> bool:
+    """Still ours? Then it is being sent, from now: committed before the hand-over to the transport."""
+    result = session.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id == message_id,
+            OUTBOX.c.status == MessageStatus.CLAIMED.value,
+            OUTBOX.c.claimed_by == run_id,
+        )
+        .values(
+            status=MessageStatus.SENDING.value,
+            attempts=OUTBOX.c.attempts + 1,
+            last_attempt_at=now,
+            lease_expires_at=now + lease,
+            **content,
+        )
+    )
+    return _count(result) == 1
+
+
+def mark_skipped(
+    session: Session, message_id: int, run_id: str, reason: str, content: dict[str, Any]
+) -> bool:
+    result = session.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id == message_id,
+            OUTBOX.c.status == MessageStatus.CLAIMED.value,
+            OUTBOX.c.claimed_by == run_id,
+        )
+        .values(status=MessageStatus.SKIPPED.value, last_error=reason, lease_expires_at=None, **content)
+    )
+    return _count(result) == 1
+
+
+def finish(session: Session, message_id: int, run_id: str, values: dict[str, Any]) -> bool:
+    """Record the outcome of this run's send (also when, meanwhile, another run called it unknown)."""
+    result = session.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id == message_id,
+            OUTBOX.c.claimed_by == run_id,
+            OUTBOX.c.status.in_([MessageStatus.SENDING.value, MessageStatus.UNKNOWN.value]),
+        )
+        .values(lease_expires_at=None, **values)
+    )
+    return _count(result) == 1
+
+
+# --- what a message says ---------------------------------------------------------------------------
+
+
+def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document]:
+    wanted = sorted(set(ids))
+    found: dict[int, Document] = {}
+    for chunk in _chunks(wanted):
+        found.update((d.id, d) for d in session.scalars(select(Document).where(Document.id.in_(chunk))))
+    return found
+
+
+def notes_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Note]:
+    wanted = sorted(set(ids))
+    return {n.id: n for n in session.scalars(select(Note).where(Note.id.in_(wanted)))} if wanted else {}
+
+
+def clients_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Client]:
+    wanted = sorted(set(ids))
+    found: dict[int, Client] = {}
+    for chunk in _chunks(wanted):
+        found.update((c.id, c) for c in session.scalars(select(Client).where(Client.id.in_(chunk))))
+    return found
+
+
+def companies_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Company]:
+    wanted = sorted(set(ids))
+    return {c.id: c for c in session.scalars(select(Company).where(Company.id.in_(wanted)))} if wanted else {}
+
+
+def emails_by_client(session: Session, client_ids: Iterable[int]) -> dict[int, list[str]]:
+    wanted = sorted(set(client_ids))
+    found: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(wanted):
+        rows = session.execute(
+            select(Contact.client_id, Contact.email)
+            .where(Contact.client_id.in_(chunk), Contact.email != "")
+            .order_by(Contact.id)
+        )
+        for row in rows:
+            if row.email not in found[row.client_id]:
+                found[row.client_id].append(row.email)
+    return found
+
+
+def open_documents_by_client(session: Session, client_ids: Iterable[int]) -> dict[int, list[Document]]:
+    wanted = sorted(set(client_ids))
+    found: dict[int, list[Document]] = defaultdict(list)
+    for chunk in _chunks(wanted):
+        rows = session.scalars(
+            select(Document)
+            .where(
+                Document.client_id.in_(chunk),
+                Document.state == DocumentState.OPEN,
+                Document.due_cents > 0,
+            )
+            .order_by(Document.due_date, Document.id)
+        )
+        for document in rows:
+            found[document.client_id].append(document)
+    return found
+
+
+def payment(session: Session, company_id: int, payment_id: int) -> Any:
+    return session.execute(
+        select(
+            PAYMENTS.c.id,
+            PAYMENTS.c.client_id,
+            PAYMENTS.c.paid_on,
+            PAYMENTS.c.currency,
+            PAYMENTS.c.amount_cents,
+            PAYMENTS.c.status,
+        ).where(PAYMENTS.c.company_id == company_id, PAYMENTS.c.id == payment_id)
+    ).one_or_none()
+
+
+def payment_allocations(session: Session, payment_id: int) -> list[tuple[int, int]]:
+    """(document id, amount in cents) the payment settled."""
+    rows = session.execute(
+        select(ALLOCATIONS.c.document_id, ALLOCATIONS.c.amount_cents)
+        .where(ALLOCATIONS.c.payment_id == payment_id)
+        .order_by(ALLOCATIONS.c.document_id)
+    )
+    return [(row.document_id, row.amount_cents) for row in rows]
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EmailFilters:
+    status: str | None = None
+    kind: str | None = None
+    document_id: int | None = None
+    client_id: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def list_page(
+    session: Session, company_id: int, filters: EmailFilters, *, offset: int, limit: int
+) -> tuple[list[EmailMessage], int]:
+    conditions = [EmailMessage.company_id == company_id]
+    if filters.status is not None:
+        conditions.append(EmailMessage.status == filters.status)
+    if filters.kind is not None:
+        conditions.append(EmailMessage.kind == filters.kind)
+    if filters.document_id is not None:
+        conditions.append(EmailMessage.document_id == filters.document_id)
+    if filters.client_id is not None:
+        conditions.append(EmailMessage.client_id == filters.client_id)
+    if filters.since is not None:
+        conditions.append(EmailMessage.created_at >= filters.since)
+    if filters.until is not None:
+        conditions.append(EmailMessage.created_at < filters.until)
+    total = session.scalar(select(func.count()).select_from(EmailMessage).where(*conditions)) or 0
+    rows = session.scalars(
+        select(EmailMessage)
+        .where(*conditions)
+        .order_by(EmailMessage.created_at.desc(), EmailMessage.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(rows), total
+
+
+def get(session: Session, company_id: int, message_id: int) -> EmailMessage | None:
+    return session.scalars(
+        select(EmailMessage).where(EmailMessage.company_id == company_id, EmailMessage.id == message_id)
+    ).one_or_none()
+
+
+def release(session: Session, message_id: int, run_id: str, values: dict[str, Any]) -> bool:
+    """Give back a claimed row that could not be prepared (with the outcome of that attempt)."""
+    result = session.execute(
+        update(OUTBOX)
+        .where(
+            OUTBOX.c.id == message_id,
+            OUTBOX.c.status == MessageStatus.CLAIMED.value,
+            OUTBOX.c.claimed_by == run_id,
+        )
+        .values(lease_expires_at=None, **values)
+    )
+    return _count(result) == 1
+
+
+def has_document_source(session: Session, document_id: int) -> bool:
+    found = session.scalar(
+        select(DocumentSource.document_id).where(DocumentSource.document_id == document_id)
+    )
+    return found is not None
+
+
+def has_note_source(session: Session, note_id: int) -> bool:
+    return session.scalar(select(NoteSource.note_id).where(NoteSource.note_id == note_id)) is not None
+
+
+def document_source(session: Session, document_id: int) -> bytes | None:
+    return session.scalar(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
+
+
+def note_source(session: Session, note_id: int) -> bytes | None:
+    return session.scalar(select(NoteSource.content).where(NoteSource.note_id == note_id))
+
+
+def serialize_queueing(session: Session, company_id: int) -> None:
+    """Make the transactions that queue a company's reminders take turns from their first read.
+
+    PostgreSQL: an advisory lock. SQLite: a write first (matching nothing) takes the database's write
+    lock, waiting for it; a transaction that read first and wrote later would instead fail at once
+    ("database is locked") when another run wrote in between.
+    """
+    if _is_postgresql(session):
+        lock_for_transaction(session, f"reminders:{company_id}")
+    else:
+        session.execute(update(OUTBOX).where(OUTBOX.c.id == -1).values(attempts=OUTBOX.c.attempts))

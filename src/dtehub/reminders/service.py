@@ -1,0 +1,481 @@
+"""Reminders by e-mail: a run queues what is due, then sends the outbox, each message at most once.
+
+A run (``dtehub reminders run``, or the server's periodic job):
+
+1. marks ``unknown`` the rows a dead run left ``sending`` (their lease expired): they may have gone
+   out, so they are never sent again by themselves;
+2. adds the reminders due on its Santiago day to the outbox (one row per document or client, kind and
+   day: a unique key, so two runs add each once);
+3. claims due rows in batches (a lease; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), renders those not
+   yet rendered, and for each one commits ``sending`` (with the rendered message) right before handing
+   it to the transport, then ``sent``. The ``sent`` of one message is committed together with the
+   ``sending`` of the next, so a run that dies leaves at most one message whose outcome is unknown.
+
+A send that fails is tried again after ``reminders_retry_seconds``, doubling each time, up to
+``reminders_max_attempts`` sends; then the row is ``failed``. Services never commit: :func:`run` makes
+its own units of work from a session factory.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from dtehub.companies import service as companies_service
+from dtehub.config import Settings
+from dtehub.db import unit_of_work
+from dtehub.dte.pdf import PrintError, render_dte_pdf
+from dtehub.errors import NotFound
+from dtehub.kit.dates import today_in_santiago, utcnow
+from dtehub.kit.pagination import PageRequest
+from dtehub.mail.transport import FolderTransport, SendFailed, SmtpTransport, Transport
+from dtehub.models import Client, Company, Document, EmailMessage, MessageStatus, ReminderKind
+from dtehub.models.document import DocumentState
+from dtehub.portal.links import Links
+from dtehub.reminders import rendering, repository, selection
+from dtehub.reminders.repository import EmailFilters
+from dtehub.reminders.schemas import EmailDetailOut, EmailOut
+from dtehub.webhooks.events import record_event
+
+log = logging.getLogger(__name__)
+
+BATCH = 100
+PAYMENT_RECONCILED = 1
+
+
+def make_transport(settings: Settings) -> Transport:
+    """SMTP when ``DTEHUB_SMTP_URL`` is set, else ``.eml`` files in ``DTEHUB_MAIL_FOLDER``."""
+    if settings.smtp_url is not None and settings.smtp_url.get_secret_value():
+        return SmtpTransport(
+            settings.smtp_url.get_secret_value(),
+            timeout=settings.smtp_timeout,
+            ca_bundle=settings.smtp_ca_bundle,
+        )
+    return FolderTransport(Path(settings.mail_folder))
+
+
+@dataclass
+class RunSummary:
+    day: date
+    queued: int = 0
+    sent: int = 0
+    skipped: int = 0
+    retrying: int = 0
+    failed: int = 0
+    unknown: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        return (
+            f"reminders for {self.day.isoformat()}: {self.queued} queued, {self.sent} sent, "
+            f"{self.skipped} skipped, {self.retrying} to retry, {self.failed} failed, "
+            f"{self.unknown} unknown (a run stopped while sending)"
+        )
+
+
+def new_run_id() -> str:
+    return f"{socket.gethostname()[:20]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def queue_due(factory: sessionmaker[Session], day: date, now: datetime, company_id: int | None = None) -> int:
+    """Add the reminders due on ``day`` to the outbox, one company per unit of work."""
+    with unit_of_work(factory) as session:
+        company_ids = [c.id for c in repository.companies(session, company_id)]
+    added = 0
+    for cid in company_ids:
+        with unit_of_work(factory) as session:
+            repository.serialize_queueing(session, cid)
+            for company in repository.companies(session, cid):
+                added += repository.insert_reminders(
+                    session, company.id, selection.due_reminders(session, company, day), now
+                )
+    return added
+
+
+def run(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    day: date | None = None,
+    transport: Transport | None = None,
+    company_id: int | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    batch: int = BATCH,
+) -> RunSummary:
+    """Queue what is due on ``day`` (today in Santiago by default) and send everything the outbox has
+    ready, for every company or only ``company_id``."""
+    now = clock()
+    day = day or today_in_santiago(now)
+    summary = RunSummary(day)
+    with unit_of_work(factory) as session:
+        summary.unknown = repository.expire_sending(session, now)
+    summary.queued = queue_due(factory, day, now, company_id)
+    send_outbox(
+        factory, settings, summary, transport=transport, company_id=company_id, clock=clock, batch=batch
+    )
+    return summary
+
+
+def send_outbox(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    summary: RunSummary,
+    *,
+    transport: Transport | None = None,
+    company_id: int | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    batch: int = BATCH,
+) -> None:
+    run_id = new_run_id()
+    lease = timedelta(seconds=settings.reminders_lease_seconds)
+    own_transport = transport is None
+    transport = transport or make_transport(settings)
+    links = Links(settings.public_base)
+    try:
+        while True:
+            with unit_of_work(factory) as session:
+                ids = repository.claim(session, run_id, clock(), lease, batch, company_id)
+            if not ids:
+                break
+            with unit_of_work(factory) as session:
+                prepared = [_prepare(session, settings, links, m) for m in _load(session, ids)]
+            _deliver(factory, settings, summary, transport, run_id, lease, prepared, clock)
+    finally:
+        if own_transport:
+            transport.close()
+
+
+# --- preparing a batch ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """What a batch of messages needs, read in a few statements."""
+
+    messages: list[EmailMessage]
+    companies: dict[int, Company]
+    clients: dict[int, Client]
+    emails: dict[int, list[str]]
+    documents: dict[int, Document]
+    notes: dict[int, Any]
+    open_documents: dict[int, list[Document]]
+
+
+def _load(session: Session, ids: list[int]) -> list[tuple[EmailMessage, _Batch]]:
+    messages = repository.messages_by_ids(session, ids)
+    document_ids = {m.document_id for m in messages if m.document_id is not None}
+    notes = repository.notes_by_ids(
+        session, [m.subject_id for m in messages if m.kind == ReminderKind.CREDIT_DEBIT_NOTE]
+    )
+    summaries = [m.client_id for m in messages if m.kind == ReminderKind.DEBT_SUMMARY]
+    loaded = _Batch(
+        messages=messages,
+        companies=repository.companies_by_ids(session, {m.company_id for m in messages}),
+        clients=repository.clients_by_ids(session, {m.client_id for m in messages}),
+        emails=repository.emails_by_client(session, {m.client_id for m in messages}),
+        documents=repository.documents_by_ids(session, document_ids),
+        notes=notes,
+        open_documents=repository.open_documents_by_client(session, summaries) if summaries else {},
+    )
+    return [(m, loaded) for m in messages]
+
+
+@dataclass
+class _Prepared:
+    id: int
+    company_id: int
+    skip: str | None
+    content: dict[str, Any]
+    """Columns to store with the next state (the rendered message, the first time)."""
+    message: EmailMessage
+    attachment: tuple[str, bytes] | None = None
+    error: str | None = None
+
+
+_FLAGS = {
+    ReminderKind.NEW_DOCUMENT: "remind_new_document",
+    ReminderKind.SOON_TO_EXPIRE: "remind_soon_to_expire",
+    ReminderKind.EXPIRED: "remind_expired",
+    ReminderKind.NEW_PAYMENT: "remind_new_payment",
+    ReminderKind.CREDIT_DEBIT_NOTE: "remind_new_document",
+    ReminderKind.DEBT_SUMMARY: "remind_debt_summary",
+}
+
+
+def _prepare(
+    session: Session, settings: Settings, links: Links, item: tuple[EmailMessage, _Batch]
+) -> _Prepared:
+    message, batch = item
+    prepared = _Prepared(id=message.id, company_id=message.company_id, skip=None, content={}, message=message)
+    try:
+        _prepare_into(session, settings, links, message, batch, prepared)
+    except Exception as exc:  # a message that cannot be rendered must not stop the others
+        log.exception("reminder %s could not be prepared", message.id)
+        prepared.error = f"could not be prepared: {type(exc).__name__}"
+    return prepared
+
+
+def _prepare_into(
+    session: Session,
+    settings: Settings,
+    links: Links,
+    message: EmailMessage,
+    batch: _Batch,
+    prepared: _Prepared,
+) -> None:
+    kind = ReminderKind(message.kind)
+    company = batch.companies[message.company_id]
+    client = batch.clients[message.client_id]
+    document = batch.documents.get(message.document_id) if message.document_id is not None else None
+    day = message.reminder_day
+    explicit = kind == ReminderKind.NEW_DOCUMENT and document is not None and document.send_requested
+    if not explicit and not getattr(client, _FLAGS[kind]):
+        prepared.skip = "el cliente desactivó este tipo de recordatorio"
+    if kind in (ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED) and (
+        document is None or document.state != DocumentState.OPEN or document.due_cents <= 0
+    ):
+        prepared.skip = "el documento ya no tiene saldo por pagar"
+    if kind == ReminderKind.NEW_DOCUMENT and document is None:
+        prepared.skip = "el documento ya no existe"
+    attachment_ref: str | None = message.attachment_ref
+    content = None
+    if message.subject is None and prepared.skip is None:
+        if kind in (ReminderKind.NEW_DOCUMENT, ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED):
+            assert document is not None
+            has_pdf = repository.has_document_source(session, document.id)
+            attachment_ref = f"document:{document.id}" if has_pdf else None
+            name = rendering.file_name(document.code, document.number) if has_pdf else None
+            content = rendering.document_reminder(
+                kind,
+                company,
+                client,
+                document,
+                links.invoice_page(document.id, document.portal_key),
+                day,
+                name,
+            )
+        elif kind == ReminderKind.CREDIT_DEBIT_NOTE:
+            note = batch.notes.get(message.subject_id)
+            if note is None:
+                prepared.skip = "la nota ya no existe"
+            else:
+                has_pdf = repository.has_note_source(session, note.id)
+                attachment_ref = f"note:{note.id}" if has_pdf else None
+                name = rendering.file_name(note.code, note.number) if has_pdf else None
+                link = (
+                    links.invoice_page(document.id, document.portal_key)
+                    if document is not None
+                    else links.client_page(client.id, client.portal_key)
+                )
+                content = rendering.note_reminder(company, client, note, document, link, name)
+        elif kind == ReminderKind.NEW_PAYMENT:
+            payment = repository.payment(session, company.id, message.subject_id)
+            if payment is None or payment.status != PAYMENT_RECONCILED:
+                prepared.skip = "el pago ya no está conciliado"
+            else:
+                allocations = repository.payment_allocations(session, payment.id)
+                settled_documents = repository.documents_by_ids(session, [d for d, _ in allocations])
+                settled = [(settled_documents[d], a) for d, a in allocations if d in settled_documents]
+                content = rendering.payment_reminder(
+                    company,
+                    client,
+                    payment.paid_on,
+                    payment.amount_cents,
+                    payment.currency,
+                    settled,
+                    links.client_page(client.id, client.portal_key),
+                )
+        else:
+            owed = batch.open_documents.get(client.id, [])
+            if not owed:
+                prepared.skip = "el cliente no tiene saldo por pagar"
+            else:
+                content = rendering.debt_summary(
+                    company, client, owed, links.client_page(client.id, client.portal_key), day
+                )
+    if content is not None:
+        recipients = [e for e in batch.emails.get(client.id, []) if rendering.valid_address(e)]
+        prepared.content = {
+            "subject": content.subject,
+            "text_body": content.text(),
+            "html_body": content.html(),
+            "recipients": "\n".join(recipients),
+            "sender": rendering.sender(company, settings.mail_from),
+            "reply_to": company.reply_to or None,
+            "message_id": rendering.new_message_id(settings.mail_from),
+            "attachment_ref": attachment_ref,
+            "attachment_name": content.attachment_name,
+        }
+        if not recipients:
+            prepared.skip = "el cliente no tiene contactos con e-mail"
+    elif message.subject is not None and not message.recipients:
+        prepared.skip = "el cliente no tiene contactos con e-mail"
+    if prepared.skip is None and attachment_ref is not None:
+        prepared.attachment = _attachment(
+            session, company, attachment_ref, _stored(prepared, "attachment_name")
+        )
+
+
+def _stored(prepared: _Prepared, column: str) -> Any:
+    return prepared.content[column] if column in prepared.content else getattr(prepared.message, column)
+
+
+def _attachment(session: Session, company: Company, ref: str, name: str | None) -> tuple[str, bytes] | None:
+    what, _, raw_id = ref.partition(":")
+    content = (
+        repository.document_source(session, int(raw_id))
+        if what == "document"
+        else repository.note_source(session, int(raw_id))
+    )
+    if content is None:
+        return None
+    try:
+        pdf = render_dte_pdf(content, companies_service.print_settings(session, company))
+    except PrintError as error:
+        log.warning("%s cannot be printed (%s); the reminder goes without its PDF", ref, error.code)
+        return None
+    return (name or "documento.pdf", pdf)
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+
+def _retry_values(
+    settings: Settings, attempts: int, now: datetime, error: str
+) -> tuple[dict[str, Any], bool]:
+    """The row after a failed attempt: pending again after a backoff, or failed at the limit."""
+    if attempts >= settings.reminders_max_attempts:
+        return {"status": MessageStatus.FAILED.value, "last_error": error}, False
+    wait = settings.reminders_retry_seconds * 2 ** (attempts - 1)
+    return {
+        "status": MessageStatus.PENDING.value,
+        "last_error": error,
+        "next_attempt_at": now + timedelta(seconds=wait),
+    }, True
+
+
+def _deliver(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    summary: RunSummary,
+    transport: Transport,
+    run_id: str,
+    lease: timedelta,
+    prepared: list[_Prepared],
+    clock: Callable[[], datetime],
+) -> None:
+    done: list[tuple[_Prepared, dict[str, Any]]] = []  # outcomes committed with the next state change
+
+    def record(session: Session) -> None:
+        for item, values in done:
+            if repository.finish(session, item.id, run_id, values) and values["status"] == MessageStatus.SENT:
+                shown = item.message
+                for column, value in {**item.content, **values}.items():
+                    setattr(shown, column, value)
+                shown.attempts += 1
+                data = EmailOut.of(shown).model_dump(mode="json", by_alias=True)
+                record_event(session, item.company_id, "reminder.sent", data)
+        done.clear()
+
+    # One message at a time: its "sending" is committed right before the hand-over. A transport whose
+    # sends are idempotent (the .eml folder: a retry rewrites the same file) takes the batch at once.
+    chunks = [prepared] if transport.idempotent else [[item] for item in prepared]
+    for chunk in chunks:
+        now = clock()
+        ready: list[_Prepared] = []
+        with unit_of_work(factory) as session:
+            record(session)
+            for item in chunk:
+                if item.error is not None:
+                    attempts = item.message.attempts + 1
+                    values, again = _retry_values(settings, attempts, now, item.error)
+                    repository.release(session, item.id, run_id, {**values, "attempts": attempts})
+                    summary.retrying += again
+                    summary.failed += not again
+                elif item.skip is not None:
+                    summary.skipped += repository.mark_skipped(
+                        session, item.id, run_id, item.skip, item.content
+                    )
+                elif repository.mark_sending(session, item.id, run_id, now, lease, item.content):
+                    ready.append(item)
+                # else: another run took it over after our claim expired
+        for item in ready:
+            _send(settings, summary, transport, item, now, clock, done)
+    if done:
+        with unit_of_work(factory) as session:
+            record(session)
+
+
+def _send(
+    settings: Settings,
+    summary: RunSummary,
+    transport: Transport,
+    item: _Prepared,
+    now: datetime,
+    clock: Callable[[], datetime],
+    done: list[tuple[_Prepared, dict[str, Any]]],
+) -> None:
+    attempts = item.message.attempts + 1
+    mime = rendering.mime_message(
+        message_id=_stored(item, "message_id"),
+        sender=_stored(item, "sender"),
+        reply_to=_stored(item, "reply_to"),
+        recipients=_stored(item, "recipients").split("\n"),
+        subject=_stored(item, "subject"),
+        text=_stored(item, "text_body"),
+        html=_stored(item, "html_body"),
+        now=now,
+        attachment=item.attachment,
+    )
+    try:
+        transport.send(mime, f"{item.id:08d}")
+    except SendFailed as exc:
+        values, again = _retry_values(settings, attempts, clock(), str(exc)[:1000])
+        done.append((item, values))
+        summary.retrying += again
+        summary.failed += not again
+        log.warning("reminder %s not sent (attempt %s): %s", item.id, attempts, exc)
+        return
+    done.append((item, {"status": MessageStatus.SENT.value, "sent_at": clock(), "last_error": None}))
+    summary.sent += 1
+
+
+# --- the API -------------------------------------------------------------------------------------
+
+
+def list_emails(
+    session: Session, company_id: int, filters: EmailFilters, page: PageRequest
+) -> tuple[list[EmailOut], int]:
+    rows, total = repository.list_page(session, company_id, filters, offset=page.offset, limit=page.per_page)
+    return [EmailOut.of(row) for row in rows], total
+
+
+def get_email(session: Session, company_id: int, message_id: int) -> EmailDetailOut:
+    row = repository.get(session, company_id, message_id)
+    if row is None:
+        raise NotFound(f"e-mail {message_id} not found", field="id")
+    return EmailDetailOut.of(row)
+
+
+# --- reminders that a change asks for ------------------------------------------------------------
+
+
+def queue_one(
+    session: Session, company_id: int, kind: ReminderKind, subject_id: int, day: date, client_id: int,
+    document_id: int | None,
+) -> None:  # fmt: skip
+    repository.insert_reminders(
+        session,
+        company_id,
+        [repository.Candidate(kind, subject_id, day, client_id, document_id)],
+        utcnow(),
+    )

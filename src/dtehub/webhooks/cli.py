@@ -1,0 +1,55 @@
+"""``dtehub webhooks``: deliver what is due, and the daily overdue sweep (both cron-friendly)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dtehub.config import get_settings
+from dtehub.db import create_engine, create_sessionmaker
+from dtehub.webhooks import jobs
+from dtehub.webhooks.delivery import deliver_due
+from dtehub.webhooks.signing import MIN_KEY_CHARS, secret_box
+
+webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
+err = Console(stderr=True)
+
+
+@webhooks_app.command("deliver")
+def deliver() -> None:
+    """Deliver every webhook delivery that is due now (the server does it every few seconds)."""
+    settings = get_settings()
+    if secret_box(settings) is None:
+        err.print(f"[red]error:[/red] set DTEHUB_SECRET_KEY (at least {MIN_KEY_CHARS} characters) to deliver")
+        raise typer.Exit(code=1)
+    engine = create_engine(settings.database_url, pool_size=2)
+    try:
+        summary = deliver_due(create_sessionmaker(engine), settings)
+    finally:
+        engine.dispose()
+    sys.stdout.write(json.dumps(summary.__dict__) + "\n")
+
+
+@webhooks_app.command("sweep")
+def sweep(
+    date: Annotated[
+        str | None, typer.Option("--date", help="The Santiago day to sweep, YYYY-MM-DD (default: today).")
+    ] = None,
+) -> None:
+    """Record document.updated for each open document that became overdue (once per document and day)."""
+    try:
+        day = datetime.strptime(date, "%Y-%m-%d").date() if date else None
+    except ValueError:
+        err.print("[red]error:[/red] --date must be YYYY-MM-DD")
+        raise typer.Exit(code=2) from None
+    engine = create_engine(get_settings().database_url, pool_size=1)
+    try:
+        recorded = jobs.run_sweep(create_sessionmaker(engine), day)
+    finally:
+        engine.dispose()
+    sys.stdout.write(json.dumps({"recorded": recorded}) + "\n")

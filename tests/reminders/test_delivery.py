@@ -1,0 +1,305 @@
+"""At most once (overlapping runs, a run killed half-way), retries with backoff, TLS, the .eml folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pydantic import SecretStr
+from tests.reminders.conftest import DAY, Recorder, SmtpServer, World, reminder_settings, wait_for
+from tests.servers import free_port
+
+from dtehub.config import Settings
+from dtehub.mail.transport import FolderTransport, SmtpTransport
+from dtehub.models import Company
+from dtehub.reminders import service
+
+DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
+
+
+def _overdue_documents(world: World, count: int) -> None:
+    client = world.client("Constructora Andes", "pagos@andes.cl")
+    for n in range(count):
+        world.document(client, str(1000 + n), DAY - timedelta(days=1))
+
+
+def test_two_overlapping_runs_send_each_reminder_once(
+    world: World, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    _overdue_documents(world, 30)
+    smtp_server.recorder.stall = 0.02  # each send takes a moment, so the runs overlap
+    config = reminder_settings(settings)
+    summaries: list[service.RunSummary] = []
+    errors: list[BaseException] = []
+
+    def one_run() -> None:
+        transport = SmtpTransport(smtp_server.url, timeout=5)
+        try:
+            summaries.append(
+                service.run(
+                    world.factory, config, day=DAY, transport=transport, company_id=world.company_id, batch=5
+                )
+            )
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            transport.close()
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+
+    assert errors == []
+    ids = smtp_server.recorder.message_ids()
+    assert len(ids) == 30
+    assert Counter(ids).most_common(1)[0][1] == 1
+    assert sum(s.sent for s in summaries) == 30
+    assert {m.status for m in world.messages()} == {"sent"}
+
+
+def test_a_run_killed_while_sending_never_sends_twice_and_the_next_run_sends_the_rest(
+    world: World, settings: Settings, smtp_server: SmtpServer, tmp_path: Path
+) -> None:
+    _overdue_documents(world, 8)
+    with world.factory() as session:
+        company = session.get(Company, world.company_id)
+        assert company is not None
+        rut = company.rut
+    recorder = smtp_server.recorder
+    recorder.stall, recorder.stall_after = 60.0, 3  # the 4th message is received, then the server stalls
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
+    env = {
+        **clean,
+        "DTEHUB_DATABASE_URL": settings.database_url,
+        "DTEHUB_SMTP_URL": smtp_server.url,
+        "DTEHUB_REMINDERS_LEASE_SECONDS": "1",
+    }
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(DTEHUB), "reminders", "run", "--date", DAY.isoformat(), "--company", rut],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+        try:
+            wait_for(lambda: len(recorder.received) >= 4 or process.poll() is not None, 60)
+            assert process.poll() is None, log.read_text()
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.wait(10)
+    assert len(recorder.received) == 4
+    statuses = Counter(m.status for m in world.messages())
+    assert statuses == {"sent": 3, "sending": 1, "claimed": 4}
+
+    recorder.stall = 0
+    time.sleep(1.2)  # the dead run's lease expires
+    transport = SmtpTransport(smtp_server.url, timeout=5)
+    try:
+        summary = service.run(
+            world.factory,
+            reminder_settings(settings, reminders_lease_seconds=1.0),
+            day=DAY,
+            transport=transport,
+            company_id=world.company_id,
+        )
+    finally:
+        transport.close()
+
+    ids = recorder.message_ids()
+    assert len(ids) == 8
+    assert len(set(ids)) == 8
+    assert (summary.unknown, summary.sent) == (1, 4)
+    messages = world.messages()
+    assert Counter(m.status for m in messages) == {"sent": 7, "unknown": 1}
+    [unknown] = [m for m in messages if m.status == "unknown"]
+    assert unknown.last_error
+    assert "not sent again" in unknown.last_error
+
+
+def test_a_refused_send_is_retried_with_backoff_then_sent(
+    world: World, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    _overdue_documents(world, 1)
+    smtp_server.recorder.fail_next = 2
+    config = reminder_settings(settings, reminders_retry_seconds=60.0, reminders_max_attempts=5)
+    start = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    transport = SmtpTransport(smtp_server.url, timeout=5)
+
+    def run_at(moment: datetime) -> service.RunSummary:
+        return service.run(
+            world.factory,
+            config,
+            day=DAY,
+            transport=transport,
+            company_id=world.company_id,
+            clock=lambda: moment,
+        )
+
+    try:
+        first = run_at(start)
+        [message] = world.messages()
+        assert (first.retrying, message.status, message.attempts) == (1, "pending", 1)
+        assert message.last_error is not None
+        assert message.last_error.startswith("SMTP 451")
+        assert message.next_attempt_at == start + timedelta(seconds=60)
+        assert run_at(start + timedelta(seconds=59)).sent == 0  # not before its time
+        second = run_at(start + timedelta(seconds=60))
+        [message] = world.messages()
+        assert (second.retrying, message.attempts) == (1, 2)
+        assert message.next_attempt_at == start + timedelta(seconds=60 + 120)  # twice as long
+        third = run_at(start + timedelta(seconds=180))
+    finally:
+        transport.close()
+    [message] = world.messages()
+    assert (third.sent, message.status, message.attempts) == (1, "sent", 3)
+    assert len(smtp_server.recorder.received) == 1
+
+
+def test_a_server_that_refuses_connections_ends_in_failed_after_the_attempts(
+    world: World, settings: Settings
+) -> None:
+    _overdue_documents(world, 1)
+    config = reminder_settings(settings, reminders_retry_seconds=1.0, reminders_max_attempts=3)
+    transport = SmtpTransport(f"smtp://127.0.0.1:{free_port()}", timeout=2)  # nobody listens
+    moment = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    results = []
+    for _ in range(4):
+        results.append(
+            service.run(
+                world.factory, config, day=DAY, transport=transport, company_id=world.company_id,
+                clock=lambda m=moment: m,
+            )
+        )  # fmt: skip
+        moment += timedelta(seconds=10)
+    assert [(r.retrying, r.failed) for r in results] == [(1, 0), (1, 0), (0, 1), (0, 0)]
+    [message] = world.messages()
+    assert (message.status, message.attempts) == ("failed", 3)
+    assert message.last_error
+    assert "Connection refused" in message.last_error
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file
+
+
+class _Authenticator:
+    def __call__(self, server, session, envelope, mechanism, auth_data):  # type: ignore[no-untyped-def]
+        from aiosmtpd.smtp import AuthResult, LoginPassword
+
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"cobranza",
+            b"s3cr3t:/@",
+        )
+        return AuthResult(success=ok)
+
+
+@pytest.fixture
+def starttls_server(tls_files: tuple[Path, Path]) -> Iterator[tuple[int, Recorder]]:
+    import ssl
+
+    cert_file, key_file = tls_files
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        server_hostname="localhost",
+        tls_context=context,
+        require_starttls=True,
+        authenticator=_Authenticator(),
+        auth_require_tls=True,
+    )
+    controller.start()
+    try:
+        yield port, recorder
+    finally:
+        controller.stop()
+
+
+def test_starttls_with_a_login_and_the_company_ca(
+    world: World, settings: Settings, starttls_server: tuple[int, Recorder], tls_files: tuple[Path, Path]
+) -> None:
+    port, recorder = starttls_server
+    _overdue_documents(world, 2)
+    config = reminder_settings(
+        settings,
+        smtp_url=SecretStr(f"smtp://cobranza:s3cr3t%3A%2F%40@localhost:{port}"),
+        smtp_ca_bundle=str(tls_files[0]),
+    )
+
+    summary = service.run(world.factory, config, day=DAY, company_id=world.company_id)
+
+    assert summary.sent == 2
+    assert len(recorder.received) == 2
+    transport = service.make_transport(config)
+    assert "s3cr3t" not in repr(transport)
+    assert "s3cr3t" not in repr(config)
+
+
+def test_without_an_smtp_url_messages_are_eml_files_named_by_id(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    _overdue_documents(world, 2)
+    folder = tmp_path / "mail"
+    config = reminder_settings(settings, smtp_url=None, mail_folder=str(folder))
+
+    summary = service.run(world.factory, config, day=DAY, company_id=world.company_id)
+
+    assert summary.sent == 2
+    ids = sorted(m.id for m in world.messages())
+    assert sorted(p.name for p in folder.iterdir()) == [f"{i:08d}.eml" for i in ids]
+    parsed = email.message_from_bytes(
+        (folder / f"{ids[0]:08d}.eml").read_bytes(), policy=email.policy.default
+    )
+    assert parsed["To"] == "pagos@andes.cl"
+    assert "está vencida" in str(parsed["Subject"])
+
+    # A retry of the same message rewrites the same file, atomically (no temporary file stays).
+    transport = FolderTransport(folder)
+    transport.send(parsed, f"{ids[0]:08d}")  # type: ignore[arg-type]
+    assert len(list(folder.iterdir())) == 2
