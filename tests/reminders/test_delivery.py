@@ -197,6 +197,64 @@ def test_a_server_that_refuses_connections_ends_in_failed_after_the_attempts(
     assert "Connection refused" in message.last_error
 
 
+def _server_that_drops_after_the_message(port: int, received: list[bytes]) -> threading.Thread:
+    """A minimal SMTP server that takes the whole message, then closes the connection instead of
+    answering the final dot: the client cannot know whether the message was accepted."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", port))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection, listener:
+            stream = connection.makefile("rb")
+            connection.sendall(b"220 test ESMTP\r\n")
+            while line := stream.readline():
+                verb = line[:4].upper()
+                if verb == b"EHLO":
+                    connection.sendall(b"250 test\r\n")
+                elif verb == b"DATA":
+                    connection.sendall(b"354 go ahead\r\n")
+                    content = b""
+                    while (chunk := stream.readline()) and chunk != b".\r\n":
+                        content += chunk
+                    received.append(content)
+                    return  # the message is in; the answer never comes
+                else:
+                    connection.sendall(b"250 OK\r\n")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_connection_lost_after_the_message_was_handed_over_is_unknown_and_never_resent(
+    world: World, settings: Settings
+) -> None:
+    _overdue_documents(world, 1)
+    port = free_port()
+    received: list[bytes] = []
+    server = _server_that_drops_after_the_message(port, received)
+    transport = SmtpTransport(f"smtp://127.0.0.1:{port}", timeout=5)
+    config = reminder_settings(settings, reminders_retry_seconds=1.0)
+    moment = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+    first = service.run(
+        world.factory, config, day=DAY, transport=transport, company_id=world.company_id, clock=lambda: moment
+    )
+    server.join(5)
+    later = moment + timedelta(hours=1)
+    second = service.run(
+        world.factory, config, day=DAY, transport=transport, company_id=world.company_id, clock=lambda: later
+    )
+
+    assert len(received) == 1
+    assert (first.sent, first.retrying, first.unknown) == (0, 0, 1)
+    assert (second.sent, second.retrying) == (0, 0)
+    [message] = world.messages()
+    assert (message.status, message.attempts) == ("unknown", 1)
+
+
 @pytest.fixture
 def tls_files(tmp_path: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())

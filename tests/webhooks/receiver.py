@@ -26,6 +26,8 @@ class Receiver:
     """What it answers; change it to make deliveries fail."""
     stall: float = 0.0
     """Seconds to wait before answering."""
+    trickle: float = 0.0
+    """Seconds between the bytes of its answer (a receiver that never quite stops talking)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def clear(self) -> None:
@@ -50,6 +52,12 @@ def receiver(host: str = "127.0.0.1", port: int = 0) -> Iterator[Receiver]:
                 )
             if owner.stall:
                 time.sleep(owner.stall)
+            if owner.trickle:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(owner.trickle)
+                return
             self.send_response(owner.status)
             self.send_header("Content-Length", "2")
             self.end_headers()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -261,6 +262,22 @@ async def test_a_stalled_receiver_times_out_and_is_retried(
     ids = {verify(hook["secret"], r)["id"] for r in rx.received}
     assert len(rx.received) == 2
     assert len(ids) == 1  # the receiver de-duplicates by event id
+
+
+async def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(
+    tenant: Tenant, rx: Receiver, worker_factory: sessionmaker[Session], app: FastAPI
+) -> None:
+    await create_webhook(tenant, rx.url, ["document.created"])
+    client_id = await new_client(tenant)
+    await new_document(tenant, client_id, "1")
+    rx.trickle = 0.1  # a byte every 0.1 s: no single read waits long enough to time out
+    quick = app.state.settings.model_copy(update={"webhook_timeout": 0.5})
+
+    started = time.monotonic()
+    summary = deliver_due(worker_factory, quick, now=utcnow())
+
+    assert summary.retrying == 1
+    assert time.monotonic() - started < 3
 
 
 async def test_the_overdue_sweep_records_once_per_document_and_day(

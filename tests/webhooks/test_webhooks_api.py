@@ -132,6 +132,7 @@ async def test_another_companys_webhook_answers_like_a_missing_one(
         "http://[ff02::1]/hook",
         "http://[::ffff:127.0.0.1]/hook",
         "http://[::ffff:10.0.0.1]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/hook",  # NAT64 of 169.254.169.254 (cloud metadata)
         "http://localhost/hook",
         "http://LOCALHOST./hook",
         "http://api.localhost:9000/hook",

@@ -39,7 +39,7 @@ from dtehub.models.document import NO_CODE, balance, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import note_summary
-from dtehub.payments import repository as payments_repository
+from dtehub.payments import service as payments_service
 from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders_queue
 from dtehub.tags import service as tags_service
@@ -194,9 +194,7 @@ def delete_document(session: Session, company_id: int, data: DocumentDelete) -> 
             code="ambiguous_document",
             field="code",
         )
-    # Locked first, so that a payment racing for it cannot slip in between the check and the delete.
-    payments_repository.documents_for_update(session, company_id, [matches[0].id])
-    if payments_repository.document_has_allocations(session, matches[0].id):
+    if payments_service.document_has_payments(session, company_id, matches[0].id):
         raise Conflict(
             f"document {data.number} has payments; it cannot be deleted",
             code="document_has_payments",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Executable, Result, any_, bindparam
+from sqlalchemy import BigInteger, ColumnElement, Executable, Result, Select, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -29,8 +30,26 @@ def id_in(column: Any, name: str, *, postgresql: bool) -> ColumnElement[bool]:
     return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
 
 
+def claimable(candidates: Select[Any], name: str) -> Select[Any]:
+    """The ids of ``candidates`` (a select of one id column, ordered and limited) for an UPDATE that
+    claims them: ``WHERE id IN (<this>)``.
+
+    A CTE, run once, its rows locked with ``SKIP LOCKED`` on PostgreSQL so that concurrent claimers
+    take different rows (SQLite runs one writer at a time). As a plain IN subquery PostgreSQL may run it
+    again for each row, each run skipping the rows the statement has just updated, and the LIMIT would
+    not hold: one worker claimed 50 rows with LIMIT 10.
+    """
+    due = candidates.with_for_update(skip_locked=True).cte(name)
+    return select(due.c[0])
+
+
 def on_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_on_conflict(session: Session, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into ``table`` that can say ``on_conflict_do_nothing()`` on either database."""
+    return postgresql.insert(table) if on_postgresql(session) else sqlite.insert(table)
 
 
 def execute_core(

@@ -18,12 +18,17 @@ import ssl
 import tempfile
 from email.message import Message
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 
 class SendFailed(Exception):
     """The message was not accepted (connection refused, TLS, an SMTP 4xx/5xx answer): try again later."""
+
+
+class OutcomeUnknown(SendFailed):
+    """The connection failed while the message itself was being handed over (the DATA phase): the
+    server may have accepted it. Never retried, so that nothing goes out twice."""
 
 
 class Transport(Protocol):
@@ -86,6 +91,7 @@ class SmtpTransport:
         self.timeout = timeout
         self._context = ssl.create_default_context(cafile=ca_bundle)
         self._connection: smtplib.SMTP | None = None
+        self._in_data = False
 
     def __repr__(self) -> str:  # never the password
         return f"SmtpTransport({'smtps' if self.implicit_tls else 'smtp'}://{self.host}:{self.port})"
@@ -107,9 +113,17 @@ class SmtpTransport:
                 )
         if self._user is not None:
             connection.login(self._user, self._password or "")
+        handover = connection.data
+
+        def data(content: Any) -> tuple[int, bytes]:
+            self._in_data = True  # from here on a lost connection leaves the outcome unknown
+            return handover(content)
+
+        connection.data = data  # type: ignore[method-assign,assignment]
         return connection
 
     def send(self, message: Message, name: str) -> None:
+        self._in_data = False
         try:
             if self._connection is None:
                 self._connection = self._connect()
@@ -131,6 +145,10 @@ class SmtpTransport:
             raise SendFailed(f"every recipient was refused (SMTP {', '.join(map(str, codes))})") from None
         except (smtplib.SMTPException, OSError) as exc:
             self._drop()
+            if self._in_data:
+                raise OutcomeUnknown(
+                    f"connection lost while sending the message: {type(exc).__name__}"
+                ) from None
             raise SendFailed(f"{type(exc).__name__}: {exc}") from None
         if refused:
             # Accepted for some recipients: it went out, and a retry would send it twice to the others.

@@ -174,8 +174,17 @@ def note_totals_by_document(
     return totals
 
 
-def documents_by_ids(session: Session, document_ids: Collection[int]) -> list[Document]:
-    return list(session.scalars(select(Document).where(Document.id.in_(document_ids)).order_by(Document.id)))
+def documents_for_update(session: Session, document_ids: Collection[int]) -> list[Document]:
+    """The documents, locked until commit in id order (PostgreSQL): a payment or another note changing
+    one of them meanwhile waits, and what is recomputed from them is never from a stale read."""
+    query = (
+        select(Document)
+        .where(Document.id.in_(document_ids))
+        .order_by(Document.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # what the lock saw, not what this session read before
+    )
+    return list(session.scalars(query))
 
 
 def by_ids(session: Session, note_ids: list[int]) -> list[Note]:

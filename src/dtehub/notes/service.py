@@ -113,9 +113,9 @@ def refresh_documents(session: Session, document_ids: Collection[int]) -> set[in
     if not document_ids:
         return set()
     session.flush()
+    documents = repository.documents_for_update(session, document_ids)  # locked before the notes are summed
     totals = repository.note_totals_by_document(session, document_ids)
     changed: set[int] = set()
-    documents = repository.documents_by_ids(session, document_ids)
     for document in documents:
         before = _amounts(document)
         credits, debits, voided = totals.get(document.id, (0, 0, False))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from dtehub.clients import repository as clients_repository
 from dtehub.errors import BadRequest, Conflict, NotFound, Unprocessable
 from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
+from dtehub.kit.money import format_cents
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import JsonObject
 from dtehub.models import Client, Document, DocumentState, Payment, PaymentStatus
@@ -175,15 +176,11 @@ def _check_can_take(
         owed = _owed_without(document, others)
         if amounts[document.id] > owed:
             raise Conflict(
-                f"document {document.number} owes {_money(owed)} {document.currency}: "
-                f"{_money(amounts[document.id])} is more than that",
+                f"document {document.number} owes {format_cents(owed)} {document.currency}: "
+                f"{format_cents(amounts[document.id])} is more than that",
                 code="allocation_exceeds_due",
                 field=field,
             )
-
-
-def _money(cents: int) -> str:
-    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _record_document_events(session: Session, company_id: int, document_ids: Collection[int]) -> None:
@@ -245,8 +242,8 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Pa
         fields[document_id] = f"documents[{index}].amount"
     if sum(amounts.values()) > data.amount:
         raise Unprocessable(
-            f"the documents' amounts add up to {_money(sum(amounts.values()))}, "
-            f"more than the payment's {_money(data.amount)}",
+            f"the documents' amounts add up to {format_cents(sum(amounts.values()))}, "
+            f"more than the payment's {format_cents(data.amount)}",
             code="allocation_exceeds_payment",
             field="documents",
         )
@@ -355,6 +352,8 @@ def update_payment(session: Session, company_id: int, data: PaymentUpdate) -> Pa
     return payment
 
 
-def document_has_payments(session: Session, document_id: int) -> bool:
-    """Whether any payment (whatever its status) is allocated to the document: it cannot be deleted."""
+def document_has_payments(session: Session, company_id: int, document_id: int) -> bool:
+    """Whether any payment (whatever its status) is allocated to the document, which then cannot be
+    deleted. The document is locked first, so that a payment racing for it cannot slip in between."""
+    repository.documents_for_update(session, company_id, [document_id])
     return repository.document_has_allocations(session, document_id)

@@ -14,28 +14,20 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    BigInteger,
-    Date,
     Row,
-    SmallInteger,
-    String,
     Table,
     and_,
-    column,
     exists,
     func,
-    inspect,
     or_,
     select,
-    table,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from dtehub.db import lock_for_transaction
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
+from dtehub.kit.sql import claimable, insert_on_conflict, on_postgresql
 from dtehub.models import (
     Client,
     Company,
@@ -47,31 +39,18 @@ from dtehub.models import (
     MessageStatus,
     Note,
     NoteSource,
+    Payment,
+    PaymentAllocation,
+    PaymentStatus,
     ReminderKind,
 )
-from dtehub.models.base import UTCDateTime
 
 OUTBOX = cast(Table, EmailMessage.__table__)
 
-# The payments tables, read as plain columns: they belong to the payments work (migration 0005).
-PAYMENTS = table(
-    "payments",
-    column("id", BigInteger()),
-    column("company_id", BigInteger()),
-    column("client_id", BigInteger()),
-    column("paid_on", Date()),
-    column("currency", String()),
-    column("amount_cents", BigInteger()),
-    column("status", SmallInteger()),
-    column("reconciled_at", UTCDateTime()),
-)
-ALLOCATIONS = table(
-    "payment_allocations",
-    column("payment_id", BigInteger()),
-    column("document_id", BigInteger()),
-    column("amount_cents", BigInteger()),
-)
-PAYMENT_RECONCILED = 1
+# The payments tables, read as plain columns for the messages that tell of a payment.
+PAYMENTS = cast(Table, Payment.__table__)
+ALLOCATIONS = cast(Table, PaymentAllocation.__table__)
+PAYMENT_RECONCILED = PaymentStatus.RECONCILED
 _CHUNK = 500
 
 
@@ -83,10 +62,6 @@ def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]
 def _count(result: Any) -> int:
     """Rows an UPDATE or INSERT touched (never negative)."""
     return max(int(result.rowcount), 0)
-
-
-def _is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
 
 
 # --- what is due -----------------------------------------------------------------------------------
@@ -170,11 +145,6 @@ def new_notes(session: Session, company_id: int, since: date, day: date) -> list
             )
         )
     )
-
-
-def has_payments(session: Session) -> bool:
-    """Whether the payments tables exist (they come with the payments work, migration 0005)."""
-    return bool(inspect(session.connection()).has_table("payments"))
 
 
 def santiago_start(day: date) -> datetime:
@@ -262,10 +232,10 @@ def insert_reminders(
         )
     if not new:
         return 0
-    insert = postgresql_insert if _is_postgresql(session) else sqlite_insert
     added = 0
     for rows in _chunks(new):
-        result = session.execute(insert(OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.id), list(rows))
+        statement = insert_on_conflict(session, OUTBOX).on_conflict_do_nothing().returning(OUTBOX.c.id)
+        result = session.execute(statement, list(rows))
         added += len(result.all())
     return added
 
@@ -328,11 +298,9 @@ def claim(
     candidates = select(OUTBOX.c.id).where(due).order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(limit)
     if company_id is not None:
         candidates = candidates.where(OUTBOX.c.company_id == company_id)
-    if _is_postgresql(session):
-        candidates = candidates.with_for_update(skip_locked=True)
     result = session.execute(
         update(OUTBOX)
-        .where(OUTBOX.c.id.in_(candidates.scalar_subquery()), due)
+        .where(OUTBOX.c.id.in_(claimable(candidates, "due")), due)
         .values(status=MessageStatus.CLAIMED.value, claimed_by=run_id, lease_expires_at=now + lease)
         .returning(OUTBOX.c.id)
     )
@@ -567,7 +535,7 @@ def serialize_queueing(session: Session, company_id: int) -> None:
     lock, waiting for it; a transaction that read first and wrote later would instead fail at once
     ("database is locked") when another run wrote in between.
     """
-    if _is_postgresql(session):
+    if on_postgresql(session):
         lock_for_transaction(session, f"reminders:{company_id}")
     else:
         session.execute(update(OUTBOX).where(OUTBOX.c.id == -1).values(attempts=OUTBOX.c.attempts))

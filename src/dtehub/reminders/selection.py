@@ -61,11 +61,10 @@ def due_reminders(session: Session, company: Company, day: date) -> list[Candida
         found.append(
             Candidate(ReminderKind.CREDIT_DEBIT_NOTE, row.id, row.created_on, row.client_id, row.document_id)
         )
-    if repository.has_payments(session):
-        for payment_id, client_id, reconciled_on in repository.reconciled_payments(
-            session, company.id, since, day
-        ):
-            found.append(Candidate(ReminderKind.NEW_PAYMENT, payment_id, reconciled_on, client_id, None))
+    for payment_id, client_id, reconciled_on in repository.reconciled_payments(
+        session, company.id, since, day
+    ):
+        found.append(Candidate(ReminderKind.NEW_PAYMENT, payment_id, reconciled_on, client_id, None))
     if summary_due(company, day):
         for client_id in repository.clients_owing(session, company.id):
             found.append(Candidate(ReminderKind.DEBT_SUMMARY, client_id, day, client_id, None))

@@ -37,7 +37,7 @@ from dtehub.dte.pdf import PrintError, render_dte_pdf
 from dtehub.errors import NotFound
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
-from dtehub.mail.transport import FolderTransport, SendFailed, SmtpTransport, Transport
+from dtehub.mail.transport import FolderTransport, OutcomeUnknown, SendFailed, SmtpTransport, Transport
 from dtehub.models import Client, Company, Document, EmailMessage, MessageStatus, ReminderKind
 from dtehub.models.document import DocumentState
 from dtehub.portal.links import Links
@@ -438,6 +438,12 @@ def _send(
     )
     try:
         transport.send(mime, f"{item.id:08d}")
+    except OutcomeUnknown as exc:
+        # It may have gone out: at most once means never again, and the outbox says so.
+        done.append((item, {"status": MessageStatus.UNKNOWN.value, "last_error": str(exc)[:1000]}))
+        summary.unknown += 1
+        log.warning("reminder %s may or may not have been sent: %s", item.id, exc)
+        return
     except SendFailed as exc:
         values, again = _retry_values(settings, attempts, clock(), str(exc)[:1000])
         done.append((item, values))

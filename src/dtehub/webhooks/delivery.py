@@ -26,7 +26,7 @@ from dtehub.config import Settings
 from dtehub.db import unit_of_work
 from dtehub.kit.dates import format_datetime, utcnow
 from dtehub.models import DeliveryState
-from dtehub.webhooks import repository, signing
+from dtehub.webhooks import guard, repository, signing
 from dtehub.webhooks.guard import AddressRefused, GuardedBackend, parse_url
 from dtehub.webhooks.repository import Claimed
 
@@ -37,9 +37,8 @@ MAX_DELAY = timedelta(hours=1)
 RETRY_FOR = timedelta(days=1)
 JITTER = 0.25
 """Each delay is drawn uniformly within ±25% of its nominal value."""
-LEASE = timedelta(minutes=2)
-"""How long a claim holds a delivery; longer than the slowest POST (timeout) of a batch."""
-BATCH = 200
+BATCH = 64
+LEASE_MARGIN = timedelta(minutes=1)
 MAX_RESPONSE_BYTES = 64 * 1024
 MAX_ERROR_CHARS = 255
 
@@ -115,9 +114,12 @@ class Poster:
             "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         }
         try:
-            with self._pool.stream(
-                "POST", url, headers=headers, content=body, extensions=extensions
-            ) as answer:
+            with (
+                guard.deadline(self._timeout),
+                self._pool.stream(
+                    "POST", url, headers=headers, content=body, extensions=extensions
+                ) as answer,
+            ):
                 read = 0
                 for chunk in answer.iter_stream():  # read a little, so the connection can be reused
                     read += len(chunk)
@@ -185,6 +187,10 @@ def deliver_due(
     Without a usable ``DTEHUB_SECRET_KEY`` nothing can be signed: nothing is claimed.
     """
     summary = RunSummary()
+    # A claim outlives the slowest batch (every POST of it taking its whole timeout), so no other worker
+    # takes over a delivery this one is still posting.
+    rounds = -(-batch // concurrency)
+    lease = timedelta(seconds=rounds * settings.webhook_timeout) + LEASE_MARGIN
     box = signing.secret_box(settings)
     if box is None:
         return summary
@@ -199,7 +205,7 @@ def deliver_due(
                 token = secrets.token_hex(16)
                 with unit_of_work(factory) as session:
                     claimed = repository.claim_due(
-                        session, now=moment, lease_until=moment + LEASE, token=token, limit=batch
+                        session, now=moment, lease_until=moment + lease, token=token, limit=batch
                     )
                 if not claimed:
                     break

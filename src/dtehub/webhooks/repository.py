@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import BigInteger, Table, bindparam, delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from dtehub.kit.sql import execute_core, on_postgresql
+from dtehub.kit.sql import claimable, execute_core, insert_on_conflict
 from dtehub.models import DeliveryState, Document, DocumentState, Webhook, WebhookDelivery, WebhookEvent
 
 _WEBHOOKS = cast(Table, Webhook.__table__)
@@ -40,7 +39,6 @@ def insert_event(
     created_at: datetime,
 ) -> int | None:
     """The new event's id; None when ``dedupe_key`` was recorded already for the company."""
-    insert = postgresql.insert if on_postgresql(session) else sqlite.insert
     values = {
         "public_id": public_id,
         "company_id": company_id,
@@ -49,7 +47,7 @@ def insert_event(
         "dedupe_key": dedupe_key,
         "created_at": created_at,
     }
-    statement = insert(_EVENTS).values(values)
+    statement = insert_on_conflict(session, _EVENTS).values(values)
     if dedupe_key is not None:
         statement = statement.on_conflict_do_nothing(index_elements=["company_id", "dedupe_key"])
     row = execute_core(session, statement.returning(_EVENTS.c.id)).first()
@@ -57,21 +55,19 @@ def insert_event(
 
 
 def insert_deliveries(session: Session, event_id: int, webhook_ids: Sequence[int], now: datetime) -> None:
+    """A pending delivery of the event for each of ``webhook_ids`` that still exists: read in the INSERT
+    itself, so that a webhook deleted since the caller listed them is skipped, not a foreign key error."""
     session.flush()
-    session.connection().execute(
-        _DELIVERIES.insert(),
-        [
-            {
-                "webhook_id": webhook_id,
-                "event_id": event_id,
-                "state": DeliveryState.PENDING,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for webhook_id in webhook_ids
-        ],
-    )
+    columns = ["webhook_id", "event_id", "state", "attempts", "next_attempt_at", "created_at"]
+    rows = select(
+        _WEBHOOKS.c.id,
+        literal(event_id, BigInteger),
+        literal(DeliveryState.PENDING, _DELIVERIES.c.state.type),
+        literal(0),
+        literal(now, _DELIVERIES.c.next_attempt_at.type),
+        literal(now, _DELIVERIES.c.created_at.type),
+    ).where(_WEBHOOKS.c.id.in_(webhook_ids))
+    session.connection().execute(_DELIVERIES.insert().from_select(columns, rows))
 
 
 def recorded_dedupe_keys(session: Session, company_id: int, keys: Collection[str]) -> set[str]:
@@ -212,15 +208,11 @@ def claim_due(
         .where(_DELIVERIES.c.state == DeliveryState.PENDING, _DELIVERIES.c.next_attempt_at <= now)
         .order_by(_DELIVERIES.c.next_attempt_at)
         .limit(limit)
-        .with_for_update(skip_locked=True)
-        .cte("due")
     )
-    # A CTE, run once: as an IN subquery PostgreSQL may run it again for each row, and each run skips
-    # the rows this very statement has updated, so the LIMIT would not hold.
     claim = (
         update(_DELIVERIES)
         .where(
-            _DELIVERIES.c.id.in_(select(due.c.id)),
+            _DELIVERIES.c.id.in_(claimable(due, "due")),
             _DELIVERIES.c.state == DeliveryState.PENDING,
             _DELIVERIES.c.next_attempt_at <= now,
         )
