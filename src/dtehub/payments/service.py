@@ -183,11 +183,6 @@ def _check_can_take(
             )
 
 
-def _record_document_events(session: Session, company_id: int, document_ids: Collection[int]) -> None:
-    for document_id in sorted(document_ids):
-        events.record_document_event(session, company_id, document_id, "document.updated")
-
-
 # --- creating ------------------------------------------------------------------------------------
 
 
@@ -294,7 +289,7 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Pa
     repository.add(session, payment, amounts)
     changed = refresh_documents(session, documents) if reconciled else []
     events.record_event(session, company_id, "payment.created", _event_data(session, company_id, payment))
-    _record_document_events(session, company_id, changed)
+    events.record_document_events(session, company_id, sorted(changed), "document.updated")
     if reconciled:
         reminders.payment_received(session, company_id, payment.id)
     return payment
@@ -346,7 +341,7 @@ def update_payment(session: Session, company_id: int, data: PaymentUpdate) -> Pa
         payment.updated_at = utcnow()
         session.flush()
         events.record_event(session, company_id, "payment.updated", _event_data(session, company_id, payment))
-        _record_document_events(session, company_id, changed_documents)
+        events.record_document_events(session, company_id, sorted(changed_documents), "document.updated")
     if became_reconciled:
         reminders.payment_received(session, company_id, payment.id)
     return payment

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Row,
@@ -367,30 +367,31 @@ def finish(session: Session, message_id: int, run_id: str, values: dict[str, Any
 # --- what a message says ---------------------------------------------------------------------------
 
 
-def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document]:
+_Row = TypeVar("_Row", Document, Note, Client, Company)
+
+
+def _by_ids(session: Session, model: type[_Row], ids: Iterable[int]) -> dict[int, _Row]:
     wanted = sorted(set(ids))
-    found: dict[int, Document] = {}
+    found: dict[int, _Row] = {}
     for chunk in _chunks(wanted):
-        found.update((d.id, d) for d in session.scalars(select(Document).where(Document.id.in_(chunk))))
+        found.update((row.id, row) for row in session.scalars(select(model).where(model.id.in_(chunk))))
     return found
+
+
+def documents_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Document]:
+    return _by_ids(session, Document, ids)
 
 
 def notes_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Note]:
-    wanted = sorted(set(ids))
-    return {n.id: n for n in session.scalars(select(Note).where(Note.id.in_(wanted)))} if wanted else {}
+    return _by_ids(session, Note, ids)
 
 
 def clients_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Client]:
-    wanted = sorted(set(ids))
-    found: dict[int, Client] = {}
-    for chunk in _chunks(wanted):
-        found.update((c.id, c) for c in session.scalars(select(Client).where(Client.id.in_(chunk))))
-    return found
+    return _by_ids(session, Client, ids)
 
 
 def companies_by_ids(session: Session, ids: Iterable[int]) -> dict[int, Company]:
-    wanted = sorted(set(ids))
-    return {c.id: c for c in session.scalars(select(Company).where(Company.id.in_(wanted)))} if wanted else {}
+    return _by_ids(session, Company, ids)
 
 
 def emails_by_client(session: Session, client_ids: Iterable[int]) -> dict[int, list[str]]:

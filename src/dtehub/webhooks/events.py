@@ -11,7 +11,7 @@ import json
 import secrets
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy.orm import Session
 
@@ -28,15 +28,7 @@ EventType = Literal[
     "payment.updated",
     "reminder.sent",
 ]
-EVENT_TYPES: tuple[EventType, ...] = (
-    "document.created",
-    "document.updated",
-    "document.deleted",
-    "note.created",
-    "payment.created",
-    "payment.updated",
-    "reminder.sent",
-)
+EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 
 EVENT_ID_PREFIX = "evt_"
