@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import pytest
 from alembic import command
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import Engine, column, create_engine, func, inspect, make_url, select, table, text
 from sqlalchemy.orm import Session
 
 from dtehub.migrate import alembic_config
-from dtehub.models import Client, Company, Note, NoteSource
+from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
 
 
 def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
@@ -59,3 +63,87 @@ def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
     assert company_columns == [(None, None, "")]
     assert sources == [b"<DTE/>"]  # rebuilding the notes table cascaded nothing away
     assert all("AUTOINCREMENT" in sql for sql in definitions.values())  # ids are still never reused
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind the suite runs on: a file for SQLite, a new database on PostgreSQL."""
+    configured = os.environ.get("DTEHUB_TEST_DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    name = f"dtehub_migration_{secrets.token_hex(4)}"
+    server = create_engine(make_url(configured).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(configured).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        server.dispose()
+
+
+def _summed(engine: Engine, name: str) -> dict[tuple[int, str, int], int]:
+    summary = table(name, column("code"), column("currency"), column("state"), column("documents"))
+    group = (summary.c.code, summary.c.currency, summary.c.state)
+    with engine.connect() as connection:
+        rows = connection.execute(select(*group, func.sum(summary.c.documents)).group_by(*group)).all()
+    return {(code, currency, state): int(n) for code, currency, state, n in rows if n}
+
+
+def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0007")  # before document_totals
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        company = Company(rut="76453707-6", name="DUEMINT SPA")
+        session.add(company)
+        session.flush()
+        client = Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE")
+        session.add(client)
+        session.flush()
+        for number, code in enumerate((33, 33, 34, 33, 61), start=1):
+            document = Document(
+                company_id=company.id, client_id=client.id, code=code, number=str(number),
+                issue_date=date(2024, 1, number), due_date=date(2024, 2, number), net_cents=100,
+                taxes_cents=19, total_cents=119, credit_cents=0, debit_cents=0, paid_cents=0,
+            )  # fmt: skip
+            document.recompute_balance()
+            session.add(document)
+        session.commit()
+
+    command.upgrade(config, "head")
+    open_ = int(DocumentState.OPEN)
+    assert _summed(engine, "document_totals") == {
+        (33, "CLP", open_): 3,
+        (34, "CLP", open_): 1,
+        (61, "CLP", open_): 1,
+    }
+
+    # The triggers keep them: a state change moves a document, an UPDATE of amounts only moves nothing.
+    with engine.begin() as connection:
+        connection.execute(
+            text("UPDATE documents SET state = :settled WHERE number = '1'"),
+            {"settled": int(DocumentState.SETTLED)},
+        )
+        connection.execute(text("UPDATE documents SET notes = 'x'"))
+        connection.execute(text("DELETE FROM documents WHERE number = '5'"))
+    totals = _summed(engine, "document_totals")
+    assert totals == {
+        (33, "CLP", open_): 2,
+        (33, "CLP", int(DocumentState.SETTLED)): 1,
+        (34, "CLP", open_): 1,
+    }
+    assert _summed(engine, "document_counts") == totals
+
+    # Back to 0007: the day summary is still kept, the totals are gone.
+    command.downgrade(config, "0007")
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM documents WHERE number = '2'"))
+    assert _summed(engine, "document_counts") == {
+        (33, "CLP", open_): 1, (33, "CLP", int(DocumentState.SETTLED)): 1, (34, "CLP", open_): 1
+    }  # fmt: skip
+    with engine.connect() as connection:
+        assert "document_totals" not in inspect(connection).get_table_names()
+    engine.dispose()

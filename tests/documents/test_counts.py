@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import itertools
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
-from dtehub.models import Document, DocumentCount
+from dtehub.models import Document, DocumentCount, DocumentTotal
 from tests.conftest import Tenant
 
 FILTERS: list[dict[str, str]] = [
@@ -107,5 +107,8 @@ async def test_summary_counts_follow_every_change(
     await _assert_counts_agree(tenant)
     assert (await _listed(tenant, {}))[0] == 21
 
-    summary = session.scalars(select(DocumentCount).where(DocumentCount.company_id == tenant.company_id))
-    assert sum(row.documents for row in summary) == 21
+    for summary in (DocumentCount.__table__, DocumentTotal.__table__):
+        summed = session.scalar(
+            select(func.sum(summary.c.documents)).where(summary.c.company_id == tenant.company_id)
+        )
+        assert summed == 21

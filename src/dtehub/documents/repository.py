@@ -38,6 +38,7 @@ from dtehub.models import (
     DocumentSource,
     DocumentState,
     DocumentTag,
+    DocumentTotal,
     File,
     Note,
     Tag,
@@ -294,21 +295,25 @@ def _owned_tag_links(company_id: int, filters: DocumentFilters) -> ColumnElement
 def count(session: Session, company_id: int, filters: DocumentFilters, today: date) -> int:
     """totalRecords: from the trigger-kept summary when it covers the filters, else counted exactly."""
     if _summarized(filters):
-        day = DocumentCount.issue_date if filters.date_by == DateBy.ISSUE else DocumentCount.created_on
-        conditions = [DocumentCount.company_id == company_id]
-        if filters.since is not None:
-            conditions.append(day >= filters.since)
-        if filters.until is not None:
-            conditions.append(day <= filters.until)
+        summary: type[DocumentCount] | type[DocumentTotal] = DocumentCount
+        if filters.since is None and filters.until is None:
+            summary = DocumentTotal  # no dates: a dozen rows per company rather than one per day
+        conditions = [summary.company_id == company_id]
+        if filters.since is not None or filters.until is not None:
+            day = DocumentCount.issue_date if filters.date_by == DateBy.ISSUE else DocumentCount.created_on
+            if filters.since is not None:
+                conditions.append(day >= filters.since)
+            if filters.until is not None:
+                conditions.append(day <= filters.until)
         if filters.code is not None:
-            conditions.append(DocumentCount.code == filters.code)
+            conditions.append(summary.code == filters.code)
         if filters.currency is not None:
-            conditions.append(DocumentCount.currency == filters.currency)
+            conditions.append(summary.currency == filters.currency)
         if filters.status == DocumentStatus.PAID:
-            conditions.append(DocumentCount.state == DocumentState.SETTLED)
+            conditions.append(summary.state == DocumentState.SETTLED)
         elif filters.status == DocumentStatus.VOIDED:
-            conditions.append(DocumentCount.state == DocumentState.VOIDED)
-        query = select(func.coalesce(func.sum(DocumentCount.documents), 0)).where(*conditions)
+            conditions.append(summary.state == DocumentState.VOIDED)
+        query = select(func.coalesce(func.sum(summary.documents), 0)).where(*conditions)
         return int(execute_core(session, query).scalar_one())
     if _only_a_tag(filters):
         # Only a tag: count its links, once the tag is known to be this company's.

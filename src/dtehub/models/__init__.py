@@ -10,6 +10,7 @@ from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
+from dtehub.models.document_total import DocumentTotal
 from dtehub.models.email_message import EmailMessage, MessageStatus, ReminderKind
 from dtehub.models.file import File
 from dtehub.models.note import Note, NoteReason
@@ -34,6 +35,7 @@ __all__ = [
     "DocumentSource",
     "DocumentState",
     "DocumentTag",
+    "DocumentTotal",
     "EmailMessage",
     "File",
     "MessageStatus",
