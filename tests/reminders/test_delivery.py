@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import os
 import signal
 import subprocess
@@ -22,10 +23,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
+from sqlalchemy import select
 from tests.reminders.conftest import DAY, Recorder, SmtpServer, World, reminder_settings, wait_for
 from tests.servers import free_port
 
 from dtehub.config import Settings
+from dtehub.db import unit_of_work
+from dtehub.mail.message import OutgoingMessage
 from dtehub.mail.transport import FolderTransport, SmtpTransport
 from dtehub.models import Company
 from dtehub.reminders import service
@@ -359,5 +363,206 @@ def test_without_an_smtp_url_messages_are_eml_files_named_by_id(
 
     # A retry of the same message rewrites the same file, atomically (no temporary file stays).
     transport = FolderTransport(folder)
-    transport.send(parsed, f"{ids[0]:08d}")  # type: ignore[arg-type]
+    written = (folder / f"{ids[0]:08d}.eml").read_bytes()
+    transport.send(
+        OutgoingMessage("recordatorios@dtehub.test", ("pagos@andes.cl",), written), f"{ids[0]:08d}"
+    )
     assert len(list(folder.iterdir())) == 2
+    assert (folder / f"{ids[0]:08d}.eml").read_bytes() == written
+
+
+# --- the .eml folder: a batch is marked sending at once, then written --------------------------------
+
+
+class _Died(BaseException):
+    """The process stopping dead: nothing after it commits (no ``except Exception`` catches it)."""
+
+
+class _FolderThatDies(FolderTransport):
+    """Writes ``writes`` files, then the run "dies" while handing over the next one."""
+
+    def __init__(self, folder: Path, writes: int) -> None:
+        super().__init__(folder)
+        self.writes = writes
+
+    def send(self, message: OutgoingMessage, name: str) -> None:
+        if self.writes == 0:
+            raise _Died
+        self.writes -= 1
+        super().send(message, name)
+
+
+def _subscribe_to_sent_reminders(world: World, settings: Settings) -> None:
+    from dtehub.models import Webhook
+    from dtehub.webhooks.signing import new_secret, require_secret_box
+
+    with unit_of_work(world.factory) as session:
+        session.add(
+            Webhook(
+                company_id=world.company_id,
+                url="https://receiver.test/hook",
+                events=["reminder.sent"],
+                secret_encrypted=require_secret_box(settings).seal(new_secret(), world.company_id),
+            )
+        )
+
+
+def _sent_events(world: World) -> list[int]:
+    """The outbox ids of the company's ``reminder.sent`` events."""
+    from dtehub.models import WebhookEvent
+
+    with unit_of_work(world.factory) as session:
+        rows = session.scalars(
+            select(WebhookEvent.data).where(
+                WebhookEvent.company_id == world.company_id, WebhookEvent.type == "reminder.sent"
+            )
+        )
+        return sorted(int(json.loads(data)["id"]) for data in rows)
+
+
+def _files(folder: Path) -> dict[str, tuple[int, bytes]]:
+    """Each .eml file's inode (a rewrite renames a new file into place) and content."""
+    return {p.name: (p.stat().st_ino, p.read_bytes()) for p in folder.glob("*.eml")}
+
+
+def _message_id(content: bytes) -> str:
+    return str(email.message_from_bytes(content, policy=email.policy.default)["Message-ID"])
+
+
+def test_a_folder_run_that_dies_mid_batch_never_writes_a_message_twice(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    _overdue_documents(world, 15)
+    _subscribe_to_sent_reminders(world, settings)
+    folder = tmp_path / "mail"
+    config = reminder_settings(settings, smtp_url=None, mail_folder=str(folder))
+    moment = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+    # The first batch (10) is committed "sending" at once; the run dies after writing 3 of its files.
+    with pytest.raises(_Died):
+        service.run(
+            world.factory, config, day=DAY, transport=_FolderThatDies(folder, 3),
+            company_id=world.company_id, clock=lambda: moment, batch=10,
+        )  # fmt: skip
+    assert Counter(m.status for m in world.messages()) == {"sending": 10, "pending": 5}
+    before = _files(folder)
+    assert len(before) == 3
+    assert _sent_events(world) == []
+
+    # After the dead run's lease: its 3 files are there whole, so those 3 are sent and not written again;
+    # the other 7 of its batch have no file, so they were never handed over: written now, once.
+    later = moment + timedelta(minutes=10)
+    summary = service.run(
+        world.factory, config, day=DAY, transport=FolderTransport(folder),
+        company_id=world.company_id, clock=lambda: later, batch=10,
+    )  # fmt: skip
+
+    assert (summary.sent, summary.unknown) == (12, 0)
+    messages = world.messages()
+    assert Counter(m.status for m in messages) == {"sent": 15}
+    after = _files(folder)
+    assert {name: after[name] for name in before} == before  # the same files: never rewritten
+    assert sorted(after) == sorted(f"{m.id:08d}.eml" for m in messages)
+    for message in messages:
+        assert _message_id(after[f"{message.id:08d}.eml"][1]) == message.message_id
+        assert message.last_error is None
+    recovered = [m for m in messages if f"{m.id:08d}.eml" in before]
+    assert {m.sent_at for m in recovered} == {moment}  # when the dead run handed them over
+    assert {m.attempts for m in recovered} == {1}
+    assert _sent_events(world) == [m.id for m in messages]  # one event each, the recovered included
+
+    # Nothing is left to do, and nothing is written again.
+    again = service.run(
+        world.factory, config, day=DAY, transport=FolderTransport(folder),
+        company_id=world.company_id, clock=lambda: later + timedelta(minutes=10),
+    )  # fmt: skip
+    assert (again.sent, again.unknown) == (0, 0)
+    assert _files(folder) == after
+
+
+def test_a_folder_file_of_another_message_leaves_the_row_unknown(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    """A file under the row's name that is not its message (left by another database, say) tells
+    nothing: the row is unknown and the file stays as it is."""
+    _overdue_documents(world, 2)
+    folder = tmp_path / "mail"
+    config = reminder_settings(settings, smtp_url=None, mail_folder=str(folder))
+    moment = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    with pytest.raises(_Died):
+        service.run(
+            world.factory, config, day=DAY, transport=_FolderThatDies(folder, 0),
+            company_id=world.company_id, clock=lambda: moment,
+        )  # fmt: skip
+    first, second = world.messages()
+    folder.mkdir()
+    stranger = b"Message-ID: <another@example.test>\r\nSubject: hola\r\n\r\nhola\r\n"
+    (folder / f"{first.id:08d}.eml").write_bytes(stranger)
+
+    summary = service.run(
+        world.factory, config, day=DAY, transport=FolderTransport(folder),
+        company_id=world.company_id, clock=lambda: moment + timedelta(minutes=10),
+    )  # fmt: skip
+
+    assert (summary.sent, summary.unknown) == (1, 1)
+    assert [m.status for m in world.messages()] == ["unknown", "sent"]
+    assert (folder / f"{first.id:08d}.eml").read_bytes() == stranger
+    assert _message_id((folder / f"{second.id:08d}.eml").read_bytes()) == second.message_id
+
+
+def test_a_folder_run_killed_half_way_never_writes_a_message_twice(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    _overdue_documents(world, 250)  # three batches
+    with world.factory() as session:
+        company = session.get(Company, world.company_id)
+        assert company is not None
+        rut = company.rut
+    folder = tmp_path / "mail"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
+    env = {
+        **clean,
+        "DTEHUB_DATABASE_URL": settings.database_url,
+        "DTEHUB_MAIL_FOLDER": str(folder),
+        "DTEHUB_REMINDERS_LEASE_SECONDS": "1",
+    }
+    log = tmp_path / "run.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(DTEHUB), "reminders", "run", "--date", DAY.isoformat(), "--company", rut],
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not (folder.is_dir() and any(folder.glob("*.eml"))) and process.poll() is None:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.002)
+            process.send_signal(signal.SIGKILL)  # while it writes its first batch
+        finally:
+            process.wait(10)
+    assert process.returncode == -signal.SIGKILL, log.read_text()
+    at_kill = {m.id: m.status for m in world.messages()}
+    assert Counter(at_kill.values())["sent"] < 250
+    before = _files(folder)
+
+    summary = service.run(
+        world.factory,
+        reminder_settings(settings, smtp_url=None, mail_folder=str(folder)),
+        day=DAY,
+        transport=FolderTransport(folder),
+        company_id=world.company_id,
+        clock=lambda: datetime.now(UTC) + timedelta(minutes=10),  # the dead run's leases are over
+    )
+
+    messages = world.messages()
+    assert Counter(m.status for m in messages) == {"sent": 250}
+    assert summary.unknown == 0
+    after = _files(folder)
+    assert {name: after[name] for name in before} == before  # no file written twice
+    assert sorted(after) == sorted(f"{m.id:08d}.eml" for m in messages)
+    for message in messages:
+        assert _message_id(after[f"{message.id:08d}.eml"][1]) == message.message_id
+    # The dead run's files are recorded sent; those of its batch it had not written went out now.
+    assert summary.sent == 250 - len(before) - Counter(at_kill.values())["sent"]

@@ -4,7 +4,9 @@
 offers it (and refuses to send a password over a connection that is not encrypted),
 ``smtps://[user:password@]host[:465]`` is TLS from the first byte. Without it, each message is
 written to ``DTEHUB_MAIL_FOLDER`` as ``<name>.eml``, atomically (a temporary file renamed into place),
-so a retry of the same message rewrites the same file.
+so a retry of the same message rewrites the same file, and a file that is there is complete.
+
+Both take an :class:`~dtehub.mail.message.OutgoingMessage`: the envelope and the finished bytes.
 
 A failure raises :class:`SendFailed`; the password is never part of what is logged or raised.
 """
@@ -16,10 +18,12 @@ import os
 import smtplib
 import ssl
 import tempfile
-from email.message import Message
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
+
+from dtehub.mail.message import OutgoingMessage
 
 
 class SendFailed(Exception):
@@ -35,8 +39,12 @@ class Transport(Protocol):
     idempotent: bool
     """Whether sending the same message twice has the effect of once (a file named by the message)."""
 
-    def send(self, message: Message, name: str) -> None:
+    def send(self, message: OutgoingMessage, name: str) -> None:
         """Hand ``message`` over; ``name`` identifies it (the outbox row) for transports that store it."""
+
+    def handed_over(self, name: str, message_id: str | None) -> bool | None:
+        """Whether the message ``name`` (with ``message_id``), which a run that stopped was handing over,
+        went out: True or False when the transport can tell (the folder), None when it cannot (SMTP)."""
 
     def close(self) -> None: ...
 
@@ -49,19 +57,34 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: Message, name: str) -> None:
+    def send(self, message: OutgoingMessage, name: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.folder)
             try:
                 with os.fdopen(descriptor, "wb") as file:
-                    file.write(message.as_bytes())
+                    file.write(message.data)
                 os.replace(temporary, self.folder / f"{name}.eml")
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
         except OSError as exc:
             raise SendFailed(f"cannot write {name}.eml: {exc.strerror or exc}") from None
+
+    def handed_over(self, name: str, message_id: str | None) -> bool | None:
+        """True when ``<name>.eml`` is there with this Message-ID (whole: files are renamed into place);
+        False when there is no such file (the folder is where messages end up, nothing takes files
+        out of it: the message was never written); None for a file of another message."""
+        try:
+            content = (self.folder / f"{name}.eml").read_bytes()
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return None
+        found = BytesHeaderParser().parsebytes(content)["Message-ID"]
+        if message_id is not None and found is not None and str(found).strip() == message_id:
+            return True
+        return None
 
     def close(self) -> None:
         pass
@@ -122,12 +145,21 @@ class SmtpTransport:
         connection.data = data  # type: ignore[method-assign,assignment]
         return connection
 
-    def send(self, message: Message, name: str) -> None:
+    def send(self, message: OutgoingMessage, name: str) -> None:
         self._in_data = False
         try:
             if self._connection is None:
                 self._connection = self._connect()
-            refused = self._connection.send_message(message)
+            connection = self._connection
+            options: list[str] = []
+            if not all(a.isascii() for a in (message.sender, *message.recipients)):
+                connection.ehlo_or_helo_if_needed()
+                if not connection.has_extn("smtputf8"):
+                    raise SendFailed(
+                        f"{self.host}:{self.port} does not take international addresses (SMTPUTF8)"
+                    )
+                options = ["SMTPUTF8", "BODY=8BITMIME"]
+            refused = connection.sendmail(message.sender, list(message.recipients), message.data, options)
         except SendFailed:
             self._drop()
             raise
@@ -153,6 +185,9 @@ class SmtpTransport:
         if refused:
             # Accepted for some recipients: it went out, and a retry would send it twice to the others.
             return
+
+    def handed_over(self, name: str, message_id: str | None) -> bool | None:
+        return None  # what a server accepted before a run stopped cannot be asked
 
     def _drop(self) -> None:
         if self._connection is not None:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email.header import Header
 from email.headerregistry import Address
-from email.message import Message
-from email.mime.application import MIMEApplication
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import formataddr, make_msgid
+from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from dtehub.kit.money import format_money
+from dtehub.mail.message import OutgoingMessage, compose
 from dtehub.models import Client, Company, Document, Note, ReminderKind
 from dtehub.models.document import NO_CODE
 from dtehub.portal.service import format_date, type_name
@@ -272,31 +269,22 @@ def mime_message(
     html: str,
     now: datetime,
     attachment: tuple[str, bytes] | None,
-) -> Message:
-    """The MIME message: text and HTML alternatives, the PDF attached. Built with the ``email.mime``
-    classes, several times cheaper than ``EmailMessage``'s header objects for the same bytes."""
-    body = MIMEMultipart("alternative")
-    body.attach(MIMEText(text, "plain", "utf-8"))
-    body.attach(MIMEText(html, "html", "utf-8"))
-    message: Message = body
-    if attachment is not None:
-        message = MIMEMultipart("mixed")
-        message.attach(body)
-        name, content = attachment
-        pdf = MIMEApplication(content, "pdf")
-        pdf.add_header("Content-Disposition", "attachment", filename=name)
-        message.attach(pdf)
-    display, address = parseaddr(sender)
-    message["From"] = formataddr((display, address), charset="utf-8")
-    message["To"] = ", ".join(recipients)
-    if reply_to:
-        message["Reply-To"] = reply_to
-    message["Subject"] = Header(subject, "utf-8")  # type: ignore[assignment]
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id
-    return message
+) -> OutgoingMessage:
+    """The MIME message: text and HTML alternatives, the PDF attached (``dtehub.mail.message``)."""
+    return compose(
+        sender=sender,
+        recipients=recipients,
+        reply_to=reply_to,
+        subject=subject,
+        text=text,
+        html=html,
+        date=now,
+        message_id=message_id,
+        attachment=attachment,
+    )
 
 
+@lru_cache(maxsize=4096)
 def valid_address(address: str) -> bool:
     try:
         Address(addr_spec=address)

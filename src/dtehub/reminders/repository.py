@@ -17,7 +17,7 @@ from sqlalchemy import (
     Row,
     Table,
     and_,
-    exists,
+    bindparam,
     func,
     or_,
     select,
@@ -171,18 +171,24 @@ def reconciled_payments(
 
 
 def clients_owing(session: Session, company_id: int) -> list[int]:
-    """Clients with ``debtSummary`` on that owe something on an open document."""
-    owing = exists().where(
-        Document.client_id == Client.id,
+    """Clients with ``debtSummary`` on that owe something on an open document.
+
+    ``IN (the owing clients)`` rather than a correlated ``EXISTS``: SQLite ran the latter through the
+    (company, state) index, scanning the company's open documents once per client (14 s for 5,000
+    clients of 100,000 documents); the set is read once this way (0.1 s), a hashed semi-join on
+    PostgreSQL."""
+    owing = select(Document.client_id).where(
         Document.company_id == company_id,
         Document.state == DocumentState.OPEN,
         Document.due_cents > 0,
     )
     return list(
         session.scalars(
-            select(Client.id).where(
-                Client.company_id == company_id, Client.remind_debt_summary.is_(True), owing
+            select(Client.id)
+            .where(
+                Client.company_id == company_id, Client.remind_debt_summary.is_(True), Client.id.in_(owing)
             )
+            .order_by(Client.id)
         )
     )
 
@@ -274,6 +280,64 @@ def payment_for_queue(session: Session, company_id: int, payment_id: int) -> Any
 # --- the outbox's life -----------------------------------------------------------------------------
 
 
+def expired_sending(session: Session, now: datetime) -> list[tuple[int, str | None]]:
+    """(id, Message-ID) of the rows left ``sending`` by a run that died (lease expired)."""
+    rows = session.execute(
+        select(OUTBOX.c.id, OUTBOX.c.message_id)
+        .where(OUTBOX.c.status == MessageStatus.SENDING.value, OUTBOX.c.lease_expires_at < now)
+        .order_by(OUTBOX.c.id)
+    )
+    return [(row.id, row.message_id) for row in rows]
+
+
+def mark_handed_over(session: Session, message_ids: Sequence[int], now: datetime) -> list[int]:
+    """Rows left ``sending`` by a run that died, whose message the transport shows it handed over:
+    ``sent``. Returns those changed (not those another run settled meanwhile)."""
+    changed: list[int] = []
+    for ids in _chunks(sorted(message_ids)):
+        result = session.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.id.in_(ids),
+                OUTBOX.c.status == MessageStatus.SENDING.value,
+                OUTBOX.c.lease_expires_at < now,
+            )
+            # sent right after it was marked sending (the file's rename follows that commit at once)
+            .values(
+                status=MessageStatus.SENT.value,
+                sent_at=OUTBOX.c.last_attempt_at,
+                last_error=None,
+                lease_expires_at=None,
+            )
+            .returning(OUTBOX.c.id)
+        )
+        changed.extend(result.scalars())
+    return changed
+
+
+def mark_not_handed_over(session: Session, message_ids: Sequence[int], now: datetime) -> int:
+    """Rows left ``sending`` by a run that died, whose message the transport shows it never handed
+    over: ``pending`` again, due now (their rendered message, Message-ID included, stays)."""
+    changed = 0
+    for ids in _chunks(sorted(message_ids)):
+        result = session.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.id.in_(ids),
+                OUTBOX.c.status == MessageStatus.SENDING.value,
+                OUTBOX.c.lease_expires_at < now,
+            )
+            .values(
+                status=MessageStatus.PENDING.value,
+                next_attempt_at=now,
+                lease_expires_at=None,
+                last_error="the run sending it stopped before handing it over",
+            )
+        )
+        changed += _count(result)
+    return changed
+
+
 def expire_sending(session: Session, now: datetime) -> int:
     """Rows left ``sending`` by a run that died (lease expired): their outcome is unknown."""
     result = session.execute(
@@ -314,25 +378,51 @@ def messages_by_ids(session: Session, ids: Sequence[int]) -> list[EmailMessage]:
 
 
 def mark_sending(
-    session: Session, message_id: int, run_id: str, now: datetime, lease: timedelta, content: dict[str, Any]
-) -> bool:
-    """Still ours? Then it is being sent, from now: committed before the hand-over to the transport."""
-    result = session.execute(
-        update(OUTBOX)
-        .where(
-            OUTBOX.c.id == message_id,
-            OUTBOX.c.status == MessageStatus.CLAIMED.value,
-            OUTBOX.c.claimed_by == run_id,
+    session: Session,
+    run_id: str,
+    now: datetime,
+    lease: timedelta,
+    contents: dict[int, dict[str, Any]],
+) -> set[int]:
+    """Those of ``contents``' rows still ours are being sent, from now, with their rendered message
+    (when they have one to store): committed before the hand-over to the transport. Returns their ids.
+
+    One conditional ``UPDATE … RETURNING`` takes the rows (on PostgreSQL it also locks them until the
+    commit), then one executemany stores the contents of those taken."""
+    taken: set[int] = set()
+    for ids in _chunks(sorted(contents)):
+        result = session.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.id.in_(ids),
+                OUTBOX.c.status == MessageStatus.CLAIMED.value,
+                OUTBOX.c.claimed_by == run_id,
+            )
+            .values(
+                status=MessageStatus.SENDING.value,
+                attempts=OUTBOX.c.attempts + 1,
+                last_attempt_at=now,
+                lease_expires_at=now + lease,
+            )
+            .returning(OUTBOX.c.id)
         )
-        .values(
-            status=MessageStatus.SENDING.value,
-            attempts=OUTBOX.c.attempts + 1,
-            last_attempt_at=now,
-            lease_expires_at=now + lease,
-            **content,
+        taken.update(result.scalars())
+    _store_contents(session, {i: c for i, c in contents.items() if i in taken and c})
+    return taken
+
+
+def _store_contents(session: Session, contents: dict[int, dict[str, Any]]) -> None:
+    """Write each row's columns (rows of this run, in the transaction that changed their state)."""
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for message_id, values in contents.items():
+        by_columns[tuple(sorted(values))].append({"row_id": message_id, **values})
+    for columns, rows in by_columns.items():
+        statement = (
+            update(OUTBOX)
+            .where(OUTBOX.c.id == bindparam("row_id"))
+            .values({column: bindparam(column) for column in columns})
         )
-    )
-    return _count(result) == 1
+        session.connection().execute(statement, rows)
 
 
 def mark_skipped(
@@ -350,18 +440,23 @@ def mark_skipped(
     return _count(result) == 1
 
 
-def finish(session: Session, message_id: int, run_id: str, values: dict[str, Any]) -> bool:
-    """Record the outcome of this run's send (also when, meanwhile, another run called it unknown)."""
-    result = session.execute(
-        update(OUTBOX)
-        .where(
-            OUTBOX.c.id == message_id,
-            OUTBOX.c.claimed_by == run_id,
-            OUTBOX.c.status.in_([MessageStatus.SENDING.value, MessageStatus.UNKNOWN.value]),
+def finish(session: Session, message_ids: Sequence[int], run_id: str, values: dict[str, Any]) -> list[int]:
+    """Record the outcome of this run's sends, the same for all of ``message_ids`` (also when,
+    meanwhile, another run called them unknown). Returns the ids recorded."""
+    recorded: list[int] = []
+    for ids in _chunks(sorted(message_ids)):
+        result = session.execute(
+            update(OUTBOX)
+            .where(
+                OUTBOX.c.id.in_(ids),
+                OUTBOX.c.claimed_by == run_id,
+                OUTBOX.c.status.in_([MessageStatus.SENDING.value, MessageStatus.UNKNOWN.value]),
+            )
+            .values(lease_expires_at=None, **values)
+            .returning(OUTBOX.c.id)
         )
-        .values(lease_expires_at=None, **values)
-    )
-    return _count(result) == 1
+        recorded.extend(result.scalars())
+    return recorded
 
 
 # --- what a message says ---------------------------------------------------------------------------
@@ -510,15 +605,21 @@ def release(session: Session, message_id: int, run_id: str, values: dict[str, An
     return _count(result) == 1
 
 
-def has_document_source(session: Session, document_id: int) -> bool:
-    found = session.scalar(
-        select(DocumentSource.document_id).where(DocumentSource.document_id == document_id)
-    )
-    return found is not None
+def documents_with_source(session: Session, document_ids: Iterable[int]) -> set[int]:
+    """Those of ``document_ids`` stored with their XML (whose PDF can be printed)."""
+    found: set[int] = set()
+    for ids in _chunks(sorted(set(document_ids))):
+        found.update(
+            session.scalars(select(DocumentSource.document_id).where(DocumentSource.document_id.in_(ids)))
+        )
+    return found
 
 
-def has_note_source(session: Session, note_id: int) -> bool:
-    return session.scalar(select(NoteSource.note_id).where(NoteSource.note_id == note_id)) is not None
+def notes_with_source(session: Session, note_ids: Iterable[int]) -> set[int]:
+    found: set[int] = set()
+    for ids in _chunks(sorted(set(note_ids))):
+        found.update(session.scalars(select(NoteSource.note_id).where(NoteSource.note_id.in_(ids))))
+    return found
 
 
 def document_source(session: Session, document_id: int) -> bytes | None:

@@ -2,14 +2,16 @@
 
 A run (``dtehub reminders run``, or the server's periodic job):
 
-1. marks ``unknown`` the rows a dead run left ``sending`` (their lease expired): they may have gone
-   out, so they are never sent again by themselves;
+1. settles the rows a dead run left ``sending`` (their lease expired): ``unknown`` when they may have
+   gone out (SMTP), so they are never sent again by themselves; with the ``.eml`` folder, which shows
+   what was written, ``sent`` or ``pending`` again (:func:`recover`);
 2. adds the reminders due on its Santiago day to the outbox (one row per document or client, kind and
    day: a unique key, so two runs add each once);
 3. claims due rows in batches (a lease; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), renders those not
    yet rendered, and for each one commits ``sending`` (with the rendered message) right before handing
    it to the transport, then ``sent``. The ``sent`` of one message is committed together with the
    ``sending`` of the next, so a run that dies leaves at most one message whose outcome is unknown.
+   The ``.eml`` folder takes a batch at a time (see :func:`_deliver`).
 
 A send that fails is tried again after ``reminders_retry_seconds``, doubling each time, up to
 ``reminders_max_attempts`` sends; then the row is ``failed``. Services never commit: :func:`run` makes
@@ -44,7 +46,7 @@ from dtehub.portal.links import Links
 from dtehub.reminders import rendering, repository, selection
 from dtehub.reminders.repository import EmailFilters
 from dtehub.reminders.schemas import EmailDetailOut, EmailOut
-from dtehub.webhooks.events import record_event
+from dtehub.webhooks.events import record_event, subscribers
 
 log = logging.getLogger(__name__)
 
@@ -116,13 +118,52 @@ def run(
     now = clock()
     day = day or today_in_santiago(now)
     summary = RunSummary(day)
-    with unit_of_work(factory) as session:
-        summary.unknown = repository.expire_sending(session, now)
-    summary.queued = queue_due(factory, day, now, company_id)
-    send_outbox(
-        factory, settings, summary, transport=transport, company_id=company_id, clock=clock, batch=batch
-    )
+    own_transport = transport is None
+    transport = transport or make_transport(settings)
+    try:
+        summary.unknown = recover(factory, transport, now)
+        summary.queued = queue_due(factory, day, now, company_id)
+        send_outbox(
+            factory, settings, summary, transport=transport, company_id=company_id, clock=clock, batch=batch
+        )
+    finally:
+        if own_transport:
+            transport.close()
     return summary
+
+
+def recover(factory: sessionmaker[Session], transport: Transport, now: datetime) -> int:
+    """Settle the rows a dead run left ``sending`` (their lease expired); returns how many became
+    ``unknown``.
+
+    When the transport can tell what happened (the folder: ``<id>.eml`` is there with the row's
+    Message-ID, and whole, since files are renamed into place; or it is not there, and nothing takes
+    files out of the folder), the row is ``sent`` (with its event), or ``pending`` again: it was never
+    written, so writing it now is its first hand-over, not a second. Every other one may or may not
+    have gone out (SMTP cannot be asked): ``unknown``, never sent again.
+
+    A run still alive past its lease (stalled more than ``reminders_lease_seconds``) may yet write a
+    file this decided was not written; the next run then writes the same message (stored, with its
+    Message-ID) under the same name: the folder holds it once, and only the run holding the row's
+    claim records it.
+    """
+    with unit_of_work(factory) as session:
+        left = repository.expired_sending(session, now)
+    outcomes = {row_id: transport.handed_over(f"{row_id:08d}", message_id) for row_id, message_id in left}
+    with unit_of_work(factory) as session:
+        written = [row_id for row_id, outcome in outcomes.items() if outcome is True]
+        settled = repository.mark_handed_over(session, written, now) if written else []
+        for message in repository.messages_by_ids(session, settled) if settled else []:
+            _record_sent_event(session, message)
+        not_written = [row_id for row_id, outcome in outcomes.items() if outcome is False]
+        again = repository.mark_not_handed_over(session, not_written, now) if not_written else 0
+        if settled or again:
+            log.info(
+                "a run that stopped while writing: %s of its reminders recorded as sent, %s to send",
+                len(settled),
+                again,
+            )
+        return repository.expire_sending(session, now)
 
 
 def send_outbox(
@@ -168,6 +209,9 @@ class _Batch:
     documents: dict[int, Document]
     notes: dict[int, Any]
     open_documents: dict[int, list[Document]]
+    documents_with_pdf: set[int]
+    """The documents and notes stored with their XML, whose PDF is attached."""
+    notes_with_pdf: set[int]
 
 
 def _load(session: Session, ids: list[int]) -> list[tuple[EmailMessage, _Batch]]:
@@ -177,6 +221,7 @@ def _load(session: Session, ids: list[int]) -> list[tuple[EmailMessage, _Batch]]
         session, [m.subject_id for m in messages if m.kind == ReminderKind.CREDIT_DEBIT_NOTE]
     )
     summaries = [m.client_id for m in messages if m.kind == ReminderKind.DEBT_SUMMARY]
+    unrendered = [m for m in messages if m.subject is None]
     loaded = _Batch(
         messages=messages,
         companies=repository.companies_by_ids(session, {m.company_id for m in messages}),
@@ -185,6 +230,12 @@ def _load(session: Session, ids: list[int]) -> list[tuple[EmailMessage, _Batch]]
         documents=repository.documents_by_ids(session, document_ids),
         notes=notes,
         open_documents=repository.open_documents_by_client(session, summaries) if summaries else {},
+        documents_with_pdf=repository.documents_with_source(
+            session, [m.document_id for m in unrendered if m.document_id is not None]
+        ),
+        notes_with_pdf=repository.notes_with_source(
+            session, [m.subject_id for m in unrendered if m.kind == ReminderKind.CREDIT_DEBIT_NOTE]
+        ),
     )
     return [(m, loaded) for m in messages]
 
@@ -251,7 +302,7 @@ def _prepare_into(
     if message.subject is None and prepared.skip is None:
         if kind in (ReminderKind.NEW_DOCUMENT, ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED):
             assert document is not None
-            has_pdf = repository.has_document_source(session, document.id)
+            has_pdf = document.id in batch.documents_with_pdf
             attachment_ref = f"document:{document.id}" if has_pdf else None
             name = rendering.file_name(document.code, document.number) if has_pdf else None
             content = rendering.document_reminder(
@@ -268,7 +319,7 @@ def _prepare_into(
             if note is None:
                 prepared.skip = "la nota ya no existe"
             else:
-                has_pdf = repository.has_note_source(session, note.id)
+                has_pdf = note.id in batch.notes_with_pdf
                 attachment_ref = f"note:{note.id}" if has_pdf else None
                 name = rendering.file_name(note.code, note.number) if has_pdf else None
                 link = (
@@ -375,25 +426,21 @@ def _deliver(
 ) -> None:
     done: list[tuple[_Prepared, dict[str, Any]]] = []  # outcomes committed with the next state change
 
-    def record(session: Session) -> None:
-        for item, values in done:
-            if repository.finish(session, item.id, run_id, values) and values["status"] == MessageStatus.SENT:
-                shown = item.message
-                for column, value in {**item.content, **values}.items():
-                    setattr(shown, column, value)
-                shown.attempts += 1
-                data = EmailOut.of(shown).model_dump(mode="json", by_alias=True)
-                record_event(session, item.company_id, "reminder.sent", data)
-        done.clear()
-
-    # One message at a time: its "sending" is committed right before the hand-over. A transport whose
-    # sends are idempotent (the .eml folder: a retry rewrites the same file) takes the batch at once.
+    # SMTP: one message at a time, its "sending" committed right before the hand-over (with the
+    # previous message's "sent"), so a run that dies leaves at most one message unknown.
+    # The .eml folder (an idempotent transport) takes the batch at once: one statement marks it
+    # "sending", the files are written, one statement marks them "sent" (a commit per message would
+    # take bench/reminders.py from 23 to 79 s). Still at most once: each file is renamed
+    # into place whole under its row's id, so after a crash `recover` reads from the folder which of
+    # the batch were written (sent, never rewritten) and which were not (pending again: their only
+    # hand-over is still to come); and should a run stalled past its lease write a file that another
+    # run wrote meanwhile, it is the same stored message under the same name: the folder holds it once.
     chunks = [prepared] if transport.idempotent else [[item] for item in prepared]
     for chunk in chunks:
         now = clock()
-        ready: list[_Prepared] = []
+        contents: dict[int, dict[str, Any]] = {}
         with unit_of_work(factory) as session:
-            record(session)
+            _record(session, run_id, done)
             for item in chunk:
                 if item.error is not None:
                     attempts = item.message.attempts + 1
@@ -405,14 +452,52 @@ def _deliver(
                     summary.skipped += repository.mark_skipped(
                         session, item.id, run_id, item.skip, item.content
                     )
-                elif repository.mark_sending(session, item.id, run_id, now, lease, item.content):
-                    ready.append(item)
-                # else: another run took it over after our claim expired
-        for item in ready:
-            _send(settings, summary, transport, item, now, clock, done)
+                else:
+                    contents[item.id] = item.content
+            taken = repository.mark_sending(session, run_id, now, lease, contents) if contents else set()
+            # a row not taken: another run took it over after our claim expired
+        sent: list[_Prepared] = []
+        for item in chunk:
+            if item.id in taken and _send(settings, summary, transport, item, now, clock, done):
+                sent.append(item)
+        if sent:  # one outcome for the chunk: one statement records it
+            outcome = {"status": MessageStatus.SENT.value, "sent_at": clock(), "last_error": None}
+            done.extend((item, outcome) for item in sent)
     if done:
         with unit_of_work(factory) as session:
-            record(session)
+            _record(session, run_id, done)
+
+
+def _record(session: Session, run_id: str, done: list[tuple[_Prepared, dict[str, Any]]]) -> None:
+    """Store the outcomes of the sends in ``done`` (one statement per distinct outcome), with the
+    ``reminder.sent`` event of each message sent for the companies that subscribe to it."""
+    groups: dict[tuple[Any, ...], tuple[dict[str, Any], list[int]]] = {}
+    for item, values in done:
+        groups.setdefault(tuple(sorted(values.items())), (values, []))[1].append(item.id)
+    recorded: set[int] = set()
+    for values, ids in groups.values():
+        if values["status"] == MessageStatus.SENT:
+            recorded.update(repository.finish(session, ids, run_id, values))
+        else:
+            repository.finish(session, ids, run_id, values)
+    subscribed: dict[int, bool] = {}
+    for item, values in done:
+        if item.id not in recorded:
+            continue
+        if item.company_id not in subscribed:
+            subscribed[item.company_id] = bool(subscribers(session, item.company_id, "reminder.sent"))
+        if subscribed[item.company_id]:
+            shown = item.message
+            for column, value in {**item.content, **values}.items():
+                setattr(shown, column, value)
+            shown.attempts += 1
+            _record_sent_event(session, shown)
+    done.clear()
+
+
+def _record_sent_event(session: Session, message: EmailMessage) -> None:
+    data = EmailOut.of(message).model_dump(mode="json", by_alias=True)
+    record_event(session, message.company_id, "reminder.sent", data)
 
 
 def _send(
@@ -423,7 +508,8 @@ def _send(
     now: datetime,
     clock: Callable[[], datetime],
     done: list[tuple[_Prepared, dict[str, Any]]],
-) -> None:
+) -> bool:
+    """Hand ``item`` over; True when it went out (the caller records it), else its outcome is in ``done``."""
     attempts = item.message.attempts + 1
     mime = rendering.mime_message(
         message_id=_stored(item, "message_id"),
@@ -443,16 +529,16 @@ def _send(
         done.append((item, {"status": MessageStatus.UNKNOWN.value, "last_error": str(exc)[:1000]}))
         summary.unknown += 1
         log.warning("reminder %s may or may not have been sent: %s", item.id, exc)
-        return
+        return False
     except SendFailed as exc:
         values, again = _retry_values(settings, attempts, clock(), str(exc)[:1000])
         done.append((item, values))
         summary.retrying += again
         summary.failed += not again
         log.warning("reminder %s not sent (attempt %s): %s", item.id, attempts, exc)
-        return
-    done.append((item, {"status": MessageStatus.SENT.value, "sent_at": clock(), "last_error": None}))
+        return False
     summary.sent += 1
+    return True
 
 
 # --- the API -------------------------------------------------------------------------------------
