@@ -1,6 +1,7 @@
 """SQLAlchemy tables, one module per table. Importing this package registers them all."""
 
 from dtehub.models.api_token import ApiToken
+from dtehub.models.audit_event import Actor, AuditEvent
 from dtehub.models.base import Base
 from dtehub.models.client import Client
 from dtehub.models.company import Company
@@ -23,7 +24,9 @@ from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
 from dtehub.models.webhook_event import WebhookEvent
 
 __all__ = [
+    "Actor",
     "ApiToken",
+    "AuditEvent",
     "Base",
     "Client",
     "Company",
