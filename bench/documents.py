@@ -241,7 +241,9 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, DTEHUB_DATABASE_URL=url, DTEHUB_LOG_LEVEL="warning")
+    env = dict(
+        os.environ, DTEHUB_DATABASE_URL=url, DTEHUB_LOG_LEVEL="warning", DTEHUB_RATE_LIMIT_PER_MINUTE="0"
+    )
     dtehub = shutil.which("dtehub", path=str(Path(sys.executable).parent)) or "dtehub"
     server = subprocess.Popen(
         [dtehub, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],

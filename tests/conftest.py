@@ -74,6 +74,11 @@ def settings(database_url: str) -> Settings:
         run_background_jobs=False,  # a test runs a job itself, when it means to
         secret_key=TEST_SECRET_KEY,
         webhooks_allow_private=True,  # the webhook tests' receivers listen on loopback
+        # On, so every request runs the limiter, but never reached by a test (tests/security/ has its own)
+        rate_limit_per_minute=1_000_000,
+        rate_limit_burst=1_000_000,
+        portal_rate_limit_per_minute=1_000_000,
+        portal_rate_limit_burst=1_000_000,
     )
 
 

@@ -185,6 +185,16 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
         "page",
     },
     ("get", "/v1/getDocument"): {"id", "expandClient", "expandContact", "expandTag", "expandFile"},
+    ("get", "/v1/getAuditLog"): {
+        "since",
+        "until",
+        "action",
+        "actor",
+        "objectType",
+        "objectId",
+        "resultsPerPage",
+        "page",
+    },
     ("get", "/v1/getClients"): {
         "taxId",
         "name",

@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 from dtehub import __version__, errors_http, openapi
+from dtehub.audit.endpoints import router as audit_router
 from dtehub.background import JobRunner, server_jobs
 from dtehub.clients.endpoints import router as clients_router
 from dtehub.companies.endpoints import router as companies_router
@@ -26,6 +27,7 @@ from dtehub.notes.endpoints import router as notes_router
 from dtehub.payments.endpoints import router as payments_router
 from dtehub.portal.endpoints import router as portal_router
 from dtehub.portal.pages import PRIVATE_HEADERS
+from dtehub.ratelimit import RateLimiter
 from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
 from dtehub.tags.endpoints import router as tags_router
@@ -44,7 +46,13 @@ dates `YYYY-MM-DD`. Every error answers `{"error": {"code", "message", "field"}}
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     install_redaction()  # here, so that every worker process has it
-    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        connect_timeout=settings.db_connect_timeout,
+        statement_timeout=settings.db_statement_timeout,
+        busy_timeout=settings.db_busy_timeout,
+    )
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
     webhook_events.use_public_base(settings.public_base)  # links in documents' event data
@@ -70,6 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.sii_pool = sii_pool
+    # Per process: checked on the event loop by get_bearer_token and the portal's router.
+    app.state.api_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.portal_limiter = RateLimiter(
+        settings.portal_rate_limit_per_minute, settings.portal_rate_limit_burst
+    )
     errors_http.install(app)
     openapi.install(app)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -86,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         companies_router,
         files_router,
         reminders_router,
+        audit_router,
         portal_router,
         health_router,
     ):

@@ -6,7 +6,9 @@ messages for people go to stderr.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 import os
 import signal
 import sys
@@ -15,7 +17,7 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,6 +36,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from dtehub import migrate
+from dtehub.audit import service as audit
+from dtehub.audit.cli import audit_app
 from dtehub.auth import service as auth_service
 from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
@@ -41,9 +45,9 @@ from dtehub.companies.schemas import CompanyOut
 from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
-from dtehub.errors import DtehubError
+from dtehub.errors import DtehubError, Unauthorized
 from dtehub.mipyme.cli import mipyme_app
-from dtehub.models import Company
+from dtehub.models import Actor, Company
 from dtehub.portal.links import Links
 from dtehub.reminders.cli import reminders_app
 from dtehub.sii.emulator.cli import emulator_app
@@ -69,6 +73,7 @@ app.add_typer(mipyme_app, name="mipyme")
 app.add_typer(emulator_app, name="sii-emulator")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reminders_app, name="reminders")
+app.add_typer(audit_app, name="audit")
 
 err = Console(stderr=True)
 T = TypeVar("T")
@@ -92,6 +97,10 @@ def _run(work: Callable[[Session], T]) -> T:
         engine.dispose()
 
 
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -104,6 +113,9 @@ def serve(
     settings = get_settings()
     migrate.upgrade(settings.database_url)
     err.print(f"dtehub serving on http://{host}:{port} (docs at /docs)")
+    # uvicorn drains the requests in flight on SIGTERM, then raises the signal again once its own handler
+    # is gone: that second SIGTERM ends the process here, with status 0, the success of a stop asked for.
+    signal.signal(signal.SIGTERM, _stopped)
     uvicorn.run(
         "dtehub.app:create_app",
         factory=True,
@@ -112,7 +124,9 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         proxy_headers=True,
-        timeout_graceful_shutdown=30,
+        timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_grace)),
+        # uvicorn's default 5 s lets a worker still importing on a busy machine be killed as dead.
+        timeout_worker_healthcheck=30,
     )
 
 
@@ -136,9 +150,15 @@ def companies_create(
     payment_term: Annotated[int, typer.Option(help="Default days from issue to due date.")] = 30,
 ) -> None:
     """Create a company and its first API token (shown once)."""
-    created = _run(
-        lambda s: companies_service.create_company(s, rut=rut, name=name, payment_term_days=payment_term)
-    )
+
+    def work(session: Session) -> companies_service.NewCompany:
+        created = companies_service.create_company(
+            session, rut=rut, name=name, payment_term_days=payment_term
+        )
+        _audit_company(session, created, "companies.create", {"rut": created.company.rut, "name": name})
+        return created
+
+    created = _run(work)
     company = created.company
     _emit({"id": str(company.id), "rut": company.rut, "name": company.name, "token": created.token})
 
@@ -192,7 +212,10 @@ def companies_update(
             debt_summary_day=debt_summary_day,
             reply_to=reply_to,
         )
-        return _company_json(session, companies_service.update_settings(session, company, changes))
+        updated = companies_service.update_settings(session, company, changes)
+        given = {audit.operation_name(k): v for k, v in vars(changes).items() if v is not None}
+        _audit(session, company.id, "companies.update", "company", company.id, given)
+        return _company_json(session, updated)
 
     _emit(_run(work))
 
@@ -214,11 +237,37 @@ def companies_logo(
         company = companies_service.company_by_rut(session, rut)
         if remove:
             companies_service.remove_logo(session, company)
+            _audit(session, company.id, "companies.logo", "company", company.id, {"removed": True})
         else:
             companies_service.set_logo(session, company, content)
+            logo = {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
+            _audit(session, company.id, "companies.logo", "company", company.id, {"logo": logo})
         return _company_json(session, company)
 
     _emit(_run(work))
+
+
+def _audit(
+    session: Session, company_id: int, action: str, object_type: str, object_id: int, summary: dict[str, Any]
+) -> None:
+    """The CLI's change in the audit log, in the command's own unit of work."""
+    audit.record(
+        session,
+        company_id,
+        actor=Actor.CLI,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        summary=summary,
+    )
+
+
+def _audit_company(
+    session: Session, created: companies_service.NewCompany, action: str, summary: dict[str, Any]
+) -> None:
+    company_id = created.company.id
+    issued = auth_service.authenticate(session, created.token)
+    _audit(session, company_id, action, "company", company_id, {**summary, "tokenId": issued.token_id})
 
 
 def _company_json(session: Session, company: Company) -> dict[str, str]:
@@ -236,7 +285,10 @@ def tokens_create(company: Annotated[str, typer.Option(help="The company's RUT."
 
     def work(session: Session) -> str:
         found = companies_service.company_by_rut(session, company)
-        return auth_service.issue_token(session, found.id)
+        token = auth_service.issue_token(session, found.id)
+        issued = auth_service.authenticate(session, token)  # its id, for the audit log (never the token)
+        _audit(session, found.id, "tokens.create", "token", issued.token_id, {})
+        return token
 
     _emit({"token": _run(work)})
 
@@ -244,7 +296,17 @@ def tokens_create(company: Annotated[str, typer.Option(help="The company's RUT."
 @tokens_app.command("revoke")
 def tokens_revoke(token: Annotated[str, typer.Argument(help="The token to revoke.")]) -> None:
     """Revoke a token; requests with it answer 401 from now on."""
-    _run(lambda s: auth_service.revoke_token(s, token))
+
+    def work(session: Session) -> None:
+        try:
+            revoked: auth_service.AuthContext | None = auth_service.authenticate(session, token.strip())
+        except Unauthorized:
+            revoked = None  # revoke_token says so
+        auth_service.revoke_token(session, token)
+        assert revoked is not None
+        _audit(session, revoked.company_id, "tokens.revoke", "token", revoked.token_id, {})
+
+    _run(work)
     err.print("token revoked")
 
 
@@ -267,6 +329,9 @@ def demo() -> None:
             return None
         created = create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes())
         invoice = created.invoice
+        issued = auth_service.authenticate(session, created.token)
+        summary = {"rut": DEMO_RUT, "tokenId": issued.token_id, "documentId": invoice.id}
+        _audit(session, issued.company_id, "demo", "company", issued.company_id, summary)
         return created.token, links.invoice_page(invoice.id, invoice.portal_key)
 
     made = _run(work)
@@ -343,7 +408,7 @@ def import_files(
         if not path.exists():
             _usage_error(f"no such file or folder: {path}")
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1, mapped=False)
+    engine = create_engine(settings.database_url, pool_size=1, mapped=False, immediate=True)
     factory = create_sessionmaker(engine)
     summary = importer.ImportSummary()
     workers = jobs or _default_jobs()

@@ -32,13 +32,51 @@ class Settings(BaseSettings):
         default=10 * 1024 * 1024, description="Largest decoded file attachment accepted."
     )
     db_pool_size: int = Field(default=10, description="Connections kept per process.")
+    db_connect_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds a new PostgreSQL connection may take before the request answers 503.",
+    )
+    db_statement_timeout: float = Field(
+        default=30.0,
+        ge=0,
+        description="Seconds one SQL statement of the server may run (or wait for a lock) before it is "
+        "cancelled and the request answers 503; 0: no limit. PostgreSQL only.",
+    )
+    db_busy_timeout: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a SQLite write waits for another process's lock before it answers 503.",
+    )
     threads: int = Field(
         default=8,
         ge=1,
         le=200,
         description="Threads per process that run database work; requests beyond them wait their turn.",
     )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests a minute one API token may make, per process (429 beyond); 0: no limit.",
+    )
+    rate_limit_burst: int = Field(
+        default=120, ge=1, description="Requests one API token may make at once before the rate applies."
+    )
+    portal_rate_limit_per_minute: int = Field(
+        default=120,
+        ge=0,
+        description="Requests a minute one portal link key may make, per process (429 beyond); 0: no limit.",
+    )
+    portal_rate_limit_burst: int = Field(
+        default=30, ge=1, description="Requests one portal link key may make at once before the rate applies."
+    )
     log_level: str = Field(default="info")
+    shutdown_grace: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds `dtehub serve` gives requests in flight to finish after SIGTERM or Ctrl-C "
+        "(it accepts no new connection meanwhile); then it closes the rest.",
+    )
     run_background_jobs: bool = Field(
         default=True,
         description="Whether `dtehub serve` also runs the periodic jobs (reminders, webhook deliveries).",

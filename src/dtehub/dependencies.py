@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from dtehub.audit import service as audit
 from dtehub.auth.service import AuthContext, PresentedToken, authenticate, bearer_token
 from dtehub.config import Settings
 
@@ -55,6 +56,7 @@ async def get_bearer_token(request: Request) -> str:
     The token itself is looked up by :func:`transactional`, or by :func:`refuse_unknown_caller` should
     the request's parameters be refused before the endpoint runs."""
     token = bearer_token(request.headers.get("authorization"))
+    request.app.state.api_limiter.check(token)  # 429 before the lookup: see dtehub.ratelimit
     request.state.unverified_token = token
     return token
 
@@ -142,7 +144,8 @@ CallerDep = Annotated[AuthContext, Depends(get_caller)]
 def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Response]]:
     """Run ``endpoint`` as one unit of work in one thread-pool call: open a session, authenticate the
     caller (when it takes ``AuthDep``), do the work, then commit; roll back if anything raises. The
-    answer is sent only after the commit, so nothing is acknowledged that is not durable.
+    answer is sent only after the commit, so nothing is acknowledged that is not durable. A caller's
+    write (POST, DELETE) records its audit event (:mod:`dtehub.audit`) just before the commit.
 
     The returned coroutine function shows FastAPI the endpoint's own parameters (validated on the event
     loop as usual), with ``AuthDep`` and ``SessionDep`` replaced by the request and its presented token.
@@ -152,6 +155,7 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
     auth_name = next((p.name for p in parameters if p.annotation in (AuthDep, PresentedTokenDep)), None)
     verify = auth_name is not None and signature.parameters[auth_name].annotation == AuthDep
     session_name = next((p.name for p in parameters if p.annotation == SessionDep), None)
+    operation = audit.operation_name(endpoint.__name__)  # the API's name: createDocument, deleteWebhook…
     keyword = inspect.Parameter.KEYWORD_ONLY
     kept = [p.replace(kind=keyword) for p in parameters if p.name not in (auth_name, session_name)]
     added = [inspect.Parameter("unit_of_work_request", keyword, annotation=Request)]
@@ -160,15 +164,23 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
         added.insert(0, inspect.Parameter("unit_of_work_token", keyword, annotation=token))
 
     def run(request: Request, token: str | None, arguments: dict[str, Any]) -> Response:
+        # Only a caller's write is audited: reads (GET) pay nothing but this one comparison.
+        audited = verify and request.method in audit.WRITE_METHODS
+
         def work(session: Session) -> Response:
             if auth_name is not None:
                 assert token is not None
                 arguments[auth_name] = authenticate(session, token) if verify else PresentedToken(token)
             if session_name is not None:
                 arguments[session_name] = session
+            if audited:
+                audit.begin(session)
             response = endpoint(**arguments)
             if not isinstance(response, Response):  # serialized after the commit, it could still query
                 raise TypeError(f"{endpoint.__name__} must return a Response, not {type(response).__name__}")
+            if audited and response.status_code < 400:  # in the same transaction as the change
+                assert auth_name is not None
+                audit.record_request(session, arguments[auth_name], operation, arguments, response)
             return response
 
         return run_unit_of_work(request.app.state.sessionmaker, work)

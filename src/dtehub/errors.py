@@ -11,6 +11,7 @@ responses in exactly one place, :mod:`dtehub.errors_http`.
     ├── Conflict (409)              already_exists, ambiguous_document
     ├── PayloadTooLarge (413)       payload_too_large, xml_too_large, file_too_large
     ├── Unprocessable (422)         a well-formed request that cannot be accepted (issuer mismatch…)
+    ├── TooManyRequests (429)       too_many_requests, with Retry-After
     └── ServiceUnavailable (503)    database_unavailable
 """
 
@@ -20,6 +21,8 @@ from __future__ import annotations
 class DtehubError(Exception):
     status_code = 500
     code = "internal_error"
+    headers: dict[str, str] | None = None
+    """Response headers the error needs (``Retry-After``), beside its body."""
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)
@@ -60,6 +63,18 @@ class PayloadTooLarge(DtehubError):
 class Unprocessable(DtehubError):
     status_code = 422
     code = "unprocessable"
+
+
+class TooManyRequests(DtehubError):
+    """Over a rate limit: ``Retry-After`` says in how many whole seconds one request is allowed again."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many requests; retry in {retry_after} s")
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class ServiceUnavailable(DtehubError):

@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dtehub.dependencies import refuse_unknown_caller
@@ -42,10 +42,15 @@ def _is_portal(request: Request) -> bool:
 
 
 def error_response(request: Request, error: DtehubError) -> Response:
-    headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+    response: Response
     if _is_portal(request):
-        return portal_pages.error_page(error.status_code, error.message)
-    return JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+        response = portal_pages.error_page(error.status_code, error.message)
+    else:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
+        response = JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
+    if error.headers:
+        response.headers.update(error.headers)
+    return response
 
 
 def _validation_error(exc: RequestValidationError) -> DtehubError:
@@ -105,6 +110,20 @@ def install(app: FastAPI) -> None:
             ServiceUnavailable("the database is unavailable; retry later", code="database_unavailable"),
         )
 
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> Response:
+        # PostgreSQL refuses a value the request carried (a NUL character, a number out of range):
+        # the client's fault, a 400, never a 500. SQLite stores such values.
+        log.info(
+            "value refused by the database (%s) on %s", type(exc.orig).__name__, redact_path(request.url.path)
+        )
+        error = DtehubError(
+            "a value in the request cannot be stored (a NUL character, or out of range); nothing was changed",
+            code="invalid_value",
+        )
+        error.status_code = 400
+        return error_response(request, error)
+
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> Response:
         path = redact_path(request.url.path)
@@ -135,12 +154,14 @@ _DESCRIPTIONS = {
     409: "Conflicts with an existing object (natural key taken, ambiguous number)",
     413: "Body, XML or file over its size limit",
     422: "Well-formed but cannot be accepted (issuer mismatch, not a DTE, unknown client…)",
+    429: "Too many requests with this token; retry after the seconds in the Retry-After header",
     503: "Database unavailable; retry later",
 }
 
 
 def error_responses(*codes: int, api: bool = True) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the errors an endpoint can answer; every /v1 call (``api``) can also answer
-    400 for a bad parameter, 401 without a valid token and 422 for a request it cannot accept."""
-    wanted = sorted({503, *codes} | ({400, 401, 422} if api else set()))
+    400 for a bad parameter, 401 without a valid token, 422 for a request it cannot accept and 429 over
+    the token's rate limit."""
+    wanted = sorted({503, *codes} | ({400, 401, 422, 429} if api else set()))
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in wanted}

@@ -44,6 +44,7 @@ V1_METHODS = {
     ("GET", "/v1/getWebhooks"),
     ("DELETE", "/v1/deleteWebhook"),
     ("GET", "/v1/getWebhookDeliveries"),
+    ("GET", "/v1/getAuditLog"),
 }
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from dtehub.audit import service as audit
 from dtehub.dependencies import AuthDep, PresentedTokenDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service
 from dtehub.documents.repository import DocumentFilters
@@ -158,7 +159,7 @@ def get_document(
     return respond_json(service.present_detail(session, auth.company_id, row, expand, links, today))
 
 
-@router.post("/createDocument", response_model=DocumentDetailOut, responses=error_responses(409))
+@router.post("/createDocument", response_model=DocumentDetailOut, responses=error_responses(404, 409))
 @transactional
 def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
@@ -188,6 +189,11 @@ def create_document_from_xml(
     content = ingest.decode_base64_xml(body.xml, max_bytes=settings.max_xml_bytes)
     checked = ingest.read_single_dte(content, max_bytes=settings.max_xml_bytes)
     stored = ingest.store(session, auth.company_id, checked, tax_id=body.tax_id, send=body.send)
+    # The audit event: a note or a document, with its DTE's hash; the very same XML again changes nothing.
+    dte = {"code": checked.fields.code, "folio": str(checked.fields.folio), "dteSha256": checked.sha256}
+    audit.annotate(
+        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.created
+    )
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)
         return respond(notes_service.present(session, auth.company_id, note, Links(settings.public_base)))

@@ -81,11 +81,15 @@ class CheckedDte:
     fields_json: dict[str, Any]
 
 
-def read_dte_file(data: bytes, *, max_bytes: int) -> list[CheckedDte | DteRefused]:
+def read_dte_file(
+    data: bytes, *, max_bytes: int, max_dtes: int = MAX_DTES_PER_FILE
+) -> list[CheckedDte | DteRefused]:
     """Every DTE in a file (bare DTE, SetDTE, EnvioDTE, EnvioBOLETA), each checked on its own bytes.
 
     Raises :class:`DteRefused` when the file as a whole cannot be read; a DTE inside it that cannot be
     read is returned as its own :class:`DteRefused`, so one bad DTE does not sink its envelope.
+    Envelopes of more than ``max_dtes`` are refused before any DTE is checked: checking costs
+    milliseconds per DTE, and a caller that takes one DTE should not pay for a thousand.
     """
     try:
         root = parse_untrusted(data, max_bytes=max_bytes)
@@ -97,10 +101,8 @@ def read_dte_file(data: bytes, *, max_bytes: int) -> list[CheckedDte | DteRefuse
         raise DteRefused(exc.code, str(exc)) from None
     if not elements:
         raise DteRefused("dte_unreadable", "the envelope holds no DTE")
-    if len(elements) > MAX_DTES_PER_FILE:
-        raise DteRefused(
-            "too_many_dtes", f"the envelope holds {len(elements)} DTEs; the limit is {MAX_DTES_PER_FILE}"
-        )
+    if len(elements) > max_dtes:
+        raise DteRefused("too_many_dtes", f"the envelope holds {len(elements)} DTEs; the limit is {max_dtes}")
     if len(elements) == 1 and elements[0] is root:  # a bare DTE: its bytes, and the tree read from them
         return [_check_one(root, data, parsed=True)]
     pieces = split_dtes(data)

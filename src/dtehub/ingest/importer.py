@@ -29,6 +29,7 @@ from typing import Any, TextIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from dtehub.audit import service as audit
 from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
 from dtehub.errors import DtehubError
@@ -374,6 +375,9 @@ class _Batches:
             # The batch's DTEs in one go: a refused DTE writes nothing and the others still commit.
             with unit_of_work(self.factory) as session:
                 outcomes = store_many(session, self.company_id, [Incoming(item.checked) for item in dtes])
+                # One audit event per committed batch, attributed to the CLI (its only caller).
+                created = [(o.kind.value, o.id) for o in outcomes if isinstance(o, Stored) and o.created]
+                audit.record_import_batch(session, self.company_id, created)
             stored = {id(item): _result(item, outcome) for item, outcome in zip(dtes, outcomes, strict=True)}
             self.stored_since_analyze += len(dtes)
             if self.stored_since_analyze >= ANALYZE_EVERY:

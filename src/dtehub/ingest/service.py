@@ -84,14 +84,14 @@ def decode_base64_xml(encoded: str, *, max_bytes: int) -> bytes:
 def read_single_dte(content: bytes, *, max_bytes: int) -> CheckedDte:
     """The one DTE of a request body, checked; anything else is the matching API error."""
     try:
-        outcomes = read_dte_file(content, max_bytes=max_bytes)
+        # An envelope of several is refused before any of them is checked (milliseconds each).
+        [outcome] = read_dte_file(content, max_bytes=max_bytes, max_dtes=1)
     except DteRefused as refused:
+        if refused.code == "too_many_dtes":
+            raise Unprocessable(
+                f"{refused.message}; send exactly one", code="dte_unreadable", field="xml"
+            ) from None
         raise refusal_error(refused) from None
-    if len(outcomes) != 1:
-        raise Unprocessable(
-            f"the envelope holds {len(outcomes)} DTEs; send exactly one", code="dte_unreadable", field="xml"
-        )
-    [outcome] = outcomes
     if isinstance(outcome, DteRefused):
         raise refusal_error(outcome)
     return outcome

@@ -3,15 +3,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from dtehub.audit import service as audit
+from dtehub.auth.service import AuthContext
 from dtehub.dependencies import CallerDep, run_unit_of_work
 from dtehub.errors import DtehubError
+from dtehub.errors_http import error_responses
 from dtehub.ingest import service as ingest
 from dtehub.kit.schema import respond
 from dtehub.mipyme import service
 from dtehub.mipyme.schemas import MipymeAnswer, MipymeRequest
 from dtehub.mipyme.statuses import MipymeStatus
+from dtehub.models import Actor
 from dtehub.sii.errors import SiiError
+from dtehub.sii.retrieval import RetrievedDocument
 from dtehub.sii.sessions import SessionPool
 
 router = APIRouter(prefix="/V1", tags=["mipyme"])
@@ -24,6 +30,7 @@ _ANSWERS = {
     for status in MipymeStatus
     if status != MipymeStatus.SUCCESS
 }
+_ANSWERS[401] = error_responses(401)[401]  # no valid token: the API's own JSON error, before any status
 
 
 @router.post(
@@ -56,10 +63,27 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     if query.import_document:
         try:
             stored = await run_in_threadpool(
-                run_unit_of_work, factory, lambda s: ingest.store(s, caller.company_id, retrieved.checked)
+                run_unit_of_work, factory, lambda s: _store(s, caller, retrieved)
             )
         except DtehubError as refused:  # e.g. the company's strict xmlPolicy: the XML is still answered
             service.record_import(answer, refused)
         else:
             service.record_import(answer, stored)
     return respond(answer)
+
+
+def _store(session: Session, caller: AuthContext, retrieved: RetrievedDocument) -> ingest.Stored:
+    """Store the retrieved DTE and, when it is new, its audit event, in one unit of work."""
+    stored = ingest.store(session, caller.company_id, retrieved.checked)
+    if stored.created:
+        audit.record_stored(
+            session,
+            caller.company_id,
+            actor=Actor.SII_RETRIEVAL,
+            action="mipyme_get_document",
+            token_id=caller.token_id,
+            kind=stored.kind.value,
+            object_id=stored.id,
+            sha256=retrieved.checked.sha256,
+        )
+    return stored

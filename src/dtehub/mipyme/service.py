@@ -49,6 +49,8 @@ def read_request(body: bytes) -> DocumentRequest:
         data = json.loads(body)
     except ValueError:
         raise InvalidRequest("the body is not JSON") from None
+    except RecursionError:  # "[[[[…" deeper than the interpreter's stack: not a request, never a 500
+        raise InvalidRequest("the body nests deeper than any request") from None
     if not isinstance(data, dict):
         raise InvalidRequest("the body must be a JSON object")
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
 from dtehub.dependencies import SessionDep, transactional
@@ -28,7 +28,22 @@ _PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The PDF, shown inline"},
     400: _HTML_BAD_REQUEST,
 }
-router = APIRouter(prefix="/portal", tags=["portal"], responses={404: _HTML_NOT_FOUND})
+
+
+async def _limit_by_key(request: Request) -> None:
+    """Each link's key has its own rate limit (:mod:`dtehub.ratelimit`), checked on the event loop
+    before the key is looked up; the stylesheet has no key and no limit."""
+    key = request.path_params.get("key")
+    if key is not None:
+        request.app.state.portal_limiter.check(key)
+
+
+router = APIRouter(
+    prefix="/portal",
+    tags=["portal"],
+    responses={404: _HTML_NOT_FOUND},
+    dependencies=[Depends(_limit_by_key)],
+)
 
 ObjectId = Annotated[str, Path(description="The object's id")]
 Key = Annotated[str, Path(description="The link's key")]

@@ -74,6 +74,10 @@ _ERROR_TEXTS = {
         "Si lo recibió por correo, pida uno nuevo a quien se lo envió.",
     ),
     405: ("Operación no permitida", "Esta dirección solo se puede abrir, no enviar datos a ella."),
+    429: (
+        "Demasiadas solicitudes",
+        "Este enlace se abrió demasiadas veces en poco tiempo. Espere un momento e intente de nuevo.",
+    ),
     503: ("Servicio no disponible", "El servicio no está disponible en este momento. Intente más tarde."),
 }
 _GENERIC_ERROR = ("No pudimos atender la solicitud", "Ocurrió un error inesperado. Intente más tarde.")

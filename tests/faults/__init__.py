@@ -1,0 +1,1 @@
+"""Faults: crashes (SIGKILL), a database down or slow, graceful shutdown, queued work that survives."""
