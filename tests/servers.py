@@ -17,9 +17,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path, *, seconds: float = 30) -> None:
+def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path, *, seconds: float = 90) -> None:
     """Until the server at ``base`` answers ``/health``; fails with the server's log if it exits or
-    does not answer within ``seconds``."""
+    does not answer within ``seconds`` (generous: a loaded machine starts a server slowly, and only a
+    failing test waits that long)."""
     deadline = time.monotonic() + seconds
     while True:
         if server.poll() is not None:

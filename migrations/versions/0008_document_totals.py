@@ -114,6 +114,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("company_id", "code", "currency", "state", name=op.f("pk_document_totals")),
         sqlite_with_rowid=False,
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Old processes may go on writing documents during the upgrade: none may commit between the
+        # backfill's snapshot and the new trigger, or the totals would miss it for good.
+        op.execute("LOCK TABLE documents IN SHARE ROW EXCLUSIVE MODE")
     op.execute(
         f"INSERT INTO document_totals ({_TOTALS}, documents) "
         f"SELECT {_TOTALS}, sum(documents) FROM document_counts GROUP BY {_TOTALS}"

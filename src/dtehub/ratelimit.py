@@ -18,7 +18,7 @@ N times the limit.
 from __future__ import annotations
 
 import hashlib
-import itertools
+import heapq
 import math
 import time
 from collections.abc import Callable
@@ -71,14 +71,15 @@ class RateLimiter:
 
     def _prune(self, now: float) -> None:
         """Forget the buckets that have filled up again (forgetting them changes nothing); if that is
-        not enough (a flood of distinct credentials), forget the oldest until half is free. A forgotten
-        credential starts again with a full bucket: pruning may let a client through, never refuse one."""
+        not enough (a flood of distinct credentials), forget the least recently used until half is free,
+        so that a flood of new credentials cannot reset a busy one's bucket. A forgotten credential
+        starts again with a full bucket: pruning may let a client through, never refuse one."""
         refill_seconds = self.burst / self.rate
         idle = [key for key, (_, seen) in self._buckets.items() if now - seen >= refill_seconds]
         for key in idle:
             del self._buckets[key]
         excess = len(self._buckets) - self.max_keys // 2  # half free again: pruning stays rare
         if excess > 0:
-            # dicts keep insertion order: the first keys are the ones first seen
-            for key in list(itertools.islice(self._buckets, excess)):
+            by_last_use = heapq.nsmallest(excess, self._buckets.items(), key=lambda item: item[1][1])
+            for key, _ in by_last_use:
                 del self._buckets[key]

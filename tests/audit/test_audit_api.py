@@ -231,7 +231,10 @@ async def test_no_summary_holds_a_secret(tenant: Tenant, session: Session) -> No
         assert secret not in text
         assert secret not in stored
     summary = next(e["summary"] for e in (await log(tenant, action="createWebhook"))["items"])
-    assert summary == {"url": "http://127.0.0.1:9/hook", "events": ["document.created"]}
+    assert summary == {
+        "url": "http://127.0.0.1:9/…",
+        "events": ["document.created"],
+    }  # the path may be a secret
 
 
 async def test_filters_pages_and_newest_first(tenant: Tenant) -> None:

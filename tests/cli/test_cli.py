@@ -312,7 +312,7 @@ def test_end_to_end_with_the_real_server(dtehub: Run, env: dict[str, str], tmp_p
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_until_up(base, server, log_path, seconds=12)
+        wait_until_up(base, server, log_path)
         company = create_company(dtehub)
         headers = {"Authorization": f"Bearer {company['token']}"}
         with httpx.Client(base_url=base, timeout=10) as http:

@@ -54,7 +54,7 @@ def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
                 answers.append(
                     http.post(
                         f"{base}/v1/createDocumentFromXml",
-                        content=_trickled(body, 10, 0.25, sending),
+                        content=_trickled(body, 24, 0.25, sending),  # 6 s: outlasts the checks below
                         headers=headers,
                     )
                 )

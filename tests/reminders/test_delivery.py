@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import IO
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -41,6 +42,22 @@ def _overdue_documents(world: World, count: int) -> None:
     client = world.client("Constructora Andes", "pagos@andes.cl")
     for n in range(count):
         world.document(client, str(1000 + n), DAY - timedelta(days=1))
+
+
+def _start_run(settings: Settings, rut: str, output: IO[bytes], **env: str) -> subprocess.Popen[bytes]:
+    """``dtehub reminders run`` for the day as a real process (leases of 1 s), its output to ``output``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
+    return subprocess.Popen(
+        [str(DTEHUB), "reminders", "run", "--date", DAY.isoformat(), "--company", rut],
+        env={
+            **clean,
+            "DTEHUB_DATABASE_URL": settings.database_url,
+            "DTEHUB_REMINDERS_LEASE_SECONDS": "1",
+            **env,
+        },
+        stdout=output,
+        stderr=output,
+    )
 
 
 def test_two_overlapping_runs_send_each_reminder_once(
@@ -89,21 +106,9 @@ def test_a_run_killed_while_sending_never_sends_twice_and_the_next_run_sends_the
         rut = company.rut
     recorder = smtp_server.recorder
     recorder.stall, recorder.stall_after = 60.0, 3  # the 4th message is received, then the server stalls
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
-    env = {
-        **clean,
-        "DTEHUB_DATABASE_URL": settings.database_url,
-        "DTEHUB_SMTP_URL": smtp_server.url,
-        "DTEHUB_REMINDERS_LEASE_SECONDS": "1",
-    }
     log = tmp_path / "run.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(DTEHUB), "reminders", "run", "--date", DAY.isoformat(), "--company", rut],
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
+        process = _start_run(settings, rut, output, DTEHUB_SMTP_URL=smtp_server.url)
         try:
             wait_for(lambda: len(recorder.received) >= 4 or process.poll() is not None, 60)
             assert process.poll() is None, log.read_text()
@@ -510,6 +515,32 @@ def test_a_folder_file_of_another_message_leaves_the_row_unknown(
     assert _message_id((folder / f"{second.id:08d}.eml").read_bytes()) == second.message_id
 
 
+def test_only_the_folder_a_dead_run_wrote_to_can_say_it_never_wrote(
+    world: World, settings: Settings, tmp_path: Path
+) -> None:
+    """Rows a dead run left sending are asked of the destination its claim names: another folder
+    (another host, another working directory) holds none of its files, and cannot tell."""
+    _overdue_documents(world, 2)
+    first_folder, other_folder = tmp_path / "mail", tmp_path / "elsewhere"
+    config = reminder_settings(settings, smtp_url=None, mail_folder=str(other_folder))
+    moment = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    with pytest.raises(_Died):
+        service.run(
+            world.factory, config, day=DAY, transport=_FolderThatDies(first_folder, 0),
+            company_id=world.company_id, clock=lambda: moment,
+        )  # fmt: skip
+    other_folder.mkdir()
+
+    summary = service.run(
+        world.factory, config, day=DAY, transport=FolderTransport(other_folder),
+        company_id=world.company_id, clock=lambda: moment + timedelta(minutes=10),
+    )  # fmt: skip
+
+    assert (summary.sent, summary.unknown) == (0, 2)
+    assert [m.status for m in world.messages()] == ["unknown", "unknown"]
+    assert _files(other_folder) == {}
+
+
 def test_a_folder_run_killed_half_way_never_writes_a_message_twice(
     world: World, settings: Settings, tmp_path: Path
 ) -> None:
@@ -519,21 +550,9 @@ def test_a_folder_run_killed_half_way_never_writes_a_message_twice(
         assert company is not None
         rut = company.rut
     folder = tmp_path / "mail"
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
-    env = {
-        **clean,
-        "DTEHUB_DATABASE_URL": settings.database_url,
-        "DTEHUB_MAIL_FOLDER": str(folder),
-        "DTEHUB_REMINDERS_LEASE_SECONDS": "1",
-    }
     log = tmp_path / "run.log"
     with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(DTEHUB), "reminders", "run", "--date", DAY.isoformat(), "--company", rut],
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
+        process = _start_run(settings, rut, output, DTEHUB_MAIL_FOLDER=str(folder))
         try:
             deadline = time.monotonic() + 60
             while not (folder.is_dir() and any(folder.glob("*.eml"))) and process.poll() is None:

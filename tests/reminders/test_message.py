@@ -103,3 +103,29 @@ def test_a_line_break_in_a_name_or_subject_cannot_add_a_header() -> None:
     parsed = _parse(message.data)
     assert parsed["Bcc"] is None
     assert "Bcc" in parsed["Subject"]
+    # Nor pass for the sender: the envelope and the From address stay dtehub's sending address.
+    assert message.sender == "recordatorios@dtehub.test"
+    assert parsed["From"].addresses[0].addr_spec == "recordatorios@dtehub.test"
+
+
+def test_a_company_name_with_a_line_break_is_one_line_of_the_sender() -> None:
+    class Company:
+        name = "ACME.\r\nBcc: victima@example.test"
+
+    stored = rendering.sender(Company(), "recordatorios@dtehub.test")  # type: ignore[arg-type]
+    assert "\r" not in stored
+    assert "\n" not in stored
+    message = rendering.mime_message(
+        message_id="<recordatorio.4@dtehub.test>",
+        sender=stored,
+        reply_to=None,
+        recipients=["caja@sur.cl"],
+        subject="Hola",
+        text="x",
+        html="x",
+        now=NOW,
+        attachment=None,
+    )
+    parsed = _parse(message.data)
+    assert message.sender == parsed["From"].addresses[0].addr_spec == "recordatorios@dtehub.test"
+    assert parsed["From"].addresses[0].display_name == "ACME.  Bcc: victima@example.test"

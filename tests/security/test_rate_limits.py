@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dtehub.app import create_app
 from dtehub.auth.service import issue_token
 from dtehub.config import Settings
+from dtehub.errors import TooManyRequests
 from dtehub.ratelimit import RateLimiter
 from tests.auth.test_auth import assert_401, v1_routes
 from tests.conftest import PUBLIC_URL, Tenant, make_tenant
@@ -232,8 +233,17 @@ def test_distinct_credentials_cannot_grow_memory() -> None:
         limiter.check("dth_real")
 
 
-def test_buckets_are_keyed_by_a_digest_not_the_credential() -> None:
-    limiter = RateLimiter(60, 5)
-    limiter.check("dth_a-secret-token")
-
-    assert all(b"dth_a-secret-token" not in key for key in limiter._buckets)
+def test_a_flood_of_new_credentials_cannot_reset_a_busy_one() -> None:
+    """Pruning forgets the least recently used buckets, never the one in use: its limit holds."""
+    clock = Clock()
+    limiter = RateLimiter(60, 5, max_keys=100, clock=clock)
+    for _ in range(5):
+        limiter.check("dth_busy")  # its burst is spent
+    for n in range(1_000):
+        clock.now += 0.0001  # every bogus credential is newer than the busy one's last request...
+        limiter.check(f"dth_bogus-{n}")
+        if n % 50 == 0:  # ...which keeps asking (and being refused) while the flood goes on
+            with pytest.raises(TooManyRequests):
+                limiter.check("dth_busy")
+    with pytest.raises(TooManyRequests):
+        limiter.check("dth_busy")

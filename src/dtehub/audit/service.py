@@ -217,7 +217,8 @@ def _content(value: str) -> dict[str, Any]:
 
 
 def _url(value: str) -> str:
-    """A URL without its user, password, query and fragment: where credentials hide in webhook URLs."""
+    """A URL's scheme and host only: credentials hide in a webhook URL's user, query and path alike
+    (chat services put their secret in the path), and the log outlives the webhook."""
     try:
         parts = urlsplit(value)
     except ValueError:
@@ -225,7 +226,7 @@ def _url(value: str) -> str:
     host = parts.hostname or ""
     if parts.port is not None:
         host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))[:_MAX_TEXT]
+    return urlunsplit((parts.scheme, host, "/…" if parts.path.strip("/") else "", "", ""))[:_MAX_TEXT]
 
 
 def _clean(value: Any, name: str = "") -> Any:
@@ -238,6 +239,8 @@ def _clean(value: Any, name: str = "") -> Any:
             if key.endswith(("Id", "Ids")) or not _SECRET_NAME.search(key)
         }
     if isinstance(value, list | tuple):
+        if name.endswith("Ids") and all(isinstance(item, int) for item in value):
+            return list(value)  # every id, so that each object's event can be found (an import's 200)
         kept = [_clean(item, name) for item in value[:_MAX_ITEMS]]
         if len(value) > _MAX_ITEMS:
             kept.append(f"… {len(value) - _MAX_ITEMS} more")

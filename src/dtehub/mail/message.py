@@ -80,7 +80,9 @@ def mailbox(value: str) -> tuple[str, str]:
     """A ``Name <address>`` string (the name may be encoded words already, as ``formataddr`` writes
     it) as (header value, address): the name quoted when it is printable ASCII and short, else encoded
     words."""
-    name, address = parseaddr(value)
+    # A line break cannot belong to a name: one kept would let the name pass for another address
+    # (outbox rows rendered before names were cleaned when rendered).
+    name, address = parseaddr(value.replace("\r", " ").replace("\n", " "))
     if "=?" in name:
         name = str(make_header(decode_header(name)))
     if not name:

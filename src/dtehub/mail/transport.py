@@ -14,8 +14,10 @@ A failure raises :class:`SendFailed`; the password is never part of what is logg
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import smtplib
+import socket
 import ssl
 import tempfile
 from email.parser import BytesHeaderParser
@@ -38,6 +40,9 @@ class OutcomeUnknown(SendFailed):
 class Transport(Protocol):
     idempotent: bool
     """Whether sending the same message twice has the effect of once (a file named by the message)."""
+    identity: str
+    """Where messages go, in at most 10 characters: a run records it with its claims, so that only the
+    same destination is asked what a dead run handed over (another folder, or SMTP, cannot tell)."""
 
     def send(self, message: OutgoingMessage, name: str) -> None:
         """Hand ``message`` over; ``name`` identifies it (the outbox row) for transports that store it."""
@@ -56,6 +61,9 @@ class FolderTransport:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        # This host's folder at this real path: a folder elsewhere holds none of its files.
+        where = f"{socket.gethostname()}\0{os.path.realpath(folder)}"
+        self.identity = "f" + hashlib.sha256(where.encode()).hexdigest()[:9]
 
     def send(self, message: OutgoingMessage, name: str) -> None:
         try:
@@ -64,7 +72,10 @@ class FolderTransport:
             try:
                 with os.fdopen(descriptor, "wb") as file:
                     file.write(message.data)
+                    file.flush()
+                    os.fsync(file.fileno())  # on disk before the outbox may say sent (0.3 ms here)
                 os.replace(temporary, self.folder / f"{name}.eml")
+                _sync_directory(self.folder)  # and so is its name
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
                 raise
@@ -75,6 +86,8 @@ class FolderTransport:
         """True when ``<name>.eml`` is there with this Message-ID (whole: files are renamed into place);
         False when there is no such file (the folder is where messages end up, nothing takes files
         out of it: the message was never written); None for a file of another message."""
+        if not self.folder.is_dir():  # not mounted, or moved: its absence proves nothing
+            return None
         try:
             content = (self.folder / f"{name}.eml").read_bytes()
         except FileNotFoundError:
@@ -90,6 +103,14 @@ class FolderTransport:
         pass
 
 
+def _sync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 class InvalidSmtpUrl(ValueError):
     pass
 
@@ -99,6 +120,7 @@ class SmtpTransport:
     a failure)."""
 
     idempotent = False
+    identity = "smtp"
 
     def __init__(self, url: str, *, timeout: float = 30.0, ca_bundle: str | None = None) -> None:
         parts = urlsplit(url)

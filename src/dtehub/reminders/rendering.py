@@ -249,8 +249,11 @@ def debt_summary(
 
 
 def sender(company: Company, address: str) -> str:
-    """``"DUEMINT SPA" <recordatorios@…>``: the company's name on dtehub's sending address."""
-    return formataddr((company.name, address))
+    """``"DUEMINT SPA" <recordatorios@…>``: the company's name on dtehub's sending address. A line
+    break or other control character in the name becomes a space: the name must never reach a header
+    line of its own, nor change the address parsed back from this string."""
+    name = "".join(character if character.isprintable() else " " for character in company.name)
+    return formataddr((name, address))
 
 
 def new_message_id(address: str) -> str:

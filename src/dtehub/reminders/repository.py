@@ -16,6 +16,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import (
     Row,
     Table,
+    Update,
     and_,
     bindparam,
     func,
@@ -280,14 +281,23 @@ def payment_for_queue(session: Session, company_id: int, payment_id: int) -> Any
 # --- the outbox's life -----------------------------------------------------------------------------
 
 
-def expired_sending(session: Session, now: datetime) -> list[tuple[int, str | None]]:
-    """(id, Message-ID) of the rows left ``sending`` by a run that died (lease expired)."""
+def expired_sending(session: Session, now: datetime) -> list[tuple[int, str | None, str | None]]:
+    """(id, Message-ID, the run's claim) of the rows left ``sending`` by a run that died (lease expired)."""
     rows = session.execute(
-        select(OUTBOX.c.id, OUTBOX.c.message_id)
+        select(OUTBOX.c.id, OUTBOX.c.message_id, OUTBOX.c.claimed_by)
         .where(OUTBOX.c.status == MessageStatus.SENDING.value, OUTBOX.c.lease_expires_at < now)
         .order_by(OUTBOX.c.id)
     )
-    return [(row.id, row.message_id) for row in rows]
+    return [(row.id, row.message_id, row.claimed_by) for row in rows]
+
+
+def _abandoned(ids: Sequence[int], now: datetime) -> Update:
+    """An update of those of ``ids`` still ``sending`` under an expired lease (their run died)."""
+    return update(OUTBOX).where(
+        OUTBOX.c.id.in_(ids),
+        OUTBOX.c.status == MessageStatus.SENDING.value,
+        OUTBOX.c.lease_expires_at < now,
+    )
 
 
 def mark_handed_over(session: Session, message_ids: Sequence[int], now: datetime) -> list[int]:
@@ -296,12 +306,7 @@ def mark_handed_over(session: Session, message_ids: Sequence[int], now: datetime
     changed: list[int] = []
     for ids in _chunks(sorted(message_ids)):
         result = session.execute(
-            update(OUTBOX)
-            .where(
-                OUTBOX.c.id.in_(ids),
-                OUTBOX.c.status == MessageStatus.SENDING.value,
-                OUTBOX.c.lease_expires_at < now,
-            )
+            _abandoned(ids, now)
             # sent right after it was marked sending (the file's rename follows that commit at once)
             .values(
                 status=MessageStatus.SENT.value,
@@ -321,13 +326,7 @@ def mark_not_handed_over(session: Session, message_ids: Sequence[int], now: date
     changed = 0
     for ids in _chunks(sorted(message_ids)):
         result = session.execute(
-            update(OUTBOX)
-            .where(
-                OUTBOX.c.id.in_(ids),
-                OUTBOX.c.status == MessageStatus.SENDING.value,
-                OUTBOX.c.lease_expires_at < now,
-            )
-            .values(
+            _abandoned(ids, now).values(
                 status=MessageStatus.PENDING.value,
                 next_attempt_at=now,
                 lease_expires_at=None,

@@ -84,8 +84,13 @@ class RunSummary:
         )
 
 
-def new_run_id() -> str:
-    return f"{socket.gethostname()[:20]}:{os.getpid()}:{secrets.token_hex(4)}"
+def new_run_id(transport: Transport) -> str:
+    """``<transport identity>:<host>:<pid>:<random>`` (at most 40 characters, the claim's column)."""
+    return f"{transport.identity}:{socket.gethostname()[:10]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def _claimed_through(run_id: str | None, transport: Transport) -> bool:
+    return run_id is not None and run_id.split(":", 1)[0] == transport.identity
 
 
 def queue_due(factory: sessionmaker[Session], day: date, now: datetime, company_id: int | None = None) -> int:
@@ -136,7 +141,8 @@ def recover(factory: sessionmaker[Session], transport: Transport, now: datetime)
     """Settle the rows a dead run left ``sending`` (their lease expired); returns how many became
     ``unknown``.
 
-    When the transport can tell what happened (the folder: ``<id>.eml`` is there with the row's
+    When the transport the dead run wrote to can tell what happened (the same folder, on the same host,
+    as the run's claim records: ``<id>.eml`` is there with the row's
     Message-ID, and whole, since files are renamed into place; or it is not there, and nothing takes
     files out of the folder), the row is ``sent`` (with its event), or ``pending`` again: it was never
     written, so writing it now is its first hand-over, not a second. Every other one may or may not
@@ -149,7 +155,13 @@ def recover(factory: sessionmaker[Session], transport: Transport, now: datetime)
     """
     with unit_of_work(factory) as session:
         left = repository.expired_sending(session, now)
-    outcomes = {row_id: transport.handed_over(f"{row_id:08d}", message_id) for row_id, message_id in left}
+    outcomes = {
+        # Only the destination the dead run wrote to can tell; any other (SMTP, another folder): unknown.
+        row_id: transport.handed_over(f"{row_id:08d}", message_id)
+        if _claimed_through(run, transport)
+        else None
+        for row_id, message_id, run in left
+    }
     with unit_of_work(factory) as session:
         written = [row_id for row_id, outcome in outcomes.items() if outcome is True]
         settled = repository.mark_handed_over(session, written, now) if written else []
@@ -176,10 +188,10 @@ def send_outbox(
     clock: Callable[[], datetime] = utcnow,
     batch: int = BATCH,
 ) -> None:
-    run_id = new_run_id()
     lease = timedelta(seconds=settings.reminders_lease_seconds)
     own_transport = transport is None
     transport = transport or make_transport(settings)
+    run_id = new_run_id(transport)
     links = Links(settings.public_base)
     try:
         while True:

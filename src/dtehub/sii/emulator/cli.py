@@ -102,14 +102,15 @@ def serve(
             f"DTEHUB_SII_CA_BUNDLE={emulator.ca_bundle}\n"
         )
         sys.stdout.flush()
-        previous = signal.signal(signal.SIGTERM, on_signal)
+        # Ctrl-C stops it even when started from a script's background job, which starts with SIGINT
+        # ignored (Python then leaves it ignored).
+        previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
         try:
             while not stop.wait(0.5):  # short waits keep Ctrl-C prompt on every platform
                 pass
-        except KeyboardInterrupt:
-            pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for number, handler in previous.items():
+                signal.signal(number, handler)
     err.print("SII emulator stopped.")
 
 
