@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formataddr
 
+from dtehub.mail.message import OutgoingMessage
 from dtehub.reminders import rendering
 
 NOW = datetime(2026, 3, 2, 12, 30, tzinfo=UTC)
@@ -22,6 +23,14 @@ def _parse(data: bytes) -> EmailMessage:
 def _lines(data: bytes) -> list[bytes]:
     assert b"\n" not in data.replace(b"\r\n", b"")  # CRLF only, as SMTP wants it
     return data.split(b"\r\n")
+
+
+def _short(sender: str, subject: str, text: str = "x", html: str = "x") -> OutgoingMessage:
+    """A message without reply-to nor attachment to one recipient."""
+    return rendering.mime_message(
+        message_id="<recordatorio.short@dtehub.test>", sender=sender, reply_to=None,
+        recipients=["caja@sur.cl"], subject=subject, text=text, html=html, now=NOW, attachment=None,
+    )  # fmt: skip
 
 
 def test_a_reminder_reads_back_whole_with_its_pdf() -> None:
@@ -68,16 +77,11 @@ def test_a_reminder_reads_back_whole_with_its_pdf() -> None:
 
 
 def test_without_a_pdf_the_alternatives_are_the_message() -> None:
-    message = rendering.mime_message(
-        message_id="<recordatorio.2@dtehub.test>",
-        sender=formataddr(("Panadería", "recordatorios@dtehub.test")),
-        reply_to=None,
-        recipients=["caja@sur.cl"],
-        subject="Pago recibido",
-        text="Gracias.\n",
-        html="<p>Gracias.</p>\n",
-        now=NOW,
-        attachment=None,
+    message = _short(
+        formataddr(("Panadería", "recordatorios@dtehub.test")),
+        "Pago recibido",
+        "Gracias.\n",
+        "<p>Gracias.</p>\n",
     )
     parsed = _parse(message.data)
     assert parsed.get_content_type() == "multipart/alternative"
@@ -89,16 +93,9 @@ def test_without_a_pdf_the_alternatives_are_the_message() -> None:
 
 
 def test_a_line_break_in_a_name_or_subject_cannot_add_a_header() -> None:
-    message = rendering.mime_message(
-        message_id="<recordatorio.3@dtehub.test>",
-        sender=formataddr(("Empresa\r\nBcc: victima@example.test", "recordatorios@dtehub.test")),
-        reply_to=None,
-        recipients=["caja@sur.cl"],
-        subject="Hola\r\nBcc: otra@example.test",
-        text="x",
-        html="x",
-        now=NOW,
-        attachment=None,
+    message = _short(
+        formataddr(("Empresa\r\nBcc: victima@example.test", "recordatorios@dtehub.test")),
+        "Hola\r\nBcc: otra@example.test",
     )
     parsed = _parse(message.data)
     assert parsed["Bcc"] is None
@@ -115,17 +112,7 @@ def test_a_company_name_with_a_line_break_is_one_line_of_the_sender() -> None:
     stored = rendering.sender(Company(), "recordatorios@dtehub.test")  # type: ignore[arg-type]
     assert "\r" not in stored
     assert "\n" not in stored
-    message = rendering.mime_message(
-        message_id="<recordatorio.4@dtehub.test>",
-        sender=stored,
-        reply_to=None,
-        recipients=["caja@sur.cl"],
-        subject="Hola",
-        text="x",
-        html="x",
-        now=NOW,
-        attachment=None,
-    )
+    message = _short(stored, "Hola")
     parsed = _parse(message.data)
     assert message.sender == parsed["From"].addresses[0].addr_spec == "recordatorios@dtehub.test"
     assert parsed["From"].addresses[0].display_name == "ACME.  Bcc: victima@example.test"
