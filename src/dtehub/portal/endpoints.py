@@ -20,6 +20,10 @@ from dtehub.kit.schema import MAX_ID
 from dtehub.portal import pages, service
 
 _HTML_NOT_FOUND = {"description": "No such link (an HTML page)", "content": {"text/html": {}}}
+_HTML_TOO_MANY = {
+    "description": "Too many requests with this link; retry after the seconds in Retry-After (an HTML page)",
+    "content": {"text/html": {}},
+}
 _HTML_BAD_REQUEST = {
     "description": "A bad format or cedible value (an HTML page)",
     "content": {"text/html": {}},
@@ -41,7 +45,7 @@ async def _limit_by_key(request: Request) -> None:
 router = APIRouter(
     prefix="/portal",
     tags=["portal"],
-    responses={404: _HTML_NOT_FOUND},
+    responses={404: _HTML_NOT_FOUND, 429: _HTML_TOO_MANY},
     dependencies=[Depends(_limit_by_key)],
 )
 
