@@ -71,24 +71,30 @@ def _codes(responses: list[httpx.Response]) -> Counter[tuple[int, str | None]]:
     return found
 
 
+def _client_and_document(http: httpx.Client, number: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A client and its document of 1000, not yet due: what the racers pay."""
+    client = http.post("/v1/createClient", json={"name": "CARRERA", "taxId": "99999999-9"}).json()
+    document = http.post(
+        "/v1/createDocument",
+        json={
+            "clientId": client["id"],
+            "number": number,
+            "issueDate": "2024-01-01",
+            "dueDate": "2099-12-31",
+            "total": 1000,
+            "taxes": 0,
+        },
+    ).json()
+    return client, document
+
+
 def test_racing_payments_never_over_settle_a_document(
     server: str, committed_company: tuple[int, str]
 ) -> None:
     _, token = committed_company
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server, headers=headers, timeout=30) as http:
-        client = http.post("/v1/createClient", json={"name": "CARRERA", "taxId": "99999999-9"}).json()
-        document = http.post(
-            "/v1/createDocument",
-            json={
-                "clientId": client["id"],
-                "number": "1",
-                "issueDate": "2024-01-01",
-                "dueDate": "2099-12-31",
-                "total": 1000,
-                "taxes": 0,
-            },
-        ).json()
+        client, document = _client_and_document(http, "1")
 
     body = {"date": "2024-02-01", "amount": 250, "clientId": client["id"]}
     bodies = [{**body, "documents": [{"id": document["id"], "amount": 250}]} for _ in range(RACERS)]
@@ -110,18 +116,7 @@ def test_racing_reconciliations_never_over_settle_a_document(
     _, token = committed_company
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=server, headers=headers, timeout=30) as http:
-        client = http.post("/v1/createClient", json={"name": "CARRERA", "taxId": "99999999-9"}).json()
-        document = http.post(
-            "/v1/createDocument",
-            json={
-                "clientId": client["id"],
-                "number": "2",
-                "issueDate": "2024-01-01",
-                "dueDate": "2099-12-31",
-                "total": 1000,
-                "taxes": 0,
-            },
-        ).json()
+        client, document = _client_and_document(http, "2")
         pending = [
             http.post(
                 "/v1/createPayment",
