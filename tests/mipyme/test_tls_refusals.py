@@ -5,13 +5,15 @@ and TLS 1.3 (it comes after, on the first read), through the API and ``dtehub mi
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from dtehub.sii.emulator import Emulator, Handshake
+from dtehub.sii.emulator import Emulator, Handshake, TestCertificateAuthority
 from dtehub.sii.emulator.handshake import TlsVersion
+from dtehub.sii.sessions import SessionPool
 from tests.conftest import Tenant
 from tests.mipyme.conftest import COMPANY, HOLDER, PASSWORD, Certificates
 from tests.mipyme.test_get_document import ask, request
@@ -24,6 +26,12 @@ UNKNOWN_CA = (
     f"SII does not accept certificates from this certification authority ({EMULATOR_CA}); "
     "use a certificate from a certification authority accredited by SII"
 )
+
+
+@pytest.fixture(scope="module")
+def foreign_ca(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another authority's CA certificate: not the one the emulator's server certificate comes from."""
+    return TestCertificateAuthority.load_or_create(tmp_path_factory.mktemp("other-ca")).ca_bundle
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -138,6 +146,19 @@ async def test_a_reset_login_with_an_accepted_certificate_stays_sii_unavailable(
     assert answer["message"] == "could not reach SII (127.0.0.1): ConnectError; retry later"
     assert sii.connections == connections + 4
     assert sii.logins == logins  # the look for a verdict sends nothing: no session at SII
+
+
+async def test_a_server_certificate_dtehub_does_not_trust_is_not_retried(
+    company: Tenant, certificates: Certificates, sii: Emulator, sii_pool: SessionPool, foreign_ca: Path
+) -> None:
+    sii_pool.config = dataclasses.replace(sii_pool.config, ca_bundle=str(foreign_ca))
+    connections = sii.connections
+
+    answer = await ask(company, request(certificates.holder), 503, 4)
+
+    assert answer["message"].startswith("SII's server certificate (127.0.0.1) is not trusted: ")
+    assert answer["message"].endswith("(DTEHUB_SII_CA_BUNDLE names the trusted authorities)")
+    assert sii.connections == connections + 1
 
 
 @pytest.mark.slow

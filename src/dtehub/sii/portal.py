@@ -314,6 +314,8 @@ class PortalSession:
                 alert = alerts.alert_in(error)
                 if alert is not None and alerts.is_final(alert):
                     raise self._refused(alert, url) from None
+                if isinstance(alerts.ssl_error_in(error), ssl.SSLCertVerificationError):
+                    raise self._transport_failure(url, error, None) from None  # ours to fix: no retry
                 # A login is retried only when it never reached SII: a retried login SII did receive
                 # would open a second session, with no cookie to ever log it out.
                 retry = isinstance(error, httpx.ConnectError) or not login

@@ -7,18 +7,19 @@ import socket
 import ssl
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from dtehub.sii.emulator import Emulator, Handshake, HandshakeError, TestCertificateAuthority
 from dtehub.sii.emulator.handshake import TlsVersion
-from tests.sii.emulator.browser import Browser, title
+from tests.sii.emulator.browser import Browser, Reachable, title
 from tests.sii.emulator.conftest import JUANA, PASSWORD, PEDRO, Certificates, pem_from_pfx
 
 VERSIONS: list[TlsVersion] = ["1.2", "1.3"]
 
 
-def refusal(emulator: Emulator, certificate: Path | None) -> str:
+def refusal(emulator: Reachable, certificate: Path | None) -> str:
     """The alert the emulator refuses ``certificate`` with, as a client reads it.
 
     Nothing is sent after the handshake, so the only thing that can come is the server's verdict: with
@@ -26,7 +27,8 @@ def refusal(emulator: Emulator, certificate: Path | None) -> str:
     context = ssl.create_default_context(cafile=str(emulator.ca_bundle))
     if certificate is not None:
         context.load_cert_chain(certificate)
-    with socket.create_connection(("127.0.0.1", emulator.port), timeout=10) as raw:
+    url = httpx.URL(emulator.base_url)
+    with socket.create_connection((url.host, url.port or 443), timeout=10) as raw:
         try:
             with context.wrap_socket(raw, server_hostname="127.0.0.1") as connection:
                 received = connection.recv(1)
