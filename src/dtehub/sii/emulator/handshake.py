@@ -75,8 +75,9 @@ class ServerContexts:
     def __init__(self, authority: TestCertificateAuthority, handshake: Handshake) -> None:
         self._authority = authority
         self._lock = threading.Lock()
-        self._handshake = handshake
         self._made: tuple[_Key, ssl.SSLContext] | None = None
+        self._handshake = handshake
+        self.handshake = handshake  # made now: a handshake that cannot be served fails here
 
     @property
     def handshake(self) -> Handshake:

@@ -237,8 +237,7 @@ class Emulator:
     ) -> None:
         self.data = EmulatorData.load(data_dir)
         self.authority = TestCertificateAuthority.load_or_create(self.data.ca_directory)
-        self._contexts = ServerContexts(self.authority, Handshake())
-        self._contexts.handshake = handshake or Handshake()  # HandshakeError before anything serves
+        self._contexts = ServerContexts(self.authority, handshake or Handshake())  # or HandshakeError
         self.faults = Faults()
         self.sessions = SessionStore(self.faults)
         self.portal = Portal(self.data, self.authority, self.sessions, self.faults)
