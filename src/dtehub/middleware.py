@@ -9,6 +9,9 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dtehub.errors import PayloadTooLarge
+from dtehub.errors_http import error_body, http_status
+
 _API_PREFIXES = ("/v1/", "/V1/")
 
 
@@ -57,19 +60,12 @@ class ApiBodyMiddleware:
         return f"the request body is larger than {self.max_body_bytes} bytes"
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": self._too_large_message(),
-                    "field": None,
-                }
-            }
-        ).encode()
+        refused = PayloadTooLarge(self._too_large_message())
+        body = json.dumps(error_body(refused)).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": http_status(refused),
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
             }
         )
