@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -134,7 +135,7 @@ def success(retrieved: RetrievedDocument) -> MipymeAnswer:
         issue_date=fields.issue_date.isoformat(),
         receiver_tax_id=fields.receiver.rut,
         receiver_name=fields.receiver.name,
-        total_amount=fields.total_cents // 100,
+        total_amount=Decimal(fields.total_cents).scaleb(-2),
         sii_state=retrieved.sii_state,
         document_xml=base64.b64encode(retrieved.xml).decode("ascii"),
         document_pdf=base64.b64encode(retrieved.pdf).decode("ascii") if retrieved.pdf is not None else None,
