@@ -6,15 +6,19 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections import Counter
+from types import ModuleType
 
 import pytest
 from starlette.requests import Request
 
 import dtehub
+from dtehub import errors
 from dtehub.errors import DtehubError, TooManyRequests
 from dtehub.errors_http import ERRORS, Row, error_response, http_status, mipyme_status, mipyme_statuses
 from dtehub.mipyme.statuses import MipymeStatus
+from dtehub.sii import errors as sii_errors
 from dtehub.sii.errors import CertificateRefused, LoginError, SiiError
 
 
@@ -117,3 +121,31 @@ def test_an_error_class_made_elsewhere_answers_as_its_nearest_base() -> None:
 
     assert http_status(Refused("no")) == 503
     assert mipyme_status(Refused("no")) == (MipymeStatus.SII_UNAVAILABLE, 503)
+
+
+@pytest.mark.parametrize("module", [errors, sii_errors], ids=lambda module: module.__name__)
+def test_the_drawn_tree_is_the_modules_tree(module: ModuleType) -> None:
+    # Each line of the diagram: a class, its parent on the line above it at one level less, its code.
+    drawn: dict[str, tuple[str | None, str]] = {}
+    parents: list[str] = []
+    for line in (module.__doc__ or "").splitlines():
+        found = re.match(r"^    ((?:[│ ]   )*)(?:[├└]── )?([A-Z]\w+)\s+(\S+)", line)
+        if found is None:
+            continue
+        depth = len(found.group(1)) // 4 + (1 if "──" in line else 0)
+        name, code = found.group(2), found.group(3)
+        del parents[depth:]
+        drawn[name] = (parents[-1] if parents else None, code)
+        parents.append(name)
+    defined = {
+        kind.__name__: (kind.__base__.__name__ if kind is not DtehubError else None, kind.code)
+        for kind in vars(module).values()
+        if isinstance(kind, type) and issubclass(kind, DtehubError) and kind.__module__ == module.__name__
+    }
+    if module is sii_errors:  # its root hangs from DtehubError, drawn in dtehub.errors
+        defined["SiiError"] = (None, "sii_error")
+        defined["CertificateRefused"] = ("LoginError", "sii_tls_<alert>")  # its code names the alert
+    if module is errors:  # the SII client's branch, drawn in full in dtehub.sii.errors
+        drawn.pop("SiiError")
+
+    assert drawn == defined
