@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lxml import etree
 
-from dtehub.dte.reader import (
-    MAX_WARNINGS,
-    NOTES_HEADER,
+from dtehub.dte.constants import MAX_WARNINGS
+from dtehub.dte.detail_notes import NOTES_HEADER, detail_notes, line_note
+from dtehub.dte.errors import DteUnreadable
+from dtehub.dte.models import (
     DscRcgGlobal,
     DteCustoms,
     DteFields,
@@ -27,14 +29,12 @@ from dtehub.dte.reader import (
     DteReference,
     DteTax,
     DteTransport,
-    DteUnreadable,
     Exportaciones,
     ItemCode,
     OtraMoneda,
-    dte_elements,
-    fields_as_json,
-    read_fields,
 )
+from dtehub.dte.reader import dte_elements, read_fields
+from dtehub.dte.views import dte_json
 from dtehub.kit.xml import parse_untrusted
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
@@ -306,7 +306,7 @@ def test_the_credit_note(path: Path) -> None:
     assert fields.totals is not None
     assert fields.totals.previous_balance_cents == 0
     assert fields.totals.amount_due_cents == 5734707800
-    assert fields.to_json() == CREDIT_NOTE_JSON
+    assert dte_json(fields) == CREDIT_NOTE_JSON
 
 
 def test_the_seed_example_keeps_its_price_exact() -> None:
@@ -316,7 +316,7 @@ def test_the_seed_example_keeps_its_price_exact() -> None:
     assert line.unit_price == Decimal("80900.67")
     assert line.amount == Decimal("80901")
     assert (line.quantity, line.unit) == (Decimal("1.00"), "uni")
-    assert fields.to_json()["lines"][0]["unitPrice"] == "80900.67"
+    assert dte_json(fields)["lines"][0]["unitPrice"] == "80900.67"
 
 
 @pytest.mark.parametrize("path", [POLAR, CREDIT_NOTE], ids=["invoice", "credit-note"])
@@ -332,7 +332,7 @@ def test_envelopes_and_namespaces_give_the_same_fields(path: Path, root: str) ->
 def test_every_value_is_exact_and_the_json_is_plain() -> None:
     fields = read(RICH)
 
-    payload = fields_as_json(fields)
+    payload = dte_json(fields)
 
     assert json.loads(json.dumps(payload)) == payload
     assert no_floats(payload)
@@ -345,7 +345,7 @@ def test_the_json_always_has_every_key() -> None:
             return {k: shape(v) for k, v in value.items()}
         return None
 
-    sparse, rich = fields_as_json(read(SEED)), fields_as_json(read(RICH))
+    sparse, rich = dte_json(read(SEED)), dte_json(read(RICH))
 
     for key in ("otherCurrency", "transport", "period"):
         assert sparse[key] is None
@@ -562,7 +562,7 @@ def test_a_document_that_uses_every_part() -> None:
 
 
 def test_the_json_of_a_document_that_uses_every_part() -> None:
-    payload = read(RICH).to_json()
+    payload = dte_json(read(RICH))
 
     assert payload["payment"]["schedule"] == [
         {"date": "2018-05-06", "amount": "65950.00", "gloss": "Primera cuota"},
@@ -728,7 +728,7 @@ def test_an_export_keeps_its_currency_and_stores_its_pesos() -> None:
 
 
 def test_an_exports_json_shows_its_own_currency() -> None:
-    payload = read(export_xml()).to_json()
+    payload = dte_json(read(export_xml()))
 
     assert payload["currency"] == "DOLAR USA"
     assert payload["totals"]["exempt"] == payload["totals"]["total"] == "1000.50"
@@ -864,7 +864,7 @@ def test_malformed_optional_values_are_left_out_with_a_warning() -> None:
         "Referencia 1: RUTOtr '123' is not a valid RUT; left out",
         "Referencia 1: CodRef '7' is not one of 1, 2, 3; left out",
     )
-    assert fields.to_json()["warnings"] == list(fields.warnings)
+    assert dte_json(fields)["warnings"] == list(fields.warnings)
     assert "QtyItem: 1,5 " in fields.detail_notes  # the raw text is not lost
 
 
@@ -940,7 +940,7 @@ def test_what_is_not_a_readable_dte_is_refused_with_a_clear_message(xml: str, me
 # --- compatibility ------------------------------------------------------------------------------------
 
 
-def test_fields_can_still_be_built_from_the_original_attributes() -> None:
+def test_fields_can_be_built_from_the_required_attributes_alone() -> None:
     fields = DteFields(
         code=33,
         folio=1,
@@ -952,10 +952,16 @@ def test_fields_can_still_be_built_from_the_original_attributes() -> None:
         net_cents=100,
         exempt_cents=0,
         total_cents=119,
-        lines=((("NroLinDet", "1"), ("MontoItem", "1")),),
+        detail_notes=detail_notes(
+            [
+                line_note(
+                    etree.fromstring(b"<Detalle><NroLinDet>1</NroLinDet><MontoItem>1</MontoItem></Detalle>")
+                )
+            ]
+        ),
     )
 
-    payload = fields.to_json()
+    payload = dte_json(fields)
 
     assert payload["issuer"]["taxId"] == "76453707-6"
     assert payload["issuer"]["activityCodes"] == []

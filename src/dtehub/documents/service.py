@@ -24,8 +24,8 @@ from dtehub.documents.schemas import (
     OrderBy,
 )
 from dtehub.documents.views import document_view
+from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields
 from dtehub.errors import BadRequest, Conflict, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut

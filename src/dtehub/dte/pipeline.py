@@ -18,10 +18,13 @@ from lxml import etree
 
 from dtehub.dte.checks import Check, Problem, Verdict
 from dtehub.dte.envelope import split_dtes
-from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, fields_as_json, read_fields
+from dtehub.dte.errors import DteUnreadable
+from dtehub.dte.models import DteFields
+from dtehub.dte.reader import dte_elements, read_fields
 from dtehub.dte.schema import validate_dte_schema
 from dtehub.dte.signature import verify_dte_signature
 from dtehub.dte.ted import verify_ted
+from dtehub.dte.views import dte_json
 from dtehub.kit.xml import XmlError, parse_untrusted
 
 MAX_DTES_PER_FILE = 2000
@@ -132,7 +135,7 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
         fields=fields,
         checks=checks,
         sha256=hashlib.sha256(content).hexdigest(),
-        fields_json=fields_as_json(fields),
+        fields_json=dte_json(fields),
     )
 
 

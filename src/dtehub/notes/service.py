@@ -14,8 +14,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
+from dtehub.dte.models import DteFields, DteReference
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields, DteReference
 from dtehub.errors import NotFound
 from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago
