@@ -1,11 +1,11 @@
-"""The ``dte`` object of a document (``getDocument``, the create methods): every field read from its DTE,
+"""The dte object of a document (getDocument, the create methods): every field read from its DTE,
 as :func:`dtehub.dte.views.dte_json` writes it once, when the DTE is stored.
 
-Every key is always present (``null`` or ``[]`` when the DTE has nothing). Amounts are strings with two
+Every key is always present (null or ``[]`` when the DTE has nothing). Amounts are strings with two
 or more decimals (``"194111.00"``; export currencies have up to four), other numbers exact strings as
-the DTE writes them (``"1.00"``), dates ISO 8601. Amounts are in the document's ``currency`` unless their
-object names its own (``otherCurrency``); ``totals`` and ``otherTaxes`` are in pesos except on export
-documents, whose ``totals`` are in their ``currency``. Each field names the DTE element it comes from.
+the DTE writes them (``"1.00"``), dates ISO 8601. Amounts are in the document's currency unless their
+object names its own (otherCurrency); totals and otherTaxes are in pesos except on export
+documents, whose totals are in their currency. Each field names the DTE element it comes from.
 
 The API sends the stored JSON as it is; these models publish its schema in ``/openapi.json`` and give
 the portal typed values (:class:`~decimal.Decimal`, :class:`~datetime.date`) when it reads the JSON
@@ -55,7 +55,7 @@ Number = Annotated[
 
 
 class DteScheduledPaymentOut(ApiModel):
-    """One scheduled payment of a document paid in instalments (``MntPagos``)."""
+    """One scheduled payment of a document paid in instalments (MntPagos)."""
 
     date: dt.date | None = Field(description="FchPago")
     amount: Money | None = Field(description="MntPago, in the document's currency")
@@ -63,7 +63,7 @@ class DteScheduledPaymentOut(ApiModel):
 
 
 class DtePaymentOut(ApiModel):
-    """How the document is to be paid (``IdDoc``)."""
+    """How the document is to be paid (IdDoc)."""
 
     form: int | None = Field(description="FmaPago: 1 cash (contado), 2 credit, 3 free of charge")
     export_form: str | None = Field(description="FmaPagExp: the customs code of an export's payment form")
@@ -84,7 +84,7 @@ class DtePaymentOut(ApiModel):
 
 
 class DteIndicatorsOut(ApiModel):
-    """SII's indicators of the document (``IdDoc``; codes from SII's format document)."""
+    """SII's indicators of the document (IdDoc; codes from SII's format document)."""
 
     no_rebate: bool = Field(description="IndNoRebaja = 1: a credit note that does not reduce the VAT debit")
     gross_amounts: bool = Field(description="MntBruto = 1: line amounts include taxes")
@@ -108,7 +108,7 @@ class DtePeriodOut(ApiModel):
 
 
 class DteIssuerOut(ApiModel):
-    """Who issued the document (``Emisor``)."""
+    """Who issued the document (Emisor)."""
 
     tax_id: str = Field(description="RUTEmisor, canonical (76399752-9)")
     name: str = Field(description='RznSoc (boletas: RznSocEmisor); "" when the DTE leaves it out')
@@ -126,7 +126,7 @@ class DteIssuerOut(ApiModel):
 
 
 class DteReceiverOut(ApiModel):
-    """Who received the document (``Receptor``)."""
+    """Who received the document (Receptor)."""
 
     tax_id: str = Field(description="RUTRecep, canonical (55555555-5 for a foreign receiver)")
     name: str = Field(description='RznSocRecep; "" when the DTE leaves it out')
@@ -145,8 +145,8 @@ class DteReceiverOut(ApiModel):
 
 
 class DteTotalsOut(ApiModel):
-    """``Totales``: in pesos, or in an export document's ``currency`` (an export gives only ``exempt`` and
-    ``total`` here; its pesos are in ``otherCurrency``)."""
+    """Totales: in pesos, or in an export document's currency (an export gives only exempt and
+    total here; its pesos are in otherCurrency)."""
 
     net: Money | None = Field(description="MntNeto: taxed lines, after global discounts and surcharges")
     exempt: Money | None = Field(description="MntExe: exempt or non-taxed lines")
@@ -176,7 +176,7 @@ class DteTotalsOut(ApiModel):
 
 
 class DteTaxOut(ApiModel):
-    """An additional tax or withholding of the totals (``ImptoReten``), in pesos."""
+    """An additional tax or withholding of the totals (ImptoReten), in pesos."""
 
     code: str = Field(description="TipoImp: SII's tax code, as written")
     rate: Number | None = Field(description="TasaImp, a percentage; specific taxes may have none")
@@ -184,7 +184,7 @@ class DteTaxOut(ApiModel):
 
 
 class DteOtherCurrencyTaxOut(ApiModel):
-    """An additional tax in the other currency (``ImpRetOtrMnda``)."""
+    """An additional tax in the other currency (ImpRetOtrMnda)."""
 
     code: str = Field(description="TipoImpOtrMnda")
     rate: Number | None = Field(description="TasaImpOtrMnda")
@@ -192,7 +192,7 @@ class DteOtherCurrencyTaxOut(ApiModel):
 
 
 class DteOtherCurrencyOut(ApiModel):
-    """The totals in another currency (``OtraMoneda``); in export documents, the pesos (``PESO CL``)."""
+    """The totals in another currency (OtraMoneda); in export documents, the pesos (PESO CL)."""
 
     currency: str = Field(description="TpoMoneda: SII's name of the currency (DOLAR USA, EURO, PESO CL…)")
     exchange_rate: Number | None = Field(
@@ -209,14 +209,14 @@ class DteOtherCurrencyOut(ApiModel):
 
 
 class DteItemCodeOut(ApiModel):
-    """One code of an item (``CdgItem``)."""
+    """One code of an item (CdgItem)."""
 
     type: str = Field(description="TpoCodigo: the coding scheme (SKU, EAN13, INT1…)")
     value: str = Field(description="VlrCodigo")
 
 
 class DteLineOut(ApiModel):
-    """One detail line (``Detalle``); amounts in the document's currency."""
+    """One detail line (Detalle); amounts in the document's currency."""
 
     number: int = Field(
         description="NroLinDet (its position when the DTE's own number is missing or malformed)"
@@ -245,7 +245,7 @@ class DteLineOut(ApiModel):
 
 
 class DteDiscountOut(ApiModel):
-    """A global discount or surcharge (``DscRcgGlobal``)."""
+    """A global discount or surcharge (DscRcgGlobal)."""
 
     number: int | None = Field(description="NroLinDR")
     movement: str = Field(description='TpoMov: D discount or R surcharge ("" when missing or malformed)')
@@ -263,7 +263,7 @@ class DteDiscountOut(ApiModel):
 
 
 class DteReferenceOut(ApiModel):
-    """A document this one refers to (``Referencia``)."""
+    """A document this one refers to (Referencia)."""
 
     number: int | None = Field(description="NroLinRef")
     document_type: str = Field(
@@ -285,7 +285,7 @@ class DteReferenceOut(ApiModel):
 
 
 class DtePackageOut(ApiModel):
-    """One kind of package of a shipment (``Aduana/TipoBultos``)."""
+    """One kind of package of a shipment (Aduana/TipoBultos)."""
 
     kind: str | None = Field(description="CodTpoBultos: the customs code of the package type")
     quantity: int | None = Field(description="CantBultos")
@@ -296,7 +296,7 @@ class DtePackageOut(ApiModel):
 
 
 class DteCustomsOut(ApiModel):
-    """Customs data of an export (``Transporte/Aduana``); codes are the customs service's, as written."""
+    """Customs data of an export (Transporte/Aduana); codes are the customs service's, as written."""
 
     sale_mode: str | None = Field(description="CodModVenta: modality of sale")
     sale_clause: str | None = Field(description="CodClauVenta: the sale clause (Incoterm) code")
@@ -330,7 +330,7 @@ class DteCustomsOut(ApiModel):
 
 
 class DteTransportOut(ApiModel):
-    """``Transporte``: who carries the goods and where (guías, exports)."""
+    """Transporte: who carries the goods and where (guías, exports)."""
 
     plate: str | None = Field(description="Patente")
     carrier_tax_id: str | None = Field(description="RUTTrans")
