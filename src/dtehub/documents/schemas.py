@@ -7,12 +7,12 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from dtehub.clients.schemas import ClientOut
+from dtehub.dte.checks import XmlChecksOut
 from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
-from dtehub.notes.schemas import XmlChecksOut
 from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})

@@ -29,13 +29,13 @@ from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import BadRequest, Conflict, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
-from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
 from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Company, Document
 from dtehub.models.document import NO_CODE, balance, number_sort_key
+from dtehub.models.xml_checks import xml_check_columns
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import note_summary
@@ -173,7 +173,7 @@ def document_row_from_dte(
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
-        **verdict_columns(checked.checks),
+        **xml_check_columns(checked.checks),
     }
 
 

@@ -16,7 +16,7 @@ from dtehub.kit.money import format_cents
 from dtehub.kit.schema import JsonObject
 from dtehub.models import DocumentState
 from dtehub.models.document import NO_CODE
-from dtehub.notes.schemas import xml_checks_of
+from dtehub.models.xml_checks import stored_xml_checks_json
 from dtehub.portal.links import Links
 
 
@@ -56,7 +56,7 @@ def document_view(
         "url": links.invoice_page(row.id, row.portal_key),
         "xml": links.invoice_xml(row.id, row.portal_key),
         "pdf": links.invoice_pdf(row.id, row.portal_key),
-        "xmlChecks": xml_checks_of(row),
+        "xmlChecks": stored_xml_checks_json(row),
         "client": client,
         "tags": tags,
         "files": files,

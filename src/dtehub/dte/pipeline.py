@@ -11,12 +11,11 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
-from dtehub.dte.checks import Check, Problem, Verdict
+from dtehub.dte.checks import Check, Verdict, XmlChecks
 from dtehub.dte.envelope import split_dtes
 from dtehub.dte.errors import DteUnreadable
 from dtehub.dte.models import DteFields
@@ -44,32 +43,6 @@ class DteRefused(Exception):
         self.code = code
         self.message = message
         self.too_large = too_large
-
-
-@dataclass(frozen=True)
-class XmlChecks:
-    """Every verdict on one DTE, as ``xmlChecks`` shows them."""
-
-    schema: Verdict
-    signature: Verdict
-    ted: Verdict
-    signer: str | None
-    signed_at: datetime | None
-    problems: tuple[Problem, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "schema": self.schema.value,
-            "signature": self.signature.value,
-            "signer": self.signer,
-            "signedAt": self.signed_at.isoformat() if self.signed_at else None,
-            "ted": self.ted.value,
-            "problems": problems_as_json(self.problems),
-        }
-
-
-def problems_as_json(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
-    return [{"check": p.check.value, "code": p.code, "message": p.message} for p in problems]
 
 
 @dataclass(frozen=True)

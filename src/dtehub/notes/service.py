@@ -17,12 +17,12 @@ from dtehub.clients import repository as clients_repository
 from dtehub.dte.models import DteFields, DteReference
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import NotFound
-from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Document, Note
 from dtehub.models.document import number_sort_key
+from dtehub.models.xml_checks import xml_check_columns
 from dtehub.notes import repository
 from dtehub.notes.repository import NoteFilters
 from dtehub.notes.schemas import NoteOrderBy, NoteOut
@@ -173,7 +173,7 @@ def note_row_from_dte(
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
-        **verdict_columns(checked.checks),
+        **xml_check_columns(checked.checks),
     }
 
 
