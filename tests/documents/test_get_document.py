@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document
 from tests.conftest import Tenant
-from tests.dte.test_reader import POLAR, POLAR_CLEANED, RICH, SEED, export_xml
+from tests.dte.samples import POLAR, POLAR_CLEANED, RICH, SEED, export_xml
 
 DOCUMENT_FIELDS = {
     "id",
