@@ -7,10 +7,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from dtehub.dte.checks import VERDICTS, Check, XmlChecksOut
+from dtehub.dte.checks import VERDICTS, Check, XmlChecksOut, stored_xml_checks_json, xml_check_columns
 from dtehub.dte.pipeline import CheckedDte, read_dte_file
 from dtehub.models import Document, Note
-from dtehub.models.xml_checks import stored_xml_checks_json, xml_check_columns
 from tests.dte.samples import CREDIT_NOTE, POLAR, SEED
 
 FILES = {"signed": POLAR.read_bytes(), "signed-note": CREDIT_NOTE.read_bytes(), "unsigned": SEED.encode()}

@@ -11,12 +11,12 @@ from datetime import date
 
 from dtehub.documents.repository import DocumentRow
 from dtehub.documents.status import STATUS_NAMES, status_of
+from dtehub.dte.checks import stored_xml_checks_json
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import format_cents
 from dtehub.kit.schema import JsonObject
 from dtehub.models import DocumentState
 from dtehub.models.document import NO_CODE
-from dtehub.models.xml_checks import stored_xml_checks_json
 from dtehub.portal.links import Links
 
 

@@ -1,9 +1,11 @@
 """The verdicts of the XML pipeline's checks (schema, XML signature, timbre) on one DTE: their one shape.
 
 :class:`XmlChecks` is what the pipeline finds; the verdict columns documents and notes share keep it
-(:mod:`dtehub.models.xml_checks`); ``xmlChecks`` shows it, as :class:`XmlChecksOut` publishes it in
-``/openapi.json`` and :func:`xml_checks_json` builds it as plain data. Each check has its own verdicts
-(a timbre is never ``unsigned``): :data:`SchemaVerdict`, :data:`SignatureVerdict`, :data:`TedVerdict`.
+(:class:`dtehub.models.xml_checks.XmlChecked`: :func:`xml_check_columns` writes them,
+:func:`stored_xml_checks_json` reads them back); ``xmlChecks`` shows it, as :class:`XmlChecksOut`
+publishes it in ``/openapi.json`` and :func:`xml_checks_json` builds it as plain data. Each check has its
+own verdicts (a timbre is never ``unsigned``): :data:`SchemaVerdict`, :data:`SignatureVerdict`,
+:data:`TedVerdict`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from pydantic import Field
 
@@ -113,6 +115,55 @@ def _signing_time(moment: datetime | None) -> str | None:
         return None
     aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(SANTIAGO).isoformat()
+
+
+_COLUMNS = ("xml_schema", "xml_signature", "xml_ted", "xml_signer", "xml_signed_at", "xml_problems")
+
+
+def xml_check_columns(checks: XmlChecks | None) -> dict[str, object]:
+    """The verdict columns of a new document or note row: those of ``checks``, or all null (a document
+    created by fields: no XML was checked)."""
+    if checks is None:
+        return dict.fromkeys(_COLUMNS)
+    return {
+        "xml_schema": checks.schema.value,
+        "xml_signature": checks.signature.value,
+        "xml_ted": checks.ted.value,
+        "xml_signer": checks.signer,
+        "xml_signed_at": checks.signed_at,
+        "xml_problems": checks.problems_json(),
+    }
+
+
+class StoredVerdicts(Protocol):
+    """A document or note row, as the ORM or a plain-column read gives it."""
+
+    @property
+    def xml_schema(self) -> str | None: ...
+    @property
+    def xml_signature(self) -> str | None: ...
+    @property
+    def xml_ted(self) -> str | None: ...
+    @property
+    def xml_signer(self) -> str | None: ...
+    @property
+    def xml_signed_at(self) -> datetime | None: ...
+    @property
+    def xml_problems(self) -> list[dict[str, Any]] | None: ...
+
+
+def stored_xml_checks_json(row: StoredVerdicts) -> JsonObject | None:
+    """``xmlChecks`` of a stored document or note; None when it was created by fields, without XML."""
+    if row.xml_schema is None:
+        return None
+    return xml_checks_json(
+        schema=row.xml_schema,
+        signature=row.xml_signature,
+        ted=row.xml_ted,
+        signer=row.xml_signer,
+        signed_at=row.xml_signed_at,
+        problems=row.xml_problems or [],
+    )
 
 
 class XmlProblemOut(ApiModel):
