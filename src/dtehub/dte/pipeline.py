@@ -21,6 +21,7 @@ from dtehub.dte.envelope import split_dtes
 from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, fields_as_json, read_fields
 from dtehub.dte.schema import validate_dte_schema
 from dtehub.dte.signature import verify_dte_signature
+from dtehub.dte.signed_forms import SignedForm
 from dtehub.dte.ted import verify_ted
 from dtehub.kit.xml import XmlError, parse_untrusted
 
@@ -53,6 +54,7 @@ class XmlChecks:
     signer: str | None
     signed_at: datetime | None
     problems: tuple[Problem, ...]
+    signed_form: SignedForm | None = None  # where the signature held, when it did
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -60,6 +62,7 @@ class XmlChecks:
             "signature": self.signature.value,
             "signer": self.signer,
             "signedAt": self.signed_at.isoformat() if self.signed_at else None,
+            "signedForm": self.signed_form.as_json() if self.signed_form else None,
             "ted": self.ted.value,
             "problems": problems_as_json(self.problems),
         }
@@ -125,6 +128,7 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
         ted=ted.verdict,
         signer=signature.signer,
         signed_at=signature.signed_at,
+        signed_form=signature.form,
         problems=(*schema.problems, *signature.problems, *ted.problems),
     )
     return CheckedDte(

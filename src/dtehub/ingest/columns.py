@@ -13,4 +13,5 @@ def verdict_columns(checks: XmlChecks) -> dict[str, object]:
         "xml_signer": checks.signer,
         "xml_signed_at": checks.signed_at,
         "xml_problems": problems_as_json(checks.problems),
+        "xml_signed_form": checks.signed_form.as_json() if checks.signed_form else None,
     }

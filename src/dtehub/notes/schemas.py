@@ -47,12 +47,29 @@ class NoteReference(ApiModel):
     reason: int | None = Field(description="CodRef: 1 anula, 2 corrige texto, 3 corrige montos")
 
 
+class SignedFormOut(ApiModel):
+    as_found: bool = Field(description="The signature holds over the DTE exactly as received")
+    added: dict[str, str] = Field(
+        description='Declarations the DTE element had when signed and lacks now, e.g. {"xmlns": '
+        '"http://www.sii.cl/SiiDte"}'
+    )
+    removed: dict[str, str] = Field(
+        description="Declarations the DTE element has now and did not have when signed, e.g. "
+        '{"xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"}'
+    )
+
+
 class XmlChecksOut(ApiModel):
     schema_: str = Field(alias="schema", description="valid | invalid | unverifiable (boletas)")
     signature: str = Field(description="valid | unsigned | invalid | unverifiable")
     signer: str | None = Field(description="RUT of the person who signed the DTE")
     signed_at: str | None = Field(description="TmstFirma, ISO 8601")
     ted: str = Field(description="valid | absent | invalid")
+    signed_form: SignedFormOut | None = Field(
+        description="The form of the DTE in which its signature held: as found, or with declarations "
+        "added to or removed from its DTE element (SII's namespace, an envelope's xmlns:xsi); null when "
+        "the signature held in no form, or was not checked"
+    )
     problems: list[dict[str, str]] = Field(description="[{check, code, message}] for each verdict not valid")
 
 
@@ -74,6 +91,7 @@ def xml_checks_of(row: Any) -> dict[str, Any] | None:
         "signature": row.xml_signature,
         "signer": row.xml_signer,
         "signedAt": _signing_time(row.xml_signed_at),
+        "signedForm": row.xml_signed_form,
         "ted": row.xml_ted,
         "problems": row.xml_problems or [],
     }
