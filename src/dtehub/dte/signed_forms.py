@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -92,6 +93,11 @@ def _attribute(prefix: str | None) -> str:
     return "xmlns" if prefix is None else f"xmlns:{prefix}"
 
 
+@lru_cache(maxsize=64)
+def _name(prefix: str | None) -> bytes:
+    return _attribute(prefix).encode()
+
+
 def canonicalize(
     element: etree._Element,
     *,
@@ -139,8 +145,8 @@ class _Part:
         if not (form.added or form.removed):
             return self._as_found()
         nsmap = self._element.nsmap
-        removed = tuple(prefix for prefix, uri in form.removed if nsmap.get(prefix) == uri)
-        added = tuple(declaration for declaration in form.added if declaration[0] not in nsmap)
+        removed = tuple([prefix for prefix, uri in form.removed if nsmap.get(prefix) == uri])
+        added = tuple([declaration for declaration in form.added if declaration[0] not in nsmap])
         if not (removed or added):
             return self._as_found()
         change = (removed, added)
@@ -161,8 +167,8 @@ class _Part:
     def _build(self, change: _Change) -> bytes | None:
         removed, added = change
         first = self._as_found()
-        changed = {_attribute(prefix).encode() for prefix in removed}
-        new = [(_attribute(prefix).encode(), uri) for prefix, uri in added]
+        changed = {_name(prefix) for prefix in removed}
+        new = [(_name(prefix), uri) for prefix, uri in added]
         method = self._method
         if not method.exclusive and self._only_on_apex(changed, new):
             derived = _rewrite_canonical_apex(first, changed, new)
@@ -290,6 +296,7 @@ def _rewrite_serialized_apex(serialized: bytes, changed: set[bytes], new: list[t
     return b"".join([name.group(0), *declarations, *kept, serialized[position:]])
 
 
+@lru_cache(maxsize=64)
 def _escape(value: str) -> bytes:
     # Attribute escaping as C14N writes it; the URIs declared here hold none of these characters.
     return value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;").encode("utf-8")
