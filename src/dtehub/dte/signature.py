@@ -97,7 +97,6 @@ from dtehub.kit.xml import (
 logger = logging.getLogger(__name__)
 
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
-SII_NS = "http://www.sii.cl/SiiDte"
 BODY_NAMES = ("Documento", "Liquidacion", "Exportaciones")
 # SII-accredited certificates carry the holder's RUT in subjectAltName as this otherName.
 RUT_OTHER_NAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.8321.1")
@@ -134,11 +133,6 @@ _SIGNATURE_METHODS: dict[str, tuple[str, Callable[[], hashes.HashAlgorithm]]] = 
 _BOM = b"\xef\xbb\xbf"
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")  # where ISO-8859-1 and windows-1252 read differently
 _TEXT_DECLARATION = re.compile(r"\A<\?xml[^>]*\?>")
-# The apex of canonical XML: its name, then its default namespace declaration, which C14N puts first.
-_CANONICAL_APEX = re.compile(rb'\A<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=[ >])( xmlns="[^"]*")?')
-# lxml's own serialization of a start tag: double-quoted attributes only.
-_SERIALIZED_NAME = re.compile(rb"\A<[^\s/>]+")
-_SERIALIZED_ATTRIBUTE = re.compile(rb'\s+([^\s=/>]+)="[^"]*"')
 
 
 @dataclass(frozen=True)
@@ -485,25 +479,13 @@ def _match(
     both hold; each part canonicalized in that same form. Intact files in their signed form match in
     the first form tried, so the others cost nothing for them."""
     digest_held = False
-    declared: SignedParts | None = None
     for tree in itertools.chain((root,), other_readings):
-        body = _body_of(tree)
-        if body is None:
+        signed = _signed_parts(tree, parts)
+        if signed is None:
             continue
-        signed = SignedParts(
-            tree, body, tree.find(f"{_DS}Signature/{_DS}SignedInfo"), parts.reference_c14n, parts.c14n
-        )
-        declared = declared or signed
-        # Forms often give one part the same text (exclusive C14N ignores unused declarations, a
-        # Signature that declares its own default namespace ignores the DTE's): each text is judged once.
-        mismatched: list[bytes] = []
-        not_verified: list[bytes | None] = []
+        not_verified: list[bytes | None] = []  # SignedInfo is the same text in most forms: verify it once
         for form in signed.forms():
-            canonical = signed.body.canonical(form)
-            if canonical is None or canonical in mismatched:
-                continue
-            if hashlib.new(parts.digest_name, canonical).digest() != parts.digest_value:
-                mismatched.append(canonical)
+            if not _digest_holds(signed.body.canonical(form), parts):
                 continue
             if certificate is None:
                 return _Match(digest=True, value=None, form=None)
@@ -517,8 +499,22 @@ def _match(
     if digest_held or certificate is None:
         return _Match(digest=digest_held, value=None if certificate is None else False, form=None)
     # The content changed: whether SignedInfo still verifies in some form tells if it changed too.
+    declared = _signed_parts(root, parts)
     value = declared is not None and _value_holds_in_some_form(declared, parts, certificate)
     return _Match(digest=False, value=value, form=None)
+
+
+def _digest_holds(canonical: bytes | None, parts: _SignatureParts) -> bool:
+    # A function of its own so that no body text outlives its digest (a body can be megabytes).
+    return canonical is not None and hashlib.new(parts.digest_name, canonical).digest() == parts.digest_value
+
+
+def _signed_parts(tree: etree._Element, parts: _SignatureParts) -> SignedParts | None:
+    body = _body_of(tree)
+    if body is None:
+        return None
+    signed_info = tree.find(f"{_DS}Signature/{_DS}SignedInfo")
+    return SignedParts(tree, body, signed_info, parts.reference_c14n, parts.c14n)
 
 
 def _value_holds_in_some_form(signed: SignedParts, parts: _SignatureParts, certificate: _Certificate) -> bool:

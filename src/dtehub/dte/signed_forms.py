@@ -13,10 +13,12 @@ canonical text did.
 So a form (:class:`SignedForm`) is a change to the declarations the DTE element holds (a bare DTE is
 always the root here, so what it holds is what its parts inherit), tried on both parts alike:
 
-- the default namespace as found, or set to SII's, or removed (only when it is SII's or none: another
-  vocabulary's default is not a form real files show);
+- the default namespace as found, or switched: SII's added when the DTE has none, removed when it has
+  SII's (another vocabulary's default namespace is not a form real files show);
 - the prefixed declarations as found, or without those nothing in the DTE uses (declarations inherited
-  from an envelope), or with ``xmlns:xsi`` (what every SII envelope declares) when the DTE lacks it.
+  from an envelope), or with ``xmlns:xsi`` (what every SII envelope declares) when the DTE lacks it;
+
+and each combination of the two: at most six forms, the one as found first.
 
 Only declarations that a part inherits from the DTE change with the form: a ``Signature`` that declares
 its own default namespace (as SII's does) keeps it whatever the DTE's. A form changes no character of the
@@ -54,6 +56,10 @@ _CANONICAL_DECLARATION = re.compile(rb' (xmlns(?::[A-Za-z_][\w.\-]*)?)="[^"]*"')
 _SERIALIZED_NAME = re.compile(rb"\A<[^\s/>]+")
 _SERIALIZED_ATTRIBUTE = re.compile(rb'\s+([^\s=/>]+)="[^"]*"')
 
+
+# A part's serialization is kept for the other forms when it is this small (a DTE is 5-20 KB); a larger
+# one is serialized again if another form is asked for, rather than held in memory meanwhile.
+_KEEP_SERIALIZED_UP_TO = 256 * 1024
 
 Declaration = tuple[str | None, str]
 """A namespace declaration: its prefix (None for the default namespace) and its URI."""
@@ -125,13 +131,19 @@ _Change = tuple[tuple[str | None, ...], tuple[Declaration, ...]]  # prefixes rem
 
 
 class _Part:
-    """One signed part (the body or SignedInfo) and its canonical text per change of its apex."""
+    """One signed part (the body or SignedInfo) and its canonical text per change of its apex.
 
-    __slots__ = ("_element", "_first", "_method", "_serialized", "_texts")
+    The text as found is kept (the others derive from it); the others only when ``keep`` says so: a
+    small SignedInfo is judged in many forms that mostly give it one text, while a body of megabytes
+    is judged once per form and must not stay in memory six times over.
+    """
 
-    def __init__(self, element: etree._Element, method: C14nMethod) -> None:
+    __slots__ = ("_element", "_first", "_keep", "_method", "_serialized", "_texts")
+
+    def __init__(self, element: etree._Element, method: C14nMethod, *, keep: bool) -> None:
         self._element = element
         self._method = method
+        self._keep = keep
         self._serialized = b""
         self._first: bytes | None = None
         self._texts: dict[_Change, bytes | None] = {}
@@ -150,19 +162,27 @@ class _Part:
         if not (removed or added):
             return self._as_found()
         change = (removed, added)
-        if change not in self._texts:
-            self._texts[change] = self._build(change)
-        return self._texts[change]
+        if change in self._texts:
+            return self._texts[change]
+        text = self._build(change)
+        if self._keep:
+            self._texts[change] = text
+        return text
 
     def _as_found(self) -> bytes:
         first = self._first
         if first is None:
-            self._serialized = _serialized(self._element)
+            serialized = _serialized(self._element)
+            if len(serialized) <= _KEEP_SERIALIZED_UP_TO:
+                self._serialized = serialized
             method = self._method
             first = self._first = _c14n(
-                _reparse(self._serialized), method.exclusive, method.with_comments, method.inclusive_prefixes
+                _reparse(serialized), method.exclusive, method.with_comments, method.inclusive_prefixes
             )
         return first
+
+    def _serialization(self) -> bytes:
+        return self._serialized or _serialized(self._element)
 
     def _build(self, change: _Change) -> bytes | None:
         removed, added = change
@@ -170,28 +190,15 @@ class _Part:
         changed = {_name(prefix) for prefix in removed}
         new = [(_name(prefix), uri) for prefix, uri in added]
         method = self._method
-        if not method.exclusive and self._only_on_apex(changed, new):
+        if not method.exclusive and _only_on_apex(self._serialization(), changed, new):
             derived = _rewrite_canonical_apex(first, changed, new)
             if derived is not None:
                 return derived
         try:
-            moved = _reparse(_rewrite_serialized_apex(self._serialized, changed, new))
+            moved = _reparse(_rewrite_serialized_apex(self._serialization(), changed, new))
         except etree.XMLSyntaxError:
             return None  # e.g. a removed prefix that the part uses after all: not a form it can have had
         return _c14n(moved, method.exclusive, method.with_comments, method.inclusive_prefixes)
-
-    def _only_on_apex(self, changed: set[bytes], new: list[tuple[bytes, str]]) -> bool:
-        """Whether the declarations a form changes are on the apex and nowhere else in the part.
-
-        Then the canonical text and the form differ in the apex's declarations alone. A redundant
-        redeclaration further down, which C14N omits but which would show once the apex's is gone,
-        makes it false, and so does an undeclaration (``xmlns=""``) under a default namespace added.
-        """
-        serialized = self._serialized
-        for name in changed:
-            if serialized.count(name + b'="') != 1:
-                return False
-        return all(name in changed or serialized.count(name + b'="') == 0 for name, _ in new)
 
 
 class SignedParts:
@@ -206,8 +213,10 @@ class SignedParts:
         signed_info_method: C14nMethod,
     ) -> None:
         self._root = root
-        self.body = _Part(body, reference_method)
-        self.signed_info = _Part(signed_info, signed_info_method) if signed_info is not None else None
+        self.body = _Part(body, reference_method, keep=False)
+        self.signed_info = (
+            _Part(signed_info, signed_info_method, keep=True) if signed_info is not None else None
+        )
 
     def signed_info_canonical(self, form: SignedForm) -> bytes | None:
         return self.signed_info.canonical(form) if self.signed_info is not None else None
@@ -258,6 +267,19 @@ def _unused_declarations(root: etree._Element) -> tuple[Declaration, ...]:
     )
 
 
+def _only_on_apex(serialized: bytes, changed: set[bytes], new: list[tuple[bytes, str]]) -> bool:
+    """Whether the declarations a form changes are on the serialized part's apex and nowhere else.
+
+    Then the canonical text and the form differ in the apex's declarations alone. A redundant
+    redeclaration further down, which C14N omits but which would show once the apex's is gone, makes it
+    false, and so does an undeclaration (``xmlns=""``) under a default namespace added.
+    """
+    for name in changed:
+        if serialized.count(name + b'="') != 1:
+            return False
+    return all(name in changed or serialized.count(name + b'="') == 0 for name, _ in new)
+
+
 def _rewrite_canonical_apex(
     canonical: bytes, changed: set[bytes], new: list[tuple[bytes, str]]
 ) -> bytes | None:
@@ -275,7 +297,8 @@ def _rewrite_canonical_apex(
         ]
     if len(declarations) > 1:
         declarations.sort(key=_c14n_order)
-    return b"".join([b"<", apex.group(1), *(text for _, text in declarations), canonical[apex.end() :]])
+    rest = memoryview(canonical)[apex.end() :]  # not copied: the text can be megabytes
+    return b"".join([b"<", apex.group(1), *(text for _, text in declarations), rest])
 
 
 def _c14n_order(declaration: tuple[bytes, bytes]) -> bytes:
