@@ -11,6 +11,7 @@ import jsonschema
 import pytest
 from sqlalchemy.orm import Session
 
+from dtehub.documents import ledger
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document
 from tests.conftest import Tenant
@@ -90,7 +91,7 @@ async def set_balance(
     document.paid_cents = paid
     document.credit_cents = credit
     document.voided = voided
-    document.recompute_balance()
+    ledger.rebalance(document)
     session.commit()
 
 

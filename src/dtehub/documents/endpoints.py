@@ -12,16 +12,14 @@ from sqlalchemy.orm import Session
 from dtehub.audit import service as audit
 from dtehub.dependencies import AuthDep, PresentedTokenDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service
-from dtehub.documents.repository import DocumentFilters
+from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
 from dtehub.documents.schemas import (
-    DateBy,
     DocumentCreate,
     DocumentDelete,
     DocumentDeleted,
     DocumentDetailOut,
     DocumentFromXml,
     DocumentOut,
-    OrderBy,
 )
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
@@ -165,8 +163,9 @@ def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
 ) -> Response:
     """Create a document from its fields. Tags are given by name and created when new."""
-    document = service.create_document(session, auth.company_id, body)
-    return _view(session, auth.company_id, document.id, Links(settings.public_base))
+    links = Links(settings.public_base)
+    document = service.create_document(session, auth.company_id, body, links)
+    return _view(session, auth.company_id, document.id, links)
 
 
 @router.post(
@@ -188,7 +187,8 @@ def create_document_from_xml(
         )
     content = ingest.decode_base64_xml(body.xml, max_bytes=settings.max_xml_bytes)
     checked = ingest.read_single_dte(content, max_bytes=settings.max_xml_bytes)
-    stored = ingest.store(session, auth.company_id, checked, tax_id=body.tax_id, send=body.send)
+    links = Links(settings.public_base)
+    stored = ingest.store(session, auth.company_id, checked, links, tax_id=body.tax_id, send=body.send)
     # The audit event: a note or a document, with its DTE's hash; the very same XML again changes nothing.
     dte = {"code": checked.fields.code, "folio": str(checked.fields.folio), "dteSha256": checked.sha256}
     audit.annotate(
@@ -196,15 +196,17 @@ def create_document_from_xml(
     )
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)
-        return respond(notes_service.present(session, auth.company_id, note, Links(settings.public_base)))
-    return _view(session, auth.company_id, stored.id, Links(settings.public_base))
+        return respond(notes_service.present(session, auth.company_id, note, links))
+    return _view(session, auth.company_id, stored.id, links)
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
 @transactional
-def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> Response:
+def delete_document(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentDelete
+) -> Response:
     """Delete a document by client and number (and code when the number is ambiguous)."""
-    document = service.delete_document(session, auth.company_id, body)
+    document = service.delete_document(session, auth.company_id, body, Links(settings.public_base))
     return respond(DocumentDeleted(id=str(document.id), msg="Documento eliminado."))
 
 

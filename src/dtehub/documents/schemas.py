@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import enum
 from datetime import date
 from typing import Annotated, Any
 
@@ -16,19 +15,6 @@ from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
 """SII codes dtehub keeps as documents (credit and debit notes are notes, not documents)."""
-
-
-class DateBy(enum.IntEnum):
-    ISSUE = 1
-    CREATION = 2
-
-
-class OrderBy(enum.IntEnum):
-    ISSUE_DATE = 1
-    CREATION = 2
-    DUE_DATE = 3
-    NUMBER = 4
-    TOTAL = 5
 
 
 Number = Annotated[str, Field(min_length=1, max_length=40, description="Folio or number")]

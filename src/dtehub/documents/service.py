@@ -15,14 +15,10 @@ from dtehub.clients import service as clients_service
 from dtehub.clients.views import client_view, contact_views
 from dtehub.companies import service as companies_service
 from dtehub.contacts import repository as contacts_repository
-from dtehub.db import lock_for_transaction
-from dtehub.documents import repository
-from dtehub.documents.repository import DocumentFilters, DocumentRow
-from dtehub.documents.schemas import (
-    DocumentCreate,
-    DocumentDelete,
-    OrderBy,
-)
+from dtehub.documents import ledger, repository
+from dtehub.documents.filters import DocumentFilters, OrderBy
+from dtehub.documents.repository import DocumentRow
+from dtehub.documents.schemas import DocumentCreate, DocumentDelete
 from dtehub.documents.views import document_view
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.dte.reader import DteFields
@@ -35,16 +31,17 @@ from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
 from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Company, Document
-from dtehub.models.document import NO_CODE, balance, number_sort_key
+from dtehub.models.document import NO_CODE, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import note_summary
-from dtehub.payments import service as payments_service
+from dtehub.payments import repository as payments_repository
 from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders_queue
 from dtehub.tags import service as tags_service
 from dtehub.tags.schemas import TagOut
 from dtehub.webhooks import events as webhook_events
+from dtehub.webhooks.events import EventType
 
 CASH_PAYMENT = 1  # FmaPago 1, "contado": due on the day of issue
 
@@ -77,7 +74,7 @@ def _new_document(company_id: int, client: Client, **fields: object) -> Document
         **fields,
     )
     document.number_sort = number_sort_key(document.number)
-    document.recompute_balance()
+    ledger.rebalance(document)
     return document
 
 
@@ -93,7 +90,7 @@ def _insert(session: Session, document: Document) -> None:
         ) from None
 
 
-def create_document(session: Session, company_id: int, data: DocumentCreate) -> Document:
+def create_document(session: Session, company_id: int, data: DocumentCreate, links: Links) -> Document:
     company = companies_service.require(session, company_id)
     client = clients_service.require(session, company_id, data.client_id, field="clientId")
     if data.taxes > data.total:
@@ -101,7 +98,7 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     if data.due_date is not None and data.due_date < data.issue_date:
         raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
     code = data.code if data.code is not None else NO_CODE
-    lock_for_transaction(session, notes_service.document_key(company_id, code, data.number))
+    ledger.lock_arrivals(session, company_id, [(code, data.number)])
     if repository.find_by_natural_key(session, company_id, code, data.number) is not None:
         raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
     document = _new_document(
@@ -125,7 +122,8 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     tags = tags_service.ensure_tags(session, company_id, data.tags)
     repository.add_tags(session, document, [tag.id for tag in tags])
     notes_service.on_document_arrival(session, document)  # notes that named it before it came
-    webhook_events.record_document_event(session, company_id, document.id, "document.created")
+    subscriptions = webhook_events.Subscriptions(session, company_id)
+    record_events(session, subscriptions, "document.created", [document.id], links)
     return document
 
 
@@ -145,7 +143,7 @@ def document_row_from_dte(
     fields = checked.fields
     net = fields.net_cents + fields.exempt_cents
     number = str(fields.folio)
-    due_cents, state = balance(total=fields.total_cents, debit=0, credit=0, paid=0, voided=False)
+    due_cents, state = ledger.opening_balance(fields.total_cents)
     return {
         "company_id": company.id,
         "client_id": client.id,
@@ -177,7 +175,7 @@ def document_row_from_dte(
     }
 
 
-def delete_document(session: Session, company_id: int, data: DocumentDelete) -> Document:
+def delete_document(session: Session, company_id: int, data: DocumentDelete, links: Links) -> Document:
     tax_id = data.client_tax_id
     client = clients_repository.get_by_tax_id(session, company_id, tax_id)
     matches = (
@@ -194,13 +192,16 @@ def delete_document(session: Session, company_id: int, data: DocumentDelete) -> 
             code="ambiguous_document",
             field="code",
         )
-    if payments_service.document_has_payments(session, company_id, matches[0].id):
+    # Locked first, so that a payment racing for the document cannot slip in between.
+    ledger.lock(session, company_id, [matches[0].id])
+    if payments_repository.document_has_allocations(session, company_id, matches[0].id):
         raise Conflict(
             f"document {data.number} has payments; it cannot be deleted",
             code="document_has_payments",
             field="number",
         )
-    webhook_events.record_document_event(session, company_id, matches[0].id, "document.deleted")
+    subscriptions = webhook_events.Subscriptions(session, company_id)
+    record_events(session, subscriptions, "document.deleted", [matches[0].id], links)
     repository.delete_document(session, matches[0])
     return matches[0]
 
@@ -284,8 +285,8 @@ def present(
         return []
     ids = [row.id for row in rows]
     clients = _client_views(session, company_id, rows, expand, links)
-    tags = repository.tags_by_document(session, ids) if expand.tag else {}
-    files = files_repository.by_document(session, ids) if expand.file else {}
+    tags = repository.tags_by_document(session, company_id, ids) if expand.tag else {}
+    files = files_repository.by_document(session, company_id, ids) if expand.file else {}
 
     def dump(model: ApiModel) -> JsonObject:
         return model.model_dump(mode="json", by_alias=True)
@@ -312,10 +313,36 @@ def present_detail(
 ) -> JsonObject:
     """One document as getDocument and the create methods show it (``DocumentDetailOut``)."""
     [view] = present(session, company_id, [row], expand, links, today)
-    notes = notes_repository.by_ids(session, row.note_ids) if row.note_ids_text else []
+    notes = notes_repository.by_ids(session, company_id, row.note_ids) if row.note_ids_text else []
     view["creditDebitNotes"] = [note_summary(note, links) for note in notes]
     view["dte"] = row.dte_fields
     return view
+
+
+def record_events(
+    session: Session,
+    subscriptions: webhook_events.Subscriptions,
+    event_type: EventType,
+    document_ids: Sequence[int],
+    links: Links,
+    *,
+    today: date | None = None,
+    dedupe_keys: Sequence[str] | None = None,
+) -> None:
+    """Record ``event_type`` for each document, as getDocument shows it now (read in this transaction),
+    when the company has a webhook for it; ``dedupe_keys``, one per document, make each once-only."""
+    webhook_ids = subscriptions.webhooks_for(event_type) if document_ids else []
+    if not webhook_ids:
+        return
+    company_id = subscriptions.company_id
+    today = today or today_in_santiago()
+    views = [
+        present_detail(
+            session, company_id, require_row(session, company_id, document_id), Expand(), links, today
+        )
+        for document_id in document_ids
+    ]
+    webhook_events.record(session, company_id, event_type, views, webhook_ids, dedupe_keys=dedupe_keys)
 
 
 def renew_portal_key(session: Session, company_id: int, document_id: int) -> Document:

@@ -10,24 +10,10 @@ from dtehub.kit.dates import SANTIAGO, format_datetime
 from dtehub.kit.money import AmountOut, format_cents
 from dtehub.kit.schema import ApiModel, IdRef
 from dtehub.models import Note
+from dtehub.notes.filters import NoteType
 from dtehub.portal.links import Links
 
-
-class NoteType(enum.StrEnum):
-    CREDIT = "credit"
-    DEBIT = "debit"
-
-
 TYPE_NAMES = {NoteType.CREDIT: "Crédito", NoteType.DEBIT: "Débito"}
-
-
-class NoteOrderBy(enum.IntEnum):
-    """getNotes' orderBy (Duemint's numbers)."""
-
-    ISSUE_DATE = 1
-    CREATION = 2
-    NUMBER = 3
-    TOTAL = 4
 
 
 class NoteCode(enum.IntEnum):

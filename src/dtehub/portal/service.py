@@ -538,7 +538,7 @@ def document_pdf(
         raise _not_cedible(f"Un documento de tipo {type_name(document.code).lower()}")
     company = _company(session, document.company_id)
     settings = companies_service.print_settings(session, company)
-    content = documents_repository.source_content(session, document.id)
+    content = documents_repository.source_content(session, document.company_id, document.id)
     name = options.file_name(document.code, document.number)
     if content is not None:
         try:
@@ -591,7 +591,7 @@ def note_pdf(session: Session, note_id: int, key: str, paper: str | None, cedibl
 def document_xml(session: Session, document_id: int, key: str) -> File:
     """The document's DTE, byte for byte as it was received (cut out of its envelope)."""
     document = _document(session, document_id, key)
-    content = documents_repository.source_content(session, document.id)
+    content = documents_repository.source_content(session, document.company_id, document.id)
     if content is None:  # created by fields: there is no XML to give
         raise _not_found()
     return File(content, _file_name(document.code, document.number, "xml"))
