@@ -166,7 +166,7 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
             due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19, total_cents=119, credit_cents=0,
             debit_cents=0, paid_cents=0, xml_schema="valid", xml_signature="valid",
         )  # fmt: skip
-        document.recompute_balance()
+        ledger.rebalance(document)
         session.add(document)
         session.commit()
 
