@@ -113,8 +113,8 @@ def configure_sqlite(engine: Engine, *, mapped: bool = True, busy_timeout: float
             _begin_immediate(connection, min(lock_wait, busy_timeout), busy_ms)
 
 
-_SQLITE_BUSY = 5
-POLL_SLICE = 0.025
+_SQLITE_BUSY = 5  # a primary result code: extended ones (busy in recovery, …) share its low byte
+_POLL_SLICE = 0.025
 """Seconds of SQLite's own busy handler per try of a writer's BEGIN IMMEDIATE: within it SQLite polls
 at 0, 1, 3, 8, 18 and 25 ms, so a writer that waits tries every 10 ms at most."""
 
@@ -130,14 +130,14 @@ def _begin_immediate(connection: Any, wait: float, busy_ms: int) -> None:
     """
     deadline = time.monotonic() + wait
     raw = connection.connection.driver_connection  # the sqlite3 connection: no cost per try
-    raw.execute(f"PRAGMA busy_timeout={round(POLL_SLICE * 1000)}")
+    raw.execute(f"PRAGMA busy_timeout={round(_POLL_SLICE * 1000)}")
     try:
-        while deadline - time.monotonic() > POLL_SLICE:
+        while deadline - time.monotonic() > _POLL_SLICE:
             try:
                 raw.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as error:
-                if error.sqlite_errorcode != _SQLITE_BUSY:
+                if error.sqlite_errorcode & 0xFF != _SQLITE_BUSY:
                     break
         # The last try through SQLAlchemy: its failure is an OperationalError like any other.
         raw.execute(f"PRAGMA busy_timeout={max(0, round((deadline - time.monotonic()) * 1000))}")

@@ -86,13 +86,15 @@ Endpoint = Callable[..., Response]
 T = TypeVar("T")
 
 
-# SQLITE_BUSY (a reader cannot become a writer while another is one), SQLITE_BUSY_SNAPSHOT
-_SQLITE_BUSY_CODES = frozenset({5, 517})
+# SQLITE_BUSY and its extended codes (their low byte): the lock is held by another writer, or this
+# transaction read a snapshot another has since changed (SQLITE_BUSY_SNAPSHOT)
+_SQLITE_BUSY = 5
 _POSTGRESQL_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
 
 
 def _sqlite_busy(error: OperationalError) -> bool:
-    return getattr(error.orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_BUSY
 
 
 def _lost_a_race(error: OperationalError) -> bool:
