@@ -13,7 +13,7 @@ from dtehub.mipyme import service
 from dtehub.mipyme.schemas import MipymeAnswer
 from dtehub.sii.retrieval import RetrievedDocument
 from tests.conftest import FIXTURES
-from tests.dte.test_reader import export_xml
+from tests.dte.samples import export_xml
 
 
 def _answer(xml: bytes) -> tuple[dict[str, object], bytes]:

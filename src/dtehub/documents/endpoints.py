@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -23,7 +23,7 @@ from dtehub.documents.schemas import (
     DocumentOut,
 )
 from dtehub.documents.status import DocumentStatus
-from dtehub.dte.checks import Verdict
+from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdict
 from dtehub.errors import UnsupportedCountry
 from dtehub.errors_http import error_responses
 from dtehub.ingest import service as ingest
@@ -44,10 +44,6 @@ ExpandContact = Annotated[
 ]
 ExpandTag = Annotated[bool, Query(alias="expandTag", description="1: include full tags")]
 ExpandFile = Annotated[bool, Query(alias="expandFile", description="1: include full files")]
-# Each check's own verdicts, so that an impossible one (a TED "unsigned") is a clear 400.
-SchemaVerdict = Literal["valid", "invalid", "unverifiable"]
-SignatureVerdict = Literal["valid", "unsigned", "invalid", "unverifiable"]
-TedVerdict = Literal["valid", "absent", "invalid"]
 Order = Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")]
 
 

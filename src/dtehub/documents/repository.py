@@ -26,9 +26,10 @@ from dtehub.auth.repository import presented_token_of
 from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
 from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
 from dtehub.documents.status import DocumentStatus
-from dtehub.kit.sql import execute_core, id_in, on_postgresql
+from dtehub.kit.sql import execute_core, id_in, insert_rows, key_in, on_postgresql
 from dtehub.models import (
     ApiToken,
+    Base,
     Client,
     Contact,
     Document,
@@ -76,6 +77,7 @@ class DocumentRow(NamedTuple):
     xml_signer: str | None
     xml_signed_at: datetime | None
     xml_problems: list[dict[str, Any]] | None
+    xml_signed_form: dict[str, Any] | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None
@@ -101,7 +103,8 @@ class DocumentRow(NamedTuple):
         return split_ids(self.note_ids_text)
 
 
-_DOCUMENTS = Document.__table__.c
+_DOCUMENTS_TABLE = Base.metadata.tables["documents"]
+_DOCUMENTS = _DOCUMENTS_TABLE.c
 _DOCUMENT_FIELDS = DocumentRow._fields[: DocumentRow._fields.index("client_tax_id")]
 _VIEW_COLUMNS = [_DOCUMENTS[name] for name in _DOCUMENT_FIELDS]
 
@@ -384,6 +387,20 @@ def find_by_natural_key(session: Session, company_id: int, code: int, number: st
             )
         )
     ).first()
+
+
+def insert_documents(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert a company's new documents (every column but the id: ``service.new_document_row``) in one
+    statement; their ids, in order, read back by natural key."""
+    if not rows:
+        return []
+    insert_rows(session, _DOCUMENTS_TABLE, rows)
+    keys = {(row["code"], row["number"]) for row in rows}
+    query = select(_DOCUMENTS.code, _DOCUMENTS.number, _DOCUMENTS.id).where(
+        _DOCUMENTS.company_id == company_id, *key_in(_DOCUMENTS.code, _DOCUMENTS.number, keys)
+    )
+    ids = {(row.code, row.number): row.id for row in execute_core(session, query)}
+    return [ids[(row["code"], row["number"])] for row in rows]
 
 
 def find_by_client_and_number(

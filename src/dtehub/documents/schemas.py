@@ -1,16 +1,17 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from dtehub.clients.schemas import ClientOut
+from dtehub.dte.checks import XmlChecksOut
+from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
-from dtehub.notes.schemas import XmlChecksOut
 from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
@@ -118,6 +119,7 @@ class DocumentDetailOut(DocumentOut):
     notes, and every field read from its DTE."""
 
     credit_debit_notes: list[NoteSummary] = Field(description="Credit and debit notes that reference it")
-    dte: dict[str, Any] | None = Field(
-        description="Every field of its DTE: header, lines, references, discounts, other taxes, currency"
+    dte: DteOut | None = Field(
+        description="Every field read from its DTE (null for a document created by fields): header, "
+        "parties, totals, lines, references, discounts, other taxes, other currency, transport"
     )

@@ -20,12 +20,12 @@ from dtehub.documents.filters import DocumentFilters, OrderBy
 from dtehub.documents.repository import DocumentRow
 from dtehub.documents.schemas import DocumentCreate, DocumentDelete
 from dtehub.documents.views import document_view
+from dtehub.dte.checks import XmlChecks, xml_check_columns
+from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields
 from dtehub.errors import AmbiguousDocument, BadRequest, Conflict, DocumentHasPayments, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
-from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
@@ -60,34 +60,63 @@ def default_due_date(issue_date: date, client: Client, company: Company) -> date
     return issue_date + timedelta(days=term)
 
 
-def _new_document(company_id: int, client: Client, **fields: object) -> Document:
-    now = utcnow()
-    document = Document(
-        company_id=company_id,
-        client_id=client.id,
-        created_at=now,
-        created_on=today_in_santiago(now),
-        credit_cents=0,
-        debit_cents=0,
-        paid_cents=0,
-        voided=False,
-        **fields,
-    )
-    document.number_sort = number_sort_key(document.number)
-    ledger.rebalance(document)
-    return document
+def new_document_row(
+    company_id: int,
+    client_id: int,
+    *,
+    code: int,
+    number: str,
+    issue_date: date,
+    due_date: date,
+    currency: str,
+    total_cents: int,
+    taxes_cents: int,
+    net_cents: int,
+    now: datetime,
+    purchase_order: str = "",
+    gloss: str = "",
+    notes: str = "",
+    send: bool = False,
+    checks: XmlChecks | None = None,
+) -> dict[str, object]:
+    """Every column of a new documents row (but its id): nothing paid, credited or debited yet, a new
+    portal key, and the XML's verdicts (``checks``; None for a document created by fields)."""
+    due_cents, state = ledger.opening_balance(total_cents)
+    return {
+        "company_id": company_id,
+        "client_id": client_id,
+        "code": code,
+        "number": number,
+        "number_sort": number_sort_key(number),
+        "issue_date": issue_date,
+        "due_date": due_date,
+        "currency": currency,
+        "net_cents": net_cents,
+        "taxes_cents": taxes_cents,
+        "total_cents": total_cents,
+        "credit_cents": 0,
+        "debit_cents": 0,
+        "paid_cents": 0,
+        "paid_date": None,
+        "due_cents": due_cents,
+        "voided": False,
+        "state": state,
+        "purchase_order": purchase_order,
+        "gloss": gloss,
+        "notes": notes,
+        "send_requested": send,
+        "portal_key": new_link_key(),
+        "created_at": now,
+        "created_on": today_in_santiago(now),
+        "updated_at": now,
+        **xml_check_columns(checks),
+    }
 
 
-def _insert(session: Session, document: Document) -> None:
-    """Insert, turning a lost race on the natural key into the same 409 as a visible duplicate."""
-    try:
-        with session.begin_nested():
-            session.add(document)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"document {document.number} (code {document.code or 'none'}) already exists", field="number"
-        ) from None
+def insert_documents(session: Session, company_id: int, rows: list[dict[str, object]]) -> list[int]:
+    """The one way documents are inserted, one or hundreds at a time: rows from :func:`new_document_row`;
+    their ids, in order. A (code, number) that is already taken raises ``IntegrityError``."""
+    return repository.insert_documents(session, company_id, rows)
 
 
 def create_document(session: Session, company_id: int, data: DocumentCreate, links: Links) -> Document:
@@ -99,11 +128,12 @@ def create_document(session: Session, company_id: int, data: DocumentCreate, lin
         raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
     code = data.code if data.code is not None else NO_CODE
     ledger.lock_arrivals(session, company_id, [(code, data.number)])
+    taken = Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
     if repository.find_by_natural_key(session, company_id, code, data.number) is not None:
-        raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
-    document = _new_document(
+        raise taken
+    row = new_document_row(
         company_id,
-        client,
+        client.id,
         code=code,
         number=data.number,
         issue_date=data.issue_date,
@@ -115,9 +145,16 @@ def create_document(session: Session, company_id: int, data: DocumentCreate, lin
         purchase_order=data.purchase_order,
         gloss=data.gloss,
         notes=data.notes,
-        send_requested=data.send,
+        send=data.send,
+        now=utcnow(),
     )
-    _insert(session, document)
+    try:
+        with session.begin_nested():
+            [document_id] = insert_documents(session, company_id, [row])
+    except IntegrityError:  # a lost race on the natural key: the same 409 as a visible duplicate
+        raise taken from None
+    document = repository.get(session, company_id, document_id)
+    assert document is not None
     reminders_queue.new_document(session, company_id, document.id, requested=data.send)
     tags = tags_service.ensure_tags(session, company_id, data.tags)
     repository.add_tags(session, document, [tag.id for tag in tags])
@@ -138,41 +175,26 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
 def document_row_from_dte(
     company: Company, client: Client, checked: CheckedDte, *, send: bool, now: datetime
 ) -> dict[str, object]:
-    """A receivable DTE as the values of a new documents row (an import inserts hundreds at once):
-    the caller has checked issuer, type, policy and that its type and folio are new."""
+    """A receivable DTE as a new documents row (:func:`new_document_row`): the caller has checked
+    issuer, type, policy and that its type and folio are new."""
     fields = checked.fields
     net = fields.net_cents + fields.exempt_cents
-    number = str(fields.folio)
-    due_cents, state = ledger.opening_balance(fields.total_cents)
-    return {
-        "company_id": company.id,
-        "client_id": client.id,
-        "code": fields.code,
-        "number": number,
-        "number_sort": number_sort_key(number),
-        "issue_date": fields.issue_date,
-        "due_date": _due_date(fields, client, company),
-        "currency": "CLP",
-        "net_cents": net,
-        "taxes_cents": fields.total_cents - net,
-        "total_cents": fields.total_cents,
-        "credit_cents": 0,
-        "debit_cents": 0,
-        "paid_cents": 0,
-        "paid_date": None,
-        "due_cents": due_cents,
-        "voided": False,
-        "state": state,
-        "purchase_order": "",
-        "gloss": "",
-        "notes": fields.detail_notes,
-        "send_requested": send,
-        "portal_key": new_link_key(),
-        "created_at": now,
-        "created_on": today_in_santiago(now),
-        "updated_at": now,
-        **verdict_columns(checked.checks),
-    }
+    return new_document_row(
+        company.id,
+        client.id,
+        code=fields.code,
+        number=str(fields.folio),
+        issue_date=fields.issue_date,
+        due_date=_due_date(fields, client, company),
+        currency="CLP",
+        total_cents=fields.total_cents,
+        taxes_cents=fields.total_cents - net,
+        net_cents=net,
+        notes=fields.detail_notes,
+        send=send,
+        checks=checked.checks,
+        now=now,
+    )
 
 
 def delete_document(session: Session, company_id: int, data: DocumentDelete, links: Links) -> Document:

@@ -211,18 +211,15 @@ def _store_many(
     clients = clients_service.upsert_receivers(session, company_id, list(receivers.values()))
     now = utcnow()
     new_documents = [i for i in new if not is_note[i]]
-    document_ids = ingest_repository.insert_many(
-        session,
-        _TABLES[Kind.DOCUMENT],
-        company_id,
-        [
-            documents_service.document_row_from_dte(
-                company, clients[receivers[i][0]], items[i].checked, send=items[i].send, now=now
-            )
-            for i in new_documents
-        ],
-        [_source(items[i].checked) for i in new_documents],
-    )
+    document_rows = [
+        documents_service.document_row_from_dte(
+            company, clients[receivers[i][0]], items[i].checked, send=items[i].send, now=now
+        )
+        for i in new_documents
+    ]
+    document_ids = documents_service.insert_documents(session, company_id, document_rows)
+    document_sources = [_source(items[i].checked) for i in new_documents]
+    ingest_repository.insert_sources(session, _TABLES[Kind.DOCUMENT], document_ids, document_sources)
     documents = dict(zip(new_documents, document_ids, strict=True))
 
     # Notes link to the documents they name: those of this batch, or already stored.

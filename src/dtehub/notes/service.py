@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.documents import ledger
+from dtehub.dte.checks import xml_check_columns
+from dtehub.dte.models import DteFields, DteReference
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields, DteReference
 from dtehub.errors import NotFound
-from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.secrets import new_link_key
@@ -137,7 +137,7 @@ def note_row_from_dte(
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
-        **verdict_columns(checked.checks),
+        **xml_check_columns(checked.checks),
     }
 
 
