@@ -3,6 +3,7 @@ query parameters with its warnings, and the portal's headers on every portal ans
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 
@@ -103,6 +104,9 @@ class PortalHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+_CACHED_QUERY_BYTES = 512
+
+
 class ParameterMiddleware:
     """Read each API request's query by the rules of :mod:`dtehub.kit.parameters`, and report every
     adjustment (of the query, or of the body: :class:`dtehub.kit.schema.ApiInput`) in its answer.
@@ -116,17 +120,28 @@ class ParameterMiddleware:
     def __init__(self, app: ASGIApp, *, rules: Mapping[str, QueryRules]) -> None:
         self.app = app
         self.rules = rules  # filled once the routes are declared (dtehub.app)
+        # Integrations send the same few queries again and again: each is read once (per process),
+        # and the cache stays small (at most 4096 queries of at most 512 bytes).
+        self._read_cached = functools.lru_cache(maxsize=4096)(self._read)
+
+    def _read(self, path: str, query: bytes) -> tuple[bytes | None, tuple[Adjustment, ...]]:
+        rules = self.rules.get(path)
+        if rules is None:
+            return None, ()
+        adjustments: list[Adjustment] = []
+        return parameters.adjust_query(query, rules, adjustments), tuple(adjustments)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
             await self.app(scope, receive, send)
             return
         adjustments: list[Adjustment] = []
-        rules = self.rules.get(scope["path"])
-        if rules is not None and scope["query_string"]:
-            query = parameters.adjust_query(scope["query_string"], rules, adjustments)
+        if scope["query_string"]:
+            read = self._read_cached if len(scope["query_string"]) <= _CACHED_QUERY_BYTES else self._read
+            query, adjusted = read(scope["path"], scope["query_string"])
             if query is not None:
                 scope = dict(scope, query_string=query)
+            adjustments += adjusted
         held: Message | None = None
         body = b""
 
