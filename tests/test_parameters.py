@@ -506,15 +506,20 @@ async def test_a_payment_names_its_client_by_tax_id_with_an_empty_client_id(
         "clientId": "",
         "clientTaxId": "99999999-9",
         "paymentMethodId": "",
+        "documents": [{"id": world["documentId"], "code": "", "amount": "100"}],
     }
 
     response = await tenant.post("/v1/createPayment", body)
 
+    # Each once, the allocation's too, although the payment was read twice.
     assert warnings_of(response) == [
+        {"parameter": "code", "value": "", "used": None},
         {"parameter": "clientId", "value": "", "used": None},
         {"parameter": "paymentMethodId", "value": "", "used": None},
     ]
-    assert response.json()["client"]["id"] == world["clientId"]
+    payment = response.json()
+    assert payment["client"]["id"] == world["clientId"]
+    assert [d["amount"] for d in payment["documents"]] == ["100.00"]
 
 
 async def test_update_client_leaves_a_field_given_empty_as_it_was(

@@ -157,6 +157,20 @@ def note(adjustment: Adjustment) -> None:
         adjustments.append(adjustment)
 
 
+def noted() -> int:
+    """How many adjustments the current request has recorded so far (see :func:`forget_since`)."""
+    adjustments = _collected.get()
+    return len(adjustments) if adjustments is not None else 0
+
+
+def forget_since(count: int) -> None:
+    """Forget the adjustments recorded after the first ``count``: those of a validation attempt that
+    failed (a body read again notes its nested parts' adjustments again)."""
+    adjustments = _collected.get()
+    if adjustments is not None:
+        del adjustments[count:]
+
+
 class BodyOption:
     """Marks a request body field as an option with a documented default (``send``): any value it
     cannot use is read as that default, with a warning (:class:`dtehub.kit.schema.ApiInput`)."""

@@ -26,8 +26,10 @@ from dtehub.kit.parameters import (
     Adjustment,
     BodyOption,
     admits_empty,
+    forget_since,
     is_empty,
     note,
+    noted,
     reported,
     widen,
 )
@@ -67,12 +69,14 @@ class ApiInput(ApiModel):
     @model_validator(mode="wrap")
     @classmethod
     def _absent_when_unusable(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        before = noted()
         try:
             return handler(data)
         except ValidationError as error:
             dropped = _unusable_keys(cls, data, error) if isinstance(data, dict) else {}
             if not dropped:
                 raise
+            forget_since(before)  # nested bodies note theirs again below
         model = handler({key: value for key, value in data.items() if key not in dropped})
         for key, name in dropped.items():  # noted once the rest is valid, too
             default = cls.model_fields[name].get_default(call_default_factory=True)
