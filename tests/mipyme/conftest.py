@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.app import create_app
 from dtehub.config import Settings
-from dtehub.sii.emulator import Emulator, TestCertificateAuthority
+from dtehub.sii.emulator import Emulator, Handshake, TestCertificateAuthority
 from dtehub.sii.sessions import SessionPool
 from tests.conftest import FIXTURES, Tenant, make_tenant
 from tests.dte_factory import build_dte
@@ -127,9 +127,10 @@ def emulator(sii_data: Path, certificates: Certificates) -> Iterator[Emulator]:
 
 @pytest.fixture
 def sii(emulator: Emulator) -> Iterator[Emulator]:
-    """The emulator with no fault, restored after the test."""
+    """The emulator with no fault and its lenient handshake, restored after the test."""
     yield emulator
     emulator.faults.reset()
+    emulator.handshake = Handshake()
 
 
 @pytest.fixture(scope="session")

@@ -165,7 +165,7 @@ async def test_holders_not_authorized_for_the_company(company: Tenant, certifica
     [
         ("revoked", "SII error 35: the certificate of 12345678-5 has been revoked"),
         ("password_only", "SII error 33"),
-        ("foreign", "refused the TLS handshake"),
+        ("foreign", "refused the certificate of 12345678-5 in the TLS handshake (alert unknown_ca)"),
         ("unknown", "SII"),
     ],
 )

@@ -6,6 +6,7 @@ mapping to statuses and HTTP codes is :mod:`dtehub.mipyme.statuses`, the one pla
     ├── CertificateError      2  the PFX does not load, has no RUT, is not valid now…
     │   └── HolderNotAuthorized  the holder is no authorized user of the company in MIPYME
     ├── LoginError            3  SII refused the certificate login (its alert or error code, TLS refusal)
+    │   └── CertificateRefused   SII refused the certificate in the TLS handshake with a TLS alert
     ├── SiiUnavailable        4  timeouts, connection errors, 5xx, pages we do not recognize: retry later
     └── DocumentNotFound      5  no such document of the company in MIPYME
 
@@ -45,6 +46,15 @@ class LoginError(SiiError):
     def __init__(self, message: str, *, sii_code: str | None = None, code: str | None = None) -> None:
         super().__init__(message, code=code)
         self.sii_code = sii_code
+
+
+class CertificateRefused(LoginError):
+    """SII's TLS alert about the certificate (:mod:`dtehub.sii.alerts` says what each one means)."""
+
+    def __init__(self, message: str, *, alert: str) -> None:
+        super().__init__(message, code=f"sii_tls_{alert}")
+        self.alert = alert
+        """The alert's RFC 8446 name, e.g. ``unknown_ca``."""
 
 
 class SiiUnavailable(SiiError):

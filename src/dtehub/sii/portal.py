@@ -3,7 +3,9 @@
 A :class:`PortalSession` is used by one retrieval at a time (:mod:`dtehub.sii.sessions` hands it out):
 the selected company is server-side state of the session, so select-then-query must never interleave.
 Every request is bounded by the retrieval's :class:`~dtehub.sii.config.Deadline`; a TLS or connection
-hiccup is retried a few times (the live SII drops about one handshake in three) before it counts.
+hiccup is retried a few times (the live SII drops about one handshake in three) before it counts. A TLS
+alert refusing the certificate is SII's verdict, not a hiccup: it is never retried
+(:mod:`dtehub.sii.alerts`).
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from cryptography.x509.oid import NameOID
 from lxml import html
 
 from dtehub import __version__
-from dtehub.sii import pages
+from dtehub.sii import alerts, pages
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.config import Deadline, SiiConfig
 from dtehub.sii.errors import DocumentNotFound, HolderNotAuthorized, LoginError, SiiError, SiiUnavailable
+from dtehub.sii.tls import refusal_alert
 
 PORTAL = "/cgi-bin/Portal001"
 SELECT_FROM = "OPCION=2&TIPO=4"
@@ -34,6 +38,8 @@ TRANSPORT_ATTEMPTS = 3
 BACKOFF_SECONDS = (0.2, 0.5)
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 LOGOUT_TIMEOUT = 5.0
+VERDICT_WAIT_SECONDS = 2.0
+"""How long a login that failed on a reset connection waits for SII's verdict on the certificate."""
 
 LOGIN_CODES = {
     "27": "more than 10 open sessions for {holder}; SII frees them within an hour of each login",
@@ -68,6 +74,7 @@ class PortalSession:
         self.certificate = certificate
         self.holder = certificate.holder_rut
         self._config = config
+        self._context = context
         self._http = httpx.AsyncClient(
             verify=context,
             cookies=CookieJar(policy=_NoCookies()),
@@ -301,14 +308,23 @@ class PortalSession:
                 raise SiiUnavailable(
                     f"SII ({httpx.URL(url).host}) did not answer in time; retry later"
                 ) from None
-            except httpx.TransportError as error:
+            except (httpx.TransportError, ssl.SSLError) as error:
+                # A bare ssl.SSLError: an alert read after a TLS 1.3 handshake, which httpcore's anyio
+                # backend does not wrap.
+                alert = alerts.alert_in(error)
+                if alert is not None and alerts.is_final(alert):
+                    raise self._refused(alert, url) from None
+                if isinstance(alerts.ssl_error_in(error), ssl.SSLCertVerificationError):
+                    raise self._transport_failure(url, error, None) from None  # ours to fix: no retry
                 # A login is retried only when it never reached SII: a retried login SII did receive
                 # would open a second session, with no cookie to ever log it out.
                 retry = isinstance(error, httpx.ConnectError) or not login
                 if retry and attempt + 1 < TRANSPORT_ATTEMPTS:
                     await asyncio.sleep(min(BACKOFF_SECONDS[attempt], deadline.remaining()))
                     continue
-                raise self._transport_failure(url, error) from None
+                if login and alert is None:
+                    alert = await self._verdict(url, deadline)
+                raise self._transport_failure(url, error, alert) from None
             if response.status_code != 200:
                 raise SiiUnavailable(
                     f"SII ({response.url.host}) answered HTTP {response.status_code}; retry later"
@@ -318,26 +334,34 @@ class PortalSession:
             return response
         raise AssertionError("unreachable")
 
-    def _transport_failure(self, url: str, error: httpx.TransportError) -> SiiError:
+    async def _verdict(self, url: str, deadline: Deadline) -> str | None:
+        """SII's alert about the certificate, asked afresh after a login lost its connection: with TLS 1.3
+        a refusal can race the request, and the client then sees a reset instead of the alert."""
+        target = httpx.URL(url)
+        port = target.port or (443 if target.scheme == "https" else 80)
+        wait = min(VERDICT_WAIT_SECONDS, deadline.remaining())
+        return await refusal_alert(target.host, port, self._context, wait=wait)
+
+    def _refused(self, alert: str, url: str) -> SiiError:
+        issuer = self.certificate.certificate.issuer
+        names = issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return alerts.refusal(
+            alert,
+            holder=self.holder,
+            issuer=str(names[0].value) if names else issuer.rfc4514_string(),
+            host=httpx.URL(url).host,
+        )
+
+    def _transport_failure(self, url: str, error: Exception, alert: str | None) -> SiiError:
         host = httpx.URL(url).host
-        cause = _ssl_error(error)
+        cause = alerts.ssl_error_in(error)
         if isinstance(cause, ssl.SSLCertVerificationError):
             return SiiUnavailable(
                 f"SII's server certificate ({host}) is not trusted: {cause.verify_message} "
                 "(DTEHUB_SII_CA_BUNDLE names the trusted authorities)"
             )
-        if cause is not None and "ALERT" in (cause.reason or "").upper():
-            return LoginError(
-                f"SII ({host}) refused the TLS handshake with the certificate of {self.holder}: "
-                f"{cause.reason}"
-            )
+        if alert in alerts.CERTIFICATE_ALERTS:
+            return self._refused(alert, url)
+        if alert is not None:
+            return alerts.unexplained(alert, host=host)
         return SiiUnavailable(f"could not reach SII ({host}): {type(error).__name__}; retry later")
-
-
-def _ssl_error(error: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None

@@ -1,4 +1,5 @@
-"""The TLS context of a certificate login: the person's key and certificate, SII's (or the emulator's) trust.
+"""The TLS context of a certificate login: the person's key and certificate, SII's (or the emulator's) trust;
+and :func:`refusal_alert`, which asks a server afresh what it makes of the certificate.
 
 ``ssl`` loads a client certificate only from a file. The file is an anonymous in-memory one
 (``memfd_create``) and the key in it is encrypted with a one-time random passphrase, so the key is never
@@ -8,6 +9,8 @@ temporary file holds the encrypted key for the instant of loading.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import secrets
 import ssl
@@ -17,6 +20,7 @@ from contextlib import contextmanager
 
 from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat
 
+from dtehub.sii.alerts import alert_name
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.errors import CertificateError, SiiUnavailable
 
@@ -43,6 +47,34 @@ def client_context(certificate: PersonCertificate, *, ca_bundle: str | None) -> 
             "the certificate's key cannot be used for TLS", code="certificate_unusable"
         ) from None
     return context
+
+
+async def refusal_alert(host: str, port: int, context: ssl.SSLContext, *, wait: float) -> str | None:
+    """The TLS alert ``host`` refuses the certificate of ``context`` with, or None (it accepts it, it
+    could not be reached, or it said nothing within ``wait`` seconds).
+
+    For when a request failed on a reset connection: with TLS 1.3 the server judges the client's
+    certificate only after the client's handshake is over, and a refusal can race the request being
+    sent, so that the client sees a reset and never reads the alert. Here nothing is sent after the
+    handshake: the connection waits for the server's verdict, which comes as the alert (or not at all).
+    Nothing is sent to the server at the HTTP level, so it opens no session.
+    """
+    try:
+        async with asyncio.timeout(wait):
+            reader, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname=host)
+            try:
+                tls = writer.get_extra_info("ssl_object")
+                if tls is not None and tls.version() == "TLSv1.3":  # TLS 1.2 judged it in the handshake
+                    await reader.read(1)
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+    except ssl.SSLError as error:
+        return alert_name(error)
+    except (TimeoutError, OSError):
+        return None
+    return None
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, pkcs12
 
-from dtehub.sii.emulator import Emulator, TestCertificateAuthority
+from dtehub.sii.emulator import Emulator, Handshake, TestCertificateAuthority
 from tests.dte_factory import build_dte
 from tests.sii.emulator.browser import Browser
 
@@ -149,9 +149,10 @@ def running_emulator(data_dir: Path, authority: TestCertificateAuthority) -> Ite
 
 @pytest.fixture
 def emulator(running_emulator: Emulator) -> Iterator[Emulator]:
-    """The shared emulator, its faults back to a well-behaved SII after each test."""
+    """The shared emulator, its faults and handshake back to a well-behaved SII after each test."""
     yield running_emulator
     running_emulator.faults.reset()
+    running_emulator.handshake = Handshake()
 
 
 @pytest.fixture

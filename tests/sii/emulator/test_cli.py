@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +15,11 @@ import pytest
 from cryptography.hazmat.primitives.serialization import pkcs12
 from typer.testing import CliRunner
 
-from dtehub.sii.emulator import holder_rut
+from dtehub.sii.emulator import TestCertificateAuthority, holder_rut
 from dtehub.sii.emulator.cli import emulator_app
 from tests.sii.emulator.browser import LISTING, Browser, login_code
+from tests.sii.emulator.conftest import JUANA, PASSWORD, pem_from_pfx
+from tests.sii.emulator.test_handshake import refusal
 
 runner = CliRunner()
 
@@ -99,11 +103,12 @@ def test_make_cert_needs_a_password_and_keeps_existing_files(initialized: Path) 
     assert out.read_bytes() == b"mine"
 
 
-@pytest.mark.slow
-def test_serve_prints_the_settings_and_stops_on_ctrl_c(initialized: Path) -> None:
+@contextlib.contextmanager
+def serving(data: Path, *options: str) -> Iterator[Served]:
+    """``dtehub sii-emulator serve`` in another process, stopped by Ctrl-C (SIGINT) at the end."""
     command = [
         sys.executable, "-c", "from dtehub.sii.emulator.cli import emulator_app; emulator_app()",
-        "serve", "--data", str(initialized), "--port", "0",
+        "serve", "--data", str(data), "--port", "0", *options,
     ]  # fmt: skip
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
@@ -111,12 +116,47 @@ def test_serve_prints_the_settings_and_stops_on_ctrl_c(initialized: Path) -> Non
             lines = dict(process.stdout.readline().strip().split("=", 1) for _ in range(4))
             base_url = lines["DTEHUB_SII_AUTH_URL"]
             assert lines["DTEHUB_SII_PORTAL_URL"] == lines["DTEHUB_SII_LOGOUT_URL"] == base_url
-            assert lines["DTEHUB_SII_CA_BUNDLE"] == str(initialized / "ca" / "ca.pem")
-
-            with Browser(Served(base_url, Path(lines["DTEHUB_SII_CA_BUNDLE"]))) as browser:
-                assert login_code(browser.client.get(LISTING)) == "28"
+            assert lines["DTEHUB_SII_CA_BUNDLE"] == str(data / "ca" / "ca.pem")
+            yield Served(base_url, Path(lines["DTEHUB_SII_CA_BUNDLE"]))
         finally:
             process.send_signal(signal.SIGINT)
             _, errors = process.communicate(timeout=10)
     assert process.returncode == 0, errors
     assert "stopped" in errors
+
+
+@pytest.mark.slow
+def test_serve_prints_the_settings_and_stops_on_ctrl_c(initialized: Path) -> None:
+    with serving(initialized) as served, Browser(served) as browser:
+        assert login_code(browser.client.get(LISTING)) == "28"
+
+
+@pytest.mark.slow
+def test_serve_refuses_certificates_in_the_handshake_as_told(initialized: Path) -> None:
+    authority = TestCertificateAuthority.load_or_create(initialized / "ca")
+    expired = initialized / "expired.pem"
+    expired.write_bytes(
+        pem_from_pfx(
+            authority.issue_person_certificate(rut=JUANA, name="J", password=PASSWORD, expired=True), PASSWORD
+        )
+    )
+    options = ["--tls-version", "1.3", "--refuse-expired", "--require-certificate"]
+
+    with serving(initialized, *options) as served:
+        assert refusal(served, expired) == "SSLV3_ALERT_CERTIFICATE_EXPIRED"
+        assert refusal(served, None) == "TLSV13_ALERT_CERTIFICATE_REQUIRED"
+
+
+def test_serve_says_which_handshake_it_cannot_serve(initialized: Path) -> None:
+    unknown = runner.invoke(emulator_app, ["serve", "--data", str(initialized), "--refuse-all-with", "nope"])
+    assert unknown.exit_code == 2
+    assert "'nope' is no TLS alert; one of:" in unknown.output
+    assert "access_denied" in unknown.output
+
+    not_pem = initialized / "not-a-ca.pem"
+    not_pem.write_text("not a certificate")
+    unreadable = runner.invoke(
+        emulator_app, ["serve", "--data", str(initialized), "--trust-ca", str(not_pem)]
+    )
+    assert unreadable.exit_code == 1
+    assert f"{not_pem} cannot be read as PEM CA certificates" in " ".join(unreadable.output.split())

@@ -4,7 +4,8 @@
 guards nothing), issues person certificates shaped like the ones SII-accredited authorities sell (the
 holder's RUT as the ``subjectAltName`` otherName ``1.3.6.1.4.1.8321.1``, the authority's RUT in the issuer
 alternative name as ``1.3.6.1.4.1.8321.2``) as PKCS#12 files, keeps a revocation list (``revoked.json``, a
-list of serial numbers in upper-case hexadecimal) and the emulator's TLS server certificate.
+list of serial numbers in upper-case hexadecimal; ``revoked.crl`` is the same list as a CRL, for the
+handshake) and the emulator's TLS server certificate.
 
 Many real Chilean PKCS#12 files use the legacy ``pbeWithSHA1And40BitRC2-CBC`` encryption, which
 ``cryptography`` reads but cannot write: ``legacy_rc2=True`` has the system ``openssl`` (3.x, ``-legacy``)
@@ -18,6 +19,7 @@ import ipaddress
 import json
 import os
 import subprocess
+import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,6 +46,7 @@ AUTHORITY_RUT = "99500000-8"
 CA_FILE = "ca.pem"
 CA_KEY_FILE = "ca-key.pem"
 REVOKED_FILE = "revoked.json"
+REVOCATION_LIST_FILE = "revoked.crl"
 SERVER_FILE = "server.pem"
 SERVER_KEY_FILE = "server-key.pem"
 SERVER_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -251,6 +254,27 @@ class TestCertificateAuthority:
 
     def is_revoked(self, serial_number: int) -> bool:
         return serial_number in self.revoked_serials()
+
+    def revocation_list(self, serials: frozenset[int]) -> Path:
+        """``revoked.crl``: this CA's certificate revocation list (PEM) of ``serials``, written for a TLS
+        server to load (``ssl`` reads a CRL only from a file). It is valid as long as the CA."""
+        now = datetime.now(UTC)
+        builder = (
+            x509.CertificateRevocationListBuilder()
+            .issuer_name(self.certificate.subject)
+            .last_update(now - timedelta(minutes=5))
+            .next_update(self.certificate.not_valid_after_utc)
+        )
+        for serial in sorted(serials):
+            entry = x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(now).build()
+            builder = builder.add_revoked_certificate(entry)
+        pem = builder.sign(self.key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM)
+        path = self.directory / REVOCATION_LIST_FILE
+        descriptor, partial = tempfile.mkstemp(prefix=".revoked-", suffix=".crl", dir=self.directory)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(pem)
+        os.replace(partial, path)  # another emulator on the same directory never reads half a file
+        return path
 
     # --- the TLS server's certificate ----------------------------------------------------------------
 

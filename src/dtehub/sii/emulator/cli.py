@@ -29,6 +29,7 @@ from dtehub.sii.emulator.data import (
     read_people,
     write_example,
 )
+from dtehub.sii.emulator.handshake import ALERT_NAMES, Handshake, HandshakeError
 from dtehub.sii.emulator.server import Emulator
 
 emulator_app = typer.Typer(
@@ -42,6 +43,11 @@ err = Console(stderr=True, highlight=False)
 DataDir = Annotated[
     Path, typer.Option("--data", help=f"The data directory ({CONFIG_FILE}, {DTES_DIR}/, {CA_DIR}/).")
 ]
+
+
+class TlsVersion(enum.StrEnum):
+    TLS12 = "1.2"
+    TLS13 = "1.3"
 
 
 class RutIn(enum.StrEnum):
@@ -71,11 +77,44 @@ def serve(
     data: DataDir,
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="The port (0: any free one).")] = 8443,
+    tls_version: Annotated[
+        TlsVersion,
+        typer.Option(help="The highest TLS version: with 1.3 a refused certificate shows on the first read."),
+    ] = TlsVersion.TLS12,
+    trust_ca: Annotated[
+        list[Path] | None,
+        typer.Option(help="Also accept certificates of this CA (PEM); repeatable.", dir_okay=False),
+    ] = None,
+    require_certificate: Annotated[
+        bool, typer.Option(help="Refuse a handshake without a certificate (not code 34).")
+    ] = False,
+    refuse_expired: Annotated[
+        bool, typer.Option(help="Refuse certificates out of their dates in the handshake (not code 36).")
+    ] = False,
+    refuse_revoked: Annotated[
+        bool, typer.Option(help="Refuse certificates in ca/revoked.json in the handshake (not code 35).")
+    ] = False,
+    refuse_all_with: Annotated[
+        str | None,
+        typer.Option(help="Refuse every handshake with this TLS alert, e.g. access_denied.", metavar="ALERT"),
+    ] = None,
 ) -> None:
     """Serve the emulated SII over HTTPS until Ctrl-C."""
+    if refuse_all_with is not None and refuse_all_with not in ALERT_NAMES:
+        err.print(f"[red]error:[/red] --refuse-all-with: {refuse_all_with!r} is no TLS alert; one of:")
+        err.print(", ".join(ALERT_NAMES))
+        raise typer.Exit(code=2)
+    handshake = Handshake(
+        tls_version="1.3" if tls_version is TlsVersion.TLS13 else "1.2",
+        trusted_cas=tuple(trust_ca or ()),
+        require_certificate=require_certificate,
+        refuse_expired=refuse_expired,
+        refuse_revoked=refuse_revoked,
+        alert=refuse_all_with,
+    )
     try:
-        emulator = Emulator(data, host=host, port=port)
-    except EmulatorDataError as exc:
+        emulator = Emulator(data, host=host, port=port, handshake=handshake)
+    except (EmulatorDataError, HandshakeError) as exc:
         err.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=1) from None
     for name, why in emulator.data.skipped:

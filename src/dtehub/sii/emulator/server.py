@@ -4,11 +4,12 @@ One server plays SII's three hosts (certificate login, logout, portal): they are
 The standard library rather than an ASGI server because the login needs the client's certificate as
 presented in the handshake (``getpeercert(binary_form=True)``).
 
-TLS, as SII's hosts do it: TLS 1.2; the client certificate is asked for but optional (the portal pages
-do without), and verified against the test CA. Its dates are *not* checked in the handshake
+TLS, as SII's hosts do it by default: TLS 1.2; the client certificate is asked for but optional (the
+portal pages do without), and verified against the test CA. Its dates are *not* checked in the handshake
 (``X509_V_FLAG_NO_CHECK_TIME``) so that an expired certificate reaches the login page and gets code 36,
-as on the real SII, while one from another authority fails in the handshake. Each handshake runs in the
-connection's own thread, never in the accept loop, so a slow or silent client blocks nobody else.
+as on the real SII, while one from another authority fails in the handshake. :mod:`.handshake` makes the
+handshake stricter. Each handshake runs in the connection's own thread, never in the accept loop, so a
+slow or silent client blocks nobody else.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import socket
 import socketserver
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,30 +32,17 @@ from dtehub.kit.rut import normalize_rut
 from dtehub.sii.emulator import pages
 from dtehub.sii.emulator.certificates import TestCertificateAuthority
 from dtehub.sii.emulator.data import EmulatorData
+from dtehub.sii.emulator.handshake import Handshake, ServerContexts
 from dtehub.sii.emulator.portal import Portal, Request, Response
 from dtehub.sii.emulator.sessions import Faults, SessionStore
 
 log = logging.getLogger(__name__)
 
-X509_V_FLAG_NO_CHECK_TIME = 0x200000
-"""OpenSSL's flag to skip certificate dates; Python's ssl module has no name for it."""
 HANDSHAKE_TIMEOUT_SECONDS = 10.0
+LINGER_SECONDS = 2.0
+"""How long a refused handshake's connection reads what the client still sends before it is closed."""
 IDLE_TIMEOUT_SECONDS = 30.0
 MAX_BODY_BYTES = 1024 * 1024
-
-
-def tls_context(authority: TestCertificateAuthority) -> ssl.SSLContext:
-    certificate, key = authority.server_credentials()
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    # TLS 1.2 as on SII's hosts; it also makes a refused client certificate fail inside the client's
-    # own handshake, where TLS 1.3 would only report it on the first read.
-    context.maximum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(certificate, key)
-    context.load_verify_locations(cafile=str(authority.ca_bundle))
-    context.verify_mode = ssl.CERT_OPTIONAL
-    context.verify_flags = context.verify_flags | X509_V_FLAG_NO_CHECK_TIME
-    return context
 
 
 class _TlsServer(ThreadingHTTPServer):
@@ -61,16 +50,17 @@ class _TlsServer(ThreadingHTTPServer):
     block_on_close = True  # server_close() waits for the connections' threads: nothing outlives stop()
 
     def __init__(
-        self, address: tuple[str, int], context: ssl.SSLContext, portal: Portal, faults: Faults
+        self, address: tuple[str, int], contexts: ServerContexts, portal: Portal, faults: Faults
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
-        self.context = context
+        self.contexts = contexts
         self.portal = portal
         self.faults = faults
         self.stopping = threading.Event()
         self._connections: set[ssl.SSLSocket] = set()
         self._connections_lock = threading.Lock()
+        self.connections = 0
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind would look the host up in the DNS (getfqdn) for a name nobody reads.
@@ -80,17 +70,24 @@ class _TlsServer(ThreadingHTTPServer):
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         # Runs in the connection's thread. The raw socket is closed by shutdown_request() afterwards.
+        with self._connections_lock:  # counted before anything is answered: a client never sees it lag
+            self.connections += 1
         if self.faults.take_handshake_failure():
             return
         # The handler writes headers and body separately: with Nagle's algorithm on, the client's
         # delayed ACK would hold every answer back by 40 ms.
         request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = self.context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
+        context = self.contexts.current()
+        connection = context.wrap_socket(request, server_side=True, do_handshake_on_connect=False)
         with self._tracked(connection):
             try:
                 connection.settimeout(HANDSHAKE_TIMEOUT_SECONDS)
                 connection.do_handshake()
-            except (ssl.SSLError, OSError) as exc:
+            except ssl.SSLError as exc:  # an alert sent (a refused certificate) or received
+                log.debug("SII emulator: TLS handshake with %s failed: %s", client_address, exc)
+                _linger(connection)
+                return
+            except OSError as exc:
                 log.debug("SII emulator: TLS handshake with %s failed: %s", client_address, exc)
                 return
             try:
@@ -119,6 +116,19 @@ class _TlsServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.exception("SII emulator: error on the connection from %s", client_address)
+
+
+def _linger(connection: ssl.SSLSocket) -> None:
+    """After a failed handshake, read (and drop) what the client still sends until it closes, as Apache's
+    lingering close does. Closing at once with data unread would reset the connection, and with TLS 1.3
+    the client is already sending its request when the refusal comes: the reset would overtake the
+    alert, and the client would never learn why it was refused."""
+    with contextlib.suppress(OSError):
+        connection.shutdown(socket.SHUT_WR)  # the alert is out; TLS is over, the socket is plain again
+        connection.settimeout(LINGER_SECONDS)
+        end = time.monotonic() + LINGER_SECONDS
+        while connection.recv(4096) and time.monotonic() < end:
+            pass
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -218,12 +228,16 @@ class Emulator:
     """SII's MIPYME portal on this machine, served over TLS from a background thread.
 
     ``with Emulator(data_dir) as emulator:`` loads ``data_dir`` (see :mod:`dtehub.sii.emulator.data`),
-    makes the test CA in ``data_dir/ca`` if needed, and serves on ``host:port`` (port 0: a free one).
+    makes the test CA in ``data_dir/ca`` if needed, and serves on ``host:port`` (port 0: a free one),
+    refusing in the TLS handshake what ``handshake`` says (:attr:`handshake` changes it while serving).
     """
 
-    def __init__(self, data_dir: Path, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, data_dir: Path, *, host: str = "127.0.0.1", port: int = 0, handshake: Handshake | None = None
+    ) -> None:
         self.data = EmulatorData.load(data_dir)
         self.authority = TestCertificateAuthority.load_or_create(self.data.ca_directory)
+        self._contexts = ServerContexts(self.authority, handshake or Handshake())  # or HandshakeError
         self.faults = Faults()
         self.sessions = SessionStore(self.faults)
         self.portal = Portal(self.data, self.authority, self.sessions, self.faults)
@@ -235,7 +249,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        server = _TlsServer((self._host, self._port), tls_context(self.authority), self.portal, self.faults)
+        server = _TlsServer((self._host, self._port), self._contexts, self.portal, self.faults)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sii-emulator", daemon=True
@@ -275,6 +289,15 @@ class Emulator:
         return f"https://{host}:{self.port}"
 
     @property
+    def handshake(self) -> Handshake:
+        """What the TLS handshake refuses; set it to change that for the next connections."""
+        return self._contexts.handshake
+
+    @handshake.setter
+    def handshake(self, handshake: Handshake) -> None:
+        self._contexts.handshake = handshake
+
+    @property
     def ca_bundle(self) -> Path:
         """The test CA's certificate (PEM): what a client must trust to reach the emulator."""
         return self.authority.ca_bundle
@@ -283,6 +306,11 @@ class Emulator:
     def logins(self) -> int:
         """Successful logins since the start."""
         return self.sessions.logins
+
+    @property
+    def connections(self) -> int:
+        """Connections accepted since the start (each one a TLS handshake, unless a fault drops it)."""
+        return self._server.connections if self._server is not None else 0
 
     @property
     def logouts(self) -> int:
