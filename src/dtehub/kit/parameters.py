@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal, NamedTuple
 from urllib.parse import quote, unquote
 
+import fastapi.routing
 from fastapi import Query
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 
 API_PREFIXES = ("/v1/", "/V1/")
@@ -298,9 +299,10 @@ class QueryRules:
 def rules_of(routes: Iterable[Any]) -> dict[str, QueryRules]:
     """The rules of every API operation with query parameters, by path."""
     rules: dict[str, QueryRules] = {}
-    for route in iter_route_contexts(list(routes)):  # the routes of included routers too
+    for route in _every_route(list(routes)):
         path = route.path
-        if not isinstance(route.original_route, APIRoute) or not (path or "").startswith(API_PREFIXES):
+        original = getattr(route, "original_route", route)
+        if not isinstance(original, APIRoute) or not (path or "").startswith(API_PREFIXES):
             continue
         defaults: dict[str, Any] = {}
         options: dict[str, Option] = {}
@@ -312,6 +314,13 @@ def rules_of(routes: Iterable[Any]) -> dict[str, QueryRules]:
         if defaults and path:
             rules[path] = QueryRules(defaults=defaults, options=options)
     return rules
+
+
+def _every_route(routes: list[Any]) -> Iterable[Any]:
+    """Every route, those of included routers too: recent FastAPI keeps an included router as one
+    route of the app (and lists its routes through ``iter_route_contexts``); older ones copied them."""
+    expand = getattr(fastapi.routing, "iter_route_contexts", None)
+    return routes if expand is None else expand(routes)
 
 
 def _query_fields(dependant: Dependant) -> Iterator[Any]:
