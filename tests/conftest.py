@@ -29,9 +29,12 @@ from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, is_sqlite, unit_of_work
 from dtehub.db import database_url as parse_url
 from dtehub.models import Company
+from dtehub.portal.links import Links
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PUBLIC_URL = "https://dtehub.test"
+LINKS = Links(PUBLIC_URL)
+"""The links the test settings' server hands out (for services called without a request)."""
 TEST_SECRET_KEY = "test-key-for-webhook-secrets-0123456789abcdef"
 
 

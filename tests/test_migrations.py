@@ -13,6 +13,7 @@ from alembic import command
 from sqlalchemy import Engine, column, create_engine, func, inspect, make_url, select, table, text
 from sqlalchemy.orm import Session
 
+from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
 from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
 
@@ -109,7 +110,7 @@ def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url
                 issue_date=date(2024, 1, number), due_date=date(2024, 2, number), net_cents=100,
                 taxes_cents=19, total_cents=119, credit_cents=0, debit_cents=0, paid_cents=0,
             )  # fmt: skip
-            document.recompute_balance()
+            ledger.rebalance(document)
             session.add(document)
         session.commit()
 

@@ -23,7 +23,7 @@ from dtehub.documents.schemas import DocumentCreate
 from dtehub.kit.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from dtehub.kit.parameters import rules_of
 from dtehub.models import Document
-from tests.conftest import FIXTURES, Tenant, assert_error, warnings_of
+from tests.conftest import FIXTURES, LINKS, Tenant, assert_error, warnings_of
 
 # What each method takes as options (everything else is a filter), with Duemint's documented defaults;
 # clients, contacts and tags list in ascending order by default (docs/decisions.md).
@@ -196,7 +196,7 @@ async def test_a_page_size_over_the_maximum_answers_at_most_100_items(
     for number in range(3, 3 + MAX_PER_PAGE):
         fields = {"clientId": world["clientId"], "number": str(number), "issueDate": "2024-06-01"}
         data = DocumentCreate.model_validate({**fields, "total": "100", "taxes": "0"})
-        documents_service.create_document(session, tenant.company_id, data)
+        documents_service.create_document(session, tenant.company_id, data, LINKS)
     session.flush()
 
     response = await tenant.get("/v1/getDocuments", resultsPerPage=1000)

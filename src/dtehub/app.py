@@ -32,7 +32,6 @@ from dtehub.ratelimit import RateLimiter
 from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
 from dtehub.tags.endpoints import router as tags_router
-from dtehub.webhooks import events as webhook_events
 from dtehub.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """
@@ -56,7 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
-    webhook_events.use_public_base(settings.public_base)  # links in documents' event data
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -15,6 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.config import Settings
+from dtehub.portal.links import Links
+from dtehub.reminders.service import run as run_reminders
+from dtehub.webhooks.delivery import deliver_due
+from dtehub.webhooks.jobs import SWEEP_INTERVAL, run_sweep
+from dtehub.webhooks.signing import secret_box
 
 log = logging.getLogger(__name__)
 
@@ -28,14 +33,20 @@ class PeriodicJob:
 
 
 def server_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[PeriodicJob]:
-    """The jobs ``dtehub serve`` runs, as the settings ask."""
-    jobs: list[PeriodicJob] = []
-    from dtehub.webhooks import jobs as webhook_jobs
-
-    jobs.extend(webhook_jobs.periodic_jobs(settings, factory))
+    """The jobs ``dtehub serve`` runs, as the settings ask: the overdue sweep; webhook deliveries every
+    ``webhook_interval`` seconds when ``DTEHUB_SECRET_KEY`` is set (without it nothing can be signed);
+    reminders every ``reminders_interval`` seconds unless it is 0."""
+    links = Links(settings.public_base)
+    jobs = [PeriodicJob("webhooks-overdue-sweep", SWEEP_INTERVAL, lambda: run_sweep(factory, links))]
+    if secret_box(settings) is not None:
+        jobs.append(
+            PeriodicJob(
+                "webhooks-delivery", settings.webhook_interval, lambda: deliver_due(factory, settings)
+            )
+        )
+    else:
+        log.warning("DTEHUB_SECRET_KEY is not set: webhooks are not delivered")
     if settings.reminders_interval > 0:
-        from dtehub.reminders.service import run as run_reminders
-
         jobs.append(
             PeriodicJob("reminders", settings.reminders_interval, lambda: run_reminders(factory, settings))
         )

@@ -327,7 +327,7 @@ def demo() -> None:
     def work(session: Session) -> tuple[str, str] | None:
         if companies_repository.count(session) > 0:
             return None
-        created = create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes())
+        created = create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes(), links=links)
         invoice = created.invoice
         issued = auth_service.authenticate(session, created.token)
         summary = {"rut": DEMO_RUT, "tokenId": issued.token_id, "documentId": invoice.id}
@@ -456,6 +456,7 @@ def import_files(
                     paths,
                     executor=pool,
                     max_bytes=settings.max_xml_bytes,
+                    links=Links(settings.public_base),
                     report=report_file,
                     summary=summary,
                     on_read=on_read,

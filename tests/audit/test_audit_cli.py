@@ -16,7 +16,7 @@ from dtehub import cli, migrate
 from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker
 from dtehub.ingest import importer
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, LINKS
 
 SEED = FIXTURES / "seed-duemint-example-33-696.xml"  # issued by 76453707-6
 
@@ -45,7 +45,12 @@ def test_cli_changes_are_attributed_to_the_cli(tmp_path: Path, monkeypatch: pyte
     with ThreadPoolExecutor(1) as threads:
         for _ in range(2):  # the second run finds nothing new: no event
             importer.import_paths(
-                create_sessionmaker(engine), int(created["id"]), [SEED], executor=threads, max_bytes=1 << 20
+                create_sessionmaker(engine),
+                int(created["id"]),
+                [SEED],
+                executor=threads,
+                max_bytes=1 << 20,
+                links=LINKS,
             )
     engine.dispose()
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.companies.service import create_company
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.ingest.importer import ImportSummary, Outcome, import_sources, walk_sources
+from tests.conftest import LINKS
 from tests.dte_factory import build_dte
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
@@ -417,6 +418,7 @@ def test_a_refused_dte_does_not_sink_its_batch(
             walk_sources([tmp_path / "in"]),
             executor=pool,
             max_bytes=1 << 20,
+            links=LINKS,
             report=report,
             summary=summary,
             batch_size=100,  # all five DTEs in one transaction
@@ -459,6 +461,7 @@ def test_the_walk_is_lazy_and_results_are_written_batch_by_batch(
             watched(),
             executor=pool,
             max_bytes=1 << 20,
+            links=LINKS,
             report=report,
             batch_size=5,
             max_in_flight=2,

@@ -8,6 +8,7 @@ import itertools
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from dtehub.documents import ledger
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document, DocumentCount, DocumentTotal
 from tests.conftest import Tenant
@@ -82,10 +83,10 @@ async def test_summary_counts_follow_every_change(
     documents = (session.scalars(select(Document).where(Document.company_id == tenant.company_id))).all()
     for document in documents[::3]:
         document.paid_cents = document.total_cents
-        document.recompute_balance()
+        ledger.rebalance(document)
     for document in documents[1::5]:
         document.voided = True
-        document.recompute_balance()
+        ledger.rebalance(document)
     session.commit()
     await _assert_counts_agree(tenant)
     assert (await _listed(tenant, {"status": "1"}))[0] > 0

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-from dtehub.kit.dates import today_in_santiago
+from dtehub.documents.service import insert_documents, new_document_row
+from dtehub.kit.dates import today_in_santiago, utcnow
 from tests.conftest import Tenant, error_of
 
 CLIENT_TAX_ID = "99999999-9"
@@ -552,3 +555,31 @@ async def test_without_a_token_nothing_is_created(tenant: Tenant) -> None:
     assert response.status_code == 401, response.text
     assert error_of(response)["code"] == "unauthorized"
     assert await document_count(tenant) == 0
+
+
+async def test_the_insert_itself_refuses_a_taken_number(tenant: Tenant, session: Session) -> None:
+    """Documents are inserted one way (createDocument, the import, SII retrieval): a (code, number)
+    taken by a writer that got there first is refused by the insert too, and changes nothing."""
+    client_id = int(await create_client(tenant))
+
+    def row() -> dict[str, object]:
+        return new_document_row(
+            tenant.company_id, client_id, code=33, number="696", issue_date=date(2018, 4, 6),
+            due_date=date(2018, 4, 13), currency="CLP", total_cents=9627200, taxes_cents=1537100,
+            net_cents=8090100, now=utcnow(),
+        )  # fmt: skip
+
+    [first] = insert_documents(session, tenant.company_id, [row()])
+    with pytest.raises(IntegrityError), session.begin_nested():
+        insert_documents(session, tenant.company_id, [row()])
+
+    assert await document_count(tenant) == 1
+    shown = (await tenant.get("/v1/getDocument", id=first)).json()
+    assert (shown["number"], shown["total"], shown["amountDue"], shown["status"]) == (
+        "696",
+        "96272.00",
+        "96272.00",
+        3,
+    )
+    response = await tenant.post("/v1/createDocument", spec_body(str(client_id), code=33))
+    assert response.status_code == 409, response.text

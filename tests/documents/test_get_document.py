@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import re
 from datetime import timedelta
 from typing import Any
@@ -11,9 +12,11 @@ import jsonschema
 import pytest
 from sqlalchemy.orm import Session
 
+from dtehub.documents import ledger
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document
 from tests.conftest import Tenant, warnings_of
+from tests.dte.samples import POLAR, POLAR_CLEANED, RICH, SEED, export_xml
 
 DOCUMENT_FIELDS = {
     "id",
@@ -90,7 +93,7 @@ async def set_balance(
     document.paid_cents = paid
     document.credit_cents = credit
     document.voided = voided
-    document.recompute_balance()
+    ledger.rebalance(document)
     session.commit()
 
 
@@ -439,3 +442,40 @@ async def test_views_match_the_published_schema(
     assert listing.status_code == 200, listing.text
     for view in listing.json()["items"]:
         check(view, "DocumentOut")
+
+
+def _closed(components: dict[str, Any]) -> dict[str, Any]:
+    """The components with no property left unnamed: every object must have exactly its keys."""
+    closed = copy.deepcopy(components)
+    for definition in closed["schemas"].values():
+        if "properties" in definition:
+            definition["additionalProperties"] = False
+    return closed
+
+
+REAL_DTES = {
+    "polar": ("other", POLAR.read_bytes()),
+    "polar-cleaned": ("other", POLAR_CLEANED.read_bytes()),
+    "seed": ("duemint", SEED.encode()),
+    "every-part": ("duemint", RICH.encode()),
+    "export": ("duemint", export_xml().encode()),
+}
+
+
+@pytest.mark.parametrize(("issuer", "xml"), REAL_DTES.values(), ids=REAL_DTES.keys())
+async def test_a_dtes_fields_are_exactly_the_published_schema(
+    tenant: Tenant, other_tenant: Tenant, issuer: str, xml: bytes
+) -> None:
+    """getDocument's ``dte`` is sent as it was stored, unvalidated: it must still be exactly what
+    /openapi.json says it is, for every object in it."""
+    owner = other_tenant if issuer == "other" else tenant
+    created = await owner.post("/v1/createDocumentFromXml", {"xml": base64.b64encode(xml).decode()})
+    assert created.status_code == 200, created.text
+    openapi = (await owner.http.get("/openapi.json")).json()
+    schema = {"$ref": "#/components/schemas/DocumentDetailOut", "components": _closed(openapi["components"])}
+
+    doc = await fetch(owner, created.json()["id"], expandClient=1)
+
+    jsonschema.Draft202012Validator(schema).validate(doc)
+    assert doc["dte"]["folio"] == int(doc["number"])
+    assert doc["dte"] == created.json()["dte"]

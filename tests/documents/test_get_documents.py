@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from dtehub.documents import ledger
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
 from dtehub.models import Document
 from tests.conftest import Tenant, warnings_of
@@ -76,7 +77,7 @@ async def set_balance(
     document.credit_cents = credit
     document.debit_cents = debit
     document.voided = voided
-    document.recompute_balance()
+    ledger.rebalance(document)
     session.commit()
 
 

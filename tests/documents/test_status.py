@@ -8,9 +8,8 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from dtehub.documents import repository
-from dtehub.documents.repository import DocumentFilters
-from dtehub.documents.schemas import OrderBy
+from dtehub.documents import ledger, repository
+from dtehub.documents.filters import DocumentFilters, OrderBy
 from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document, DocumentState
@@ -57,7 +56,7 @@ def _state_after(
     document = Document(
         total_cents=total, paid_cents=paid, credit_cents=credit, debit_cents=debit, voided=voided
     )
-    document.recompute_balance()
+    ledger.rebalance(document)
     return document
 
 
@@ -180,7 +179,7 @@ async def _set_balance(session: Session, document_id: str, *, paid: int, voided:
     assert document is not None
     document.paid_cents = paid
     document.voided = voided
-    document.recompute_balance()
+    ledger.rebalance(document)
     session.commit()
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from dtehub.dte.checks import Verdict
 from dtehub.dte.envelope import split_dtes
-from dtehub.dte.reader import DteUnreadable, dte_elements
+from dtehub.dte.errors import DteUnreadable
+from dtehub.dte.reader import dte_elements
 from dtehub.dte.signature import verify_dte_signature
 from dtehub.dte.signing import sign_dte
 from dtehub.kit.xml import XmlError, XmlForbiddenFeature, parse_untrusted

@@ -1,93 +1,48 @@
 """Reading DTEs: the real files' values, a document that uses every part, exports, the messy values real
-files carry (left out with a warning), the drafts that are refused, and the JSON the API shows."""
+files carry (left out with a warning), and the drafts that are refused. The JSON the API shows from
+them: test_views.py."""
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from dtehub.dte.reader import (
-    MAX_WARNINGS,
-    NOTES_HEADER,
+from dtehub.dte.constants import MAX_WARNINGS
+from dtehub.dte.detail_notes import NOTES_HEADER
+from dtehub.dte.models import (
     DscRcgGlobal,
     DteCustoms,
-    DteFields,
     DteIssuer,
     DteLine,
     DtePackage,
-    DteParty,
     DtePayment,
     DteReceiver,
     DteReference,
     DteTax,
     DteTransport,
-    DteUnreadable,
     Exportaciones,
     ItemCode,
     OtraMoneda,
-    dte_elements,
-    fields_as_json,
-    read_fields,
 )
-from dtehub.kit.xml import parse_untrusted
-
-FIXTURES = Path(__file__).parents[1] / "fixtures"
-POLAR = FIXTURES / "DTE--76399752-9--33--25568.xml"
-POLAR_CLEANED = FIXTURES / "DTE--76399752-9--33--25568--cleaned.xml"
-CREDIT_NOTE = FIXTURES / "DTE--96670340-7--61--110616.xml"
-CREDIT_NOTE_CLEANED = FIXTURES / "DTE--96670340-7--61--110616--cleaned.xml"
-SEED = (FIXTURES / "seed-duemint-example-33-696.xml").read_text("ascii")
-SII_NAMESPACE = "http://www.sii.cl/SiiDte"
-
-
-def read(data: bytes | str) -> DteFields:
-    root = parse_untrusted(data.encode() if isinstance(data, str) else data, max_bytes=1 << 22)
-    [dte] = dte_elements(root)
-    return read_fields(dte)
-
-
-def refusal(data: str) -> str:
-    with pytest.raises(DteUnreadable) as caught:
-        read(data)
-    return str(caught.value)
-
-
-def seed(**changes: str | None) -> str:
-    """The seed invoice with the text of some elements changed, or the elements removed (None)."""
-    text = SEED
-    for name, value in changes.items():
-        element = re.compile(rf"\s*<{name}>[^<]*</{name}>" if value is None else rf"<{name}>[^<]*</{name}>")
-        text, count = element.subn("" if value is None else f"<{name}>{value}</{name}>", text, count=1)
-        assert count == 1, name
-    return text
-
-
-def insert_after(text: str, element: str, snippet: str) -> str:
-    closing = f"</{element}>"
-    assert closing in text
-    return text.replace(closing, closing + snippet, 1)
-
-
-def replace_element(text: str, name: str, snippet: str) -> str:
-    """Replace the whole first ``name`` element (and its children)."""
-    new, count = re.subn(rf"<{name}>.*?</{name}>", snippet, text, count=1, flags=re.S)
-    assert count == 1, name
-    return new
-
-
-def no_floats(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(no_floats(v) for v in value.values())
-    if isinstance(value, list):
-        return all(no_floats(v) for v in value)
-    return not isinstance(value, float)
-
+from dtehub.dte.views import dte_json
+from tests.dte.samples import (
+    CREDIT_NOTE,
+    POLAR,
+    POLAR_CLEANED,
+    RICH,
+    SEED,
+    SII_NAMESPACE,
+    export_xml,
+    insert_after,
+    read,
+    refusal,
+    replace_element,
+    seed,
+)
 
 # --- the real files -----------------------------------------------------------------------------------
 
@@ -156,159 +111,6 @@ def test_the_mipyme_invoice(path: Path) -> None:
     )
 
 
-CREDIT_NOTE_JSON: dict[str, Any] = {
-    "code": 61,
-    "folio": 110616,
-    "issueDate": "2019-08-02",
-    "dueDate": "2019-09-01",
-    "currency": "PESO CL",
-    "payment": {
-        "form": 2,
-        "exportForm": None,
-        "method": "OT",
-        "termsCode": None,
-        "termsGloss": "Crédito",
-        "termsDays": None,
-        "accountType": None,
-        "accountNumber": None,
-        "bank": None,
-        "paidDate": None,
-        "paidAmount": None,
-        "unpaidBalance": None,
-        "schedule": [],
-    },
-    "indicators": {
-        "noRebate": False,
-        "grossAmounts": False,
-        "dispatchType": None,
-        "transferType": None,
-        "printFormat": None,
-        "serviceType": None,
-        "purchaseTransactionType": None,
-        "saleTransactionType": None,
-    },
-    "period": None,
-    "issuer": {
-        "taxId": "96670340-7",
-        "name": "Bata Chile S.A.",
-        "activity": "Venta de calzado, accesorios y prendas de vestir",
-        "activityCodes": ["513100"],
-        "phones": [],
-        "email": None,
-        "branch": "Camino a Melipilla N",
-        "branchCode": "5149528",
-        "sellerCode": None,
-        "additionalId": None,
-        "address": "Camino a Melipilla N 9460",
-        "comuna": "Maipu",
-        "city": "Santiago",
-    },
-    "principalTaxId": None,
-    "receiver": {
-        "taxId": "81675600-6",
-        "name": "Comercializadora S.A",
-        "internalCode": None,
-        "foreignId": None,
-        "nationality": None,
-        "activity": "Grandes Tiendas",
-        "contact": None,
-        "email": None,
-        "address": "Moneda 970 piso 4",
-        "comuna": "Santiago",
-        "city": "Santiago",
-        "postalAddress": "3079",
-        "postalComuna": None,
-        "postalCity": None,
-    },
-    "requesterTaxId": None,
-    "totals": {
-        "net": "48190822.00",
-        "exempt": "0.00",
-        "meatBase": None,
-        "marginBase": None,
-        "vatRate": "19",
-        "vat": "9156256.00",
-        "ownVat": None,
-        "thirdPartyVat": None,
-        "vatNotWithheld": None,
-        "constructionCredit": None,
-        "packagingDeposit": None,
-        "commissionsNet": None,
-        "commissionsExempt": None,
-        "commissionsVat": None,
-        "total": "57347078.00",
-        "nonBillable": None,
-        "periodTotal": None,
-        "previousBalance": "0.00",
-        "amountDue": "57347078.00",
-    },
-    "otherTaxes": [],
-    "otherCurrency": None,
-    "lines": [
-        {
-            "number": 1,
-            "codes": [],
-            "exemptIndicator": None,
-            "name": "Comision Corner",
-            "description": "Comision Venta Corner Hites Julio 2019",
-            "referenceQuantity": None,
-            "referenceUnit": None,
-            "referencePrice": "48190822.0",
-            "quantity": "1.0",
-            "unit": None,
-            "unitPrice": "48190822.0",
-            "discountPercent": None,
-            "discountAmount": None,
-            "surchargePercent": None,
-            "surchargeAmount": None,
-            "taxCodes": [],
-            "amount": "48190822.00",
-        }
-    ],
-    "discounts": [],
-    "references": [
-        {
-            "number": 1,
-            "documentType": "33",
-            "global": False,
-            "folio": "115885",
-            "otherTaxId": None,
-            "date": "2019-08-02",
-            "reasonCode": 3,
-            "reason": "Comision venta corner Hites",
-        }
-    ],
-    "transport": None,
-    "warnings": [],
-}
-
-
-@pytest.mark.parametrize("path", [CREDIT_NOTE, CREDIT_NOTE_CLEANED], ids=["as-served", "namespaced"])
-def test_the_credit_note(path: Path) -> None:
-    fields = read(path.read_bytes())
-
-    assert fields.references == (
-        DteReference(
-            number=1,
-            document_type="33",
-            folio="115885",
-            date=date(2019, 8, 2),
-            reason_code=3,
-            reason="Comision venta corner Hites",
-        ),
-    )
-    assert fields.id_doc.payment_method == "OT"
-    assert fields.id_doc.payment_terms_gloss == "Crédito"  # ISO-8859-1 in the file
-    assert fields.due_date == date(2019, 9, 1)
-    assert fields.issuer.branch == "Camino a Melipilla N"
-    assert fields.receiver.postal_address == "3079"
-    assert fields.detail[0].reference_price == Decimal("48190822.0")
-    assert fields.totals is not None
-    assert fields.totals.previous_balance_cents == 0
-    assert fields.totals.amount_due_cents == 5734707800
-    assert fields.to_json() == CREDIT_NOTE_JSON
-
-
 def test_the_seed_example_keeps_its_price_exact() -> None:
     fields = read(SEED)
 
@@ -316,7 +118,7 @@ def test_the_seed_example_keeps_its_price_exact() -> None:
     assert line.unit_price == Decimal("80900.67")
     assert line.amount == Decimal("80901")
     assert (line.quantity, line.unit) == (Decimal("1.00"), "uni")
-    assert fields.to_json()["lines"][0]["unitPrice"] == "80900.67"
+    assert dte_json(fields)["lines"][0]["unitPrice"] == "80900.67"
 
 
 @pytest.mark.parametrize("path", [POLAR, CREDIT_NOTE], ids=["invoice", "credit-note"])
@@ -329,116 +131,7 @@ def test_envelopes_and_namespaces_give_the_same_fields(path: Path, root: str) ->
     assert read(xml.encode("latin-1")) == read(path.read_bytes())
 
 
-def test_every_value_is_exact_and_the_json_is_plain() -> None:
-    fields = read(RICH)
-
-    payload = fields_as_json(fields)
-
-    assert json.loads(json.dumps(payload)) == payload
-    assert no_floats(payload)
-    assert all(isinstance(line.amount, Decimal) for line in fields.detail)
-
-
-def test_the_json_always_has_every_key() -> None:
-    def shape(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: shape(v) for k, v in value.items()}
-        return None
-
-    sparse, rich = fields_as_json(read(SEED)), fields_as_json(read(RICH))
-
-    for key in ("otherCurrency", "transport", "period"):
-        assert sparse[key] is None
-        assert rich[key] is not None
-        del sparse[key], rich[key]
-    assert shape(sparse) == shape(rich)
-
-
 # --- a document that uses every part ------------------------------------------------------------------
-
-RICH = insert_after(
-    seed(TipoDTE="33", FchEmis="2018-04-06"),
-    "FmaPago",
-    "<MntPagos><FchPago>2018-05-06</FchPago><MntPago>65950</MntPago><GlosaPagos>Primera cuota</GlosaPagos>"
-    "</MntPagos><MntPagos><FchPago>2018-06-06</FchPago><MntPago>65950</MntPago></MntPagos>"
-    "<PeriodoDesde>2018-03-01</PeriodoDesde><PeriodoHasta>2018-03-31</PeriodoHasta>"
-    "<MedioPago>PE</MedioPago><TpoCtaPago>CORRIENTE</TpoCtaPago><NumCtaPago>00-123-45678-90</NumCtaPago>"
-    "<BcoPago>BANCO DE CHILE</BcoPago><TermPagoCdg>FRF</TermPagoCdg>"
-    "<TermPagoGlosa>60 días fecha factura</TermPagoGlosa><TermPagoDias>60</TermPagoDias>"
-    "<FchVenc>2018-06-06</FchVenc>",
-)
-RICH = RICH.replace("<TpoTranCompra>", "<IndServicio>3</IndServicio><TpoTranCompra>")
-RICH = insert_after(RICH, "GiroEmis", "<Telefono>22 123 4567</Telefono><Telefono>9 8765 4321</Telefono>")
-RICH = insert_after(
-    RICH, "Acteco", "<Acteco>620200</Acteco><Sucursal>CASA MATRIZ</Sucursal>"
-)  # before CdgSIISucur
-RICH = insert_after(RICH, "CiudadOrigen", "<CdgVendedor>V-17</CdgVendedor>")
-RICH = insert_after(RICH, "Emisor", "<RUTMandante>76399752-9</RUTMandante>")
-RICH = RICH.replace("<RznSocRecep>", "<CdgIntRecep>C-99</CdgIntRecep><RznSocRecep>")
-RICH = insert_after(
-    RICH,
-    "GiroRecep",
-    "<Contacto>María Pérez</Contacto><CorreoRecep>pagos@cliente.cl</CorreoRecep>",
-)
-RICH = insert_after(
-    RICH,
-    "CiudadRecep",
-    "<DirPostal>CASILLA 13</DirPostal><CmnaPostal>PROVIDENCIA</CmnaPostal>"
-    "<CiudadPostal>SANTIAGO</CiudadPostal>",
-)
-RICH = insert_after(
-    RICH,
-    "Receptor",
-    "<RUTSolicita>11111111-1</RUTSolicita><Transporte>"
-    "<Patente>ABCD12</Patente><RUTTrans>96874030-K</RUTTrans>"
-    "<Chofer><RUTChofer>11111111-1</RUTChofer><NombreChofer>JUAN SOTO</NombreChofer></Chofer>"
-    "<DirDest>AV. MATTA 100</DirDest><CmnaDest>SANTIAGO</CmnaDest>"
-    "<CiudadDest>SANTIAGO</CiudadDest></Transporte>",
-)
-RICH = replace_element(
-    RICH,
-    "Totales",
-    "<Totales><MntNeto>100000</MntNeto><MntExe>5000</MntExe><TasaIVA>19</TasaIVA><IVA>19000</IVA>"
-    "<ImptoReten><TipoImp>27</TipoImp><TasaImp>10</TasaImp><MontoImp>10000</MontoImp></ImptoReten>"
-    "<ImptoReten><TipoImp>28</TipoImp><MontoImp>1900</MontoImp></ImptoReten>"
-    "<MntTotal>135900</MntTotal><MontoNF>-1000</MontoNF><SaldoAnterior>-4000</SaldoAnterior>"
-    "<VlrPagar>130900</VlrPagar></Totales>"
-    "<OtraMoneda><TpoMoneda>DOLAR USA</TpoMoneda><TpoCambio>650.5</TpoCambio>"
-    "<MntNetoOtrMnda>153.7279</MntNetoOtrMnda><MntExeOtrMnda>7.6864</MntExeOtrMnda>"
-    "<IVAOtrMnda>29.2083</IVAOtrMnda><ImpRetOtrMnda><TipoImpOtrMnda>27</TipoImpOtrMnda>"
-    "<TasaImpOtrMnda>10</TasaImpOtrMnda><VlrImpOtrMnda>15.3728</VlrImpOtrMnda></ImpRetOtrMnda>"
-    "<MntTotOtrMnda>208.9162</MntTotOtrMnda></OtraMoneda>",
-)
-RICH = replace_element(
-    RICH,
-    "Detalle",
-    "<Detalle><NroLinDet>1</NroLinDet><CdgItem>"
-    "<TpoCodigo>EAN13</TpoCodigo><VlrCodigo>7801234567890</VlrCodigo>"
-    "</CdgItem><CdgItem><TpoCodigo>INT1</TpoCodigo><VlrCodigo>VINO-RES-750</VlrCodigo></CdgItem>"
-    "<NmbItem>VINO RESERVA</NmbItem><DscItem>Caja de 6</DscItem>"
-    "<QtyItem>2.5</QtyItem><UnmdItem>CAJ</UnmdItem>"
-    "<PrcItem>40000.123456</PrcItem><DescuentoPct>10</DescuentoPct><DescuentoMonto>10000</DescuentoMonto>"
-    "<CodImpAdic>27</CodImpAdic><MontoItem>90000</MontoItem></Detalle>"
-    "<Detalle><NroLinDet>2</NroLinDet><IndExe>1</IndExe><NmbItem>FLETE</NmbItem><QtyItem>1</QtyItem>"
-    "<PrcItem>5000</PrcItem><RecargoPct>5</RecargoPct><RecargoMonto>250</RecargoMonto>"
-    "<MontoItem>5250</MontoItem></Detalle>"
-    "<DscRcgGlobal><NroLinDR>1</NroLinDR><TpoMov>D</TpoMov><GlosaDR>Cliente frecuente</GlosaDR>"
-    "<TpoValor>%</TpoValor><ValorDR>2.5</ValorDR></DscRcgGlobal>"
-    "<DscRcgGlobal><NroLinDR>2</NroLinDR><TpoMov>R</TpoMov><TpoValor>$</TpoValor><ValorDR>1500</ValorDR>"
-    "<IndExeDR>1</IndExeDR></DscRcgGlobal>"
-    "<Referencia><NroLinRef>1</NroLinRef><TpoDocRef>801</TpoDocRef><FolioRef>4500012345</FolioRef>"
-    "<FchRef>2018-03-30</FchRef></Referencia>"
-    "<Referencia><NroLinRef>2</NroLinRef><TpoDocRef>HES</TpoDocRef><FolioRef>1000123-A</FolioRef>"
-    "<FchRef>2018-04-02</FchRef><RazonRef>Hoja de entrada</RazonRef></Referencia>"
-    "<Referencia><NroLinRef>3</NroLinRef><TpoDocRef>52</TpoDocRef>"
-    "<IndGlobal>1</IndGlobal><FolioRef>0</FolioRef>"
-    "<FchRef>2018-03-31</FchRef><RazonRef>Guías de marzo</RazonRef></Referencia>"
-    "<Referencia><NroLinRef>4</NroLinRef><TpoDocRef>33</TpoDocRef><FolioRef>25568</FolioRef>"
-    "<RUTOtr>76399752-9</RUTOtr><FchRef>2019-03-29</FchRef><CodRef>1</CodRef><RazonRef>Anula</RazonRef>"
-    "</Referencia>"
-    "<Referencia><NroLinRef>5</NroLinRef><TpoDocRef>SET</TpoDocRef><FolioRef>1</FolioRef>"
-    "<FchRef>2018-04-06</FchRef><RazonRef>CASO 1234-1</RazonRef></Referencia>",
-)
 
 
 def test_a_document_that_uses_every_part() -> None:
@@ -561,127 +254,7 @@ def test_a_document_that_uses_every_part() -> None:
     ]
 
 
-def test_the_json_of_a_document_that_uses_every_part() -> None:
-    payload = read(RICH).to_json()
-
-    assert payload["payment"]["schedule"] == [
-        {"date": "2018-05-06", "amount": "65950.00", "gloss": "Primera cuota"},
-        {"date": "2018-06-06", "amount": "65950.00", "gloss": None},
-    ]
-    assert payload["indicators"]["serviceType"] == 3
-    assert payload["period"] == {"from": "2018-03-01", "to": "2018-03-31"}
-    assert payload["otherTaxes"] == [
-        {"code": "27", "rate": "10", "amount": "10000.00"},
-        {"code": "28", "rate": None, "amount": "1900.00"},
-    ]
-    assert payload["totals"]["nonBillable"] == "-1000.00"
-    assert payload["otherCurrency"] == {
-        "currency": "DOLAR USA",
-        "exchangeRate": "650.5",
-        "net": "153.7279",
-        "exempt": "7.6864",
-        "meatBase": None,
-        "marginBase": None,
-        "vat": "29.2083",
-        "otherTaxes": [{"code": "27", "rate": "10", "amount": "15.3728"}],
-        "vatNotWithheld": None,
-        "total": "208.9162",
-    }
-    first, second = payload["lines"]
-    assert first["codes"] == [
-        {"type": "EAN13", "value": "7801234567890"},
-        {"type": "INT1", "value": "VINO-RES-750"},
-    ]
-    assert (first["quantity"], first["unitPrice"], first["discountPercent"], first["discountAmount"]) == (
-        "2.5",
-        "40000.123456",
-        "10",
-        "10000.00",
-    )
-    assert (first["taxCodes"], first["amount"]) == (["27"], "90000.00")
-    assert (second["exemptIndicator"], second["surchargePercent"], second["surchargeAmount"]) == (
-        1,
-        "5",
-        "250.00",
-    )
-    assert payload["discounts"] == [
-        {
-            "number": 1,
-            "movement": "D",
-            "gloss": "Cliente frecuente",
-            "valueType": "%",
-            "value": "2.5",
-            "valueOtherCurrency": None,
-            "exemptIndicator": None,
-        },
-        {
-            "number": 2,
-            "movement": "R",
-            "gloss": None,
-            "valueType": "$",
-            "value": "1500.00",
-            "valueOtherCurrency": None,
-            "exemptIndicator": 1,
-        },
-    ]
-    assert payload["references"][3] == {
-        "number": 4,
-        "documentType": "33",
-        "global": False,
-        "folio": "25568",
-        "otherTaxId": "76399752-9",
-        "date": "2019-03-29",
-        "reasonCode": 1,
-        "reason": "Anula",
-    }
-    assert payload["references"][2]["global"] is True
-    assert payload["transport"]["driverName"] == "JUAN SOTO"
-    assert payload["transport"]["customs"] is None
-    assert (payload["principalTaxId"], payload["requesterTaxId"]) == ("76399752-9", "11111111-1")
-
-
 # --- exports ------------------------------------------------------------------------------------------
-
-
-def export_xml(*, other_currency: str | None = None, totals: str | None = None) -> str:
-    default_totals = (
-        "<Totales><TpoMoneda>DOLAR USA</TpoMoneda><MntExe>1000.5</MntExe>"
-        "<MntTotal>1000.5</MntTotal></Totales>"
-    )
-    default_other = (
-        "<OtraMoneda><TpoMoneda>PESO CL</TpoMoneda><TpoCambio>700.1234</TpoCambio>"
-        "<MntExeOtrMnda>700473.4617</MntExeOtrMnda><MntTotOtrMnda>700473.4617</MntTotOtrMnda></OtraMoneda>"
-    )
-    return (
-        '<DTE version="1.0"><Exportaciones ID="EXP-110-77"><Encabezado>'
-        "<IdDoc><TipoDTE>110</TipoDTE><Folio>77</Folio>"
-        "<FchEmis>2019-05-10</FchEmis><IndServicio>3</IndServicio>"
-        "<FmaPagExp>2</FmaPagExp><FchVenc>2019-06-09</FchVenc></IdDoc>"
-        "<Emisor><RUTEmisor>76453707-6</RUTEmisor><RznSoc>DUEMINT SPA</RznSoc><GiroEmis>SOFTWARE</GiroEmis>"
-        "<Acteco>724000</Acteco><DirOrigen>AV. LOS DOMINICOS 8630</DirOrigen>"
-        "<CmnaOrigen>LAS CONDES</CmnaOrigen>"
-        "<CiudadOrigen>SANTIAGO</CiudadOrigen><IdAdicEmisor>EXP-1</IdAdicEmisor></Emisor>"
-        "<Receptor><RUTRecep>55555555-5</RUTRecep><RznSocRecep>ACME INC</RznSocRecep>"
-        "<Extranjero><NumId>98-7654321</NumId><Nacionalidad>225</Nacionalidad></Extranjero>"
-        "<GiroRecep>RETAIL</GiroRecep><DirRecep>1 MAIN ST</DirRecep>"
-        "<CmnaRecep>NEW YORK</CmnaRecep></Receptor>"
-        "<Transporte><Aduana><CodModVenta>1</CodModVenta><CodClauVenta>5</CodClauVenta>"
-        "<TotClauVenta>1000.50</TotClauVenta>"
-        "<CodViaTransp>4</CodViaTransp><NombreTransp>LA 601</NombreTransp>"
-        "<CodPtoEmbarque>901</CodPtoEmbarque><CodPtoDesemb>225</CodPtoDesemb><PesoBruto>12.5</PesoBruto>"
-        "<CodUnidPesoBruto>6</CodUnidPesoBruto><TotBultos>2</TotBultos>"
-        "<TipoBultos><CodTpoBultos>75</CodTpoBultos>"
-        "<CantBultos>2</CantBultos><Marcas>ACME NY</Marcas></TipoBultos><MntFlete>50.2500</MntFlete>"
-        "<CodPaisRecep>225</CodPaisRecep><CodPaisDestin>225</CodPaisDestin></Aduana></Transporte>"
-        f"{default_totals if totals is None else totals}"
-        f"{default_other if other_currency is None else other_currency}"
-        "</Encabezado>"
-        "<Detalle><NroLinDet>1</NroLinDet><NmbItem>LICENCIA ANUAL</NmbItem><QtyItem>1</QtyItem>"
-        "<PrcItem>1000.5</PrcItem><MontoItem>1000.5</MontoItem></Detalle>"
-        "<Referencia><NroLinRef>1</NroLinRef><TpoDocRef>813</TpoDocRef><FolioRef>PO-2019-7</FolioRef>"
-        "<FchRef>2019-05-01</FchRef></Referencia>"
-        "</Exportaciones></DTE>"
-    )
 
 
 def test_an_export_keeps_its_currency_and_stores_its_pesos() -> None:
@@ -725,32 +298,6 @@ def test_an_export_keeps_its_currency_and_stores_its_pesos() -> None:
             destination_country="225",
         )
     )
-
-
-def test_an_exports_json_shows_its_own_currency() -> None:
-    payload = read(export_xml()).to_json()
-
-    assert payload["currency"] == "DOLAR USA"
-    assert payload["totals"]["exempt"] == payload["totals"]["total"] == "1000.50"
-    assert payload["totals"]["net"] is None
-    assert payload["otherCurrency"]["total"] == "700473.4617"
-    assert payload["lines"][0]["amount"] == "1000.50"
-    customs = payload["transport"]["customs"]
-    assert (customs["saleClauseTotal"], customs["freight"], customs["grossWeight"]) == (
-        "1000.50",
-        "50.2500",
-        "12.5",
-    )
-    assert customs["packages"] == [
-        {
-            "kind": "75",
-            "quantity": 2,
-            "marks": "ACME NY",
-            "containerId": None,
-            "seal": None,
-            "sealIssuer": None,
-        }
-    ]
 
 
 def test_an_export_without_pesos_is_unreadable() -> None:
@@ -864,7 +411,7 @@ def test_malformed_optional_values_are_left_out_with_a_warning() -> None:
         "Referencia 1: RUTOtr '123' is not a valid RUT; left out",
         "Referencia 1: CodRef '7' is not one of 1, 2, 3; left out",
     )
-    assert fields.to_json()["warnings"] == list(fields.warnings)
+    assert dte_json(fields)["warnings"] == list(fields.warnings)
     assert "QtyItem: 1,5 " in fields.detail_notes  # the raw text is not lost
 
 
@@ -935,29 +482,3 @@ UNREADABLE = {
 @pytest.mark.parametrize(("xml", "message"), UNREADABLE.values(), ids=UNREADABLE.keys())
 def test_what_is_not_a_readable_dte_is_refused_with_a_clear_message(xml: str, message: str) -> None:
     assert refusal(xml) == message
-
-
-# --- compatibility ------------------------------------------------------------------------------------
-
-
-def test_fields_can_still_be_built_from_the_original_attributes() -> None:
-    fields = DteFields(
-        code=33,
-        folio=1,
-        issue_date=date(2024, 1, 2),
-        due_date=None,
-        payment_form=1,
-        issuer=DteParty("76453707-6", "DUEMINT SPA"),  # type: ignore[arg-type]
-        receiver=DteParty("99999999-9", "CLIENTE"),  # type: ignore[arg-type]
-        net_cents=100,
-        exempt_cents=0,
-        total_cents=119,
-        lines=((("NroLinDet", "1"), ("MontoItem", "1")),),
-    )
-
-    payload = fields.to_json()
-
-    assert payload["issuer"]["taxId"] == "76453707-6"
-    assert payload["issuer"]["activityCodes"] == []
-    assert payload["lines"] == []
-    assert fields.detail_notes == f"{NOTES_HEADER}NroLinDet: 1 MontoItem: 1 "

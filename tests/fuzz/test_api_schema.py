@@ -19,6 +19,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +44,7 @@ from dtehub.app import create_app
 from dtehub.companies.service import create_company
 from dtehub.config import Settings
 from tests.conftest import random_rut
+from tests.dte_factory import build_dte
 
 EXAMPLES = int(os.environ.get("DTEHUB_FUZZ_EXAMPLES", "6"))
 SEED = os.environ.get("DTEHUB_FUZZ_SEED")
@@ -110,7 +112,8 @@ def world(fuzz_app: FastAPI, session: Session) -> Iterator[World]:
     factory = fuzz_app.state.sessionmaker
     fuzz_app.state.sessionmaker = lambda: session
     try:
-        created = create_company(session, rut=random_rut(), name="Fuzz SpA", payment_term_days=30)
+        rut = random_rut()
+        created = create_company(session, rut=rut, name="Fuzz SpA", payment_term_days=30)
         session.commit()
         world = World(headers={"Authorization": f"Bearer {created.token}"})
         with asgi.get_client(fuzz_app) as http:
@@ -135,6 +138,11 @@ def world(fuzz_app: FastAPI, session: Session) -> Iterator[World]:
                     "code": 33,
                 },
             )
+            # A document from a DTE: its answers carry the dte object, every field read from the XML.
+            dte = build_dte(
+                33, 78, rut, "99999999-9", 1190, issue_date=date(2024, 5, 1), lines=[("Servicio", 1000)]
+            )
+            from_xml = post("/v1/createDocumentFromXml", {"xml": base64.b64encode(dte).decode()})
             file = post(
                 "/v1/createFile",
                 {
@@ -160,13 +168,13 @@ def world(fuzz_app: FastAPI, session: Session) -> Iterator[World]:
             "clientId": [str(client["id"])],
             "contactId": [str(contact["id"])],
             "tagId": [str(tag["id"])],
-            "documentId": [str(document["id"])],
+            "documentId": [str(document["id"]), str(from_xml["id"])],
             "fileId": [str(file["id"])],
             "paymentId": [str(payment["id"])],
             "webhookId": [str(webhook["id"])],
         }
         world.keys = {
-            "document_id": [_portal_key(document["url"])],
+            "document_id": [_portal_key(document["url"]), _portal_key(from_xml["url"])],
             "client_id": [_portal_key(client["url"])] if "url" in client else [],
             "file_id": [_portal_key(file["url"])] if "url" in file else [],
         }

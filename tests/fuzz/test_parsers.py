@@ -21,11 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
+from dtehub.dte.published import DteOut
 from dtehub.kit.money import MAX_AMOUNT_CENTS, InvalidAmount, format_cents, format_money, to_cents
 from dtehub.kit.rut import InvalidRut, normalize_client_tax_id, normalize_rut, printable_tax_id
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, MAX_DEPTH, XmlError, parse_untrusted
@@ -70,6 +72,7 @@ def _seeds() -> list[bytes]:
 
 
 SEEDS = _seeds()
+DTE_SCHEMA = jsonschema.Draft202012Validator(DteOut.model_json_schema(mode="serialization", by_alias=True))
 
 
 @st.composite
@@ -186,6 +189,7 @@ def test_the_pipeline_answers_checked_dtes_or_refusals(data: bytes) -> None:
             assert isinstance(one, CheckedDte | DteRefused)
             if isinstance(one, CheckedDte):
                 json.dumps(one.fields_json)  # what is stored with the document must be JSON
+                DTE_SCHEMA.validate(one.fields_json)  # and what /openapi.json says getDocument's dte is
                 json.dumps(one.checks.as_json())
 
 

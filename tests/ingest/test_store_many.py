@@ -11,7 +11,7 @@ from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import DtehubError
 from dtehub.ingest import repository as ingest_repository
 from dtehub.ingest import service as ingest
-from tests.conftest import Tenant
+from tests.conftest import LINKS, Tenant
 from tests.notes import invoice_xml
 
 
@@ -38,17 +38,20 @@ def read_keys_too_early(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 async def test_a_batch_that_loses_a_race_gives_each_dte_its_own_outcome(
     tenant: Tenant, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ingest.store(session, tenant.company_id, checked(invoice_xml(tenant, 1)))  # the other writer's
+    ingest.store(session, tenant.company_id, checked(invoice_xml(tenant, 1)), LINKS)  # the other writer's
     same, other, new = (
         checked(invoice_xml(tenant, 1)),
         checked(invoice_xml(tenant, 2)),
         checked(invoice_xml(tenant, 1, total=2380)),
     )
-    ingest.store(session, tenant.company_id, other)
+    ingest.store(session, tenant.company_id, other, LINKS)
     calls = read_keys_too_early(monkeypatch)
 
     first, second, third = ingest.store_many(
-        session, tenant.company_id, [ingest.Incoming(same), ingest.Incoming(other), ingest.Incoming(new)]
+        session,
+        tenant.company_id,
+        [ingest.Incoming(same), ingest.Incoming(other), ingest.Incoming(new)],
+        LINKS,
     )
 
     assert isinstance(first, ingest.Stored)

@@ -16,7 +16,7 @@ from dtehub.errors import DtehubError
 from dtehub.ingest import service as ingest
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document, Note
-from tests.conftest import Tenant, assert_error
+from tests.conftest import LINKS, Tenant, assert_error
 from tests.dte_factory import Reference
 from tests.notes import (
     balance,
@@ -409,8 +409,12 @@ async def test_one_unit_of_work_storing_a_note_then_its_invoice_sees_the_link(
     tenant: Tenant, session: Session
 ) -> None:
     # Several DTEs stored one by one in one transaction, in file order.
-    stored_note = ingest.store(session, tenant.company_id, _checked(credit_xml(tenant, 7, 190, INVOICE)))
-    stored_document = ingest.store(session, tenant.company_id, _checked(invoice_xml(tenant, INVOICE, 1190)))
+    stored_note = ingest.store(
+        session, tenant.company_id, _checked(credit_xml(tenant, 7, 190, INVOICE)), LINKS
+    )
+    stored_document = ingest.store(
+        session, tenant.company_id, _checked(invoice_xml(tenant, INVOICE, 1190)), LINKS
+    )
     note = session.get(Note, stored_note.id)
     document = session.get(Document, stored_document.id)
     assert note is not None
@@ -429,7 +433,7 @@ async def test_one_batch_holding_a_note_and_its_invoice_links_them_in_either_ord
         ingest.Incoming(_checked(credit_xml(tenant, 7, 190, INVOICE))),
         ingest.Incoming(_checked(invoice_xml(tenant, INVOICE, 1190))),
     ]
-    outcomes = ingest.store_many(session, tenant.company_id, dtes if note_first else dtes[::-1])
+    outcomes = ingest.store_many(session, tenant.company_id, dtes if note_first else dtes[::-1], LINKS)
     assert all(isinstance(outcome, ingest.Stored) for outcome in outcomes)
 
     document = (await tenant.get("/v1/getDocuments")).json()["items"][0]
@@ -444,7 +448,7 @@ async def test_one_batch_tells_repeats_and_conflicts_apart(tenant: Tenant, sessi
     foreign = _checked(invoice_xml(tenant, INVOICE + 1, 1190).replace(tenant.rut.encode(), b"76399752-9"))
 
     outcomes = ingest.store_many(
-        session, tenant.company_id, [ingest.Incoming(d) for d in (invoice, invoice, other, foreign)]
+        session, tenant.company_id, [ingest.Incoming(d) for d in (invoice, invoice, other, foreign)], LINKS
     )
 
     first, repeat, conflict, refused = outcomes

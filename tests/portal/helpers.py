@@ -15,6 +15,7 @@ import lxml.html
 from PIL import Image, ImageDraw
 from sqlalchemy.orm import Session
 
+from dtehub.documents import ledger
 from dtehub.models import Document
 from tests.conftest import FIXTURES, PUBLIC_URL, Tenant
 
@@ -154,7 +155,7 @@ def mark_paid(session: Session, document_id: str, paid_on: date) -> None:
     assert document is not None
     document.paid_cents = document.total_cents + document.debit_cents - document.credit_cents
     document.paid_date = paid_on
-    document.recompute_balance()
+    ledger.rebalance(document)
     session.commit()
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 from datetime import date, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
+from dtehub.models import DocumentSource
 from tests.conftest import Tenant
 from tests.dte_factory import build_dte
 from tests.notes import credit_xml, debit_xml, invoice_xml, note_xml
@@ -263,3 +265,41 @@ async def test_the_page_reads_on_its_own_without_the_stylesheet(tenant: Tenant) 
         assert all(th.get("scope") in ("col", "row") for th in table.xpath(".//th"))
     for section in page.tree.xpath("//section"):
         assert page.tree.xpath(f'//*[@id="{section.get("aria-labelledby")}"]')
+
+
+async def test_an_exempt_amount_is_shown_apart_from_the_net(tenant: Tenant) -> None:
+    content = build_dte(
+        33, 709, tenant.rut, "99999999-9", 13900, issue_date=date(2024, 1, 10), net=10000, exempt=2000,
+        lines=[("Servicio afecto", 10000), ("Servicio exento", 2000)],
+    )  # fmt: skip
+    document = await upload(tenant, content)
+
+    page = await open_page(tenant.http, local(document["url"]))
+
+    assert document["net"] == "12000.00"  # MntNeto + MntExe, as Duemint's net
+    assert page.table("Montos")[:4] == [
+        ["Neto", "$ 10.000"],
+        ["Exento", "$ 2.000"],
+        ["Impuestos", "$ 1.900"],
+        ["Total", "$ 13.900"],
+    ]
+
+
+async def test_fields_stored_in_another_shape_leave_the_page_without_its_detail(
+    tenant: Tenant, session: Session
+) -> None:
+    content = build_dte(
+        33, 710, tenant.rut, "99999999-9", 13900, issue_date=date(2024, 1, 10), net=10000, exempt=2000
+    )
+    document = await upload(tenant, content)
+    session.execute(
+        update(DocumentSource)
+        .where(DocumentSource.document_id == int(document["id"]))
+        .values(fields={"lines": [{"name": "no amount"}], "totals": "none"})
+    )
+
+    page = await open_page(tenant.http, local(document["url"]))
+
+    assert page.one("//h1") == "Factura electrónica N° 710"
+    assert [row[0] for row in page.table("Montos")] == ["Neto", "Impuestos", "Total", "Saldo por pagar"]
+    assert "Lo que este documento cobra" not in page.body

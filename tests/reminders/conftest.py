@@ -25,6 +25,7 @@ from tests.servers import free_port
 from dtehub.companies.service import create_company
 from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.documents import ledger
 from dtehub.models import Client, Company, Contact, Document, EmailMessage
 from dtehub.models.document import number_sort_key
 
@@ -167,7 +168,7 @@ class World:
                 send_requested=send,
                 created_on=created_on or issue,
             )
-            document.recompute_balance()
+            ledger.rebalance(document)
             session.add(document)
             session.flush()
             return document.id

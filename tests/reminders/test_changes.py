@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
+from tests.conftest import LINKS
 from tests.dte_factory import build_dte
 from tests.reminders.conftest import SmtpServer, World, reminder_settings
 
@@ -48,7 +49,7 @@ def _checked(world: World, code: int, folio: int, total: int, **options: object)
 
 def _invoice_with_a_contact(world: World, folio: int, total: int) -> int:
     with unit_of_work(world.factory) as session:
-        stored = ingest.store(session, world.company_id, _checked(world, 33, folio, total))
+        stored = ingest.store(session, world.company_id, _checked(world, 33, folio, total), LINKS)
         document = session.get(Document, stored.id)
         assert document is not None
         session.add(
@@ -76,7 +77,7 @@ def test_a_reconciled_payment_sends_its_receipt_once(
     with unit_of_work(changes.factory) as session:
         body = {"date": today_in_santiago().isoformat(), "amount": "50000", "clientTaxId": RECEIVER}
         body["documents"] = [{"id": str(document_id), "amount": "50000"}]  # type: ignore[assignment]
-        payments.create_payment(session, changes.company_id, PaymentCreate.model_validate(body))
+        payments.create_payment(session, changes.company_id, PaymentCreate.model_validate(body), LINKS)
 
     first = _run(changes, settings, smtp_server)
     again = _run(changes, settings, smtp_server)
@@ -95,7 +96,7 @@ def test_a_credit_note_on_an_invoice_sends_its_notice(
     smtp_server.recorder.received.clear()
     with unit_of_work(changes.factory) as session:
         note = _checked(changes, 61, 77, 19_000, references=[(33, 902, 3, "Descuento por pronto pago")])
-        ingest.store(session, changes.company_id, note)
+        ingest.store(session, changes.company_id, note, LINKS)
 
     summary = _run(changes, settings, smtp_server)
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
-from tests.conftest import FIXTURES, PUBLIC_URL
+from tests.conftest import FIXTURES, LINKS, PUBLIC_URL
 from tests.reminders.conftest import DAY, SmtpServer, World, reminder_settings
 
 from dtehub.config import Settings
@@ -144,7 +144,7 @@ def test_a_new_document_with_send_carries_link_amounts_pdf_and_reply_to(
         company.rut = checked.fields.issuer.rut
     receiver = checked.fields.receiver.rut
     with unit_of_work(factory) as session:
-        stored = ingest.store(session, world.company_id, checked, send=True)
+        stored = ingest.store(session, world.company_id, checked, LINKS, send=True)
     client_id = world.messages
     from dtehub.models import Contact, Document
 

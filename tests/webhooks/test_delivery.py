@@ -21,7 +21,7 @@ from dtehub.models import DeliveryState, WebhookDelivery, WebhookEvent
 from dtehub.webhooks import events
 from dtehub.webhooks.delivery import RETRY_FOR, deliver_due
 from dtehub.webhooks.jobs import sweep_overdue
-from tests.conftest import Tenant, assert_error
+from tests.conftest import LINKS, Tenant, assert_error
 from tests.notes import credit_xml, invoice_xml, store
 from tests.webhooks import ALL_EVENTS, create_webhook, verify
 from tests.webhooks.receiver import Receiver, receiver
@@ -73,7 +73,7 @@ async def test_every_event_type_is_delivered_with_the_object_as_the_api_shows_it
     }
     for event_type, data in others.items():
         events.record_event(session, tenant.company_id, event_type, data)  # type: ignore[arg-type]
-    assert sweep_overdue(session) == 1
+    assert sweep_overdue(session, LINKS) == 1
     overdue_now = (await tenant.get("/v1/getDocument", id=overdue["id"])).json()
     deleted = await tenant.delete(
         "/v1/deleteDocument", {"clientTaxId": "99999999-9", "number": "501", "code": 33}
@@ -163,7 +163,7 @@ async def test_an_event_recorded_in_a_rolled_back_transaction_is_gone(
         )
         try:
             with unit_of_work(factory) as session:
-                documents_service.create_document(session, company_id, data)
+                documents_service.create_document(session, company_id, data, LINKS)
                 assert count_events(session) == 1  # recorded with the change…
                 raise RuntimeError("the request fails after the change")
         except RuntimeError:
@@ -291,10 +291,10 @@ async def test_the_overdue_sweep_records_once_per_document_and_day(
     await new_document(tenant, client_id, "3", dueDate=today.isoformat())  # not overdue yet
     await new_document(tenant, client_id, "4", dueDate=(today - timedelta(days=30)).isoformat())  # long ago
 
-    assert sweep_overdue(session, today) == 2
-    assert sweep_overdue(session, today) == 0
+    assert sweep_overdue(session, LINKS, today) == 2
+    assert sweep_overdue(session, LINKS, today) == 0
     assert count_events(session) == 2
-    assert sweep_overdue(session, today + timedelta(days=1)) == 1  # number 3's day
+    assert sweep_overdue(session, LINKS, today + timedelta(days=1)) == 1  # number 3's day
     keys = session.scalars(select(WebhookEvent.dedupe_key).order_by(WebhookEvent.id)).all()
     assert len(set(keys)) == 3
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -12,19 +12,17 @@ from sqlalchemy.orm import Session
 from dtehub.audit import service as audit
 from dtehub.dependencies import AuthDep, PresentedTokenDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service
-from dtehub.documents.repository import DocumentFilters
+from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
 from dtehub.documents.schemas import (
-    DateBy,
     DocumentCreate,
     DocumentDelete,
     DocumentDeleted,
     DocumentDetailOut,
     DocumentFromXml,
     DocumentOut,
-    OrderBy,
 )
 from dtehub.documents.status import DocumentStatus
-from dtehub.dte.checks import Verdict
+from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdict
 from dtehub.errors import Unprocessable
 from dtehub.errors_http import error_responses
 from dtehub.ingest import service as ingest
@@ -46,10 +44,6 @@ ExpandContact = Annotated[
 ]
 ExpandTag = Annotated[bool, flag("expandTag", "1: include full tags")]
 ExpandFile = Annotated[bool, flag("expandFile", "1: include full files")]
-# Each check's own verdicts, so that an impossible one (a TED "unsigned") is a clear 400.
-SchemaVerdict = Literal["valid", "invalid", "unverifiable"]
-SignatureVerdict = Literal["valid", "unsigned", "invalid", "unverifiable"]
-TedVerdict = Literal["valid", "absent", "invalid"]
 
 
 def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expand:
@@ -164,8 +158,9 @@ def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
 ) -> Response:
     """Create a document from its fields. Tags are given by name and created when new."""
-    document = service.create_document(session, auth.company_id, body)
-    return _view(session, auth.company_id, document.id, Links(settings.public_base))
+    links = Links(settings.public_base)
+    document = service.create_document(session, auth.company_id, body, links)
+    return _view(session, auth.company_id, document.id, links)
 
 
 @router.post(
@@ -187,7 +182,8 @@ def create_document_from_xml(
         )
     content = ingest.decode_base64_xml(body.xml, max_bytes=settings.max_xml_bytes)
     checked = ingest.read_single_dte(content, max_bytes=settings.max_xml_bytes)
-    stored = ingest.store(session, auth.company_id, checked, tax_id=body.tax_id, send=body.send)
+    links = Links(settings.public_base)
+    stored = ingest.store(session, auth.company_id, checked, links, tax_id=body.tax_id, send=body.send)
     # The audit event: a note or a document, with its DTE's hash; the very same XML again changes nothing.
     dte = {"code": checked.fields.code, "folio": str(checked.fields.folio), "dteSha256": checked.sha256}
     audit.annotate(
@@ -195,15 +191,17 @@ def create_document_from_xml(
     )
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)
-        return respond(notes_service.present(session, auth.company_id, note, Links(settings.public_base)))
-    return _view(session, auth.company_id, stored.id, Links(settings.public_base))
+        return respond(notes_service.present(session, auth.company_id, note, links))
+    return _view(session, auth.company_id, stored.id, links)
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
 @transactional
-def delete_document(auth: AuthDep, session: SessionDep, body: DocumentDelete) -> Response:
+def delete_document(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentDelete
+) -> Response:
     """Delete a document by client and number (and code when the number is ambiguous)."""
-    document = service.delete_document(session, auth.company_id, body)
+    document = service.delete_document(session, auth.company_id, body, Links(settings.public_base))
     return respond(DocumentDeleted(id=str(document.id), msg="Documento eliminado."))
 
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -25,12 +24,12 @@ from sqlalchemy.orm import Session, aliased
 
 from dtehub.auth.repository import presented_token_of
 from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
-from dtehub.documents.schemas import DateBy, OrderBy
+from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
 from dtehub.documents.status import DocumentStatus
-from dtehub.dte.checks import Verdict
-from dtehub.kit.sql import execute_core, id_in, on_postgresql
+from dtehub.kit.sql import execute_core, id_in, insert_rows, key_in, on_postgresql
 from dtehub.models import (
     ApiToken,
+    Base,
     Client,
     Contact,
     Document,
@@ -43,26 +42,6 @@ from dtehub.models import (
     Note,
     Tag,
 )
-
-
-@dataclass(frozen=True)
-class DocumentFilters:
-    """getDocuments' filters, already validated. ``since``/``until`` are Santiago calendar days of the
-    issue date or, with ``date_by`` CREATION, of the creation."""
-
-    date_by: DateBy = DateBy.ISSUE
-    since: date | None = None
-    until: date | None = None
-    status: DocumentStatus | None = None
-    number: str | None = None
-    code: int | None = None
-    currency: str | None = None
-    client_id: int | None = None
-    client_tax_id: str | None = None
-    tag_id: int | None = None
-    xml_schema: Verdict | None = None
-    xml_signature: Verdict | None = None
-    xml_ted: Verdict | None = None
 
 
 class DocumentRow(NamedTuple):
@@ -123,7 +102,8 @@ class DocumentRow(NamedTuple):
         return split_ids(self.note_ids_text)
 
 
-_DOCUMENTS = Document.__table__.c
+_DOCUMENTS_TABLE = Base.metadata.tables["documents"]
+_DOCUMENTS = _DOCUMENTS_TABLE.c
 _DOCUMENT_FIELDS = DocumentRow._fields[: DocumentRow._fields.index("client_tax_id")]
 _VIEW_COLUMNS = [_DOCUMENTS[name] for name in _DOCUMENT_FIELDS]
 
@@ -173,7 +153,7 @@ _ROW_BY_TOKEN = {
 }
 _ROWS_BY_IDS = {
     (with_client, postgresql): _rows_query(with_client).where(
-        id_in(_DOCUMENTS.id, "ids", postgresql=postgresql)
+        _DOCUMENTS.company_id == bindparam("company_id"), id_in(_DOCUMENTS.id, "ids", postgresql=postgresql)
     )
     for with_client in (False, True)
     for postgresql in (False, True)
@@ -356,7 +336,9 @@ def list_page(
     page_ids = page_ids.order_by(*ordering)
     ids = list(execute_core(session, page_ids.offset(offset).limit(limit)).scalars())
     rows = _to_rows(
-        execute_core(session, _ROWS_BY_IDS[with_client, on_postgresql(session)], {"ids": ids}).all(),
+        execute_core(
+            session, _ROWS_BY_IDS[with_client, on_postgresql(session)], {"company_id": company_id, "ids": ids}
+        ).all(),
         with_client=with_client,
     )
     by_id = {row.id: row for row in rows}
@@ -406,6 +388,20 @@ def find_by_natural_key(session: Session, company_id: int, code: int, number: st
     ).first()
 
 
+def insert_documents(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert a company's new documents (every column but the id: ``service.new_document_row``) in one
+    statement; their ids, in order, read back by natural key."""
+    if not rows:
+        return []
+    insert_rows(session, _DOCUMENTS_TABLE, rows)
+    keys = {(row["code"], row["number"]) for row in rows}
+    query = select(_DOCUMENTS.code, _DOCUMENTS.number, _DOCUMENTS.id).where(
+        _DOCUMENTS.company_id == company_id, *key_in(_DOCUMENTS.code, _DOCUMENTS.number, keys)
+    )
+    ids = {(row.code, row.number): row.id for row in execute_core(session, query)}
+    return [ids[(row["code"], row["number"])] for row in rows]
+
+
 def find_by_client_and_number(
     session: Session, company_id: int, client_id: int, number: str, code: int | None
 ) -> list[Document]:
@@ -417,10 +413,14 @@ def find_by_client_and_number(
     return list(session.scalars(query.limit(10)).all())
 
 
-def source_content(session: Session, document_id: int) -> bytes | None:
-    return (
-        session.execute(select(DocumentSource.content).where(DocumentSource.document_id == document_id))
-    ).scalar_one_or_none()
+def source_content(session: Session, company_id: int, document_id: int) -> bytes | None:
+    """The company's document's DTE as it was received; None when it was created by fields."""
+    query = (
+        select(DocumentSource.content)
+        .join(Document, Document.id == DocumentSource.document_id)
+        .where(Document.company_id == company_id, DocumentSource.document_id == document_id)
+    )
+    return session.execute(query).scalar_one_or_none()
 
 
 def add_tags(session: Session, document: Document, tag_ids: Sequence[int]) -> None:
@@ -431,11 +431,11 @@ def add_tags(session: Session, document: Document, tag_ids: Sequence[int]) -> No
         )
 
 
-def tags_by_document(session: Session, document_ids: Sequence[int]) -> dict[int, list[Tag]]:
+def tags_by_document(session: Session, company_id: int, document_ids: Sequence[int]) -> dict[int, list[Tag]]:
     rows = session.execute(
         select(DocumentTag.document_id, Tag)
         .join(Tag, Tag.id == DocumentTag.tag_id)
-        .where(DocumentTag.document_id.in_(document_ids))
+        .where(Tag.company_id == company_id, DocumentTag.document_id.in_(document_ids))
         .order_by(DocumentTag.document_id, Tag.id)
     )
     result: dict[int, list[Tag]] = defaultdict(list)
@@ -445,4 +445,22 @@ def tags_by_document(session: Session, document_ids: Sequence[int]) -> dict[int,
 
 
 def delete_document(session: Session, document: Document) -> None:
-    session.execute(delete(Document).where(Document.id == document.id))
+    session.execute(
+        delete(Document).where(Document.company_id == document.company_id, Document.id == document.id)
+    )
+
+
+def lock_in_id_order(session: Session, company_id: int, document_ids: Collection[int]) -> list[Document]:
+    """The company's documents among ``document_ids`` (another company's are left out), their rows
+    locked until commit in id order (PostgreSQL), so that two writers locking the same documents take
+    turns and never deadlock. Rows this session loaded before show what the lock saw."""
+    if not document_ids:
+        return []
+    query = (
+        select(Document)
+        .where(Document.company_id == company_id, Document.id.in_(document_ids))
+        .order_by(Document.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return list(session.scalars(query))

@@ -1,35 +1,22 @@
 from __future__ import annotations
 
-import enum
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from dtehub.clients.schemas import ClientOut
+from dtehub.dte.checks import XmlChecksOut
+from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.parameters import BODY_OPTION
 from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
-from dtehub.notes.schemas import XmlChecksOut
 from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
 """SII codes dtehub keeps as documents (credit and debit notes are notes, not documents)."""
-
-
-class DateBy(enum.IntEnum):
-    ISSUE = 1
-    CREATION = 2
-
-
-class OrderBy(enum.IntEnum):
-    ISSUE_DATE = 1
-    CREATION = 2
-    DUE_DATE = 3
-    NUMBER = 4
-    TOTAL = 5
 
 
 Number = Annotated[str, Field(min_length=1, max_length=40, description="Folio or number")]
@@ -140,6 +127,7 @@ class DocumentDetailOut(DocumentOut):
     notes, and every field read from its DTE."""
 
     credit_debit_notes: list[NoteSummary] = Field(description="Credit and debit notes that reference it")
-    dte: dict[str, Any] | None = Field(
-        description="Every field of its DTE: header, lines, references, discounts, other taxes, currency"
+    dte: DteOut | None = Field(
+        description="Every field read from its DTE (null for a document created by fields): header, "
+        "parties, totals, lines, references, discounts, other taxes, other currency, transport"
     )

@@ -15,36 +15,33 @@ from dtehub.clients import service as clients_service
 from dtehub.clients.views import client_view, contact_views
 from dtehub.companies import service as companies_service
 from dtehub.contacts import repository as contacts_repository
-from dtehub.db import lock_for_transaction
-from dtehub.documents import repository
-from dtehub.documents.repository import DocumentFilters, DocumentRow
-from dtehub.documents.schemas import (
-    DocumentCreate,
-    DocumentDelete,
-    OrderBy,
-)
+from dtehub.documents import ledger, repository
+from dtehub.documents.filters import DocumentFilters, OrderBy
+from dtehub.documents.repository import DocumentRow
+from dtehub.documents.schemas import DocumentCreate, DocumentDelete
 from dtehub.documents.views import document_view
+from dtehub.dte.checks import XmlChecks, xml_check_columns
+from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields
 from dtehub.errors import BadRequest, Conflict, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
-from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
 from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Company, Document
-from dtehub.models.document import NO_CODE, balance, number_sort_key
+from dtehub.models.document import NO_CODE, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import note_summary
-from dtehub.payments import service as payments_service
+from dtehub.payments import repository as payments_repository
 from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders_queue
 from dtehub.tags import service as tags_service
 from dtehub.tags.schemas import TagOut
 from dtehub.webhooks import events as webhook_events
+from dtehub.webhooks.events import EventType
 
 CASH_PAYMENT = 1  # FmaPago 1, "contado": due on the day of issue
 
@@ -63,37 +60,66 @@ def default_due_date(issue_date: date, client: Client, company: Company) -> date
     return issue_date + timedelta(days=term)
 
 
-def _new_document(company_id: int, client: Client, **fields: object) -> Document:
-    now = utcnow()
-    document = Document(
-        company_id=company_id,
-        client_id=client.id,
-        created_at=now,
-        created_on=today_in_santiago(now),
-        credit_cents=0,
-        debit_cents=0,
-        paid_cents=0,
-        voided=False,
-        **fields,
-    )
-    document.number_sort = number_sort_key(document.number)
-    document.recompute_balance()
-    return document
+def new_document_row(
+    company_id: int,
+    client_id: int,
+    *,
+    code: int,
+    number: str,
+    issue_date: date,
+    due_date: date,
+    currency: str,
+    total_cents: int,
+    taxes_cents: int,
+    net_cents: int,
+    now: datetime,
+    purchase_order: str = "",
+    gloss: str = "",
+    notes: str = "",
+    send: bool = False,
+    checks: XmlChecks | None = None,
+) -> dict[str, object]:
+    """Every column of a new documents row (but its id): nothing paid, credited or debited yet, a new
+    portal key, and the XML's verdicts (``checks``; None for a document created by fields)."""
+    due_cents, state = ledger.opening_balance(total_cents)
+    return {
+        "company_id": company_id,
+        "client_id": client_id,
+        "code": code,
+        "number": number,
+        "number_sort": number_sort_key(number),
+        "issue_date": issue_date,
+        "due_date": due_date,
+        "currency": currency,
+        "net_cents": net_cents,
+        "taxes_cents": taxes_cents,
+        "total_cents": total_cents,
+        "credit_cents": 0,
+        "debit_cents": 0,
+        "paid_cents": 0,
+        "paid_date": None,
+        "due_cents": due_cents,
+        "voided": False,
+        "state": state,
+        "purchase_order": purchase_order,
+        "gloss": gloss,
+        "notes": notes,
+        "send_requested": send,
+        "portal_key": new_link_key(),
+        "created_at": now,
+        "created_on": today_in_santiago(now),
+        "updated_at": now,
+        **xml_check_columns(checks),
+    }
 
 
-def _insert(session: Session, document: Document) -> None:
-    """Insert, turning a lost race on the natural key into the same 409 as a visible duplicate."""
-    try:
-        with session.begin_nested():
-            session.add(document)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            f"document {document.number} (code {document.code or 'none'}) already exists", field="number"
-        ) from None
+def insert_documents(session: Session, company_id: int, rows: list[dict[str, object]]) -> list[int]:
+    """The one way documents are inserted, one or hundreds at a time: rows from :func:`new_document_row`;
+    their ids, in order. A (code, number) that is already taken raises ``IntegrityError``."""
+    return repository.insert_documents(session, company_id, rows)
 
 
-def create_document(session: Session, company_id: int, data: DocumentCreate) -> Document:
+def create_document(session: Session, company_id: int, data: DocumentCreate, links: Links) -> Document:
     company = companies_service.require(session, company_id)
     client = clients_service.require(session, company_id, data.client_id, field="clientId")
     if data.taxes > data.total:
@@ -101,12 +127,13 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
     if data.due_date is not None and data.due_date < data.issue_date:
         raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
     code = data.code if data.code is not None else NO_CODE
-    lock_for_transaction(session, notes_service.document_key(company_id, code, data.number))
+    ledger.lock_arrivals(session, company_id, [(code, data.number)])
+    taken = Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
     if repository.find_by_natural_key(session, company_id, code, data.number) is not None:
-        raise Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")
-    document = _new_document(
+        raise taken
+    row = new_document_row(
         company_id,
-        client,
+        client.id,
         code=code,
         number=data.number,
         issue_date=data.issue_date,
@@ -118,14 +145,22 @@ def create_document(session: Session, company_id: int, data: DocumentCreate) -> 
         purchase_order=data.purchase_order,
         gloss=data.gloss,
         notes=data.notes,
-        send_requested=data.send,
+        send=data.send,
+        now=utcnow(),
     )
-    _insert(session, document)
+    try:
+        with session.begin_nested():
+            [document_id] = insert_documents(session, company_id, [row])
+    except IntegrityError:  # a lost race on the natural key: the same 409 as a visible duplicate
+        raise taken from None
+    document = repository.get(session, company_id, document_id)
+    assert document is not None
     reminders_queue.new_document(session, company_id, document.id, requested=data.send)
     tags = tags_service.ensure_tags(session, company_id, data.tags)
     repository.add_tags(session, document, [tag.id for tag in tags])
     notes_service.on_document_arrival(session, document)  # notes that named it before it came
-    webhook_events.record_document_event(session, company_id, document.id, "document.created")
+    subscriptions = webhook_events.Subscriptions(session, company_id)
+    record_events(session, subscriptions, "document.created", [document.id], links)
     return document
 
 
@@ -140,44 +175,29 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
 def document_row_from_dte(
     company: Company, client: Client, checked: CheckedDte, *, send: bool, now: datetime
 ) -> dict[str, object]:
-    """A receivable DTE as the values of a new documents row (an import inserts hundreds at once):
-    the caller has checked issuer, type, policy and that its type and folio are new."""
+    """A receivable DTE as a new documents row (:func:`new_document_row`): the caller has checked
+    issuer, type, policy and that its type and folio are new."""
     fields = checked.fields
     net = fields.net_cents + fields.exempt_cents
-    number = str(fields.folio)
-    due_cents, state = balance(total=fields.total_cents, debit=0, credit=0, paid=0, voided=False)
-    return {
-        "company_id": company.id,
-        "client_id": client.id,
-        "code": fields.code,
-        "number": number,
-        "number_sort": number_sort_key(number),
-        "issue_date": fields.issue_date,
-        "due_date": _due_date(fields, client, company),
-        "currency": "CLP",
-        "net_cents": net,
-        "taxes_cents": fields.total_cents - net,
-        "total_cents": fields.total_cents,
-        "credit_cents": 0,
-        "debit_cents": 0,
-        "paid_cents": 0,
-        "paid_date": None,
-        "due_cents": due_cents,
-        "voided": False,
-        "state": state,
-        "purchase_order": "",
-        "gloss": "",
-        "notes": fields.detail_notes,
-        "send_requested": send,
-        "portal_key": new_link_key(),
-        "created_at": now,
-        "created_on": today_in_santiago(now),
-        "updated_at": now,
-        **verdict_columns(checked.checks),
-    }
+    return new_document_row(
+        company.id,
+        client.id,
+        code=fields.code,
+        number=str(fields.folio),
+        issue_date=fields.issue_date,
+        due_date=_due_date(fields, client, company),
+        currency="CLP",
+        total_cents=fields.total_cents,
+        taxes_cents=fields.total_cents - net,
+        net_cents=net,
+        notes=fields.detail_notes,
+        send=send,
+        checks=checked.checks,
+        now=now,
+    )
 
 
-def delete_document(session: Session, company_id: int, data: DocumentDelete) -> Document:
+def delete_document(session: Session, company_id: int, data: DocumentDelete, links: Links) -> Document:
     tax_id = data.client_tax_id
     client = clients_repository.get_by_tax_id(session, company_id, tax_id)
     matches = (
@@ -194,13 +214,16 @@ def delete_document(session: Session, company_id: int, data: DocumentDelete) -> 
             code="ambiguous_document",
             field="code",
         )
-    if payments_service.document_has_payments(session, company_id, matches[0].id):
+    # Locked first, so that a payment racing for the document cannot slip in between.
+    ledger.lock(session, company_id, [matches[0].id])
+    if payments_repository.document_has_allocations(session, company_id, matches[0].id):
         raise Conflict(
             f"document {data.number} has payments; it cannot be deleted",
             code="document_has_payments",
             field="number",
         )
-    webhook_events.record_document_event(session, company_id, matches[0].id, "document.deleted")
+    subscriptions = webhook_events.Subscriptions(session, company_id)
+    record_events(session, subscriptions, "document.deleted", [matches[0].id], links)
     repository.delete_document(session, matches[0])
     return matches[0]
 
@@ -284,8 +307,8 @@ def present(
         return []
     ids = [row.id for row in rows]
     clients = _client_views(session, company_id, rows, expand, links)
-    tags = repository.tags_by_document(session, ids) if expand.tag else {}
-    files = files_repository.by_document(session, ids) if expand.file else {}
+    tags = repository.tags_by_document(session, company_id, ids) if expand.tag else {}
+    files = files_repository.by_document(session, company_id, ids) if expand.file else {}
 
     def dump(model: ApiModel) -> JsonObject:
         return model.model_dump(mode="json", by_alias=True)
@@ -312,10 +335,36 @@ def present_detail(
 ) -> JsonObject:
     """One document as getDocument and the create methods show it (``DocumentDetailOut``)."""
     [view] = present(session, company_id, [row], expand, links, today)
-    notes = notes_repository.by_ids(session, row.note_ids) if row.note_ids_text else []
+    notes = notes_repository.by_ids(session, company_id, row.note_ids) if row.note_ids_text else []
     view["creditDebitNotes"] = [note_summary(note, links) for note in notes]
     view["dte"] = row.dte_fields
     return view
+
+
+def record_events(
+    session: Session,
+    subscriptions: webhook_events.Subscriptions,
+    event_type: EventType,
+    document_ids: Sequence[int],
+    links: Links,
+    *,
+    today: date | None = None,
+    dedupe_keys: Sequence[str] | None = None,
+) -> None:
+    """Record ``event_type`` for each document, as getDocument shows it now (read in this transaction),
+    when the company has a webhook for it; ``dedupe_keys``, one per document, make each once-only."""
+    webhook_ids = subscriptions.webhooks_for(event_type) if document_ids else []
+    if not webhook_ids:
+        return
+    company_id = subscriptions.company_id
+    today = today or today_in_santiago()
+    views = [
+        present_detail(
+            session, company_id, require_row(session, company_id, document_id), Expand(), links, today
+        )
+        for document_id in document_ids
+    ]
+    webhook_events.record(session, company_id, event_type, views, webhook_ids, dedupe_keys=dedupe_keys)
 
 
 def renew_portal_key(session: Session, company_id: int, document_id: int) -> Document:

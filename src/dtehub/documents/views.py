@@ -11,12 +11,12 @@ from datetime import date
 
 from dtehub.documents.repository import DocumentRow
 from dtehub.documents.status import STATUS_NAMES, status_of
+from dtehub.dte.checks import stored_xml_checks_json
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import format_cents
 from dtehub.kit.schema import JsonObject
 from dtehub.models import DocumentState
 from dtehub.models.document import NO_CODE
-from dtehub.notes.schemas import xml_checks_of
 from dtehub.portal.links import Links
 
 
@@ -56,7 +56,7 @@ def document_view(
         "url": links.invoice_page(row.id, row.portal_key),
         "xml": links.invoice_xml(row.id, row.portal_key),
         "pdf": links.invoice_pdf(row.id, row.portal_key),
-        "xmlChecks": xml_checks_of(row),
+        "xmlChecks": stored_xml_checks_json(row),
         "client": client,
         "tags": tags,
         "files": files,

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from dtehub.dte.reader import DteUnreadable
+from dtehub.dte.errors import DteUnreadable
 from dtehub.kit.xml import XmlError, XmlForbiddenFeature
 
 ROOT_NAMES = (b"DTE", b"SetDTE", b"EnvioDTE", b"EnvioBOLETA")
@@ -47,7 +47,7 @@ def split_dtes(data: bytes) -> list[bytes]:
     """The bytes of each DTE in a ``DTE``, ``SetDTE``, ``EnvioDTE`` or ``EnvioBOLETA`` file.
 
     Raises :class:`~dtehub.kit.xml.XmlError` when the bytes are not XML it can cut (a DTD, a file cut
-    short) and :class:`~dtehub.dte.reader.DteUnreadable` when the root is none of those four.
+    short) and :class:`~dtehub.dte.errors.DteUnreadable` when the root is none of those four.
     """
     position = len(_BOM) if data.startswith(_BOM) else 0
     prefix = b""

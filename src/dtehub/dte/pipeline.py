@@ -11,17 +11,19 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
-from dtehub.dte.checks import Check, Problem, Verdict
+from dtehub.dte.checks import Check, Verdict, XmlChecks
 from dtehub.dte.envelope import split_dtes
-from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, fields_as_json, read_fields
+from dtehub.dte.errors import DteUnreadable
+from dtehub.dte.models import DteFields
+from dtehub.dte.reader import dte_elements, read_fields
 from dtehub.dte.schema import validate_dte_schema
 from dtehub.dte.signature import verify_dte_signature
 from dtehub.dte.ted import verify_ted
+from dtehub.dte.views import dte_json
 from dtehub.kit.xml import XmlError, parse_untrusted
 
 MAX_DTES_PER_FILE = 2000
@@ -41,32 +43,6 @@ class DteRefused(Exception):
         self.code = code
         self.message = message
         self.too_large = too_large
-
-
-@dataclass(frozen=True)
-class XmlChecks:
-    """Every verdict on one DTE, as ``xmlChecks`` shows them."""
-
-    schema: Verdict
-    signature: Verdict
-    ted: Verdict
-    signer: str | None
-    signed_at: datetime | None
-    problems: tuple[Problem, ...]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "schema": self.schema.value,
-            "signature": self.signature.value,
-            "signer": self.signer,
-            "signedAt": self.signed_at.isoformat() if self.signed_at else None,
-            "ted": self.ted.value,
-            "problems": problems_as_json(self.problems),
-        }
-
-
-def problems_as_json(problems: tuple[Problem, ...]) -> list[dict[str, str]]:
-    return [{"check": p.check.value, "code": p.code, "message": p.message} for p in problems]
 
 
 @dataclass(frozen=True)
@@ -132,7 +108,7 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
         fields=fields,
         checks=checks,
         sha256=hashlib.sha256(content).hexdigest(),
-        fields_json=fields_as_json(fields),
+        fields_json=dte_json(fields),
     )
 
 

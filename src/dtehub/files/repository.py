@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session, undefer
 from dtehub.models import File
 
 
-def by_document(session: Session, document_ids: Sequence[int]) -> dict[int, list[File]]:
+def by_document(session: Session, company_id: int, document_ids: Sequence[int]) -> dict[int, list[File]]:
     rows = session.scalars(
-        select(File).where(File.document_id.in_(document_ids)).order_by(File.document_id, File.id)
+        select(File)
+        .where(File.company_id == company_id, File.document_id.in_(document_ids))
+        .order_by(File.document_id, File.id)
     )
     result: dict[int, list[File]] = defaultdict(list)
     for file in rows:

@@ -34,6 +34,7 @@ from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
 from dtehub.errors import DtehubError
 from dtehub.ingest.service import Incoming, Kind, Stored, store_many
+from dtehub.portal.links import Links
 
 ANALYZE_EVERY = 10_000
 """DTEs stored between two refreshes of the planner's statistics during an import."""
@@ -347,9 +348,11 @@ class _Batches:
         report: TextIO | None,
         summary: ImportSummary,
         batch_size: int,
+        links: Links,
     ) -> None:
         self.factory = factory
         self.company_id = company_id
+        self.links = links
         self.report = report
         self.summary = summary
         self.batch_size = batch_size
@@ -374,7 +377,8 @@ class _Batches:
         if dtes:
             # The batch's DTEs in one go: a refused DTE writes nothing and the others still commit.
             with unit_of_work(self.factory) as session:
-                outcomes = store_many(session, self.company_id, [Incoming(item.checked) for item in dtes])
+                incoming = [Incoming(item.checked) for item in dtes]
+                outcomes = store_many(session, self.company_id, incoming, self.links)
                 # One audit event per committed batch, attributed to the CLI (its only caller).
                 created = [(o.kind.value, o.id) for o in outcomes if isinstance(o, Stored) and o.created]
                 audit.record_import_batch(session, self.company_id, created)
@@ -401,6 +405,7 @@ def import_sources(
     *,
     executor: Executor,
     max_bytes: int,
+    links: Links,
     report: TextIO | None = None,
     summary: ImportSummary | None = None,
     on_read: Callable[[int], None] | None = None,
@@ -413,10 +418,11 @@ def import_sources(
 
     ``summary`` (updated in place, so a caller still has it when the import is interrupted) counts what
     was committed; ``report`` gets one JSON line per result once its batch committed; ``on_read`` is
-    told how many files were read each time some were (for a progress bar).
+    told how many files were read each time some were (for a progress bar); ``links`` make the links
+    of the objects in their webhook events.
     """
     summary = summary if summary is not None else ImportSummary()
-    batches = _Batches(factory, company_id, report, summary, batch_size)
+    batches = _Batches(factory, company_id, report, summary, batch_size, links)
     pending: dict[Future[list[ReadDte | Result]], int] = {}  # each task and its number of files
 
     def collect_one_round() -> None:
@@ -464,6 +470,7 @@ def import_paths(
     *,
     executor: Executor,
     max_bytes: int,
+    links: Links,
     report: TextIO | None = None,
     summary: ImportSummary | None = None,
     on_read: Callable[[int], None] | None = None,
@@ -476,6 +483,7 @@ def import_paths(
         walk_sources(paths),
         executor=executor,
         max_bytes=max_bytes,
+        links=links,
         report=report,
         summary=summary,
         on_read=on_read,

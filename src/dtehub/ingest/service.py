@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dtehub.clients import service as clients_service
 from dtehub.clients.schemas import ClientFields
 from dtehub.companies import service as companies_service
-from dtehub.db import lock_for_transaction
+from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
 from dtehub.documents.schemas import RECEIVABLE_CODES
 from dtehub.dte.pipeline import CheckedDte, DteRefused, XmlPolicy, policy_refusal, read_dte_file
@@ -31,6 +31,7 @@ from dtehub.models import Company
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
+from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders_queue
 from dtehub.webhooks import events as webhook_events
 
@@ -98,10 +99,17 @@ def read_single_dte(content: bytes, *, max_bytes: int) -> CheckedDte:
 
 
 def store(
-    session: Session, company_id: int, checked: CheckedDte, *, tax_id: str | None = None, send: bool = False
+    session: Session,
+    company_id: int,
+    checked: CheckedDte,
+    links: Links,
+    *,
+    tax_id: str | None = None,
+    send: bool = False,
 ) -> Stored:
-    """Store one DTE, or raise the error that refuses it (nothing is then written)."""
-    [outcome] = store_many(session, company_id, [Incoming(checked, tax_id=tax_id, send=send)])
+    """Store one DTE, or raise the error that refuses it (nothing is then written). ``links`` make the
+    links of the objects in its webhook events."""
+    [outcome] = store_many(session, company_id, [Incoming(checked, tax_id=tax_id, send=send)], links)
     if isinstance(outcome, DtehubError):
         raise outcome
     # One DTE through the API: its reminder is queued now, so the next send goes out with it. A bulk
@@ -135,7 +143,9 @@ def _key(item: Incoming) -> tuple[int, str]:
     return item.checked.fields.code, str(item.checked.fields.folio)
 
 
-def store_many(session: Session, company_id: int, items: Sequence[Incoming]) -> list[Stored | DtehubError]:
+def store_many(
+    session: Session, company_id: int, items: Sequence[Incoming], links: Links
+) -> list[Stored | DtehubError]:
     """Store DTEs together, each with the outcome it would have alone, in a few statements per batch
     (an import stores 200 at a time). A refused DTE writes nothing; the others are stored.
 
@@ -144,23 +154,25 @@ def store_many(session: Session, company_id: int, items: Sequence[Incoming]) -> 
     """
     try:
         with session.begin_nested():
-            return _store_many(session, company_id, items)
+            return _store_many(session, company_id, items, links)
     except IntegrityError:
         pass  # another writer stored one of these keys since they were read
     if len(items) > 1:
         # All the batch's locks at once, in order: one DTE at a time would take them out of order.
-        lock_for_transaction(session, *_document_keys(company_id, items))
-        return [outcome for item in items for outcome in store_many(session, company_id, [item])]
+        ledger.lock_arrivals(session, company_id, _documents_named(items))
+        return [outcome for item in items for outcome in store_many(session, company_id, [item], links)]
     try:
         with session.begin_nested():
             # The other writer's row is visible now: the very same XML is then an idempotent retry.
-            return _store_many(session, company_id, items)
+            return _store_many(session, company_id, items, links)
     except IntegrityError:
         code, number = _key(items[0])
         return [Conflict(f"DTE {number} (code {code}) already exists", field="xml")]
 
 
-def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) -> list[Stored | DtehubError]:
+def _store_many(
+    session: Session, company_id: int, items: Sequence[Incoming], links: Links
+) -> list[Stored | DtehubError]:
     company = companies_service.require(session, company_id)
     policy = XmlPolicy(company.xml_policy)
     outcomes: list[Stored | DtehubError | None] = [_refusal(company, item, policy) for item in items]
@@ -169,7 +181,7 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     targets = {i: notes_service.target_of(items[i].checked.fields) for i in accepted if is_note[i]}
 
     # Every document these DTEs are or name, locked before anything is read (PostgreSQL).
-    lock_for_transaction(session, *_document_keys(company_id, [items[i] for i in accepted]))
+    ledger.lock_arrivals(session, company_id, _documents_named([items[i] for i in accepted]))
     kinds = {i: Kind.NOTE if is_note[i] else Kind.DOCUMENT for i in accepted}
     stored = {
         kind: ingest_repository.digests_by_key(
@@ -203,18 +215,15 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     clients = clients_service.upsert_receivers(session, company_id, list(receivers.values()))
     now = utcnow()
     new_documents = [i for i in new if not is_note[i]]
-    document_ids = ingest_repository.insert_many(
-        session,
-        _TABLES[Kind.DOCUMENT],
-        company_id,
-        [
-            documents_service.document_row_from_dte(
-                company, clients[receivers[i][0]], items[i].checked, send=items[i].send, now=now
-            )
-            for i in new_documents
-        ],
-        [_source(items[i].checked) for i in new_documents],
-    )
+    document_rows = [
+        documents_service.document_row_from_dte(
+            company, clients[receivers[i][0]], items[i].checked, send=items[i].send, now=now
+        )
+        for i in new_documents
+    ]
+    document_ids = documents_service.insert_documents(session, company_id, document_rows)
+    document_sources = [_source(items[i].checked) for i in new_documents]
+    ingest_repository.insert_sources(session, _TABLES[Kind.DOCUMENT], document_ids, document_sources)
     documents = dict(zip(new_documents, document_ids, strict=True))
 
     # Notes link to the documents they name: those of this batch, or already stored.
@@ -244,11 +253,13 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
         document_id = arrived[(note.ref_code or "", note.ref_number or "")]
         note.document_id = document_id
         affected.add(document_id)
-    changed = notes_service.refresh_documents(session, affected)
-    webhook_events.record_document_events(session, company_id, document_ids, "document.created")
-    webhook_events.record_note_created(session, company_id, note_ids)
-    updated = sorted(changed - set(document_ids))  # the new ones' events show them with their notes
-    webhook_events.record_document_events(session, company_id, updated, "document.updated")
+    changed = ledger.lock_and_recompute(session, company_id, affected, ledger.Source.NOTES)
+    subscriptions = webhook_events.Subscriptions(session, company_id)
+    documents_service.record_events(session, subscriptions, "document.created", document_ids, links)
+    notes_service.record_created(session, subscriptions, note_ids, links)
+    created = set(document_ids)
+    updated = [i for i in changed if i not in created]  # the new ones' events show them with their notes
+    documents_service.record_events(session, subscriptions, "document.updated", updated, links)
 
     for i, document_id in documents.items():
         outcomes[i] = Stored(Kind.DOCUMENT, document_id, created=True)
@@ -262,18 +273,18 @@ def _store_many(session: Session, company_id: int, items: Sequence[Incoming]) ->
     return cast(list[Stored | DtehubError], outcomes)
 
 
-def _document_keys(company_id: int, items: Sequence[Incoming]) -> list[str]:
-    """The lock keys of the documents these DTEs are (receivables) or name (notes)."""
-    keys = []
+def _documents_named(items: Sequence[Incoming]) -> list[tuple[str | int, str]]:
+    """(code, number) of the documents these DTEs are (receivables) or name (notes): their arrival locks."""
+    named: list[tuple[str | int, str]] = []
     for item in items:
         fields = item.checked.fields
         if fields.code in NOTE_CODES:
             target = notes_service.target_of(fields)
             if target is not None and target.linkable:
-                keys.append(notes_service.document_key(company_id, target.code, target.number))
+                named.append((target.code, target.number))
         else:
-            keys.append(notes_service.document_key(company_id, *_key(item)))
-    return keys
+            named.append(_key(item))
+    return named
 
 
 def _reference_key(item: Incoming) -> tuple[str, str]:

@@ -16,6 +16,7 @@ from dtehub.mipyme import service
 from dtehub.mipyme.schemas import MipymeAnswer, MipymeRequest
 from dtehub.mipyme.statuses import MipymeStatus
 from dtehub.models import Actor
+from dtehub.portal.links import Links
 from dtehub.sii.errors import SiiError
 from dtehub.sii.retrieval import RetrievedDocument
 from dtehub.sii.sessions import SessionPool
@@ -48,6 +49,7 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     """Retrieve an issued document from SII's MIPYME portal with the certificate of a person authorized
     for the company (Koywe-compatible). The certificate and password are used for this request only."""
     factory = request.app.state.sessionmaker
+    links = Links(request.app.state.settings.public_base)
     try:
         query = service.read_request(await request.body())
         if query.import_document:  # refused before SII is asked
@@ -63,7 +65,7 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     if query.import_document:
         try:
             stored = await run_in_threadpool(
-                run_unit_of_work, factory, lambda s: _store(s, caller, retrieved)
+                run_unit_of_work, factory, lambda s: _store(s, caller, retrieved, links)
             )
         except DtehubError as refused:  # e.g. the company's strict xmlPolicy: the XML is still answered
             service.record_import(answer, refused)
@@ -72,9 +74,11 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     return respond(answer)
 
 
-def _store(session: Session, caller: AuthContext, retrieved: RetrievedDocument) -> ingest.Stored:
+def _store(
+    session: Session, caller: AuthContext, retrieved: RetrievedDocument, links: Links
+) -> ingest.Stored:
     """Store the retrieved DTE and, when it is new, its audit event, in one unit of work."""
-    stored = ingest.store(session, caller.company_id, retrieved.checked)
+    stored = ingest.store(session, caller.company_id, retrieved.checked, links)
     if stored.created:
         audit.record_stored(
             session,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from dtehub.dte.checks import XmlChecksOut
 
 MIPYME_TYPES = (33, 34, 43, 46, 52, 56, 61, 110)
 """The document types SII's MIPYME portal issues."""
@@ -44,7 +44,7 @@ class MipymeDocument(BaseModel):
     document_pdf: str | None = Field(
         description="Base64 of SII's PDF; null when not asked for or SII had none."
     )
-    xml_checks: dict[str, Any] = Field(description="The XML pipeline's verdicts: schema, signature, TED.")
+    xml_checks: XmlChecksOut = Field(description="The XML pipeline's verdicts: schema, signature, TED.")
 
 
 class ErrorDetail(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dtehub.companies import service as companies_service
+from dtehub.dte.checks import XmlChecksOut
 from dtehub.errors import DtehubError
 from dtehub.ingest import service as ingest
 from dtehub.kit import base64 as strict_base64
@@ -137,7 +138,7 @@ def success(retrieved: RetrievedDocument) -> MipymeAnswer:
         sii_state=retrieved.sii_state,
         document_xml=base64.b64encode(retrieved.xml).decode("ascii"),
         document_pdf=base64.b64encode(retrieved.pdf).decode("ascii") if retrieved.pdf is not None else None,
-        xml_checks=retrieved.checked.checks.as_json(),
+        xml_checks=XmlChecksOut.model_validate(retrieved.checked.checks.as_json()),
     )
     return MipymeAnswer(status=MipymeStatus.SUCCESS, message="document retrieved from SII", document=document)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -42,6 +43,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+JsonColumn = JSON().with_variant(JSONB(), "postgresql")
+"""JSON, stored as JSONB on PostgreSQL."""
 
 IdPk = Annotated[int, mapped_column(BigId, primary_key=True, autoincrement=True)]
 Cents = Annotated[int, mapped_column(BigInteger, nullable=False, default=0)]

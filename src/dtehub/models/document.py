@@ -26,8 +26,9 @@ class DocumentState(enum.IntEnum):
 class Document(XmlChecked, Base):
     """A receivable: an invoice or similar document the company issued to a client.
 
-    Amounts are hundredths of ``currency``. ``due_cents`` and ``state`` follow from the others through
-    :meth:`recompute_balance`; they are stored so that status filters and sorts run on indexes.
+    Amounts are hundredths of ``currency``. The credits, debits, payments, ``due_cents`` and ``state``
+    follow from the document's notes and payments, recomputed by :mod:`dtehub.documents.ledger` alone;
+    they are stored so that status filters and sorts run on indexes.
     """
 
     __tablename__ = "documents"
@@ -82,25 +83,6 @@ class Document(XmlChecked, Base):
         default=today_in_santiago, comment="The Santiago calendar day of created_at (dateBy=2 filters)"
     )
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-    def recompute_balance(self) -> None:
-        """amountDue and the state, from the amounts (see :func:`balance`)."""
-        self.due_cents, self.state = balance(
-            total=self.total_cents,
-            debit=self.debit_cents,
-            credit=self.credit_cents,
-            paid=self.paid_cents,
-            voided=self.voided,
-        )
-
-
-def balance(*, total: int, debit: int, credit: int, paid: int, voided: bool) -> tuple[int, DocumentState]:
-    """(amount due, state): due = total + debit − credit − paid, never negative. Voided by a credit note
-    that says so (CodRef 1) or by credits that reach the total; settled when nothing is due."""
-    due = max(0, total + debit - credit - paid)
-    if voided or (credit > 0 and credit >= total + debit):
-        return due, DocumentState.VOIDED
-    return due, DocumentState.SETTLED if due == 0 else DocumentState.OPEN
 
 
 def number_sort_key(number: str) -> int:

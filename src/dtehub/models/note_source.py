@@ -5,8 +5,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dtehub.models.base import Base, BigId
-from dtehub.models.xml_checks import JsonColumn
+from dtehub.models.base import Base, BigId, JsonColumn
 
 
 class NoteSource(Base):

@@ -6,8 +6,7 @@ from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtehub.kit.dates import utcnow
-from dtehub.models.base import Base, BigId, IdPk
-from dtehub.models.xml_checks import JsonColumn
+from dtehub.models.base import Base, BigId, IdPk, JsonColumn
 
 
 class Webhook(Base):

@@ -1,13 +1,15 @@
+"""The columns that keep the XML pipeline's verdicts on a DTE, shared by documents and notes (their shape,
+what a checked DTE writes into them and xmlChecks read back from them: :mod:`dtehub.dte.checks`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-JsonColumn = JSON().with_variant(JSONB(), "postgresql")
+from dtehub.models.base import JsonColumn
 
 
 class XmlChecked:

@@ -9,15 +9,15 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
-from dtehub.documents.schemas import DateBy
+from dtehub.documents.filters import DateBy
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, RenewKey, respond
 from dtehub.notes import service
-from dtehub.notes.repository import NoteFilters
-from dtehub.notes.schemas import NoteCode, NoteOrderBy, NoteOut, NoteType
+from dtehub.notes.filters import NoteFilters, NoteOrderBy, NoteType
+from dtehub.notes.schemas import NoteCode, NoteOut
 from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["notes"])

@@ -3,36 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
-from dtehub.documents.schemas import DateBy
+from dtehub.documents.filters import DateBy
 from dtehub.kit.sql import key_in
-from dtehub.models import Client, Document, Note, NoteSource
+from dtehub.models import Client, Document, Note
 from dtehub.models.note import CREDIT_NOTE_CODES, DEBIT_NOTE_CODES, NoteReason
-from dtehub.notes.schemas import NoteOrderBy, NoteType
-
-
-@dataclass(frozen=True)
-class NoteFilters:
-    """getNotes' filters, already validated. ``since``/``until`` are Santiago calendar days of the issue
-    date or, with ``date_by`` CREATION, of the creation."""
-
-    date_by: DateBy = DateBy.ISSUE
-    since: date | None = None
-    until: date | None = None
-    type: NoteType | None = None
-    number: str | None = None
-    code: int | None = None
-    currency: str | None = None
-    document_id: int | None = None
-    client_id: int | None = None
-    client_tax_id: str | None = None
-
+from dtehub.notes.filters import NoteFilters, NoteOrderBy, NoteType
 
 _ORDER_COLUMNS = {
     NoteOrderBy.ISSUE_DATE: Note.issue_date,
@@ -151,10 +131,10 @@ def link_waiting_notes(session: Session, document: Document) -> int:
 
 
 def note_totals_by_document(
-    session: Session, document_ids: Collection[int]
+    session: Session, company_id: int, document_ids: Collection[int]
 ) -> dict[int, tuple[int, int, bool]]:
-    """(credits, debits, voided) of each document's notes, for those that have any: text corrections
-    (CodRef 2) move no money and a credit note that voids (CodRef 1) voids the document."""
+    """(credits, debits, voided) of each of the company's documents' notes, for those that have any:
+    text corrections (CodRef 2) move no money and a credit note that voids (CodRef 1) voids the document."""
     moves = Note.reason.is_(None) | (Note.reason != NoteReason.CORRECTS_TEXT)
     is_credit = Note.code.in_(CREDIT_NOTE_CODES)
     query = (
@@ -164,7 +144,7 @@ def note_totals_by_document(
             func.coalesce(func.sum(Note.total_cents).filter(moves & ~is_credit), 0),
             func.count().filter(is_credit & (Note.reason == NoteReason.VOIDS)),
         )
-        .where(Note.document_id.in_(document_ids))
+        .where(Note.company_id == company_id, Note.document_id.in_(document_ids))
         .group_by(Note.document_id)
     )
     totals: dict[int, tuple[int, int, bool]] = {}
@@ -174,23 +154,10 @@ def note_totals_by_document(
     return totals
 
 
-def documents_for_update(session: Session, document_ids: Collection[int]) -> list[Document]:
-    """The documents, locked until commit in id order (PostgreSQL): a payment or another note changing
-    one of them meanwhile waits, and what is recomputed from them is never from a stale read."""
+def by_ids(session: Session, company_id: int, note_ids: list[int]) -> list[Note]:
     query = (
-        select(Document)
-        .where(Document.id.in_(document_ids))
-        .order_by(Document.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)  # what the lock saw, not what this session read before
+        select(Note)
+        .where(Note.company_id == company_id, Note.id.in_(note_ids))
+        .order_by(Note.issue_date, Note.id)
     )
     return list(session.scalars(query))
-
-
-def by_ids(session: Session, note_ids: list[int]) -> list[Note]:
-    query = select(Note).where(Note.id.in_(note_ids)).order_by(Note.issue_date, Note.id)
-    return list(session.scalars(query))
-
-
-def source(session: Session, note_id: int) -> NoteSource | None:
-    return session.get(NoteSource, note_id)

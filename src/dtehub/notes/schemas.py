@@ -1,33 +1,19 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
 
-from dtehub.kit.dates import SANTIAGO, format_datetime
+from dtehub.dte.checks import XmlChecksOut, stored_xml_checks_json
+from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import AmountOut, format_cents
 from dtehub.kit.schema import ApiModel, IdRef
 from dtehub.models import Note
+from dtehub.notes.filters import NoteType
 from dtehub.portal.links import Links
 
-
-class NoteType(enum.StrEnum):
-    CREDIT = "credit"
-    DEBIT = "debit"
-
-
 TYPE_NAMES = {NoteType.CREDIT: "Crédito", NoteType.DEBIT: "Débito"}
-
-
-class NoteOrderBy(enum.IntEnum):
-    """getNotes' orderBy (Duemint's numbers)."""
-
-    ISSUE_DATE = 1
-    CREATION = 2
-    NUMBER = 3
-    TOTAL = 4
 
 
 class NoteCode(enum.IntEnum):
@@ -45,38 +31,6 @@ class NoteReference(ApiModel):
     code: str | None = Field(description="TpoDocRef, e.g. 33")
     number: str | None = Field(description="FolioRef")
     reason: int | None = Field(description="CodRef: 1 anula, 2 corrige texto, 3 corrige montos")
-
-
-class XmlChecksOut(ApiModel):
-    schema_: str = Field(alias="schema", description="valid | invalid | unverifiable (boletas)")
-    signature: str = Field(description="valid | unsigned | invalid | unverifiable")
-    signer: str | None = Field(description="RUT of the person who signed the DTE")
-    signed_at: str | None = Field(description="TmstFirma, ISO 8601")
-    ted: str = Field(description="valid | absent | invalid")
-    problems: list[dict[str, str]] = Field(description="[{check, code, message}] for each verdict not valid")
-
-
-def _signing_time(moment: datetime | None) -> str | None:
-    """TmstFirma in Chile's time, as the pipeline reported it: the database hands it back in UTC (or in
-    its session's zone), and the same instant must not read differently after a reload."""
-    if moment is None:
-        return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(SANTIAGO).isoformat()
-
-
-def xml_checks_of(row: Any) -> dict[str, Any] | None:
-    """``xmlChecks`` of a document or note row (None when it was created by fields, without XML)."""
-    if row.xml_schema is None:
-        return None
-    return {
-        "schema": row.xml_schema,
-        "signature": row.xml_signature,
-        "signer": row.xml_signer,
-        "signedAt": _signing_time(row.xml_signed_at),
-        "ted": row.xml_ted,
-        "problems": row.xml_problems or [],
-    }
 
 
 class NoteOut(ApiModel):
@@ -126,7 +80,7 @@ class NoteOut(ApiModel):
             client=IdRef(id=str(note.client_id)),
             document=IdRef(id=str(note.document_id)) if note.document_id is not None else None,
             files=[],
-            xml_checks=XmlChecksOut.model_validate(xml_checks_of(note)),
+            xml_checks=XmlChecksOut.model_validate(stored_xml_checks_json(note)),
             xml=links.note_xml(note.id, note.portal_key),
             pdf=links.note_pdf(note.id, note.portal_key),
         )

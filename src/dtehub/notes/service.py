@@ -1,33 +1,35 @@
 """Credit and debit notes: stored from their DTE, linked to the document their reference names, and
 feeding that document's amountCredit / amountDebit / amountDue / status.
 
-The link is made from whichever side arrives second, and a document's note amounts are always
-recomputed from all its notes, so the order of arrival never changes the result.
+The link is made from whichever side arrives second, and the document's ledger
+(:mod:`dtehub.documents.ledger`) then recomputes it from all its notes, so the order of arrival never
+changes the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
+from dtehub.documents import ledger
+from dtehub.dte.checks import xml_check_columns
+from dtehub.dte.models import DteFields, DteReference
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.dte.reader import DteFields, DteReference
 from dtehub.errors import NotFound
-from dtehub.ingest.columns import verdict_columns
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client, Document, Note
 from dtehub.models.document import number_sort_key
 from dtehub.notes import repository
-from dtehub.notes.repository import NoteFilters
-from dtehub.notes.schemas import NoteOrderBy, NoteOut
-from dtehub.payments import service as payments_service
+from dtehub.notes.filters import NoteFilters, NoteOrderBy
+from dtehub.notes.schemas import NoteOut
 from dtehub.portal.links import Links
+from dtehub.webhooks import events
 
 RECEIVABLE_REFERENCE_CODES = frozenset({"33", "34", "39", "41", "43", "46", "110"})
 
@@ -92,50 +94,12 @@ def target_of(fields: DteFields) -> NoteTarget | None:
     )
 
 
-def document_key(company_id: int, code: str | int, number: str) -> str:
-    """The lock that serializes a document's arrival with its notes' (see db.lock_for_transaction)."""
-    return f"document:{company_id}:{code}:{number}"
-
-
-def refresh_document(session: Session, document: Document) -> None:
-    """Recompute the document's note amounts (and so amountDue and status) from all its notes."""
-    session.flush()  # a new document gets its id
-    refresh_documents(session, [document.id])
-
-
-def _amounts(document: Document) -> tuple[object, ...]:
-    return document.credit_cents, document.debit_cents, document.voided, document.due_cents, document.state
-
-
-def refresh_documents(session: Session, document_ids: Collection[int]) -> set[int]:
-    """:func:`refresh_document` for many documents at once (an import batch's): the same two queries
-    and flushes whatever their number. Returns the ids of those whose amounts or state changed."""
-    if not document_ids:
-        return set()
-    session.flush()
-    documents = repository.documents_for_update(session, document_ids)  # locked before the notes are summed
-    totals = repository.note_totals_by_document(session, document_ids)
-    changed: set[int] = set()
-    for document in documents:
-        before = _amounts(document)
-        credits, debits, voided = totals.get(document.id, (0, 0, False))
-        document.credit_cents, document.debit_cents, document.voided = credits, debits, voided
-        document.recompute_balance()
-        if _amounts(document) != before:
-            changed.add(document.id)
-    # A note can settle a partly paid document or make a settled one owe again: its paidDate follows.
-    if paid := [d for d in documents if d.id in changed and d.paid_cents]:
-        payments_service.refresh_documents(session, paid)
-    session.flush()
-    return changed
-
-
 def on_document_arrival(session: Session, document: Document) -> None:
     """Link the notes that were waiting for this document, and let them count."""
     if str(document.code) not in RECEIVABLE_REFERENCE_CODES:  # no code: no reference can name it
         return
     if repository.link_waiting_notes(session, document):
-        refresh_document(session, document)
+        ledger.lock_and_recompute(session, document.company_id, [document.id], ledger.Source.NOTES)
 
 
 def note_row_from_dte(
@@ -173,7 +137,7 @@ def note_row_from_dte(
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
-        **verdict_columns(checked.checks),
+        **xml_check_columns(checked.checks),
     }
 
 
@@ -188,6 +152,23 @@ def present(session: Session, company_id: int, note: Note, links: Links) -> Note
     client = clients_repository.get(session, company_id, note.client_id)
     assert client is not None  # a note's client is the note's company's, and clients are never deleted
     return NoteOut.of(note, client.tax_id, links)
+
+
+def record_created(
+    session: Session, subscriptions: events.Subscriptions, note_ids: Iterable[int], links: Links
+) -> None:
+    """``note.created`` for new notes, each as getNote shows it, when the company has a webhook for it."""
+    ids = list(note_ids)
+    webhook_ids = subscriptions.webhooks_for("note.created") if ids else []
+    if webhook_ids:
+        company_id = subscriptions.company_id
+        views = [
+            present(session, company_id, require(session, company_id, note_id), links).model_dump(
+                mode="json", by_alias=True
+            )
+            for note_id in ids
+        ]
+        events.record(session, company_id, "note.created", views, webhook_ids)
 
 
 def list_notes(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from dtehub.dependencies import AuthDep, SessionDep, transactional
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, PageRequest
 from dtehub.kit.parameters import OrderQuery, choice, flag
@@ -16,15 +16,14 @@ from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, respond
 from dtehub.models import PaymentStatus
 from dtehub.payments import service
-from dtehub.payments.repository import PaymentFilters
+from dtehub.payments.filters import PaymentDateBy, PaymentFilters, PaymentOrderBy
 from dtehub.payments.schemas import (
     PaymentCreate,
-    PaymentDateBy,
     PaymentMethodOut,
-    PaymentOrderBy,
     PaymentOut,
     PaymentUpdate,
 )
+from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["payments"])
 
@@ -100,17 +99,21 @@ def get_payment(
 
 @router.post("/createPayment", response_model=PaymentOut, responses=error_responses(404, 409))
 @transactional
-def create_payment(auth: AuthDep, session: SessionDep, body: PaymentCreate) -> Response:
+def create_payment(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: PaymentCreate
+) -> Response:
     """Record a payment from a client, split over its documents (reconciled unless ``status`` is 0)."""
-    payment = service.create_payment(session, auth.company_id, body)
+    payment = service.create_payment(session, auth.company_id, body, Links(settings.public_base))
     return respond(service.present(session, auth.company_id, payment))
 
 
 @router.post("/updatePayment", response_model=PaymentOut, responses=error_responses(404, 409))
 @transactional
-def update_payment(auth: AuthDep, session: SessionDep, body: PaymentUpdate) -> Response:
+def update_payment(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: PaymentUpdate
+) -> Response:
     """Reconcile (status 1), discard (2) or set back to pending (0) a payment, or change its texts."""
-    payment = service.update_payment(session, auth.company_id, body)
+    payment = service.update_payment(session, auth.company_id, body, Links(settings.public_base))
     return respond(service.present(session, auth.company_id, payment))
 
 

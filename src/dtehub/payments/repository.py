@@ -11,22 +11,7 @@ from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from dtehub.models import Client, Document, Payment, PaymentAllocation, PaymentStatus
-from dtehub.payments.schemas import PaymentDateBy, PaymentOrderBy
-
-
-@dataclass(frozen=True)
-class PaymentFilters:
-    """getPayments' filters, already validated; ``since``/``until`` are days of ``date_by``'s date."""
-
-    status: PaymentStatus = PaymentStatus.RECONCILED
-    date_by: PaymentDateBy = PaymentDateBy.PAYMENT
-    since: date | None = None
-    until: date | None = None
-    currency: str | None = None
-    method_id: int | None = None
-    document_id: int | None = None
-    client_id: int | None = None
-    client_tax_id: str | None = None
+from dtehub.payments.filters import PaymentDateBy, PaymentFilters, PaymentOrderBy
 
 
 @dataclass(frozen=True)
@@ -130,8 +115,10 @@ def add(session: Session, payment: Payment, allocations: dict[int, int]) -> None
     session.flush()
 
 
-def allocations_of(session: Session, payment_ids: Collection[int]) -> dict[int, list[AllocationRow]]:
-    """Each payment's allocations with their documents' number and code, by document id."""
+def allocations_of(
+    session: Session, company_id: int, payment_ids: Collection[int]
+) -> dict[int, list[AllocationRow]]:
+    """Each of the company's payments' allocations with their documents' number and code, by document id."""
     if not payment_ids:
         return {}
     query = (
@@ -143,29 +130,13 @@ def allocations_of(session: Session, payment_ids: Collection[int]) -> dict[int, 
             Document.code,
         )
         .join(Document, Document.id == PaymentAllocation.document_id)
-        .where(PaymentAllocation.payment_id.in_(payment_ids))
+        .where(Document.company_id == company_id, PaymentAllocation.payment_id.in_(payment_ids))
         .order_by(PaymentAllocation.payment_id, Document.id)
     )
     found: dict[int, list[AllocationRow]] = {}
     for payment_id, amount, document_id, number, code in session.execute(query):
         found.setdefault(payment_id, []).append(AllocationRow(payment_id, amount, document_id, number, code))
     return found
-
-
-def documents_for_update(session: Session, company_id: int, document_ids: Collection[int]) -> list[Document]:
-    """The company's documents among ``document_ids``, locked until commit in id order (PostgreSQL),
-    so that two payments for the same documents take turns and never deadlock."""
-    if not document_ids:
-        return []
-    query = (
-        select(Document)
-        .where(Document.company_id == company_id, Document.id.in_(document_ids))
-        .order_by(Document.id)
-        .with_for_update()
-        # A row this session loaded before the lock must show what the lock saw.
-        .execution_options(populate_existing=True)
-    )
-    return list(session.scalars(query))
 
 
 def documents_by_number(session: Session, company_id: int, number: str, code: int | None) -> list[int]:
@@ -177,16 +148,17 @@ def documents_by_number(session: Session, company_id: int, number: str, code: in
 
 
 def reconciled_allocations(
-    session: Session, document_ids: Collection[int]
+    session: Session, company_id: int, document_ids: Collection[int]
 ) -> dict[int, list[tuple[date, int, int]]]:
-    """For each document, (payment date, payment id, hundredths) of the reconciled payments that go to
-    it, in the order they were paid."""
+    """For each of the company's documents, (payment date, payment id, hundredths) of the reconciled
+    payments that go to it, in the order they were paid."""
     if not document_ids:
         return {}
     query = (
         select(PaymentAllocation.document_id, Payment.paid_on, Payment.id, PaymentAllocation.amount_cents)
         .join(Payment, Payment.id == PaymentAllocation.payment_id)
         .where(
+            Payment.company_id == company_id,
             PaymentAllocation.document_id.in_(document_ids),
             Payment.status == PaymentStatus.RECONCILED,
         )
@@ -198,8 +170,14 @@ def reconciled_allocations(
     return found
 
 
-def document_has_allocations(session: Session, document_id: int) -> bool:
-    query = select(PaymentAllocation.payment_id).where(PaymentAllocation.document_id == document_id).limit(1)
+def document_has_allocations(session: Session, company_id: int, document_id: int) -> bool:
+    """Whether any of the company's payments, whatever its status, is allocated to the document."""
+    query = (
+        select(PaymentAllocation.payment_id)
+        .join(Payment, Payment.id == PaymentAllocation.payment_id)
+        .where(Payment.company_id == company_id, PaymentAllocation.document_id == document_id)
+        .limit(1)
+    )
     return session.execute(query).first() is not None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
@@ -22,22 +21,6 @@ STATUS_NAMES = {
 }
 
 MAX_ALLOCATIONS = 500
-
-
-class PaymentDateBy(enum.IntEnum):
-    """getPayments' dateBy (Duemint's numbers)."""
-
-    PAYMENT = 1
-    CREATION = 2
-    RECONCILIATION = 3
-
-
-class PaymentOrderBy(enum.IntEnum):
-    """getPayments' orderBy (Duemint's numbers)."""
-
-    PAYMENT_DATE = 1
-    CREATION = 2
-    AMOUNT = 3
 
 
 def _known_method(method_id: int | None) -> int | None:

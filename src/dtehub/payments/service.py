@@ -1,32 +1,33 @@
-"""Payments: create, reconcile or discard them, and keep their documents' amounts in step.
+"""Payments: create, reconcile or discard them; their documents' ledger follows.
 
-A document's ``paid_cents`` is always **recomputed** from the allocations of its reconciled payments
-(never incremented), its ``paid_date`` is the date of the payment that brought what it owes to zero,
-and ``amountDue`` and its status follow through :meth:`Document.recompute_balance`.
+A document's paidAmount, paidDate, amountDue and status are recomputed by its ledger
+(:mod:`dtehub.documents.ledger`) from the allocations of its reconciled payments, never incremented.
 
-Two payments racing for the same document never over-settle it: the documents involved are locked
-(PostgreSQL ``SELECT … FOR UPDATE`` in id order) before what they owe is checked; on SQLite only one
-transaction writes at a time and one that read a snapshot another has changed fails and is run again
-by :func:`dtehub.dependencies.run_unit_of_work`, so its checks see the winner's payment.
+Two payments racing for the same document never over-settle it: the ledger locks the documents
+involved before what they owe is checked (PostgreSQL ``SELECT … FOR UPDATE`` in id order); on SQLite
+only one transaction writes at a time and one that read a snapshot another has changed fails and is
+run again by its unit of work, so its checks see the winner's payment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
+from dtehub.documents import ledger
+from dtehub.documents import service as documents_service
 from dtehub.errors import BadRequest, Conflict, NotFound, Unprocessable
 from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.schema import JsonObject
 from dtehub.models import Client, Document, DocumentState, Payment, PaymentStatus
 from dtehub.models.document import NO_CODE
 from dtehub.payments import repository
+from dtehub.payments.filters import PaymentFilters, PaymentOrderBy
 from dtehub.payments.methods import PAYMENT_METHODS, method_name
-from dtehub.payments.repository import AllocationRow, PaymentFilters
+from dtehub.payments.repository import AllocationRow
 from dtehub.payments.schemas import (
     STATUS_NAMES,
     AllocatedDocument,
@@ -35,12 +36,13 @@ from dtehub.payments.schemas import (
     PaymentClient,
     PaymentCreate,
     PaymentMethodOut,
-    PaymentOrderBy,
     PaymentOut,
     PaymentUpdate,
 )
+from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders
 from dtehub.webhooks import events
+from dtehub.webhooks.events import EventType
 
 
 def payment_methods() -> list[PaymentMethodOut]:
@@ -96,7 +98,9 @@ def present(session: Session, company_id: int, payment: Payment) -> PaymentOut:
     """The payment as getPayment shows it."""
     client = clients_repository.get(session, company_id, payment.client_id)
     assert client is not None  # a payment's client is its company's, and clients are never deleted
-    return _view(payment, client, repository.allocations_of(session, [payment.id]).get(payment.id, []))
+    return _view(
+        payment, client, repository.allocations_of(session, company_id, [payment.id]).get(payment.id, [])
+    )
 
 
 def list_payments(
@@ -117,45 +121,16 @@ def list_payments(
         offset=page.offset,
         limit=page.per_page,
     )
-    allocations = repository.allocations_of(session, [payment.id for payment, _ in rows])
+    allocations = repository.allocations_of(session, company_id, [payment.id for payment, _ in rows])
     return [_view(payment, client, allocations.get(payment.id, [])) for payment, client in rows], total
 
 
-# --- documents' amounts ------------------------------------------------------------------------------
-
-
-def refresh_documents(session: Session, documents: Collection[Document]) -> list[int]:
-    """Recompute paidAmount, paidDate, amountDue and state of ``documents`` from the allocations of
-    their reconciled payments; the ids of those whose amounts or state changed."""
-    session.flush()
-    paid_by = repository.reconciled_allocations(session, [d.id for d in documents])
-    changed = []
-    for document in documents:
-        before = (document.paid_cents, document.paid_date, document.due_cents, document.state)
-        payments = paid_by.get(document.id, [])
-        document.paid_cents = sum(amount for _, _, amount in payments)
-        document.recompute_balance()
-        document.paid_date = None
-        if document.state == DocumentState.SETTLED and payments:
-            owed = document.total_cents + document.debit_cents - document.credit_cents
-            running = 0
-            for paid_on, _, amount in payments:  # in the order they were paid
-                running += amount
-                document.paid_date = paid_on
-                if running >= owed:
-                    break
-        if (document.paid_cents, document.paid_date, document.due_cents, document.state) != before:
-            changed.append(document.id)
-    session.flush()
-    return changed
-
-
-def _owed_without(document: Document, paid_by_others: int) -> int:
-    return max(0, document.total_cents + document.debit_cents - document.credit_cents - paid_by_others)
+# --- what documents can take ---------------------------------------------------------------------
 
 
 def _check_can_take(
     session: Session,
+    company_id: int,
     documents: Sequence[Document],
     amounts: dict[int, int],
     fields: dict[int, str],
@@ -163,7 +138,7 @@ def _check_can_take(
 ) -> None:
     """Refuse an allocation to a voided document, or of more than the document owes counting the
     reconciled payments other than ``payment_id`` (0 for a new payment)."""
-    paid_by = repository.reconciled_allocations(session, [d.id for d in documents])
+    owed_by = ledger.owed_without(session, company_id, documents, payment_id)
     for document in documents:
         field = fields[document.id]
         if document.state == DocumentState.VOIDED:
@@ -172,8 +147,7 @@ def _check_can_take(
                 code="document_voided",
                 field=field,
             )
-        others = sum(amount for _, pid, amount in paid_by.get(document.id, []) if pid != payment_id)
-        owed = _owed_without(document, others)
+        owed = owed_by[document.id]
         if amounts[document.id] > owed:
             raise Conflict(
                 f"document {document.number} owes {format_cents(owed)} {document.currency}: "
@@ -221,7 +195,7 @@ def _document_id(session: Session, company_id: int, item: AllocationIn, index: i
     return found[0]
 
 
-def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Payment:
+def create_payment(session: Session, company_id: int, data: PaymentCreate, links: Links) -> Payment:
     client = _client_of(session, company_id, data)
     amounts: dict[int, int] = {}
     fields: dict[int, str] = {}
@@ -242,7 +216,7 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Pa
             code="allocation_exceeds_payment",
             field="documents",
         )
-    documents = repository.documents_for_update(session, company_id, amounts)
+    documents = ledger.lock(session, company_id, amounts)
     found = {d.id for d in documents}
     for document_id in amounts:
         if document_id not in found:  # another company's document answers as a missing one
@@ -262,7 +236,7 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Pa
                 code="currency_mismatch",
                 field=fields[document.id],
             )
-    _check_can_take(session, documents, amounts, fields, payment_id=0)
+    _check_can_take(session, company_id, documents, amounts, fields, payment_id=0)
 
     now = utcnow()
     status = PaymentStatus(data.status)
@@ -287,16 +261,27 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate) -> Pa
         updated_at=now,
     )
     repository.add(session, payment, amounts)
-    changed = refresh_documents(session, documents) if reconciled else []
-    events.record_event(session, company_id, "payment.created", _event_data(session, company_id, payment))
-    events.record_document_events(session, company_id, sorted(changed), "document.updated")
+    changed = ledger.recompute(session, company_id, documents, ledger.Source.PAYMENTS) if reconciled else []
+    _record_events(session, company_id, "payment.created", payment, changed, links)
     if reconciled:
         reminders.payment_received(session, company_id, payment.id)
     return payment
 
 
-def _event_data(session: Session, company_id: int, payment: Payment) -> JsonObject:
-    return present(session, company_id, payment).model_dump(mode="json", by_alias=True)
+def _record_events(
+    session: Session,
+    company_id: int,
+    event_type: EventType,
+    payment: Payment,
+    changed_documents: list[int],
+    links: Links,
+) -> None:
+    """The payment's event, then ``document.updated`` for the documents whose amounts it changed."""
+    subscriptions = events.Subscriptions(session, company_id)
+    if webhook_ids := subscriptions.webhooks_for(event_type):
+        view = present(session, company_id, payment).model_dump(mode="json", by_alias=True)
+        events.record(session, company_id, event_type, [view], webhook_ids)
+    documents_service.record_events(session, subscriptions, "document.updated", changed_documents, links)
 
 
 # --- updating ------------------------------------------------------------------------------------
@@ -304,7 +289,7 @@ def _event_data(session: Session, company_id: int, payment: Payment) -> JsonObje
 _TEXT_FIELDS = ("description", "bank_code", "account_number", "transaction_code", "comments")
 
 
-def update_payment(session: Session, company_id: int, data: PaymentUpdate) -> Payment:
+def update_payment(session: Session, company_id: int, data: PaymentUpdate, links: Links) -> Payment:
     """Change the free-text fields and the method, and reconcile (1), discard (2) or set back to
     pending (0): reconciling re-checks what each document owes now."""
     payment = require(session, company_id, data.id, for_update=True)
@@ -322,33 +307,25 @@ def update_payment(session: Session, company_id: int, data: PaymentUpdate) -> Pa
     became_reconciled = False
     if data.status is not None and data.status != payment.status:
         status = PaymentStatus(data.status)
-        allocations = repository.allocations_of(session, [payment.id]).get(payment.id, [])
+        allocations = repository.allocations_of(session, company_id, [payment.id]).get(payment.id, [])
         amounts = {row.document_id: row.amount_cents for row in allocations}
-        documents = repository.documents_for_update(session, company_id, amounts)
+        documents = ledger.lock(session, company_id, amounts)
         if status == PaymentStatus.RECONCILED:
             fields = {row.document_id: f"documents[{i}].amount" for i, row in enumerate(allocations)}
-            _check_can_take(session, documents, amounts, fields, payment_id=payment.id)
+            _check_can_take(session, company_id, documents, amounts, fields, payment_id=payment.id)
             now = utcnow()
             payment.reconciled_at, payment.reconciled_on = now, today_in_santiago(now)
             became_reconciled = True
         else:
             payment.reconciled_at = payment.reconciled_on = None
         payment.status = status
-        changed_documents = refresh_documents(session, documents)
+        changed_documents = ledger.recompute(session, company_id, documents, ledger.Source.PAYMENTS)
         changed_fields = True
 
     if changed_fields:
         payment.updated_at = utcnow()
         session.flush()
-        events.record_event(session, company_id, "payment.updated", _event_data(session, company_id, payment))
-        events.record_document_events(session, company_id, sorted(changed_documents), "document.updated")
+        _record_events(session, company_id, "payment.updated", payment, changed_documents, links)
     if became_reconciled:
         reminders.payment_received(session, company_id, payment.id)
     return payment
-
-
-def document_has_payments(session: Session, company_id: int, document_id: int) -> bool:
-    """Whether any payment (whatever its status) is allocated to the document, which then cannot be
-    deleted. The document is locked first, so that a payment racing for it cannot slip in between."""
-    repository.documents_for_update(session, company_id, [document_id])
-    return repository.document_has_allocations(session, document_id)

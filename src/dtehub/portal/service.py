@@ -13,9 +13,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Protocol, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
@@ -23,8 +24,10 @@ from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
 from dtehub.documents import repository as documents_repository
 from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
+from dtehub.dte.constants import PESO_CL
 from dtehub.dte.document_types import CEDIBLE_CODES, GUIA_DE_DESPACHO, dte_type_name
 from dtehub.dte.pdf import DocumentSummary, Paper, PrintError, render_dte_pdf, render_summary_pdf
+from dtehub.dte.published import DteOut
 from dtehub.errors import BadRequest, NotFound, Unprocessable
 from dtehub.kit.money import InvalidAmount, format_money, format_number, to_cents
 from dtehub.kit.rut import printable_tax_id
@@ -274,43 +277,49 @@ def _document_title(document: Document) -> str:
     return f"{type_name(document.code)} N° {document.number}"
 
 
-def _exempt_cents(dte_fields: dict[str, Any] | None) -> int:
-    """MntExe of a DTE in pesos (a document's ``net`` holds MntNeto + MntExe, as Duemint's does)."""
-    if not dte_fields or dte_fields.get("currency") not in (None, "PESO CL"):
-        return 0
-    exempt = (dte_fields.get("totals") or {}).get("exempt")
+def _published_dte(stored: dict[str, Any] | None) -> DteOut | None:
+    """The ``dte`` object stored with a document, typed; None when it has none. JSON that is not that
+    object (which dtehub never stores) leaves the page without what it would add, not without a page."""
+    if not stored:
+        return None
     try:
-        return to_cents(exempt) if exempt else 0
-    except InvalidAmount:
+        return DteOut.model_validate(stored)
+    except ValidationError as exc:
+        where = [".".join(map(str, error["loc"])) for error in exc.errors()[:3]]
+        log.warning("a document's stored DTE fields do not read as its dte object (at %s)", ", ".join(where))
+        return None
+
+
+def _exempt_cents(dte: DteOut | None) -> int:
+    """MntExe of a DTE in pesos (a document's ``net`` holds MntNeto + MntExe, as Duemint's does)."""
+    if dte is None or dte.currency != PESO_CL or not dte.totals.exempt:
+        return 0
+    try:
+        return to_cents(dte.totals.exempt)
+    except InvalidAmount:  # a negative exempt amount (liquidaciones-factura) is not shown apart
         return 0
 
 
-def _detail_lines(dte_fields: dict[str, Any] | None) -> list[DetailLine]:
-    """The DTE's detail lines from the fields stored with it, amounts in the DTE's own currency."""
-    if not dte_fields:
+def _detail_lines(dte: DteOut | None) -> list[DetailLine]:
+    """The DTE's detail lines, amounts in the DTE's own currency."""
+    if dte is None:
         return []
-    currency = str(dte_fields.get("currency") or "")
-    sign = "$ " if currency in ("", "PESO CL") else f"{currency} "
+    sign = "$ " if dte.currency in ("", PESO_CL) else f"{dte.currency} "
 
-    def number(text: object) -> str:
-        if text in (None, ""):
-            return ""
-        try:
-            return format_number(Decimal(str(text)))
-        except InvalidOperation:  # fields stored by another version: show what was written
-            return str(text)
+    def number(value: Decimal | None) -> str:
+        return format_number(value) if value is not None else ""
 
     detail = []
-    for line in dte_fields.get("lines") or []:
-        quantity = " ".join(part for part in (number(line.get("quantity")), line.get("unit") or "") if part)
-        price = number(line.get("unitPrice"))
+    for line in dte.lines:
+        quantity = " ".join(part for part in (number(line.quantity), line.unit or "") if part)
+        price = number(line.unit_price)
         detail.append(
             DetailLine(
-                name=str(line.get("name") or ""),
-                description=str(line.get("description") or ""),
+                name=line.name,
+                description=line.description or "",
                 quantity=quantity,
                 unit_price=sign + price if price else "",
-                amount=sign + number(line.get("amount")),
+                amount=sign + number(line.amount),
             )
         )
     return detail
@@ -365,10 +374,11 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
     if client is None:
         raise _not_found()
     currency = document.currency
-    has_xml, dte_fields = repository.document_source_fields(session, document.id)
+    has_xml, stored = repository.document_source_fields(session, document.id)
+    dte = _published_dte(stored)
     notes = repository.notes_of_document(session, document)
 
-    exempt_cents = _exempt_cents(dte_fields)
+    exempt_cents = _exempt_cents(dte)
     lines = [
         Line("Neto", format_money(document.net_cents - exempt_cents, currency)),
         *([Line("Exento", format_money(exempt_cents, currency))] if exempt_cents else []),
@@ -415,7 +425,7 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
         notes=[_note_row(note, note_has_xml) for note, note_has_xml in notes],
         remarks=remarks,
         downloads=_downloads(document, has_xml),
-        detail=_detail_lines(dte_fields),
+        detail=_detail_lines(dte),
     )
 
 
@@ -538,7 +548,7 @@ def document_pdf(
         raise _not_cedible(f"Un documento de tipo {type_name(document.code).lower()}")
     company = _company(session, document.company_id)
     settings = companies_service.print_settings(session, company)
-    content = documents_repository.source_content(session, document.id)
+    content = documents_repository.source_content(session, document.company_id, document.id)
     name = options.file_name(document.code, document.number)
     if content is not None:
         try:
@@ -591,7 +601,7 @@ def note_pdf(session: Session, note_id: int, key: str, paper: str | None, cedibl
 def document_xml(session: Session, document_id: int, key: str) -> File:
     """The document's DTE, byte for byte as it was received (cut out of its envelope)."""
     document = _document(session, document_id, key)
-    content = documents_repository.source_content(session, document.id)
+    content = documents_repository.source_content(session, document.company_id, document.id)
     if content is None:  # created by fields: there is no XML to give
         raise _not_found()
     return File(content, _file_name(document.code, document.number, "xml"))

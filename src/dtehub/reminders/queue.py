@@ -3,17 +3,32 @@
 The time-driven kinds (soon to fall due, overdue, debt summary) are found by ``dtehub reminders run``
 for its day; the kinds below follow a change, so the service making the change queues them here, and
 the next run (or the server's periodic job) sends them. Each is one outbox row with a unique key, so
-queuing twice (or a run finding it too) adds it once.
+queuing twice (or a run finding it too) adds it once. This module only writes the outbox: rendering
+and sending (PDFs, SMTP) belong to :mod:`dtehub.reminders.service`, which changes never need.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy.orm import Session
 
-from dtehub.kit.dates import today_in_santiago
+from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import DocumentState, ReminderKind
 from dtehub.reminders import repository
-from dtehub.reminders.service import queue_one
+
+
+def _queue_one(
+    session: Session, company_id: int, kind: ReminderKind, subject_id: int, day: date, client_id: int,
+    document_id: int | None,
+) -> None:  # fmt: skip
+    """One reminder into the outbox, unless it is there already (its unique key)."""
+    repository.insert_reminders(
+        session,
+        company_id,
+        [repository.Candidate(kind, subject_id, day, client_id, document_id)],
+        utcnow(),
+    )
 
 
 def new_document(session: Session, company_id: int, document_id: int, *, requested: bool) -> None:
@@ -25,7 +40,7 @@ def new_document(session: Session, company_id: int, document_id: int, *, request
         return
     automatic = row.remind_new_document and row.state == DocumentState.OPEN and row.due_date >= row.created_on
     if requested or automatic:
-        queue_one(
+        _queue_one(
             session, company_id, ReminderKind.NEW_DOCUMENT, row.id, row.created_on, row.client_id, row.id
         )
 
@@ -37,7 +52,7 @@ def payment_received(session: Session, company_id: int, payment_id: int) -> None
     if row is None or not row.remind_new_payment:
         return
     day = today_in_santiago(row.reconciled_at) if row.reconciled_at is not None else today_in_santiago()
-    queue_one(session, company_id, ReminderKind.NEW_PAYMENT, row.id, day, row.client_id, None)
+    _queue_one(session, company_id, ReminderKind.NEW_PAYMENT, row.id, day, row.client_id, None)
 
 
 def note_issued(session: Session, company_id: int, note_id: int) -> None:
@@ -46,7 +61,7 @@ def note_issued(session: Session, company_id: int, note_id: int) -> None:
     row = repository.note_for_queue(session, company_id, note_id)
     if row is None or row.document_id is None or not row.remind_new_document:
         return
-    queue_one(
+    _queue_one(
         session,
         company_id,
         ReminderKind.CREDIT_DEBIT_NOTE,

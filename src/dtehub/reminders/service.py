@@ -568,18 +568,3 @@ def get_email(session: Session, company_id: int, message_id: int) -> EmailDetail
     if row is None:
         raise NotFound(f"e-mail {message_id} not found", field="id")
     return EmailDetailOut.of(row)
-
-
-# --- reminders that a change asks for ------------------------------------------------------------
-
-
-def queue_one(
-    session: Session, company_id: int, kind: ReminderKind, subject_id: int, day: date, client_id: int,
-    document_id: int | None,
-) -> None:  # fmt: skip
-    repository.insert_reminders(
-        session,
-        company_id,
-        [repository.Candidate(kind, subject_id, day, client_id, document_id)],
-        utcnow(),
-    )

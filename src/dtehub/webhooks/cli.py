@@ -12,6 +12,7 @@ from rich.console import Console
 
 from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker
+from dtehub.portal.links import Links
 from dtehub.webhooks import jobs
 from dtehub.webhooks.delivery import deliver_due
 from dtehub.webhooks.signing import MIN_KEY_CHARS, secret_box
@@ -47,9 +48,10 @@ def sweep(
     except ValueError:
         err.print("[red]error:[/red] --date must be YYYY-MM-DD")
         raise typer.Exit(code=2) from None
-    engine = create_engine(get_settings().database_url, pool_size=1)
+    settings = get_settings()
+    engine = create_engine(settings.database_url, pool_size=1)
     try:
-        recorded = jobs.run_sweep(create_sessionmaker(engine), day)
+        recorded = jobs.run_sweep(create_sessionmaker(engine), Links(settings.public_base), day)
     finally:
         engine.dispose()
     sys.stdout.write(json.dumps({"recorded": recorded}) + "\n")

@@ -1,21 +1,24 @@
 """Webhook events, written in the transaction of the change that causes them.
 
-Every service that changes something a company may subscribe to calls :func:`record_event` (or
-:func:`record_document_event`) before its unit of work commits: the event, and a delivery for each of
-the company's webhooks that asked for its type, are then durable exactly when the change is.
+Recording is a leaf: it stores the objects it is given, as the API shows them, and knows nothing of
+documents, notes or payments. The service that changes something a company may subscribe to asks
+the company's :class:`Subscriptions` which webhooks want the event, builds the views only then (a
+company without one pays a single indexed read), and hands them to :func:`record` before its unit of
+work commits: the events, and a delivery for each webhook that asked for their type, are then
+durable exactly when the change is.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterable
-from datetime import date, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal, get_args
 
 from sqlalchemy.orm import Session
 
-from dtehub.kit.dates import today_in_santiago, utcnow
+from dtehub.kit.dates import utcnow
 from dtehub.kit.schema import JsonObject
 from dtehub.webhooks import repository
 
@@ -33,135 +36,68 @@ EVENT_TYPES: tuple[EventType, ...] = get_args(EventType)
 
 EVENT_ID_PREFIX = "evt_"
 
-_public_base: str | None = None
-
-
-def use_public_base(public_base: str) -> None:
-    """The base of the links in documents' event data (the app's ``public_url``); set by the app
-    factory, else read from the settings."""
-    global _public_base  # one setting per process, like the settings themselves
-    _public_base = public_base
-
-
-def _links_base() -> str:
-    if _public_base is not None:
-        return _public_base
-    from dtehub.config import get_settings
-
-    return get_settings().public_base
-
 
 def new_event_id() -> str:
     return EVENT_ID_PREFIX + secrets.token_urlsafe(18)
 
 
-def subscribers(session: Session, company_id: int, event_type: str) -> list[int]:
+class Subscriptions:
+    """A company's webhooks by the event types they receive, read once, when first asked: a change
+    that records several types (a payment and its documents) reads them once, and one that records
+    none reads nothing."""
+
+    def __init__(self, session: Session, company_id: int) -> None:
+        self.session = session
+        self.company_id = company_id
+        self._webhooks: list[tuple[int, list[str]]] | None = None
+
+    def webhooks_for(self, event_type: EventType) -> list[int]:
+        """The ids of the company's webhooks that receive ``event_type`` (empty: record nothing)."""
+        if self._webhooks is None:
+            self._webhooks = repository.subscriptions(self.session, self.company_id)
+        return [webhook_id for webhook_id, events in self._webhooks if event_type in events]
+
+
+def subscribers(session: Session, company_id: int, event_type: EventType) -> list[int]:
     """The ids of the company's webhooks that receive ``event_type`` (one indexed read)."""
-    return [
-        webhook_id
-        for webhook_id, events in repository.subscriptions(session, company_id)
-        if event_type in events
-    ]
+    return Subscriptions(session, company_id).webhooks_for(event_type)
 
 
-def _record(
+def record(
     session: Session,
     company_id: int,
-    event_type: str,
-    data: JsonObject,
-    webhook_ids: list[int],
-    dedupe_key: str | None,
+    event_type: EventType,
+    views: Sequence[JsonObject],
+    webhook_ids: Sequence[int],
+    *,
+    dedupe_keys: Sequence[str] | None = None,
     now: datetime | None = None,
 ) -> None:
-    now = now or utcnow()
-    event_id = repository.insert_event(
-        session,
-        public_id=new_event_id(),
-        company_id=company_id,
-        type=event_type,
-        data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
-        dedupe_key=dedupe_key,
-        created_at=now,
-    )
-    if event_id is not None:
-        repository.insert_deliveries(session, event_id, webhook_ids, now)
+    """Record one ``event_type`` event per view (each object as the API shows it), in order, with a
+    delivery to each of ``webhook_ids`` (from :class:`Subscriptions`; none: nothing is recorded).
 
-
-def record_event(
-    session: Session,
-    company_id: int,
-    event_type: EventType,
-    data: JsonObject,
-    *,
-    dedupe_key: str | None = None,
-) -> None:
-    """Record ``event_type`` with ``data`` (the object as the API shows it) for ``company_id``'s webhooks.
-
-    ``dedupe_key``, when given, makes the event once-only per company: recording it again is a no-op
-    (the daily "became overdue" sweep uses it). A company without a webhook for the type records
-    nothing (the cost is one indexed read).
+    ``dedupe_keys``, one per view when given, make each event once-only per company: recording it
+    again is a no-op (the daily "became overdue" sweep uses them).
     """
-    webhook_ids = subscribers(session, company_id, event_type)
-    if webhook_ids:
-        _record(session, company_id, event_type, data, webhook_ids, dedupe_key)
-
-
-def record_document_event(
-    session: Session,
-    company_id: int,
-    document_id: int,
-    event_type: EventType,
-    *,
-    dedupe_key: str | None = None,
-) -> None:
-    """Record a document event whose data is the document as getDocument shows it (read after the
-    change, in the same transaction)."""
-    record_document_events(session, company_id, [document_id], event_type, dedupe_key=dedupe_key)
-
-
-def record_document_events(
-    session: Session,
-    company_id: int,
-    document_ids: Iterable[int],
-    event_type: EventType,
-    *,
-    dedupe_key: str | None = None,
-    today: date | None = None,
-) -> None:
-    """:func:`record_document_event` for several documents (an import batch's), with one check of the
-    company's webhooks for all of them."""
-    ids = list(document_ids)
-    if not ids:
-        return
-    webhook_ids = subscribers(session, company_id, event_type)
     if not webhook_ids:
         return
-    from dtehub.documents import service as documents_service  # documents record events: import late
-    from dtehub.portal.links import Links
-
-    links = Links(_links_base())
-    today = today or today_in_santiago()
-    for document_id in ids:
-        row = documents_service.require_row(session, company_id, document_id)
-        view = documents_service.present_detail(
-            session, company_id, row, documents_service.Expand(), links, today
+    keys: Sequence[str | None] = dedupe_keys if dedupe_keys is not None else [None] * len(views)
+    for data, dedupe_key in zip(views, keys, strict=True):
+        created_at = now or utcnow()
+        event_id = repository.insert_event(
+            session,
+            public_id=new_event_id(),
+            company_id=company_id,
+            type=event_type,
+            data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
+            dedupe_key=dedupe_key,
+            created_at=created_at,
         )
-        _record(session, company_id, event_type, view, webhook_ids, dedupe_key)
+        if event_id is not None:
+            repository.insert_deliveries(session, event_id, webhook_ids, created_at)
 
 
-def record_note_created(session: Session, company_id: int, note_ids: Iterable[int]) -> None:
-    """``note.created`` for new notes, each as getNote shows it."""
-    ids = list(note_ids)
-    if not ids:
-        return
-    webhook_ids = subscribers(session, company_id, "note.created")
-    if not webhook_ids:
-        return
-    from dtehub.notes import service as notes_service
-    from dtehub.portal.links import Links
-
-    links = Links(_links_base())
-    for note_id in ids:
-        note = notes_service.require(session, company_id, note_id)
-        view = notes_service.present(session, company_id, note, links).model_dump(mode="json", by_alias=True)
-        _record(session, company_id, "note.created", view, webhook_ids, None)
+def record_event(session: Session, company_id: int, event_type: EventType, data: JsonObject) -> None:
+    """Record one event whose ``data`` is already built, for the company's webhooks that receive it
+    (a company without one records nothing: the cost is one indexed read)."""
+    record(session, company_id, event_type, [data], subscribers(session, company_id, event_type))

@@ -124,7 +124,7 @@ def list_page(session: Session, company_id: int, *, offset: int, limit: int) -> 
 
 def delete_webhook(session: Session, webhook: Webhook) -> None:
     # Its deliveries go with it (ON DELETE CASCADE); its events stay for the company's other webhooks.
-    session.execute(delete(Webhook).where(Webhook.id == webhook.id))
+    session.execute(delete(Webhook).where(Webhook.company_id == webhook.company_id, Webhook.id == webhook.id))
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,17 @@ class DeliveryRow:
 
 
 def deliveries_page(
-    session: Session, webhook_id: int, state: DeliveryState | None, *, offset: int, limit: int
+    session: Session,
+    company_id: int,
+    webhook_id: int,
+    state: DeliveryState | None,
+    *,
+    offset: int,
+    limit: int,
 ) -> tuple[list[DeliveryRow], int]:
-    conditions: list[Any] = [_DELIVERIES.c.webhook_id == webhook_id]
+    """One page of the company's webhook's deliveries, newest first, and how many there are."""
+    owned = select(_WEBHOOKS.c.id).where(_WEBHOOKS.c.company_id == company_id, _WEBHOOKS.c.id == webhook_id)
+    conditions: list[Any] = [_DELIVERIES.c.webhook_id == owned.scalar_subquery()]
     if state is not None:
         conditions.append(_DELIVERIES.c.state == state)
     total = execute_core(

@@ -61,4 +61,6 @@ def list_deliveries(
     session: Session, company_id: int, webhook_id: int, state: DeliveryState | None, page: PageRequest
 ) -> tuple[list[DeliveryRow], int]:
     require(session, company_id, webhook_id, field="webhookId")
-    return repository.deliveries_page(session, webhook_id, state, offset=page.offset, limit=page.per_page)
+    return repository.deliveries_page(
+        session, company_id, webhook_id, state, offset=page.offset, limit=page.per_page
+    )

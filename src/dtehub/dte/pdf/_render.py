@@ -5,6 +5,8 @@ from __future__ import annotations
 from lxml import etree
 
 from dtehub.dte.document_types import CEDIBLE_CODES, dte_type_name
+from dtehub.dte.errors import DteUnreadable
+from dtehub.dte.models import DteFields
 from dtehub.dte.pdf._letter import render_letter
 from dtehub.dte.pdf._logo import logo_image
 from dtehub.dte.pdf._roll import render_roll
@@ -12,7 +14,7 @@ from dtehub.dte.pdf._text import long_date, short_date
 from dtehub.dte.pdf._view import printed_dte
 from dtehub.dte.pdf.errors import PrintError
 from dtehub.dte.pdf.settings import IssuerPrintSettings, Paper
-from dtehub.dte.reader import DteFields, DteUnreadable, dte_elements, read_fields
+from dtehub.dte.reader import dte_elements, read_fields
 from dtehub.dte.ted import TedMissing, ted_barcode_payload
 from dtehub.kit.xml import XmlError, parse_untrusted
 

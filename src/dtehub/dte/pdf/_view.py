@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from dtehub.dte.constants import PESO_CL
 from dtehub.dte.document_types import GUIA_DE_DESPACHO, dte_type_name, reference_type_name
+from dtehub.dte.models import DscRcgGlobal, DteFields, DteLine, DteReference, DteTotals
 from dtehub.dte.pdf._taxes import tax_name
 from dtehub.dte.pdf._text import clean
 from dtehub.dte.pdf.settings import IssuerPrintSettings
-from dtehub.dte.reader import PESO_CL, DscRcgGlobal, DteFields, DteLine, DteReference, DteTotals
 from dtehub.kit.money import format_money, format_number
 from dtehub.kit.rut import printable_tax_id, with_dots
 

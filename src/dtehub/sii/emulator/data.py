@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from dtehub.dte.envelope import split_dtes
-from dtehub.dte.reader import DteUnreadable, read_fields
+from dtehub.dte.errors import DteUnreadable
+from dtehub.dte.reader import read_fields
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, XmlError, parse_untrusted
 
