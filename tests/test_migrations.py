@@ -148,3 +148,33 @@ def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url
     with engine.connect() as connection:
         assert "document_totals" not in inspect(connection).get_table_names()
     engine.dispose()
+
+
+def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0009")
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        company = Company(rut="76453707-6", name="DUEMINT SPA")
+        session.add(company)
+        session.flush()
+        client = Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE")
+        session.add(client)
+        session.flush()
+        document = Document(
+            company_id=company.id, client_id=client.id, code=33, number="1", issue_date=date(2024, 1, 1),
+            due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19, total_cents=119, credit_cents=0,
+            debit_cents=0, paid_cents=0, xml_schema="valid", xml_signature="valid",
+        )  # fmt: skip
+        ledger.rebalance(document)
+        session.add(document)
+        session.commit()
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        for name in ("documents", "notes"):
+            assert "xml_signed_form" in {c["name"] for c in inspect(connection).get_columns(name)}
+        rows = connection.execute(text("SELECT xml_signature, xml_signed_form FROM documents")).all()
+    engine.dispose()
+    assert rows == [("valid", None)]  # which form held was not recorded then; nothing is made up

@@ -86,7 +86,8 @@ def _emit(payload: dict[str, str]) -> None:
 
 def _run(work: Callable[[Session], T]) -> T:
     """Run one unit of work against the configured database; domain errors end the command cleanly."""
-    engine = create_engine(get_settings().database_url, pool_size=1)
+    settings = get_settings()
+    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             return work(session)
@@ -408,7 +409,11 @@ def import_files(
         if not path.exists():
             _usage_error(f"no such file or folder: {path}")
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1, mapped=False, immediate=True)
+    # Every batch takes SQLite's write lock when it begins (unit_of_work writes), so that writers
+    # beside it (the server) cannot make it fail; they get the lock between batches.
+    engine = create_engine(
+        settings.database_url, pool_size=1, mapped=False, busy_timeout=settings.db_busy_timeout
+    )
     factory = create_sessionmaker(engine)
     summary = importer.ImportSummary()
     workers = jobs or _default_jobs()

@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     db_busy_timeout: float = Field(
         default=10.0,
         ge=0,
-        description="Seconds a SQLite write waits for another process's lock before it answers 503.",
+        description="Seconds a write may wait for other writers, in all, before it answers 503: SQLite's "
+        "write lock, and on both databases new attempts after losing a race.",
     )
     threads: int = Field(
         default=8,

@@ -12,10 +12,11 @@ is reached through psycopg either way (``postgresql+asyncpg://`` URLs are accept
 from __future__ import annotations
 
 import math
-import threading
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Engine, event, text
@@ -52,24 +53,44 @@ def is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-_SQLITE_BUSY_SNAPSHOT = 517
-_RETRY_WINDOW = 2.0  # seconds
-
 MAPPED_BYTES = 1024**3
 """How much of a SQLite file a serving connection reads through a memory map: random reads (one
 document of a million) then cost no system call each (getDocument at 1M: 1.32 → 1.09 ms)."""
 
+# How the transactions begun in the current unit of work start on SQLite: None, deferred (a read);
+# a number, BEGIN IMMEDIATE waiting at most that many seconds for the write lock (and never longer
+# than the engine's busy timeout). Set by write_intent(); read by the engine's "begin" listener.
+_write_lock_wait: ContextVar[float | None] = ContextVar("dtehub_write_lock_wait", default=None)
 
-def configure_sqlite(
-    engine: Engine, *, mapped: bool = True, busy_timeout: float = 10.0, immediate: bool = False
-) -> None:
+
+@contextmanager
+def write_intent(writes: bool, *, lock_wait: float = math.inf) -> Iterator[None]:
+    """Declare whether the transactions begun in this block write.
+
+    On SQLite a writing transaction begins with ``BEGIN IMMEDIATE``: it takes the write lock before
+    its first read, waiting for it under the busy timeout (at most ``lock_wait`` seconds), and then
+    cannot lose a race. A deferred transaction that read and then writes while another process
+    holds the lock fails at once (SQLITE_BUSY: the busy timeout does not apply to that upgrade), or
+    when the other one committed in between (SQLITE_BUSY_SNAPSHOT). Reads stay deferred: in WAL mode
+    they never wait for a writer. No effect on PostgreSQL, whose locks are per row.
+    """
+    token = _write_lock_wait.set(lock_wait if writes else None)
+    try:
+        yield
+    finally:
+        _write_lock_wait.reset(token)
+
+
+def configure_sqlite(engine: Engine, *, mapped: bool = True, busy_timeout: float = 10.0) -> None:
     """WAL, foreign keys and proper BEGIN for every SQLite connection; the file memory-mapped for reads
     unless ``mapped`` is False (a bulk writer gains nothing from it, and its mapped pages would count
     in its resident memory).
 
     pysqlite's legacy transaction handling does not emit BEGIN before reads, so two reads in one unit
-    of work could see different snapshots; SQLAlchemy's documented recipe hands control back to us.
+    of work could see different snapshots; SQLAlchemy's documented recipe hands control back to us,
+    and :func:`write_intent` picks ``BEGIN`` or ``BEGIN IMMEDIATE``.
     """
+    busy_ms = round(busy_timeout * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -77,34 +98,52 @@ def configure_sqlite(
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages per connection, not 2 MiB
         cursor.execute(f"PRAGMA mmap_size={MAPPED_BYTES if mapped else 0}")
         cursor.close()
 
-    # A deferred transaction that read, then writes after another process committed, cannot write at
-    # all (SQLITE_BUSY_SNAPSHOT, at once, whatever the busy timeout). The server runs such a unit of work
-    # again; beside a bulk writer (dtehub import) that commits a long batch after another, every new
-    # attempt would read, wait for the batch, and lose again. So the next transaction of a thread whose
-    # transaction lost that way takes the write lock first (it then waits its turn, and cannot lose),
-    # and a bulk writer's transactions always do.
-    # Only for the attempt that follows at once: a read long after must not wait for the write lock.
-    lost_a_race = threading.local()
-
-    @event.listens_for(engine, "handle_error")
-    def _on_error(context: Any) -> None:
-        if getattr(context.original_exception, "sqlite_errorcode", None) == _SQLITE_BUSY_SNAPSHOT:
-            lost_a_race.at = time.monotonic()
-
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        lost_at = getattr(lost_a_race, "at", None)
-        lost_a_race.at = None
-        if immediate or (lost_at is not None and time.monotonic() - lost_at < _RETRY_WINDOW):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
+        lock_wait = _write_lock_wait.get()
+        if lock_wait is None:
             connection.exec_driver_sql("BEGIN")
+        else:
+            _begin_immediate(connection, min(lock_wait, busy_timeout), busy_ms)
+
+
+_SQLITE_BUSY = 5  # a primary result code: extended ones (busy in recovery, …) share its low byte
+_POLL_SLICE = 0.025
+"""Seconds of SQLite's own busy handler per try of a writer's BEGIN IMMEDIATE: within it SQLite polls
+at 0, 1, 3, 8, 18 and 25 ms, so a writer that waits tries every 10 ms at most."""
+
+
+def _begin_immediate(connection: Any, wait: float, busy_ms: int) -> None:
+    """``BEGIN IMMEDIATE``, waiting at most ``wait`` seconds for the write lock, and trying often.
+
+    SQLite queues no writers: one that waits sleeps and polls, and its busy handler, left alone, polls
+    every 100 ms once it has waited a quarter of a second. A writer that just arrived polls at 1, 2,
+    5 ms and takes the lock before one that has waited for seconds, and a short gap between two
+    transactions of a bulk writer (``dtehub import``) goes by unseen. Trying in short slices keeps
+    every waiting writer polling at least every 10 ms, whatever it waited already.
+    """
+    deadline = time.monotonic() + wait
+    raw = connection.connection.driver_connection  # the sqlite3 connection: no cost per try
+    raw.execute(f"PRAGMA busy_timeout={round(_POLL_SLICE * 1000)}")
+    try:
+        while deadline - time.monotonic() > _POLL_SLICE:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != _SQLITE_BUSY:
+                    break
+        # The last try through SQLAlchemy: its failure is an OperationalError like any other.
+        raw.execute(f"PRAGMA busy_timeout={max(0, round((deadline - time.monotonic()) * 1000))}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    finally:
+        raw.execute(f"PRAGMA busy_timeout={busy_ms}")
 
 
 def create_engine(
@@ -115,16 +154,13 @@ def create_engine(
     connect_timeout: float = 5.0,
     statement_timeout: float = 0.0,
     busy_timeout: float = 10.0,
-    immediate: bool = False,
 ) -> Engine:
     """An engine for ``url_text``. Every wait on the database is bounded, so that a database that is
     down, unreachable or stuck costs a request a clean 503 rather than a thread held indefinitely:
     ``connect_timeout`` (PostgreSQL: a new connection, authentication included), ``statement_timeout``
     (PostgreSQL: one statement, lock waits included; 0 for none, as bulk commands want) and
-    ``busy_timeout`` (SQLite: how long a write waits for another process's lock).
-
-    ``immediate`` (SQLite): every transaction takes the write lock when it begins, for a process that
-    only writes in long transactions (``dtehub import``), so that writers beside it cannot make it fail.
+    ``busy_timeout`` (SQLite: how long a write waits for another connection's lock; see
+    :func:`write_intent`).
     """
     url = database_url(url_text)
     if is_sqlite(url):
@@ -132,7 +168,7 @@ def create_engine(
         engine = sqlalchemy_create_engine(
             url, pool_size=pool_size, max_overflow=pool_size, connect_args={"check_same_thread": False}
         )
-        configure_sqlite(engine, mapped=mapped, busy_timeout=busy_timeout, immediate=immediate)
+        configure_sqlite(engine, mapped=mapped, busy_timeout=busy_timeout)
         return engine
     connect_args: dict[str, Any] = {
         "connect_timeout": max(2, math.ceil(connect_timeout)),  # libpq counts whole seconds, 2 at least
@@ -155,15 +191,22 @@ def create_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: committed when the block succeeds, rolled back when it raises."""
+def unit_of_work(factory: sessionmaker[Session], *, writes: bool = True) -> Iterator[Session]:
+    """One transaction: committed when the block succeeds, rolled back when it raises.
+
+    It writes unless ``writes`` is False (see :func:`write_intent`): the commands and background jobs
+    that use it change the database, and one that only reads gains nothing but a short wait behind
+    another writer. It is not tried again: on SQLite a writing one cannot lose a race, it waits for
+    the lock up to the busy timeout.
+    """
     session = factory()
-    try:
-        yield session
-    except BaseException:
-        end_unit_of_work(session, commit=False)
-        raise
-    end_unit_of_work(session, commit=True)
+    with write_intent(writes):
+        try:
+            yield session
+        except BaseException:
+            end_unit_of_work(session, commit=False)
+            raise
+        end_unit_of_work(session, commit=True)
 
 
 def end_unit_of_work(session: Session, *, commit: bool) -> None:

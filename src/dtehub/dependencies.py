@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
+import math
 import random
 import time
 from collections.abc import Callable, Coroutine
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.audit import service as audit
 from dtehub.auth.service import AuthContext, PresentedToken, authenticate, bearer_token
 from dtehub.config import Settings
+from dtehub.db import write_intent
 
 
 async def get_settings(request: Request) -> Settings:
@@ -84,45 +86,58 @@ Endpoint = Callable[..., Response]
 T = TypeVar("T")
 
 
-# SQLITE_BUSY (a reader cannot become a writer while another is one), SQLITE_BUSY_SNAPSHOT
-_SQLITE_BUSY_CODES = frozenset({5, 517})
+# SQLITE_BUSY and its extended codes (their low byte): the lock is held by another writer, or this
+# transaction read a snapshot another has since changed (SQLITE_BUSY_SNAPSHOT)
+_SQLITE_BUSY = 5
 _POSTGRESQL_RETRY_STATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock detected
-_RETRY_ATTEMPTS = 8
-_RETRY_WITHIN_SECONDS = 5.0
+
+
+def _sqlite_busy(error: OperationalError) -> bool:
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_BUSY
 
 
 def _lost_a_race(error: OperationalError) -> bool:
-    """The unit of work failed only because a concurrent one changed what it read: run again, it will
-    see the change (and refuse, or proceed, on fresh data)."""
-    original = error.orig
-    if getattr(original, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES:
-        return True
-    return getattr(original, "sqlstate", None) in _POSTGRESQL_RETRY_STATES
+    """The unit of work failed only because a concurrent one held the lock or changed what it read:
+    run again, it will see the change (and refuse, or proceed, on fresh data)."""
+    return _sqlite_busy(error) or getattr(error.orig, "sqlstate", None) in _POSTGRESQL_RETRY_STATES
 
 
-def run_unit_of_work(factory: Callable[[], Session], work: Callable[[Session], T]) -> T:
+def run_unit_of_work(
+    factory: Callable[[], Session], work: Callable[[Session], T], *, writes: bool, busy_timeout: float
+) -> T:
     """``work`` in one unit of work: committed when it returns, rolled back when it raises.
 
-    A unit of work that lost a race (SQLite: it read a snapshot another writer has since changed, or
-    cannot become a writer while another is one; PostgreSQL: a serialization failure or deadlock) is
-    rolled back and run again from the start, a few times within a few seconds, so that its checks see
-    the winner's change: the loser then gets its proper answer (often a 409) rather than a 503.
+    ``writes``: whether the work is known to write (on SQLite it then takes the write lock when it
+    begins and waits its turn: see :func:`dtehub.db.write_intent`); reads stay deferred and cheap.
+
+    A unit of work that lost a race (SQLite: busy, or it read a snapshot another writer has since
+    changed; PostgreSQL: a serialization failure or deadlock) is rolled back and run again from the
+    start, so that its checks see the winner's change: the loser then gets its proper answer (often a
+    409) rather than a 503. On SQLite a busy unit runs again as a writer (it waits for the lock
+    instead of losing again). Waits and new attempts together last at most ``busy_timeout`` seconds
+    (``DTEHUB_DB_BUSY_TIMEOUT``), however many attempts that is; then the last error is raised (503).
 
     The session is not closed (committed or rolled back, it holds no connection), so that the test
     harness can hand every request the test's own session.
     """
-    started = time.monotonic()
+    deadline = time.monotonic() + busy_timeout
+    lock_wait = math.inf  # the first attempt waits as long as the engine's busy timeout says
     for attempt in itertools.count(1):
         session = factory()
         try:
-            result = work(session)
-            session.commit()
+            with write_intent(writes, lock_wait=lock_wait):
+                result = work(session)
+                session.commit()
         except OperationalError as error:
             session.rollback()
-            elapsed = time.monotonic() - started
-            if attempt >= _RETRY_ATTEMPTS or elapsed >= _RETRY_WITHIN_SECONDS or not _lost_a_race(error):
+            left = deadline - time.monotonic()
+            if left <= 0 or not _lost_a_race(error):
                 raise
-            time.sleep(random.uniform(0.005, 0.02) * 2 ** min(attempt, 4))  # noqa: S311 (jitter)
+            writes = writes or _sqlite_busy(error)
+            pause = min(left / 2, random.uniform(0.005, 0.02) * 2 ** min(attempt, 4))  # noqa: S311 (jitter)
+            time.sleep(pause)
+            lock_wait = left - pause
             continue
         except BaseException:
             session.rollback()
@@ -135,7 +150,12 @@ async def get_caller(request: Request, token: Annotated[str, Depends(get_bearer_
     """The caller of an ``async`` endpoint, one that waits on something other than the database (SII):
     the token is looked up in a unit of work of its own, in one thread-pool call."""
     factory: sessionmaker[Session] = request.app.state.sessionmaker
-    return await run_in_threadpool(run_unit_of_work, factory, lambda session: authenticate(session, token))
+    busy_timeout: float = request.app.state.settings.db_busy_timeout
+    return await run_in_threadpool(
+        lambda: run_unit_of_work(
+            factory, lambda session: authenticate(session, token), writes=False, busy_timeout=busy_timeout
+        )
+    )
 
 
 CallerDep = Annotated[AuthContext, Depends(get_caller)]
@@ -183,7 +203,13 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
                 audit.record_request(session, arguments[auth_name], operation, arguments, response)
             return response
 
-        return run_unit_of_work(request.app.state.sessionmaker, work)
+        # A write (POST, PUT, PATCH, DELETE) takes SQLite's write lock when it begins; GET stays a read.
+        return run_unit_of_work(
+            request.app.state.sessionmaker,
+            work,
+            writes=request.method in audit.WRITE_METHODS,
+            busy_timeout=request.app.state.settings.db_busy_timeout,
+        )
 
     async def in_unit_of_work(
         *, unit_of_work_request: Request, unit_of_work_token: str | None = None, **arguments: Any

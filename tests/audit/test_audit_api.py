@@ -194,9 +194,12 @@ async def test_a_rolled_back_unit_of_work_leaves_no_event(tenant: Tenant, sessio
         raise RuntimeError("the change failed after its event was written")
 
     with pytest.raises(RuntimeError):
-        run_unit_of_work(lambda: session, work)
+        run_unit_of_work(lambda: session, work, writes=True, busy_timeout=5)
     run_unit_of_work(
-        lambda: session, lambda s: audit.record(s, tenant.company_id, actor=Actor.CLI, action="x")
+        lambda: session,
+        lambda s: audit.record(s, tenant.company_id, actor=Actor.CLI, action="x"),
+        writes=True,
+        busy_timeout=5,
     )
 
     assert [e.action for e in events(tenant, session)] == ["x"]

@@ -20,6 +20,7 @@ from tests.hostile_xml import billion_laughs
 POLAR = FIXTURES / "DTE--76399752-9--33--25568.xml"  # issued by other_tenant's RUT; ISO-8859-1, signed
 POLAR_CLEANED = FIXTURES / "DTE--76399752-9--33--25568--cleaned.xml"
 CREDIT_NOTE = FIXTURES / "DTE--96670340-7--61--110616.xml"
+SII_NS = "http://www.sii.cl/SiiDte"
 SEED = (FIXTURES / "seed-duemint-example-33-696.xml").read_text("ascii")  # issued by tenant's RUT
 
 SII_NAMESPACE = "http://www.sii.cl/SiiDte"
@@ -724,6 +725,8 @@ async def test_a_real_signed_invoice_answers_its_verdicts_and_fields(other_tenan
     assert doc["xmlChecks"]["ted"] == "valid"
     assert re.fullmatch(r"\d{7,8}-[\dK]", doc["xmlChecks"]["signer"])
     assert doc["xmlChecks"]["signedAt"].startswith("2019-")
+    # SII's MIPYME portal signed it with its namespace and serves it without: that form is reported.
+    assert doc["xmlChecks"]["signedForm"] == {"asFound": False, "added": {"xmlns": SII_NS}, "removed": {}}
     assert doc["dte"]["lines"], doc["dte"]
     again = (await other_tenant.get("/v1/getDocument", id=doc["id"])).json()
     assert again == doc
@@ -821,6 +824,31 @@ async def test_a_dte_sent_in_an_envelope_is_served_as_its_own_bytes_and_still_ve
     assert dte.strip() in served.content
     assert b"EnvioDTE" not in served.content
     assert verify_dte_signature(served.content).verdict == Verdict.VALID
+
+
+async def test_an_invoice_given_an_envelopes_declarations_is_intact_and_says_how(
+    other_tenant: Tenant,
+) -> None:
+    """The MIPYME invoice as a program that cut it out of an EnvioDTE leaves it: SII's namespace and the
+    envelope's xmlns:xsi on its DTE element. Its content is the signed content: valid, in a form shown
+    to the caller and kept (tests/dte/test_signed_forms.py shows a changed amount fails in every form)."""
+    declarations = f' xmlns="{SII_NS}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'.encode()
+    moved = POLAR.read_bytes().replace(b'<DTE version="1.0">', b"<DTE" + declarations + b' version="1.0">', 1)
+    assert declarations in moved
+
+    response = await post_xml(other_tenant, moved)
+
+    assert response.status_code == 200, response.text
+    doc = response.json()
+    assert (doc["xmlChecks"]["signature"], doc["xmlChecks"]["problems"]) == ("valid", [])
+    assert doc["xmlChecks"]["signedForm"] == {
+        "asFound": False,
+        "added": {},
+        "removed": {"xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"},
+    }
+    assert (await other_tenant.get("/v1/getDocument", id=doc["id"])).json()["xmlChecks"] == doc["xmlChecks"]
+    served = await other_tenant.http.get(doc["xml"].removeprefix("https://dtehub.test"))
+    assert served.content == moved  # kept as received, not rewritten into the form that verified
 
 
 async def test_overlong_receiver_texts_are_kept_cut_to_their_columns(tenant: Tenant) -> None:

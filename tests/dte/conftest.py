@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
-from dtehub.dte.signature import DSIG_NS, canonicalize
+from dtehub.dte.signature import DSIG_NS
+from dtehub.dte.signed_forms import canonicalize
 from dtehub.dte.signing import make_test_certificate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

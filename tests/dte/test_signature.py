@@ -16,7 +16,8 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from dtehub.dte.checks import Check, Verdict
-from dtehub.dte.signature import DSIG_NS, canonicalize, verify_dte_signature
+from dtehub.dte.signature import DSIG_NS, verify_dte_signature
+from dtehub.dte.signed_forms import canonicalize
 from dtehub.dte.signing import sign_dte
 from dtehub.kit.dates import SANTIAGO
 from tests.dte.conftest import Resign, Signer, read_fixture

@@ -14,7 +14,8 @@ from signxml.algorithms import DigestAlgorithm, SignatureMethod
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from dtehub.dte.checks import Verdict
-from dtehub.dte.signature import DSIG_NS, RUT_OTHER_NAME_OID, canonicalize, verify_dte_signature
+from dtehub.dte.signature import DSIG_NS, RUT_OTHER_NAME_OID, verify_dte_signature
+from dtehub.dte.signed_forms import canonicalize
 from dtehub.dte.signing import make_test_certificate, sign_dte
 from dtehub.kit.dates import SANTIAGO
 from tests.dte.conftest import Signer, read_fixture

@@ -4,7 +4,9 @@ dtehub's processes keep nothing of their own between requests (tokens, uniquenes
 reminders and webhook deliveries all live in the database), so requests interleaved across the two
 servers must behave as if one server answered them all: an XML sent to both at once is one document,
 a natural key is taken once, payments never over-settle, a revoked token is refused by both at once,
-and the background jobs of both send each reminder and each webhook delivery once.
+and the background jobs of both send each reminder and each webhook delivery once. "Once" is counted
+after both servers have stopped (SIGTERM lets a job's run in progress finish), so that no run that
+could still send is left when the count is taken.
 
 PostgreSQL only: an SQLite file is one machine's, and its several processes are already covered by
 tests/payments/test_concurrency.py (two workers of one server).
@@ -55,13 +57,13 @@ def database(settings: Settings) -> str:
     return settings.database_url
 
 
-def _environment(database: str, base: str, smtp_url: str) -> dict[str, str]:
+def _environment(database: str, base: str, smtp_url: str, jobs: bool) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")}
     return {
         **clean,
         "DTEHUB_DATABASE_URL": database,
         "DTEHUB_PUBLIC_URL": base,
-        "DTEHUB_RUN_BACKGROUND_JOBS": "true",
+        "DTEHUB_RUN_BACKGROUND_JOBS": str(jobs).lower(),
         "DTEHUB_SECRET_KEY": TEST_SECRET_KEY,
         "DTEHUB_WEBHOOKS_ALLOW_PRIVATE": "true",
         "DTEHUB_WEBHOOK_INTERVAL": "0.1",  # both servers' delivery jobs poll often, so they contend
@@ -86,35 +88,61 @@ def smtp() -> Iterator[tuple[str, Recorder]]:
         controller.stop()
 
 
+class ServerPair:
+    """Two ``dtehub serve`` of one worker each on one database: A and B."""
+
+    def __init__(self, database: str, smtp_url: str, folder: Path, *, jobs: bool) -> None:
+        self.started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+        try:
+            for name in ("a", "b"):
+                port = free_port()
+                base = f"http://127.0.0.1:{port}"
+                log = folder / f"server-{name}.log"
+                with log.open("wb") as output:
+                    process = subprocess.Popen(
+                        [str(DTEHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                        env=_environment(database, base, smtp_url, jobs),
+                        cwd=folder,
+                        stdout=output,
+                        stderr=subprocess.STDOUT,
+                    )
+                self.started.append((process, base, log))
+            for process, base, log in self.started:
+                wait_until_up(base, process, log, seconds=120)  # a busy machine starts slowly
+        except BaseException:
+            self.stop()
+            raise
+        self.bases = (self.started[0][1], self.started[1][1])
+
+    def stop(self) -> list[int]:
+        """SIGTERM to both, then their exit codes: each lets its job runs in progress finish first."""
+        for process, _, _ in self.started:
+            if process.poll() is None:
+                process.terminate()
+        return [process.wait(timeout=60) for process, _, _ in self.started]
+
+
 @pytest.fixture(scope="module")
 def servers(
     database: str, smtp: tuple[str, Recorder], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, str]]:
-    """Two servers of one worker each on one database: A and B."""
-    folder = tmp_path_factory.mktemp("two-servers")
-    started: list[tuple[subprocess.Popen[bytes], str, Path]] = []
+    """A and B for the API's races: their background jobs are off (see ``job_servers``)."""
+    pair = ServerPair(database, smtp[0], tmp_path_factory.mktemp("two-servers"), jobs=False)
     try:
-        for name in ("a", "b"):
-            port = free_port()
-            base = f"http://127.0.0.1:{port}"
-            log = folder / f"server-{name}.log"
-            with log.open("wb") as output:
-                process = subprocess.Popen(
-                    [str(DTEHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                    env=_environment(database, base, smtp[0]),
-                    cwd=folder,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
-            started.append((process, base, log))
-        for process, base, log in started:
-            wait_until_up(base, process, log, seconds=120)  # a busy machine starts slowly
-        yield started[0][1], started[1][1]
+        yield pair.bases
     finally:
-        for process, _, _ in started:
-            process.terminate()
-        for process, _, _ in started:
-            process.wait(timeout=30)
+        pair.stop()
+
+
+@pytest.fixture
+def job_servers(database: str, smtp: tuple[str, Recorder], tmp_path: Path) -> Iterator[ServerPair]:
+    """A and B running their background jobs (often: they contend), for a test to stop when it
+    counts what was sent."""
+    pair = ServerPair(database, smtp[0], tmp_path, jobs=True)
+    try:
+        yield pair
+    finally:
+        pair.stop()
 
 
 @pytest.fixture(scope="module")
@@ -260,15 +288,15 @@ def rx() -> Iterator[Receiver]:
 
 
 def test_both_servers_deliver_each_webhook_event_once(
-    servers: tuple[str, str], company: tuple[str, str], rx: Receiver
+    servers: tuple[str, str], job_servers: ServerPair, company: tuple[str, str], rx: Receiver
 ) -> None:
     _, token = company
-    with _client(servers[0], token) as http:
+    with _client(job_servers.bases[0], token) as http:
         made = http.post("/v1/createWebhook", json={"url": rx.url, "events": ["document.created"]})
         assert made.status_code == 200, made.text
-    client_id = _new_client(servers[1], token)
+    client_id = _new_client(job_servers.bases[1], token)
     count = 24
-    https = [_client(base, token) for base in servers]
+    https = [_client(base, token) for base in job_servers.bases]
     try:
         for n in range(count):  # alternately on each server: both delivery jobs see events as they come
             answer = https[n % 2].post(
@@ -284,7 +312,9 @@ def test_both_servers_deliver_each_webhook_event_once(
     deadline = time.monotonic() + 30
     while len(rx.received) < count and time.monotonic() < deadline:
         time.sleep(0.05)
-    time.sleep(1.0)  # several more ticks of both jobs: a second delivery would show now
+    # Every event has arrived; a second delivery could only come from a run still going: both servers
+    # stop, and each finishes its run in progress before it exits.
+    assert job_servers.stop() == [0, 0]
 
     ids = Counter(r.headers["dtehub-event-id"] for r in rx.received)
     assert len(ids) == count
@@ -304,7 +334,7 @@ def world(factory: sessionmaker[Session]) -> Iterator[World]:
 
 
 def test_both_servers_reminder_jobs_send_each_reminder_once(
-    servers: tuple[str, str], world: World, smtp: tuple[str, Recorder]
+    job_servers: ServerPair, world: World, smtp: tuple[str, Recorder]
 ) -> None:
     _, recorder = smtp
     recorder.stall = 0.01  # each send takes a moment, so the two servers' runs overlap
@@ -320,7 +350,9 @@ def test_both_servers_reminder_jobs_send_each_reminder_once(
         if len(messages) >= 30 and {m.status for m in messages} == {"sent"}:
             break
         time.sleep(0.1)
-    time.sleep(1.0)  # several more ticks of both jobs: a second send would show now
+    # Every reminder is sent; a second send could only come from a run still going: both servers stop,
+    # and each finishes its run in progress before it exits.
+    assert job_servers.stop() == [0, 0]
 
     messages = world.messages()
     assert Counter(m.status for m in messages) == {"sent": len(messages)}

@@ -206,14 +206,27 @@ class ImportLoop:
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            # Its worker loads the XML schemas first: the first batch (200 DTEs) commits some 6 s after
-            # the start on a busy machine, the next ones every second or so.
-            self._stopping.wait(self.rng.uniform(2.0, 16.0))
+            # Killed at a random moment of its writing: its worker loads the XML schemas first, and the
+            # first batch (200 DTEs) commits 6 s after the start on a busy machine, 30 s on a crowded
+            # one; the next ones every second or so. So: after its first batch, or one run in four
+            # while that first batch may still be on its way.
+            if self.rng.random() < 0.25:
+                self._stopping.wait(self.rng.uniform(2.0, 8.0))
+            else:
+                self._wait_for_first_batch(importer, report)
+                self._stopping.wait(self.rng.uniform(0.0, 3.0))
             if importer.poll() is None:
                 os.killpg(importer.pid, signal.SIGKILL)
                 self.kills += 1
             importer.wait(timeout=30)
             self.imported |= _acknowledged_imports(report)
+
+    def _wait_for_first_batch(self, importer: subprocess.Popen[bytes], report: Path) -> None:
+        """Until the import reported its first batch (committed), ended, or the loop is stopped."""
+        while not self._stopping.is_set() and importer.poll() is None:
+            if report.exists() and report.read_bytes().count(b"\n") > 0:
+                return
+            self._stopping.wait(0.05)
 
     def stop(self) -> None:
         self._stopping.set()

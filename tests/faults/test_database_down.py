@@ -203,7 +203,7 @@ def test_sqlite_locked_database_answers_503_then_recovers(tmp_path: Path) -> Non
                 )
                 assert refused.status_code == 503, refused.text
                 assert error_of(refused)["code"] == "database_unavailable"
-                assert time.monotonic() - started < 10  # the busy timeout, tried again for 5 s at most
+                assert time.monotonic() - started < 10  # the busy timeout (0.5 s) in all, not 30 s
                 read = httpx.get(f"{base}/v1/getDocuments", headers=headers, timeout=5)
                 assert read.status_code == 200  # readers are not blocked (WAL)
             finally:

@@ -56,6 +56,7 @@ UNSIGNED_CHECKS = {
     "signature": "unsigned",
     "signer": None,
     "signedAt": None,
+    "signedForm": None,
     "ted": "absent",
 }
 BATA_NOTE = FIXTURES / "DTE--96670340-7--61--110616.xml"

@@ -120,7 +120,11 @@ def test_a_run_killed_while_sending_never_sends_twice_and_the_next_run_sends_the
     assert statuses == {"sent": 3, "sending": 1, "claimed": 4}
 
     recorder.stall = 0
-    time.sleep(1.2)  # the dead run's lease expires
+    # The next run, at the moment the dead run's leases are over: the first at which it may take its
+    # rows, and the one at which a second send would happen if the dead run's sending row were resent.
+    leases = [m.lease_expires_at for m in world.messages() if m.lease_expires_at is not None]
+    assert len(leases) == 5  # its sending row and its claimed batch
+    leases_over = max(leases) + timedelta(microseconds=1)
     transport = SmtpTransport(smtp_server.url, timeout=5)
     try:
         summary = service.run(
@@ -129,6 +133,7 @@ def test_a_run_killed_while_sending_never_sends_twice_and_the_next_run_sends_the
             day=DAY,
             transport=transport,
             company_id=world.company_id,
+            clock=lambda: leases_over,
         )
     finally:
         transport.close()

@@ -31,7 +31,8 @@ def prune(
 ) -> None:
     """Delete audit events older than a day, of every company or of one; prints {"deleted": N}.
     Events are kept forever otherwise."""
-    engine = create_engine(get_settings().database_url, pool_size=1)
+    settings = get_settings()
+    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             company_id = companies_service.company_by_rut(session, company).id if company else None

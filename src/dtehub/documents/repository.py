@@ -77,6 +77,7 @@ class DocumentRow(NamedTuple):
     xml_signer: str | None
     xml_signed_at: datetime | None
     xml_problems: list[dict[str, Any]] | None
+    xml_signed_form: dict[str, Any] | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol, get_args
 
 from pydantic import Field
 
+from dtehub.dte.signed_forms import SignedForm
 from dtehub.kit.dates import SANTIAGO
 from dtehub.kit.schema import ApiModel, JsonObject
 
@@ -72,6 +73,8 @@ class XmlChecks:
     signed_at: datetime | None
     """TmstFirma, aware."""
     problems: tuple[Problem, ...]
+    signed_form: SignedForm | None = None
+    """The form of the DTE in which its signature held (docs/xml.md), when it did."""
 
     def problems_json(self) -> list[dict[str, str]]:
         return [problem.as_json() for problem in self.problems]
@@ -84,6 +87,7 @@ class XmlChecks:
             ted=self.ted.value,
             signer=self.signer,
             signed_at=self.signed_at,
+            signed_form=self.signed_form.as_json() if self.signed_form else None,
             problems=self.problems_json(),
         )
 
@@ -95,6 +99,7 @@ def xml_checks_json(
     ted: str | None,
     signer: str | None,
     signed_at: datetime | None,
+    signed_form: dict[str, Any] | None,
     problems: list[dict[str, str]],
 ) -> JsonObject:
     """``xmlChecks`` (:class:`XmlChecksOut`) as plain data: a listing builds fifty of them per page."""
@@ -103,6 +108,7 @@ def xml_checks_json(
         "signature": signature,
         "signer": signer,
         "signedAt": _signing_time(signed_at),
+        "signedForm": signed_form,
         "ted": ted,
         "problems": problems,
     }
@@ -117,7 +123,15 @@ def _signing_time(moment: datetime | None) -> str | None:
     return aware.astimezone(SANTIAGO).isoformat()
 
 
-_COLUMNS = ("xml_schema", "xml_signature", "xml_ted", "xml_signer", "xml_signed_at", "xml_problems")
+_COLUMNS = (
+    "xml_schema",
+    "xml_signature",
+    "xml_ted",
+    "xml_signer",
+    "xml_signed_at",
+    "xml_problems",
+    "xml_signed_form",
+)
 
 
 def xml_check_columns(checks: XmlChecks | None) -> dict[str, object]:
@@ -132,6 +146,7 @@ def xml_check_columns(checks: XmlChecks | None) -> dict[str, object]:
         "xml_signer": checks.signer,
         "xml_signed_at": checks.signed_at,
         "xml_problems": checks.problems_json(),
+        "xml_signed_form": checks.signed_form.as_json() if checks.signed_form else None,
     }
 
 
@@ -150,6 +165,8 @@ class StoredVerdicts(Protocol):
     def xml_signed_at(self) -> datetime | None: ...
     @property
     def xml_problems(self) -> list[dict[str, Any]] | None: ...
+    @property
+    def xml_signed_form(self) -> dict[str, Any] | None: ...
 
 
 def stored_xml_checks_json(row: StoredVerdicts) -> JsonObject | None:
@@ -162,6 +179,7 @@ def stored_xml_checks_json(row: StoredVerdicts) -> JsonObject | None:
         ted=row.xml_ted,
         signer=row.xml_signer,
         signed_at=row.xml_signed_at,
+        signed_form=row.xml_signed_form,
         problems=row.xml_problems or [],
     )
 
@@ -170,6 +188,18 @@ class XmlProblemOut(ApiModel):
     check: CheckName = Field(description="The check that did not say valid")
     code: str = Field(description="A stable code for programs, e.g. signature_digest_mismatch")
     message: str = Field(description="What is wrong, for people")
+
+
+class SignedFormOut(ApiModel):
+    as_found: bool = Field(description="The signature holds over the DTE exactly as received")
+    added: dict[str, str] = Field(
+        description='Declarations the DTE element had when signed and lacks now, e.g. {"xmlns": '
+        '"http://www.sii.cl/SiiDte"}'
+    )
+    removed: dict[str, str] = Field(
+        description="Declarations the DTE element has now and did not have when signed, e.g. "
+        '{"xmlns:xsi": "http://www.w3.org/2001/XMLSchema-instance"}'
+    )
 
 
 class XmlChecksOut(ApiModel):
@@ -181,5 +211,10 @@ class XmlChecksOut(ApiModel):
     signature: SignatureVerdict = Field(description="The XML signature (ds:Signature) check")
     signer: str | None = Field(description="RUT of the person who signed the DTE")
     signed_at: str | None = Field(description="TmstFirma, ISO 8601 in Santiago time")
+    signed_form: SignedFormOut | None = Field(
+        description="The form of the DTE in which its signature held: as found, or with declarations "
+        "added to or removed from its DTE element (SII's namespace, an envelope's xmlns:xsi); null when "
+        "the signature held in no form, or was not checked"
+    )
     ted: TedVerdict = Field(description="The timbre (TED) check")
     problems: list[XmlProblemOut] = Field(description="Why each check that is not valid says what it says")

@@ -11,11 +11,12 @@ sound because ``<`` cannot occur unescaped in text or attribute values. It is li
 file cut short or a DTD is refused rather than guessed at. The caller limits the input's size; each piece
 is later parsed by the hardened parser on its own.
 
-Namespaces declared only on the envelope: the SII default namespace on ``EnvioDTE`` leaves each piece
-without a namespace, and the verifier's namespace forms (as it stands, with SII's namespace, without one)
-cover that. A prefix that a DTE uses but only the envelope declares (rare: ``ds:`` or ``xsi:`` declared
-on ``EnvioDTE``) would leave the piece not well-formed, so that one declaration is added to the piece's
-``DTE`` start tag, the only change ever made to the bytes.
+Namespaces declared only on the envelope: the SII default namespace and ``xmlns:xsi`` on ``EnvioDTE``
+are not copied into a piece. A DTE signed inside its envelope had them in scope when it was
+canonicalized; the verifier tries the forms with and without them (:mod:`dtehub.dte.signed_forms`), so
+the piece verifies as cut. A prefix that a DTE uses but only the envelope declares (rare: ``ds:`` or
+``xsi:`` declared on ``EnvioDTE``) would leave the piece not well-formed, so that one declaration is
+added to the piece's ``DTE`` start tag, the only change ever made to the bytes.
 
 The DTEs returned are the outermost ``DTE`` elements in document order, wherever they sit in the
 envelope, matching :func:`dtehub.dte.reader.dte_elements` (a DTE nested inside another DTE, which no real

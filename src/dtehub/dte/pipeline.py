@@ -101,6 +101,7 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
         ted=ted.verdict,
         signer=signature.signer,
         signed_at=signature.signed_at,
+        signed_form=signature.form,
         problems=(*schema.problems, *signature.problems, *ted.problems),
     )
     return CheckedDte(

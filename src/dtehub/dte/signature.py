@@ -30,15 +30,18 @@ Verdicts (every outcome is one; this module never raises for bad input):
 
 Pitfalls of real files handled here:
 
-- Namespaces: many documents are signed without the SII namespace and served inside (or with) it, and
-  MIPYME documents the other way round. The body is canonicalized as it stands and, when that does not
-  match, with its default namespace set to SII's and removed; a tampered document matches in no form.
-  Forms differ only in the apex's ``xmlns`` declaration, so when nothing in the body declares a default
-  namespace of its own the other forms are derived from the first canonical text without another parse.
+- Namespaces: a document is signed in one context and travels in another: signed without the SII
+  namespace and served inside (or with) it, MIPYME documents the other way round, an ``xmlns:xsi``
+  copied onto the DTE from the envelope it was cut out of, or a DTE signed inside its envelope and cut
+  out without the envelope's declarations. Inclusive C14N writes every declaration in scope on the
+  signed element, so the canonical text differs with the context although the content does not. The
+  body and ``SignedInfo`` are judged in each such form (:mod:`dtehub.dte.signed_forms`), the one as
+  found first; the verdict is ``valid`` only when digest and signature value hold in the *same* form,
+  which the check reports (``SignatureCheck.form``). A changed character matches in no form.
 - libxml2 canonicalizing an element *in place* emits ``xmlns=""`` on grandchildren of an element that
   inherits a default namespace (seen with libxml2 2.14), which breaks every digest; even ``deepcopy``
-  does. So an element is always canonicalized as a detached document: serialized (lxml writes every
-  in-scope namespace on the apex, as inclusive C14N renders them) and parsed again on its own.
+  does. So an element is always canonicalized as a detached document
+  (:func:`dtehub.dte.signed_forms.canonicalize`).
 - Encodings lie: when the bytes contain non-ASCII and the first reading does not match, the document is
   read again as UTF-8, ISO-8859-1 and windows-1252 (only if it holds bytes where those two differ);
   a transcoding that keeps the text keeps the signature (the digest is over canonical UTF-8 text), while
@@ -47,8 +50,8 @@ Pitfalls of real files handled here:
 Why a direct implementation rather than signxml: signxml re-serializes and re-parses the whole document,
 resolves and checks the certificate with its own machinery, and canonicalizes in its general way on each
 call, and it cannot try namespace forms or readings without starting over. Here the work is one hardened
-parse, one detached canonicalization of the body (the other namespace forms are usually derived from its
-text), a digest per form tried, one of ``SignedInfo`` and one RSA verification, with certificates
+parse, one detached canonicalization of the body (the other forms are usually derived from its text), a
+digest per form tried, one canonicalization of ``SignedInfo`` and one RSA verification, with certificates
 parsed once and cached by their text (a company signs thousands of documents with one certificate).
 Measured on the fixtures in one run: 0.45-0.6 ms per verification against 1.1-1.6 ms for cl-sii's parse
 plus signxml's verification configured as cl-sii does; a third of ours is the hardened parse.
@@ -79,6 +82,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from dtehub.dte.checks import Check, Problem, Verdict
+from dtehub.dte.signed_forms import C14nMethod, SignedForm, SignedParts
 from dtehub.kit.dates import SANTIAGO
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.xml import (
@@ -93,7 +97,6 @@ from dtehub.kit.xml import (
 logger = logging.getLogger(__name__)
 
 DSIG_NS = "http://www.w3.org/2000/09/xmldsig#"
-SII_NS = "http://www.sii.cl/SiiDte"
 BODY_NAMES = ("Documento", "Liquidacion", "Exportaciones")
 # SII-accredited certificates carry the holder's RUT in subjectAltName as this otherName.
 RUT_OTHER_NAME_OID = x509.ObjectIdentifier("1.3.6.1.4.1.8321.1")
@@ -130,11 +133,6 @@ _SIGNATURE_METHODS: dict[str, tuple[str, Callable[[], hashes.HashAlgorithm]]] = 
 _BOM = b"\xef\xbb\xbf"
 _C1_BYTES = re.compile(rb"[\x80-\x9f]")  # where ISO-8859-1 and windows-1252 read differently
 _TEXT_DECLARATION = re.compile(r"\A<\?xml[^>]*\?>")
-# The apex of canonical XML: its name, then its default namespace declaration, which C14N puts first.
-_CANONICAL_APEX = re.compile(rb'\A<([A-Za-z_][\w.\-]*(?::[A-Za-z_][\w.\-]*)?)(?=[ >])( xmlns="[^"]*")?')
-# lxml's own serialization of a start tag: double-quoted attributes only.
-_SERIALIZED_NAME = re.compile(rb"\A<[^\s/>]+")
-_SERIALIZED_ATTRIBUTE = re.compile(rb'\s+([^\s=/>]+)="[^"]*"')
 
 
 @dataclass(frozen=True)
@@ -145,6 +143,7 @@ class SignatureCheck:
     signer: str | None  # the certificate holder's RUT, canonical ("76453707-6")
     signed_at: datetime | None  # TmstFirma, aware, America/Santiago
     problems: tuple[Problem, ...]
+    form: SignedForm | None = None  # the form in which digest and signature value held; None if none did
 
 
 def verify_dte_signature(dte_xml: bytes, *, parsed: etree._Element | None = None) -> SignatureCheck:
@@ -161,108 +160,6 @@ def verify_dte_signature(dte_xml: bytes, *, parsed: etree._Element | None = None
         logger.exception("unexpected error while verifying a DTE signature")
         problem = _problem("signature_check_failed", "the signature could not be checked (internal error)")
         return SignatureCheck(Verdict.UNVERIFIABLE, None, None, (problem,))
-
-
-# --- canonicalization, shared with dtehub.dte.signing ------------------------------------------------
-
-
-def canonicalize(
-    element: etree._Element,
-    *,
-    exclusive: bool = False,
-    with_comments: bool = False,
-    inclusive_prefixes: tuple[str, ...] | None = None,
-) -> bytes:
-    """The canonical form of ``element`` and its subtree, as a signer computes it in its document.
-
-    The element is serialized (lxml writes all in-scope namespaces on it) and parsed again as a
-    document of its own: libxml2 canonicalizing a subtree in place can add ``xmlns=""`` declarations.
-    """
-    return _c14n(_detached(element), exclusive, with_comments, inclusive_prefixes)
-
-
-def _c14n(
-    root: etree._Element, exclusive: bool, with_comments: bool, inclusive_prefixes: tuple[str, ...] | None
-) -> bytes:
-    return etree.tostring(
-        root,
-        method="c14n",
-        exclusive=exclusive,
-        with_comments=with_comments,
-        inclusive_ns_prefixes=list(inclusive_prefixes) if inclusive_prefixes else None,
-    )
-
-
-def _detached(element: etree._Element) -> etree._Element:
-    """``element`` re-parsed on its own: a document whose root it is."""
-    return _reparse(_serialized(element))
-
-
-def _serialized(element: etree._Element) -> bytes:
-    return etree.tostring(element, encoding="UTF-8", xml_declaration=False, with_tail=False)
-
-
-def _reparse(text: bytes) -> etree._Element:
-    # Our own serialization of an already parsed tree: no DTD can be in it; the parser is hardened anyway.
-    parser = etree.XMLParser(
-        encoding="utf-8", resolve_entities=False, load_dtd=False, no_network=True, collect_ids=False
-    )
-    return etree.fromstring(text, parser=parser)
-
-
-def _with_default_namespace(serialized: bytes, namespace: str | None) -> bytes:
-    """lxml's serialization of an element with the apex's default namespace declaration replaced."""
-    name = _SERIALIZED_NAME.match(serialized)
-    if name is None:
-        return serialized
-    position, kept = name.end(), []
-    while match := _SERIALIZED_ATTRIBUTE.match(serialized, position):
-        if match.group(1) != b"xmlns":
-            kept.append(match.group(0))
-        position = match.end()
-    declaration = [f' xmlns="{namespace}"'.encode()] if namespace else []
-    return b"".join([name.group(0), *declaration, *kept, serialized[position:]])
-
-
-def _canonical_forms(
-    element: etree._Element, exclusive: bool, with_comments: bool, prefixes: tuple[str, ...] | None
-) -> Iterator[bytes]:
-    """The element's canonical text as it stands, then with its default namespace SII's or none.
-
-    Lazy: the other forms cost nothing unless the first does not match.
-    """
-    first = _c14n(_detached(element), exclusive, with_comments, prefixes)
-    yield first
-    current = element.nsmap.get(None)
-    if current not in (None, SII_NS):
-        return  # some other vocabulary's default namespace: not one of the forms real files show
-    for namespace in (SII_NS, None):
-        if namespace == current:
-            continue
-        variant = _swap_canonical_default_namespace(first, namespace)
-        if variant is None:
-            try:
-                moved = _reparse(_with_default_namespace(_serialized(element), namespace))
-                variant = _c14n(moved, exclusive, with_comments, prefixes)
-            except etree.XMLSyntaxError:
-                continue
-        yield variant
-
-
-def _swap_canonical_default_namespace(canonical: bytes, namespace: str | None) -> bytes | None:
-    """Derive another namespace form from canonical text, or None when only a re-parse can tell.
-
-    Exact when the apex's declaration is the only default namespace declaration rendered: then every
-    descendant inherits it and the forms differ in that declaration alone.
-    """
-    apex = _CANONICAL_APEX.match(canonical)
-    if apex is None:
-        return None
-    current = apex.group(2) or b""
-    if canonical.count(b'xmlns="') != (1 if current else 0):
-        return None
-    declaration = f' xmlns="{namespace}"'.encode() if namespace else b""
-    return b"<" + apex.group(1) + declaration + canonical[apex.end() :]
 
 
 # --- the verification itself --------------------------------------------------------------------------
@@ -291,16 +188,13 @@ def _unsupported(message: str) -> _Stop:
 
 @dataclass(frozen=True)
 class _SignatureParts:
-    c14n_exclusive: bool
-    c14n_with_comments: bool
-    c14n_prefixes: tuple[str, ...] | None
+    c14n: C14nMethod  # SignedInfo's
     key_type: str
     hash_algorithm: Callable[[], hashes.HashAlgorithm]
     reference_id: str
     digest_name: str
     digest_value: bytes
-    reference_exclusive: bool
-    reference_prefixes: tuple[str, ...] | None
+    reference_c14n: C14nMethod  # the body's
     signature_value: bytes
     certificate_text: str
 
@@ -351,19 +245,17 @@ def _verify(data: bytes, parsed: etree._Element | None) -> SignatureCheck:
         certificate = loaded
 
     # The first tree is the document as declared; other readings only when it does not match.
-    matched = _matching_tree(root, parts, trees)
-    if matched is None:
+    match = _match(root, parts, certificate, trees)
+    if not match.digest:
         problems_invalid.append(
             _problem(
                 "signature_digest_mismatch",
-                "the document's digest does not match its signature: its content changed after signing "
-                "(an amount or a name edited, or accents replaced by '?' on the way); ask the issuer for "
-                "the original file",
+                "the document's digest does not match its signature in any form it can have travelled in: "
+                "its content changed after signing (an amount or a name edited, or accents replaced by '?' "
+                "on the way); ask the issuer for the original file",
             )
         )
-    if certificate is not None and not _signature_value_holds(
-        root if matched is None else matched, parts, certificate
-    ):
+    if match.value is False:
         problems_invalid.append(
             _problem(
                 "signature_value_invalid",
@@ -394,7 +286,8 @@ def _verify(data: bytes, parsed: etree._Element | None) -> SignatureCheck:
     elif problems_unverifiable:
         verdict = Verdict.UNVERIFIABLE
     signer = certificate.signer if certificate is not None else None
-    return SignatureCheck(verdict, signer, signed_at, (*problems_invalid, *problems_unverifiable))
+    problems = (*problems_invalid, *problems_unverifiable)
+    return SignatureCheck(verdict, signer, signed_at, problems, match.form)
 
 
 def _unreadable(data: bytes) -> _Stop:
@@ -536,16 +429,13 @@ def _read_signature(signature: etree._Element) -> _SignatureParts:
     if certificate is None:
         raise _malformed("the signature has no X509Certificate in KeyInfo, so its signer cannot be known")
     return _SignatureParts(
-        c14n_exclusive=c14n[0],
-        c14n_with_comments=c14n[1],
-        c14n_prefixes=_inclusive_prefixes(c14n_method),
+        c14n=C14nMethod(c14n[0], c14n[1], _inclusive_prefixes(c14n_method)),
         key_type=method[0],
         hash_algorithm=method[1],
         reference_id=uri[1:],
         digest_name=digest_name,
         digest_value=digest_value,
-        reference_exclusive=reference_exclusive,
-        reference_prefixes=reference_prefixes,
+        reference_c14n=C14nMethod(reference_exclusive, False, reference_prefixes),
         signature_value=signature_value,
         certificate_text=certificate.text or "",
     )
@@ -572,18 +462,71 @@ def _signing_time(body: etree._Element) -> tuple[datetime | None, Problem | None
     return (moment.replace(tzinfo=SANTIAGO) if moment.tzinfo is None else moment.astimezone(SANTIAGO)), None
 
 
-def _matching_tree(
-    root: etree._Element, parts: _SignatureParts, other_readings: Iterator[etree._Element]
-) -> etree._Element | None:
-    """The reading of the document (the declared one first) in which some namespace form matches."""
+@dataclass(frozen=True)
+class _Match:
+    digest: bool  # the body's digest holds in some form of some reading
+    value: bool | None  # the signature value holds (None: there is no certificate to check it with)
+    form: SignedForm | None  # the form in which both hold
+
+
+def _match(
+    root: etree._Element,
+    parts: _SignatureParts,
+    certificate: _Certificate | None,
+    other_readings: Iterator[etree._Element],
+) -> _Match:
+    """The first form, in the first reading (the declared one first), where digest and signature value
+    both hold; each part canonicalized in that same form. Intact files in their signed form match in
+    the first form tried, so the others cost nothing for them."""
+    digest_held = False
     for tree in itertools.chain((root,), other_readings):
-        body = _body_of(tree)
-        if body is None:
+        signed = _signed_parts(tree, parts)
+        if signed is None:
             continue
-        for canonical in _canonical_forms(body, parts.reference_exclusive, False, parts.reference_prefixes):
-            if hashlib.new(parts.digest_name, canonical).digest() == parts.digest_value:
-                return tree
-    return None
+        not_verified: list[bytes | None] = []  # SignedInfo is the same text in most forms: verify it once
+        for form in signed.forms():
+            if not _digest_holds(signed.body.canonical(form), parts):
+                continue
+            if certificate is None:
+                return _Match(digest=True, value=None, form=None)
+            digest_held = True
+            signed_info = signed.signed_info_canonical(form)
+            if signed_info in not_verified:
+                continue
+            if _value_holds(signed_info, parts, certificate):
+                return _Match(digest=True, value=True, form=form)
+            not_verified.append(signed_info)
+    if digest_held or certificate is None:
+        return _Match(digest=digest_held, value=None if certificate is None else False, form=None)
+    # The content changed: whether SignedInfo still verifies in some form tells if it changed too.
+    declared = _signed_parts(root, parts)
+    value = declared is not None and _value_holds_in_some_form(declared, parts, certificate)
+    return _Match(digest=False, value=value, form=None)
+
+
+def _digest_holds(canonical: bytes | None, parts: _SignatureParts) -> bool:
+    # A function of its own so that no body text outlives its digest (a body can be megabytes).
+    return canonical is not None and hashlib.new(parts.digest_name, canonical).digest() == parts.digest_value
+
+
+def _signed_parts(tree: etree._Element, parts: _SignatureParts) -> SignedParts | None:
+    body = _body_of(tree)
+    if body is None:
+        return None
+    signed_info = tree.find(f"{_DS}Signature/{_DS}SignedInfo")
+    return SignedParts(tree, body, signed_info, parts.reference_c14n, parts.c14n)
+
+
+def _value_holds_in_some_form(signed: SignedParts, parts: _SignatureParts, certificate: _Certificate) -> bool:
+    tried: list[bytes | None] = []
+    for form in signed.forms():
+        canonical = signed.signed_info_canonical(form)
+        if canonical in tried:
+            continue  # most forms leave SignedInfo as it is
+        tried.append(canonical)
+        if _value_holds(canonical, parts, certificate):
+            return True
+    return False
 
 
 def _body_of(root: etree._Element) -> etree._Element | None:
@@ -595,31 +538,26 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _signature_value_holds(root: etree._Element, parts: _SignatureParts, certificate: _Certificate) -> bool:
-    signed_info = root.find(f"{_DS}Signature/{_DS}SignedInfo")
-    if signed_info is None:
+def _value_holds(canonical: bytes | None, parts: _SignatureParts, certificate: _Certificate) -> bool:
+    if canonical is None:
         return False
     key = certificate.public_key
     value = parts.signature_value
-    for canonical in _canonical_forms(
-        signed_info, parts.c14n_exclusive, parts.c14n_with_comments, parts.c14n_prefixes
-    ):
-        try:
-            if parts.key_type == "rsa" and isinstance(key, rsa.RSAPublicKey):
-                size = (key.key_size + 7) // 8
-                # Some signers drop the leading zero bytes of the value; OpenSSL wants the full length.
-                padded = value.rjust(size, b"\0") if len(value) < size else value
-                key.verify(padded, canonical, padding.PKCS1v15(), parts.hash_algorithm())
-            elif parts.key_type == "dsa" and isinstance(key, dsa.DSAPublicKey) and len(value) % 2 == 0:
-                half = len(value) // 2  # XMLDSig writes r and s side by side, not DER
-                r, s = int.from_bytes(value[:half], "big"), int.from_bytes(value[half:], "big")
-                key.verify(encode_dss_signature(r, s), canonical, parts.hash_algorithm())
-            else:
-                return False
-        except (InvalidSignature, ValueError, UnsupportedAlgorithm):
-            continue
-        return True
-    return False
+    try:
+        if parts.key_type == "rsa" and isinstance(key, rsa.RSAPublicKey):
+            size = (key.key_size + 7) // 8
+            # Some signers drop the leading zero bytes of the value; OpenSSL wants the full length.
+            padded = value.rjust(size, b"\0") if len(value) < size else value
+            key.verify(padded, canonical, padding.PKCS1v15(), parts.hash_algorithm())
+        elif parts.key_type == "dsa" and isinstance(key, dsa.DSAPublicKey) and len(value) % 2 == 0:
+            half = len(value) // 2  # XMLDSig writes r and s side by side, not DER
+            r, s = int.from_bytes(value[:half], "big"), int.from_bytes(value[half:], "big")
+            key.verify(encode_dss_signature(r, s), canonical, parts.hash_algorithm())
+        else:
+            return False
+    except (InvalidSignature, ValueError, UnsupportedAlgorithm):
+        return False
+    return True
 
 
 @lru_cache(maxsize=512)

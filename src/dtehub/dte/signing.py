@@ -27,7 +27,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
-from dtehub.dte.signature import BODY_NAMES, DSIG_NS, RUT_OTHER_NAME_OID, canonicalize
+from dtehub.dte.signature import BODY_NAMES, DSIG_NS, RUT_OTHER_NAME_OID
+from dtehub.dte.signed_forms import canonicalize
 from dtehub.kit.dates import SANTIAGO, utcnow
 from dtehub.kit.rut import normalize_rut
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, local_name, parse_untrusted

@@ -49,12 +49,18 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     """Retrieve an issued document from SII's MIPYME portal with the certificate of a person authorized
     for the company (Koywe-compatible). The certificate and password are used for this request only."""
     factory = request.app.state.sessionmaker
+    busy_timeout: float = request.app.state.settings.db_busy_timeout
     links = Links(request.app.state.settings.public_base)
     try:
         query = service.read_request(await request.body())
         if query.import_document:  # refused before SII is asked
             await run_in_threadpool(
-                run_unit_of_work, factory, lambda s: service.require_importable(s, caller.company_id, query)
+                lambda: run_unit_of_work(
+                    factory,
+                    lambda s: service.require_importable(s, caller.company_id, query),
+                    writes=False,
+                    busy_timeout=busy_timeout,
+                )
             )
         pool: SessionPool = request.app.state.sii_pool
         retrieved = await service.fetch(pool, query)
@@ -65,7 +71,12 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
     if query.import_document:
         try:
             stored = await run_in_threadpool(
-                run_unit_of_work, factory, lambda s: _store(s, caller, retrieved, links)
+                lambda: run_unit_of_work(
+                    factory,
+                    lambda s: _store(s, caller, retrieved, links),
+                    writes=True,
+                    busy_timeout=busy_timeout,
+                )
             )
         except DtehubError as refused:  # e.g. the company's strict xmlPolicy: the XML is still answered
             service.record_import(answer, refused)

@@ -16,7 +16,8 @@ class XmlChecked:
     """The XML pipeline's verdicts on a DTE (columns shared by documents and notes).
 
     All null for a document created by fields: there was no XML to check. ``xml_problems`` holds
-    ``[{"check", "code", "message"}]`` for every verdict that is not ``valid``.
+    ``[{"check", "code", "message"}]`` for every verdict that is not ``valid``; ``xml_signed_form`` the
+    form of the DTE in which its signature held (:meth:`dtehub.dte.signed_forms.SignedForm.as_json`).
     """
 
     xml_schema: Mapped[str | None] = mapped_column(
@@ -29,3 +30,8 @@ class XmlChecked:
     xml_signer: Mapped[str | None] = mapped_column(String(12), default=None, comment="The signer's RUT")
     xml_signed_at: Mapped[datetime | None] = mapped_column(default=None, comment="TmstFirma")
     xml_problems: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonColumn, default=None)
+    xml_signed_form: Mapped[dict[str, Any] | None] = mapped_column(
+        JsonColumn,
+        default=None,
+        comment="The declarations added to or removed from the DTE for its signature to hold",
+    )

@@ -35,7 +35,7 @@ def run(
     retried by later runs. Exit 0 even when some sends failed (they are retried); 1 when the command
     itself could not work (database, settings)."""
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=2)
+    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
     try:
         factory = create_sessionmaker(engine)
         company_id = None

@@ -28,7 +28,7 @@ def deliver() -> None:
     if secret_box(settings) is None:
         err.print(f"[red]error:[/red] set DTEHUB_SECRET_KEY (at least {MIN_KEY_CHARS} characters) to deliver")
         raise typer.Exit(code=1)
-    engine = create_engine(settings.database_url, pool_size=2)
+    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
     try:
         summary = deliver_due(create_sessionmaker(engine), settings)
     finally:
@@ -49,7 +49,7 @@ def sweep(
         err.print("[red]error:[/red] --date must be YYYY-MM-DD")
         raise typer.Exit(code=2) from None
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1)
+    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
     try:
         recorded = jobs.run_sweep(create_sessionmaker(engine), Links(settings.public_base), day)
     finally:

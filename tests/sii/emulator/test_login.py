@@ -192,6 +192,17 @@ def test_sessions_expire(emulator: Emulator, certificates: Certificates) -> None
         assert emulator.open_sessions(SESIONES) == 0  # an expired session no longer counts
 
 
+def test_sessions_can_be_expired_at_once(emulator: Emulator, certificates: Certificates) -> None:
+    with Browser(emulator, certificates.pem(SESIONES)) as browser:
+        browser.login()
+        emulator.expire_sessions()
+
+        assert login_code(browser.client.get(LISTING)) == "29"
+        assert emulator.open_sessions(SESIONES) == 0
+        browser.login()  # a new session is not expired
+        assert emulator.open_sessions(SESIONES) == 1
+
+
 def test_a_fewer_sessions_cap_can_be_set(emulator: Emulator, certificates: Certificates) -> None:
     emulator.faults.max_sessions_per_person = 1
     with (

@@ -317,6 +317,10 @@ class Emulator:
         """Logouts that closed a session."""
         return self.sessions.logouts
 
+    def expire_sessions(self) -> None:
+        """End every session open now, as SII's timeout would (without waiting for it)."""
+        self.sessions.expire_open()
+
     def open_sessions(self, person_rut: str) -> int:
         """The person's sessions open now (not logged out, not expired)."""
         return self.sessions.open_sessions(normalize_rut(person_rut))

@@ -158,6 +158,15 @@ class SessionStore:
             if session is not None:
                 self._sessions[token] = dataclasses.replace(session, company_rut=company_rut)
 
+    def expire_open(self) -> None:
+        """End every session open now, as SII's timeout would: their tokens answer "expired" (29)."""
+        ttl = self._faults.session_ttl_seconds
+        with self._lock:
+            now = self._clock()
+            for token, session in list(self._sessions.items()):
+                if now - session.created_at <= ttl:
+                    self._sessions[token] = dataclasses.replace(session, created_at=now - ttl - 0.001)
+
     def close(self, token: str) -> bool:
         """Log out; False when the token had no open session."""
         with self._lock:
