@@ -21,7 +21,7 @@ from dtehub.auth.service import authenticate
 from dtehub.dependencies import run_unit_of_work
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Actor, AuditEvent
-from tests.conftest import Tenant, assert_error
+from tests.conftest import Tenant, assert_error, warnings_of
 from tests.documents.test_create_from_xml import CREDIT_NOTE, SEED, b64, seed_xml
 
 
@@ -262,7 +262,8 @@ async def test_filters_pages_and_newest_first(tenant: Tenant) -> None:
     assert (await log(tenant, since=(today + timedelta(days=1)).isoformat()))["items"] == []
     assert (await log(tenant, until=(today - timedelta(days=1)).isoformat()))["items"] == []
     assert (await log(tenant, until="9999-12-31"))["records"]["totalRecords"] == 4
-    assert_error(await tenant.get("/v1/getAuditLog", resultsPerPage=101), 400)
+    served = await tenant.get("/v1/getAuditLog", resultsPerPage=101)
+    assert warnings_of(served) == [{"parameter": "resultsPerPage", "value": "101", "used": 100}]
     assert_error(await tenant.get("/v1/getAuditLog", objectType="secret"), 400)
 
 
