@@ -218,6 +218,21 @@ def error_of(response: httpx.Response) -> dict[str, Any]:
     return error
 
 
+def warnings_of(response: httpx.Response) -> list[dict[str, Any]]:
+    """The adjustments a successful answer reports: its ``warnings`` list, with one ``Warning`` header
+    (RFC 7234: ``299 dtehub "…"``) for each; none at all when nothing was adjusted."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    headers = response.headers.get_list("warning")
+    warnings: list[dict[str, Any]] = body.get("warnings", [])
+    assert "warnings" not in body or warnings, "an empty warnings list is left out"
+    assert len(headers) == len(warnings), (headers, warnings)
+    for header, warning in zip(headers, warnings, strict=True):
+        assert header.startswith(f'299 dtehub "{warning["parameter"]}='), header
+        assert set(warning) == {"parameter", "value", "used"}
+    return warnings
+
+
 def assert_error(
     response: httpx.Response, status: int, code: str | None = None, field: str | None = None
 ) -> None:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Engine, event
 
 from dtehub.kit.pagination import MAX_OFFSET, MAX_PAGE, MAX_PER_PAGE, PageRequest
-from tests.conftest import Tenant
+from tests.conftest import Tenant, warnings_of
 from tests.webhooks import create_webhook
 
 
@@ -58,9 +58,10 @@ LISTINGS = [
 ]
 
 
+@pytest.mark.parametrize("page", [MAX_PAGE, 10**30], ids=["the last page", "a page beyond any integer"])
 @pytest.mark.parametrize("path", LISTINGS)
-async def test_the_last_page_there_can_be_answers_empty_without_skipping_rows(
-    tenant: Tenant, offsets: list[int], path: str
+async def test_a_page_past_the_end_answers_empty_without_skipping_rows(
+    tenant: Tenant, offsets: list[int], path: str, page: int
 ) -> None:
     webhook = await create_webhook(tenant, "http://127.0.0.1:9/hook")
     client = (await tenant.post("/v1/createClient", {"name": "Deli", "taxId": "99.999.999-9"})).json()
@@ -70,14 +71,16 @@ async def test_the_last_page_there_can_be_answers_empty_without_skipping_rows(
     everything = (await tenant.get(path, **filters)).json()["records"]["totalRecords"]
     offsets.clear()
 
-    response = await tenant.get(path, page=MAX_PAGE, resultsPerPage=MAX_PER_PAGE, **filters)
+    response = await tenant.get(path, page=page, resultsPerPage=MAX_PER_PAGE, **filters)
 
     assert response.status_code == 200, response.text
     assert response.json()["items"] == []
     assert response.json()["records"] == {
         "totalRecords": everything,
         "items": 0,
-        "page": MAX_PAGE,
+        "page": MAX_PAGE,  # a page beyond it is served as it, and says so
         "pages": -(-everything // MAX_PER_PAGE),
     }
+    expected = [] if page == MAX_PAGE else [{"parameter": "page", "value": str(page), "used": MAX_PAGE}]
+    assert warnings_of(response) == expected
     assert MAX_OFFSET not in offsets  # the database was never asked to skip them

@@ -20,8 +20,9 @@ from dtehub.db import create_engine, create_sessionmaker
 from dtehub.documents.endpoints import router as documents_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
+from dtehub.kit import parameters
 from dtehub.logs import install_redaction
-from dtehub.middleware import ApiBodyMiddleware, PortalHeadersMiddleware
+from dtehub.middleware import ApiBodyMiddleware, ParameterMiddleware, PortalHeadersMiddleware
 from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.payments.endpoints import router as payments_router
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     errors_http.install(app)
     openapi.install(app)
+    query_rules: dict[str, parameters.QueryRules] = {}  # read from the routes, once declared (below)
+    app.add_middleware(ParameterMiddleware, rules=query_rules)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(PortalHeadersMiddleware, headers=PRIVATE_HEADERS)  # outermost: sees every answer
     for router in (
@@ -102,4 +105,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
     ):
         app.include_router(router)
+    query_rules.update(parameters.rules_of(app.routes))
     return app

@@ -327,7 +327,7 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Bad parameter or body (bad date, bad RUT, unknown enum value, resultsPerPage over 100…)",
+    400: "A filter or body field it cannot read (a bad date, RUT or status…), or a required one missing",
     401: "Missing, unknown or revoked bearer token",
     404: "No such object for this company",
     409: "Conflicts with an existing object (natural key taken, ambiguous number)",

@@ -1,8 +1,9 @@
-"""ASGI middleware: request body limits, Duemint's "any Content-Type is JSON" rule, and the portal's
-headers on every portal answer."""
+"""ASGI middleware: request body limits, Duemint's "any Content-Type is JSON" rule, the lenient reading of
+query parameters with its warnings, and the portal's headers on every portal answer."""
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 
@@ -11,8 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dtehub.errors import PayloadTooLarge
 from dtehub.errors_http import error_body, http_status
-
-_API_PREFIXES = ("/v1/", "/V1/")
+from dtehub.kit import parameters
+from dtehub.kit.parameters import API_PREFIXES, Adjustment, QueryRules
 
 
 class ApiBodyMiddleware:
@@ -32,7 +33,7 @@ class ApiBodyMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        if path.startswith(_API_PREFIXES):
+        if path.startswith(API_PREFIXES):
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             headers.append((b"content-type", b"application/json"))
             scope = dict(scope, headers=headers)
@@ -96,3 +97,81 @@ class PortalHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+_CACHED_QUERY_BYTES = 512
+
+
+class ParameterMiddleware:
+    """Read each API request's query by the rules of :mod:`dtehub.kit.parameters`, and report every
+    adjustment (of the query, or of the body: :class:`dtehub.kit.schema.ApiInput`) in its answer.
+
+    The query is rewritten before the framework reads it, so endpoints see only values they can use.
+    A successful answer that adjusted something carries one ``Warning`` header per adjustment and, when
+    it is a JSON object, a ``warnings`` list as its last member. Answers without adjustments pass as
+    they are.
+    """
+
+    def __init__(self, app: ASGIApp, *, rules: Mapping[str, QueryRules]) -> None:
+        self.app = app
+        self.rules = rules  # filled once the routes are declared (dtehub.app)
+        # Integrations send the same few queries again and again: each is read once (per process),
+        # and the cache stays small (at most 4096 queries of at most 512 bytes).
+        self._read_cached = functools.lru_cache(maxsize=4096)(self._read)
+
+    def _read(self, path: str, query: bytes) -> tuple[bytes | None, tuple[Adjustment, ...]]:
+        rules = self.rules.get(path)
+        if rules is None:
+            return None, ()
+        adjustments: list[Adjustment] = []
+        return parameters.adjust_query(query, rules, adjustments), tuple(adjustments)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(API_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        adjustments: list[Adjustment] = []
+        if scope["query_string"]:
+            read = self._read_cached if len(scope["query_string"]) <= _CACHED_QUERY_BYTES else self._read
+            query, adjusted = read(scope["path"], scope["query_string"])
+            if query is not None:
+                scope = dict(scope, query_string=query)
+            adjustments += adjusted
+        held: Message | None = None
+        body = b""
+
+        async def send_with_warnings(message: Message) -> None:
+            nonlocal held, body
+            if message["type"] == "http.response.start":
+                if adjustments and 200 <= message["status"] < 300:
+                    held = message  # sent with the body, whose length changes
+                    return
+            elif message["type"] == "http.response.body" and held is not None:
+                body += message.get("body", b"")
+                if message.get("more_body", False):
+                    return
+                start, held = held, None
+                message = {"type": "http.response.body", "body": body}
+                await send(_reported(start, message, adjustments))
+            await send(message)
+
+        token = parameters.collect_into(adjustments)
+        try:
+            await self.app(scope, receive, send_with_warnings)
+        finally:
+            parameters.stop_collecting(token)
+
+
+def _reported(start: Message, message: Message, adjustments: list[Adjustment]) -> Message:
+    """The answer's start with its ``Warning`` headers, its body (``message``, changed in place) with
+    its ``warnings`` list when it is a JSON object."""
+    headers = list(start.get("headers", []))
+    content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
+    if content_type.startswith(b"application/json"):
+        body = parameters.with_warnings(message["body"], adjustments)
+        if body is not None:
+            message["body"] = body
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+    headers += [(b"warning", a.header_value().encode("latin-1")) for a in adjustments]
+    return {**start, "headers": headers}

@@ -25,7 +25,7 @@ from dtehub.config import Settings
 from dtehub.dependencies import AuthDep, SessionDep, run_unit_of_work, transactional
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Actor, AuditEvent
-from tests.conftest import Tenant, api_routes, assert_error, served
+from tests.conftest import Tenant, api_routes, assert_error, served, warnings_of
 from tests.documents.test_create_from_xml import CREDIT_NOTE, SEED, b64, seed_xml
 
 
@@ -266,7 +266,8 @@ async def test_filters_pages_and_newest_first(tenant: Tenant) -> None:
     assert (await log(tenant, since=(today + timedelta(days=1)).isoformat()))["items"] == []
     assert (await log(tenant, until=(today - timedelta(days=1)).isoformat()))["items"] == []
     assert (await log(tenant, until="9999-12-31"))["records"]["totalRecords"] == 4
-    assert_error(await tenant.get("/v1/getAuditLog", resultsPerPage=101), 400)
+    served = await tenant.get("/v1/getAuditLog", resultsPerPage=101)
+    assert warnings_of(served) == [{"parameter": "resultsPerPage", "value": "101", "used": 100}]
     assert_error(await tenant.get("/v1/getAuditLog", objectType="secret"), 400)
 
 

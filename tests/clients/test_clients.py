@@ -7,7 +7,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from tests.conftest import Tenant, assert_error, random_rut
+from tests.conftest import Tenant, assert_error, random_rut, warnings_of
 
 ALL_REMINDERS_OFF = {
     "newDocument": False,
@@ -229,23 +229,38 @@ async def test_get_clients_paginates(tenant: Tenant) -> None:
 
 
 @pytest.mark.parametrize(
-    ("params", "field"),
+    ("params", "used"),
     [
-        ({"resultsPerPage": 101}, "resultsPerPage"),
-        ({"resultsPerPage": 0}, "resultsPerPage"),
-        ({"page": 0}, "page"),
-        ({"page": "x"}, "page"),
-        ({"orderBy": 4}, "orderBy"),
-        ({"orderBy": 0}, "orderBy"),
-        ({"order": "UP"}, "order"),
+        ({"resultsPerPage": 101}, 100),
+        ({"resultsPerPage": 0}, 50),
+        ({"page": 0}, 1),
+        ({"page": "x"}, 1),
+        ({"orderBy": 4}, 1),
+        ({"orderBy": 0}, 1),
+        ({"order": "UP"}, "ASC"),
+        ({"expandContact": "2"}, 0),
     ],
 )
-async def test_get_clients_refuses_bad_parameters(
-    tenant: Tenant, params: dict[str, object], field: str
+async def test_get_clients_serves_options_it_cannot_use_at_their_defaults(
+    tenant: Tenant, params: dict[str, object], used: object
 ) -> None:
+    for name in ("UNO", "DOS"):
+        await create_client(tenant, name=name, taxId=random_rut())
+    [(parameter, value)] = params.items()
+
     response = await tenant.get("/v1/getClients", **params)
 
-    assert_error(response, 400, "invalid_parameter", field)
+    assert warnings_of(response) == [{"parameter": parameter, "value": str(value), "used": used}]
+    assert response.json()["items"] == (await tenant.get("/v1/getClients")).json()["items"]
+
+
+@pytest.mark.parametrize(
+    ("params", "field"), [({"taxId": "99999999-8"}, "taxId"), ({"name": "x" * 256}, "name")]
+)
+async def test_get_clients_refuses_filters_it_cannot_read(
+    tenant: Tenant, params: dict[str, object], field: str
+) -> None:
+    assert_error(await tenant.get("/v1/getClients", **params), 400, "invalid_parameter", field)
 
 
 async def test_get_clients_accepts_100_per_page(tenant: Tenant) -> None:

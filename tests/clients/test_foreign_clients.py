@@ -56,7 +56,7 @@ async def test_delete_a_foreign_clients_document(tenant: Tenant) -> None:
     assert response.json() == {"id": document["id"], "msg": "Documento eliminado."}
 
 
-@pytest.mark.parametrize("value", ["76453707-5", "76.453.707-5", "not a rut", "", "x" * 40])
+@pytest.mark.parametrize("value", ["76453707-5", "76.453.707-5", "not a rut", "x" * 40])
 async def test_a_wrong_rut_or_a_text_without_digits_is_refused(tenant: Tenant, value: str) -> None:
     response = await tenant.get("/v1/getDocuments", clientTaxId=value)
 

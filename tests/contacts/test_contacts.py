@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Tenant, assert_error, random_rut
+from tests.conftest import Tenant, assert_error, random_rut, warnings_of
 
 CONTACT_FIELDS = {
     "id",
@@ -199,7 +199,12 @@ async def test_get_contacts_refuses_bad_filters(tenant: Tenant) -> None:
     assert_error(await tenant.get("/v1/getContacts", clientTaxId="99999999-8"), 400, field="clientTaxId")
     assert_error(await tenant.get("/v1/getContacts", contactTypeId=9), 400, field="contactTypeId")
     assert_error(await tenant.get("/v1/getContacts", clientId="x"), 400, field="clientId")
-    assert_error(await tenant.get("/v1/getContacts", orderBy=5), 400, field="orderBy")
+
+
+async def test_get_contacts_serves_an_order_it_cannot_use_as_the_default(tenant: Tenant) -> None:
+    response = await tenant.get("/v1/getContacts", orderBy=5)
+
+    assert warnings_of(response) == [{"parameter": "orderBy", "value": "5", "used": 1}]
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dtehub.documents import ledger
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document
-from tests.conftest import Tenant
+from tests.conftest import Tenant, warnings_of
 from tests.dte.samples import POLAR, POLAR_CLEANED, RICH, SEED, export_xml
 
 DOCUMENT_FIELDS = {
@@ -341,14 +341,15 @@ async def test_malformed_id_is_an_invalid_parameter(tenant: Tenant, bad_id: str)
     assert error["code"] in ("invalid_parameter", "missing_parameter")
 
 
-async def test_bad_expand_flag_is_an_invalid_parameter(tenant: Tenant) -> None:
+async def test_an_expand_flag_it_cannot_read_is_0_with_a_warning(tenant: Tenant) -> None:
     client = await new_client(tenant)
     created = await new_document(tenant, client["id"])
 
     response = await tenant.get("/v1/getDocument", id=created["id"], expandClient="maybe")
 
-    assert response.status_code == 400
-    assert response.json()["error"]["field"] == "expandClient"
+    assert warnings_of(response) == [{"parameter": "expandClient", "value": "maybe", "used": 0}]
+    assert response.json()["client"] == {"id": client["id"]}
+    assert response.headers["warning"] == '299 dtehub "expandClient=maybe served as 0"'
 
 
 async def test_unknown_id_is_not_found(tenant: Tenant) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dtehub.documents import ledger
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
 from dtehub.models import Document
-from tests.conftest import Tenant
+from tests.conftest import Tenant, warnings_of
 
 AMOUNT = re.compile(r"^\d+\.\d{2}$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -155,13 +155,17 @@ async def test_page_size_100_is_accepted(tenant: Tenant, client_id: str) -> None
     assert body["records"] == {"totalRecords": 1, "items": 1, "page": 1, "pages": 1}
 
 
-@pytest.mark.parametrize("size", [101, 0, -1])
-async def test_page_size_outside_1_to_100_is_refused(tenant: Tenant, size: int) -> None:
+@pytest.mark.parametrize(("size", "served"), [(101, 100), (1000, 100), (0, 50), (-1, 50), ("x", 50)])
+async def test_page_size_outside_1_to_100_is_served_within_with_a_warning(
+    tenant: Tenant, client_id: str, size: object, served: int
+) -> None:
+    for n in range(1, 4):
+        await new_document(tenant, client_id, str(n))
+
     response = await tenant.get("/v1/getDocuments", resultsPerPage=size)
 
-    assert response.status_code == 400
-    assert response.json()["error"]["code"] == "invalid_parameter"
-    assert response.json()["error"]["field"] == "resultsPerPage"
+    assert warnings_of(response) == [{"parameter": "resultsPerPage", "value": str(size), "used": served}]
+    assert response.json()["records"] == {"totalRecords": 3, "items": 3, "page": 1, "pages": 1}
 
 
 async def test_page_beyond_the_end_is_empty_but_counts_everything(tenant: Tenant, client_id: str) -> None:
@@ -713,7 +717,6 @@ async def test_expand_flags_accept_zero_as_no(tenant: Tenant, full_document: dic
         ({"since": "2018-13-01"}, "since"),
         ({"until": "2018-02-30"}, "until"),
         ({"since": "01-02-2018"}, "since"),
-        ({"dateBy": 3}, "dateBy"),
         ({"status": 0}, "status"),
         ({"status": 5}, "status"),
         ({"code": "abc"}, "code"),
@@ -725,25 +728,50 @@ async def test_expand_flags_accept_zero_as_no(tenant: Tenant, full_document: dic
         ({"tagId": "x"}, "tagId"),
         ({"clientId": 2**63}, "clientId"),
         ({"tagId": 10**30}, "tagId"),
-        ({"orderBy": 6}, "orderBy"),
-        ({"orderBy": 0}, "orderBy"),
-        ({"order": "UP"}, "order"),
-        ({"page": 0}, "page"),
-        ({"page": "first"}, "page"),
-        ({"expandClient": "maybe"}, "expandClient"),
-        ({"expandTag": "2"}, "expandTag"),
+        ({"xmlTed": "unsigned"}, "xmlTed"),
+        ({"number": "9" * 41}, "number"),
     ],
 )
-async def test_bad_parameter_is_a_400_naming_the_field(
+async def test_a_filter_it_cannot_read_is_a_400_naming_the_field(
     tenant: Tenant, params: dict[str, object], field: str
 ) -> None:
-    response = await tenant.get("/v1/getDocuments", **params)
+    # Options it could serve at their defaults do not hide the filter's error.
+    response = await tenant.get("/v1/getDocuments", **params, resultsPerPage=1000, orderBy=99)
 
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["code"] == "invalid_parameter"
     assert error["field"] == field
     assert error["message"]
+    assert "warning" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("params", "used"),
+    [
+        ({"dateBy": 3}, 1),
+        ({"orderBy": 6}, 1),
+        ({"orderBy": 0}, 1),
+        ({"orderBy": 99}, 1),
+        ({"order": "UP"}, "DESC"),
+        ({"page": 0}, 1),
+        ({"page": -1}, 1),
+        ({"page": "first"}, 1),
+        ({"expandClient": "maybe"}, 0),
+        ({"expandTag": "2"}, 0),
+    ],
+)
+async def test_an_option_it_cannot_use_is_its_default_with_a_warning(
+    tenant: Tenant, full_document: dict[str, Any], params: dict[str, object], used: object
+) -> None:
+    [(parameter, value)] = params.items()
+
+    response = await tenant.get("/v1/getDocuments", **params)
+
+    assert warnings_of(response) == [{"parameter": parameter, "value": str(value), "used": used}]
+    body = response.json()
+    assert body["records"] == {"totalRecords": 1, "items": 1, "page": 1, "pages": 1}
+    assert body["items"] == (await tenant.get("/v1/getDocuments")).json()["items"]
 
 
 # --- authentication -------------------------------------------------------------------------------

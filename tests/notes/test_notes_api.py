@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.dte.pipeline import read_dte_file
 from dtehub.kit.dates import today_in_santiago
-from tests.conftest import FIXTURES, Tenant, assert_error, make_tenant
+from tests.conftest import FIXTURES, Tenant, assert_error, make_tenant, warnings_of
 from tests.dte_factory import build_dte
 from tests.notes import (
     CLIENT_RUT,
@@ -262,11 +262,13 @@ async def test_pages_count_records_items_and_pages(tenant: Tenant) -> None:
     assert beyond["items"] == []
 
 
-@pytest.mark.parametrize("size", [0, 101, "x"])
-async def test_page_size_outside_1_to_100_is_refused(tenant: Tenant, size: object) -> None:
-    assert_error(
-        await tenant.get("/v1/getNotes", resultsPerPage=size), 400, "invalid_parameter", "resultsPerPage"
-    )
+@pytest.mark.parametrize(("size", "served"), [(0, 50), (101, 100), ("x", 50)])
+async def test_page_size_outside_1_to_100_is_served_within_with_a_warning(
+    tenant: Tenant, size: object, served: int
+) -> None:
+    response = await tenant.get("/v1/getNotes", resultsPerPage=size)
+
+    assert warnings_of(response) == [{"parameter": "resultsPerPage", "value": str(size), "used": served}]
 
 
 async def test_page_size_defaults_to_50_and_100_is_accepted(tenant: Tenant) -> None:
@@ -397,22 +399,40 @@ async def test_unknown_client_tax_id_finds_nothing(tenant: Tenant) -> None:
         ({"code": 33}, "code"),
         ({"code": "x"}, "code"),
         ({"type": "refund"}, "type"),
-        ({"dateBy": 3}, "dateBy"),
-        ({"orderBy": 5}, "orderBy"),
-        ({"orderBy": 0}, "orderBy"),
-        ({"order": "UP"}, "order"),
         ({"since": "2024-13-01"}, "since"),
         ({"until": "ayer"}, "until"),
         ({"currency": "PESOS"}, "currency"),
         ({"documentId": 0}, "documentId"),
         ({"clientId": "x"}, "clientId"),
         ({"clientTaxId": "76453707-5"}, "clientTaxId"),
-        ({"page": 0}, "page"),
-        ({"expandFile": "maybe"}, "expandFile"),
     ],
 )
-async def test_invalid_parameters_are_400(tenant: Tenant, params: dict[str, Any], field: str) -> None:
+async def test_a_filter_it_cannot_read_is_a_400(tenant: Tenant, params: dict[str, Any], field: str) -> None:
     assert_error(await tenant.get("/v1/getNotes", **params), 400, "invalid_parameter", field)
+
+
+@pytest.mark.parametrize(
+    ("params", "used"),
+    [
+        ({"dateBy": 3}, 1),
+        ({"orderBy": 5}, 1),
+        ({"orderBy": 0}, 1),
+        ({"order": "UP"}, "DESC"),
+        ({"page": 0}, 1),
+        ({"expandFile": "maybe"}, 0),
+    ],
+)
+async def test_an_option_it_cannot_use_is_its_default_with_a_warning(
+    tenant: Tenant, params: dict[str, Any], used: object
+) -> None:
+    for folio in (1, 2):
+        await store(tenant, credit_xml(tenant, folio, 100, 100))
+    [(parameter, value)] = params.items()
+
+    response = await tenant.get("/v1/getNotes", **params)
+
+    assert warnings_of(response) == [{"parameter": parameter, "value": str(value), "used": used}]
+    assert response.json()["items"] == (await list_notes(tenant))["items"]
 
 
 # --- getNotes: ordering ---------------------------------------------------------------------------

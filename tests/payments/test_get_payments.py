@@ -10,7 +10,7 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from dtehub.models import Payment
-from tests.conftest import Tenant, assert_error
+from tests.conftest import Tenant, assert_error, warnings_of
 from tests.payments.common import new_client, new_document, paid, update
 
 
@@ -146,21 +146,38 @@ async def test_ties_go_by_id_and_pages_neither_repeat_nor_skip(tenant: Tenant) -
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"dateBy": 4}, "dateBy"),
-        ({"orderBy": 4}, "orderBy"),
-        ({"order": "up"}, "order"),
         ({"status": 3}, "status"),
         ({"since": "2024-13-01"}, "since"),
         ({"currency": "PESO"}, "currency"),
-        ({"resultsPerPage": 101}, "resultsPerPage"),
-        ({"page": 0}, "page"),
         ({"clientTaxId": "12345678-0"}, "clientTaxId"),
         ({"documentId": "x"}, "documentId"),
         ({"paymentMethodId": 0}, "paymentMethodId"),
     ],
 )
-async def test_bad_parameters_are_400(tenant: Tenant, params: dict[str, Any], field: str) -> None:
+async def test_bad_filters_are_400(tenant: Tenant, params: dict[str, Any], field: str) -> None:
     assert_error(await tenant.get("/v1/getPayments", **params), 400, field=field)
+
+
+@pytest.mark.parametrize(
+    ("params", "used"),
+    [
+        ({"dateBy": 4}, 1),
+        ({"orderBy": 4}, 1),
+        ({"order": "up-ish"}, "DESC"),
+        ({"resultsPerPage": 101}, 100),
+        ({"page": 0}, 1),
+        ({"status": ""}, 1),  # a filter with a default: empty is absent, so reconciled ones
+    ],
+)
+async def test_options_it_cannot_use_are_their_defaults(
+    tenant: Tenant, mixed: dict[str, Any], params: dict[str, Any], used: object
+) -> None:
+    [(parameter, value)] = params.items()
+
+    response = await tenant.get("/v1/getPayments", **params)
+
+    assert warnings_of(response) == [{"parameter": parameter, "value": str(value), "used": used}]
+    assert ids(response.json()) == ids((await tenant.get("/v1/getPayments")).json())
 
 
 async def test_only_the_callers_payments_are_listed(

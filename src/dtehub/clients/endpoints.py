@@ -17,6 +17,7 @@ from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors import MissingParameter, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, page_json
+from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, JsonObject, RenewKey, respond_json
 from dtehub.models import Client
@@ -25,7 +26,7 @@ from dtehub.portal.links import Links
 router = APIRouter(prefix="/v1", tags=["clients"])
 
 _ORDER_COLUMNS = {1: "name", 2: "created_at", 3: "tax_id"}
-ExpandContact = Annotated[bool, Query(alias="expandContact", description="1: include full contacts")]
+ExpandContact = Annotated[bool, flag("expandContact", "1: include full contacts")]
 
 
 def _present(
@@ -48,9 +49,9 @@ def get_clients(
     tax_id: Annotated[ClientTaxId | None, Query(alias="taxId", description="Exact RUT or tax code")] = None,
     name: Annotated[str | None, Query(max_length=255, description="Part of the name")] = None,
     order_by: Annotated[
-        int, Query(alias="orderBy", ge=1, le=3, description="1 name, 2 creation, 3 tax id")
+        int, choice("orderBy", "1 name (default), 2 creation, 3 tax id", _ORDER_COLUMNS, ge=1, le=3)
     ] = 1,
-    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
+    order: OrderQuery = "ASC",
     expand_contact: ExpandContact = False,
 ) -> Response:
     """List the company's clients."""
@@ -60,7 +61,7 @@ def get_clients(
         tax_id=tax_id,
         name=name,
         order_column=_ORDER_COLUMNS[order_by],
-        descending=order.upper() == "DESC",
+        descending=order == "DESC",
         offset=page.offset,
         limit=page.per_page,
     )

@@ -13,6 +13,7 @@ from dtehub.contacts.schemas import ContactCreate, ContactOut
 from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.parameters import OrderQuery, choice
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, respond
 
@@ -29,9 +30,10 @@ def get_contacts(
     client_tax_id: Annotated[ClientTaxId | None, Query(alias="clientTaxId")] = None,
     contact_type_id: Annotated[int | None, Query(alias="contactTypeId", ge=1, le=5)] = None,
     order_by: Annotated[
-        int, Query(alias="orderBy", ge=1, le=4, description="1 email, 2 name, 3 last name, 4 client name")
+        int,
+        choice("orderBy", "1 email (default), 2 name, 3 last name, 4 client name", (1, 2, 3, 4), ge=1, le=4),
     ] = 1,
-    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
+    order: OrderQuery = "ASC",
 ) -> Response:
     """List the company's contacts."""
     contacts, total = repository.list_page(
@@ -41,7 +43,7 @@ def get_contacts(
         client_tax_id=client_tax_id,
         contact_type_id=contact_type_id,
         order_by=order_by,
-        descending=order.upper() == "DESC",
+        descending=order == "DESC",
         offset=page.offset,
         limit=page.per_page,
     )

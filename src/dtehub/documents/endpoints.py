@@ -29,6 +29,7 @@ from dtehub.errors_http import error_responses
 from dtehub.ingest import service as ingest
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import Page, PageDep, page_json
+from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, RenewKey, respond, respond_json
 from dtehub.notes import service as notes_service
@@ -38,13 +39,12 @@ from dtehub.portal.links import Links
 router = APIRouter(prefix="/v1", tags=["documents"])
 
 
-ExpandClient = Annotated[bool, Query(alias="expandClient", description="1: include the full client")]
+ExpandClient = Annotated[bool, flag("expandClient", "1: include the full client")]
 ExpandContact = Annotated[
-    bool, Query(alias="expandContact", description="1: include the client's contacts (needs expandClient=1)")
+    bool, flag("expandContact", "1: include the client's contacts (needs expandClient=1)")
 ]
-ExpandTag = Annotated[bool, Query(alias="expandTag", description="1: include full tags")]
-ExpandFile = Annotated[bool, Query(alias="expandFile", description="1: include full files")]
-Order = Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")]
+ExpandTag = Annotated[bool, flag("expandTag", "1: include full tags")]
+ExpandFile = Annotated[bool, flag("expandFile", "1: include full files")]
 
 
 def _expand(client: bool, contact: bool, tag: bool, file: bool) -> service.Expand:
@@ -69,9 +69,7 @@ def get_documents(
     page: PageDep,
     since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
     until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
-    date_by: Annotated[DateBy, Query(alias="dateBy", description="1 issue date (default), 2 creation")] = (
-        DateBy.ISSUE
-    ),
+    date_by: Annotated[DateBy, choice("dateBy", "1 issue date (default), 2 creation", DateBy)] = DateBy.ISSUE,
     status: Annotated[
         DocumentStatus | None, Query(description="1 Pagada, 2 Por vencer, 3 Vencida, 4 Anulada")
     ] = None,
@@ -94,9 +92,10 @@ def get_documents(
         TedVerdict | None, Query(alias="xmlTed", description="Documents whose timbre (TED) check says this")
     ] = None,
     order_by: Annotated[
-        OrderBy, Query(alias="orderBy", description="1 issue date, 2 creation, 3 due date, 4 number, 5 total")
+        OrderBy,
+        choice("orderBy", "1 issue date (default), 2 creation, 3 due date, 4 number, 5 total", OrderBy),
     ] = OrderBy.ISSUE_DATE,
-    order: Order = "DESC",
+    order: OrderQuery = "DESC",
     expand_client: ExpandClient = False,
     expand_contact: ExpandContact = False,
     expand_tag: ExpandTag = False,
@@ -125,7 +124,7 @@ def get_documents(
         auth.company_id,
         filters,
         order_by=order_by,
-        descending=order.upper() == "DESC",
+        descending=order == "DESC",
         page=page,
         today=today,
         expand=expand,

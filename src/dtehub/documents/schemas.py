@@ -10,6 +10,7 @@ from dtehub.dte.checks import XmlChecksOut
 from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
 from dtehub.kit.money import AmountIn, AmountOut
+from dtehub.kit.parameters import BODY_OPTION
 from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 from dtehub.tags.schemas import TagName, TagOut
@@ -19,6 +20,13 @@ RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
 
 
 Number = Annotated[str, Field(min_length=1, max_length=40, description="Folio or number")]
+Send = Annotated[
+    bool,
+    BODY_OPTION,
+    Field(
+        description="1: send the new-document reminder now (0 by default); any other value: 0, with a warning"
+    ),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code, e.g. CLP or USD")]
 
 
@@ -34,7 +42,7 @@ class DocumentCreate(ApiInput):
     purchase_order: str = Field(default="", max_length=255)
     gloss: str = Field(default="", max_length=255)
     notes: str = Field(default="", max_length=100_000)
-    send: bool = False
+    send: Send = False
     tags: list[TagName] = Field(default_factory=list, max_length=50)
 
     @field_validator("code")
@@ -52,9 +60,9 @@ class DocumentCreate(ApiInput):
 
 class DocumentFromXml(ApiInput):
     xml: str = Field(min_length=1, description="The DTE XML, base64-encoded")
-    country_code: str = Field(default="CL", description="Only CL (Chile) is supported")
+    country_code: str = Field(default="CL", min_length=1, description="Only CL (Chile) is supported")
     tax_id: RutStr | None = Field(default=None, description="Client RUT; default the XML's RUTRecep")
-    send: bool = False
+    send: Send = False
 
 
 class DocumentDelete(ApiInput):

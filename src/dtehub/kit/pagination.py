@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
+from fastapi import Depends
 from pydantic import BaseModel, Field
+
+from dtehub.kit.parameters import Count, option
 
 T = TypeVar("T")
 
@@ -42,10 +44,19 @@ class PageRequest:
 async def page_request(
     results_per_page: Annotated[
         int,
-        Query(alias="resultsPerPage", ge=1, le=MAX_PER_PAGE, description="Results per page (at most 100)."),
+        option(
+            "resultsPerPage",
+            f"Results per page, {DEFAULT_PER_PAGE} by default, at most {MAX_PER_PAGE}",
+            Count(MAX_PER_PAGE),
+            ge=1,
+            le=MAX_PER_PAGE,
+        ),
     ] = DEFAULT_PER_PAGE,
-    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page of results, from 1.")] = 1,
+    page: Annotated[
+        int, option("page", "Page of results, from 1 (the default)", Count(MAX_PAGE), ge=1, le=MAX_PAGE)
+    ] = 1,
 ) -> PageRequest:
+    # Both are options (dtehub.kit.parameters): values they cannot use never reach here.
     return PageRequest(page=page, per_page=results_per_page)
 
 

@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from functools import cache
+from typing import Any, Self
 
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
+
+from dtehub.kit.parameters import (
+    ANYTHING,
+    EMPTY_TEXT,
+    NULL,
+    Adjustment,
+    BodyOption,
+    admits_empty,
+    forget_since,
+    is_empty,
+    note,
+    noted,
+    reported,
+    widen,
+)
 
 
 class ApiModel(BaseModel):
@@ -20,10 +44,74 @@ class ApiModel(BaseModel):
     )
 
 
-class ApiInput(ApiModel):
-    """A request body: surrounding whitespace in text fields is dropped."""
+def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """State in the published schema what :class:`ApiInput` accepts: a field with a default also takes
+    null and an empty text; a body option takes anything."""
+    properties: dict[str, dict[str, Any]] = schema.get("properties", {})
+    for name, field in model.model_fields.items():
+        published = properties.get(field.alias or name)
+        if published is None or field.is_required():
+            continue
+        if _is_option(field):
+            widen(published, ANYTHING)
+        else:
+            widen(published, NULL, *(() if admits_empty(published) else (EMPTY_TEXT,)))
 
-    model_config = ConfigDict(str_strip_whitespace=True)
+
+class ApiInput(ApiModel):
+    """A request body: surrounding whitespace in text fields is dropped, and Duemint integrations'
+    habits are read as dtehub's rules for parameters say (:mod:`dtehub.kit.parameters`): a field with a
+    default given ``null`` or an empty text it cannot use (``"dueDate": ""``) is absent, and a body
+    option (``send``) given a value it cannot use is its default; each is reported as a warning."""
+
+    model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra=_publish_lenient_fields)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _absent_when_unusable(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        before = noted()
+        try:
+            return handler(data)
+        except ValidationError as error:
+            dropped = _unusable_keys(cls, data, error) if isinstance(data, dict) else {}
+            if not dropped:
+                raise
+            forget_since(before)  # nested bodies note theirs again below
+        model = handler({key: value for key, value in data.items() if key not in dropped})
+        for key, name in dropped.items():  # noted once the rest is valid, too
+            default = cls.model_fields[name].get_default(call_default_factory=True)
+            note(Adjustment(key, data[key], reported(default)))
+        return model
+
+
+def _is_option(field: FieldInfo) -> bool:
+    return any(isinstance(marker, BodyOption) for marker in field.metadata)
+
+
+@cache
+def _field_names(model: type[BaseModel]) -> dict[str, str]:
+    """The field each key of a body names: its alias or its own name."""
+    names = {name: name for name in model.model_fields}
+    names.update({field.alias: name for name, field in model.model_fields.items() if field.alias})
+    return names
+
+
+def _unusable_keys(model: type[BaseModel], data: dict[str, Any], error: ValidationError) -> dict[str, str]:
+    """The keys of ``data`` (with their field's name) that :class:`ApiInput` reads as absent."""
+    names = _field_names(model)
+    dropped: dict[str, str] = {}
+    for problem in error.errors():
+        location = problem["loc"]
+        name = names.get(location[0]) if location and isinstance(location[0], str) else None
+        if name is None:
+            continue
+        field = model.model_fields[name]
+        if field.is_required():
+            continue
+        for key in {field.alias or name, name}:
+            if key in data and (data[key] is None or is_empty(data[key]) or _is_option(field)):
+                dropped[key] = name
+    return dropped
 
 
 class IdRef(ApiModel):

@@ -13,6 +13,7 @@ from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.documents.filters import DateBy
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, RenewKey, respond
 from dtehub.notes import service
@@ -34,9 +35,7 @@ def get_notes(
     page: PageDep,
     since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
     until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
-    date_by: Annotated[DateBy, Query(alias="dateBy", description="1 issue date (default), 2 creation")] = (
-        DateBy.ISSUE
-    ),
+    date_by: Annotated[DateBy, choice("dateBy", "1 issue date (default), 2 creation", DateBy)] = DateBy.ISSUE,
     type: Annotated[
         str | None, Query(pattern="(?i)^(credit|debit)$", description="credit (61, 112) or debit (56, 111)")
     ] = None,
@@ -52,11 +51,11 @@ def get_notes(
     ] = None,
     order_by: Annotated[
         NoteOrderBy,
-        Query(alias="orderBy", description="1 issue date (default), 2 creation, 3 number, 4 total"),
+        choice("orderBy", "1 issue date (default), 2 creation, 3 number, 4 total", NoteOrderBy),
     ] = NoteOrderBy.ISSUE_DATE,
-    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")] = "DESC",
+    order: OrderQuery = "DESC",
     expand_file: Annotated[
-        bool, Query(alias="expandFile", description="Accepted for compatibility: notes carry no files")
+        bool, flag("expandFile", "Accepted for compatibility: notes carry no files")
     ] = False,
 ) -> Response:
     """List the company's credit and debit notes (Duemint's getNotes)."""
@@ -77,7 +76,7 @@ def get_notes(
         auth.company_id,
         filters,
         order_by=order_by,
-        descending=order.upper() == "DESC",
+        descending=order == "DESC",
         page=page,
         links=Links(settings.public_base),
     )

@@ -12,6 +12,7 @@ from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, PageRequest
+from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, respond
 from dtehub.models import PaymentStatus
@@ -41,7 +42,7 @@ def get_payments(
     until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
     date_by: Annotated[
         PaymentDateBy,
-        Query(alias="dateBy", description="1 payment date (default), 2 creation, 3 reconciliation"),
+        choice("dateBy", "1 payment date (default), 2 creation, 3 reconciliation", PaymentDateBy),
     ] = PaymentDateBy.PAYMENT,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
     payment_method_id: Annotated[
@@ -55,11 +56,12 @@ def get_payments(
         ClientTaxId | None, Query(alias="clientTaxId", description="e.g. 99999999-9")
     ] = None,
     order_by: Annotated[
-        PaymentOrderBy, Query(alias="orderBy", description="1 payment date (default), 2 creation, 3 amount")
+        PaymentOrderBy,
+        choice("orderBy", "1 payment date (default), 2 creation, 3 amount", PaymentOrderBy),
     ] = PaymentOrderBy.PAYMENT_DATE,
-    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$", description="ASC or DESC (default)")] = "DESC",
+    order: OrderQuery = "DESC",
     expand_file: Annotated[
-        bool, Query(alias="expandFile", description="Accepted for compatibility: payments carry no files")
+        bool, flag("expandFile", "Accepted for compatibility: payments carry no files")
     ] = False,
     status: Annotated[
         PaymentStatus,
@@ -79,7 +81,7 @@ def get_payments(
         client_tax_id=client_tax_id,
     )
     items, total = service.list_payments(
-        session, auth.company_id, filters, order_by=order_by, descending=order.upper() == "DESC", page=page
+        session, auth.company_id, filters, order_by=order_by, descending=order == "DESC", page=page
     )
     return respond(PaymentPage.of(items, total, page))
 

@@ -11,6 +11,7 @@ from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
+from dtehub.kit.parameters import OrderQuery, choice
 from dtehub.kit.schema import respond
 from dtehub.tags import repository, service
 from dtehub.tags.schemas import TagCreate, TagOut
@@ -25,8 +26,8 @@ def get_tags(
     session: SessionDep,
     page: PageDep,
     name: Annotated[str | None, Query(max_length=100, description="Exact name")] = None,
-    order_by: Annotated[int, Query(alias="orderBy", ge=1, le=2, description="1 name, 2 creation")] = 1,
-    order: Annotated[str, Query(pattern="(?i)^(asc|desc)$")] = "ASC",
+    order_by: Annotated[int, choice("orderBy", "1 name (default), 2 creation", (1, 2), ge=1, le=2)] = 1,
+    order: OrderQuery = "ASC",
 ) -> Response:
     """List the company's tags."""
     tags, total = repository.list_page(
@@ -34,7 +35,7 @@ def get_tags(
         auth.company_id,
         name=name,
         order_by=order_by,
-        descending=order.upper() == "DESC",
+        descending=order == "DESC",
         offset=page.offset,
         limit=page.per_page,
     )
