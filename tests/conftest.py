@@ -10,7 +10,7 @@ transaction, so a test sees what a client would and leaves nothing behind.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import httpx
 import pytest
 from cl_sii.rut import Rut
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session
 
@@ -192,6 +193,15 @@ def tenant(session: Session, client: httpx.AsyncClient) -> Tenant:
 @pytest.fixture
 def other_tenant(session: Session, client: httpx.AsyncClient) -> Tenant:
     return make_tenant(session, client, "76399752-9", "COMERCIALIZADORA INNOVA MOBEL SPA")
+
+
+def api_routes(routes: Iterable[object]) -> Iterator[APIRoute]:
+    """The app's routes, those of included routers too."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):  # FastAPI >= 0.125 keeps included routers as they are
+            yield from api_routes(route.original_router.routes)
 
 
 def random_rut() -> str:

@@ -4,13 +4,12 @@ a refusal leaves nothing behind. These tests commit for real, so they clean up t
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import Response
-from fastapi.routing import APIRoute
 from sqlalchemy import event, func, select
 
 from dtehub.app import create_app
@@ -24,7 +23,7 @@ from dtehub.dependencies import (
 )
 from dtehub.errors import Conflict
 from dtehub.models import Tag
-from tests.conftest import served
+from tests.conftest import api_routes, served
 
 
 def _tag_count(settings: Settings, company_id: int) -> int:
@@ -118,14 +117,6 @@ async def test_an_endpoint_taking_the_caller_without_transactional_fails_loudly(
             await http.get("/v1/forgotten", headers={"Authorization": "Bearer dth_x"})
 
 
-def _api_routes(routes: Iterable[object]) -> Iterator[APIRoute]:
-    for route in routes:
-        if isinstance(route, APIRoute):
-            yield route
-        elif hasattr(route, "original_router"):  # FastAPI >= 0.125 keeps included routers as they are
-            yield from _api_routes(route.original_router.routes)
-
-
 def _calls(dependant: Dependant) -> Iterator[object]:
     yield dependant.call
     for sub in dependant.dependencies:
@@ -134,7 +125,7 @@ def _calls(dependant: Dependant) -> Iterator[object]:
 
 def test_every_endpoint_that_takes_the_session_or_the_caller_is_transactional(settings: Settings) -> None:
     # Otherwise it would fail at its first request (see above): caught here for every route at once.
-    routes = list(_api_routes(create_app(settings).routes))
+    routes = list(api_routes(create_app(settings).routes))
 
     assert len(routes) > 20
     for route in routes:

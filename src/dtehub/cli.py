@@ -20,6 +20,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic.alias_generators import to_camel
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
@@ -37,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from dtehub import migrate
 from dtehub.audit import service as audit
+from dtehub.audit.actions import Action
 from dtehub.audit.cli import audit_app
 from dtehub.auth import service as auth_service
 from dtehub.companies import repository as companies_repository
@@ -156,7 +158,7 @@ def companies_create(
         created = companies_service.create_company(
             session, rut=rut, name=name, payment_term_days=payment_term
         )
-        _audit_company(session, created, "companies.create", {"rut": created.company.rut, "name": name})
+        _audit_company(session, created, Action.COMPANIES_CREATE, {"rut": created.company.rut, "name": name})
         return created
 
     created = _run(work)
@@ -214,8 +216,8 @@ def companies_update(
             reply_to=reply_to,
         )
         updated = companies_service.update_settings(session, company, changes)
-        given = {audit.operation_name(k): v for k, v in vars(changes).items() if v is not None}
-        _audit(session, company.id, "companies.update", "company", company.id, given)
+        given = {to_camel(k): v for k, v in vars(changes).items() if v is not None}
+        _audit(session, company.id, Action.COMPANIES_UPDATE, "company", company.id, given)
         return _company_json(session, updated)
 
     _emit(_run(work))
@@ -238,18 +240,23 @@ def companies_logo(
         company = companies_service.company_by_rut(session, rut)
         if remove:
             companies_service.remove_logo(session, company)
-            _audit(session, company.id, "companies.logo", "company", company.id, {"removed": True})
+            _audit(session, company.id, Action.COMPANIES_LOGO, "company", company.id, {"removed": True})
         else:
             companies_service.set_logo(session, company, content)
             logo = {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
-            _audit(session, company.id, "companies.logo", "company", company.id, {"logo": logo})
+            _audit(session, company.id, Action.COMPANIES_LOGO, "company", company.id, {"logo": logo})
         return _company_json(session, company)
 
     _emit(_run(work))
 
 
 def _audit(
-    session: Session, company_id: int, action: str, object_type: str, object_id: int, summary: dict[str, Any]
+    session: Session,
+    company_id: int,
+    action: Action,
+    object_type: str,
+    object_id: int,
+    summary: dict[str, Any],
 ) -> None:
     """The CLI's change in the audit log, in the command's own unit of work."""
     audit.record(
@@ -264,7 +271,7 @@ def _audit(
 
 
 def _audit_company(
-    session: Session, created: companies_service.NewCompany, action: str, summary: dict[str, Any]
+    session: Session, created: companies_service.NewCompany, action: Action, summary: dict[str, Any]
 ) -> None:
     company_id = created.company.id
     issued = auth_service.authenticate(session, created.token)
@@ -288,7 +295,7 @@ def tokens_create(company: Annotated[str, typer.Option(help="The company's RUT."
         found = companies_service.company_by_rut(session, company)
         token = auth_service.issue_token(session, found.id)
         issued = auth_service.authenticate(session, token)  # its id, for the audit log (never the token)
-        _audit(session, found.id, "tokens.create", "token", issued.token_id, {})
+        _audit(session, found.id, Action.TOKENS_CREATE, "token", issued.token_id, {})
         return token
 
     _emit({"token": _run(work)})
@@ -305,7 +312,7 @@ def tokens_revoke(token: Annotated[str, typer.Argument(help="The token to revoke
             revoked = None  # revoke_token says so
         auth_service.revoke_token(session, token)
         assert revoked is not None
-        _audit(session, revoked.company_id, "tokens.revoke", "token", revoked.token_id, {})
+        _audit(session, revoked.company_id, Action.TOKENS_REVOKE, "token", revoked.token_id, {})
 
     _run(work)
     err.print("token revoked")
@@ -332,7 +339,7 @@ def demo() -> None:
         invoice = created.invoice
         issued = auth_service.authenticate(session, created.token)
         summary = {"rut": DEMO_RUT, "tokenId": issued.token_id, "documentId": invoice.id}
-        _audit(session, issued.company_id, "demo", "company", issued.company_id, summary)
+        _audit(session, issued.company_id, Action.DEMO, "company", issued.company_id, summary)
         return created.token, links.invoice_page(invoice.id, invoice.portal_key)
 
     made = _run(work)

@@ -15,7 +15,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, overload
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.audit import service as audit
+from dtehub.audit.actions import Action
 from dtehub.auth.service import AuthContext, PresentedToken, authenticate, bearer_token
 from dtehub.config import Settings
 from dtehub.db import write_intent
@@ -82,7 +83,17 @@ async def refuse_unknown_caller(request: Request) -> None:
     await run_in_threadpool(check)
 
 
-Endpoint = Callable[..., Response]
+class AfterCommit:
+    """An answer made after the unit of work is over, its connection back in the pool: for slow work that
+    needs nothing more from the database (printing a PDF from what the endpoint read). It runs in the
+    same thread-pool call, and what it raises is answered like any error of the endpoint."""
+
+    def __init__(self, answer: Callable[[], Response]) -> None:
+        self.answer = answer
+
+
+Endpoint = Callable[..., Response | AfterCommit]
+AsyncEndpoint = Callable[..., Coroutine[Any, Any, Response]]
 T = TypeVar("T")
 
 
@@ -161,21 +172,35 @@ async def get_caller(request: Request, token: Annotated[str, Depends(get_bearer_
 CallerDep = Annotated[AuthContext, Depends(get_caller)]
 
 
-def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Response]]:
+@overload
+def transactional(endpoint: Endpoint, /) -> AsyncEndpoint: ...
+@overload
+def transactional(*, audit: Action) -> Callable[[Endpoint], AsyncEndpoint]: ...
+def transactional(
+    endpoint: Endpoint | None = None, /, *, audit: Action | None = None
+) -> AsyncEndpoint | Callable[[Endpoint], AsyncEndpoint]:
     """Run ``endpoint`` as one unit of work in one thread-pool call: open a session, authenticate the
     caller (when it takes ``AuthDep``), do the work, then commit; roll back if anything raises. The
-    answer is sent only after the commit, so nothing is acknowledged that is not durable. A caller's
-    write (POST, DELETE) records its audit event (:mod:`dtehub.audit`) just before the commit.
+    answer is sent only after the commit, so nothing is acknowledged that is not durable; an endpoint
+    may instead return :class:`AfterCommit` to make its answer once the connection is back in the pool.
+
+    A caller's write (POST, DELETE) records its audit event (:mod:`dtehub.audit`) just before the commit,
+    under the action it names: ``@transactional(audit=Action.CREATE_DOCUMENT)``.
 
     The returned coroutine function shows FastAPI the endpoint's own parameters (validated on the event
     loop as usual), with ``AuthDep`` and ``SessionDep`` replaced by the request and its presented token.
     """
+    if endpoint is None:
+        return lambda decorated: _transactional(decorated, audit)
+    return _transactional(endpoint, audit)
+
+
+def _transactional(endpoint: Endpoint, action: Action | None) -> AsyncEndpoint:
     signature = inspect.signature(endpoint, eval_str=True)
     parameters = list(signature.parameters.values())
     auth_name = next((p.name for p in parameters if p.annotation in (AuthDep, PresentedTokenDep)), None)
     verify = auth_name is not None and signature.parameters[auth_name].annotation == AuthDep
     session_name = next((p.name for p in parameters if p.annotation == SessionDep), None)
-    operation = audit.operation_name(endpoint.__name__)  # the API's name: createDocument, deleteWebhook…
     keyword = inspect.Parameter.KEYWORD_ONLY
     kept = [p.replace(kind=keyword) for p in parameters if p.name not in (auth_name, session_name)]
     added = [inspect.Parameter("unit_of_work_request", keyword, annotation=Request)]
@@ -187,7 +212,7 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
         # Only a caller's write is audited: reads (GET) pay nothing but this one comparison.
         audited = verify and request.method in audit.WRITE_METHODS
 
-        def work(session: Session) -> Response:
+        def work(session: Session) -> Response | AfterCommit:
             if auth_name is not None:
                 assert token is not None
                 arguments[auth_name] = authenticate(session, token) if verify else PresentedToken(token)
@@ -196,20 +221,25 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
             if audited:
                 audit.begin(session)
             response = endpoint(**arguments)
+            if isinstance(response, AfterCommit) and not audited:
+                return response
             if not isinstance(response, Response):  # serialized after the commit, it could still query
                 raise TypeError(f"{endpoint.__name__} must return a Response, not {type(response).__name__}")
             if audited and response.status_code < 400:  # in the same transaction as the change
+                if action is None:
+                    raise TypeError(f"{endpoint.__name__} is a write: name it, @transactional(audit=Action…)")
                 assert auth_name is not None
-                audit.record_request(session, arguments[auth_name], operation, arguments, response)
+                audit.record_request(session, arguments[auth_name], action, arguments, response)
             return response
 
         # A write (POST, PUT, PATCH, DELETE) takes SQLite's write lock when it begins; GET stays a read.
-        return run_unit_of_work(
+        outcome = run_unit_of_work(
             request.app.state.sessionmaker,
             work,
             writes=request.method in audit.WRITE_METHODS,
             busy_timeout=request.app.state.settings.db_busy_timeout,
         )
+        return outcome.answer() if isinstance(outcome, AfterCommit) else outcome
 
     async def in_unit_of_work(
         *, unit_of_work_request: Request, unit_of_work_token: str | None = None, **arguments: Any
@@ -222,6 +252,7 @@ def transactional(endpoint: Endpoint) -> Callable[..., Coroutine[Any, Any, Respo
     in_unit_of_work.__doc__ = endpoint.__doc__
     in_unit_of_work.__module__ = endpoint.__module__
     in_unit_of_work.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [*added, *kept], return_annotation=signature.return_annotation
+        [*added, *kept], return_annotation=Response
     )
+    in_unit_of_work.audit_action = action  # type: ignore[attr-defined]
     return in_unit_of_work

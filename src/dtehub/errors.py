@@ -1,82 +1,256 @@
 """dtehub's one error hierarchy.
 
-Every error a client can cause is a :class:`DtehubError` with an HTTP status, a stable machine code, a
-message a person can act on and, when one input is to blame, the name of that field. They are mapped to
-responses in exactly one place, :mod:`dtehub.errors_http`.
+Every error a caller can cause is a :class:`DtehubError`: a message a person can act on, the name of
+the field at fault when one input is to blame, and its class's stable machine ``code``. Errors know
+nothing of HTTP: which status each one answers (and MIPYME's ``status``) is one row of the table in
+:mod:`dtehub.errors_http`, which renders them all: the JSON body, the portal's HTML page, MIPYME's
+answer. A new error is a class here (or in its domain's errors module) and one row there.
 
-    DtehubError
-    ├── BadRequest (400)            invalid_parameter, missing_parameter, invalid_json, xml_forbidden_feature…
-    ├── Unauthorized (401)          unauthorized
-    ├── NotFound (404)              not_found
-    ├── Conflict (409)              already_exists, ambiguous_document
-    ├── PayloadTooLarge (413)       payload_too_large, xml_too_large, file_too_large
-    ├── Unprocessable (422)         a well-formed request that cannot be accepted (issuer mismatch…)
-    ├── TooManyRequests (429)       too_many_requests, with Retry-After
-    └── ServiceUnavailable (503)    database_unavailable
+    DtehubError                       internal_error         anything unexpected; nothing was changed
+    ├── BadRequest                    invalid_parameter      a parameter or body field dtehub cannot read
+    │   ├── MissingParameter          missing_parameter      a required one is absent
+    │   ├── InvalidJson               invalid_json           the body is not JSON
+    │   ├── ValueNotStorable          invalid_value          the database refuses a value (NUL, out of range)
+    │   ├── UrlRefused                url_refused            a webhook URL dtehub will not call
+    │   └── NotCedible                not_cedible            a CEDIBLE copy of what cannot be ceded
+    ├── Unauthorized                  unauthorized           no valid bearer token
+    ├── NotFound                      not_found              no such object for this company
+    ├── Conflict                      already_exists         a natural key is taken
+    │   ├── AmbiguousDocument         ambiguous_document     a number names several documents
+    │   ├── DocumentHasPayments       document_has_payments  a paid document cannot be deleted
+    │   ├── DocumentVoided            document_voided        a voided document takes no payments
+    │   ├── AllocationExceedsDue      allocation_exceeds_due more than the document owes
+    │   └── TooManyWebhooks           too_many               the company's webhooks are at their limit
+    ├── PayloadTooLarge               payload_too_large      the body is over its limit
+    │   └── FileTooLarge              file_too_large         a file or logo is over its limit
+    ├── Unprocessable                 unprocessable          well-formed, but it cannot be accepted
+    │   ├── UnsupportedCountry        unsupported_country    a DTE of another country than Chile
+    │   ├── IssuerMismatch            issuer_mismatch        a DTE issued by another company
+    │   ├── UnsupportedDocumentType   unsupported_document_type  neither a receivable nor a note
+    │   ├── DuplicateAllocation       duplicate_document     a payment names a document twice
+    │   ├── AllocationExceedsPayment  allocation_exceeds_payment  allocations over the payment's amount
+    │   ├── DocumentOfAnotherClient   document_of_another_client  a payment's document of another client
+    │   └── CurrencyMismatch          currency_mismatch      a payment and its document in two currencies
+    ├── DteRefused                    dte_unreadable         a DTE (or its file) dtehub cannot take
+    │   ├── XmlMalformed              xml_malformed          not well-formed XML
+    │   ├── XmlUnsafe                 xml_forbidden_feature  a DOCTYPE, an entity… (never expanded)
+    │   ├── DteTooLarge               xml_too_large          the XML is over its limit
+    │   ├── TooManyDtes               too_many_dtes          an envelope with more DTEs than allowed
+    │   ├── SchemaInvalid             xml_schema_invalid     refused by a strict xmlPolicy: the schema
+    │   ├── SignatureInvalid          signature_invalid      … the signature
+    │   └── TedInvalid                ted_invalid            … the timbre (TED)
+    ├── TooManyRequests               too_many_requests      over a rate limit, with Retry-After
+    ├── ServiceUnavailable            service_unavailable    dtehub cannot serve it now; retry later
+    │   ├── DatabaseUnavailable       database_unavailable   the database does not answer
+    │   └── SecretKeyMissing          secret_key_missing     DTEHUB_SECRET_KEY is not set
+    ├── DatabaseError                 database_error         the database refused the change
+    └── SiiError                      sii_error              the SII client's own tree: dtehub.sii.errors
+
+A class's code is the one its answers carry (:class:`~dtehub.sii.errors.CertificateRefused` alone adds
+the TLS alert to its own). The base classes are raised too (``NotFound`` for any missing object).
 """
 
 from __future__ import annotations
 
 
 class DtehubError(Exception):
-    status_code = 500
     code = "internal_error"
-    headers: dict[str, str] | None = None
-    """Response headers the error needs (``Retry-After``), beside its body."""
+    """The stable machine code every answer of this error carries."""
 
-    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
-        if code is not None:
-            self.code = code
         self.field = field
+        """The parameter or body field at fault, when one input is to blame."""
 
-    def to_dict(self) -> dict[str, dict[str, str | None]]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+# --- a parameter or body field that cannot be read ------------------------------------------------
 
 
 class BadRequest(DtehubError):
-    status_code = 400
     code = "invalid_parameter"
 
 
+class MissingParameter(BadRequest):
+    code = "missing_parameter"
+
+
+class InvalidJson(BadRequest):
+    code = "invalid_json"
+
+
+class ValueNotStorable(BadRequest):
+    """A value the database refuses (PostgreSQL: a NUL character, a number out of range)."""
+
+    code = "invalid_value"
+
+
+class UrlRefused(BadRequest):
+    """A webhook URL dtehub will not call (not http(s), credentials in it, a private address…)."""
+
+    code = "url_refused"
+
+
+class NotCedible(BadRequest):
+    """A CEDIBLE copy asked of what cannot be ceded (a note, a type other than 33, 34, 43, 46, 52, or a
+    document without its DTE)."""
+
+    code = "not_cedible"
+
+
+# --- who is asking, and what exists --------------------------------------------------------------------
+
+
 class Unauthorized(DtehubError):
-    status_code = 401
     code = "unauthorized"
 
 
 class NotFound(DtehubError):
-    status_code = 404
     code = "not_found"
 
 
+# --- the request conflicts with what is stored ------------------------------------------------------
+
+
 class Conflict(DtehubError):
-    status_code = 409
     code = "already_exists"
 
 
+class AmbiguousDocument(Conflict):
+    code = "ambiguous_document"
+
+
+class DocumentHasPayments(Conflict):
+    code = "document_has_payments"
+
+
+class DocumentVoided(Conflict):
+    code = "document_voided"
+
+
+class AllocationExceedsDue(Conflict):
+    code = "allocation_exceeds_due"
+
+
+class TooManyWebhooks(Conflict):
+    code = "too_many"
+
+
+# --- too large ---------------------------------------------------------------------------------------
+
+
 class PayloadTooLarge(DtehubError):
-    status_code = 413
     code = "payload_too_large"
 
 
+class FileTooLarge(PayloadTooLarge):
+    code = "file_too_large"
+
+
+# --- well-formed, but it cannot be accepted ---------------------------------------------------------------
+
+
 class Unprocessable(DtehubError):
-    status_code = 422
     code = "unprocessable"
 
 
-class TooManyRequests(DtehubError):
-    """Over a rate limit: ``Retry-After`` says in how many whole seconds one request is allowed again."""
+class UnsupportedCountry(Unprocessable):
+    code = "unsupported_country"
 
-    status_code = 429
+
+class IssuerMismatch(Unprocessable):
+    code = "issuer_mismatch"
+
+
+class UnsupportedDocumentType(Unprocessable):
+    code = "unsupported_document_type"
+
+
+class DuplicateAllocation(Unprocessable):
+    code = "duplicate_document"
+
+
+class AllocationExceedsPayment(Unprocessable):
+    code = "allocation_exceeds_payment"
+
+
+class DocumentOfAnotherClient(Unprocessable):
+    code = "document_of_another_client"
+
+
+class CurrencyMismatch(Unprocessable):
+    code = "currency_mismatch"
+
+
+# --- DTEs dtehub cannot take ---------------------------------------------------------------------------
+
+
+class DteRefused(DtehubError):
+    """A file, or one DTE in it, that cannot be taken: unsafe, malformed, too large, not a readable DTE,
+    or refused by the company's strict ``xmlPolicy``. The DTE pipeline returns (or raises) them."""
+
+    code = "dte_unreadable"
+    too_large = False
+    """Over the size limit: nothing of it was read."""
+
+
+class XmlMalformed(DteRefused):
+    code = "xml_malformed"
+
+
+class XmlUnsafe(DteRefused):
+    """A DOCTYPE, an entity, a processing instruction or an external reference: never expanded."""
+
+    code = "xml_forbidden_feature"
+
+
+class DteTooLarge(DteRefused):
+    code = "xml_too_large"
+    too_large = True
+
+
+class TooManyDtes(DteRefused):
+    code = "too_many_dtes"
+
+
+class SchemaInvalid(DteRefused):
+    code = "xml_schema_invalid"
+
+
+class SignatureInvalid(DteRefused):
+    code = "signature_invalid"
+
+
+class TedInvalid(DteRefused):
+    code = "ted_invalid"
+
+
+# --- dtehub cannot serve it now ---------------------------------------------------------------------------
+
+
+class TooManyRequests(DtehubError):
+    """Over a rate limit: :attr:`retry_after` says in how many whole seconds one request is allowed again."""
+
     code = "too_many_requests"
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many requests; retry in {retry_after} s")
         self.retry_after = retry_after
-        self.headers = {"Retry-After": str(retry_after)}
 
 
 class ServiceUnavailable(DtehubError):
-    status_code = 503
     code = "service_unavailable"
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    code = "database_unavailable"
+
+
+class SecretKeyMissing(ServiceUnavailable):
+    code = "secret_key_missing"
+
+
+class DatabaseError(DtehubError):
+    """The database refused a change for a reason that is not the caller's (logged, never shown)."""
+
+    code = "database_error"

@@ -1,14 +1,30 @@
-"""The one place where errors become HTTP responses.
+"""The one place where errors become answers.
 
-API paths answer ``{"error": {"code", "message", "field"}}``; portal paths answer the portal's HTML
-error page (:func:`dtehub.portal.pages.error_page`: one 404 page whatever the cause).
+:data:`ERRORS` is the table: one row for each error class (:mod:`dtehub.errors` and its branch for the
+SII client, :mod:`dtehub.sii.errors`) with the HTTP status it answers and, for the SII client's, the
+``status`` of MIPYME's answer. The machine code is the class's own. Every way an error reaches a caller
+is a rendering of that table:
+
+- the API: ``{"error": {"code", "message", "field"}}`` with the row's status (:func:`error_response`);
+- the portal: its HTML page for the row's status (:func:`dtehub.portal.pages.error_page`: one 404 page
+  whatever the cause, so that a guessed link learns nothing);
+- ``POST /V1/mipyme_get_document``: ``status`` and the HTTP status of the row (:func:`mipyme_status`),
+  with the same ``error`` object;
+- ``/openapi.json``: the answers each status documents (:func:`error_responses`, :func:`mipyme_statuses`).
+
+A new error is a class and one row here; ``tests/test_errors.py`` fails on a class without its row.
+
 Nothing a client sends may surface as a 500: validation errors are 400, an unreachable database is
-503, and anything unexpected is logged (without request bodies) and answered as a generic 500.
+503, and anything unexpected is logged (without request bodies) and answered as a generic 500. Errors
+the framework answers by itself (no such path, a method the path does not take) keep the status it
+chose, with the same body.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,11 +35,223 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dtehub.dependencies import refuse_unknown_caller
-from dtehub.errors import DtehubError, ServiceUnavailable
+from dtehub.errors import (
+    AllocationExceedsDue,
+    AllocationExceedsPayment,
+    AmbiguousDocument,
+    BadRequest,
+    Conflict,
+    CurrencyMismatch,
+    DatabaseError,
+    DatabaseUnavailable,
+    DocumentHasPayments,
+    DocumentOfAnotherClient,
+    DocumentVoided,
+    DtehubError,
+    DteRefused,
+    DteTooLarge,
+    DuplicateAllocation,
+    FileTooLarge,
+    InvalidJson,
+    IssuerMismatch,
+    MissingParameter,
+    NotCedible,
+    NotFound,
+    PayloadTooLarge,
+    SchemaInvalid,
+    SecretKeyMissing,
+    ServiceUnavailable,
+    SignatureInvalid,
+    TedInvalid,
+    TooManyDtes,
+    TooManyRequests,
+    TooManyWebhooks,
+    Unauthorized,
+    Unprocessable,
+    UnsupportedCountry,
+    UnsupportedDocumentType,
+    UrlRefused,
+    ValueNotStorable,
+    XmlMalformed,
+    XmlUnsafe,
+)
 from dtehub.logs import redact_path
+from dtehub.mipyme.statuses import MipymeStatus
 from dtehub.portal import pages as portal_pages
+from dtehub.sii.errors import (
+    CertificateError,
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateRefused,
+    CertificateUnreadable,
+    CertificateUnusable,
+    CertificateWithoutRut,
+    DocumentNotFound,
+    HolderNotAuthorized,
+    InvalidRequest,
+    LoginError,
+    SessionLost,
+    SiiBusy,
+    SiiError,
+    SiiTimeout,
+    SiiTlsError,
+    SiiUnavailable,
+)
 
 log = logging.getLogger("dtehub")
+
+
+@dataclass(frozen=True)
+class Row:
+    error: type[DtehubError]
+    status: int
+    """The HTTP status of every answer of this error."""
+    mipyme: MipymeStatus | None = None
+    """The ``status`` of ``mipyme_get_document``'s answer (the SII client's errors)."""
+
+
+_INVALID = MipymeStatus.INVALID_PARAMETERS
+_CERTIFICATE = MipymeStatus.CERTIFICATE_ERROR
+_LOGIN = MipymeStatus.SII_LOGIN_ERROR
+_UNAVAILABLE = MipymeStatus.SII_UNAVAILABLE
+_NOT_FOUND = MipymeStatus.DOCUMENT_NOT_FOUND
+
+# fmt: off
+ERRORS: tuple[Row, ...] = (
+    #   the error                  HTTP  MIPYME
+    Row(DtehubError,               500),
+    Row(BadRequest,                400),
+    Row(MissingParameter,          400),
+    Row(InvalidJson,               400),
+    Row(ValueNotStorable,          400),
+    Row(UrlRefused,                400),
+    Row(NotCedible,                400),
+    Row(Unauthorized,              401),
+    Row(NotFound,                  404),
+    Row(Conflict,                  409),
+    Row(AmbiguousDocument,         409),
+    Row(DocumentHasPayments,       409),
+    Row(DocumentVoided,            409),
+    Row(AllocationExceedsDue,      409),
+    Row(TooManyWebhooks,           409),
+    Row(PayloadTooLarge,           413),
+    Row(FileTooLarge,              413),
+    Row(Unprocessable,             422),
+    Row(UnsupportedCountry,        422),
+    Row(IssuerMismatch,            422),
+    Row(UnsupportedDocumentType,   422),
+    Row(DuplicateAllocation,       422),
+    Row(AllocationExceedsPayment,  422),
+    Row(DocumentOfAnotherClient,   422),
+    Row(CurrencyMismatch,          422),
+    Row(DteRefused,                422),
+    Row(XmlMalformed,              400),
+    Row(XmlUnsafe,                 400),
+    Row(DteTooLarge,               413),
+    Row(TooManyDtes,               413),
+    Row(SchemaInvalid,             422),
+    Row(SignatureInvalid,          422),
+    Row(TedInvalid,                422),
+    Row(TooManyRequests,           429),
+    Row(ServiceUnavailable,        503),
+    Row(DatabaseUnavailable,       503),
+    Row(SecretKeyMissing,          503),
+    Row(DatabaseError,             500),
+    # The SII client (dtehub.sii.errors): each also a status of mipyme_get_document.
+    Row(SiiError,                  503,  _UNAVAILABLE),
+    Row(InvalidRequest,            400,  _INVALID),
+    Row(CertificateError,          422,  _CERTIFICATE),
+    Row(CertificateUnreadable,     422,  _CERTIFICATE),
+    Row(CertificateWithoutRut,     422,  _CERTIFICATE),
+    Row(CertificateUnusable,       422,  _CERTIFICATE),
+    Row(CertificateExpired,        422,  _CERTIFICATE),
+    Row(CertificateNotYetValid,    422,  _CERTIFICATE),
+    Row(HolderNotAuthorized,       422,  _CERTIFICATE),
+    Row(LoginError,                502,  _LOGIN),
+    Row(CertificateRefused,        502,  _LOGIN),
+    Row(SessionLost,               502,  _LOGIN),
+    Row(SiiUnavailable,            503,  _UNAVAILABLE),
+    Row(SiiTimeout,                503,  _UNAVAILABLE),
+    Row(SiiBusy,                   503,  _UNAVAILABLE),
+    Row(SiiTlsError,               503,  _UNAVAILABLE),
+    Row(DocumentNotFound,          404,  _NOT_FOUND),
+)
+# fmt: on
+
+_ROWS: Mapping[type[DtehubError], Row] = {row.error: row for row in ERRORS}
+
+
+def row_of(error: DtehubError) -> Row:
+    """The error's row: its class's, or (for a class made outside dtehub, as tests do) its nearest base's."""
+    for kind in type(error).__mro__:
+        row = _ROWS.get(kind)
+        if row is not None:
+            return row
+    raise AssertionError("DtehubError has a row")
+
+
+def http_status(error: DtehubError) -> int:
+    return row_of(error).status
+
+
+def mipyme_status(error: SiiError) -> tuple[MipymeStatus, int]:
+    """``mipyme_get_document``'s ``status`` for ``error``, and the HTTP status of that answer."""
+    row = row_of(error)
+    return row.mipyme if row.mipyme is not None else MipymeStatus.SII_UNAVAILABLE, row.status
+
+
+def mipyme_statuses() -> dict[MipymeStatus, int]:
+    """Each of MIPYME's failure statuses with the HTTP status it answers (one each: a test checks it)."""
+    return {row.mipyme: row.status for row in ERRORS if row.mipyme is not None}
+
+
+def error_body(error: DtehubError) -> dict[str, dict[str, str | None]]:
+    return _body(error.code, error.message, error.field)
+
+
+def _body(code: str, message: str, field: str | None) -> dict[str, dict[str, str | None]]:
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+def _is_portal(request: Request) -> bool:
+    return request.url.path.startswith("/portal/")
+
+
+def _answer(
+    request: Request, status: int, body: dict[str, dict[str, str | None]], headers: Mapping[str, str]
+) -> Response:
+    response: Response
+    if _is_portal(request):
+        response = portal_pages.error_page(status, str(body["error"]["message"]))
+    else:
+        challenge = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        response = JSONResponse(body, status_code=status, headers=challenge)
+    response.headers.update(headers)
+    return response
+
+
+def error_response(request: Request, error: DtehubError) -> Response:
+    """The error as its row says: JSON on API paths, the portal's HTML page on portal paths."""
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else {}
+    return _answer(request, http_status(error), error_body(error), headers)
+
+
+def _validation_error(exc: RequestValidationError) -> BadRequest:
+    first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
+    location = [str(part) for part in first.get("loc", ())]
+    kind = first.get("type", "")
+    field = location[-1] if len(location) > 1 else None
+    if kind == "json_invalid":
+        return InvalidJson("the request body is not valid JSON")
+    message = str(first.get("msg", "invalid request"))
+    if kind == "missing":
+        return MissingParameter(
+            f"{field} is required" if field else "the request body is required", field=field
+        )
+    # Pydantic prefixes messages of our own validators with "Value error, ".
+    message = message.removeprefix("Value error, ")
+    return BadRequest(f"{field}: {message}" if field else message, field=field)
+
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -35,42 +263,7 @@ _HTTP_CODES = {
     415: "unsupported_media_type",
     429: "too_many_requests",
 }
-
-
-def _is_portal(request: Request) -> bool:
-    return request.url.path.startswith("/portal/")
-
-
-def error_response(request: Request, error: DtehubError) -> Response:
-    response: Response
-    if _is_portal(request):
-        response = portal_pages.error_page(error.status_code, error.message)
-    else:
-        headers = {"WWW-Authenticate": "Bearer"} if error.status_code == 401 else None
-        response = JSONResponse(error.to_dict(), status_code=error.status_code, headers=headers)
-    if error.headers:
-        response.headers.update(error.headers)
-    return response
-
-
-def _validation_error(exc: RequestValidationError) -> DtehubError:
-    first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
-    location = [str(part) for part in first.get("loc", ())]
-    kind = first.get("type", "")
-    field = location[-1] if len(location) > 1 else None
-    if kind == "json_invalid":
-        return DtehubError("the request body is not valid JSON", code="invalid_json", field=None)
-    message = str(first.get("msg", "invalid request"))
-    if kind == "missing":
-        code = "missing_parameter"
-        message = f"{field} is required" if field else "the request body is required"
-    else:
-        code = "invalid_parameter"
-        # Pydantic prefixes messages of our own validators with "Value error, ".
-        message = message.removeprefix("Value error, ")
-        if field:
-            message = f"{field}: {message}"
-    return DtehubError(message, code=code, field=field)
+"""The codes of the statuses the framework answers by itself (routing, body limits)."""
 
 
 def install(app: FastAPI) -> None:
@@ -86,29 +279,18 @@ def install(app: FastAPI) -> None:
             return error_response(request, unauthorized)
         except OperationalError as down:
             return await _db_down(request, down)
-        error = _validation_error(exc)
-        error.status_code = 400
-        return error_response(request, error)
+        return error_response(request, _validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        error = DtehubError(
-            str(exc.detail) if exc.status_code != 404 else "no such resource",
-            code=_HTTP_CODES.get(exc.status_code, "http_error"),
-        )
-        error.status_code = exc.status_code
-        response = error_response(request, error)
-        if exc.headers:
-            response.headers.update(exc.headers)
-        return response
+        message = str(exc.detail) if exc.status_code != 404 else "no such resource"
+        body = _body(_HTTP_CODES.get(exc.status_code, "http_error"), message, None)
+        return _answer(request, exc.status_code, body, exc.headers or {})
 
     @app.exception_handler(OperationalError)
     async def _db_down(request: Request, exc: OperationalError) -> Response:
         log.warning("database unavailable: %s", type(exc.orig).__name__ if exc.orig else "unknown")
-        return error_response(
-            request,
-            ServiceUnavailable("the database is unavailable; retry later", code="database_unavailable"),
-        )
+        return error_response(request, DatabaseUnavailable("the database is unavailable; retry later"))
 
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError) -> Response:
@@ -117,19 +299,16 @@ def install(app: FastAPI) -> None:
         log.info(
             "value refused by the database (%s) on %s", type(exc.orig).__name__, redact_path(request.url.path)
         )
-        error = DtehubError(
-            "a value in the request cannot be stored (a NUL character, or out of range); nothing was changed",
-            code="invalid_value",
+        error = ValueNotStorable(
+            "a value in the request cannot be stored (a NUL character, or out of range); nothing was changed"
         )
-        error.status_code = 400
         return error_response(request, error)
 
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> Response:
         path = redact_path(request.url.path)
         log.error("database error %s on %s %s", type(exc.orig).__name__, request.method, path)
-        error = DtehubError("the request could not be stored; nothing was changed", code="database_error")
-        return error_response(request, error)
+        return error_response(request, DatabaseError("the request could not be stored; nothing was changed"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dtehub.errors import PayloadTooLarge
+from dtehub.errors_http import error_body, http_status
 from dtehub.kit import parameters
 from dtehub.kit.parameters import API_PREFIXES, Adjustment, QueryRules
 
@@ -59,19 +61,12 @@ class ApiBodyMiddleware:
         return f"the request body is larger than {self.max_body_bytes} bytes"
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "error": {
-                    "code": "payload_too_large",
-                    "message": self._too_large_message(),
-                    "field": None,
-                }
-            }
-        ).encode()
+        refused = PayloadTooLarge(self._too_large_message())
+        body = json.dumps(error_body(refused)).encode()
         await send(
             {
                 "type": "http.response.start",
-                "status": 413,
+                "status": http_status(refused),
                 "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
             }
         )

@@ -12,16 +12,20 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import Response
 from PIL import Image
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dtehub.app import create_app
 from dtehub.audit import service as audit
+from dtehub.audit.actions import Action
 from dtehub.auth.service import authenticate
-from dtehub.dependencies import run_unit_of_work
+from dtehub.config import Settings
+from dtehub.dependencies import AuthDep, SessionDep, run_unit_of_work, transactional
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Actor, AuditEvent
-from tests.conftest import Tenant, assert_error, warnings_of
+from tests.conftest import Tenant, api_routes, assert_error, served, warnings_of
 from tests.documents.test_create_from_xml import CREDIT_NOTE, SEED, b64, seed_xml
 
 
@@ -280,3 +284,32 @@ async def test_counting_events_is_per_company(tenant: Tenant, session: Session) 
         select(func.count()).select_from(AuditEvent).where(AuditEvent.company_id == tenant.company_id)
     )
     assert count == 1
+
+
+def test_every_audited_route_names_its_action_explicitly(app: FastAPI) -> None:
+    # Declared with the route (@transactional(audit=Action…)), never derived from a function's name.
+    audited = {
+        route.path.removeprefix("/v1/"): route.endpoint.audit_action
+        for route in api_routes(app.routes)
+        if route.methods & audit.WRITE_METHODS and route.path.startswith("/v1/")
+    }
+
+    assert set(audited) == set(audit.OBJECT_TYPES)
+    assert all(isinstance(action, Action) for action in audited.values())
+    assert {path: str(action) for path, action in audited.items()} == {path: path for path in audited}
+
+
+async def test_a_write_without_its_action_is_refused_before_anything_is_recorded(
+    settings: Settings, committed_company: tuple[int, str]
+) -> None:
+    _, token = committed_company
+    app = create_app(settings)
+
+    @app.post("/v1/unnamedWrite")
+    @transactional
+    def unnamed_write(auth: AuthDep, session: SessionDep) -> Response:
+        return Response("{}")
+
+    async with served(app) as http:
+        with pytest.raises(TypeError, match=r"@transactional\(audit="):
+            await http.post("/v1/unnamedWrite", headers={"Authorization": f"Bearer {token}"})

@@ -4,12 +4,19 @@ and the XML exactly as it was received."""
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
+from datetime import date
 
 import httpx
 import pypdf
 import pytest
 
-from tests.conftest import Tenant
+from dtehub.app import create_app
+from dtehub.companies.service import print_settings
+from dtehub.config import Settings
+from dtehub.portal import service as portal_service
+from tests.conftest import Tenant, served
+from tests.dte_factory import build_dte
 from tests.notes import credit_xml, invoice_xml
 from tests.portal.helpers import (
     FACTURA,
@@ -138,3 +145,44 @@ async def test_the_invoice_xml_is_the_stored_file_byte_for_byte(other_tenant: Te
     assert response.content == FACTURA
     assert response.headers["content-disposition"] == 'attachment; filename="DTE-33-25568.xml"'
     assert_portal_headers(response)
+
+
+async def test_pdfs_are_printed_with_the_connection_back_in_the_pool(
+    settings: Settings, committed_company: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Printing takes tens of milliseconds and no database: a request holds no connection while it prints.
+    company_id, token = committed_company
+    app = create_app(settings)
+    pool = app.state.engine.pool
+    checked_out: dict[str, int] = {}
+
+    def watched(name: str, render: Callable[..., bytes]) -> Callable[..., bytes]:
+        def printing(*args: object, **kwargs: object) -> bytes:
+            checked_out[name] = pool.checkedout()
+            return render(*args, **kwargs)
+
+        return printing
+
+    def settings_read(session: object, company: object) -> object:
+        checked_out["reading"] = pool.checkedout()
+        return print_settings(session, company)
+
+    monkeypatch.setattr(portal_service, "render_dte_pdf", watched("dte", portal_service.render_dte_pdf))
+    monkeypatch.setattr(
+        portal_service, "render_summary_pdf", watched("fields", portal_service.render_summary_pdf)
+    )
+    monkeypatch.setattr(portal_service.companies_service, "print_settings", settings_read)
+
+    async with served(app) as http:
+        rut = (await http.get("/v1/getCompany", headers={"Authorization": f"Bearer {token}"})).json()["rut"]
+        tenant = Tenant(company_id, rut, token, http)
+        from_xml = await upload(
+            tenant, build_dte(33, 501, rut, "96874030-K", 1190, issue_date=date(2024, 1, 2))
+        )
+        client = await create_client(tenant, "Deli", "99.999.999-9")
+        by_fields = await create_document(tenant, client["id"], "502")
+        printed = [await http.get(local(document["pdf"])) for document in (from_xml, by_fields)]
+
+    assert [p.content[:5] for p in printed] == [b"%PDF-", b"%PDF-"]
+    # Read with the request's connection; printed once it went back.
+    assert checked_out == {"reading": 1, "dte": 0, "fields": 0}

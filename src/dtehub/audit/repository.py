@@ -50,6 +50,8 @@ def page(
     """A page of the company's events, newest first (ids grow with time), and how many match."""
     conditions = _conditions(company_id, filters)
     total = session.scalar(select(func.count()).select_from(AuditEvent).where(*conditions)) or 0
+    if request.offset >= total:
+        return [], total
     rows = session.scalars(
         select(AuditEvent)
         .where(*conditions)

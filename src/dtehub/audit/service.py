@@ -1,9 +1,9 @@
 """Recording changes in the audit log, in the transaction of the change, and reading it back.
 
 A ``/v1`` write is recorded by :func:`dtehub.dependencies.transactional` (:func:`record_request`): the
-operation's name, the caller's company and token, the object from the answer's ``id`` and a summary of
-the request's fields. An endpoint whose object the answer cannot tell calls :func:`annotate` first.
-The CLI, the import and SII retrieval call :func:`record` themselves.
+action it declares (:mod:`dtehub.audit.actions`), the caller's company and token, the object from the
+answer's ``id`` and a summary of the request's fields. An endpoint whose object the answer cannot
+tell calls :func:`annotate` first. The CLI, the import and SII retrieval call :func:`record` themselves.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.audit import repository
+from dtehub.audit.actions import OBJECT_TYPES, Action
 from dtehub.audit.repository import AuditFilters
 from dtehub.auth.service import AuthContext
 from dtehub.kit.pagination import PageRequest
@@ -30,40 +31,12 @@ from dtehub.models import Actor, AuditEvent
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-OBJECT_TYPES: Mapping[str, str] = {
-    "createDocument": "document",
-    "createDocumentFromXml": "document",  # or "note": the endpoint annotates which
-    "deleteDocument": "document",
-    "renewDocumentKey": "document",
-    "renewNoteKey": "note",
-    "createClient": "client",
-    "updateClient": "client",
-    "renewClientKey": "client",
-    "createContact": "contact",
-    "createTag": "tag",
-    "createFile": "file",
-    "updateCompany": "company",
-    "updateCompanyLogo": "company",
-    "deleteCompanyLogo": "company",
-    "createPayment": "payment",
-    "updatePayment": "payment",
-    "createWebhook": "webhook",
-    "deleteWebhook": "webhook",
-}
-"""The object each ``/v1`` write changes (a test checks every write is here)."""
-
 _NOTE_KEY = "dtehub.audit"
 _SECRET_NAME = re.compile(r"secret|passw|token|pfx|cert|key|signature", re.IGNORECASE)
 _CONTENT_NAMES = frozenset({"xml", "content"})  # base64 file contents: kept as a hash and a size
 _MAX_TEXT = 200
 _MAX_ITEMS = 20
 _MAX_SUMMARY_CHARS = 4000
-
-
-def operation_name(function_name: str) -> str:
-    """The API's name of an endpoint function: ``create_document_from_xml`` → ``createDocumentFromXml``."""
-    first, *rest = function_name.split("_")
-    return first + "".join(word.capitalize() for word in rest)
 
 
 @dataclass
@@ -97,7 +70,7 @@ def record(
     company_id: int,
     *,
     actor: Actor,
-    action: str,
+    action: Action,
     token_id: int | None = None,
     object_type: str | None = None,
     object_id: int | None = None,
@@ -119,7 +92,7 @@ def record(
 
 
 def record_request(
-    session: Session, caller: AuthContext, operation: str, arguments: Mapping[str, Any], response: Response
+    session: Session, caller: AuthContext, action: Action, arguments: Mapping[str, Any], response: Response
 ) -> None:
     """The event of a successful ``/v1`` write (called by ``transactional`` before the commit)."""
     note: _Annotation = session.info.pop(_NOTE_KEY, None) or _Annotation()
@@ -136,8 +109,8 @@ def record_request(
         caller.company_id,
         actor=Actor.API_TOKEN,
         token_id=caller.token_id,
-        action=operation,
-        object_type=note.object_type or OBJECT_TYPES.get(operation),
+        action=action,
+        object_type=note.object_type or OBJECT_TYPES.get(action),
         object_id=note.object_id if note.object_id is not None else _answered_id(response),
         summary=summary,
     )
@@ -148,7 +121,7 @@ def record_stored(
     company_id: int,
     *,
     actor: Actor,
-    action: str,
+    action: Action,
     token_id: int | None,
     kind: str,
     object_id: int,
@@ -178,7 +151,7 @@ def record_import_batch(session: Session, company_id: int, created: Sequence[tup
         session,
         company_id,
         actor=Actor.CLI,
-        action="import",
+        action=Action.IMPORT,
         summary={
             "documents": len(documents),
             "notes": len(notes),

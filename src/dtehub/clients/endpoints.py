@@ -8,12 +8,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from dtehub.audit.actions import Action
 from dtehub.clients import repository, service
 from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
 from dtehub.clients.views import client_view, contact_views
 from dtehub.contacts import repository as contacts_repository
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
-from dtehub.errors import BadRequest, NotFound
+from dtehub.errors import MissingParameter, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.parameters import OrderQuery, choice, flag
@@ -89,13 +90,13 @@ def get_client(
             raise NotFound(f"no client with tax id {tax_id}", field="taxId")
         client = found
     else:
-        raise BadRequest("id or taxId is required", code="missing_parameter", field="id")
+        raise MissingParameter("id or taxId is required", field="id")
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
     return respond_json(view)
 
 
 @router.post("/createClient", response_model=ClientOut, responses=error_responses(409))
-@transactional
+@transactional(audit=Action.CREATE_CLIENT)
 def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientCreate) -> Response:
     """Create a client. Chilean clients are identified by a valid RUT, unique within the company."""
     client = service.create_client(session, auth.company_id, body)
@@ -104,7 +105,7 @@ def create_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, bod
 
 
 @router.post("/updateClient", response_model=ClientOut, responses=error_responses(404, 409))
-@transactional
+@transactional(audit=Action.UPDATE_CLIENT)
 def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: ClientUpdate) -> Response:
     """Change the fields given; the others stay as they are."""
     client = service.update_client(session, auth.company_id, body)
@@ -113,7 +114,7 @@ def update_client(auth: AuthDep, session: SessionDep, settings: SettingsDep, bod
 
 
 @router.post("/renewClientKey", response_model=ClientOut, responses=error_responses(404))
-@transactional
+@transactional(audit=Action.RENEW_CLIENT_KEY)
 def renew_client_key(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: RenewKey) -> Response:
     """Give the client's page link (url) a new key; the old one answers 404 from now on."""
     client = service.renew_portal_key(session, auth.company_id, body.id)

@@ -78,6 +78,8 @@ def list_page(
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(func.lower(Client.name).like(f"%{escaped}%", escape="\\"))
     total = session.execute(select(func.count()).select_from(Client).where(*conditions)).scalar_one()
+    if offset >= total:
+        return [], total
     column = getattr(Client, order_column)
     ordering = (column.desc(), Client.id.desc()) if descending else (column.asc(), Client.id.asc())
     rows = session.scalars(select(Client).where(*conditions).order_by(*ordering).offset(offset).limit(limit))

@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from dtehub.audit.actions import Action
 from dtehub.companies import service
 from dtehub.companies.logo import MAX_LOGO_BYTES
 from dtehub.companies.schemas import CompanyLogoIn, CompanyOut, CompanyUpdate
 from dtehub.dependencies import AuthDep, SessionDep, transactional
+from dtehub.errors import FileTooLarge
 from dtehub.errors_http import error_responses
 from dtehub.kit import base64
 from dtehub.kit.schema import respond
@@ -26,7 +28,7 @@ def get_company(auth: AuthDep, session: SessionDep) -> Response:
 
 
 @router.post("/updateCompany", response_model=CompanyOut, responses=error_responses())
-@transactional
+@transactional(audit=Action.UPDATE_COMPANY)
 def update_company(auth: AuthDep, session: SessionDep, body: CompanyUpdate) -> Response:
     """Change the company's name, default payment term, XML policy, the SII resolution and office
     its printed documents carry, or its reminder settings; omitted fields stay."""
@@ -48,7 +50,7 @@ def update_company(auth: AuthDep, session: SessionDep, body: CompanyUpdate) -> R
 
 
 @router.post("/updateCompanyLogo", response_model=CompanyOut, responses=error_responses(413))
-@transactional
+@transactional(audit=Action.UPDATE_COMPANY_LOGO)
 def update_company_logo(auth: AuthDep, session: SessionDep, body: CompanyLogoIn) -> Response:
     """Set the logo printed on the company's PDFs and shown on its portal pages (PNG or JPEG, base64,
     at most 1 MiB; dtehub keeps a re-encoded PNG of at most 600×300 pixels)."""
@@ -58,14 +60,14 @@ def update_company_logo(auth: AuthDep, session: SessionDep, body: CompanyLogoIn)
         field="content",
         max_bytes=MAX_LOGO_BYTES,
         what="the logo",
-        too_large_code="file_too_large",
+        too_large=FileTooLarge,
     )
     service.set_logo(session, company, content)
     return respond(_out(session, company))
 
 
 @router.delete("/deleteCompanyLogo", response_model=CompanyOut, responses=error_responses(404))
-@transactional
+@transactional(audit=Action.DELETE_COMPANY_LOGO)
 def delete_company_logo(auth: AuthDep, session: SessionDep) -> Response:
     """Remove the company's logo."""
     company = service.require(session, auth.company_id)

@@ -13,7 +13,7 @@ from dtehub.companies import repository
 from dtehub.companies.logo import MAX_LOGO_BYTES, InvalidLogo, normalize_logo
 from dtehub.dte.pdf.settings import IssuerPrintSettings
 from dtehub.dte.pipeline import XmlPolicy
-from dtehub.errors import BadRequest, Conflict, NotFound, PayloadTooLarge
+from dtehub.errors import BadRequest, Conflict, FileTooLarge, NotFound
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.models import Company, CompanyLogo
 
@@ -138,7 +138,7 @@ _EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
 def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:
     """Replace the company's logo with ``data`` (PNG or JPEG, at most 1 MiB), re-encoded."""
     if len(data) > MAX_LOGO_BYTES:
-        raise PayloadTooLarge("the logo is larger than 1 MiB", code="file_too_large", field="content")
+        raise FileTooLarge("the logo is larger than 1 MiB", field="content")
     try:
         normalized = normalize_logo(data)
     except InvalidLogo as exc:

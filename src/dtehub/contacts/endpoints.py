@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from dtehub.audit.actions import Action
 from dtehub.contacts import repository, service
 from dtehub.contacts.schemas import ContactCreate, ContactOut
 from dtehub.dependencies import AuthDep, SessionDep, transactional
@@ -57,7 +58,7 @@ def get_contact(auth: AuthDep, session: SessionDep, id: Annotated[int, Query(ge=
 
 
 @router.post("/createContact", response_model=ContactOut, responses=error_responses(404))
-@transactional
+@transactional(audit=Action.CREATE_CONTACT)
 def create_contact(auth: AuthDep, session: SessionDep, body: ContactCreate) -> Response:
     """Add a contact to a client (given by clientId or clientTaxId)."""
     return respond(ContactOut.of(service.create_contact(session, auth.company_id, body)))

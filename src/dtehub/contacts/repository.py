@@ -52,6 +52,8 @@ def list_page(
         conditions.append(Contact.contact_type_id == contact_type_id)
     base = select(Contact).join(Client, Client.id == Contact.client_id).where(*conditions)
     total = session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    if offset >= total:
+        return [], total
     column = _ORDER_COLUMNS[order_by]
     ordering = (column.desc(), Contact.id.desc()) if descending else (column.asc(), Contact.id.asc())
     rows = session.scalars(base.order_by(*ordering).offset(offset).limit(limit))

@@ -6,7 +6,7 @@ from dtehub.clients import repository as clients_repository
 from dtehub.clients import service as clients_service
 from dtehub.contacts import repository
 from dtehub.contacts.schemas import ContactCreate
-from dtehub.errors import BadRequest, NotFound
+from dtehub.errors import MissingParameter, NotFound
 from dtehub.models import Contact
 
 
@@ -19,7 +19,7 @@ def create_contact(session: Session, company_id: int, data: ContactCreate) -> Co
             raise NotFound(f"no client with tax id {data.client_tax_id}", field="clientTaxId")
         client = found
     else:
-        raise BadRequest("clientId or clientTaxId is required", code="missing_parameter", field="clientId")
+        raise MissingParameter("clientId or clientTaxId is required", field="clientId")
     contact = Contact(
         company_id=company_id,
         client_id=client.id,

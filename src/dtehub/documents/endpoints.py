@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.audit import service as audit
+from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, PresentedTokenDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service
 from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
@@ -23,7 +24,7 @@ from dtehub.documents.schemas import (
 )
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdict
-from dtehub.errors import Unprocessable
+from dtehub.errors import UnsupportedCountry
 from dtehub.errors_http import error_responses
 from dtehub.ingest import service as ingest
 from dtehub.kit.dates import today_in_santiago
@@ -153,7 +154,7 @@ def get_document(
 
 
 @router.post("/createDocument", response_model=DocumentDetailOut, responses=error_responses(404, 409))
-@transactional
+@transactional(audit=Action.CREATE_DOCUMENT)
 def create_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentCreate
 ) -> Response:
@@ -168,16 +169,15 @@ def create_document(
     response_model=DocumentDetailOut | NoteOut,
     responses=error_responses(409, 413, 422),
 )
-@transactional
+@transactional(audit=Action.CREATE_DOCUMENT_FROM_XML)
 def create_document_from_xml(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentFromXml
 ) -> Response:
     """Create a document, or a credit or debit note, from its DTE (base64); a note answers in the note
     shape (as getNote). The very same XML again answers what is stored."""
     if body.country_code.upper() != "CL":
-        raise Unprocessable(
+        raise UnsupportedCountry(
             f"country {body.country_code!r} is not supported; dtehub reads Chilean DTEs (CL)",
-            code="unsupported_country",
             field="countryCode",
         )
     content = ingest.decode_base64_xml(body.xml, max_bytes=settings.max_xml_bytes)
@@ -196,7 +196,7 @@ def create_document_from_xml(
 
 
 @router.delete("/deleteDocument", response_model=DocumentDeleted, responses=error_responses(404, 409))
-@transactional
+@transactional(audit=Action.DELETE_DOCUMENT)
 def delete_document(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: DocumentDelete
 ) -> Response:
@@ -206,7 +206,7 @@ def delete_document(
 
 
 @router.post("/renewDocumentKey", response_model=DocumentDetailOut, responses=error_responses(404))
-@transactional
+@transactional(audit=Action.RENEW_DOCUMENT_KEY)
 def renew_document_key(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: RenewKey) -> Response:
     """Give the document's customer links (url, pdf, xml) a new key; the old ones answer 404 from now on."""
     document = service.renew_portal_key(session, auth.company_id, body.id)

@@ -23,7 +23,7 @@ from dtehub.documents.views import document_view
 from dtehub.dte.checks import XmlChecks, xml_check_columns
 from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.errors import BadRequest, Conflict, NotFound
+from dtehub.errors import AmbiguousDocument, BadRequest, Conflict, DocumentHasPayments, NotFound
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
 from dtehub.kit.dates import today_in_santiago, utcnow
@@ -209,18 +209,14 @@ def delete_document(session: Session, company_id: int, data: DocumentDelete, lin
         raise NotFound(f"no document {data.number} for client {tax_id}", field="number")
     if len(matches) > 1:
         codes = ", ".join(sorted(str(d.code) for d in matches))
-        raise Conflict(
-            f"several documents {data.number} exist for this client (codes {codes}); give code",
-            code="ambiguous_document",
-            field="code",
+        raise AmbiguousDocument(
+            f"several documents {data.number} exist for this client (codes {codes}); give code", field="code"
         )
     # Locked first, so that a payment racing for the document cannot slip in between.
     ledger.lock(session, company_id, [matches[0].id])
     if payments_repository.document_has_allocations(session, company_id, matches[0].id):
-        raise Conflict(
-            f"document {data.number} has payments; it cannot be deleted",
-            code="document_has_payments",
-            field="number",
+        raise DocumentHasPayments(
+            f"document {data.number} has payments; it cannot be deleted", field="number"
         )
     subscriptions = webhook_events.Subscriptions(session, company_id)
     record_events(session, subscriptions, "document.deleted", [matches[0].id], links)

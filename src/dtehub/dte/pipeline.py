@@ -2,8 +2,9 @@
 
 ``createDocumentFromXml``, ``dtehub import`` and documents retrieved from SII all call :func:`read_dte_file`.
 It does no database work, so the import runs it in worker processes. Each step has its own verdict;
-only what is unsafe or cannot be read as a DTE is refused here (:class:`DteRefused`). Whether a verdict
-other than ``valid`` refuses the document is the company's ``xmlPolicy`` (:func:`policy_refusal`).
+only what is unsafe or cannot be read as a DTE is refused here (a :class:`~dtehub.errors.DteRefused`, by
+its kind). Whether a verdict other than ``valid`` refuses the document is the company's ``xmlPolicy``
+(:func:`policy_refusal`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from dtehub.dte.schema import validate_dte_schema
 from dtehub.dte.signature import verify_dte_signature
 from dtehub.dte.ted import verify_ted
 from dtehub.dte.views import dte_json
-from dtehub.kit.xml import XmlError, parse_untrusted
+from dtehub.errors import (
+    DteRefused,
+    DteTooLarge,
+    SchemaInvalid,
+    SignatureInvalid,
+    TedInvalid,
+    TooManyDtes,
+    XmlMalformed,
+    XmlUnsafe,
+)
+from dtehub.kit.xml import XmlError, XmlForbiddenFeature, XmlTooLarge, parse_untrusted
 
 MAX_DTES_PER_FILE = 2000
 """SII's own limit for an EnvioDTE."""
@@ -35,14 +46,11 @@ class XmlPolicy(enum.StrEnum):
     STRICT = "strict"  # also refuse any schema, signature or timbre verdict other than valid
 
 
-class DteRefused(Exception):
-    """The file or one of its DTEs cannot be taken: unsafe, malformed, or not a readable DTE."""
-
-    def __init__(self, code: str, message: str, *, too_large: bool = False) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.too_large = too_large
+_XML_REFUSALS: dict[type[XmlError], type[DteRefused]] = {
+    XmlTooLarge: DteTooLarge,
+    XmlForbiddenFeature: XmlUnsafe,
+}
+"""What the safe parser's errors refuse; any other is :class:`~dtehub.errors.XmlMalformed`."""
 
 
 @dataclass(frozen=True)
@@ -70,20 +78,20 @@ def read_dte_file(
     try:
         root = parse_untrusted(data, max_bytes=max_bytes)
     except XmlError as exc:
-        raise DteRefused(exc.code, str(exc), too_large=exc.code == "xml_too_large") from None
+        raise _XML_REFUSALS.get(type(exc), XmlMalformed)(str(exc)) from None
     try:
         elements = dte_elements(root)
     except DteUnreadable as exc:
-        raise DteRefused(exc.code, str(exc)) from None
+        raise DteRefused(str(exc)) from None
     if not elements:
-        raise DteRefused("dte_unreadable", "the envelope holds no DTE")
+        raise DteRefused("the envelope holds no DTE")
     if len(elements) > max_dtes:
-        raise DteRefused("too_many_dtes", f"the envelope holds {len(elements)} DTEs; the limit is {max_dtes}")
+        raise TooManyDtes(f"the envelope holds {len(elements)} DTEs; the limit is {max_dtes}")
     if len(elements) == 1 and elements[0] is root:  # a bare DTE: its bytes, and the tree read from them
         return [_check_one(root, data, parsed=True)]
     pieces = split_dtes(data)
     if len(pieces) != len(elements):  # cannot happen for well-formed XML; never pair the wrong bytes
-        raise DteRefused("xml_malformed", "the DTEs in the envelope could not be cut out one by one")
+        raise XmlMalformed("the DTEs in the envelope could not be cut out one by one")
     return [_check_one(element, piece, parsed=False) for element, piece in zip(elements, pieces, strict=True)]
 
 
@@ -91,7 +99,7 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
     try:
         fields = read_fields(element)
     except DteUnreadable as exc:
-        return DteRefused(exc.code, str(exc))
+        return DteRefused(str(exc))
     schema = validate_dte_schema(element)
     signature = verify_dte_signature(content, parsed=element if parsed else None)
     ted = verify_ted(element, original=content)
@@ -113,10 +121,10 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
     )
 
 
-_STRICT_CODES = {
-    Check.SCHEMA: "xml_schema_invalid",
-    Check.SIGNATURE: "signature_invalid",
-    Check.TED: "ted_invalid",
+_STRICT_REFUSALS: dict[Check, type[DteRefused]] = {
+    Check.SCHEMA: SchemaInvalid,
+    Check.SIGNATURE: SignatureInvalid,
+    Check.TED: TedInvalid,
 }
 
 
@@ -132,5 +140,5 @@ def policy_refusal(checks: XmlChecks, policy: XmlPolicy) -> DteRefused | None:
         if verdict != Verdict.VALID:
             why = next((p.message for p in checks.problems if p.check == check), None)
             message = f"the company's xmlPolicy is strict and the {check.value} check says {verdict.value}"
-            return DteRefused(_STRICT_CODES[check], f"{message}: {why}" if why else message)
+            return _STRICT_REFUSALS[check](f"{message}: {why}" if why else message)
     return None

@@ -6,7 +6,7 @@ import mimetypes
 from sqlalchemy.orm import Session
 
 from dtehub.documents import repository as documents_repository
-from dtehub.errors import BadRequest, NotFound
+from dtehub.errors import BadRequest, FileTooLarge, NotFound
 from dtehub.files import repository
 from dtehub.files.schemas import FileCreate
 from dtehub.kit import base64
@@ -16,7 +16,7 @@ from dtehub.models import File
 
 def create_file(session: Session, company_id: int, data: FileCreate, *, max_bytes: int) -> File:
     content = base64.decode_field(
-        data.content, field="content", max_bytes=max_bytes, what="the file", too_large_code="file_too_large"
+        data.content, field="content", max_bytes=max_bytes, what="the file", too_large=FileTooLarge
     )
     if not content:
         raise BadRequest("the file is empty", field="content")

@@ -31,8 +31,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.audit import service as audit
 from dtehub.db import refresh_statistics, unit_of_work
-from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
-from dtehub.errors import DtehubError
+from dtehub.dte.pipeline import CheckedDte, read_dte_file
+from dtehub.errors import DtehubError, DteRefused, DteTooLarge
 from dtehub.ingest.service import Incoming, Kind, Stored, store_many
 from dtehub.portal.links import Links
 
@@ -258,7 +258,7 @@ def _read_source(
         data = _read_bytes(source, max_bytes, archives)
     except _TooLarge:
         message = f"the XML is larger than {max_bytes} bytes (DTEHUB_MAX_XML_BYTES)"
-        return [Result(source.path, Outcome.REFUSED, code="xml_too_large", message=message)]
+        return [Result(source.path, Outcome.REFUSED, code=DteTooLarge.code, message=message)]
     except Exception as exc:  # missing, unreadable, encrypted or corrupt entry: that file only
         return [_unreadable(source.path, exc)]
     try:

@@ -22,8 +22,16 @@ from dtehub.companies import service as companies_service
 from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
 from dtehub.documents.schemas import RECEIVABLE_CODES
-from dtehub.dte.pipeline import CheckedDte, DteRefused, XmlPolicy, policy_refusal, read_dte_file
-from dtehub.errors import BadRequest, Conflict, DtehubError, PayloadTooLarge, Unprocessable
+from dtehub.dte.pipeline import CheckedDte, XmlPolicy, policy_refusal, read_dte_file
+from dtehub.errors import (
+    Conflict,
+    DtehubError,
+    DteRefused,
+    DteTooLarge,
+    IssuerMismatch,
+    TooManyDtes,
+    UnsupportedDocumentType,
+)
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit import base64
 from dtehub.kit.dates import utcnow
@@ -64,37 +72,29 @@ class Incoming:
     send: bool = False
 
 
-_BAD_XML_CODES = frozenset({"xml_malformed", "xml_forbidden_feature"})
-
-
-def refusal_error(refused: DteRefused, *, field: str | None = "xml") -> DtehubError:
-    """The API error for a refused DTE: 413 too large, 400 unsafe or malformed XML, 422 otherwise."""
-    if refused.too_large or refused.code == "too_many_dtes":
-        return PayloadTooLarge(refused.message, code=refused.code, field=field)
-    if refused.code in _BAD_XML_CODES:
-        return BadRequest(refused.message, code=refused.code, field=field)
-    return Unprocessable(refused.message, code=refused.code, field=field)
+def _in_xml(refused: DteRefused) -> DteRefused:
+    """The refusal as the API answers it: the request's ``xml`` field is at fault."""
+    refused.field = "xml"
+    return refused
 
 
 def decode_base64_xml(encoded: str, *, max_bytes: int) -> bytes:
     return base64.decode_field(
-        encoded, field="xml", max_bytes=max_bytes, what="the XML", too_large_code="xml_too_large"
+        encoded, field="xml", max_bytes=max_bytes, what="the XML", too_large=DteTooLarge
     )
 
 
 def read_single_dte(content: bytes, *, max_bytes: int) -> CheckedDte:
-    """The one DTE of a request body, checked; anything else is the matching API error."""
+    """The one DTE of a request body, checked; anything else is the refusal that says why."""
     try:
         # An envelope of several is refused before any of them is checked (milliseconds each).
         [outcome] = read_dte_file(content, max_bytes=max_bytes, max_dtes=1)
+    except TooManyDtes as refused:  # more than the one a request carries: not a DTE it can read
+        raise DteRefused(f"{refused.message}; send exactly one", field="xml") from None
     except DteRefused as refused:
-        if refused.code == "too_many_dtes":
-            raise Unprocessable(
-                f"{refused.message}; send exactly one", code="dte_unreadable", field="xml"
-            ) from None
-        raise refusal_error(refused) from None
+        raise _in_xml(refused) from None
     if isinstance(outcome, DteRefused):
-        raise refusal_error(outcome)
+        raise _in_xml(outcome)
     return outcome
 
 
@@ -124,19 +124,15 @@ def store(
 def _refusal(company: Company, item: Incoming, policy: XmlPolicy) -> DtehubError | None:
     fields = item.checked.fields
     if fields.issuer.rut != company.rut:
-        return Unprocessable(
-            f"the DTE was issued by {fields.issuer.rut}, not by this company ({company.rut})",
-            code="issuer_mismatch",
-            field="xml",
+        return IssuerMismatch(
+            f"the DTE was issued by {fields.issuer.rut}, not by this company ({company.rut})", field="xml"
         )
     if fields.code not in RECEIVABLE_CODES and fields.code not in NOTE_CODES:
-        return Unprocessable(
-            f"document type {fields.code} is not a receivable or a note dtehub keeps",
-            code="unsupported_document_type",
-            field="xml",
+        return UnsupportedDocumentType(
+            f"document type {fields.code} is not a receivable or a note dtehub keeps", field="xml"
         )
     refused = policy_refusal(item.checked.checks, policy)
-    return refusal_error(refused) if refused is not None else None
+    return _in_xml(refused) if refused is not None else None
 
 
 def _key(item: Incoming) -> tuple[int, str]:

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 
-from dtehub.errors import BadRequest, PayloadTooLarge
+from dtehub.errors import BadRequest, DtehubError
 
 _WHITESPACE = re.compile(r"\s+")
 
@@ -29,16 +29,16 @@ def decode(text: str) -> bytes:
         raise InvalidBase64("not valid base64") from None
 
 
-def decode_field(text: str, *, field: str, max_bytes: int, what: str, too_large_code: str) -> bytes:
-    """A base64 request field, decoded: a clear 413 when it decodes to more than ``max_bytes`` (judged
-    before decoding when possible), a clear 400 when it is not base64."""
-    too_large = PayloadTooLarge(f"{what} is larger than {max_bytes} bytes", code=too_large_code, field=field)
+def decode_field(text: str, *, field: str, max_bytes: int, what: str, too_large: type[DtehubError]) -> bytes:
+    """A base64 request field, decoded: ``too_large`` when it decodes to more than ``max_bytes`` (judged
+    before decoding when possible), :class:`~dtehub.errors.BadRequest` when it is not base64."""
+    refused = too_large(f"{what} is larger than {max_bytes} bytes", field=field)
     if decoded_size_bound(text) > max_bytes + 3:
-        raise too_large
+        raise refused
     try:
         content = decode(text)
     except InvalidBase64:
         raise BadRequest(f"{field} is not valid base64", field=field) from None
     if len(content) > max_bytes:
-        raise too_large
+        raise refused
     return content

@@ -1,4 +1,10 @@
-"""Duemint's list envelope: ``{"records": {totalRecords, items, page, pages}, "items": [...]}``."""
+"""Duemint's list envelope: ``{"records": {totalRecords, items, page, pages}, "items": [...]}``.
+
+A page's offset is bounded twice: :class:`PageRequest` holds no page beyond :data:`MAX_PAGE` (so no offset
+beyond :data:`MAX_OFFSET`, far inside every database's integers), and every listing's repository counts
+first and answers a page that starts at or past its total empty, without asking the database to skip
+rows it does not have.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,20 @@ T = TypeVar("T")
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
 MAX_PAGE = 1_000_000
+MAX_OFFSET = (MAX_PAGE - 1) * MAX_PER_PAGE
+"""The most rows a page may skip: 99,999,900."""
 
 
 @dataclass(frozen=True)
 class PageRequest:
     page: int
     per_page: int
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.page <= MAX_PAGE and 1 <= self.per_page <= MAX_PER_PAGE):
+            raise ValueError(
+                f"page {self.page} of {self.per_page}: pages run from 1 to {MAX_PAGE}, of 1 to {MAX_PER_PAGE}"
+            )
 
     @property
     def offset(self) -> int:

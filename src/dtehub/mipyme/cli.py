@@ -61,7 +61,7 @@ def get(
         request = service.read_request(json.dumps(body).encode())
         retrieved = asyncio.run(_fetch(request))
     except SiiError as error:
-        status, _ = service.failure(error)
+        status, _, _ = service.failure(error)
         err.print(f"[red]error (status {status.value}):[/red] {escape(error.message)}")
         raise typer.Exit(status.value) from None
     summary = service.success(retrieved).model_dump(mode="json")

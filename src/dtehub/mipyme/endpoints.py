@@ -6,15 +6,15 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.audit import service as audit
+from dtehub.audit.actions import Action
 from dtehub.auth.service import AuthContext
 from dtehub.dependencies import CallerDep, run_unit_of_work
 from dtehub.errors import DtehubError
-from dtehub.errors_http import error_responses
+from dtehub.errors_http import error_responses, mipyme_statuses
 from dtehub.ingest import service as ingest
 from dtehub.kit.schema import respond
 from dtehub.mipyme import service
 from dtehub.mipyme.schemas import MipymeAnswer, MipymeRequest
-from dtehub.mipyme.statuses import MipymeStatus
 from dtehub.models import Actor
 from dtehub.portal.links import Links
 from dtehub.sii.errors import SiiError
@@ -24,12 +24,8 @@ from dtehub.sii.sessions import SessionPool
 router = APIRouter(prefix="/V1", tags=["mipyme"])
 
 _ANSWERS = {
-    status.http_status: {
-        "model": MipymeAnswer,
-        "description": f"status {status.value}: {status.name.lower()}",
-    }
-    for status in MipymeStatus
-    if status != MipymeStatus.SUCCESS
+    http_status: {"model": MipymeAnswer, "description": f"status {status.value}: {status.name.lower()}"}
+    for status, http_status in sorted(mipyme_statuses().items())
 }
 _ANSWERS[401] = error_responses(401)[401]  # no valid token: the API's own JSON error, before any status
 
@@ -65,8 +61,8 @@ async def mipyme_get_document(request: Request, caller: CallerDep) -> Response:
         pool: SessionPool = request.app.state.sii_pool
         retrieved = await service.fetch(pool, query)
     except SiiError as error:
-        status, failure = service.failure(error)
-        return respond(failure, status.http_status)
+        _, http_status, failure = service.failure(error)
+        return respond(failure, http_status)
     answer = service.success(retrieved)
     if query.import_document:
         try:
@@ -95,7 +91,7 @@ def _store(
             session,
             caller.company_id,
             actor=Actor.SII_RETRIEVAL,
-            action="mipyme_get_document",
+            action=Action.MIPYME_GET_DOCUMENT,
             token_id=caller.token_id,
             kind=stored.kind.value,
             object_id=stored.id,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, WithJsonSchema
 
 from dtehub.dte.checks import XmlChecksOut
 
@@ -29,6 +32,22 @@ class MipymeRequest(BaseModel):
     )
 
 
+def pesos_number(pesos: Decimal) -> int | float:
+    """An amount of pesos as a JSON number: whole pesos as an integer (every peso DTE), else with its
+    cents. A JSON number is read as a binary64 by its readers: one of up to 15 significant digits (below
+    ten trillion pesos with cents) is written with exactly the amount's digits."""
+    if pesos == pesos.to_integral_value():
+        return int(pesos)
+    return float(pesos)
+
+
+PesosNumber = Annotated[
+    Decimal,
+    PlainSerializer(pesos_number, return_type=int | float),
+    WithJsonSchema({"type": "number", "examples": [230992]}),
+]
+
+
 class MipymeDocument(BaseModel):
     tax_id_code: str = Field(description="The issuer's RUT.")
     document_type_taxbureau: int
@@ -36,7 +55,10 @@ class MipymeDocument(BaseModel):
     issue_date: str = Field(description="FchEmis, YYYY-MM-DD.")
     receiver_tax_id: str
     receiver_name: str
-    total_amount: int = Field(description="MntTotal in pesos.")
+    total_amount: PesosNumber = Field(
+        description="MntTotal in pesos, exactly: a whole number for every peso DTE; an export's total in "
+        "pesos (OtraMoneda) with its cents when it has them."
+    )
     sii_state: str = Field(
         description="The document's state as the portal shows it, e.g. 'Documento Emitido'."
     )

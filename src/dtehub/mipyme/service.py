@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -14,11 +15,12 @@ from sqlalchemy.orm import Session
 from dtehub.companies import service as companies_service
 from dtehub.dte.checks import XmlChecksOut
 from dtehub.errors import DtehubError
+from dtehub.errors_http import mipyme_status
 from dtehub.ingest import service as ingest
 from dtehub.kit import base64 as strict_base64
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.mipyme.schemas import MIPYME_TYPES, ErrorDetail, MipymeAnswer, MipymeDocument, MipymeRequest
-from dtehub.mipyme.statuses import MipymeStatus, status_of
+from dtehub.mipyme.statuses import MipymeStatus
 from dtehub.sii.errors import InvalidRequest, SiiError
 from dtehub.sii.retrieval import RetrievedDocument, retrieve
 from dtehub.sii.sessions import SessionPool
@@ -134,7 +136,7 @@ def success(retrieved: RetrievedDocument) -> MipymeAnswer:
         issue_date=fields.issue_date.isoformat(),
         receiver_tax_id=fields.receiver.rut,
         receiver_name=fields.receiver.name,
-        total_amount=fields.total_cents // 100,
+        total_amount=Decimal(fields.total_cents).scaleb(-2),
         sii_state=retrieved.sii_state,
         document_xml=base64.b64encode(retrieved.xml).decode("ascii"),
         document_pdf=base64.b64encode(retrieved.pdf).decode("ascii") if retrieved.pdf is not None else None,
@@ -143,10 +145,12 @@ def success(retrieved: RetrievedDocument) -> MipymeAnswer:
     return MipymeAnswer(status=MipymeStatus.SUCCESS, message="document retrieved from SII", document=document)
 
 
-def failure(error: SiiError) -> tuple[MipymeStatus, MipymeAnswer]:
-    status = status_of(error)
+def failure(error: SiiError) -> tuple[MipymeStatus, int, MipymeAnswer]:
+    """The answer of a failure: its ``status`` and HTTP status (the error's row in
+    :data:`dtehub.errors_http.ERRORS`), with the ``error`` object every dtehub error has."""
+    status, http_status = mipyme_status(error)
     detail = ErrorDetail(code=error.code, message=error.message, field=error.field)
-    return status, MipymeAnswer(status=status, message=error.message, error=detail)
+    return status, http_status, MipymeAnswer(status=status, message=error.message, error=detail)
 
 
 def require_importable(session: Session, company_id: int, request: DocumentRequest) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.documents.filters import DateBy
 from dtehub.errors_http import error_responses
@@ -96,7 +97,7 @@ def get_note(
 
 
 @router.post("/renewNoteKey", response_model=NoteOut, responses=error_responses(404))
-@transactional
+@transactional(audit=Action.RENEW_NOTE_KEY)
 def renew_note_key(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: RenewKey) -> Response:
     """Give the note's links (pdf, xml) a new key; the old ones answer 404 from now on."""
     note = service.renew_portal_key(session, auth.company_id, body.id)

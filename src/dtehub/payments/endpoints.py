@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, PageRequest
@@ -98,7 +99,7 @@ def get_payment(
 
 
 @router.post("/createPayment", response_model=PaymentOut, responses=error_responses(404, 409))
-@transactional
+@transactional(audit=Action.CREATE_PAYMENT)
 def create_payment(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: PaymentCreate
 ) -> Response:
@@ -108,7 +109,7 @@ def create_payment(
 
 
 @router.post("/updatePayment", response_model=PaymentOut, responses=error_responses(404, 409))
-@transactional
+@transactional(audit=Action.UPDATE_PAYMENT)
 def update_payment(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: PaymentUpdate
 ) -> Response:

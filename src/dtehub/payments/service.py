@@ -18,7 +18,18 @@ from sqlalchemy.orm import Session
 from dtehub.clients import repository as clients_repository
 from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
-from dtehub.errors import BadRequest, Conflict, NotFound, Unprocessable
+from dtehub.errors import (
+    AllocationExceedsDue,
+    AllocationExceedsPayment,
+    AmbiguousDocument,
+    BadRequest,
+    CurrencyMismatch,
+    DocumentOfAnotherClient,
+    DocumentVoided,
+    DuplicateAllocation,
+    MissingParameter,
+    NotFound,
+)
 from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.kit.pagination import PageRequest
@@ -142,17 +153,15 @@ def _check_can_take(
     for document in documents:
         field = fields[document.id]
         if document.state == DocumentState.VOIDED:
-            raise Conflict(
+            raise DocumentVoided(
                 f"document {document.number} is voided (Anulada): it takes no payments",
-                code="document_voided",
                 field=field,
             )
         owed = owed_by[document.id]
         if amounts[document.id] > owed:
-            raise Conflict(
+            raise AllocationExceedsDue(
                 f"document {document.number} owes {format_cents(owed)} {document.currency}: "
                 f"{format_cents(amounts[document.id])} is more than that",
-                code="allocation_exceeds_due",
                 field=field,
             )
 
@@ -162,7 +171,7 @@ def _check_can_take(
 
 def _client_of(session: Session, company_id: int, data: PaymentCreate) -> Client:
     if data.client_id is None and data.client_tax_id is None:
-        raise BadRequest("give clientId or clientTaxId", code="missing_parameter", field="clientId")
+        raise MissingParameter("give clientId or clientTaxId", field="clientId")
     if data.client_id is not None:
         client = clients_repository.get(session, company_id, data.client_id)
         if client is None:
@@ -187,9 +196,8 @@ def _document_id(session: Session, company_id: int, item: AllocationIn, index: i
     if not found:
         raise NotFound(f"document {item.number} not found", field=f"documents[{index}].number")
     if len(found) > 1:
-        raise Conflict(
+        raise AmbiguousDocument(
             f"several documents {item.number} exist; give code (or id)",
-            code="ambiguous_document",
             field=f"documents[{index}].code",
         )
     return found[0]
@@ -202,18 +210,16 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate, links
     for index, item in enumerate(data.documents):
         document_id = _document_id(session, company_id, item, index)
         if document_id in amounts:
-            raise Unprocessable(
+            raise DuplicateAllocation(
                 f"document {document_id} is listed twice; give it once with the whole amount",
-                code="duplicate_document",
                 field=f"documents[{index}]",
             )
         amounts[document_id] = item.amount
         fields[document_id] = f"documents[{index}].amount"
     if sum(amounts.values()) > data.amount:
-        raise Unprocessable(
+        raise AllocationExceedsPayment(
             f"the documents' amounts add up to {format_cents(sum(amounts.values()))}, "
             f"more than the payment's {format_cents(data.amount)}",
-            code="allocation_exceeds_payment",
             field="documents",
         )
     documents = ledger.lock(session, company_id, amounts)
@@ -225,15 +231,13 @@ def create_payment(session: Session, company_id: int, data: PaymentCreate, links
             )
     for document in documents:
         if document.client_id != client.id:
-            raise Unprocessable(
+            raise DocumentOfAnotherClient(
                 f"document {document.number} belongs to another client",
-                code="document_of_another_client",
                 field=fields[document.id],
             )
         if document.currency != data.currency:
-            raise Unprocessable(
+            raise CurrencyMismatch(
                 f"document {document.number} is in {document.currency}, the payment in {data.currency}",
-                code="currency_mismatch",
                 field=fields[document.id],
             )
     _check_can_take(session, company_id, documents, amounts, fields, payment_id=0)

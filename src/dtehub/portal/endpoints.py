@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 
-from dtehub.dependencies import SessionDep, transactional
+from dtehub.dependencies import AfterCommit, SessionDep, transactional
 from dtehub.errors import NotFound
 from dtehub.files import service as files_service
 from dtehub.kit.dates import today_in_santiago
@@ -81,6 +81,12 @@ def client_page(session: SessionDep, client_id: ObjectId, key: Key) -> Response:
     return pages.page("client.html", {"page": page})
 
 
+def _pdf(job: service.PrintJob) -> Response:
+    """Printed after the unit of work: the connection is back in the pool while the PDF is drawn."""
+    pdf = service.print_pdf(job)
+    return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
+
+
 @router.get("/showPdf/{document_id}/{key}", response_class=Response, responses=_PDF)
 @transactional
 def invoice_pdf(
@@ -89,20 +95,20 @@ def invoice_pdf(
     key: Key,
     paper: PaperQuery = None,
     cedible: CedibleQuery = None,
-) -> Response:
+) -> AfterCommit:
     """The document printed (letter or 80 mm; the CEDIBLE copy on request), shown inline."""
-    pdf = service.document_pdf(session, _id(document_id), key, paper, cedible)
-    return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
+    job = service.document_print(session, _id(document_id), key, paper, cedible)
+    return AfterCommit(lambda: _pdf(job))
 
 
 @router.get("/showNotePdf/{note_id}/{key}", response_class=Response, responses=_PDF)
 @transactional
 def note_pdf(
     session: SessionDep, note_id: ObjectId, key: Key, paper: PaperQuery = None, cedible: CedibleQuery = None
-) -> Response:
+) -> AfterCommit:
     """A credit or debit note printed (letter or 80 mm), shown inline."""
-    pdf = service.note_pdf(session, _id(note_id), key, paper, cedible)
-    return pages.private_file(pdf.content, "application/pdf", pages.disposition("inline", pdf.name))
+    job = service.note_print(session, _id(note_id), key, paper, cedible)
+    return AfterCommit(lambda: _pdf(job))
 
 
 @router.get("/downloadInvoiceXml/{document_id}/{key}", response_class=Response)

@@ -26,9 +26,17 @@ from dtehub.documents import repository as documents_repository
 from dtehub.documents.status import STATUS_NAMES, DocumentStatus, status_of
 from dtehub.dte.constants import PESO_CL
 from dtehub.dte.document_types import CEDIBLE_CODES, GUIA_DE_DESPACHO, dte_type_name
-from dtehub.dte.pdf import DocumentSummary, Paper, PrintError, render_dte_pdf, render_summary_pdf
+from dtehub.dte.pdf import (
+    DocumentSummary,
+    IssuerPrintSettings,
+    NoCedibleCopy,
+    Paper,
+    PrintError,
+    render_dte_pdf,
+    render_summary_pdf,
+)
 from dtehub.dte.published import DteOut
-from dtehub.errors import BadRequest, NotFound, Unprocessable
+from dtehub.errors import BadRequest, DteRefused, NotCedible, NotFound
 from dtehub.kit.money import InvalidAmount, format_money, format_number, to_cents
 from dtehub.kit.rut import printable_tax_id
 from dtehub.kit.secrets import new_link_key, same_secret
@@ -505,10 +513,9 @@ class File:
     name: str
 
 
-def _not_cedible(what: str) -> BadRequest:
-    return BadRequest(
+def _not_cedible(what: str) -> NotCedible:
+    return NotCedible(
         f"{what} no tiene copia CEDIBLE: solo las facturas y guías de despacho se pueden ceder.",
-        code="not_cedible",
         field="cedible",
     )
 
@@ -536,10 +543,30 @@ def _summary(document: Document, company: Company, client: Client) -> DocumentSu
     )
 
 
-def document_pdf(
+@dataclass(frozen=True)
+class PrintJob:
+    """A PDF to print, with all it needs read in the request's unit of work (:func:`document_print`,
+    :func:`note_print`). Printing takes tens of milliseconds and no database: :func:`print_pdf` runs
+    once the connection is back in the pool."""
+
+    name: str
+    what: str
+    """The object, as the log names it."""
+    options: PrintOptions
+    settings: IssuerPrintSettings
+    content: bytes | None
+    """The DTE to print from; None when the document came without one."""
+    summary: DocumentSummary | None
+    """The document's fields, printed when it has no DTE or its DTE cannot be printed."""
+    unprintable: str | None = None
+    """The refusal when the DTE cannot be printed and its fields are no substitute (a CEDIBLE copy, a
+    note)."""
+
+
+def document_print(
     session: Session, document_id: int, key: str, paper: str | None, cedible: str | None
-) -> File:
-    """The document printed: from its DTE (with the timbre) when it came as XML, else a summary of
+) -> PrintJob:
+    """The document's PDF to print: from its DTE (with the timbre) when it came as XML, else a summary of
     its fields; the CEDIBLE copy only for a type that can be assigned, and only from the DTE. The
     options are read once the key has opened the document: a bad link is a 404 whatever it asks."""
     document = _document(session, document_id, key)
@@ -547,55 +574,70 @@ def document_pdf(
     if options.cedible and document.code not in CEDIBLE_CODES:
         raise _not_cedible(f"Un documento de tipo {type_name(document.code).lower()}")
     company = _company(session, document.company_id)
-    settings = companies_service.print_settings(session, company)
     content = documents_repository.source_content(session, document.company_id, document.id)
-    name = options.file_name(document.code, document.number)
-    if content is not None:
-        try:
-            return File(render_dte_pdf(content, settings, paper=options.paper, cedible=options.cedible), name)
-        except PrintError as error:
-            if error.code == "not_cedible":
-                raise _not_cedible("Este documento") from None
-            if options.cedible:
-                raise Unprocessable(
-                    "No pudimos imprimir la copia CEDIBLE desde el XML de este documento; descargue el XML.",
-                    code="dte_unreadable",
-                ) from None
-            log.warning(
-                "document %s: its DTE cannot be printed (%s); printing its fields", document.id, error.code
-            )
-    elif options.cedible:
-        raise BadRequest(
+    if content is None and options.cedible:
+        raise NotCedible(
             "La copia CEDIBLE se imprime desde el XML del documento, y este documento no lo tiene.",
-            code="not_cedible",
             field="cedible",
         )
-    client = clients_repository.get(session, company.id, document.client_id)
-    if client is None:
-        raise _not_found()
-    return File(render_summary_pdf(_summary(document, company, client), settings, paper=options.paper), name)
+    summary = None
+    if not options.cedible:  # what prints without a DTE, or when the DTE cannot be printed
+        client = clients_repository.get(session, company.id, document.client_id)
+        summary = _summary(document, company, client) if client is not None else None
+    return PrintJob(
+        name=options.file_name(document.code, document.number),
+        what=f"document {document.id}",
+        options=options,
+        settings=companies_service.print_settings(session, company),
+        content=content,
+        summary=summary,
+        unprintable=(
+            "No pudimos imprimir la copia CEDIBLE desde el XML de este documento; descargue el XML."
+            if options.cedible
+            else None
+        ),
+    )
 
 
-def note_pdf(session: Session, note_id: int, key: str, paper: str | None, cedible: str | None) -> File:
-    """A credit or debit note printed from its DTE (notes have no CEDIBLE copy)."""
+def note_print(session: Session, note_id: int, key: str, paper: str | None, cedible: str | None) -> PrintJob:
+    """A credit or debit note's PDF to print, from its DTE (notes have no CEDIBLE copy)."""
     note = _note(session, note_id, key)
     options = PrintOptions.parse(paper, cedible)
     if options.cedible:
-        raise BadRequest(
-            "Las notas de crédito y débito no tienen copia CEDIBLE.", code="not_cedible", field="cedible"
-        )
+        raise NotCedible("Las notas de crédito y débito no tienen copia CEDIBLE.", field="cedible")
     company = _company(session, note.company_id)
     content = repository.note_content(session, note.id)
     if content is None:
         raise _not_found()
-    settings = companies_service.print_settings(session, company)
-    try:
-        pdf = render_dte_pdf(content, settings, paper=options.paper)
-    except PrintError:
-        raise Unprocessable(
-            "No pudimos imprimir esta nota desde su XML; descargue el XML.", code="dte_unreadable"
-        ) from None
-    return File(pdf, options.file_name(note.code, note.number))
+    return PrintJob(
+        name=options.file_name(note.code, note.number),
+        what=f"note {note.id}",
+        options=options,
+        settings=companies_service.print_settings(session, company),
+        content=content,
+        summary=None,
+        unprintable="No pudimos imprimir esta nota desde su XML; descargue el XML.",
+    )
+
+
+def print_pdf(job: PrintJob) -> File:
+    """The PDF of ``job``: its DTE printed, else its fields; no database."""
+    if job.content is not None:
+        try:
+            pdf = render_dte_pdf(
+                job.content, job.settings, paper=job.options.paper, cedible=job.options.cedible
+            )
+        except NoCedibleCopy:
+            raise _not_cedible("Este documento") from None
+        except PrintError as error:
+            if job.unprintable is not None:
+                raise DteRefused(job.unprintable) from None
+            log.warning("%s: its DTE cannot be printed (%s); printing its fields", job.what, error.code)
+        else:
+            return File(pdf, job.name)
+    if job.summary is None:
+        raise _not_found()
+    return File(render_summary_pdf(job.summary, job.settings, paper=job.options.paper), job.name)
 
 
 def document_xml(session: Session, document_id: int, key: str) -> File:

@@ -574,6 +574,8 @@ def list_page(
     if filters.until is not None:
         conditions.append(EmailMessage.created_at < filters.until)
     total = session.scalar(select(func.count()).select_from(EmailMessage).where(*conditions)) or 0
+    if offset >= total:
+        return [], total
     rows = session.scalars(
         select(EmailMessage)
         .where(*conditions)

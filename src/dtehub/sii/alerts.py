@@ -20,7 +20,7 @@ import re
 import ssl
 from dataclasses import dataclass
 
-from dtehub.sii.errors import CertificateRefused, SiiUnavailable
+from dtehub.sii.errors import CertificateRefused, SiiTlsError
 
 
 @dataclass(frozen=True)
@@ -121,8 +121,6 @@ def refusal(alert: str, *, holder: str, issuer: str, host: str) -> CertificateRe
     )
 
 
-def unexplained(alert: str, *, host: str) -> SiiUnavailable:
+def unexplained(alert: str, *, host: str) -> SiiTlsError:
     """An alert that says nothing of the certificate, once the retries are spent."""
-    return SiiUnavailable(
-        f"SII ({host}) ended the TLS connection with alert {alert}; retry later", code="sii_tls_error"
-    )
+    return SiiTlsError(f"SII ({host}) ended the TLS connection with alert {alert}; retry later")

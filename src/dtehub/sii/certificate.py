@@ -17,7 +17,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from cryptography.x509.oid import NameOID
 
 from dtehub.kit.rut import InvalidRut, normalize_rut
-from dtehub.sii.errors import CertificateError
+from dtehub.sii.errors import (
+    CertificateExpired,
+    CertificateNotYetValid,
+    CertificateUnreadable,
+    CertificateWithoutRut,
+)
 
 HOLDER_RUT_OID = x509.ObjectIdentifier("1.3.6.1.4.1.8321.1")
 """subjectAltName ``otherName`` type of the holder's RUT in Chilean personal certificates."""
@@ -50,14 +55,12 @@ class PersonCertificate:
         """Raise :class:`CertificateError` unless the certificate is valid at ``now`` (UTC)."""
         now = now or datetime.now(UTC)
         if now >= self.not_after:
-            raise CertificateError(
-                f"the certificate of {self.holder_rut} expired on {self.not_after:%Y-%m-%d}",
-                code="certificate_expired",
+            raise CertificateExpired(
+                f"the certificate of {self.holder_rut} expired on {self.not_after:%Y-%m-%d}"
             )
         if now < self.not_before:
-            raise CertificateError(
-                f"the certificate of {self.holder_rut} is not valid until {self.not_before:%Y-%m-%d}",
-                code="certificate_not_yet_valid",
+            raise CertificateNotYetValid(
+                f"the certificate of {self.holder_rut} is not valid until {self.not_before:%Y-%m-%d}"
             )
 
 
@@ -65,21 +68,16 @@ def load_pfx(data: bytes, password: str) -> PersonCertificate:
     """Open a PKCS#12 file (legacy RC2-40 ones too) and read its holder; any failure is a
     :class:`CertificateError` that says which."""
     if not data.startswith(b"\x30"):  # every PKCS#12 is a DER SEQUENCE
-        raise CertificateError(
-            "the certificate is not a PKCS#12 (.pfx or .p12) file", code="certificate_unreadable"
-        )
+        raise CertificateUnreadable("the certificate is not a PKCS#12 (.pfx or .p12) file")
     try:
         key, certificate, chain = pkcs12.load_key_and_certificates(data, password.encode() or None)
     except ValueError:
         # cryptography says "Invalid password or PKCS12 data" for both; the file looked like PKCS#12.
-        raise CertificateError(
-            "the certificate could not be opened: wrong password, or a damaged PKCS#12 file",
-            code="certificate_unreadable",
+        raise CertificateUnreadable(
+            "the certificate could not be opened: wrong password, or a damaged PKCS#12 file"
         ) from None
     if certificate is None or key is None:
-        raise CertificateError(
-            "the PKCS#12 file holds no certificate with its private key", code="certificate_unreadable"
-        )
+        raise CertificateUnreadable("the PKCS#12 file holds no certificate with its private key")
     return PersonCertificate(
         key=key,
         certificate=certificate,
@@ -115,10 +113,9 @@ def holder_rut(certificate: x509.Certificate) -> str:
             return normalize_rut(match.group().decode("ascii"))
         except InvalidRut:
             continue
-    raise CertificateError(
+    raise CertificateWithoutRut(
         "the certificate names no RUT (no subjectAltName 1.3.6.1.4.1.8321.1, no serialNumber): "
-        "SII logs in only Chilean personal certificates",
-        code="certificate_without_rut",
+        "SII logs in only Chilean personal certificates"
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from dtehub.sii.errors import SiiUnavailable
+from dtehub.sii.errors import SiiTimeout
 
 
 @dataclass(frozen=True)
@@ -34,10 +34,8 @@ class Deadline:
         self._end = time.monotonic() + seconds
 
     def remaining(self) -> float:
-        """Seconds left; past the deadline, the retrieval is over: :class:`SiiUnavailable`."""
+        """Seconds left; past the deadline, the retrieval is over: :class:`~dtehub.sii.errors.SiiTimeout`."""
         left = self._end - time.monotonic()
         if left <= 0:
-            raise SiiUnavailable(
-                f"SII did not answer within {self.seconds:g} s; retry later", code="sii_timeout"
-            )
+            raise SiiTimeout(f"SII did not answer within {self.seconds:g} s; retry later")
         return left

@@ -27,7 +27,15 @@ from dtehub import __version__
 from dtehub.sii import alerts, pages
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.config import Deadline, SiiConfig
-from dtehub.sii.errors import DocumentNotFound, HolderNotAuthorized, LoginError, SiiError, SiiUnavailable
+from dtehub.sii.errors import (
+    DocumentNotFound,
+    HolderNotAuthorized,
+    LoginError,
+    SessionLost,
+    SiiError,
+    SiiTimeout,
+    SiiUnavailable,
+)
 from dtehub.sii.tls import refusal_alert
 
 PORTAL = "/cgi-bin/Portal001"
@@ -52,10 +60,6 @@ LOGIN_CODES = {
     "37": "the certificate of {holder} comes from a certification authority SII does not accept",
 }
 """SII's login codes by their last two digits (SII's help page on authentication error codes)."""
-
-
-class SessionLost(LoginError):
-    """SII no longer knows the session (expired, too old, or its company selection is gone)."""
 
 
 class _NoCookies(DefaultCookiePolicy):
@@ -245,9 +249,9 @@ class PortalSession:
                 params={"DHDR_CODIGO": portal_id},
                 headers={"Referer": referer},
             )
-        except SiiUnavailable as failed:
-            if failed.code == "sii_timeout":
-                raise
+        except SiiTimeout:
+            raise
+        except SiiUnavailable:
             return None
         is_pdf = "pdf" in response.headers.get("content-type", "").lower()
         return response.content if is_pdf and response.content.startswith(b"%PDF") else None

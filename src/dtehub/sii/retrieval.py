@@ -6,11 +6,12 @@ import asyncio
 from dataclasses import dataclass
 from datetime import date
 
-from dtehub.dte.pipeline import CheckedDte, DteRefused, read_dte_file
+from dtehub.dte.pipeline import CheckedDte, read_dte_file
+from dtehub.errors import DteRefused
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.config import Deadline
-from dtehub.sii.errors import DocumentNotFound, LoginError, SiiUnavailable
-from dtehub.sii.portal import MAX_ANSWER_BYTES, PortalSession, SessionLost
+from dtehub.sii.errors import DocumentNotFound, LoginError, SessionLost, SiiTimeout, SiiUnavailable
+from dtehub.sii.portal import MAX_ANSWER_BYTES, PortalSession
 from dtehub.sii.sessions import SessionPool
 
 
@@ -57,9 +58,7 @@ async def retrieve(
         async with asyncio.timeout(pool.config.timeout):
             return await _retrieve(pool, certificate, deadline, company_rut, type_code, folio, include_pdf)
     except TimeoutError:
-        raise SiiUnavailable(
-            f"SII did not answer within {deadline.seconds:g} s; retry later", code="sii_timeout"
-        ) from None
+        raise SiiTimeout(f"SII did not answer within {deadline.seconds:g} s; retry later") from None
 
 
 async def _retrieve(

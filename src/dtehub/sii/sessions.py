@@ -28,7 +28,7 @@ from contextlib import asynccontextmanager
 
 from dtehub.sii.certificate import PersonCertificate, load_pfx
 from dtehub.sii.config import Deadline, SiiConfig
-from dtehub.sii.errors import CertificateError, DocumentNotFound, SiiUnavailable
+from dtehub.sii.errors import CertificateError, DocumentNotFound, SiiBusy, SiiUnavailable
 from dtehub.sii.portal import PortalSession
 from dtehub.sii.tls import client_context
 
@@ -120,10 +120,9 @@ class SessionPool:
                 try:
                     await asyncio.wait_for(self._changed.wait(), deadline.remaining())
                 except TimeoutError:
-                    raise SiiUnavailable(
+                    raise SiiBusy(
                         f"all {self.config.max_sessions_per_holder} SII sessions of {holder} stayed busy for "
-                        f"{deadline.seconds:g} s; retry later",
-                        code="sii_busy",
+                        f"{deadline.seconds:g} s; retry later"
                     ) from None
         session = None
         try:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 
 from dtehub.sii.alerts import alert_name
 from dtehub.sii.certificate import PersonCertificate
-from dtehub.sii.errors import CertificateError, SiiUnavailable
+from dtehub.sii.errors import CertificateUnusable, SiiUnavailable
 
 
 def client_context(certificate: PersonCertificate, *, ca_bundle: str | None) -> ssl.SSLContext:
@@ -43,9 +43,7 @@ def client_context(certificate: PersonCertificate, *, ca_bundle: str | None) -> 
         with _memory_file(key_pem + chain_pem) as path:
             context.load_cert_chain(path, password=passphrase)
     except (OSError, ssl.SSLError):
-        raise CertificateError(
-            "the certificate's key cannot be used for TLS", code="certificate_unusable"
-        ) from None
+        raise CertificateUnusable("the certificate's key cannot be used for TLS") from None
     return context
 
 

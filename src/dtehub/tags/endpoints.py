@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
@@ -42,7 +43,7 @@ def get_tags(
 
 
 @router.post("/createTag", response_model=TagOut, responses=error_responses(409))
-@transactional
+@transactional(audit=Action.CREATE_TAG)
 def create_tag(auth: AuthDep, session: SessionDep, body: TagCreate) -> Response:
     """Create a tag; names are unique within the company."""
     return respond(TagOut.of(service.create_tag(session, auth.company_id, body.name)))

@@ -33,6 +33,8 @@ def list_page(
     if name is not None:
         conditions.append(Tag.name == name)
     total = session.execute(select(func.count()).select_from(Tag).where(*conditions)).scalar_one()
+    if offset >= total:
+        return [], total
     column = Tag.name if order_by == 1 else Tag.created_at
     ordering = (column.desc(), Tag.id.desc()) if descending else (column.asc(), Tag.id.asc())
     rows = session.scalars(select(Tag).where(*conditions).order_by(*ordering).offset(offset).limit(limit))

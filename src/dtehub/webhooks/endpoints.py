@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
@@ -30,7 +31,7 @@ DeliveryPage = Page[DeliveryOut]
 
 
 @router.post("/createWebhook", response_model=WebhookCreated, responses=error_responses(409, 503))
-@transactional
+@transactional(audit=Action.CREATE_WEBHOOK)
 def create_webhook(
     auth: AuthDep, session: SessionDep, settings: SettingsDep, body: WebhookCreate
 ) -> Response:
@@ -49,7 +50,7 @@ def get_webhooks(auth: AuthDep, session: SessionDep, page: PageDep) -> Response:
 
 
 @router.delete("/deleteWebhook", response_model=WebhookDeleted, responses=error_responses(404))
-@transactional
+@transactional(audit=Action.DELETE_WEBHOOK)
 def delete_webhook(auth: AuthDep, session: SessionDep, body: WebhookDelete) -> Response:
     """Delete a webhook: nothing more is sent to it, and its pending deliveries are dropped."""
     webhook = service.delete_webhook(session, auth.company_id, body.id)

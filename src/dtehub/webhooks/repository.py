@@ -112,6 +112,8 @@ def count(session: Session, company_id: int) -> int:
 
 def list_page(session: Session, company_id: int, *, offset: int, limit: int) -> tuple[list[Webhook], int]:
     total = count(session, company_id)
+    if offset >= total:
+        return [], total
     query = (
         select(Webhook)
         .where(Webhook.company_id == company_id)
@@ -157,9 +159,11 @@ def deliveries_page(
     conditions: list[Any] = [_DELIVERIES.c.webhook_id == owned.scalar_subquery()]
     if state is not None:
         conditions.append(_DELIVERIES.c.state == state)
-    total = execute_core(
-        session, select(func.count()).select_from(_DELIVERIES).where(*conditions)
-    ).scalar_one()
+    total = int(
+        execute_core(session, select(func.count()).select_from(_DELIVERIES).where(*conditions)).scalar_one()
+    )
+    if offset >= total:
+        return [], total
     query = (
         select(
             _DELIVERIES.c.id,
@@ -181,7 +185,7 @@ def deliveries_page(
         .offset(offset)
         .limit(limit)
     )
-    return [DeliveryRow(**row._mapping) for row in execute_core(session, query)], int(total)
+    return [DeliveryRow(**row._mapping) for row in execute_core(session, query)], total
 
 
 # The delivery worker

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from dtehub.config import Settings
-from dtehub.errors import BadRequest, Conflict, NotFound
+from dtehub.errors import NotFound, TooManyWebhooks, UrlRefused
 from dtehub.kit.pagination import PageRequest
 from dtehub.models import DeliveryState, Webhook
 from dtehub.webhooks import repository, signing
@@ -25,9 +25,9 @@ def create_webhook(
     try:
         check_url(data.url, allow_private=settings.webhooks_allow_private)
     except AddressRefused as refused:
-        raise BadRequest(str(refused), code="url_refused", field="url") from None
+        raise UrlRefused(str(refused), field="url") from None
     if repository.count(session, company_id) >= MAX_WEBHOOKS:
-        raise Conflict(f"a company may have at most {MAX_WEBHOOKS} webhooks", code="too_many", field="url")
+        raise TooManyWebhooks(f"a company may have at most {MAX_WEBHOOKS} webhooks", field="url")
     secret = signing.new_secret()
     webhook = Webhook(
         company_id=company_id,

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from dtehub.config import Settings
-from dtehub.errors import ServiceUnavailable
+from dtehub.errors import SecretKeyMissing
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a public marker, not a secret)
 MIN_KEY_CHARS = 32
@@ -78,10 +78,9 @@ def secret_box(settings: Settings) -> SecretBox | None:
 def require_secret_box(settings: Settings) -> SecretBox:
     box = secret_box(settings)
     if box is None:
-        raise ServiceUnavailable(
+        raise SecretKeyMissing(
             f"webhooks need a key to keep their secrets: set DTEHUB_SECRET_KEY (at least {MIN_KEY_CHARS} "
-            "random characters) and restart dtehub",
-            code="secret_key_missing",
+            "random characters) and restart dtehub"
         )
     return box
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dtehub.dte.pdf._logo import logo_image
 from dtehub.dte.pdf._render import MAX_DTE_BYTES, render_dte_pdf
 from dtehub.dte.pdf._summary_pdf import NOT_A_TAX_DOCUMENT_DETAIL, render_summary
-from dtehub.dte.pdf.errors import PrintError
+from dtehub.dte.pdf.errors import DteNotPrintable, NoCedibleCopy, PrintError
 from dtehub.dte.pdf.settings import IssuerPrintSettings, Paper
 from dtehub.dte.pdf.summary import DocumentSummary
 
@@ -23,7 +23,9 @@ __all__ = [
     "MAX_DTE_BYTES",
     "NOT_A_TAX_DOCUMENT_DETAIL",
     "DocumentSummary",
+    "DteNotPrintable",
     "IssuerPrintSettings",
+    "NoCedibleCopy",
     "Paper",
     "PrintError",
     "render_dte_pdf",

@@ -12,7 +12,7 @@ from dtehub.dte.pdf._logo import logo_image
 from dtehub.dte.pdf._roll import render_roll
 from dtehub.dte.pdf._text import long_date, short_date
 from dtehub.dte.pdf._view import printed_dte
-from dtehub.dte.pdf.errors import PrintError
+from dtehub.dte.pdf.errors import DteNotPrintable, NoCedibleCopy
 from dtehub.dte.pdf.settings import IssuerPrintSettings, Paper
 from dtehub.dte.reader import dte_elements, read_fields
 from dtehub.dte.ted import TedMissing, ted_barcode_payload
@@ -29,15 +29,15 @@ def render_dte_pdf(
     with or without the SII namespace, ISO-8859-1 or UTF-8), on ``paper``; ``cedible`` prints the copy
     for factoring (CEDIBLE and the acuse de recibo).
 
-    Raises :class:`PrintError`: ``dte_unreadable`` when ``content`` is not one DTE dtehub can read,
-    ``not_cedible`` when a CEDIBLE copy is asked for a type that cannot be ceded. A DTE without timbre
+    Raises :class:`~dtehub.dte.pdf.errors.DteNotPrintable` when ``content`` is not one DTE dtehub can
+    read, :class:`~dtehub.dte.pdf.errors.NoCedibleCopy` when a CEDIBLE copy is asked for a type that
+    cannot be ceded. A DTE without timbre
     prints with a notice where the barcode goes."""
     roll = Paper(paper) == Paper.ROLL_80MM
     element, fields = _read(content)
     if cedible and fields.code not in CEDIBLE_CODES:
-        raise PrintError(
-            "not_cedible",
-            f"a {dte_type_name(fields.code).lower()} cannot be ceded, so it has no CEDIBLE copy",
+        raise NoCedibleCopy(
+            f"a {dte_type_name(fields.code).lower()} cannot be ceded, so it has no CEDIBLE copy"
         )
     try:
         ted: bytes | None = ted_barcode_payload(element)
@@ -57,4 +57,4 @@ def _read(content: bytes) -> tuple[etree._Element, DteFields]:
             raise DteUnreadable(f"the content holds {len(elements)} DTEs; one is printed at a time")
         return elements[0], read_fields(elements[0])
     except (XmlError, DteUnreadable) as exc:
-        raise PrintError("dte_unreadable", f"the document cannot be read as a DTE: {exc}") from None
+        raise DteNotPrintable(f"the document cannot be read as a DTE: {exc}") from None

@@ -1,0 +1,66 @@
+"""The actions the audit log names, each one constant: what ``getAuditLog`` shows and filters by.
+
+A ``/v1`` write names its action where it is declared (``@transactional(audit=Action.CREATE_DOCUMENT)``):
+renaming a Python function never renames what the log has recorded. The API's writes are named as the
+API names them; the CLI's commands as ``group.command``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+
+class Action(enum.StrEnum):
+    # /v1 writes (dtehub.dependencies.transactional records them)
+    CREATE_DOCUMENT = "createDocument"
+    CREATE_DOCUMENT_FROM_XML = "createDocumentFromXml"
+    DELETE_DOCUMENT = "deleteDocument"
+    RENEW_DOCUMENT_KEY = "renewDocumentKey"
+    RENEW_NOTE_KEY = "renewNoteKey"
+    CREATE_CLIENT = "createClient"
+    UPDATE_CLIENT = "updateClient"
+    RENEW_CLIENT_KEY = "renewClientKey"
+    CREATE_CONTACT = "createContact"
+    CREATE_TAG = "createTag"
+    CREATE_FILE = "createFile"
+    UPDATE_COMPANY = "updateCompany"
+    UPDATE_COMPANY_LOGO = "updateCompanyLogo"
+    DELETE_COMPANY_LOGO = "deleteCompanyLogo"
+    CREATE_PAYMENT = "createPayment"
+    UPDATE_PAYMENT = "updatePayment"
+    CREATE_WEBHOOK = "createWebhook"
+    DELETE_WEBHOOK = "deleteWebhook"
+    # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
+    MIPYME_GET_DOCUMENT = "mipyme_get_document"
+    # the dtehub command
+    COMPANIES_CREATE = "companies.create"
+    COMPANIES_UPDATE = "companies.update"
+    COMPANIES_LOGO = "companies.logo"
+    TOKENS_CREATE = "tokens.create"
+    TOKENS_REVOKE = "tokens.revoke"
+    DEMO = "demo"
+    IMPORT = "import"
+
+
+OBJECT_TYPES: Mapping[Action, str] = {
+    Action.CREATE_DOCUMENT: "document",
+    Action.CREATE_DOCUMENT_FROM_XML: "document",  # or "note": the endpoint annotates which
+    Action.DELETE_DOCUMENT: "document",
+    Action.RENEW_DOCUMENT_KEY: "document",
+    Action.RENEW_NOTE_KEY: "note",
+    Action.CREATE_CLIENT: "client",
+    Action.UPDATE_CLIENT: "client",
+    Action.RENEW_CLIENT_KEY: "client",
+    Action.CREATE_CONTACT: "contact",
+    Action.CREATE_TAG: "tag",
+    Action.CREATE_FILE: "file",
+    Action.UPDATE_COMPANY: "company",
+    Action.UPDATE_COMPANY_LOGO: "company",
+    Action.DELETE_COMPANY_LOGO: "company",
+    Action.CREATE_PAYMENT: "payment",
+    Action.UPDATE_PAYMENT: "payment",
+    Action.CREATE_WEBHOOK: "webhook",
+    Action.DELETE_WEBHOOK: "webhook",
+}
+"""The object each ``/v1`` write changes (a test checks every write is here)."""
