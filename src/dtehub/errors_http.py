@@ -97,6 +97,14 @@ from dtehub.sii.errors import (
     SiiTlsError,
     SiiUnavailable,
 )
+from dtehub.sii.ws.errors import (
+    PersonNotRegistered,
+    WsAuthRefused,
+    WsDocumentUnknown,
+    WsNotAuthorized,
+    WsTypeNotHandled,
+    WsUnavailable,
+)
 
 log = logging.getLogger("dtehub")
 
@@ -175,6 +183,13 @@ ERRORS: tuple[Row, ...] = (
     Row(SiiBusy,                   503,  _UNAVAILABLE),
     Row(SiiTlsError,               503,  _UNAVAILABLE),
     Row(DocumentNotFound,          404,  _NOT_FOUND),
+    # SII's web services (dtehub.sii.ws.errors), each with its family's statuses.
+    Row(WsAuthRefused,             502,  _LOGIN),
+    Row(PersonNotRegistered,       502,  _LOGIN),
+    Row(WsUnavailable,             503,  _UNAVAILABLE),
+    Row(WsTypeNotHandled,          400,  _INVALID),
+    Row(WsNotAuthorized,           422,  _CERTIFICATE),
+    Row(WsDocumentUnknown,         404,  _NOT_FOUND),
 )
 # fmt: on
 

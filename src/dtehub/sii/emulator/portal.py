@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlencode
 
@@ -56,6 +56,9 @@ class Request:
     cookies: Mapping[str, str]
     peer_certificate: bytes | None
     """The client's certificate (DER) when it presented one in the TLS handshake."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Lower-case names."""
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
