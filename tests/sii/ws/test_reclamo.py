@@ -9,12 +9,14 @@ import pytest
 
 from dtehub.kit.dates import SANTIAGO
 from dtehub.sii.emulator import Emulator
+from dtehub.sii.emulator.register import Entry
 from dtehub.sii.ws.auth import TokenCache
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.config import WsConfig
 from dtehub.sii.ws.errors import WsDocumentUnknown, WsNotAuthorized, WsTypeNotHandled, WsUnavailable
 from dtehub.sii.ws.reclamo import DocumentRef, cedibility, history, reception_time, register_event
 from tests.sii.ws.conftest import (
+    BUYER,
     BUYER_PERSON,
     LOADED_INVOICE,
     SELLER,
@@ -169,3 +171,39 @@ def test_exempt_invoices_and_a_k_check_digit_are_asked_as_sii_wants(
     sii.acceptances.receive("76123451-K", 33, 5, "96790240-3")
     with WsClient(ws_config, people.seller, tokens=tokens) as client, pytest.raises(WsNotAuthorized):
         cedibility(client, DocumentRef("76123451-K", 33, 5))  # read and judged: she acts for neither
+
+
+def test_the_rcv_register_and_the_service_share_their_documents(
+    sii: Emulator, seller_ws: WsClient, buyer_ws: WsClient
+) -> None:
+    # Two invoices and a note only the RCV's register holds (as `init --generate` makes them).
+    now = sii.acceptances.now()
+    claimed, accepted, cancelled = next_folio(), next_folio(), next_folio()
+
+    def entry(type_code: int, folio: int, total: int, **extra: object) -> Entry:
+        return Entry(type_code, folio, now.date(), BUYER, "COMPRADORA SA", 0, 0, 0, total, now, **extra)  # type: ignore[arg-type]
+
+    sii.register.add(
+        SELLER,
+        [
+            entry(33, claimed, 1190),
+            entry(33, accepted, 1190),
+            entry(33, cancelled, 2380),
+            entry(61, next_folio(), 2380, ref_type=33, ref_folio=cancelled),
+        ],
+    )
+
+    # A claim through the service is the register's claim.
+    assert register_event(buyer_ws, DocumentRef(SELLER, 33, claimed), "RFP").code == 0
+    row = sii.register.find(SELLER, 33, claimed)
+    assert row is not None
+    assert row.claim_event == "RFP"
+    assert row.claimed_at is not None
+
+    # The register's acceptance is the service's receipt.
+    sii.register.accept(SELLER, 33, accepted)
+    assert [e.code for e in history(seller_ws, DocumentRef(SELLER, 33, accepted)).events] == ["ERM"]
+    assert cedibility(seller_ws, DocumentRef(SELLER, 33, accepted)).code == 23
+
+    # A credit note of the whole amount in the register cancels the invoice.
+    assert cedibility(seller_ws, DocumentRef(SELLER, 33, cancelled)).code == 21

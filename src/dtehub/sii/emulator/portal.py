@@ -18,6 +18,7 @@ from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.sii.emulator import pages
 from dtehub.sii.emulator.certificates import TestCertificateAuthority, holder_rut
 from dtehub.sii.emulator.data import Company, EmulatorData, Person, StoredDte
+from dtehub.sii.emulator.rcv import RcvFacade, RcvRequest
 from dtehub.sii.emulator.sessions import Faults, Lookup, Session, SessionStore
 
 AUTH = "/cgi_AUT2000"
@@ -97,6 +98,7 @@ class Portal:
         self.authority = authority
         self.sessions = sessions
         self.faults = faults
+        self.rcv = RcvFacade(data, data.register, sessions, faults)
         self._public: dict[str, Callable[[Request], Response]] = {
             f"{AUTH}/CAutInicio.cgi": self._login,
             f"{AUTH}/autTermino.cgi": self._logout,
@@ -112,6 +114,18 @@ class Portal:
         }
 
     def answer(self, request: Request) -> Response:
+        if self.rcv.handles(request.path):
+            answer = self.rcv.answer(
+                RcvRequest(
+                    request.method,
+                    request.path,
+                    request.query,
+                    request.headers,
+                    request.cookies,
+                    request.body,
+                )
+            )
+            return Response(answer.status, answer.body, answer.content_type, answer.headers)
         public = self._public.get(request.path)
         if public is not None:
             return public(request)

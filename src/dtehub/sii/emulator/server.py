@@ -21,6 +21,7 @@ import socketserver
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,6 +36,7 @@ from dtehub.sii.emulator.certificates import TestCertificateAuthority
 from dtehub.sii.emulator.data import EmulatorData
 from dtehub.sii.emulator.handshake import Handshake, ServerContexts
 from dtehub.sii.emulator.portal import Portal, Request, Response
+from dtehub.sii.emulator.register import Register
 from dtehub.sii.emulator.sessions import Faults, SessionStore
 from dtehub.sii.emulator.ws import WebServices
 
@@ -333,6 +335,18 @@ class Emulator:
     def logouts(self) -> int:
         """Logouts that closed a session."""
         return self.sessions.logouts
+
+    @property
+    def register(self) -> Register:
+        """The companies' Registro de Ventas: ``accept``, ``claim``, ``add``, ``advance`` change it while it
+        serves (:mod:`dtehub.sii.emulator.register`)."""
+        return self.data.register
+
+    @property
+    def rcv_requests(self) -> Counter[str]:
+        """Calls of the RCV's facade so far, per method (a copy)."""
+        with self.portal.rcv._lock:
+            return Counter(self.portal.rcv.requests)
 
     def expire_sessions(self) -> None:
         """End every session open now, as SII's timeout would (without waiting for it)."""

@@ -235,7 +235,7 @@ class WebServices:
             return self._coded(operation, 4, "Acción no válida")
         if role != "receiver":
             return self._coded(operation, 17, "Acción solo permitida para empresa receptora")
-        return self._coded(operation, *self.acceptances.register(key_or_code, action, person))
+        return self._coded(operation, *self.acceptances.register_action(key_or_code, action, person))
 
     def _acts_for(self, person: str, dossier: Dossier) -> str | None:
         companies = self.data.people[person].companies if person in self.data.people else ()
