@@ -256,6 +256,14 @@ class Register:
             company = self._companies.get(company_rut)
             return company.by_key.get((type_code, folio)) if company is not None else None
 
+    def referring(self, company_rut: str, type_code: int, folio: int) -> list[Entry]:
+        """The company's documents (credit and debit notes) whose reference is ``type_code``/``folio``."""
+        with self._lock:
+            company = self._companies.get(company_rut)
+            if company is None:
+                return []
+            return [e for e in company.by_key.values() if (e.ref_type, e.ref_folio) == (type_code, folio)]
+
     # --- changes (tests, and the acceptance/claim web service) -------------------------------------------
 
     def accept(self, company_rut: str, type_code: int, folio: int, at: datetime | None = None) -> Entry:
