@@ -97,6 +97,7 @@ from dtehub.sii.errors import (
     SiiTlsError,
     SiiUnavailable,
 )
+from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 
 log = logging.getLogger("dtehub")
 
@@ -157,6 +158,8 @@ ERRORS: tuple[Row, ...] = (
     Row(DatabaseUnavailable,       503),
     Row(SecretKeyMissing,          503),
     Row(DatabaseError,             500),
+    Row(InvalidPeriod,             400),
+    Row(SyncAlreadyRunning,        409),
     # The SII client (dtehub.sii.errors): each also a status of mipyme_get_document.
     Row(SiiError,                  503,  _UNAVAILABLE),
     Row(InvalidRequest,            400,  _INVALID),
