@@ -10,7 +10,7 @@ it no longer expired), so two processes racing for one company's lease cannot bo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import cast
 
 from sqlalchemy import Table, delete, func, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.sql import insert_on_conflict
-from dtehub.models import Company, RunState, SiiSyncLease, SiiSyncRun
+from dtehub.models import Company, Document, Note, RunState, SiiSyncLease, SiiSyncRun
 
 ACTIVE = (RunState.QUEUED.value, RunState.RUNNING.value)
 LEASES = cast(Table, SiiSyncLease.__table__)
@@ -132,3 +132,17 @@ def queued_held_by(session: Session, holder: str) -> list[tuple[int, int]]:
         .order_by(SiiSyncRun.id)
     ).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> dict[int, tuple[int, date]]:
+    """(total in hundredths, issue date) of the company's documents (``kind`` "documents") or notes."""
+    table = Document if kind == "documents" else Note
+    found: dict[int, tuple[int, date]] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(table.id, table.total_cents, table.issue_date).where(
+                table.company_id == company_id, table.id.in_(ids[start : start + 1000])
+            )
+        )
+        found.update({row[0]: (row[1], row[2]) for row in rows})
+    return found
