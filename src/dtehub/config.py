@@ -141,6 +141,16 @@ class Settings(BaseSettings):
     sii_logout_url: str = Field(
         default="https://zeusr.sii.cl", description="SII's logout host (or the emulator's URL)."
     )
+    sii_rcv_url: str = Field(
+        default="https://www4.sii.cl",
+        description="SII's Registro de Compras y Ventas host (or the emulator's URL).",
+    )
+    sii_requests_per_second: float = Field(
+        default=2.0,
+        gt=0,
+        le=100,
+        description="Requests per second a sync makes to SII's RCV at most (SII publishes no quota).",
+    )
     sii_ca_bundle: str | None = Field(
         default=None,
         description="PEM of the authorities trusted for SII's server certificate; unset: the system's.",
@@ -175,6 +185,8 @@ class Settings(BaseSettings):
             auth_url=self.sii_auth_url.rstrip("/"),
             portal_url=self.sii_portal_url.rstrip("/"),
             logout_url=self.sii_logout_url.rstrip("/"),
+            rcv_url=self.sii_rcv_url.rstrip("/"),
+            requests_per_second=self.sii_requests_per_second,
             ca_bundle=self.sii_ca_bundle or None,
             timeout=self.sii_timeout,
             session_reuse_seconds=self.sii_session_reuse_seconds,

@@ -90,6 +90,9 @@ from dtehub.sii.errors import (
     HolderNotAuthorized,
     InvalidRequest,
     LoginError,
+    NotRepresentative,
+    RcvRefused,
+    RcvUnreadable,
     SessionLost,
     SiiBusy,
     SiiError,
@@ -178,6 +181,9 @@ ERRORS: tuple[Row, ...] = (
     Row(SiiBusy,                   503,  _UNAVAILABLE),
     Row(SiiTlsError,               503,  _UNAVAILABLE),
     Row(DocumentNotFound,          404,  _NOT_FOUND),
+    Row(NotRepresentative,         422,  _CERTIFICATE),
+    Row(RcvUnreadable,             503,  _UNAVAILABLE),
+    Row(RcvRefused,                503,  _UNAVAILABLE),
 )
 # fmt: on
 
