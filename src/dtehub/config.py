@@ -192,6 +192,14 @@ class Settings(BaseSettings):
         "renewed at once).",
     )
 
+    sii_sync_lease_seconds: float = Field(
+        default=120.0,
+        ge=10,
+        le=3600,
+        description="How long a company's SII sync run keeps its lease without a heartbeat (renewed every "
+        "quarter of it): a run whose process died is taken over by the next sync after this.",
+    )
+
     def sii_config(self) -> SiiConfig:
         return SiiConfig(
             auth_url=self.sii_auth_url.rstrip("/"),

@@ -110,6 +110,7 @@ from dtehub.sii.ws.errors import (
     WsTypeNotHandled,
     WsUnavailable,
 )
+from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 
 log = logging.getLogger("dtehub")
 
@@ -172,6 +173,8 @@ ERRORS: tuple[Row, ...] = (
     Row(SecretKeyMissing,          503),
     Row(SiiCertificateSealedElsewhere, 503),
     Row(DatabaseError,             500),
+    Row(InvalidPeriod,             400),
+    Row(SyncAlreadyRunning,        409),
     # The SII client (dtehub.sii.errors): each also a status of mipyme_get_document.
     Row(SiiError,                  503,  _UNAVAILABLE),
     Row(InvalidRequest,            400,  _INVALID),

@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     UPDATE_PAYMENT = "updatePayment"
     CREATE_WEBHOOK = "createWebhook"
     DELETE_WEBHOOK = "deleteWebhook"
+    SYNC_SII = "syncSii"
     # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
     MIPYME_GET_DOCUMENT = "mipyme_get_document"
     # the dtehub command
@@ -44,6 +45,7 @@ class Action(enum.StrEnum):
     TOKENS_REVOKE = "tokens.revoke"
     DEMO = "demo"
     IMPORT = "import"
+    SII_SYNC = "sii.sync"
 
 
 OBJECT_TYPES: Mapping[Action, str] = {
@@ -67,5 +69,6 @@ OBJECT_TYPES: Mapping[Action, str] = {
     Action.UPDATE_PAYMENT: "payment",
     Action.CREATE_WEBHOOK: "webhook",
     Action.DELETE_WEBHOOK: "webhook",
+    Action.SYNC_SII: "siiSyncRun",
 }
 """The object each ``/v1`` write changes (a test checks every write is here)."""

@@ -20,6 +20,7 @@ from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
+from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
 from dtehub.models.tag import Tag
 from dtehub.models.webhook import Webhook
 from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
@@ -53,6 +54,9 @@ __all__ = [
     "PaymentAllocation",
     "PaymentStatus",
     "ReminderKind",
+    "RunState",
+    "SiiSyncLease",
+    "SiiSyncRun",
     "Tag",
     "Webhook",
     "WebhookDelivery",
