@@ -21,6 +21,7 @@ import socketserver
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -34,6 +35,7 @@ from dtehub.sii.emulator.certificates import TestCertificateAuthority
 from dtehub.sii.emulator.data import EmulatorData
 from dtehub.sii.emulator.handshake import Handshake, ServerContexts
 from dtehub.sii.emulator.portal import Portal, Request, Response
+from dtehub.sii.emulator.register import Register
 from dtehub.sii.emulator.sessions import Faults, SessionStore
 
 log = logging.getLogger(__name__)
@@ -194,6 +196,8 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             cookies=_cookies(self.headers.get_all("Cookie") or []),
             peer_certificate=connection.getpeercert(binary_form=True),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
         )
 
     def _send(self, response: Response) -> None:
@@ -316,6 +320,18 @@ class Emulator:
     def logouts(self) -> int:
         """Logouts that closed a session."""
         return self.sessions.logouts
+
+    @property
+    def register(self) -> Register:
+        """The companies' Registro de Ventas: ``accept``, ``claim``, ``add``, ``advance`` change it while it
+        serves (:mod:`dtehub.sii.emulator.register`)."""
+        return self.data.register
+
+    @property
+    def rcv_requests(self) -> Counter[str]:
+        """Calls of the RCV's facade so far, per method (a copy)."""
+        with self.portal.rcv._lock:
+            return Counter(self.portal.rcv.requests)
 
     def expire_sessions(self) -> None:
         """End every session open now, as SII's timeout would (without waiting for it)."""
