@@ -84,8 +84,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that encrypts webhook signing secrets at rest (at least 32 characters); unset: "
-        "createWebhook answers 503 and webhooks are not delivered.",
+        description="Key that encrypts webhook signing secrets and companies' SII certificates at rest (at "
+        "least 32 characters); unset: createWebhook and updateCompanySiiCertificate answer 503, webhooks "
+        "are not delivered and SII certificates do not open.",
     )
     webhooks_allow_private: bool = Field(
         default=False,

@@ -27,6 +27,8 @@ class Action(enum.StrEnum):
     UPDATE_COMPANY = "updateCompany"
     UPDATE_COMPANY_LOGO = "updateCompanyLogo"
     DELETE_COMPANY_LOGO = "deleteCompanyLogo"
+    UPDATE_COMPANY_SII_CERTIFICATE = "updateCompanySiiCertificate"
+    DELETE_COMPANY_SII_CERTIFICATE = "deleteCompanySiiCertificate"
     CREATE_PAYMENT = "createPayment"
     UPDATE_PAYMENT = "updatePayment"
     CREATE_WEBHOOK = "createWebhook"
@@ -38,6 +40,7 @@ class Action(enum.StrEnum):
     COMPANIES_CREATE = "companies.create"
     COMPANIES_UPDATE = "companies.update"
     COMPANIES_LOGO = "companies.logo"
+    COMPANIES_CERTIFICATE = "companies.certificate"
     TOKENS_CREATE = "tokens.create"
     TOKENS_REVOKE = "tokens.revoke"
     DEMO = "demo"
@@ -60,6 +63,8 @@ OBJECT_TYPES: Mapping[Action, str] = {
     Action.UPDATE_COMPANY: "company",
     Action.UPDATE_COMPANY_LOGO: "company",
     Action.DELETE_COMPANY_LOGO: "company",
+    Action.UPDATE_COMPANY_SII_CERTIFICATE: "company",
+    Action.DELETE_COMPANY_SII_CERTIFICATE: "company",
     Action.CREATE_PAYMENT: "payment",
     Action.UPDATE_PAYMENT: "payment",
     Action.CREATE_WEBHOOK: "webhook",

@@ -6,6 +6,7 @@ from dtehub.models.base import Base
 from dtehub.models.client import Client
 from dtehub.models.company import Company
 from dtehub.models.company_logo import CompanyLogo
+from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
@@ -32,6 +33,7 @@ __all__ = [
     "Client",
     "Company",
     "CompanyLogo",
+    "CompanySiiCertificate",
     "Contact",
     "DeliveryState",
     "Document",
