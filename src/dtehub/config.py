@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES
 from dtehub.sii.config import SiiConfig
+from dtehub.sii.ws.config import WsConfig
 
 
 class Settings(BaseSettings):
@@ -173,6 +174,24 @@ class Settings(BaseSettings):
         description="SII sessions one person may have open at once per process (SII allows 10 in all).",
     )
 
+    sii_ws_url: str = Field(
+        default="https://palena.sii.cl",
+        description="SII's web services host: seed, token, RTC (or the emulator's URL).",
+    )
+    sii_reclamo_url: str = Field(
+        default="https://ws1.sii.cl",
+        description="SII's acceptance/claim web service host (or the emulator's URL).",
+    )
+    sii_ws_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one call of SII's web services may take."
+    )
+    sii_ws_token_lifetime: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds an SII token is used before a new one is asked for (one SII refuses is "
+        "renewed at once).",
+    )
+
     sii_sync_lease_seconds: float = Field(
         default=120.0,
         ge=10,
@@ -192,6 +211,15 @@ class Settings(BaseSettings):
             timeout=self.sii_timeout,
             session_reuse_seconds=self.sii_session_reuse_seconds,
             max_sessions_per_holder=self.sii_max_sessions,
+        )
+
+    def sii_ws_config(self) -> WsConfig:
+        return WsConfig(
+            ws_url=self.sii_ws_url.rstrip("/"),
+            reclamo_url=self.sii_reclamo_url.rstrip("/"),
+            ca_bundle=self.sii_ca_bundle or None,
+            timeout=self.sii_ws_timeout,
+            token_lifetime=self.sii_ws_token_lifetime,
         )
 
     @property

@@ -102,6 +102,14 @@ from dtehub.sii.errors import (
     SiiTlsError,
     SiiUnavailable,
 )
+from dtehub.sii.ws.errors import (
+    PersonNotRegistered,
+    WsAuthRefused,
+    WsDocumentUnknown,
+    WsNotAuthorized,
+    WsTypeNotHandled,
+    WsUnavailable,
+)
 from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 
 log = logging.getLogger("dtehub")
@@ -188,6 +196,13 @@ ERRORS: tuple[Row, ...] = (
     Row(NotRepresentative,         422,  _CERTIFICATE),
     Row(RcvUnreadable,             503,  _UNAVAILABLE),
     Row(RcvRefused,                503,  _UNAVAILABLE),
+    # SII's web services (dtehub.sii.ws.errors), each with its family's statuses.
+    Row(WsAuthRefused,             502,  _LOGIN),
+    Row(PersonNotRegistered,       502,  _LOGIN),
+    Row(WsUnavailable,             503,  _UNAVAILABLE),
+    Row(WsTypeNotHandled,          400,  _INVALID),
+    Row(WsNotAuthorized,           422,  _CERTIFICATE),
+    Row(WsDocumentUnknown,         404,  _NOT_FOUND),
 )
 # fmt: on
 

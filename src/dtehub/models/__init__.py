@@ -10,6 +10,7 @@ from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
+from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
 from dtehub.models.document_total import DocumentTotal
@@ -38,6 +39,7 @@ __all__ = [
     "DeliveryState",
     "Document",
     "DocumentCount",
+    "DocumentSiiAcceptance",
     "DocumentSource",
     "DocumentState",
     "DocumentTag",

@@ -369,8 +369,31 @@ async def test_states_that_change_between_runs_show_in_the_next(
         assert claimed.event is not None
         assert claimed.event.code == "R"
     finally:
-        pending.claimed_at = pending.claim_event = None
+        sii.register.forget_events(COMPANY, 33, pending.folio)
     sii.register.advance(timedelta(days=9))
     async with client(pool, people) as rcv:
         later = {d.folio: d for d in await rcv.documents(SEPTEMBER, 33)}
     assert later[pending.folio].event == ReceiverEvent("A", "No reclamado en plazo, recepción automática")
+
+
+async def test_a_period_sii_has_not_changed_since_the_last_run_costs_the_summary_alone(
+    sii: Emulator, pool: SessionPool, people: People
+) -> None:
+    async with client(pool, people) as rcv:
+        first = await rcv.period(AUGUST)
+        assert first.modified_at is not None
+        before = rcv.requests_made
+        again = await rcv.period(AUGUST, unchanged_since=first.modified_at)
+        assert (again.unchanged, again.documents, rcv.requests_made - before) == (True, [], 1)
+        assert again.summary == first.summary
+
+        invoice = next(d for d in first.documents if d.type_code == 33 and d.event and d.event.code == "A")
+        sii.register.accept(COMPANY, 33, invoice.folio, at=NOW)
+        try:
+            changed = await rcv.period(AUGUST, unchanged_since=first.modified_at)
+        finally:
+            sii.register.forget_events(COMPANY, 33, invoice.folio)
+    assert changed.unchanged is False
+    assert changed.modified_at == NOW.replace(tzinfo=SANTIAGO)
+    accepted = next(d for d in changed.documents if (d.type_code, d.folio) == (33, invoice.folio))
+    assert accepted.event == ReceiverEvent("C", "Recibo otorgado por el receptor")

@@ -192,6 +192,8 @@ def serve(
             f"DTEHUB_SII_LOGOUT_URL={emulator.base_url}\n"
             f"DTEHUB_SII_RCV_URL={emulator.base_url}\n"
             f"DTEHUB_SII_CA_BUNDLE={emulator.ca_bundle}\n"
+            f"DTEHUB_SII_WS_URL={emulator.base_url}\n"
+            f"DTEHUB_SII_RECLAMO_URL={emulator.base_url}\n"
         )
         sys.stdout.flush()
         # Ctrl-C stops it even when started from a script's background job, which starts with SIGINT

@@ -31,12 +31,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from dtehub.kit.rut import normalize_rut
 from dtehub.sii.emulator import pages
+from dtehub.sii.emulator.acceptance import Acceptances
 from dtehub.sii.emulator.certificates import TestCertificateAuthority
 from dtehub.sii.emulator.data import EmulatorData
 from dtehub.sii.emulator.handshake import Handshake, ServerContexts
 from dtehub.sii.emulator.portal import Portal, Request, Response
 from dtehub.sii.emulator.register import Register
 from dtehub.sii.emulator.sessions import Faults, SessionStore
+from dtehub.sii.emulator.ws import WebServices
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +54,18 @@ class _TlsServer(ThreadingHTTPServer):
     block_on_close = True  # server_close() waits for the connections' threads: nothing outlives stop()
 
     def __init__(
-        self, address: tuple[str, int], contexts: ServerContexts, portal: Portal, faults: Faults
+        self,
+        address: tuple[str, int],
+        contexts: ServerContexts,
+        portal: Portal,
+        faults: Faults,
+        services: WebServices,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
         self.contexts = contexts
         self.portal = portal
+        self.services = services
         self.faults = faults
         self.stopping = threading.Event()
         self._connections: set[ssl.SSLSocket] = set()
@@ -165,7 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Response(503, pages.unavailable_page()))
             return
         try:
-            response = server.portal.answer(self._request(body))
+            request = self._request(body)
+            services = server.services
+            response = (services if services.handles(request.path) else server.portal).answer(request)
         except Exception:
             log.exception("SII emulator: error answering %s %s", self.command, self.path)
             response = Response(500, pages.alert_page("Se ha producido un error inesperado."))
@@ -245,6 +255,11 @@ class Emulator:
         self.faults = Faults()
         self.sessions = SessionStore(self.faults)
         self.portal = Portal(self.data, self.authority, self.sessions, self.faults)
+        self.acceptances = Acceptances.load(self.data)
+        """SII's acceptance/claim records (:mod:`.acceptance`): tests receive documents, record events and
+        move its clock while it serves."""
+        self.ws = WebServices(self.data, self.acceptances)
+        """The SOAP services (seed, token, acceptance/claim): ``ws.faults``, ``ws.tokens``."""
         self._host = host
         self._port = port
         self._server: _TlsServer | None = None
@@ -253,7 +268,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        server = _TlsServer((self._host, self._port), self._contexts, self.portal, self.faults)
+        server = _TlsServer((self._host, self._port), self._contexts, self.portal, self.faults, self.ws)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sii-emulator", daemon=True

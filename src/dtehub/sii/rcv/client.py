@@ -179,13 +179,19 @@ class RcvClient:
             return []
         return parse.detail_documents(period, body.get("data"), problems if problems is not None else [])
 
-    async def period(self, period: Period) -> RcvPeriod:
+    async def period(self, period: Period, *, unchanged_since: datetime | None = None) -> RcvPeriod:
         """The summary, then every electronic document of each type it lists; boletas (monthly totals
-        only) and paper documents are left out and counted in ``skipped``."""
+        only) and paper documents are left out and counted in ``skipped``.
+
+        With ``unchanged_since`` (the ``modified_at`` a previous run saw), a period SII has not changed
+        since then costs the summary alone: its answer has ``unchanged`` set and no documents.
+        """
         summary, modified_at = await self._summary(period)
         documents: list[RcvDocument] = []
         skipped: dict[int, int] = {}
         problems: list[str] = []
+        if unchanged_since is not None and modified_at is not None and modified_at <= unchanged_since:
+            return RcvPeriod(period, summary, [], skipped, modified_at, problems, unchanged=True)
         for row in summary:
             if row.type_code in BOLETA_TYPES or not row.detailed or row.type_code not in ELECTRONIC_TYPES:
                 skipped[row.type_code] = skipped.get(row.type_code, 0) + row.count

@@ -119,3 +119,6 @@ class RcvPeriod:
     """When SII last changed this period's register (``dcvFecModificacion``)."""
     problems: list[str] = field(default_factory=list)
     """Rows that could not be read, counts that do not match: in words a person can act on."""
+    unchanged: bool = False
+    """SII has not changed the period since the time the caller gave (``unchanged_since``): only the
+    summary was read, ``documents`` is empty."""

@@ -1,7 +1,7 @@
 """sii_sync_runs, sii_sync_leases: a company's syncs with SII's RCV and the lease of its active one
 
-Revision ID: 0011_sii_sync
-Revises: 0010
+Revision ID: 0013_sii_sync
+Revises: 0012_document_sii_acceptance
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0011_sii_sync"
-down_revision: str | None = "0010"
+revision: str = "0013_sii_sync"
+down_revision: str | None = "0012_document_sii_acceptance"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
