@@ -54,6 +54,7 @@ from dtehub.models import Actor, Company
 from dtehub.portal.links import Links
 from dtehub.reminders.cli import reminders_app
 from dtehub.sii.emulator.cli import emulator_app
+from dtehub.sii_sync.cli import sii_app
 from dtehub.webhooks.cli import webhooks_app
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ app.add_typer(companies_app, name="companies")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(mipyme_app, name="mipyme")
 app.add_typer(emulator_app, name="sii-emulator")
+app.add_typer(sii_app, name="sii")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(audit_app, name="audit")
