@@ -53,6 +53,7 @@ from dtehub.models import Actor, Company
 from dtehub.portal.links import Links
 from dtehub.reminders.cli import reminders_app
 from dtehub.sii.emulator.cli import emulator_app
+from dtehub.users.cli import users_app
 from dtehub.webhooks.cli import webhooks_app
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ app.add_typer(emulator_app, name="sii-emulator")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True)
 T = TypeVar("T")

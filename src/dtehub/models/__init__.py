@@ -19,6 +19,7 @@ from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
 from dtehub.models.tag import Tag
+from dtehub.models.user import Membership, Role, SignInFailure, User, UserLink, UserSession
 from dtehub.models.webhook import Webhook
 from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
 from dtehub.models.webhook_event import WebhookEvent
@@ -41,6 +42,7 @@ __all__ = [
     "DocumentTotal",
     "EmailMessage",
     "File",
+    "Membership",
     "MessageStatus",
     "Note",
     "NoteReason",
@@ -49,7 +51,12 @@ __all__ = [
     "PaymentAllocation",
     "PaymentStatus",
     "ReminderKind",
+    "Role",
+    "SignInFailure",
     "Tag",
+    "User",
+    "UserLink",
+    "UserSession",
     "Webhook",
     "WebhookDelivery",
     "WebhookEvent",
