@@ -67,6 +67,8 @@ from dtehub.errors import (
     SecretKeyMissing,
     ServiceUnavailable,
     SignatureInvalid,
+    SiiCertificateMissing,
+    SiiCertificateSealedElsewhere,
     TedInvalid,
     TooManyDtes,
     TooManyRequests,
@@ -95,6 +97,9 @@ from dtehub.sii.errors import (
     HolderNotAuthorized,
     InvalidRequest,
     LoginError,
+    NotRepresentative,
+    RcvRefused,
+    RcvUnreadable,
     SessionLost,
     SiiBusy,
     SiiError,
@@ -102,6 +107,15 @@ from dtehub.sii.errors import (
     SiiTlsError,
     SiiUnavailable,
 )
+from dtehub.sii.ws.errors import (
+    PersonNotRegistered,
+    WsAuthRefused,
+    WsDocumentUnknown,
+    WsNotAuthorized,
+    WsTypeNotHandled,
+    WsUnavailable,
+)
+from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 from dtehub.webapp import pages as app_pages
 
 log = logging.getLogger("dtehub")
@@ -138,6 +152,7 @@ ERRORS: tuple[Row, ...] = (
     Row(Forbidden,                 403),
     Row(CsrfRefused,               403),
     Row(NotFound,                  404),
+    Row(SiiCertificateMissing,     404),
     Row(Conflict,                  409),
     Row(AmbiguousDocument,         409),
     Row(DocumentHasPayments,       409),
@@ -166,7 +181,10 @@ ERRORS: tuple[Row, ...] = (
     Row(ServiceUnavailable,        503),
     Row(DatabaseUnavailable,       503),
     Row(SecretKeyMissing,          503),
+    Row(SiiCertificateSealedElsewhere, 503),
     Row(DatabaseError,             500),
+    Row(InvalidPeriod,             400),
+    Row(SyncAlreadyRunning,        409),
     # The SII client (dtehub.sii.errors): each also a status of mipyme_get_document.
     Row(SiiError,                  503,  _UNAVAILABLE),
     Row(InvalidRequest,            400,  _INVALID),
@@ -185,6 +203,16 @@ ERRORS: tuple[Row, ...] = (
     Row(SiiBusy,                   503,  _UNAVAILABLE),
     Row(SiiTlsError,               503,  _UNAVAILABLE),
     Row(DocumentNotFound,          404,  _NOT_FOUND),
+    Row(NotRepresentative,         422,  _CERTIFICATE),
+    Row(RcvUnreadable,             503,  _UNAVAILABLE),
+    Row(RcvRefused,                503,  _UNAVAILABLE),
+    # SII's web services (dtehub.sii.ws.errors), each with its family's statuses.
+    Row(WsAuthRefused,             502,  _LOGIN),
+    Row(PersonNotRegistered,       502,  _LOGIN),
+    Row(WsUnavailable,             503,  _UNAVAILABLE),
+    Row(WsTypeNotHandled,          400,  _INVALID),
+    Row(WsNotAuthorized,           422,  _CERTIFICATE),
+    Row(WsDocumentUnknown,         404,  _NOT_FOUND),
 )
 # fmt: on
 

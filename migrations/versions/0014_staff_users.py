@@ -1,8 +1,8 @@
 """users, memberships, user_sessions, user_links, sign_in_failures: the people of the web app;
 companies.require_totp; audit_events.user_id
 
-Revision ID: 0011_staff_users
-Revises: 0010
+Revision ID: 0014_staff_users
+Revises: 0013_sii_sync
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_staff_users"
-down_revision: str | None = "0010"
+revision: str = "0014_staff_users"
+down_revision: str | None = "0013_sii_sync"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
