@@ -56,6 +56,7 @@ from dtehub.portal.links import Links
 from dtehub.reminders.cli import reminders_app
 from dtehub.sii.emulator.cli import emulator_app
 from dtehub.sii_sync.cli import sii_app
+from dtehub.users.cli import users_app
 from dtehub.webhooks.cli import webhooks_app
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(audit_app, name="audit")
 app.add_typer(factoring_app, name="factoring")
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True)
 T = TypeVar("T")
