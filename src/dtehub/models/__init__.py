@@ -6,9 +6,11 @@ from dtehub.models.base import Base
 from dtehub.models.client import Client
 from dtehub.models.company import Company
 from dtehub.models.company_logo import CompanyLogo
+from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
+from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
 from dtehub.models.document_total import DocumentTotal
@@ -18,7 +20,9 @@ from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
+from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
 from dtehub.models.tag import Tag
+from dtehub.models.user import Membership, Role, SignInFailure, User, UserLink, UserSession
 from dtehub.models.webhook import Webhook
 from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
 from dtehub.models.webhook_event import WebhookEvent
@@ -31,16 +35,19 @@ __all__ = [
     "Client",
     "Company",
     "CompanyLogo",
+    "CompanySiiCertificate",
     "Contact",
     "DeliveryState",
     "Document",
     "DocumentCount",
+    "DocumentSiiAcceptance",
     "DocumentSource",
     "DocumentState",
     "DocumentTag",
     "DocumentTotal",
     "EmailMessage",
     "File",
+    "Membership",
     "MessageStatus",
     "Note",
     "NoteReason",
@@ -49,7 +56,15 @@ __all__ = [
     "PaymentAllocation",
     "PaymentStatus",
     "ReminderKind",
+    "Role",
+    "RunState",
+    "SignInFailure",
+    "SiiSyncLease",
+    "SiiSyncRun",
     "Tag",
+    "User",
+    "UserLink",
+    "UserSession",
     "Webhook",
     "WebhookDelivery",
     "WebhookEvent",
