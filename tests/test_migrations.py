@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import Engine, column, create_engine, func, inspect, make_url, select, table, text
+from sqlalchemy import Engine, column, create_engine, func, inspect, select, table, text
 from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger
@@ -64,25 +60,6 @@ def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
     assert company_columns == [(None, None, "")]
     assert sources == [b"<DTE/>"]  # rebuilding the notes table cascaded nothing away
     assert all("AUTOINCREMENT" in sql for sql in definitions.values())  # ids are still never reused
-
-
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the kind the suite runs on: a file for SQLite, a new database on PostgreSQL."""
-    configured = os.environ.get("DTEHUB_TEST_DATABASE_URL", "")
-    if not configured.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    name = f"dtehub_migration_{secrets.token_hex(4)}"
-    server = create_engine(make_url(configured).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(configured).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        server.dispose()
 
 
 def _summed(engine: Engine, name: str) -> dict[tuple[int, str, int], int]:

@@ -20,14 +20,17 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
+from dtehub.commands import CommandGroup, open_database
 from dtehub.config import Settings, get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError, NotFound
 from dtehub.factoring import cedibility, repository
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.sii.certificate import PersonCertificate, load_pfx
 
-factoring_app = typer.Typer(help="Factoring: can an invoice be financed.", no_args_is_help=True)
+factoring_app = typer.Typer(
+    help="Factoring: can an invoice be financed.", no_args_is_help=True, cls=CommandGroup
+)
 err = Console(stderr=True, highlight=False)
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 NOT_CEDIBLE_EXIT = 3
@@ -52,13 +55,10 @@ def check(
         raise typer.Exit(code=2) from None
     settings = get_settings()
     certificate = _certificate(pfx) if pfx is not None else None
-    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(settings)
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             verdict = _check(session, settings, rut, type_code, folio, certificate)
-    except DtehubError as exc:
-        err.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
     answer = verdict.as_json()

@@ -30,14 +30,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
+from dtehub.commands import CommandGroup, open_database
 from dtehub.companies import service as companies_service
 from dtehub.config import Settings, get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError
 from dtehub.kit.dates import utcnow
 from dtehub.models import Actor, SiiSyncRun
@@ -51,7 +51,9 @@ from dtehub.sii_sync.schemas import SiiSyncRunOut
 from dtehub.sii_sync.service import request_run
 from dtehub.sii_sync.source import CertificateOf, rcv_sources
 
-sii_app = typer.Typer(help="SII: the company's documents kept current from SII.", no_args_is_help=True)
+sii_app = typer.Typer(
+    help="SII: the company's documents kept current from SII.", no_args_is_help=True, cls=CommandGroup
+)
 err = Console(stderr=True)
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 
@@ -113,7 +115,7 @@ def sync(
     """Sync the company's documents with SII's Registro de Ventas now, and show the run."""
     settings = get_settings()
     certificate_of = _certificate_from(pfx) if pfx is not None else _stored_certificate(settings)
-    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(settings, pool_size=2)
     factory = create_sessionmaker(engine)
     previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
@@ -127,10 +129,6 @@ def sync(
     except DtehubError as error:
         err.print(f"[red]error:[/red] {escape(error.message)}")
         raise typer.Exit(2) from None
-    except SQLAlchemyError as error:
-        detail = getattr(error, "orig", None) or type(error).__name__
-        err.print(f"[red]error:[/red] the database failed: {escape(str(detail))}")
-        raise typer.Exit(1) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         engine.dispose()
