@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from alembic import command
@@ -16,6 +17,8 @@ from sqlalchemy.orm import Session
 from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
 from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
+
+T = TypeVar("T")
 
 
 def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
@@ -93,17 +96,33 @@ def _summed(engine: Engine, name: str) -> dict[tuple[int, str, int], int]:
     return {(code, currency, state): int(n) for code, currency, state, n in rows if n}
 
 
+def _add_as_it_was(session: Session, instance: T) -> T:
+    """Insert ``instance`` with only the columns its table has at the database's current revision (the
+    models describe the newest one), its Python defaults applied; its ``id`` is set."""
+    mapped = inspect(type(instance)).local_table
+    present = {c["name"] for c in inspect(session.connection()).get_columns(mapped.name)}
+    values: dict[str, Any] = {}
+    for column_ in mapped.columns:
+        if column_.name not in present or column_.primary_key:
+            continue
+        value = getattr(instance, column_.key)
+        default = column_.default
+        if value is None and default is not None and hasattr(default, "arg"):
+            value = default.arg(None) if callable(default.arg) else default.arg
+        if value is not None:
+            values[column_.name] = value
+    new_id = session.execute(mapped.insert().values(values).returning(mapped.c.id)).scalar_one()
+    instance.id = new_id  # type: ignore[attr-defined]
+    return instance
+
+
 def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url: str) -> None:
     config = alembic_config(scratch_url)
     command.upgrade(config, "0007")  # before document_totals
     engine = create_engine(scratch_url)
     with Session(engine) as session:
-        company = Company(rut="76453707-6", name="DUEMINT SPA")
-        session.add(company)
-        session.flush()
-        client = Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE")
-        session.add(client)
-        session.flush()
+        company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
+        client = _add_as_it_was(session, Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE"))
         for number, code in enumerate((33, 33, 34, 33, 61), start=1):
             document = Document(
                 company_id=company.id, client_id=client.id, code=code, number=str(number),
@@ -111,7 +130,7 @@ def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url
                 taxes_cents=19, total_cents=119, credit_cents=0, debit_cents=0, paid_cents=0,
             )  # fmt: skip
             ledger.rebalance(document)
-            session.add(document)
+            _add_as_it_was(session, document)
         session.commit()
 
     command.upgrade(config, "head")
@@ -155,19 +174,15 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
     command.upgrade(config, "0009")
     engine = create_engine(scratch_url)
     with Session(engine) as session:
-        company = Company(rut="76453707-6", name="DUEMINT SPA")
-        session.add(company)
-        session.flush()
-        client = Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE")
-        session.add(client)
-        session.flush()
+        company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
+        client = _add_as_it_was(session, Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE"))
         document = Document(
             company_id=company.id, client_id=client.id, code=33, number="1", issue_date=date(2024, 1, 1),
             due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19, total_cents=119, credit_cents=0,
             debit_cents=0, paid_cents=0, xml_schema="valid", xml_signature="valid",
         )  # fmt: skip
         ledger.rebalance(document)
-        session.add(document)
+        _add_as_it_was(session, document)
         session.commit()
 
     command.upgrade(config, "head")
