@@ -185,6 +185,7 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
         "page",
     },
     ("get", "/v1/getDocument"): {"id", "expandClient", "expandContact", "expandTag", "expandFile"},
+    ("get", "/v1/getDocumentCedibility"): {"id"},
     ("get", "/v1/getAuditLog"): {
         "since",
         "until",
@@ -268,6 +269,8 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/getEmail"): {"id"},
     ("get", "/v1/getWebhooks"): {"resultsPerPage", "page"},
     ("get", "/v1/getWebhookDeliveries"): {"webhookId", "status", "resultsPerPage", "page"},
+    ("get", "/v1/getSiiSyncRuns"): {"resultsPerPage", "page"},
+    ("get", "/v1/getSiiSyncRun"): {"id"},
 }
 V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createDocument"): {"clientId", "number", "issueDate", "total", "taxes"},
@@ -317,6 +320,7 @@ V1_BODIES: dict[tuple[str, str], set[str]] = {
         "comments",
     },
     ("post", "/v1/createWebhook"): {"url", "events"},
+    ("post", "/v1/syncSii"): {"since", "until"},
     ("delete", "/v1/deleteWebhook"): {"id"},
     ("post", "/v1/updateCompanyLogo"): {"content"},
     ("post", "/v1/updateCompanySiiCertificate"): {"certificate_pfx_base64", "certificate_password"},

@@ -18,9 +18,11 @@ from dtehub.config import Settings, get_settings
 from dtehub.contacts.endpoints import router as contacts_router
 from dtehub.db import create_engine, create_sessionmaker
 from dtehub.documents.endpoints import router as documents_router
+from dtehub.factoring.endpoints import router as factoring_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
 from dtehub.kit import parameters
+from dtehub.kit.dates import utcnow
 from dtehub.logs import install_redaction
 from dtehub.middleware import ApiBodyMiddleware, ParameterMiddleware, PortalHeadersMiddleware
 from dtehub.mipyme.endpoints import router as mipyme_router
@@ -31,7 +33,11 @@ from dtehub.portal.pages import PRIVATE_HEADERS
 from dtehub.ratelimit import RateLimiter
 from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
+from dtehub.sii_sync.endpoints import router as sii_sync_router
+from dtehub.sii_sync.executor import SyncExecutor, no_source
 from dtehub.tags.endpoints import router as tags_router
+from dtehub.webapp import pages as webapp_pages
+from dtehub.webapp.endpoints import router as webapp_router
 from dtehub.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """
@@ -55,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
+    sii_sync = SyncExecutor(factory, no_source, lease_seconds=settings.sii_sync_lease_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +69,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the interpreter lock (and for SQLite's single writer).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         reaper = asyncio.get_running_loop().create_task(sii_pool.run_reaper())
+        # Runs asked for by POST /v1/syncSii run here, whatever DTEHUB_RUN_BACKGROUND_JOBS says.
+        syncs = asyncio.get_running_loop().create_task(app.state.sii_sync.serve())
         jobs = JobRunner(server_jobs(settings, factory) if settings.run_background_jobs else [])
         jobs.start()
         try:
@@ -69,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await anyio.to_thread.run_sync(jobs.stop)
             reaper.cancel()
+            syncs.cancel()  # runs under way give their leases back: the next sync resumes them
+            await asyncio.gather(syncs, return_exceptions=True)
             await sii_pool.aclose()  # logs out every SII session still open
             engine.dispose()
 
@@ -77,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.sii_pool = sii_pool
+    app.state.clock = utcnow  # the web app's sessions read the time here (tests set their own clock)
+    app.state.sii_sync = sii_sync
     # Per process: checked on the event loop by get_bearer_token and the portal's router.
     app.state.api_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.portal_limiter = RateLimiter(
@@ -87,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     query_rules: dict[str, parameters.QueryRules] = {}  # read from the routes, once declared (below)
     app.add_middleware(ParameterMiddleware, rules=query_rules)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(PortalHeadersMiddleware, headers=webapp_pages.PRIVATE_HEADERS, prefix="/app/")
     app.add_middleware(PortalHeadersMiddleware, headers=PRIVATE_HEADERS)  # outermost: sees every answer
     for router in (
         documents_router,
@@ -97,11 +111,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_router,
         tags_router,
         webhooks_router,
+        sii_sync_router,
         companies_router,
         files_router,
         reminders_router,
         audit_router,
+        factoring_router,
         portal_router,
+        webapp_router,
         health_router,
     ):
         app.include_router(router)

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES
 from dtehub.sii.config import SiiConfig
+from dtehub.sii.ws.config import WsConfig
 
 
 class Settings(BaseSettings):
@@ -142,6 +143,16 @@ class Settings(BaseSettings):
     sii_logout_url: str = Field(
         default="https://zeusr.sii.cl", description="SII's logout host (or the emulator's URL)."
     )
+    sii_rcv_url: str = Field(
+        default="https://www4.sii.cl",
+        description="SII's Registro de Compras y Ventas host (or the emulator's URL).",
+    )
+    sii_requests_per_second: float = Field(
+        default=2.0,
+        gt=0,
+        le=100,
+        description="Requests per second a sync makes to SII's RCV at most (SII publishes no quota).",
+    )
     sii_ca_bundle: str | None = Field(
         default=None,
         description="PEM of the authorities trusted for SII's server certificate; unset: the system's.",
@@ -163,20 +174,77 @@ class Settings(BaseSettings):
         description="SII sessions one person may have open at once per process (SII allows 10 in all).",
     )
 
+    app_idle_minutes: float = Field(
+        default=30.0, gt=0, description="Minutes a web app session lasts without a request before it ends."
+    )
+    app_session_hours: float = Field(
+        default=12.0, gt=0, description="Hours a web app session lasts at most, however busy."
+    )
+    app_sign_in_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins per account within the window before sign-in waits."
+    )
+    app_sign_in_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins per client address within the window before it waits."
+    )
+    app_sign_in_window_minutes: float = Field(
+        default=15.0, gt=0, description="The window of the sign-in limits, in minutes."
+    )
+    sii_ws_url: str = Field(
+        default="https://palena.sii.cl",
+        description="SII's web services host: seed, token, RTC (or the emulator's URL).",
+    )
+    sii_reclamo_url: str = Field(
+        default="https://ws1.sii.cl",
+        description="SII's acceptance/claim web service host (or the emulator's URL).",
+    )
+    sii_ws_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds one call of SII's web services may take."
+    )
+    sii_ws_token_lifetime: float = Field(
+        default=600.0,
+        gt=0,
+        description="Seconds an SII token is used before a new one is asked for (one SII refuses is "
+        "renewed at once).",
+    )
+
+    sii_sync_lease_seconds: float = Field(
+        default=120.0,
+        ge=10,
+        le=3600,
+        description="How long a company's SII sync run keeps its lease without a heartbeat (renewed every "
+        "quarter of it): a run whose process died is taken over by the next sync after this.",
+    )
+
     def sii_config(self) -> SiiConfig:
         return SiiConfig(
             auth_url=self.sii_auth_url.rstrip("/"),
             portal_url=self.sii_portal_url.rstrip("/"),
             logout_url=self.sii_logout_url.rstrip("/"),
+            rcv_url=self.sii_rcv_url.rstrip("/"),
+            requests_per_second=self.sii_requests_per_second,
             ca_bundle=self.sii_ca_bundle or None,
             timeout=self.sii_timeout,
             session_reuse_seconds=self.sii_session_reuse_seconds,
             max_sessions_per_holder=self.sii_max_sessions,
         )
 
+    def sii_ws_config(self) -> WsConfig:
+        return WsConfig(
+            ws_url=self.sii_ws_url.rstrip("/"),
+            reclamo_url=self.sii_reclamo_url.rstrip("/"),
+            ca_bundle=self.sii_ca_bundle or None,
+            timeout=self.sii_ws_timeout,
+            token_lifetime=self.sii_ws_token_lifetime,
+        )
+
     @property
     def public_base(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        """Whether dtehub is reached over HTTPS (its cookies are then ``Secure``)."""
+        return self.public_url.lower().startswith("https://")
 
 
 @lru_cache

@@ -7,7 +7,8 @@ is a rendering of that table:
 
 - the API: ``{"error": {"code", "message", "field"}}`` with the row's status (:func:`error_response`);
 - the portal: its HTML page for the row's status (:func:`dtehub.portal.pages.error_page`: one 404 page
-  whatever the cause, so that a guessed link learns nothing);
+  whatever the cause, so that a guessed link learns nothing); the web app (``/app``) its own
+  (:func:`dtehub.webapp.pages.error_page`);
 - ``POST /V1/mipyme_get_document``: ``status`` and the HTTP status of the row (:func:`mipyme_status`),
   with the same ``error`` object;
 - ``/openapi.json``: the answers each status documents (:func:`error_responses`, :func:`mipyme_statuses`).
@@ -41,6 +42,7 @@ from dtehub.errors import (
     AmbiguousDocument,
     BadRequest,
     Conflict,
+    CsrfRefused,
     CurrencyMismatch,
     DatabaseError,
     DatabaseUnavailable,
@@ -52,11 +54,14 @@ from dtehub.errors import (
     DteTooLarge,
     DuplicateAllocation,
     FileTooLarge,
+    Forbidden,
     InvalidJson,
     IssuerMismatch,
     MissingParameter,
     NotCedible,
     NotFound,
+    NotSignedIn,
+    PasswordRefused,
     PayloadTooLarge,
     SchemaInvalid,
     SecretKeyMissing,
@@ -92,6 +97,9 @@ from dtehub.sii.errors import (
     HolderNotAuthorized,
     InvalidRequest,
     LoginError,
+    NotRepresentative,
+    RcvRefused,
+    RcvUnreadable,
     SessionLost,
     SiiBusy,
     SiiError,
@@ -99,6 +107,16 @@ from dtehub.sii.errors import (
     SiiTlsError,
     SiiUnavailable,
 )
+from dtehub.sii.ws.errors import (
+    PersonNotRegistered,
+    WsAuthRefused,
+    WsDocumentUnknown,
+    WsNotAuthorized,
+    WsTypeNotHandled,
+    WsUnavailable,
+)
+from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
+from dtehub.webapp import pages as app_pages
 
 log = logging.getLogger("dtehub")
 
@@ -128,7 +146,11 @@ ERRORS: tuple[Row, ...] = (
     Row(ValueNotStorable,          400),
     Row(UrlRefused,                400),
     Row(NotCedible,                400),
+    Row(PasswordRefused,           400),
     Row(Unauthorized,              401),
+    Row(NotSignedIn,               401),
+    Row(Forbidden,                 403),
+    Row(CsrfRefused,               403),
     Row(NotFound,                  404),
     Row(SiiCertificateMissing,     404),
     Row(Conflict,                  409),
@@ -161,6 +183,8 @@ ERRORS: tuple[Row, ...] = (
     Row(SecretKeyMissing,          503),
     Row(SiiCertificateSealedElsewhere, 503),
     Row(DatabaseError,             500),
+    Row(InvalidPeriod,             400),
+    Row(SyncAlreadyRunning,        409),
     # The SII client (dtehub.sii.errors): each also a status of mipyme_get_document.
     Row(SiiError,                  503,  _UNAVAILABLE),
     Row(InvalidRequest,            400,  _INVALID),
@@ -179,6 +203,16 @@ ERRORS: tuple[Row, ...] = (
     Row(SiiBusy,                   503,  _UNAVAILABLE),
     Row(SiiTlsError,               503,  _UNAVAILABLE),
     Row(DocumentNotFound,          404,  _NOT_FOUND),
+    Row(NotRepresentative,         422,  _CERTIFICATE),
+    Row(RcvUnreadable,             503,  _UNAVAILABLE),
+    Row(RcvRefused,                503,  _UNAVAILABLE),
+    # SII's web services (dtehub.sii.ws.errors), each with its family's statuses.
+    Row(WsAuthRefused,             502,  _LOGIN),
+    Row(PersonNotRegistered,       502,  _LOGIN),
+    Row(WsUnavailable,             503,  _UNAVAILABLE),
+    Row(WsTypeNotHandled,          400,  _INVALID),
+    Row(WsNotAuthorized,           422,  _CERTIFICATE),
+    Row(WsDocumentUnknown,         404,  _NOT_FOUND),
 )
 # fmt: on
 
@@ -221,12 +255,19 @@ def _is_portal(request: Request) -> bool:
     return request.url.path.startswith("/portal/")
 
 
+def _is_app(request: Request) -> bool:
+    return request.url.path == "/app" or request.url.path.startswith("/app/")
+
+
 def _answer(
     request: Request, status: int, body: dict[str, dict[str, str | None]], headers: Mapping[str, str]
 ) -> Response:
     response: Response
     if _is_portal(request):
         response = portal_pages.error_page(status, str(body["error"]["message"]))
+    elif _is_app(request):
+        error = body["error"]
+        response = app_pages.error_page(status, str(error["message"]), error["code"])
     else:
         challenge = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         response = JSONResponse(body, status_code=status, headers=challenge)

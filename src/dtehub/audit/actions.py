@@ -33,6 +33,7 @@ class Action(enum.StrEnum):
     UPDATE_PAYMENT = "updatePayment"
     CREATE_WEBHOOK = "createWebhook"
     DELETE_WEBHOOK = "deleteWebhook"
+    SYNC_SII = "syncSii"
     # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
     MIPYME_GET_DOCUMENT = "mipyme_get_document"
     # the dtehub command
@@ -42,8 +43,24 @@ class Action(enum.StrEnum):
     COMPANIES_CERTIFICATE = "companies.certificate"
     TOKENS_CREATE = "tokens.create"
     TOKENS_REVOKE = "tokens.revoke"
+    USERS_CREATE = "users.create"
+    USERS_ADD_COMPANY = "users.add-company"
+    USERS_DISABLE = "users.disable"
     DEMO = "demo"
+    # the web app (/app), by a signed-in user (names of actions, not secrets)
+    APP_SIGN_IN = "app.signIn"
+    APP_SIGN_OUT = "app.signOut"
+    APP_SWITCH_COMPANY = "app.switchCompany"
+    APP_SET_PASSWORD = "app.setPassword"  # noqa: S105 (a link: first password, reset, invitation)
+    APP_CHANGE_PASSWORD = "app.changePassword"  # noqa: S105
+    APP_REQUEST_PASSWORD_RESET = "app.requestPasswordReset"  # noqa: S105
+    APP_ENABLE_TOTP = "app.enableTotp"
+    APP_REQUIRE_TOTP = "app.requireTotp"
+    APP_INVITE_USER = "app.inviteUser"
+    APP_CREATE_TOKEN = "app.createToken"  # noqa: S105
+    APP_REVOKE_TOKEN = "app.revokeToken"  # noqa: S105
     IMPORT = "import"
+    SII_SYNC = "sii.sync"
 
 
 OBJECT_TYPES: Mapping[Action, str] = {
@@ -67,5 +84,6 @@ OBJECT_TYPES: Mapping[Action, str] = {
     Action.UPDATE_PAYMENT: "payment",
     Action.CREATE_WEBHOOK: "webhook",
     Action.DELETE_WEBHOOK: "webhook",
+    Action.SYNC_SII: "siiSyncRun",
 }
 """The object each ``/v1`` write changes (a test checks every write is here)."""

@@ -10,6 +10,7 @@ from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState, Origin
 from dtehub.models.document_count import DocumentCount
+from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
 from dtehub.models.document_total import DocumentTotal
@@ -19,7 +20,9 @@ from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
+from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
 from dtehub.models.tag import Tag
+from dtehub.models.user import Membership, Role, SignInFailure, User, UserLink, UserSession
 from dtehub.models.webhook import Webhook
 from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
 from dtehub.models.webhook_event import WebhookEvent
@@ -37,12 +40,14 @@ __all__ = [
     "DeliveryState",
     "Document",
     "DocumentCount",
+    "DocumentSiiAcceptance",
     "DocumentSource",
     "DocumentState",
     "DocumentTag",
     "DocumentTotal",
     "EmailMessage",
     "File",
+    "Membership",
     "MessageStatus",
     "Note",
     "NoteReason",
@@ -52,7 +57,15 @@ __all__ = [
     "PaymentAllocation",
     "PaymentStatus",
     "ReminderKind",
+    "Role",
+    "RunState",
+    "SignInFailure",
+    "SiiSyncLease",
+    "SiiSyncRun",
     "Tag",
+    "User",
+    "UserLink",
+    "UserSession",
     "Webhook",
     "WebhookDelivery",
     "WebhookEvent",

@@ -91,7 +91,7 @@ class Document(XmlChecked, Base):
     # No Python default: a row written without one leaves the column out of its INSERT.
     source: Mapped[str | None] = mapped_column(
         String(8),
-        comment="How it came in (Origin: api, import, mipyme, sii, demo); null: before 0012",
+        comment="How it came in (Origin: api, import, mipyme, sii, demo); null: before 0015",
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_on: Mapped[date] = mapped_column(

@@ -113,10 +113,12 @@ def serving(data: Path, *options: str) -> Iterator[Served]:
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
         try:
-            lines = dict(process.stdout.readline().strip().split("=", 1) for _ in range(4))
+            lines = dict(process.stdout.readline().strip().split("=", 1) for _ in range(7))
             base_url = lines["DTEHUB_SII_AUTH_URL"]
             assert lines["DTEHUB_SII_PORTAL_URL"] == lines["DTEHUB_SII_LOGOUT_URL"] == base_url
+            assert lines["DTEHUB_SII_RCV_URL"] == base_url
             assert lines["DTEHUB_SII_CA_BUNDLE"] == str(data / "ca" / "ca.pem")
+            assert lines["DTEHUB_SII_WS_URL"] == lines["DTEHUB_SII_RECLAMO_URL"] == base_url
             yield Served(base_url, Path(lines["DTEHUB_SII_CA_BUNDLE"]))
         finally:
             process.send_signal(signal.SIGINT)

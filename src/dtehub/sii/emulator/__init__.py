@@ -1,4 +1,5 @@
-"""A local emulator of SII's MIPYME portal, for tests and for integrators working offline.
+"""A local emulator of SII's MIPYME portal and of its RCV backend (the Registro de Ventas,
+:mod:`.register` and :mod:`.rcv`), for tests and for integrators working offline.
 
 It reproduces what dtehub's SII client relies on (``docs/sii-emulator.md``): certificate login over TLS
 with client certificates checked against its own **test-only** CA, SII's error codes, the three shapes of
@@ -17,18 +18,23 @@ in the TLS handshake (:class:`Handshake`)::
 from dtehub.sii.emulator.certificates import RutPlacement, TestCertificateAuthority, holder_rut
 from dtehub.sii.emulator.data import Company, EmulatorData, EmulatorDataError, Person, StoredDte
 from dtehub.sii.emulator.handshake import Handshake, HandshakeError
+from dtehub.sii.emulator.register import BoletaTotal, Entry, Register, RegisterError
 from dtehub.sii.emulator.server import Emulator
 from dtehub.sii.emulator.sessions import Faults
 
 __all__ = [
+    "BoletaTotal",
     "Company",
     "Emulator",
     "EmulatorData",
     "EmulatorDataError",
+    "Entry",
     "Faults",
     "Handshake",
     "HandshakeError",
     "Person",
+    "Register",
+    "RegisterError",
     "RutPlacement",
     "StoredDte",
     "TestCertificateAuthority",

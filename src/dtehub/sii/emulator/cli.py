@@ -29,7 +29,10 @@ from dtehub.sii.emulator.data import (
     read_people,
     write_example,
 )
+from dtehub.sii.emulator.generate import DEFAULT_COMPANY
+from dtehub.sii.emulator.generate import generate as generate_company
 from dtehub.sii.emulator.handshake import ALERT_NAMES, Handshake, HandshakeError
+from dtehub.sii.emulator.register import RCV_DIR
 from dtehub.sii.emulator.server import Emulator
 
 emulator_app = typer.Typer(
@@ -56,9 +59,35 @@ class RutIn(enum.StrEnum):
     NONE = "none"
 
 
+class XmlKind(enum.StrEnum):
+    NONE = "none"
+    PLAIN = "plain"
+    SIGNED = "signed"
+
+
 @emulator_app.command()
-def init(data: DataDir) -> None:
-    """Start a data directory: an example emulator.json, an empty dtes/ and the test CA."""
+def init(
+    data: DataDir,
+    generate: Annotated[
+        int | None,
+        typer.Option(
+            help="Also make a company with this many issued documents in SII's register (rcv/).", min=1
+        ),
+    ] = None,
+    months: Annotated[
+        int, typer.Option(help="The months the generated documents span, up to today.", min=1)
+    ] = 12,
+    company: Annotated[str, typer.Option(help="The generated company's RUT.")] = DEFAULT_COMPANY,
+    xml: Annotated[
+        XmlKind,
+        typer.Option(
+            help="The generated documents' XML in the MIPYME portal (dtes/): none, plain or signed."
+        ),
+    ] = XmlKind.NONE,
+    seed: Annotated[int, typer.Option(help="The same seed makes the same company.")] = 18,
+) -> None:
+    """Start a data directory: an example emulator.json, an empty dtes/ and the test CA; with --generate, a
+    realistic company in SII's Registro de Ventas (and its XML in MIPYME with --xml)."""
     existed = (data / CONFIG_FILE).exists()
     config = write_example(data)
     authority = TestCertificateAuthority.load_or_create(data / CA_DIR)
@@ -66,6 +95,28 @@ def init(data: DataDir) -> None:
     err.print(
         f"{config} {'kept as it was' if existed else 'written'}; put DTE files (*.xml) in {data / DTES_DIR}"
     )
+    if generate is not None:
+        try:
+            holder = normalize_rut(company)
+        except InvalidRut as exc:
+            err.print(f"[red]error:[/red] --company: {exc}")
+            raise typer.Exit(code=2) from None
+        made = generate_company(
+            data,
+            generate,
+            months,
+            company=holder,
+            xml=xml.value,
+            seed=seed,
+            progress=lambda done: err.print(f"  {done} XML documents…"),
+        )
+        types = ", ".join(f"{count} of type {code}" for code, count in made.by_type.items())
+        err.print(
+            f"Generated {made.documents} documents of {made.company} over {months} months in "
+            f"{data / RCV_DIR} ({types}; {made.accepted} accepted, {made.claimed} claimed)"
+            + (f", their XML in {made.xml_files} files in {data / DTES_DIR}" if made.xml_files else "")
+            + "; 12345678-5 may represent it."
+        )
     err.print(f"Test CA (for tests only, never trust it elsewhere): {authority.ca_bundle}")
     err.print(
         f"Next: dtehub sii-emulator make-cert --data {data} --rut 12345678-5 --name '...' --out cert.pfx"
@@ -132,13 +183,17 @@ def serve(
     with emulator:
         err.print(
             f"SII emulator on {emulator.base_url}: {len(emulator.data.documents)} DTEs, "
+            f"{emulator.register.count()} documents in the RCV, "
             f"{len(emulator.data.people)} people. Ctrl-C stops it."
         )
         sys.stdout.write(
             f"DTEHUB_SII_AUTH_URL={emulator.base_url}\n"
             f"DTEHUB_SII_PORTAL_URL={emulator.base_url}\n"
             f"DTEHUB_SII_LOGOUT_URL={emulator.base_url}\n"
+            f"DTEHUB_SII_RCV_URL={emulator.base_url}\n"
             f"DTEHUB_SII_CA_BUNDLE={emulator.ca_bundle}\n"
+            f"DTEHUB_SII_WS_URL={emulator.base_url}\n"
+            f"DTEHUB_SII_RECLAMO_URL={emulator.base_url}\n"
         )
         sys.stdout.flush()
         # Ctrl-C stops it even when started from a script's background job, which starts with SIGINT

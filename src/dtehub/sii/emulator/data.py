@@ -7,6 +7,8 @@
                  "password_only": false}],
      "states": {"76399752-9/33/25568": "Documento Emitido"}}
 
+``rcv/`` holds the companies' Registro de Ventas (:mod:`dtehub.sii.emulator.register`).
+
 ``dtes/*.xml`` each hold a DTE, a SetDTE or an EnvioDTE. Every DTE is indexed by (issuer RUT, type,
 folio) and kept as its own original bytes, cut out by :func:`~dtehub.dte.envelope.split_dtes`, because
 the download must serve the very bytes its signature covers. Its fields come from dtehub's own reader
@@ -30,6 +32,7 @@ from dtehub.dte.errors import DteUnreadable
 from dtehub.dte.reader import read_fields
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, XmlError, parse_untrusted
+from dtehub.sii.emulator.register import RCV_DIR, Register
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,8 @@ class EmulatorData:
     documents: Mapping[DocumentKey, StoredDte]
     skipped: tuple[tuple[str, str], ...] = ()
     """Files or DTEs that could not be indexed: (file name, why)."""
+    register: Register = field(default_factory=Register, compare=False)
+    """The companies' Registro de Ventas (``rcv/``, :mod:`dtehub.sii.emulator.register`)."""
     _by_codigo: dict[int, StoredDte] = field(default_factory=dict, init=False, repr=False, compare=False)
     _by_issuer: dict[str, list[StoredDte]] = field(
         default_factory=dict, init=False, repr=False, compare=False
@@ -124,7 +129,8 @@ class EmulatorData:
         people = _people(config.get("people", []), companies)
         states = _states(config.get("states", {}))
         documents, skipped = _index_dtes(directory / DTES_DIR, states)
-        return cls(directory, companies, people, documents, tuple(skipped))
+        register = Register.load(directory / RCV_DIR)
+        return cls(directory, companies, people, documents, tuple(skipped), register)
 
     @property
     def ca_directory(self) -> Path:

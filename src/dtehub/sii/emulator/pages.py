@@ -105,6 +105,21 @@ def not_found_page(path: str) -> bytes:
     return _page("404 Not Found", f"<h1>Not Found</h1>\n<p>The requested URL {_e(path)} was not found.</p>\n")
 
 
+def rcv_login_wall_page() -> bytes:
+    """What the RCV's facade answers when the session is gone: SII's login wall, as a 200 HTML page."""
+    body = (
+        "<p>NO ESTA AUTENTICADO</p>\n"
+        '<form action="/cgi_AUT2000/CAutInicio.cgi" method="post"><input type="hidden" name="referencia" '
+        'value="https://www4.sii.cl/consdcvinternetui/"></form>\n'
+    )
+    return _page("SII | Autenticación", body)
+
+
+def rcv_spa_page() -> bytes:
+    """The RCV's single-page application (its shell only)."""
+    return _page("Registro de Compras y Ventas", '<div ng-app="consdcvinternetui"></div>\n')
+
+
 # --- login and logout ----------------------------------------------------------------------------------
 
 

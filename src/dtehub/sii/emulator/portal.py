@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import unquote, urlencode
 
@@ -18,6 +18,7 @@ from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.sii.emulator import pages
 from dtehub.sii.emulator.certificates import TestCertificateAuthority, holder_rut
 from dtehub.sii.emulator.data import Company, EmulatorData, Person, StoredDte
+from dtehub.sii.emulator.rcv import RcvFacade, RcvRequest
 from dtehub.sii.emulator.sessions import Faults, Lookup, Session, SessionStore
 
 AUTH = "/cgi_AUT2000"
@@ -56,6 +57,9 @@ class Request:
     cookies: Mapping[str, str]
     peer_certificate: bytes | None
     """The client's certificate (DER) when it presented one in the TLS handshake."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Lower-case names."""
+    body: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ class Portal:
         self.authority = authority
         self.sessions = sessions
         self.faults = faults
+        self.rcv = RcvFacade(data, data.register, sessions, faults)
         self._public: dict[str, Callable[[Request], Response]] = {
             f"{AUTH}/CAutInicio.cgi": self._login,
             f"{AUTH}/autTermino.cgi": self._logout,
@@ -109,6 +114,18 @@ class Portal:
         }
 
     def answer(self, request: Request) -> Response:
+        if self.rcv.handles(request.path):
+            answer = self.rcv.answer(
+                RcvRequest(
+                    request.method,
+                    request.path,
+                    request.query,
+                    request.headers,
+                    request.cookies,
+                    request.body,
+                )
+            )
+            return Response(answer.status, answer.body, answer.content_type, answer.headers)
         public = self._public.get(request.path)
         if public is not None:
             return public(request)

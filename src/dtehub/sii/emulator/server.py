@@ -21,6 +21,7 @@ import socketserver
 import ssl
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -30,11 +31,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from dtehub.kit.rut import normalize_rut
 from dtehub.sii.emulator import pages
+from dtehub.sii.emulator.acceptance import Acceptances
 from dtehub.sii.emulator.certificates import TestCertificateAuthority
 from dtehub.sii.emulator.data import EmulatorData
 from dtehub.sii.emulator.handshake import Handshake, ServerContexts
 from dtehub.sii.emulator.portal import Portal, Request, Response
+from dtehub.sii.emulator.register import Register
 from dtehub.sii.emulator.sessions import Faults, SessionStore
+from dtehub.sii.emulator.ws import WebServices
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +54,18 @@ class _TlsServer(ThreadingHTTPServer):
     block_on_close = True  # server_close() waits for the connections' threads: nothing outlives stop()
 
     def __init__(
-        self, address: tuple[str, int], contexts: ServerContexts, portal: Portal, faults: Faults
+        self,
+        address: tuple[str, int],
+        contexts: ServerContexts,
+        portal: Portal,
+        faults: Faults,
+        services: WebServices,
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
         self.contexts = contexts
         self.portal = portal
+        self.services = services
         self.faults = faults
         self.stopping = threading.Event()
         self._connections: set[ssl.SSLSocket] = set()
@@ -163,7 +173,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Response(503, pages.unavailable_page()))
             return
         try:
-            response = server.portal.answer(self._request(body))
+            request = self._request(body)
+            services = server.services
+            response = (services if services.handles(request.path) else server.portal).answer(request)
         except Exception:
             log.exception("SII emulator: error answering %s %s", self.command, self.path)
             response = Response(500, pages.alert_page("Se ha producido un error inesperado."))
@@ -194,6 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             cookies=_cookies(self.headers.get_all("Cookie") or []),
             peer_certificate=connection.getpeercert(binary_form=True),
+            headers={name.lower(): value for name, value in self.headers.items()},
+            body=body,
         )
 
     def _send(self, response: Response) -> None:
@@ -241,6 +255,11 @@ class Emulator:
         self.faults = Faults()
         self.sessions = SessionStore(self.faults)
         self.portal = Portal(self.data, self.authority, self.sessions, self.faults)
+        self.acceptances = Acceptances.load(self.data)
+        """SII's acceptance/claim records (:mod:`.acceptance`): tests receive documents, record events and
+        move its clock while it serves."""
+        self.ws = WebServices(self.data, self.acceptances)
+        """The SOAP services (seed, token, acceptance/claim): ``ws.faults``, ``ws.tokens``."""
         self._host = host
         self._port = port
         self._server: _TlsServer | None = None
@@ -249,7 +268,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        server = _TlsServer((self._host, self._port), self._contexts, self.portal, self.faults)
+        server = _TlsServer((self._host, self._port), self._contexts, self.portal, self.faults, self.ws)
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sii-emulator", daemon=True
@@ -316,6 +335,18 @@ class Emulator:
     def logouts(self) -> int:
         """Logouts that closed a session."""
         return self.sessions.logouts
+
+    @property
+    def register(self) -> Register:
+        """The companies' Registro de Ventas: ``accept``, ``claim``, ``add``, ``advance`` change it while it
+        serves (:mod:`dtehub.sii.emulator.register`)."""
+        return self.data.register
+
+    @property
+    def rcv_requests(self) -> Counter[str]:
+        """Calls of the RCV's facade so far, per method (a copy)."""
+        with self.portal.rcv._lock:
+            return Counter(self.portal.rcv.requests)
 
     def expire_sessions(self) -> None:
         """End every session open now, as SII's timeout would (without waiting for it)."""

@@ -62,6 +62,22 @@ class Faults:
     download_ignores_folio = _Setting[bool]()
     """``download.cgi`` ignores FOLIO/FOLIOHASTA, so a company with many documents of the type hits the
     20-document cap."""
+    rcv_server_errors = _Setting[int]()
+    """The next N calls of the RCV's facade answer HTTP 500 (a JBoss error page)."""
+    rcv_too_many_requests = _Setting[int]()
+    """The next N calls of the RCV's facade answer HTTP 429."""
+    rcv_session_expires_after = _Setting[int]()
+    """After N more answered calls of the RCV's facade, every open session ends (0: never)."""
+    rcv_requires_bootstrap = _Setting[bool]()
+    """The facade answers HTTP 401 (JBWEB000065) until the session called ``AutTknData.cgi``."""
+    rcv_export_limit = _Setting["int | None"]()
+    """A direct export of more rows than this answers no line at all ("too large"; None: no limit)."""
+    rcv_async_seconds = _Setting[float]()
+    """How long an asynchronous export takes to be ``TERMINADO``."""
+    rcv_refusal = _Setting["str | None"]()
+    """Every facade call that passed the session checks answers ``codRespuesta 1`` with this message."""
+    rcv_garbled_answers = _Setting[int]()
+    """The next N facade calls answer HTTP 200 with JSON that is not the facade's envelope."""
 
     # Where the settings above keep their values.
     _delay_seconds: float
@@ -70,6 +86,14 @@ class Faults:
     _session_ttl_seconds: float
     _max_sessions_per_person: int
     _download_ignores_folio: bool
+    _rcv_server_errors: int
+    _rcv_too_many_requests: int
+    _rcv_session_expires_after: int
+    _rcv_requires_bootstrap: bool
+    _rcv_export_limit: int | None
+    _rcv_async_seconds: float
+    _rcv_refusal: str | None
+    _rcv_garbled_answers: int
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -83,14 +107,28 @@ class Faults:
         self.session_ttl_seconds = DEFAULT_SESSION_TTL_SECONDS
         self.max_sessions_per_person = DEFAULT_MAX_SESSIONS_PER_PERSON
         self.download_ignores_folio = False
+        self.rcv_server_errors = 0
+        self.rcv_too_many_requests = 0
+        self.rcv_session_expires_after = 0
+        self.rcv_requires_bootstrap = False
+        self.rcv_export_limit = None
+        self.rcv_async_seconds = 0.2
+        self.rcv_refusal = None
+        self.rcv_garbled_answers = 0
+
+    def take(self, name: str) -> bool:
+        """For a countdown setting (``handshake_failures``, ``rcv_server_errors``…): True, and one fewer to
+        go, when it is above zero."""
+        with self._lock:
+            left: int = getattr(self, "_" + name)
+            if left <= 0:
+                return False
+            setattr(self, "_" + name, left - 1)
+            return True
 
     def take_handshake_failure(self) -> bool:
         """True (and one fewer to go) when the next handshake must fail."""
-        with self._lock:
-            if self._handshake_failures <= 0:
-                return False
-            self._handshake_failures -= 1
-            return True
+        return self.take("handshake_failures")
 
 
 @dataclasses.dataclass(frozen=True)

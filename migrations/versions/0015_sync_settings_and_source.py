@@ -1,7 +1,7 @@
 """companies.sii_sync_from, companies.collections_start_date; documents.source, notes.source
 
-Revision ID: 0012_sync_settings
-Revises: 0011_sii_certificate
+Revision ID: 0015_sync_settings
+Revises: 0014_staff_users
 Create Date: 2026-12-07
 """
 
@@ -10,12 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_sync_settings"
-down_revision: str | None = "0011_sii_certificate"
+revision: str = "0015_sync_settings"
+down_revision: str | None = "0014_staff_users"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-_SOURCE_COMMENT = "How it came in (Origin: api, import, mipyme, sii, demo); null: before 0012"
+_SOURCE_COMMENT = "How it came in (Origin: api, import, mipyme, sii, demo); null: before 0015"
 
 
 def upgrade() -> None:

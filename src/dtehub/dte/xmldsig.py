@@ -1,0 +1,213 @@
+"""Enveloped XML signatures in SII's profile, built and checked with lxml and ``cryptography``.
+
+SII signs everything the same way (``xmldsignature_v10.xsd``): one ``Reference`` (to ``#<ID>`` of an
+element, or ``""`` for the whole document), the enveloped-signature transform, inclusive C14N 1.0, SHA-1
+digest, RSA-SHA1, and a ``KeyInfo`` holding both ``KeyValue/RSAKeyValue`` and ``X509Data/X509Certificate``.
+
+- :func:`sign_document` signs a whole document (``Reference URI=""``) with the ``Signature`` as the root's
+  last child: the signed seed of SII's token service (``getToken``).
+- :func:`sign_element` signs one element by its ``ID`` with the ``Signature`` as its next sibling: the
+  parts of an electronic cession file (``DocumentoDTECedido``, ``DocumentoCesion``, ``DocumentoAEC``).
+- :func:`verify_document` checks a whole-document signature the way SII's token service does, and says
+  which of its checks failed (:class:`DocumentSignature`).
+
+The elements are made with lxml (no XML text is assembled by hand) and the ``SignedInfo`` is
+canonicalized where it sits, so namespaces in scope are rendered as a verifier will see them. Generic
+signing libraries do not fit SII's profile (two transforms, no ``KeyValue``, the signature inside the
+signed element), which is why this is written here.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from lxml import etree
+
+from dtehub.dte.signature import DSIG_NS
+from dtehub.dte.signed_forms import canonicalize
+from dtehub.kit.xmlbuild import element
+
+C14N_10 = "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"
+RSA_SHA1 = f"{DSIG_NS}rsa-sha1"
+SHA1 = f"{DSIG_NS}sha1"
+ENVELOPED = f"{DSIG_NS}enveloped-signature"
+_DS = f"{{{DSIG_NS}}}"
+
+
+def _ds(name: str, *content: etree._Element | str, **attributes: str) -> etree._Element:
+    return element(f"{_DS}{name}", *content, nsmap={None: DSIG_NS}, attributes=attributes)
+
+
+def sign_document(root: etree._Element, key: PrivateKeyTypes, certificate: x509.Certificate) -> None:
+    """Sign the whole document of ``root`` (``Reference URI=""``); the ``Signature`` becomes its last child.
+
+    The digest is taken before the signature is added, which is what the enveloped transform gives back.
+    """
+    digest = _digest(canonicalize(root))
+    signature = _signature("", digest, certificate)
+    root.append(signature)
+    _sign_info(signature, key)
+
+
+def sign_element(element: etree._Element, key: PrivateKeyTypes, certificate: x509.Certificate) -> None:
+    """Sign ``element`` by its ``ID`` attribute; the ``Signature`` becomes its next sibling."""
+    identifier = element.get("ID")
+    if not identifier:
+        raise ValueError(f"{etree.QName(element).localname} has no ID to refer to")
+    digest = _digest(canonicalize(element))
+    signature = _signature(f"#{identifier}", digest, certificate)
+    signature.tail = element.tail
+    element.addnext(signature)
+    _sign_info(signature, key)
+
+
+def _digest(canonical: bytes) -> str:
+    return base64.b64encode(hashlib.sha1(canonical).digest()).decode("ascii")  # noqa: S324 (SII's profile)
+
+
+def _signature(uri: str, digest: str, certificate: x509.Certificate) -> etree._Element:
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        raise ValueError("SII signatures are RSA: the certificate's key is not an RSA key")
+    numbers = public_key.public_numbers()
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return _ds(
+        "Signature",
+        _ds(
+            "SignedInfo",
+            _ds("CanonicalizationMethod", Algorithm=C14N_10),
+            _ds("SignatureMethod", Algorithm=RSA_SHA1),
+            _ds(
+                "Reference",
+                _ds("Transforms", _ds("Transform", Algorithm=ENVELOPED)),
+                _ds("DigestMethod", Algorithm=SHA1),
+                _ds("DigestValue", digest),
+                URI=uri,
+            ),
+        ),
+        _ds("SignatureValue"),
+        _ds(
+            "KeyInfo",
+            _ds(
+                "KeyValue",
+                _ds(
+                    "RSAKeyValue",
+                    _ds("Modulus", _b64(_unsigned(numbers.n))),
+                    _ds("Exponent", _b64(_unsigned(numbers.e))),
+                ),
+            ),
+            _ds("X509Data", _ds("X509Certificate", _b64(der))),
+        ),
+    )
+
+
+def _sign_info(signature: etree._Element, key: PrivateKeyTypes) -> None:
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("SII signatures are RSA: the certificate's key is not an RSA key")
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    value = signature.find(f"{_DS}SignatureValue")
+    assert signed_info is not None  # made just above
+    assert value is not None
+    value.text = _b64(key.sign(canonicalize(signed_info), padding.PKCS1v15(), hashes.SHA1()))  # noqa: S303
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _unsigned(number: int) -> bytes:
+    return number.to_bytes((number.bit_length() + 7) // 8 or 1, "big")
+
+
+# --- checking ----------------------------------------------------------------------------------------
+
+
+class SignatureProblem(StrEnum):
+    """What a whole-document signature lacks, in the order SII's token service checks it."""
+
+    NO_SIGNATURE = "no_signature"
+    NO_CERTIFICATE = "no_certificate"
+    KEY_MISMATCH = "key_mismatch"
+    """``KeyValue`` is not the certificate's public key."""
+    INVALID = "invalid"
+    """A digest or the signature value does not hold (or the signature is not SII's profile)."""
+
+
+@dataclass(frozen=True)
+class DocumentSignature:
+    problem: SignatureProblem | None
+    certificate: x509.Certificate | None
+
+
+def verify_document(root: etree._Element) -> DocumentSignature:
+    """Check the enveloped whole-document signature (``Reference URI=""``) that is ``root``'s child."""
+    signature = root.find(f"{_DS}Signature")
+    if signature is None:
+        return DocumentSignature(SignatureProblem.NO_SIGNATURE, None)
+    certificate = _certificate(signature)
+    if certificate is None:
+        return DocumentSignature(SignatureProblem.NO_CERTIFICATE, None)
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    modulus = _text(signature, f"{_DS}KeyInfo/{_DS}KeyValue/{_DS}RSAKeyValue/{_DS}Modulus")
+    if modulus is not None and _int(modulus) != public_key.public_numbers().n:
+        return DocumentSignature(SignatureProblem.KEY_MISMATCH, certificate)
+    reference = signature.find(f"{_DS}SignedInfo/{_DS}Reference")
+    digest = _text(signature, f"{_DS}SignedInfo/{_DS}Reference/{_DS}DigestValue")
+    value = _text(signature, f"{_DS}SignatureValue")
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    if (
+        reference is None
+        or reference.get("URI") != ""
+        or digest is None
+        or value is None
+        or signed_info is None
+    ):
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    unsigned = copy.deepcopy(root)
+    for own in unsigned.findall(f"{_DS}Signature"):
+        unsigned.remove(own)
+    try:
+        if _digest(canonicalize(unsigned)) != "".join(digest.split()):
+            return DocumentSignature(SignatureProblem.INVALID, certificate)
+        public_key.verify(
+            base64.b64decode("".join(value.split())),
+            canonicalize(signed_info),
+            padding.PKCS1v15(),
+            hashes.SHA1(),  # noqa: S303 (SII's profile)
+        )
+    except (InvalidSignature, ValueError):
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    return DocumentSignature(None, certificate)
+
+
+def _certificate(signature: etree._Element) -> x509.Certificate | None:
+    text = _text(signature, f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")
+    if not text:
+        return None
+    try:
+        return x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
+    except ValueError:
+        return None
+
+
+def _text(element: etree._Element, path: str) -> str | None:
+    found = element.find(path)
+    return found.text if found is not None and found.text is not None else None
+
+
+def _int(text: str) -> int:
+    try:
+        return int.from_bytes(base64.b64decode("".join(text.split())), "big")
+    except ValueError:
+        return -1

@@ -1,0 +1,56 @@
+"""Every query of the factoring domain, each filtered by the company."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dtehub.models import Company, Document, DocumentSiiAcceptance, Note
+
+
+def acceptance(session: Session, company_id: int, document_id: int) -> DocumentSiiAcceptance | None:
+    return session.scalars(
+        select(DocumentSiiAcceptance).where(
+            DocumentSiiAcceptance.company_id == company_id, DocumentSiiAcceptance.document_id == document_id
+        )
+    ).first()
+
+
+def save_acceptance(session: Session, row: DocumentSiiAcceptance) -> DocumentSiiAcceptance:
+    """Insert the row, or replace the stored one of its document."""
+    stored = acceptance(session, row.company_id, row.document_id)
+    if stored is None:
+        session.add(row)
+        session.flush()
+        return row
+    for name in ("received_at", "events", "events_listed", "cedibility_code", "cedibility_description",
+                 "checked_at", "checked_by"):  # fmt: skip
+        setattr(stored, name, getattr(row, name))
+    session.flush()
+    return stored
+
+
+def notes_of(session: Session, company_id: int, document_id: int) -> list[Note]:
+    """The credit and debit notes dtehub holds that refer to the document, oldest first."""
+    query = select(Note).where(Note.company_id == company_id, Note.document_id == document_id)
+    return list(session.scalars(query.order_by(Note.issue_date, Note.id)))
+
+
+def document(session: Session, company_id: int, document_id: int) -> Document | None:
+    query = select(Document).where(Document.company_id == company_id, Document.id == document_id)
+    return session.scalars(query).first()
+
+
+def document_by_key(session: Session, company_id: int, code: int, number: str) -> Document | None:
+    query = select(Document).where(
+        Document.company_id == company_id, Document.code == code, Document.number == number
+    )
+    return session.scalars(query).first()
+
+
+def company(session: Session, company_id: int) -> Company | None:
+    return session.get(Company, company_id)
+
+
+def company_by_rut(session: Session, rut: str) -> Company | None:
+    return session.scalars(select(Company).where(Company.rut == rut)).first()

@@ -1,0 +1,113 @@
+"""The SII emulator of tests/sii/ws (real TLS on loopback), a seller company in dtehub with its invoices
+posted as DTE XML, and SII receiving them."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from dtehub.app import create_app
+from dtehub.config import Settings
+from dtehub.dte.factory import Reference, build_dte
+from dtehub.models import Company, Document
+from dtehub.sii.emulator import Emulator
+from tests.conftest import Tenant, make_tenant
+from tests.sii.ws import conftest as ws
+from tests.sii.ws.conftest import BUYER, BUYER_PERSON, SELLER, SELLER_PERSON, People, next_folio
+
+# The emulator's fixtures, shared with tests/sii/ws.
+buyer_ws = ws.buyer_ws
+people = ws.people
+running_ws_emulator = ws.running_ws_emulator
+seller_ws = ws.seller_ws
+sii = ws.sii
+tokens = ws.tokens
+ws_config = ws.ws_config
+ws_data = ws.ws_data
+__all__ = ["BUYER_PERSON", "SELLER_PERSON", "next_folio"]
+
+
+@pytest.fixture(scope="session")
+def factoring_app(settings: Settings, running_ws_emulator: Emulator) -> Iterator[FastAPI]:
+    """The API with SII's web services at the emulator."""
+    app = create_app(
+        settings.model_copy(
+            update={
+                "sii_ws_url": running_ws_emulator.base_url,
+                "sii_reclamo_url": running_ws_emulator.base_url,
+                "sii_ca_bundle": str(running_ws_emulator.ca_bundle),
+                "sii_ws_timeout": 10.0,
+            }
+        )
+    )
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+async def factoring_client(
+    factoring_app: FastAPI, session: Session, sii: Emulator, people: People
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of that API sharing the test's transaction; the company's certificate is the seller's."""
+    factory = factoring_app.state.sessionmaker
+    factoring_app.state.sessionmaker = lambda: session
+    factoring_app.state.sii_certificate_loader = lambda *_: people.seller
+    try:
+        transport = httpx.ASGITransport(app=factoring_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        factoring_app.state.sessionmaker = factory
+        factoring_app.state.sii_certificate_loader = None
+
+
+@pytest.fixture
+def seller(session: Session, factoring_client: httpx.AsyncClient) -> Tenant:
+    return make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA")
+
+
+async def post_dte(
+    tenant: Tenant,
+    code: int = 33,
+    folio: int | None = None,
+    total: int = 1_190_000,
+    *,
+    issue_date: date | None = None,
+    references: list[Reference] | None = None,
+    signed: bool = True,
+) -> dict[str, object]:
+    """A DTE of the seller to the buyer, posted to dtehub; its document (or note) as the API answers it."""
+    xml = build_dte(
+        code,
+        folio if folio is not None else next_folio(),
+        SELLER,
+        BUYER,
+        total,
+        issue_date=issue_date or date.today(),
+        references=references or (),
+        signed=signed,
+    )
+    response = await tenant.post("/v1/createDocumentFromXml", {"xml": base64.b64encode(xml).decode("ascii")})
+    assert response.status_code in (200, 201), response.text
+    return dict(response.json())
+
+
+def receive(emulator: Emulator, document: dict[str, object], at: datetime | None = None) -> None:
+    """SII receives the dtehub document (its type and folio), from the seller to the buyer."""
+    emulator.acceptances.receive(
+        SELLER, int(str(document["code"])), int(str(document["number"])), BUYER, at=at
+    )
+
+
+def rows(session: Session, document: dict[str, object]) -> tuple[Company, Document]:
+    found = session.get(Document, int(str(document["id"])))
+    assert found is not None
+    company = session.get(Company, found.company_id)
+    assert company is not None
+    return company, found
