@@ -1,6 +1,7 @@
 """The direction of dtehub's dependencies, read from its source: no import cycle between its modules,
 and the few boundaries DEVELOPERS.md draws (recording an event is a leaf, the reminders queue does not
-pull in rendering and sending, repositories do not know the API's shapes).
+pull in rendering and sending, repositories do not know the API's shapes). And no module so long that it
+holds more than one thing: at most 700 lines in src/, tests/ and bench/ (migrations aside).
 
 Every import counts, wherever it is written: one inside a function, or under ``TYPE_CHECKING``, is a
 dependency all the same (it only hides a cycle from the interpreter).
@@ -18,6 +19,7 @@ import pytest
 
 SOURCE = Path(__file__).parent.parent / "src"
 PACKAGE = "dtehub"
+MAX_MODULE_LINES = 700
 
 
 @dataclass(frozen=True)
@@ -216,3 +218,33 @@ def test_repositories_do_not_import_api_shapes_or_services(graph: dict[str, dict
         if target.endswith(upward)
     )
     assert found == []
+
+
+def long_modules(root: Path, limit: int = MAX_MODULE_LINES) -> list[str]:
+    """The Python modules under src/, tests/ and bench/ (not migrations) with more than ``limit`` lines."""
+    found = []
+    for folder in ("src", "tests", "bench"):
+        for path in sorted((root / folder).rglob("*.py")):
+            if "migrations" in path.relative_to(root).parts:
+                continue
+            lines = len(path.read_bytes().splitlines())
+            if lines > limit:
+                found.append(f"{path.relative_to(root)}: {lines} lines")
+    return found
+
+
+def test_no_module_is_over_700_lines() -> None:
+    long = long_modules(SOURCE.parent)
+    assert long == [], "split these by what they hold (one purpose a module):\n" + "\n".join(long)
+
+
+def test_the_length_check_counts_lines_and_leaves_migrations_out(tmp_path: Path) -> None:
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "long.py").write_text("x = 1\n" * 701)
+    (tmp_path / "src" / "pkg" / "short.py").write_text("x = 1\n" * 700)
+    (tmp_path / "src" / "pkg" / "migrations").mkdir()
+    (tmp_path / "src" / "pkg" / "migrations" / "0001_big.py").write_text("x = 1\n" * 5000)
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "long.py").write_text("x = 1\n" * 800)
+
+    assert long_modules(tmp_path) == ["src/pkg/long.py: 701 lines", "bench/long.py: 800 lines"]

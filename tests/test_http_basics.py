@@ -237,6 +237,7 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/getNote"): {"id"},
     ("get", "/v1/getCompany"): set(),
     ("delete", "/v1/deleteCompanyLogo"): set(),
+    ("delete", "/v1/deleteCompanySiiCertificate"): set(),
     ("get", "/v1/getPayments"): {
         "since",
         "until",
@@ -268,6 +269,8 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
     ("get", "/v1/getEmail"): {"id"},
     ("get", "/v1/getWebhooks"): {"resultsPerPage", "page"},
     ("get", "/v1/getWebhookDeliveries"): {"webhookId", "status", "resultsPerPage", "page"},
+    ("get", "/v1/getSiiSyncRuns"): {"resultsPerPage", "page"},
+    ("get", "/v1/getSiiSyncRun"): {"id"},
 }
 V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createDocument"): {"clientId", "number", "issueDate", "total", "taxes"},
@@ -317,8 +320,10 @@ V1_BODIES: dict[tuple[str, str], set[str]] = {
         "comments",
     },
     ("post", "/v1/createWebhook"): {"url", "events"},
+    ("post", "/v1/syncSii"): {"since", "until"},
     ("delete", "/v1/deleteWebhook"): {"id"},
     ("post", "/v1/updateCompanyLogo"): {"content"},
+    ("post", "/v1/updateCompanySiiCertificate"): {"certificate_pfx_base64", "certificate_password"},
     ("post", "/v1/renewDocumentKey"): {"id"},
     ("post", "/v1/renewClientKey"): {"id"},
     ("post", "/v1/renewNoteKey"): {"id"},

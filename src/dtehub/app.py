@@ -32,6 +32,8 @@ from dtehub.portal.pages import PRIVATE_HEADERS
 from dtehub.ratelimit import RateLimiter
 from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
+from dtehub.sii_sync.endpoints import router as sii_sync_router
+from dtehub.sii_sync.executor import SyncExecutor, no_source
 from dtehub.tags.endpoints import router as tags_router
 from dtehub.webhooks.endpoints import router as webhooks_router
 
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
+    sii_sync = SyncExecutor(factory, no_source, lease_seconds=settings.sii_sync_lease_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # the interpreter lock (and for SQLite's single writer).
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.threads
         reaper = asyncio.get_running_loop().create_task(sii_pool.run_reaper())
+        # Runs asked for by POST /v1/syncSii run here, whatever DTEHUB_RUN_BACKGROUND_JOBS says.
+        syncs = asyncio.get_running_loop().create_task(app.state.sii_sync.serve())
         jobs = JobRunner(server_jobs(settings, factory) if settings.run_background_jobs else [])
         jobs.start()
         try:
@@ -70,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await anyio.to_thread.run_sync(jobs.stop)
             reaper.cancel()
+            syncs.cancel()  # runs under way give their leases back: the next sync resumes them
+            await asyncio.gather(syncs, return_exceptions=True)
             await sii_pool.aclose()  # logs out every SII session still open
             engine.dispose()
 
@@ -78,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.sii_pool = sii_pool
+    app.state.sii_sync = sii_sync
     # Per process: checked on the event loop by get_bearer_token and the portal's router.
     app.state.api_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.portal_limiter = RateLimiter(
@@ -98,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         contacts_router,
         tags_router,
         webhooks_router,
+        sii_sync_router,
         companies_router,
         files_router,
         reminders_router,

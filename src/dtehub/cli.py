@@ -43,13 +43,14 @@ from dtehub.audit.cli import audit_app
 from dtehub.auth import service as auth_service
 from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
+from dtehub.companies import sii_certificate
 from dtehub.companies.schemas import CompanyOut
 from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError, Unauthorized
 from dtehub.factoring.cli import factoring_app
-from dtehub.mipyme.cli import mipyme_app
+from dtehub.mipyme.cli import PASSWORD_VARIABLE, mipyme_app
 from dtehub.models import Actor, Company
 from dtehub.portal.links import Links
 from dtehub.reminders.cli import reminders_app
@@ -83,7 +84,7 @@ err = Console(stderr=True)
 T = TypeVar("T")
 
 
-def _emit(payload: dict[str, str]) -> None:
+def _emit(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     sys.stdout.flush()
 
@@ -202,7 +203,7 @@ def companies_update(
 ) -> None:
     """Change a company's settings; prints the company as JSON."""
 
-    def work(session: Session) -> dict[str, str]:
+    def work(session: Session) -> dict[str, Any]:
         company = companies_service.company_by_rut(session, rut)
         changes = companies_service.CompanySettings(
             name=name,
@@ -238,7 +239,7 @@ def companies_logo(
         _usage_error("give either an image file or --remove")
     content = image.read_bytes() if image is not None else b""
 
-    def work(session: Session) -> dict[str, str]:
+    def work(session: Session) -> dict[str, Any]:
         company = companies_service.company_by_rut(session, rut)
         if remove:
             companies_service.remove_logo(session, company)
@@ -247,6 +248,56 @@ def companies_logo(
             companies_service.set_logo(session, company, content)
             logo = {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
             _audit(session, company.id, Action.COMPANIES_LOGO, "company", company.id, {"logo": logo})
+        return _company_json(session, company)
+
+    _emit(_run(work))
+
+
+@companies_app.command("certificate")
+def companies_certificate(
+    rut: Annotated[str, typer.Option(help="The company's RUT.")],
+    pfx: Annotated[
+        Path | None,
+        typer.Option(
+            help="The certificate (.pfx / .p12) of a person authorized for the company at SII.",
+            dir_okay=False,
+        ),
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Remove the company's certificate instead.")
+    ] = False,
+) -> None:
+    """Set (or --remove) the SII certificate dtehub logs in with for the company; the password comes
+    from DTEHUB_PFX_PASSWORD or a hidden prompt. It is stored encrypted (DTEHUB_SECRET_KEY)."""
+    if (pfx is None) == (not remove):
+        _usage_error("give either --pfx FILE or --remove")
+    content, password = b"", ""
+    if pfx is not None:
+        try:
+            content = pfx.read_bytes()
+        except OSError as error:
+            _usage_error(f"cannot read {pfx}: {error.strerror}")
+        given = os.environ.get(PASSWORD_VARIABLE)
+        password = (
+            given if given is not None else typer.prompt("Certificate password", hide_input=True, err=True)
+        )
+    settings = get_settings()
+
+    def work(session: Session) -> dict[str, Any]:
+        company = companies_service.company_by_rut(session, rut)
+        if remove:
+            sii_certificate.remove_certificate(session, company.id)
+            _audit(
+                session, company.id, Action.COMPANIES_CERTIFICATE, "company", company.id, {"removed": True}
+            )
+        else:
+            stored = sii_certificate.store_certificate(session, company.id, content, password, settings)
+            summary = {
+                "holderRut": stored.holder_rut,
+                "validUntil": stored.valid_until,
+                "fingerprint": stored.fingerprint,
+            }
+            _audit(session, company.id, Action.COMPANIES_CERTIFICATE, "company", company.id, summary)
         return _company_json(session, company)
 
     _emit(_run(work))
@@ -280,11 +331,23 @@ def _audit_company(
     _audit(session, company_id, action, "company", company_id, {**summary, "tokenId": issued.token_id})
 
 
-def _company_json(session: Session, company: Company) -> dict[str, str]:
-    """The company as the CLI prints it: the API's fields, as text."""
-    shown = CompanyOut.of(company, has_logo=companies_service.has_logo(session, company.id))
+def _company_json(session: Session, company: Company) -> dict[str, Any]:
+    """The company as the CLI prints it: the API's fields, as text (objects as they are)."""
+    shown = CompanyOut.of(
+        company,
+        has_logo=companies_service.has_logo(session, company.id),
+        sii_certificate=sii_certificate.certificate_of(session, company.id),
+    )
     return {
-        key: ("" if value is None else str(value).lower() if isinstance(value, bool) else str(value))
+        key: (
+            value
+            if isinstance(value, dict)
+            else ""
+            if value is None
+            else str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+        )
         for key, value in shown.model_dump(mode="json", by_alias=True).items()
     }
 

@@ -85,8 +85,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that encrypts webhook signing secrets at rest (at least 32 characters); unset: "
-        "createWebhook answers 503 and webhooks are not delivered.",
+        description="Key that encrypts webhook signing secrets and companies' SII certificates at rest (at "
+        "least 32 characters); unset: createWebhook and updateCompanySiiCertificate answer 503, webhooks "
+        "are not delivered and SII certificates do not open.",
     )
     webhooks_allow_private: bool = Field(
         default=False,
@@ -142,6 +143,16 @@ class Settings(BaseSettings):
     sii_logout_url: str = Field(
         default="https://zeusr.sii.cl", description="SII's logout host (or the emulator's URL)."
     )
+    sii_rcv_url: str = Field(
+        default="https://www4.sii.cl",
+        description="SII's Registro de Compras y Ventas host (or the emulator's URL).",
+    )
+    sii_requests_per_second: float = Field(
+        default=2.0,
+        gt=0,
+        le=100,
+        description="Requests per second a sync makes to SII's RCV at most (SII publishes no quota).",
+    )
     sii_ca_bundle: str | None = Field(
         default=None,
         description="PEM of the authorities trusted for SII's server certificate; unset: the system's.",
@@ -181,11 +192,21 @@ class Settings(BaseSettings):
         "renewed at once).",
     )
 
+    sii_sync_lease_seconds: float = Field(
+        default=120.0,
+        ge=10,
+        le=3600,
+        description="How long a company's SII sync run keeps its lease without a heartbeat (renewed every "
+        "quarter of it): a run whose process died is taken over by the next sync after this.",
+    )
+
     def sii_config(self) -> SiiConfig:
         return SiiConfig(
             auth_url=self.sii_auth_url.rstrip("/"),
             portal_url=self.sii_portal_url.rstrip("/"),
             logout_url=self.sii_logout_url.rstrip("/"),
+            rcv_url=self.sii_rcv_url.rstrip("/"),
+            requests_per_second=self.sii_requests_per_second,
             ca_bundle=self.sii_ca_bundle or None,
             timeout=self.sii_timeout,
             session_reuse_seconds=self.sii_session_reuse_seconds,

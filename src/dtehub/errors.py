@@ -15,6 +15,7 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     │   └── NotCedible                not_cedible            a CEDIBLE copy of what cannot be ceded
     ├── Unauthorized                  unauthorized           no valid bearer token
     ├── NotFound                      not_found              no such object for this company
+    │   └── SiiCertificateMissing     sii_certificate_missing  the company has no SII certificate
     ├── Conflict                      already_exists         a natural key is taken
     │   ├── AmbiguousDocument         ambiguous_document     a number names several documents
     │   ├── DocumentHasPayments       document_has_payments  a paid document cannot be deleted
@@ -42,7 +43,9 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     ├── TooManyRequests               too_many_requests      over a rate limit, with Retry-After
     ├── ServiceUnavailable            service_unavailable    dtehub cannot serve it now; retry later
     │   ├── DatabaseUnavailable       database_unavailable   the database does not answer
-    │   └── SecretKeyMissing          secret_key_missing     DTEHUB_SECRET_KEY is not set
+    │   ├── SecretKeyMissing          secret_key_missing     DTEHUB_SECRET_KEY is not set
+    │   └── SiiCertificateSealedElsewhere  sii_certificate_sealed_elsewhere  the stored certificate was
+    │                                                          sealed under another DTEHUB_SECRET_KEY
     ├── DatabaseError                 database_error         the database refused the change
     └── SiiError                      sii_error              the SII client's own tree: dtehub.sii.errors
 
@@ -107,6 +110,12 @@ class Unauthorized(DtehubError):
 
 class NotFound(DtehubError):
     code = "not_found"
+
+
+class SiiCertificateMissing(NotFound):
+    """The company has no SII certificate (updateCompanySiiCertificate adds one)."""
+
+    code = "sii_certificate_missing"
 
 
 # --- the request conflicts with what is stored ------------------------------------------------------
@@ -248,6 +257,13 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 class SecretKeyMissing(ServiceUnavailable):
     code = "secret_key_missing"
+
+
+class SiiCertificateSealedElsewhere(ServiceUnavailable):
+    """The company's stored certificate does not open under the configured ``DTEHUB_SECRET_KEY`` (the
+    key changed since it was stored): restore the key, or upload the certificate again."""
+
+    code = "sii_certificate_sealed_elsewhere"
 
 
 class DatabaseError(DtehubError):

@@ -62,6 +62,8 @@ from dtehub.errors import (
     SecretKeyMissing,
     ServiceUnavailable,
     SignatureInvalid,
+    SiiCertificateMissing,
+    SiiCertificateSealedElsewhere,
     TedInvalid,
     TooManyDtes,
     TooManyRequests,
@@ -90,6 +92,9 @@ from dtehub.sii.errors import (
     HolderNotAuthorized,
     InvalidRequest,
     LoginError,
+    NotRepresentative,
+    RcvRefused,
+    RcvUnreadable,
     SessionLost,
     SiiBusy,
     SiiError,
@@ -105,6 +110,7 @@ from dtehub.sii.ws.errors import (
     WsTypeNotHandled,
     WsUnavailable,
 )
+from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 
 log = logging.getLogger("dtehub")
 
@@ -136,6 +142,7 @@ ERRORS: tuple[Row, ...] = (
     Row(NotCedible,                400),
     Row(Unauthorized,              401),
     Row(NotFound,                  404),
+    Row(SiiCertificateMissing,     404),
     Row(Conflict,                  409),
     Row(AmbiguousDocument,         409),
     Row(DocumentHasPayments,       409),
@@ -164,7 +171,10 @@ ERRORS: tuple[Row, ...] = (
     Row(ServiceUnavailable,        503),
     Row(DatabaseUnavailable,       503),
     Row(SecretKeyMissing,          503),
+    Row(SiiCertificateSealedElsewhere, 503),
     Row(DatabaseError,             500),
+    Row(InvalidPeriod,             400),
+    Row(SyncAlreadyRunning,        409),
     # The SII client (dtehub.sii.errors): each also a status of mipyme_get_document.
     Row(SiiError,                  503,  _UNAVAILABLE),
     Row(InvalidRequest,            400,  _INVALID),
@@ -183,6 +193,9 @@ ERRORS: tuple[Row, ...] = (
     Row(SiiBusy,                   503,  _UNAVAILABLE),
     Row(SiiTlsError,               503,  _UNAVAILABLE),
     Row(DocumentNotFound,          404,  _NOT_FOUND),
+    Row(NotRepresentative,         422,  _CERTIFICATE),
+    Row(RcvUnreadable,             503,  _UNAVAILABLE),
+    Row(RcvRefused,                503,  _UNAVAILABLE),
     # SII's web services (dtehub.sii.ws.errors), each with its family's statuses.
     Row(WsAuthRefused,             502,  _LOGIN),
     Row(PersonNotRegistered,       502,  _LOGIN),

@@ -26,7 +26,7 @@ from dtehub.dependencies import AuthDep, SessionDep, run_unit_of_work, transacti
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Actor, AuditEvent
 from tests.conftest import Tenant, api_routes, assert_error, served, warnings_of
-from tests.documents.test_create_from_xml import CREDIT_NOTE, SEED, b64, seed_xml
+from tests.documents.from_xml import CREDIT_NOTE, SEED, b64, seed_xml
 
 
 def events(tenant: Tenant, session: Session) -> list[AuditEvent]:

@@ -27,20 +27,25 @@ class Action(enum.StrEnum):
     UPDATE_COMPANY = "updateCompany"
     UPDATE_COMPANY_LOGO = "updateCompanyLogo"
     DELETE_COMPANY_LOGO = "deleteCompanyLogo"
+    UPDATE_COMPANY_SII_CERTIFICATE = "updateCompanySiiCertificate"
+    DELETE_COMPANY_SII_CERTIFICATE = "deleteCompanySiiCertificate"
     CREATE_PAYMENT = "createPayment"
     UPDATE_PAYMENT = "updatePayment"
     CREATE_WEBHOOK = "createWebhook"
     DELETE_WEBHOOK = "deleteWebhook"
+    SYNC_SII = "syncSii"
     # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
     MIPYME_GET_DOCUMENT = "mipyme_get_document"
     # the dtehub command
     COMPANIES_CREATE = "companies.create"
     COMPANIES_UPDATE = "companies.update"
     COMPANIES_LOGO = "companies.logo"
+    COMPANIES_CERTIFICATE = "companies.certificate"
     TOKENS_CREATE = "tokens.create"
     TOKENS_REVOKE = "tokens.revoke"
     DEMO = "demo"
     IMPORT = "import"
+    SII_SYNC = "sii.sync"
 
 
 OBJECT_TYPES: Mapping[Action, str] = {
@@ -58,9 +63,12 @@ OBJECT_TYPES: Mapping[Action, str] = {
     Action.UPDATE_COMPANY: "company",
     Action.UPDATE_COMPANY_LOGO: "company",
     Action.DELETE_COMPANY_LOGO: "company",
+    Action.UPDATE_COMPANY_SII_CERTIFICATE: "company",
+    Action.DELETE_COMPANY_SII_CERTIFICATE: "company",
     Action.CREATE_PAYMENT: "payment",
     Action.UPDATE_PAYMENT: "payment",
     Action.CREATE_WEBHOOK: "webhook",
     Action.DELETE_WEBHOOK: "webhook",
+    Action.SYNC_SII: "siiSyncRun",
 }
 """The object each ``/v1`` write changes (a test checks every write is here)."""

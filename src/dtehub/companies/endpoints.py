@@ -6,11 +6,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
-from dtehub.companies import service
+from dtehub.companies import service, sii_certificate
 from dtehub.companies.logo import MAX_LOGO_BYTES
-from dtehub.companies.schemas import CompanyLogoIn, CompanyOut, CompanyUpdate
-from dtehub.dependencies import AuthDep, SessionDep, transactional
+from dtehub.companies.schemas import CompanyLogoIn, CompanyOut, CompanyUpdate, SiiCertificateIn
+from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors import FileTooLarge
 from dtehub.errors_http import error_responses
 from dtehub.kit import base64
@@ -75,5 +76,43 @@ def delete_company_logo(auth: AuthDep, session: SessionDep) -> Response:
     return respond(_out(session, company))
 
 
+@router.post("/updateCompanySiiCertificate", response_model=CompanyOut, responses=error_responses(413, 503))
+@transactional(audit=Action.UPDATE_COMPANY_SII_CERTIFICATE)
+def update_company_sii_certificate(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: SiiCertificateIn
+) -> Response:
+    """Set the certificate (PKCS#12 and its password) of a person authorized for the company at SII,
+    with which dtehub logs in to SII for it. It is checked at once (readable, naming its holder's RUT,
+    valid now: 422 otherwise) and stored encrypted with a key derived from DTEHUB_SECRET_KEY (503
+    without one); the password is not stored. Replaces any earlier certificate."""
+    company = service.require(session, auth.company_id)
+    pfx = sii_certificate.decode_pfx(body.certificate_pfx_base64.get_secret_value())
+    stored = sii_certificate.store_certificate(
+        session, company.id, pfx, body.certificate_password.get_secret_value(), settings
+    )
+    audit.annotate(
+        session,
+        summary={
+            "holderRut": stored.holder_rut,
+            "validUntil": stored.valid_until,
+            "fingerprint": stored.fingerprint,
+        },
+    )
+    return respond(_out(session, company))
+
+
+@router.delete("/deleteCompanySiiCertificate", response_model=CompanyOut, responses=error_responses(404))
+@transactional(audit=Action.DELETE_COMPANY_SII_CERTIFICATE)
+def delete_company_sii_certificate(auth: AuthDep, session: SessionDep) -> Response:
+    """Remove the company's SII certificate: dtehub no longer logs in to SII for it."""
+    company = service.require(session, auth.company_id)
+    sii_certificate.remove_certificate(session, company.id)
+    return respond(_out(session, company))
+
+
 def _out(session: Session, company: Company) -> CompanyOut:
-    return CompanyOut.of(company, has_logo=service.has_logo(session, company.id))
+    return CompanyOut.of(
+        company,
+        has_logo=service.has_logo(session, company.id),
+        sii_certificate=sii_certificate.certificate_of(session, company.id),
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from dtehub.models import Company, CompanyLogo
+from dtehub.models import Company, CompanyLogo, CompanySiiCertificate
 
 
 def get(session: Session, company_id: int) -> Company | None:
@@ -35,5 +35,18 @@ def delete_logo(session: Session, company_id: int) -> bool:
     if logo is None:
         return False
     session.delete(logo)
+    session.flush()
+    return True
+
+
+def get_sii_certificate(session: Session, company_id: int) -> CompanySiiCertificate | None:
+    return session.get(CompanySiiCertificate, company_id)
+
+
+def delete_sii_certificate(session: Session, company_id: int) -> bool:
+    row = session.get(CompanySiiCertificate, company_id)
+    if row is None:
+        return False
+    session.delete(row)
     session.flush()
     return True

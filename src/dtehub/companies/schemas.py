@@ -1,20 +1,44 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, SecretStr
 
+from dtehub.companies.sii_certificate import expiry_warning
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.schema import ApiInput, ApiModel
-from dtehub.models import Company
+from dtehub.models import Company, CompanySiiCertificate
 
 
 class DebtSummaryPeriod(enum.StrEnum):
     OFF = "off"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
+
+
+class SiiCertificateOut(ApiModel):
+    """What dtehub shows of the company's SII certificate: never the file, the key or the password."""
+
+    holder_rut: str = Field(description="RUT of the person the certificate belongs to")
+    holder_name: str = Field(description="The certificate's holder, as it names them")
+    valid_until: str = Field(description="When the certificate ends (Santiago time, YYYY-MM-DD HH:MM:SS)")
+    added_at: str = Field(description="When it was stored (Santiago time)")
+    warning: str | None = Field(
+        description="Set when the certificate ends within 30 days (or has ended): what to do about it"
+    )
+
+    @classmethod
+    def of(cls, row: CompanySiiCertificate, *, now: datetime | None = None) -> SiiCertificateOut:
+        warning = expiry_warning(row.valid_until, now=now)
+        return cls(
+            holder_rut=row.holder_rut,
+            holder_name=row.holder_name,
+            valid_until=format_datetime(row.valid_until),
+            added_at=format_datetime(row.added_at),
+            warning=warning.message if warning else None,
+        )
 
 
 class CompanyOut(ApiModel):
@@ -41,10 +65,15 @@ class CompanyOut(ApiModel):
     debt_summary_period: DebtSummaryPeriod = Field(description="How often clients get their debt summary")
     debt_summary_day: int = Field(description="Weekday (1 Monday … 7 Sunday) or day of the month (1 … 28)")
     reply_to: str = Field(description="Reply-To address of the company's reminders (empty: none)")
+    sii_certificate: SiiCertificateOut | None = Field(
+        description="The certificate dtehub logs in to SII with (updateCompanySiiCertificate); null: none"
+    )
     created_at: str
 
     @classmethod
-    def of(cls, company: Company, *, has_logo: bool) -> CompanyOut:
+    def of(
+        cls, company: Company, *, has_logo: bool, sii_certificate: CompanySiiCertificate | None
+    ) -> CompanyOut:
         return cls(
             id=str(company.id),
             rut=company.rut,
@@ -60,6 +89,7 @@ class CompanyOut(ApiModel):
             debt_summary_period=DebtSummaryPeriod(company.debt_summary_period),
             debt_summary_day=company.debt_summary_day,
             reply_to=company.reply_to,
+            sii_certificate=SiiCertificateOut.of(sii_certificate) if sii_certificate is not None else None,
             created_at=format_datetime(company.created_at),
         )
 
@@ -80,3 +110,18 @@ class CompanyUpdate(ApiInput):
 
 class CompanyLogoIn(ApiInput):
     content: str = Field(description="The logo, a PNG or JPEG of at most 1 MiB, base64-encoded")
+
+
+class SiiCertificateIn(ApiInput):
+    """A person's certificate for SII (the names are those of mipyme_get_document). Neither value is
+    ever shown, logged or stored as sent: the file is kept only sealed, the password not at all."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    certificate_pfx_base64: SecretStr = Field(
+        alias="certificate_pfx_base64",
+        description="The person's PKCS#12 (.pfx or .p12) file, base64 (at most 256 KiB)",
+    )
+    certificate_password: SecretStr = Field(
+        alias="certificate_password", description="The PKCS#12 file's password (may be empty)"
+    )

@@ -6,6 +6,7 @@ from dtehub.models.base import Base
 from dtehub.models.client import Client
 from dtehub.models.company import Company
 from dtehub.models.company_logo import CompanyLogo
+from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState
 from dtehub.models.document_count import DocumentCount
@@ -19,6 +20,7 @@ from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
+from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
 from dtehub.models.tag import Tag
 from dtehub.models.webhook import Webhook
 from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
@@ -32,6 +34,7 @@ __all__ = [
     "Client",
     "Company",
     "CompanyLogo",
+    "CompanySiiCertificate",
     "Contact",
     "DeliveryState",
     "Document",
@@ -51,6 +54,9 @@ __all__ = [
     "PaymentAllocation",
     "PaymentStatus",
     "ReminderKind",
+    "RunState",
+    "SiiSyncLease",
+    "SiiSyncRun",
     "Tag",
     "Webhook",
     "WebhookDelivery",

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.documents.filters import DateBy
-from dtehub.kit.sql import key_in
+from dtehub.kit.sql import insert_rows, key_in
 from dtehub.models import Client, Document, Note
 from dtehub.models.note import CREDIT_NOTE_CODES, DEBIT_NOTE_CODES, NoteReason
 from dtehub.notes.filters import NoteFilters, NoteOrderBy, NoteType
@@ -81,6 +81,20 @@ def list_page(
         .limit(limit)
     )
     return [(note, tax_id) for note, tax_id in session.execute(query).all()], total
+
+
+def insert_notes(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert a company's new notes that come without a DTE (every column but the id) in one statement;
+    their ids, in order, read back by natural key."""
+    if not rows:
+        return []
+    insert_rows(session, cast(Table, Note.__table__), rows)
+    keys = {(row["code"], row["number"]) for row in rows}
+    query = select(Note.code, Note.number, Note.id).where(
+        Note.company_id == company_id, *key_in(Note.code, Note.number, keys)
+    )
+    ids = {(code, number): id_ for code, number, id_ in session.execute(query)}
+    return [ids[(row["code"], row["number"])] for row in rows]
 
 
 def get(session: Session, company_id: int, note_id: int) -> Note | None:

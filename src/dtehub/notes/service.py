@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -139,6 +139,52 @@ def note_row_from_dte(
         "updated_at": now,
         **xml_check_columns(checked.checks),
     }
+
+
+def new_note_row(
+    company_id: int,
+    client_id: int,
+    *,
+    code: int,
+    number: str,
+    issue_date: date,
+    net_cents: int,
+    taxes_cents: int,
+    total_cents: int,
+    target: NoteTarget | None,
+    document_id: int | None,
+    now: datetime,
+) -> dict[str, object]:
+    """Every column of a new notes row known without its DTE (SII's register names it): no detail
+    lines, no XML verdicts; linked to ``document_id`` when its document is known."""
+    return {
+        "company_id": company_id,
+        "client_id": client_id,
+        "document_id": document_id,
+        "code": code,
+        "number": number,
+        "number_sort": number_sort_key(number),
+        "issue_date": issue_date,
+        "currency": "CLP",
+        "net_cents": net_cents,
+        "taxes_cents": taxes_cents,
+        "total_cents": total_cents,
+        "ref_code": target.code if target else None,
+        "ref_number": target.number if target else None,
+        "reason": None,
+        "gloss": "",
+        "notes": "",
+        "portal_key": new_link_key(),
+        "created_at": now,
+        "created_on": today_in_santiago(now),
+        "updated_at": now,
+        **xml_check_columns(None),
+    }
+
+
+def insert_notes(session: Session, company_id: int, rows: list[dict[str, object]]) -> list[int]:
+    """Notes without a DTE (rows from :func:`new_note_row`), one or hundreds at a time; their ids."""
+    return repository.insert_notes(session, company_id, rows)
 
 
 def require(session: Session, company_id: int, note_id: int) -> Note:

@@ -15,7 +15,12 @@ class SiiConfig:
     portal_url: str = "https://www1.sii.cl"
     """The MIPYME portal (``/cgi-bin/Portal001/…``)."""
     logout_url: str = "https://zeusr.sii.cl"
-    """Logout (``/cgi_AUT2000/autTermino.cgi``)."""
+    """Logout (``/cgi_AUT2000/autTermino.cgi``), and the session check the RCV may want
+    (``/cgi_AUT2000/AutTknData.cgi``)."""
+    rcv_url: str = "https://www4.sii.cl"
+    """The Registro de Compras y Ventas (``/consdcvinternetui/…``)."""
+    requests_per_second: float = 2.0
+    """Requests a run of the RCV client makes per second at most."""
     ca_bundle: str | None = None
     """PEM file of the authorities trusted for SII's server certificate; None: the system's."""
     timeout: float = 60.0

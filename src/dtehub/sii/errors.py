@@ -1,6 +1,6 @@
 """The SII client's exception tree, a branch of dtehub's (:class:`dtehub.errors.DtehubError`). Each class
-answers one of ``mipyme_get_document``'s statuses, with its HTTP status: one row each in the table of
-:mod:`dtehub.errors_http`.
+answers one of ``mipyme_get_document``'s statuses (the RCV client's too), with its HTTP status: one row each
+in the table of :mod:`dtehub.errors_http`.
 
     SiiError                      sii_error                  4  anything else from SII: retry later
     ├── InvalidRequest            invalid_parameter          1  a parameter SII would never accept (checked
@@ -12,6 +12,8 @@ answers one of ``mipyme_get_document``'s statuses, with its HTTP status: one row
     │   ├── CertificateExpired        certificate_expired
     │   ├── CertificateNotYetValid    certificate_not_yet_valid
     │   └── HolderNotAuthorized       holder_not_authorized      no authorized user of the company in MIPYME
+    │       └── NotRepresentative         sii_not_representative     SII's RCV: the holder cannot
+    │                                                                  represent the company (not retried)
     ├── LoginError                sii_login_error            3  SII refused the certificate login (its code)
     │   ├── CertificateRefused        sii_tls_<alert>            … with a TLS alert in the handshake
     │   └── SessionLost               sii_login_error            SII no longer knows the session
@@ -19,8 +21,12 @@ answers one of ``mipyme_get_document``'s statuses, with its HTTP status: one row
     │   │                                                       recognize: retry later
     │   ├── SiiTimeout                sii_timeout                no answer within the request's time
     │   ├── SiiBusy                   sii_busy                   every session of the person is in use
-    │   └── SiiTlsError               sii_tls_error              a TLS alert that says nothing of the
-    │                                                              certificate
+    │   ├── SiiTlsError               sii_tls_error              a TLS alert that says nothing of the
+    │   │                                                          certificate
+    │   └── RcvUnreadable             sii_rcv_unreadable         an RCV answer dtehub cannot read (not JSON,
+    │                                                              an unknown CSV header)
+    ├── RcvRefused                sii_rcv_refused            4  SII's RCV refused the query: its code and
+    │                                                           words (not retried)
     └── DocumentNotFound          document_not_found         5  no such document of the company in MIPYME
 
 Messages say what happened in words a person can act on, and never hold a password, a certificate or a
@@ -113,3 +119,24 @@ class SiiTlsError(SiiUnavailable):
 
 class DocumentNotFound(SiiError):
     code = "document_not_found"
+
+
+class NotRepresentative(HolderNotAuthorized):
+    """SII's RCV says the certificate's holder may not represent the company."""
+
+    code = "sii_not_representative"
+
+
+class RcvUnreadable(SiiUnavailable):
+    code = "sii_rcv_unreadable"
+
+
+class RcvRefused(SiiError):
+    """SII's RCV answered a query with a code that refuses it; the message holds SII's own words."""
+
+    code = "sii_rcv_refused"
+
+    def __init__(self, message: str, *, field: str | None = None, sii_code: int | None = None) -> None:
+        super().__init__(message, field=field)
+        self.sii_code = sii_code
+        """``respEstado.codRespuesta``, or None for a refusal by HTTP status."""

@@ -256,6 +256,37 @@ class PortalSession:
         is_pdf = "pdf" in response.headers.get("content-type", "").lower()
         return response.content if is_pdf and response.content.startswith(b"%PDF") else None
 
+    # -- other SII hosts on the same session ----------------------------------------------------------
+
+    @property
+    def token(self) -> str | None:
+        """The session's ``TOKEN`` (what SII's RCV wants as its ``conversationId`` too); None before login."""
+        return self._cookies.get("TOKEN") or self._cookies.get("CSESSIONID")
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        deadline: Deadline,
+        *,
+        params: dict[str, str] | None = None,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        """One request to any of SII's hosts with the session's cookies, answered whatever its HTTP status
+        (the RCV's statuses mean things). It is tried once: the caller decides what to retry. Connection
+        failures and TLS refusals raise as every request of the session does."""
+        return await self._send(
+            method,
+            url,
+            deadline,
+            params=params,
+            content=content,
+            headers=headers,
+            attempts=1,
+            any_status=True,
+        )
+
     # -- transport -----------------------------------------------------------------------------------
 
     async def _page(
@@ -298,14 +329,23 @@ class PortalSession:
         *,
         params: dict[str, str] | None = None,
         data: dict[str, str] | None = None,
+        content: bytes | None = None,
         headers: dict[str, str] | None = None,
         login: bool = False,
+        attempts: int = TRANSPORT_ATTEMPTS,
+        any_status: bool = False,
     ) -> httpx.Response:
         headers = {**(headers or {}), **({} if login else self._cookie_header())}
-        for attempt in range(TRANSPORT_ATTEMPTS):
+        for attempt in range(attempts):
             try:
                 response = await self._http.request(
-                    method, url, params=params, data=data, headers=headers, timeout=deadline.remaining()
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    content=content,
+                    headers=headers,
+                    timeout=deadline.remaining(),
                 )
             except httpx.TimeoutException:
                 deadline.remaining()  # raises when the retrieval's time is up
@@ -323,13 +363,13 @@ class PortalSession:
                 # A login is retried only when it never reached SII: a retried login SII did receive
                 # would open a second session, with no cookie to ever log it out.
                 retry = isinstance(error, httpx.ConnectError) or not login
-                if retry and attempt + 1 < TRANSPORT_ATTEMPTS:
+                if retry and attempt + 1 < attempts:
                     await asyncio.sleep(min(BACKOFF_SECONDS[attempt], deadline.remaining()))
                     continue
                 if login and alert is None:
                     alert = await self._verdict(url, deadline)
                 raise self._transport_failure(url, error, alert) from None
-            if response.status_code != 200:
+            if response.status_code != 200 and not any_status:
                 raise SiiUnavailable(
                     f"SII ({response.url.host}) answered HTTP {response.status_code}; retry later"
                 )

@@ -81,10 +81,11 @@ class SessionPool:
 
     @asynccontextmanager
     async def session(
-        self, certificate: PersonCertificate, deadline: Deadline, *, fresh: bool = False
+        self, certificate: PersonCertificate, deadline: Deadline, *, fresh: bool = False, keep: bool = True
     ) -> AsyncIterator[PortalSession]:
         """A logged-in session of ``certificate`` for this request alone (a new login when ``fresh``);
-        released when the block ends."""
+        released when the block ends: kept for later requests, or (``keep=False``, or broken) logged out,
+        and then the block ends only once the logout is over."""
         session = await self._acquire(certificate, deadline, fresh=fresh)
         session.uses += 1
         healthy = False
@@ -95,7 +96,18 @@ class SessionPool:
             healthy = True
             raise
         finally:
-            await self._release(session, healthy=healthy)
+            if keep:
+                await self._release(session, healthy=healthy)
+            else:
+                await self._log_out_now(session)
+
+    async def _log_out_now(self, session: PortalSession) -> None:
+        """Log ``session`` out and wait for it; tracked like a background logout, so that a cancelled
+        wait (a shutdown) still lets the logout finish and :meth:`aclose` wait for it."""
+        task = asyncio.get_running_loop().create_task(self._close(session))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+        await asyncio.shield(task)
 
     async def _acquire(
         self, certificate: PersonCertificate, deadline: Deadline, *, fresh: bool

@@ -125,18 +125,26 @@ class TestCertificateAuthority:
         revoked: bool = False,
         legacy_rc2: bool = False,
         rut_in: RutPlacement = "san",
+        valid_until: datetime | None = None,
     ) -> bytes:
         """A PKCS#12 file holding a new RSA 2048 key, the person's certificate and this CA's certificate.
 
         ``expired``/``not_yet_valid`` date the certificate in the past or the future; ``revoked`` adds its
-        serial number to ``revoked.json``; ``legacy_rc2`` encrypts it the old way (RC2-40, SHA-1 MAC).
+        serial number to ``revoked.json``; ``legacy_rc2`` encrypts it the old way (RC2-40, SHA-1 MAC);
+        ``valid_until`` ends a valid certificate at that instant instead of the usual two years.
         """
         if not password:
             raise ValueError("a PKCS#12 file needs a password")
         holder = normalize_rut(rut)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         certificate = self._person_certificate(
-            key, holder, name, expired=expired, not_yet_valid=not_yet_valid, rut_in=rut_in
+            key,
+            holder,
+            name,
+            expired=expired,
+            not_yet_valid=not_yet_valid,
+            rut_in=rut_in,
+            valid_until=valid_until,
         )
         if revoked:
             self.revoke(certificate.serial_number)
@@ -159,6 +167,7 @@ class TestCertificateAuthority:
         expired: bool,
         not_yet_valid: bool,
         rut_in: RutPlacement,
+        valid_until: datetime | None = None,
     ) -> x509.Certificate:
         now = datetime.now(UTC)
         if expired:
@@ -166,7 +175,10 @@ class TestCertificateAuthority:
         elif not_yet_valid:
             not_before, not_after = now + timedelta(days=1), now + timedelta(days=_PERSON_DAYS)
         else:
-            not_before, not_after = now - timedelta(hours=1), now + timedelta(days=_PERSON_DAYS)
+            not_before, not_after = (
+                now - timedelta(hours=1),
+                valid_until or now + timedelta(days=_PERSON_DAYS),
+            )
         attributes = [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CL"),
             x509.NameAttribute(NameOID.COMMON_NAME, name),

@@ -145,11 +145,14 @@ def _jboss(status: int, title: str, text: str) -> RcvResponse:
 
 
 def _date(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
 
 
 def _moment(moment: datetime | None) -> str | None:
-    return moment.strftime("%d/%m/%Y %H:%M:%S") if moment is not None else None
+    if moment is None:
+        return None
+    m = moment
+    return f"{m.day:02d}/{m.month:02d}/{m.year:04d} {m.hour:02d}:{m.minute:02d}:{m.second:02d}"
 
 
 class RcvFacade:
@@ -327,7 +330,12 @@ class RcvFacade:
         rows = [_detail_row(e, now) for e in entries if e.type_code == type_code]
         if not rows:
             return self._envelope(meta, None, 99, NO_ROWS)
-        return self._envelope(meta, rows, 0, None, dataCabecera=self._dcv_header(company, period))
+        # Thousands of rows: the keys every row has alike are serialized once, then spliced into each row
+        # (every row starts with dhdrCodigo; inside a string that text would be escaped).
+        listed = _json_text(rows).replace('{"dhdrCodigo":', "{" + _TEMPLATE_JSON + ',"dhdrCodigo":')
+        envelope = self._envelope(meta, [], 0, None, dataCabecera=self._dcv_header(company, period))
+        head, _, tail = envelope.body.partition(b'"data":[]')
+        return RcvResponse(200, head + b'"data":' + listed.encode() + tail)
 
     def _export_lines(self, company: str, period: str, type_code: int, *, venta: bool) -> list[str]:
         if not venta:
@@ -459,11 +467,19 @@ def _summary_row(
     }
 
 
+def _json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+_TEMPLATE_JSON = _json_text(_DETAIL_TEMPLATE)[1:-1]
+"""The detail keys SII fills alike for every document the emulator holds (zeros, nulls, "Del Giro")."""
+
+
 def _detail_row(entry: Entry, now: datetime) -> dict[str, Any]:
+    """A detail row's own keys (:data:`_DETAIL_TEMPLATE` has those every row has alike)."""
     state = state_at(entry, now)
     number, _, dv = entry.customer_rut.partition("-")
     return {
-        **_DETAIL_TEMPLATE,
         "dhdrCodigo": entry.codigo,
         "dcvCodigo": entry.codigo,
         "detCodigo": entry.codigo,

@@ -22,6 +22,7 @@ A document's tax period is the month of its issue date.
 
 from __future__ import annotations
 
+import bisect
 import csv
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -142,6 +143,8 @@ class _Company:
     boletas: list[BoletaTotal] = field(default_factory=list)
     touched: dict[str, datetime] = field(default_factory=dict)
     """When a test changed a period by hand (accept, claim, add): its modification time at least."""
+    moments: dict[str, tuple[list[datetime], list[datetime]]] = field(default_factory=dict)
+    """Per period, its receptions and all its changes, sorted (a cache of :meth:`Register.modified_at`)."""
 
 
 class Register:
@@ -198,6 +201,7 @@ class Register:
             entry.codigo = self._next_codigo
             company.by_key[key] = entry
             company.periods.setdefault(entry.period, []).append(entry)
+            company.moments.pop(entry.period, None)
         for entries_of_period in company.periods.values():
             entries_of_period.sort(key=lambda e: (e.type_code, e.folio))
 
@@ -232,14 +236,18 @@ class Register:
             company = self._companies.get(company_rut)
             if company is None:
                 return None
-            entries = company.periods.get(period, [])
-            received = [entry.received_at for entry in entries if entry.received_at <= now]
-            if not received and not any(b.period == period for b in company.boletas):
+            moments = company.moments.get(period)
+            if moments is None:  # the period's changes, sorted once (until the period changes)
+                entries = company.periods.get(period, [])
+                received = sorted(entry.received_at for entry in entries)
+                changes = sorted(moment for entry in entries for moment in _changes(entry))
+                moments = company.moments[period] = (received, changes)
+            received, changes = moments
+            if (not received or received[0] > now) and not any(b.period == period for b in company.boletas):
                 return None
-            created = min(received) if received else _first_of_next_month(period)
-            last = max(
-                (moment for entry in entries for moment in _changes(entry) if moment <= now), default=created
-            )
+            created = received[0] if received and received[0] <= now else _first_of_next_month(period)
+            seen = bisect.bisect_right(changes, now)
+            last = changes[seen - 1] if seen else created
             touched = company.touched.get(period)
             return created, max(last, touched) if touched is not None and touched <= now else last
 
@@ -270,6 +278,13 @@ class Register:
             raise RegisterError(f"{event!r} is no claim event; one of {', '.join(CLAIM_EVENTS)}")
         return self._change(company_rut, type_code, folio, claimed_at=at or self.now(), claim_event=event)
 
+    def forget_events(self, company_rut: str, type_code: int, folio: int) -> Entry:
+        """The document back to neither accepted nor claimed (tests undo their changes with it)."""
+        entry = self._change(
+            company_rut, type_code, folio, accepted_at=None, claimed_at=None, claim_event=None
+        )
+        return entry
+
     def add(self, company_rut: str, entries: Sequence[Entry]) -> None:
         """New documents in the register (late arrivals included: their period may be a closed one)."""
         with self._lock:
@@ -286,8 +301,10 @@ class Register:
                 raise RegisterError(f"{company_rut} has no type {type_code} folio {folio} in the register")
             for name, value in changes.items():
                 setattr(entry, name, value)
-            moment = next(value for value in changes.values() if isinstance(value, datetime))
-            self._touch(company, entry.period, moment)
+            company.moments.pop(entry.period, None)
+            moment = next((value for value in changes.values() if isinstance(value, datetime)), None)
+            if moment is not None:
+                self._touch(company, entry.period, moment)
             return entry
 
     @staticmethod

@@ -1,7 +1,7 @@
 """document_sii_acceptances: what SII's acceptance/claim service said of a document
 
-Revision ID: 0011_document_sii_acceptance
-Revises: 0010
+Revision ID: 0012_document_sii_acceptance
+Revises: 0011_sii_certificate
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0011_document_sii_acceptance"
-down_revision: str | None = "0010"
+revision: str = "0012_document_sii_acceptance"
+down_revision: str | None = "0011_sii_certificate"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

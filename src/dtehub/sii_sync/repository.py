@@ -1,0 +1,148 @@
+"""Every query of sync runs and their leases. A company's runs are read by company; the executor's own
+queries (the leases a process holds) are by holder, as the reminders' claims are by run.
+
+The lease is one row per company (its primary key): taking it is an INSERT that does nothing on
+conflict, or an UPDATE of a row whose time is over; both are atomic on SQLite (one writer at a time)
+and on PostgreSQL (the row's lock; a concurrent UPDATE re-reads the row once the first commits and finds
+it no longer expired), so two processes racing for one company's lease cannot both win it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import cast
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from dtehub.kit.pagination import PageRequest
+from dtehub.kit.sql import insert_on_conflict
+from dtehub.models import Company, Document, Note, RunState, SiiSyncLease, SiiSyncRun
+
+ACTIVE = (RunState.QUEUED.value, RunState.RUNNING.value)
+LEASES = cast(Table, SiiSyncLease.__table__)
+
+
+def company(session: Session, company_id: int) -> Company | None:
+    return session.get(Company, company_id)
+
+
+def add_run(session: Session, run: SiiSyncRun) -> SiiSyncRun:
+    session.add(run)
+    session.flush()
+    return run
+
+
+def run_of(session: Session, company_id: int, run_id: int) -> SiiSyncRun | None:
+    return session.scalars(
+        select(SiiSyncRun).where(SiiSyncRun.company_id == company_id, SiiSyncRun.id == run_id)
+    ).one_or_none()
+
+
+def latest_run(session: Session, company_id: int) -> SiiSyncRun | None:
+    return session.scalars(
+        select(SiiSyncRun).where(SiiSyncRun.company_id == company_id).order_by(SiiSyncRun.id.desc()).limit(1)
+    ).one_or_none()
+
+
+def list_runs(session: Session, company_id: int, page: PageRequest) -> tuple[Sequence[SiiSyncRun], int]:
+    """A page of the company's runs, newest first, and how many there are."""
+    total = session.scalar(select(func.count()).where(SiiSyncRun.company_id == company_id)) or 0
+    if page.offset >= total:
+        return [], total
+    runs = session.scalars(
+        select(SiiSyncRun)
+        .where(SiiSyncRun.company_id == company_id)
+        .order_by(SiiSyncRun.id.desc())
+        .offset(page.offset)
+        .limit(page.per_page)
+    ).all()
+    return runs, total
+
+
+def lease_of(session: Session, company_id: int) -> SiiSyncLease | None:
+    return session.scalars(select(SiiSyncLease).where(SiiSyncLease.company_id == company_id)).one_or_none()
+
+
+def take_lease(
+    session: Session, company_id: int, run_id: int, holder: str, now: datetime, expires_at: datetime
+) -> bool:
+    """Take the company's lease for ``run_id``: when nobody holds it, or its holder let it lapse."""
+    values = {"company_id": company_id, "run_id": run_id, "holder": holder, "expires_at": expires_at}
+    inserted = session.execute(
+        insert_on_conflict(session, LEASES)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["company_id"])
+        .returning(LEASES.c.company_id)
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return True
+    taken = session.execute(
+        update(LEASES)
+        .where(LEASES.c.company_id == company_id, LEASES.c.expires_at <= now)
+        .values(run_id=run_id, holder=holder, expires_at=expires_at)
+    )
+    return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def hold(session: Session, company_id: int, run_id: int, holder: str) -> bool:
+    """Whether ``holder`` still holds the lease of ``run_id``; on PostgreSQL the row stays locked until
+    the transaction ends, so no take-over slips in between this check and the commit (the fence)."""
+    held = session.execute(
+        update(LEASES)
+        .where(LEASES.c.company_id == company_id, LEASES.c.run_id == run_id, LEASES.c.holder == holder)
+        .values(holder=holder)
+    )
+    return bool(held.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def renew(session: Session, holder: str, now: datetime, expires_at: datetime) -> set[int]:
+    """Push back the expiry of every lease ``holder`` holds (its heartbeat); the runs it still holds."""
+    held = session.execute(
+        update(LEASES)
+        .where(LEASES.c.holder == holder)
+        .values(expires_at=expires_at)
+        .returning(LEASES.c.run_id)
+    )
+    run_ids = {row[0] for row in held}
+    if run_ids:
+        session.execute(
+            update(SiiSyncRun)
+            .where(SiiSyncRun.id.in_(run_ids), SiiSyncRun.state.in_(ACTIVE))
+            .values(heartbeat_at=now)
+        )
+    return run_ids
+
+
+def release(session: Session, company_id: int, run_id: int, holder: str) -> None:
+    session.execute(
+        delete(LEASES).where(
+            LEASES.c.company_id == company_id, LEASES.c.run_id == run_id, LEASES.c.holder == holder
+        )
+    )
+
+
+def queued_held_by(session: Session, holder: str) -> list[tuple[int, int]]:
+    """(company id, run id) of the queued runs whose lease ``holder`` holds, oldest first."""
+    rows = session.execute(
+        select(SiiSyncRun.company_id, SiiSyncRun.id)
+        .join(SiiSyncLease, SiiSyncLease.run_id == SiiSyncRun.id)
+        .where(SiiSyncLease.holder == holder, SiiSyncRun.state == RunState.QUEUED.value)
+        .order_by(SiiSyncRun.id)
+    ).all()
+    return [(row[0], row[1]) for row in rows]
+
+
+def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> dict[int, tuple[int, date]]:
+    """(total in hundredths, issue date) of the company's documents (``kind`` "documents") or notes."""
+    table = Document if kind == "documents" else Note
+    found: dict[int, tuple[int, date]] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(table.id, table.total_cents, table.issue_date).where(
+                table.company_id == company_id, table.id.in_(ids[start : start + 1000])
+            )
+        )
+        found.update({row[0]: (row[1], row[2]) for row in rows})
+    return found

@@ -1,0 +1,53 @@
+"""What the API and the CLI ask of the sync: queue a run, read runs (filtered by company)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from dtehub.errors import NotFound
+from dtehub.kit.pagination import PageRequest
+from dtehub.models import SiiSyncLease, SiiSyncRun
+from dtehub.sii_sync import repository, runs
+from dtehub.sii_sync.executor import SyncExecutor
+from dtehub.sii_sync.periods import Period
+
+
+def request_run(
+    session: Session,
+    executor: SyncExecutor,
+    company_id: int,
+    *,
+    since: str | None,
+    until: str | None,
+    trigger: str,
+) -> tuple[SiiSyncRun, SiiSyncLease | None]:
+    """Queue a sync of the company on ``executor`` (or resume its interrupted one); it starts once the
+    caller's unit of work commits."""
+    if repository.company(session, company_id) is None:
+        raise NotFound("no such company")
+    run = executor.request(
+        session,
+        company_id,
+        since=Period.parse(since, "since") if since else None,
+        until=Period.parse(until, "until") if until else None,
+        trigger=trigger,
+    )
+    return run, repository.lease_of(session, company_id)
+
+
+def get_run(session: Session, company_id: int, run_id: int) -> tuple[SiiSyncRun, SiiSyncLease | None]:
+    return runs.require_run(session, company_id, run_id), repository.lease_of(session, company_id)
+
+
+def list_runs(
+    session: Session, company_id: int, page: PageRequest
+) -> tuple[Sequence[SiiSyncRun], int, SiiSyncLease | None]:
+    found, total = repository.list_runs(session, company_id, page)
+    return found, total, repository.lease_of(session, company_id)
+
+
+def now_of(executor: SyncExecutor) -> datetime:
+    return executor.clock()

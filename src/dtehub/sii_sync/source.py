@@ -1,0 +1,94 @@
+"""The real source of a sync run: SII's Registro de Ventas through :class:`dtehub.sii.rcv.RcvClient`.
+
+One SII session for the whole run (the client logs in when the run's source opens and out when it
+closes, on errors and shutdown too), shared with MIPYME retrieval through the server's session pool.
+Each period is read whole (the summary, then every electronic type's detail) before anything is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dtehub.dte.document_types import dte_type_name
+from dtehub.kit.dates import utcnow
+from dtehub.portal.links import Links
+from dtehub.sii.certificate import PersonCertificate
+from dtehub.sii.config import SiiConfig
+from dtehub.sii.rcv import Period as RcvPeriodName
+from dtehub.sii.rcv import RcvClient, RcvPeriod
+from dtehub.sii.sessions import SessionPool
+from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
+from dtehub.sii_sync.periods import Period
+from dtehub.sii_sync.runs import PeriodOutcome
+from dtehub.sii_sync.store import store_period
+
+EXPIRY_WARNING = timedelta(days=30)
+"""A certificate that expires within this is noted in the run's messages."""
+
+CertificateOf = Callable[[RunContext], Awaitable[PersonCertificate]]
+"""The certificate a company's runs log in with (the company's stored one)."""
+
+
+class RcvSource:
+    def __init__(
+        self, rcv: RcvClient, context: RunContext, links: Links, clock: Callable[[], datetime]
+    ) -> None:
+        self.rcv = rcv
+        self.context = context
+        self.links = links
+        self.clock = clock
+        self.messages: list[str] = []
+
+    async def fetch(self, period: Period) -> RcvPeriod:
+        read = await self.rcv.period(RcvPeriodName(period.year, period.month))
+        if read.skipped:
+            kinds = ", ".join(
+                f"{count} {dte_type_name(code).lower()} (type {code})"
+                for code, count in sorted(read.skipped.items())
+            )
+            self.messages.append(
+                f"{period}: skipped {kinds}: SII's register holds monthly totals of boletas, not documents"
+            )
+        self.messages += [f"{period}: {problem}" for problem in read.problems]
+        return read
+
+    def apply(self, session: Session, fetched: Any) -> PeriodOutcome:
+        read: RcvPeriod = fetched
+        stored = store_period(session, self.context.company_id, read.documents, self.links, self.clock())
+        return PeriodOutcome(created=stored.created, messages=stored.messages)
+
+
+def expiry_message(certificate: PersonCertificate, now: datetime) -> str | None:
+    if certificate.not_after - now <= EXPIRY_WARNING:
+        return (
+            f"the certificate of {certificate.holder_rut} expires on {certificate.not_after:%Y-%m-%d}: "
+            "store a renewed one (updateCompanySiiCertificate) before then, or the sync stops"
+        )
+    return None
+
+
+def rcv_sources(
+    pool: SessionPool,
+    config: SiiConfig,
+    certificate_of: CertificateOf,
+    links: Links,
+    clock: Callable[[], datetime] = utcnow,
+) -> SourceFactory:
+    """Runs' sources on SII's RCV: each logs in with the company's certificate once, for the whole run."""
+
+    @asynccontextmanager
+    async def open_source(context: RunContext) -> AsyncIterator[PeriodSource]:
+        certificate = await certificate_of(context)
+        async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
+            source = RcvSource(rcv, context, links, clock)
+            warning = expiry_message(certificate, clock())
+            if warning:
+                source.messages.append(warning)
+            yield source
+
+    return open_source

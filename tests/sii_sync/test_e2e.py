@@ -1,0 +1,114 @@
+"""The sync end to end over real TLS: dtehub's RCV client against the emulator's Registro de Ventas (a
+generated company of 900 documents over three months, on a fixed clock), runs executed as the server's
+executor does, documents stored in the real database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from dtehub.config import Settings
+from dtehub.db import unit_of_work
+from dtehub.models import Document, Note, SiiSyncRun
+from dtehub.sii.certificate import PersonCertificate
+from dtehub.sii.config import SiiConfig
+from dtehub.sii.emulator import Emulator
+from dtehub.sii.sessions import SessionPool
+from dtehub.sii_sync.executor import RunContext, SyncExecutor
+from dtehub.sii_sync.periods import Period
+from dtehub.sii_sync.runs import Trigger
+from dtehub.sii_sync.source import rcv_sources
+from tests.conftest import LINKS
+from tests.sii.rcv.conftest import COMPANY, PASSWORD, People
+from tests.sii_sync.conftest import Committed, FakeClock, company_committed
+
+NOW = datetime(2026, 9, 20, 15, 0, tzinfo=UTC)  # the emulator's clock: noon in Santiago
+
+
+@pytest.fixture
+def company(settings: Settings) -> Iterator[Committed]:
+    with company_committed(settings, COMPANY) as committed:
+        yield committed
+
+
+def sync(committed: Committed, config: SiiConfig, certificate: PersonCertificate) -> SiiSyncRun:
+    clock = FakeClock(NOW)
+
+    async def certificate_of(_: RunContext) -> PersonCertificate:
+        return certificate
+
+    async def run() -> SiiSyncRun:
+        pool = SessionPool(config)
+        try:
+            executor = SyncExecutor(
+                committed.factory, rcv_sources(pool, config, certificate_of, LINKS, clock), clock=clock
+            )
+            with unit_of_work(committed.factory) as session:
+                queued = executor.request(
+                    session, committed.company_id, since=Period(2026, 7), until=None, trigger=Trigger.CLI
+                )
+            return await executor.run(committed.company_id, queued.id)
+        finally:
+            await pool.aclose()
+
+    return asyncio.run(run())
+
+
+def counts(committed: Committed) -> tuple[int, int]:
+    with unit_of_work(committed.factory, writes=False) as session:
+        documents = session.scalar(select(func.count()).where(Document.company_id == committed.company_id))
+        notes = session.scalar(select(func.count()).where(Note.company_id == committed.company_id))
+    return documents or 0, notes or 0
+
+
+def test_a_first_sync_brings_every_document_and_a_second_nothing_new(
+    company: Committed, config: SiiConfig, people: People, sii: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    expected = sum(
+        len(sii.register.visible(COMPANY, p, sii.register.now())) for p in ("202607", "202608", "202609")
+    )
+
+    first = sync(company, config, people.holder)
+
+    assert first.state == "done", (first.error_code, first.error_message)
+    assert first.periods_done == ["2026-07", "2026-08", "2026-09"]
+    documents, notes = counts(company)
+    assert documents > 0
+    assert notes > 0
+    assert documents + notes == first.documents_created == expected
+    assert any("SII's register holds monthly totals of boletas, not documents" in m for m in first.messages)
+
+    second = sync(company, config, people.holder)
+
+    assert second.state == "done"
+    assert second.documents_created == 0
+    assert counts(company) == (documents, notes)
+    assert PASSWORD not in caplog.text
+
+
+def test_a_holder_who_cannot_represent_the_company_fails_the_run_saying_so(
+    company: Committed, config: SiiConfig, people: People, sii: Emulator
+) -> None:
+    run = sync(company, config, people.stranger)
+
+    assert run.state == "failed"
+    assert run.error_code == "sii_not_representative"
+    assert COMPANY in (run.error_message or "")
+    assert counts(company) == (0, 0)
+
+
+def test_a_session_sii_ends_mid_run_is_opened_again_and_nothing_is_lost(
+    company: Committed, config: SiiConfig, people: People, sii: Emulator
+) -> None:
+    sii.faults.rcv_session_expires_after = 3
+
+    run = sync(company, config, people.holder)
+
+    assert run.state == "done", run.error_message
+    assert sum(counts(company)) == run.documents_created > 0
