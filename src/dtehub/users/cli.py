@@ -115,6 +115,7 @@ def create(
 @users_app.command("add-company")
 def add_company(email: Email, company: CompanyRut, role: RoleOption = "viewer") -> None:
     """Give an existing user a role in another company (or change the role it has there)."""
+
     def work(session: Session) -> dict[str, str]:
         chosen = service.parse_role(role)
         found = companies_service.company_by_rut(session, company)
