@@ -18,6 +18,7 @@ from dtehub.config import Settings, get_settings
 from dtehub.contacts.endpoints import router as contacts_router
 from dtehub.db import create_engine, create_sessionmaker
 from dtehub.documents.endpoints import router as documents_router
+from dtehub.factoring.endpoints import router as factoring_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
 from dtehub.kit import parameters
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         files_router,
         reminders_router,
         audit_router,
+        factoring_router,
         portal_router,
         webapp_router,
         health_router,
