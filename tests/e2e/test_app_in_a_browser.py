@@ -321,6 +321,13 @@ def test_the_settings_page_is_accessible(desktop: Watched, world: World) -> None
     page.get_by_role("link", name="Configuración").click()
     assert page.get_by_role("heading", name="Usuarios").is_visible()
     check_accessibility(page)
+    page.get_by_role("button", name="Crear token").click()
+    token = page.locator("#token-nuevo").inner_text()
+    with world.server.api(token) as api:
+        assert api.get("/v1/getCompany").status_code == 200
+    check_accessibility(page)
+    page.get_by_role("button", name=re.compile(r"^Revocar")).first.click()
+    assert page.get_by_role("status").inner_text() == "Token revocado."
     page.get_by_role("link", name="Activar segundo factor").click()
     page.get_by_role("button", name="Generar clave").click()
     assert page.locator("#clave").is_visible()

@@ -19,7 +19,6 @@ MESSAGES = {
     "invited": "Invitación enviada.",
     "invite-unsent": "El usuario quedó con acceso, pero el correo no se pudo enviar: pídale que use "
     "«¿Olvidó su contraseña?» en la página de ingreso.",
-    "token": "Token creado. Cópielo ahora: no se volverá a mostrar.",
     "revoked": "Token revocado.",
     "company": "Empresa cambiada.",
 }

@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.audit.actions import Action
+from dtehub.auth import service as auth
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
-from dtehub.errors import BadRequest, Conflict, Forbidden, PasswordRefused
+from dtehub.errors import BadRequest, Conflict, Forbidden, NotFound, PasswordRefused
 from dtehub.models import Role
 from dtehub.users import service as users
 from dtehub.webapp import mails, pages
@@ -25,7 +26,13 @@ FormText = Annotated[str, Form()]
 
 
 def _settings_page(
-    session: Session, staff: users.Staff, ok: str | None, *, error: str | None = None, status_code: int = 200
+    session: Session,
+    staff: users.Staff,
+    ok: str | None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    new_token: str | None = None,
 ) -> Response:
     owner = staff.may(Role.OWNER)
     context = {
@@ -34,6 +41,8 @@ def _settings_page(
         "owner": owner,
         "members": users.members(session, staff.company_id) if owner else [],
         "role_names": ROLE_NAMES,
+        "tokens": auth.company_tokens(session, staff.company_id) if owner else [],
+        "new_token": new_token,
     }
     return pages.page("settings.html", context, status_code=status_code)
 
@@ -171,3 +180,23 @@ def invite(
         return pages.redirect("/app/settings?ok=" + ("invited" if sent else "invite-unsent"))
 
     return AfterCommit(send)
+
+
+@router.post("/settings/tokens")
+@app_route(role=Role.OWNER)
+def create_token(staff: StaffDep, session: SessionDep) -> Response:
+    """Owners: a new API token of the company, shown on this answer only (never in a URL, never again)."""
+    token_id, token = auth.issue_company_token(session, staff.company_id)
+    record(session, staff, Action.APP_CREATE_TOKEN, object_type="token", object_id=token_id)
+    return _settings_page(session, staff, None, new_token=token)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+@app_route(role=Role.OWNER)
+def revoke_token(staff: StaffDep, session: SessionDep, token_id: str) -> Response:
+    """Owners: revoke one of the company's API tokens; requests with it answer 401 from now on."""
+    if not (token_id.isascii() and token_id.isdigit()) or len(token_id) > 18:
+        raise NotFound("no active token with this id")
+    auth.revoke_company_token(session, staff.company_id, int(token_id))
+    record(session, staff, Action.APP_REVOKE_TOKEN, object_type="token", object_id=int(token_id))
+    return pages.redirect("/app/settings?ok=revoked")
