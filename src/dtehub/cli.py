@@ -408,21 +408,27 @@ def demo() -> None:
 
     links = Links(get_settings().public_base)
 
-    def work(session: Session) -> tuple[str, str] | None:
+    def work(session: Session) -> tuple[str, str, str, str] | None:
         if companies_repository.count(session) > 0:
             return None
         created = create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes(), links=links)
         invoice = created.invoice
         issued = auth_service.authenticate(session, created.token)
-        summary = {"rut": DEMO_RUT, "tokenId": issued.token_id, "documentId": invoice.id}
+        summary = {
+            "rut": DEMO_RUT,
+            "tokenId": issued.token_id,
+            "documentId": invoice.id,
+            "userId": created.owner_id,
+        }
         _audit(session, issued.company_id, Action.DEMO, "company", issued.company_id, summary)
-        return created.token, links.invoice_page(invoice.id, invoice.portal_key)
+        page = links.invoice_page(invoice.id, invoice.portal_key)
+        return created.token, page, created.owner_email, created.owner_password
 
     made = _run(work)
     if made is None:
         err.print("companies exist already; new tokens: dtehub tokens create --company <RUT>")
         return
-    token, invoice_page = made
+    token, invoice_page, owner, password = made
     err.print(f"[bold]Demo company {DEMO_RUT} created.[/bold] Its API token (shown once):\n{token}\nTry:")
     err.print(
         f"curl -s '{links.base}/v1/getDocuments?expandClient=1' -H 'Authorization: Bearer {token}'",
@@ -430,6 +436,12 @@ def demo() -> None:
         highlight=False,
     )
     err.print("The demo invoice as its customer sees it:", invoice_page, soft_wrap=True, highlight=False)
+    err.print(
+        f"The web app: {links.base}/app/login, e-mail {owner}, password (shown once) {password}",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
 
 
 class _RateColumn(ProgressColumn):
