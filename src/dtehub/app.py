@@ -27,12 +27,14 @@ from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.payments.endpoints import router as payments_router
 from dtehub.portal.endpoints import router as portal_router
+from dtehub.portal.links import Links
 from dtehub.portal.pages import PRIVATE_HEADERS
 from dtehub.ratelimit import RateLimiter
 from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync.endpoints import router as sii_sync_router
-from dtehub.sii_sync.executor import SyncExecutor, no_source
+from dtehub.sii_sync.executor import SyncExecutor
+from dtehub.sii_sync.source import rcv_sources, stored_certificates
 from dtehub.tags.endpoints import router as tags_router
 from dtehub.webhooks.endpoints import router as webhooks_router
 
@@ -57,7 +59,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
-    sii_sync = SyncExecutor(factory, no_source, lease_seconds=settings.sii_sync_lease_seconds)
+    sources = rcv_sources(
+        sii_pool, settings.sii_config(), stored_certificates(factory, settings), Links(settings.public_base)
+    )
+    sii_sync = SyncExecutor(factory, sources, lease_seconds=settings.sii_sync_lease_seconds)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -18,8 +18,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.db import unit_of_work
-from dtehub.errors import DtehubError, ServiceUnavailable
+from dtehub.errors import DtehubError
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import SiiSyncRun
 from dtehub.sii_sync import repository, runs
@@ -61,13 +61,6 @@ class PeriodSource(Protocol):
 SourceFactory = Callable[[RunContext], AbstractAsyncContextManager[PeriodSource]]
 """Opens a run's source (one SII session for the whole run) and closes it when the run ends."""
 Progress = Callable[[SiiSyncRun], None]
-
-
-@asynccontextmanager
-async def no_source(context: RunContext) -> AsyncIterator[PeriodSource]:
-    """The source of a server that cannot reach SII's register: every run fails, saying so."""
-    raise ServiceUnavailable("this dtehub cannot read SII's register of sales yet; nothing was synced")
-    yield  # pragma: no cover
 
 
 def new_holder() -> str:

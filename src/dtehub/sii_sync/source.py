@@ -7,13 +7,17 @@ Each period is read whole (the summary, then every electronic type's detail) bef
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from dtehub.companies.sii_certificate import expiry_warning, load_company_certificate
+from dtehub.config import Settings
+from dtehub.db import unit_of_work
 from dtehub.dte.document_types import dte_type_name
 from dtehub.kit.dates import utcnow
 from dtehub.portal.links import Links
@@ -26,9 +30,6 @@ from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import PeriodOutcome
 from dtehub.sii_sync.store import store_period
-
-EXPIRY_WARNING = timedelta(days=30)
-"""A certificate that expires within this is noted in the run's messages."""
 
 CertificateOf = Callable[[RunContext], Awaitable[PersonCertificate]]
 """The certificate a company's runs log in with (the company's stored one)."""
@@ -63,13 +64,18 @@ class RcvSource:
         return PeriodOutcome(created=stored.created, messages=stored.messages)
 
 
-def expiry_message(certificate: PersonCertificate, now: datetime) -> str | None:
-    if certificate.not_after - now <= EXPIRY_WARNING:
-        return (
-            f"the certificate of {certificate.holder_rut} expires on {certificate.not_after:%Y-%m-%d}: "
-            "store a renewed one (updateCompanySiiCertificate) before then, or the sync stops"
-        )
-    return None
+def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> CertificateOf:
+    """The company's stored certificate (:func:`~dtehub.companies.sii_certificate.load_company_certificate`),
+    opened in a unit of work of its own when the run begins."""
+
+    def load(company_id: int) -> PersonCertificate:
+        with unit_of_work(factory, writes=False) as session:
+            return load_company_certificate(session, company_id, settings)
+
+    async def certificate_of(context: RunContext) -> PersonCertificate:
+        return await asyncio.to_thread(load, context.company_id)
+
+    return certificate_of
 
 
 def rcv_sources(
@@ -86,9 +92,9 @@ def rcv_sources(
         certificate = await certificate_of(context)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
             source = RcvSource(rcv, context, links, clock)
-            warning = expiry_message(certificate, clock())
-            if warning:
-                source.messages.append(warning)
+            warning = expiry_warning(certificate.not_after, now=clock())
+            if warning is not None:
+                source.messages.append(warning.message)
             yield source
 
     return open_source
