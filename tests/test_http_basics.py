@@ -185,6 +185,7 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
         "page",
     },
     ("get", "/v1/getDocument"): {"id", "expandClient", "expandContact", "expandTag", "expandFile"},
+    ("get", "/v1/getDocumentCedibility"): {"id"},
     ("get", "/v1/getAuditLog"): {
         "since",
         "until",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -93,20 +93,32 @@ def _summed(engine: Engine, name: str) -> dict[tuple[int, str, int], int]:
     return {(code, currency, state): int(n) for code, currency, state, n in rows if n}
 
 
+def _company_as_it_was(session: Session) -> int:
+    """A company row inserted through the companies table of an older revision (the model has the
+    columns of later ones); its id."""
+    companies = table(
+        "companies", column("rut"), column("name"), column("payment_term_days"), column("created_at")
+    )
+    session.execute(
+        companies.insert().values(
+            rut="76453707-6", name="DUEMINT SPA", payment_term_days=30, created_at=datetime.now(UTC)
+        )
+    )
+    return int(session.execute(text("SELECT id FROM companies")).scalar_one())
+
+
 def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url: str) -> None:
     config = alembic_config(scratch_url)
     command.upgrade(config, "0007")  # before document_totals
     engine = create_engine(scratch_url)
     with Session(engine) as session:
-        company = Company(rut="76453707-6", name="DUEMINT SPA")
-        session.add(company)
-        session.flush()
-        client = Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE")
+        company_id = _company_as_it_was(session)
+        client = Client(company_id=company_id, tax_id="99999999-9", name="CLIENTE")
         session.add(client)
         session.flush()
         for number, code in enumerate((33, 33, 34, 33, 61), start=1):
             document = Document(
-                company_id=company.id, client_id=client.id, code=code, number=str(number),
+                company_id=company_id, client_id=client.id, code=code, number=str(number),
                 issue_date=date(2024, 1, number), due_date=date(2024, 2, number), net_cents=100,
                 taxes_cents=19, total_cents=119, credit_cents=0, debit_cents=0, paid_cents=0,
             )  # fmt: skip
@@ -155,14 +167,12 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
     command.upgrade(config, "0009")
     engine = create_engine(scratch_url)
     with Session(engine) as session:
-        company = Company(rut="76453707-6", name="DUEMINT SPA")
-        session.add(company)
-        session.flush()
-        client = Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE")
+        company_id = _company_as_it_was(session)
+        client = Client(company_id=company_id, tax_id="99999999-9", name="CLIENTE")
         session.add(client)
         session.flush()
         document = Document(
-            company_id=company.id, client_id=client.id, code=33, number="1", issue_date=date(2024, 1, 1),
+            company_id=company_id, client_id=client.id, code=33, number="1", issue_date=date(2024, 1, 1),
             due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19, total_cents=119, credit_cents=0,
             debit_cents=0, paid_cents=0, xml_schema="valid", xml_signature="valid",
         )  # fmt: skip

@@ -46,6 +46,7 @@ OPTIONS: dict[str, dict[str, object]] = {
     "/v1/getNote": {},
     "/v1/getPayment": {},
     "/v1/getEmail": {},
+    "/v1/getDocumentCedibility": {},
 }
 LISTS = [path for path, options in OPTIONS.items() if "page" in options]
 ORDERED = [path for path, options in OPTIONS.items() if "orderBy" in options]

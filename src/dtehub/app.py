@@ -18,9 +18,11 @@ from dtehub.config import Settings, get_settings
 from dtehub.contacts.endpoints import router as contacts_router
 from dtehub.db import create_engine, create_sessionmaker
 from dtehub.documents.endpoints import router as documents_router
+from dtehub.factoring.endpoints import router as factoring_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
 from dtehub.kit import parameters
+from dtehub.kit.dates import utcnow
 from dtehub.logs import install_redaction
 from dtehub.middleware import ApiBodyMiddleware, ParameterMiddleware, PortalHeadersMiddleware
 from dtehub.mipyme.endpoints import router as mipyme_router
@@ -36,6 +38,8 @@ from dtehub.sii_sync.endpoints import router as sii_sync_router
 from dtehub.sii_sync.executor import SyncExecutor
 from dtehub.sii_sync.source import rcv_sources, stored_certificates
 from dtehub.tags.endpoints import router as tags_router
+from dtehub.webapp import pages as webapp_pages
+from dtehub.webapp.endpoints import router as webapp_router
 from dtehub.webhooks.endpoints import router as webhooks_router
 
 DESCRIPTION = """
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = factory
     app.state.sii_pool = sii_pool
+    app.state.clock = utcnow  # the web app's sessions read the time here (tests set their own clock)
     app.state.sii_sync = sii_sync
     # Per process: checked on the event loop by get_bearer_token and the portal's router.
     app.state.api_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
@@ -100,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     query_rules: dict[str, parameters.QueryRules] = {}  # read from the routes, once declared (below)
     app.add_middleware(ParameterMiddleware, rules=query_rules)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(PortalHeadersMiddleware, headers=webapp_pages.PRIVATE_HEADERS, prefix="/app/")
     app.add_middleware(PortalHeadersMiddleware, headers=PRIVATE_HEADERS)  # outermost: sees every answer
     for router in (
         documents_router,
@@ -115,7 +121,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         files_router,
         reminders_router,
         audit_router,
+        factoring_router,
         portal_router,
+        webapp_router,
         health_router,
     ):
         app.include_router(router)

@@ -49,12 +49,14 @@ from dtehub.config import get_settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError, Unauthorized
+from dtehub.factoring.cli import factoring_app
 from dtehub.mipyme.cli import PASSWORD_VARIABLE, mipyme_app
 from dtehub.models import Actor, Company
 from dtehub.portal.links import Links
 from dtehub.reminders.cli import reminders_app
 from dtehub.sii.emulator.cli import emulator_app
 from dtehub.sii_sync.cli import sii_app
+from dtehub.users.cli import users_app
 from dtehub.webhooks.cli import webhooks_app
 
 if TYPE_CHECKING:
@@ -79,6 +81,8 @@ app.add_typer(sii_app, name="sii")
 app.add_typer(webhooks_app, name="webhooks")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(audit_app, name="audit")
+app.add_typer(factoring_app, name="factoring")
+app.add_typer(users_app, name="users")
 
 err = Console(stderr=True)
 T = TypeVar("T")

@@ -174,6 +174,21 @@ class Settings(BaseSettings):
         description="SII sessions one person may have open at once per process (SII allows 10 in all).",
     )
 
+    app_idle_minutes: float = Field(
+        default=30.0, gt=0, description="Minutes a web app session lasts without a request before it ends."
+    )
+    app_session_hours: float = Field(
+        default=12.0, gt=0, description="Hours a web app session lasts at most, however busy."
+    )
+    app_sign_in_failures: int = Field(
+        default=5, ge=1, description="Failed sign-ins per account within the window before sign-in waits."
+    )
+    app_sign_in_failures_per_address: int = Field(
+        default=20, ge=1, description="Failed sign-ins per client address within the window before it waits."
+    )
+    app_sign_in_window_minutes: float = Field(
+        default=15.0, gt=0, description="The window of the sign-in limits, in minutes."
+    )
     sii_ws_url: str = Field(
         default="https://palena.sii.cl",
         description="SII's web services host: seed, token, RTC (or the emulator's URL).",
@@ -225,6 +240,11 @@ class Settings(BaseSettings):
     @property
     def public_base(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def https(self) -> bool:
+        """Whether dtehub is reached over HTTPS (its cookies are then ``Secure``)."""
+        return self.public_url.lower().startswith("https://")
 
 
 @lru_cache

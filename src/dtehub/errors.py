@@ -8,12 +8,16 @@ answer. A new error is a class here (or in its domain's errors module) and one r
 
     DtehubError                       internal_error         anything unexpected; nothing was changed
     ├── BadRequest                    invalid_parameter      a parameter or body field dtehub cannot read
+    │   ├── PasswordRefused           password_refused       a new password too short, or too long
     │   ├── MissingParameter          missing_parameter      a required one is absent
     │   ├── InvalidJson               invalid_json           the body is not JSON
     │   ├── ValueNotStorable          invalid_value          the database refuses a value (NUL, out of range)
     │   ├── UrlRefused                url_refused            a webhook URL dtehub will not call
     │   └── NotCedible                not_cedible            a CEDIBLE copy of what cannot be ceded
     ├── Unauthorized                  unauthorized           no valid bearer token
+    │   └── NotSignedIn               not_signed_in          the web app without a live session
+    ├── Forbidden                     forbidden              the user's role does not allow it
+    │   └── CsrfRefused               csrf_refused           a web app form without its CSRF token
     ├── NotFound                      not_found              no such object for this company
     │   └── SiiCertificateMissing     sii_certificate_missing  the company has no SII certificate
     ├── Conflict                      already_exists         a natural key is taken
@@ -88,6 +92,10 @@ class ValueNotStorable(BadRequest):
     code = "invalid_value"
 
 
+class PasswordRefused(BadRequest):
+    code = "password_refused"
+
+
 class UrlRefused(BadRequest):
     """A webhook URL dtehub will not call (not http(s), credentials in it, a private address…)."""
 
@@ -106,6 +114,24 @@ class NotCedible(BadRequest):
 
 class Unauthorized(DtehubError):
     code = "unauthorized"
+
+
+class NotSignedIn(Unauthorized):
+    """A web app page without a live session (never signed in, signed out, expired, disabled)."""
+
+    code = "not_signed_in"
+
+
+class Forbidden(DtehubError):
+    """Signed in, but the user's role in the company does not allow it."""
+
+    code = "forbidden"
+
+
+class CsrfRefused(Forbidden):
+    """A state-changing web app request without the token of its session (or of its sign-in form)."""
+
+    code = "csrf_refused"
 
 
 class NotFound(DtehubError):

@@ -7,7 +7,8 @@ is a rendering of that table:
 
 - the API: ``{"error": {"code", "message", "field"}}`` with the row's status (:func:`error_response`);
 - the portal: its HTML page for the row's status (:func:`dtehub.portal.pages.error_page`: one 404 page
-  whatever the cause, so that a guessed link learns nothing);
+  whatever the cause, so that a guessed link learns nothing); the web app (``/app``) its own
+  (:func:`dtehub.webapp.pages.error_page`);
 - ``POST /V1/mipyme_get_document``: ``status`` and the HTTP status of the row (:func:`mipyme_status`),
   with the same ``error`` object;
 - ``/openapi.json``: the answers each status documents (:func:`error_responses`, :func:`mipyme_statuses`).
@@ -41,6 +42,7 @@ from dtehub.errors import (
     AmbiguousDocument,
     BadRequest,
     Conflict,
+    CsrfRefused,
     CurrencyMismatch,
     DatabaseError,
     DatabaseUnavailable,
@@ -52,11 +54,14 @@ from dtehub.errors import (
     DteTooLarge,
     DuplicateAllocation,
     FileTooLarge,
+    Forbidden,
     InvalidJson,
     IssuerMismatch,
     MissingParameter,
     NotCedible,
     NotFound,
+    NotSignedIn,
+    PasswordRefused,
     PayloadTooLarge,
     SchemaInvalid,
     SecretKeyMissing,
@@ -111,6 +116,7 @@ from dtehub.sii.ws.errors import (
     WsUnavailable,
 )
 from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
+from dtehub.webapp import pages as app_pages
 
 log = logging.getLogger("dtehub")
 
@@ -140,7 +146,11 @@ ERRORS: tuple[Row, ...] = (
     Row(ValueNotStorable,          400),
     Row(UrlRefused,                400),
     Row(NotCedible,                400),
+    Row(PasswordRefused,           400),
     Row(Unauthorized,              401),
+    Row(NotSignedIn,               401),
+    Row(Forbidden,                 403),
+    Row(CsrfRefused,               403),
     Row(NotFound,                  404),
     Row(SiiCertificateMissing,     404),
     Row(Conflict,                  409),
@@ -245,12 +255,19 @@ def _is_portal(request: Request) -> bool:
     return request.url.path.startswith("/portal/")
 
 
+def _is_app(request: Request) -> bool:
+    return request.url.path == "/app" or request.url.path.startswith("/app/")
+
+
 def _answer(
     request: Request, status: int, body: dict[str, dict[str, str | None]], headers: Mapping[str, str]
 ) -> Response:
     response: Response
     if _is_portal(request):
         response = portal_pages.error_page(status, str(body["error"]["message"]))
+    elif _is_app(request):
+        error = body["error"]
+        response = app_pages.error_page(status, str(error["message"]), error["code"])
     else:
         challenge = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         response = JSONResponse(body, status_code=status, headers=challenge)

@@ -74,18 +74,20 @@ class ApiBodyMiddleware:
 
 
 class PortalHeadersMiddleware:
-    """Every answer under ``/portal/`` carries the portal's security and cache headers, whoever made it:
+    """Every answer under ``/portal/`` (or another ``prefix``: the web app's ``/app/``) carries its
+    security and cache headers, whoever made it:
     pages set their own, and this adds the missing ones to what the framework answers by itself (a
     refused body, a redirect, a 405). A header the route set stays as it is."""
 
-    def __init__(self, app: ASGIApp, *, headers: Mapping[str, str]) -> None:
+    def __init__(self, app: ASGIApp, *, headers: Mapping[str, str], prefix: str = "/portal/") -> None:
         self.app = app
+        self.prefix = prefix
         self.headers = [
             (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/portal/"):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
 

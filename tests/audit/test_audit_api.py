@@ -151,7 +151,8 @@ async def test_each_write_leaves_one_event_with_its_caller_action_and_object(
     assert {e["tokenId"] for e in items} == {str(token_id(t, session))}
     assert ("updateCompany", "company", company) in calls
     assert set(items[0]) == {
-        "id", "createdAt", "createdAtUtc", "actor", "tokenId", "action", "objectType", "objectId", "summary"
+        "id", "createdAt", "createdAtUtc", "actor", "tokenId", "userId", "action", "objectType", "objectId",
+        "summary",
     }  # fmt: skip
     by_action = {e["action"]: e["summary"] for e in items}
     assert by_action["updateCompany"] == {"paymentTerm": 15}

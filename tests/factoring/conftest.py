@@ -4,36 +4,72 @@ posted as DTE XML, and SII receiving them."""
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from dtehub.app import create_app
+from dtehub.config import Settings
 from dtehub.dte.factory import Reference, build_dte
 from dtehub.models import Company, Document
 from dtehub.sii.emulator import Emulator
 from tests.conftest import Tenant, make_tenant
-from tests.sii.ws.conftest import (  # noqa: F401 (fixtures)
-    BUYER,
-    BUYER_PERSON,
-    SELLER,
-    SELLER_PERSON,
-    buyer_ws,
-    next_folio,
-    people,
-    running_ws_emulator,
-    seller_ws,
-    sii,
-    tokens,
-    ws_config,
-    ws_data,
-)
+from tests.sii.ws import conftest as ws
+from tests.sii.ws.conftest import BUYER, BUYER_PERSON, SELLER, SELLER_PERSON, People, next_folio
+
+# The emulator's fixtures, shared with tests/sii/ws.
+buyer_ws = ws.buyer_ws
+people = ws.people
+running_ws_emulator = ws.running_ws_emulator
+seller_ws = ws.seller_ws
+sii = ws.sii
+tokens = ws.tokens
+ws_config = ws.ws_config
+ws_data = ws.ws_data
+__all__ = ["BUYER_PERSON", "SELLER_PERSON", "next_folio"]
+
+
+@pytest.fixture(scope="session")
+def factoring_app(settings: Settings, running_ws_emulator: Emulator) -> Iterator[FastAPI]:
+    """The API with SII's web services at the emulator."""
+    app = create_app(
+        settings.model_copy(
+            update={
+                "sii_ws_url": running_ws_emulator.base_url,
+                "sii_reclamo_url": running_ws_emulator.base_url,
+                "sii_ca_bundle": str(running_ws_emulator.ca_bundle),
+                "sii_ws_timeout": 10.0,
+            }
+        )
+    )
+    yield app
+    app.state.engine.dispose()
 
 
 @pytest.fixture
-def seller(session: Session, client: httpx.AsyncClient) -> Tenant:
-    return make_tenant(session, client, SELLER, "VENDEDORA SPA")
+async def factoring_client(
+    factoring_app: FastAPI, session: Session, sii: Emulator, people: People
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of that API sharing the test's transaction; the company's certificate is the seller's."""
+    factory = factoring_app.state.sessionmaker
+    factoring_app.state.sessionmaker = lambda: session
+    factoring_app.state.sii_certificate_loader = lambda *_: people.seller
+    try:
+        transport = httpx.ASGITransport(app=factoring_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    finally:
+        factoring_app.state.sessionmaker = factory
+        factoring_app.state.sii_certificate_loader = None
+
+
+@pytest.fixture
+def seller(session: Session, factoring_client: httpx.AsyncClient) -> Tenant:
+    return make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA")
 
 
 async def post_dte(

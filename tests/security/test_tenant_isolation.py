@@ -216,6 +216,9 @@ def probes(a: World, b: World) -> dict[tuple[str, str], list[Probe]]:
             Probe("id", doc, MISSING_ID, query(bt, "/v1/getDocument", "id", expandClient=1, expandFile=1)),
             Probe("id (XML)", a.xml_document["id"], MISSING_ID, query(bt, "/v1/getDocument", "id")),
         ],
+        ("GET", "/v1/getDocumentCedibility"): [
+            Probe("id", doc, MISSING_ID, query(bt, "/v1/getDocumentCedibility", "id")),
+        ],
         ("POST", "/v1/createDocument"): [
             Probe(
                 "clientId",

@@ -43,7 +43,22 @@ class Action(enum.StrEnum):
     COMPANIES_CERTIFICATE = "companies.certificate"
     TOKENS_CREATE = "tokens.create"
     TOKENS_REVOKE = "tokens.revoke"
+    USERS_CREATE = "users.create"
+    USERS_ADD_COMPANY = "users.add-company"
+    USERS_DISABLE = "users.disable"
     DEMO = "demo"
+    # the web app (/app), by a signed-in user (names of actions, not secrets)
+    APP_SIGN_IN = "app.signIn"
+    APP_SIGN_OUT = "app.signOut"
+    APP_SWITCH_COMPANY = "app.switchCompany"
+    APP_SET_PASSWORD = "app.setPassword"  # noqa: S105 (a link: first password, reset, invitation)
+    APP_CHANGE_PASSWORD = "app.changePassword"  # noqa: S105
+    APP_REQUEST_PASSWORD_RESET = "app.requestPasswordReset"  # noqa: S105
+    APP_ENABLE_TOTP = "app.enableTotp"
+    APP_REQUIRE_TOTP = "app.requireTotp"
+    APP_INVITE_USER = "app.inviteUser"
+    APP_CREATE_TOKEN = "app.createToken"  # noqa: S105
+    APP_REVOKE_TOKEN = "app.revokeToken"  # noqa: S105
     IMPORT = "import"
     SII_SYNC = "sii.sync"
 

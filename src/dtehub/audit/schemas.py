@@ -11,17 +11,18 @@ from dtehub.kit.schema import ApiModel
 from dtehub.models import AuditEvent
 
 ObjectType = Literal[
-    "document", "note", "client", "contact", "tag", "file", "company", "payment", "webhook", "token"
+    "document", "note", "client", "contact", "tag", "file", "company", "payment", "webhook", "token", "user"
 ]
-ActorKind = Literal["api_token", "cli", "portal", "job", "sii_retrieval"]
+ActorKind = Literal["api_token", "user", "cli", "portal", "job", "sii_retrieval"]
 
 
 class AuditEventOut(ApiModel):
     id: str
     created_at: str = Field(description="YYYY-MM-DD HH:MM:SS, Santiago time")
     created_at_utc: str = Field(description="The same instant in UTC, ISO 8601 (unambiguous at DST changes)")
-    actor: ActorKind = Field(description="api_token, cli, portal, job or sii_retrieval")
+    actor: ActorKind = Field(description="api_token, user (the web app), cli, portal, job or sii_retrieval")
     token_id: str | None = Field(description="The API token's id (never the token); null outside the API")
+    user_id: str | None = Field(description="The signed-in user's id (web app); null otherwise")
     action: str = Field(description="The API operation (createDocument…) or CLI command (tokens.revoke…)")
     object_type: str | None
     object_id: str | None
@@ -37,6 +38,7 @@ class AuditEventOut(ApiModel):
             created_at_utc=event.created_at.isoformat().replace("+00:00", "Z"),
             actor=event.actor,
             token_id=str(event.token_id) if event.token_id is not None else None,
+            user_id=str(event.user_id) if event.user_id is not None else None,
             action=event.action,
             object_type=event.object_type,
             object_id=str(event.object_id) if event.object_id is not None else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dtehub.models import DocumentSiiAcceptance, Note
+from dtehub.models import Company, Document, DocumentSiiAcceptance, Note
 
 
 def acceptance(session: Session, company_id: int, document_id: int) -> DocumentSiiAcceptance | None:
@@ -34,3 +34,23 @@ def notes_of(session: Session, company_id: int, document_id: int) -> list[Note]:
     """The credit and debit notes dtehub holds that refer to the document, oldest first."""
     query = select(Note).where(Note.company_id == company_id, Note.document_id == document_id)
     return list(session.scalars(query.order_by(Note.issue_date, Note.id)))
+
+
+def document(session: Session, company_id: int, document_id: int) -> Document | None:
+    query = select(Document).where(Document.company_id == company_id, Document.id == document_id)
+    return session.scalars(query).first()
+
+
+def document_by_key(session: Session, company_id: int, code: int, number: str) -> Document | None:
+    query = select(Document).where(
+        Document.company_id == company_id, Document.code == code, Document.number == number
+    )
+    return session.scalars(query).first()
+
+
+def company(session: Session, company_id: int) -> Company | None:
+    return session.get(Company, company_id)
+
+
+def company_by_rut(session: Session, rut: str) -> Company | None:
+    return session.scalars(select(Company).where(Company.rut == rut)).first()

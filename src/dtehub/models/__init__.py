@@ -22,6 +22,7 @@ from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
 from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
 from dtehub.models.tag import Tag
+from dtehub.models.user import Membership, Role, SignInFailure, User, UserLink, UserSession
 from dtehub.models.webhook import Webhook
 from dtehub.models.webhook_delivery import DeliveryState, WebhookDelivery
 from dtehub.models.webhook_event import WebhookEvent
@@ -46,6 +47,7 @@ __all__ = [
     "DocumentTotal",
     "EmailMessage",
     "File",
+    "Membership",
     "MessageStatus",
     "Note",
     "NoteReason",
@@ -54,10 +56,15 @@ __all__ = [
     "PaymentAllocation",
     "PaymentStatus",
     "ReminderKind",
+    "Role",
     "RunState",
+    "SignInFailure",
     "SiiSyncLease",
     "SiiSyncRun",
     "Tag",
+    "User",
+    "UserLink",
+    "UserSession",
     "Webhook",
     "WebhookDelivery",
     "WebhookEvent",

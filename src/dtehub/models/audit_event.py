@@ -15,6 +15,7 @@ class Actor(enum.StrEnum):
     """Who made a change: through which door it came in."""
 
     API_TOKEN = "api_token"  # noqa: S105 (a kind of caller, not a secret)
+    USER = "user"  # a person signed in to the web app
     CLI = "cli"
     PORTAL = "portal"
     JOB = "job"
@@ -42,6 +43,9 @@ class AuditEvent(Base):
     actor: Mapped[str] = mapped_column(String(16), comment="api_token, cli, portal, job, sii_retrieval")
     # No foreign key: the event outlives the token's row, whatever happens to it.
     token_id: Mapped[int | None] = mapped_column(BigInteger, default=None, comment="The API token's id")
+    user_id: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, comment="The signed-in user's id (web app)"
+    )
     action: Mapped[str] = mapped_column(String(64), comment="The API operation or CLI command")
     object_type: Mapped[str | None] = mapped_column(String(32), default=None)
     object_id: Mapped[int | None] = mapped_column(BigInteger, default=None)

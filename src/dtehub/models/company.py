@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtehub.kit.dates import utcnow
@@ -55,5 +56,10 @@ class Company(Base):
     )
     reply_to: Mapped[str] = mapped_column(
         String(254), default="", server_default="", comment="Reply-To of the company's reminders"
+    )
+    require_totp: Mapped[bool] = mapped_column(
+        default=False,
+        server_default=sa_false(),
+        comment="Members must sign in to the web app with a TOTP code as well",
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

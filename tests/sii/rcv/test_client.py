@@ -20,6 +20,8 @@ from dtehub.sii.errors import (
     InvalidRequest,
     LoginError,
     NotRepresentative,
+    RcvRefused,
+    RcvUnreadable,
     SiiBusy,
     SiiUnavailable,
 )
@@ -397,3 +399,29 @@ async def test_a_period_sii_has_not_changed_since_the_last_run_costs_the_summary
     assert changed.modified_at == NOW.replace(tzinfo=SANTIAGO)
     accepted = next(d for d in changed.documents if (d.type_code, d.folio) == (33, invoice.folio))
     assert accepted.event == ReceiverEvent("C", "Recibo otorgado por el receptor")
+
+
+async def test_any_other_refusal_says_sii_s_words_and_is_not_retried(
+    sii: Emulator, pool: SessionPool, people: People, clock: FakeClock
+) -> None:
+    sii.faults.rcv_refusal = "Servicio en mantencion programada"
+    calls = sum(sii.rcv_requests.values())
+
+    async with client(pool, people, clock) as rcv:
+        with pytest.raises(RcvRefused, match="Servicio en mantencion programada") as refused:
+            await rcv.period(SEPTEMBER)
+
+    assert (refused.value.code, refused.value.sii_code) == ("sii_rcv_refused", 1)
+    assert sum(sii.rcv_requests.values()) - calls == 1
+    assert clock.slept == []
+
+
+async def test_an_answer_that_is_not_the_facade_s_is_unreadable(
+    sii: Emulator, pool: SessionPool, people: People, clock: FakeClock
+) -> None:
+    sii.faults.rcv_garbled_answers = 1
+
+    async with client(pool, people, clock) as rcv:
+        with pytest.raises(RcvUnreadable, match="getResumen with something other than its JSON"):
+            await rcv.summary(SEPTEMBER)
+        assert await rcv.summary(SEPTEMBER) != []  # the session is still good

@@ -220,6 +220,11 @@ class RcvFacade:
             if not bootstrapped:
                 return _jboss(401, "JBWEB000065", "JBWEB000065: This request requires HTTP authentication.")
         self._count_towards_expiry()
+        refusal = self.faults.rcv_refusal
+        if refusal is not None:
+            return self._envelope(meta, None, 1, refusal)
+        if self.faults.take("rcv_garbled_answers"):
+            return RcvResponse(200, b'{"resultado": "sin envoltorio"}')
         return self._method(method, meta, data, session)
 
     # --- faults ------------------------------------------------------------------------------------------

@@ -74,6 +74,10 @@ class Faults:
     """A direct export of more rows than this answers no line at all ("too large"; None: no limit)."""
     rcv_async_seconds = _Setting[float]()
     """How long an asynchronous export takes to be ``TERMINADO``."""
+    rcv_refusal = _Setting["str | None"]()
+    """Every facade call that passed the session checks answers ``codRespuesta 1`` with this message."""
+    rcv_garbled_answers = _Setting[int]()
+    """The next N facade calls answer HTTP 200 with JSON that is not the facade's envelope."""
 
     # Where the settings above keep their values.
     _delay_seconds: float
@@ -88,6 +92,8 @@ class Faults:
     _rcv_requires_bootstrap: bool
     _rcv_export_limit: int | None
     _rcv_async_seconds: float
+    _rcv_refusal: str | None
+    _rcv_garbled_answers: int
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -107,6 +113,8 @@ class Faults:
         self.rcv_requires_bootstrap = False
         self.rcv_export_limit = None
         self.rcv_async_seconds = 0.2
+        self.rcv_refusal = None
+        self.rcv_garbled_answers = 0
 
     def take(self, name: str) -> bool:
         """For a countdown setting (``handshake_failures``, ``rcv_server_errors``…): True, and one fewer to

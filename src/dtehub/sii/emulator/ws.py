@@ -247,8 +247,8 @@ class WebServices:
 
     def _coded(self, operation: str, code: int, description: str | None = None) -> Response:
         text = description if description is not None else RESPONSES.get(code, "")
-        if operation == "consultarFechaRecepcionSii":
-            return _jaxws(operation, "")
+        if operation == "consultarFechaRecepcionSii":  # a bare string: no room for a code
+            return _fault(500, text) if code == -1 else _jaxws(operation, "")
         return _jaxws(operation, _respuesta_to(code, text))
 
 

@@ -1,0 +1,106 @@
+"""``dtehub factoring check``: can this invoice be financed? The same checks as
+``GET /v1/getDocumentCedibility``, from the shell.
+
+The verdict is one JSON object on stdout (as the API answers it) and a summary for people on stderr. The exit
+status is 0 when the document is cedible, 3 when it is not, 1 on an error (no such company or document).
+SII is asked with the certificate of ``--pfx`` (its password from ``DTEHUB_PFX_PASSWORD`` or a hidden prompt,
+never an argument); without it SII's checks say "not checked".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.orm import Session
+
+from dtehub.config import Settings, get_settings
+from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.errors import DtehubError, NotFound
+from dtehub.factoring import cedibility, repository
+from dtehub.kit.rut import InvalidRut, normalize_rut
+from dtehub.sii.certificate import PersonCertificate, load_pfx
+
+factoring_app = typer.Typer(help="Factoring: can an invoice be financed.", no_args_is_help=True)
+err = Console(stderr=True, highlight=False)
+PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
+NOT_CEDIBLE_EXIT = 3
+_MARKS = {"failed": "[red]✗[/red]", "pending": "[yellow]…[/yellow]", "warning": "[yellow]![/yellow]",
+          "not_checked": "[yellow]?[/yellow]"}  # fmt: skip
+
+
+@factoring_app.command("check")
+def check(
+    company: Annotated[str, typer.Option(help="RUT of the company that issued the document.")],
+    type_code: Annotated[int, typer.Option("--type", help="SII document type (33, 34, 43, 46).")],
+    folio: Annotated[int, typer.Option(help="The document's folio.", min=1)],
+    pfx: Annotated[
+        Path | None, typer.Option(help="A certificate to ask SII with (.pfx / .p12).", dir_okay=False)
+    ] = None,
+) -> None:
+    """Run every cedibility check of one document and say whether it can be ceded, and why not."""
+    try:
+        rut = normalize_rut(company)
+    except InvalidRut as exc:
+        err.print(f"[red]error:[/red] --company: {escape(str(exc))}")
+        raise typer.Exit(code=2) from None
+    settings = get_settings()
+    certificate = _certificate(pfx) if pfx is not None else None
+    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    try:
+        with unit_of_work(create_sessionmaker(engine)) as session:
+            verdict = _check(session, settings, rut, type_code, folio, certificate)
+    except DtehubError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    answer = verdict.as_json()
+    sys.stdout.write(json.dumps(answer, ensure_ascii=False) + "\n")
+    err.print("[green]cedible[/green]" if verdict.cedible else "[red]not cedible[/red]")
+    for reason in answer["reasons"]:
+        mark = _MARKS.get(reason["status"], "-")
+        err.print(f"{mark} {reason['check']} ({reason['source']}): {escape(reason['message'])}")
+        err.print(f"    what to do: {escape(reason['action'])}")
+    if not verdict.cedible:
+        raise typer.Exit(code=NOT_CEDIBLE_EXIT)
+
+
+def _check(
+    session: Session,
+    settings: Settings,
+    rut: str,
+    type_code: int,
+    folio: int,
+    certificate: PersonCertificate | None,
+) -> cedibility.Verdict:
+    found = repository.company_by_rut(session, rut)
+    if found is None:
+        raise NotFound(f"no company with RUT {rut} in dtehub", field="company")
+    document = repository.document_by_key(session, found.id, type_code, str(folio))
+    if document is None:
+        raise NotFound(f"company {rut} has no document of type {type_code} and folio {folio}", field="folio")
+    loader = None if certificate is None else (lambda *_: certificate)
+    return cedibility.check_document(session, found.id, document.id, cedibility.SiiAccess(settings, loader))
+
+
+def _certificate(path: Path) -> PersonCertificate:
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        err.print(f"[red]error:[/red] cannot read {escape(str(path))}: {error.strerror}")
+        raise typer.Exit(code=1) from None
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is None:
+        password = typer.prompt("Certificate password", hide_input=True, err=True)
+    try:
+        return load_pfx(content, password)
+    except DtehubError as exc:
+        err.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(code=1) from None

@@ -1,0 +1,98 @@
+"""The answer of ``GET /v1/getDocumentCedibility`` as ``/openapi.json`` publishes it (the endpoint sends the
+JSON of :meth:`dtehub.factoring.cedibility.Verdict.as_json`; tests hold it to this schema)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from dtehub.kit.schema import ApiModel
+
+CheckStatus = Literal["passed", "failed", "pending", "warning", "not_applicable", "not_checked"]
+CheckSource = Literal["xml", "dtehub", "sii", "rtc"]
+
+
+class CheckOut(ApiModel):
+    status: CheckStatus = Field(
+        description="passed, failed, pending (not yet), warning (cedible, but read this), "
+        "not_applicable, not_checked (dtehub could not ask)"
+    )
+    source: CheckSource = Field(
+        description="Where the answer comes from: the DTE's XML, dtehub's records, SII's "
+        "acceptance/claim service, SII's RTC"
+    )
+    message: str
+
+
+class XmlCheckOut(CheckOut):
+    signature: str | None = Field(description="valid | unsigned | invalid | unverifiable; null: no XML")
+    ted: str | None = Field(description="valid | absent | invalid; null: no XML")
+    xml_schema: str | None = Field(alias="schema", description="valid | invalid | unverifiable; null: no XML")
+
+
+class TypeCheckOut(CheckOut):
+    code: int = Field(description="SII's document type")
+
+
+class AmountsCheckOut(CheckOut):
+    total: str
+    credited: str
+    debited: str
+    paid: str
+    due: str = Field(description="What is left to collect")
+
+
+class SiiEventOut(ApiModel):
+    code: str = Field(description="ACD, ERM, RCD, RFP, RFT, NCA, ENC")
+    description: str
+    responsible_rut: str
+    at: str = Field(description="ISO 8601, Santiago's offset")
+
+
+class SiiCheckOut(CheckOut):
+    checked_at: str | None = Field(default=None, description="When SII was asked")
+    received_at: str | None = Field(default=None, description="When SII received the document")
+    window_ends_at: str | None = Field(default=None, description="8 days after SII's reception")
+    code: int | None = Field(default=None, description="SII's cedibility code (consultarDocDteCedible)")
+    description: str | None = None
+    sii: list[SiiEventOut] | None = Field(default=None, description="The claims SII lists")
+
+
+class NoteRefOut(ApiModel):
+    code: int
+    number: str
+    total: str
+    voids: bool = Field(description="The note cancels the document (CodRef 1)")
+
+
+class CreditNotesCheckOut(CheckOut):
+    dtehub: list[NoteRefOut] = Field(description="Credit notes dtehub holds that refer to the document")
+    sii: list[SiiEventOut] = Field(description="SII's NCA (cancelling) and ENC events")
+
+
+class ChecksOut(ApiModel):
+    xml: XmlCheckOut
+    type: TypeCheckOut
+    amounts: AmountsCheckOut
+    sii_reception: SiiCheckOut
+    sii_cedibility: SiiCheckOut
+    claims: SiiCheckOut
+    window: SiiCheckOut
+    credit_notes: CreditNotesCheckOut
+    rtc_cession: CheckOut
+
+
+class ReasonOut(ApiModel):
+    check: str = Field(description="The key of the check in checks")
+    status: CheckStatus
+    source: CheckSource
+    message: str = Field(description="What was found")
+    action: str = Field(description="What to do")
+
+
+class CedibilityOut(ApiModel):
+    cedible: bool = Field(description="No check failed or is pending, and every deciding check was made")
+    checked_at: str = Field(description="When the checks ran (Santiago, YYYY-MM-DD HH:MM:SS)")
+    reasons: list[ReasonOut] = Field(description="Every check that did not pass, with what to do")
+    checks: ChecksOut

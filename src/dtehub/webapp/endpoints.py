@@ -1,0 +1,26 @@
+"""The web app for a company's staff, under ``/app``: server-rendered pages (Spanish, Chilean formats),
+signed in with a session cookie (see :mod:`dtehub.webapp.web`). Not part of the API: its routes are
+left out of ``/openapi.json``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from dtehub.webapp import access, dashboard, pages, settings
+
+router = APIRouter(prefix="/app", include_in_schema=False)
+router.include_router(access.router)
+router.include_router(dashboard.router)
+router.include_router(settings.router)
+
+
+@router.get("", response_class=Response)
+async def root() -> Response:
+    return pages.redirect("/app/")
+
+
+@router.get("/static/app.css", response_class=Response)
+async def stylesheet() -> Response:
+    """The app's only stylesheet; pages name it with its content's hash, so it may be kept long."""
+    return Response(pages.stylesheet(), media_type="text/css", headers=dict(pages.PUBLIC_HEADERS))

@@ -1,0 +1,42 @@
+"""What the layout of every signed-in page shows: the person, the company worked on and the others
+to switch to, the navigation, and the message a form left (``?ok=…``: fixed texts, never the URL's)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from dtehub.users.repository import CompanyOfUser
+from dtehub.users.service import Staff, companies_of
+
+ROLE_NAMES = {"owner": "Administrador", "collector": "Cobranza", "viewer": "Lectura"}
+
+MESSAGES = {
+    "password": "Contraseña guardada. Ingrese con la nueva.",
+    "totp": "Segundo factor activado.",
+    "require-totp": "Exigencia de segundo factor actualizada.",
+    "invited": "Invitación enviada.",
+    "token": "Token creado. Cópielo ahora: no se volverá a mostrar.",
+    "revoked": "Token revocado.",
+    "company": "Empresa cambiada.",
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    staff: Staff
+    company: CompanyOfUser
+    companies: list[CompanyOfUser]
+    section: str
+    message: str | None
+
+    @property
+    def role_name(self) -> str:
+        return ROLE_NAMES.get(self.staff.role.value, self.staff.role.value)
+
+
+def layout(session: Session, staff: Staff, section: str, ok: str | None = None) -> Layout:
+    companies = companies_of(session, staff.user_id)
+    current = next(c for c in companies if c.company_id == staff.company_id)
+    return Layout(staff, current, companies, section, MESSAGES.get(ok or ""))
