@@ -66,7 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sources = rcv_sources(
         sii_pool, settings.sii_config(), stored_certificates(factory, settings), Links(settings.public_base)
     )
-    sii_sync = SyncExecutor(factory, sources, lease_seconds=settings.sii_sync_lease_seconds)
+    sii_sync = SyncExecutor(
+        factory,
+        sources,
+        lease_seconds=settings.sii_sync_lease_seconds,
+        concurrency=settings.sii_sync_concurrency,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -76,6 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reaper = asyncio.get_running_loop().create_task(sii_pool.run_reaper())
         # Runs asked for by POST /v1/syncSii run here, whatever DTEHUB_RUN_BACKGROUND_JOBS says.
         syncs = asyncio.get_running_loop().create_task(app.state.sii_sync.serve())
+        schedule = (
+            asyncio.get_running_loop().create_task(
+                app.state.sii_sync.schedule_forever(settings.sii_sync_interval)
+            )
+            if settings.run_background_jobs and settings.sii_sync_interval > 0
+            else None
+        )
         jobs = JobRunner(server_jobs(settings, factory) if settings.run_background_jobs else [])
         jobs.start()
         try:
@@ -83,8 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await anyio.to_thread.run_sync(jobs.stop)
             reaper.cancel()
+            if schedule is not None:
+                schedule.cancel()
             syncs.cancel()  # runs under way give their leases back: the next sync resumes them
-            await asyncio.gather(syncs, return_exceptions=True)
+            await asyncio.gather(syncs, *([schedule] if schedule else []), return_exceptions=True)
             await sii_pool.aclose()  # logs out every SII session still open
             engine.dispose()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
 from collections.abc import Callable
@@ -31,7 +32,7 @@ from dtehub.errors import DtehubError
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import SiiSyncRun
 from dtehub.sii_sync import repository, runs
-from dtehub.sii_sync.errors import LeaseLost
+from dtehub.sii_sync.errors import LeaseLost, SyncAlreadyRunning
 from dtehub.sii_sync.periods import Period
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,45 @@ class SyncExecutor:
         """Look for queued runs now (safe from any thread)."""
         if self._loop is not None and self._wakeup is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    # --- the schedule (dtehub serve) ------------------------------------------------------------------
+
+    def schedule_once(self, interval: float, rng: random.Random | None = None) -> list[int]:
+        """Queue runs of the companies due (a stored certificate, no run for ``interval`` seconds, give or
+        take a tenth so that companies drift apart), as many as there are free slots; their ids."""
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return []
+        now = self.clock()
+        spread = (rng or random).uniform(0.9, 1.0)
+        with unit_of_work(self.factory, writes=False) as session:
+            free -= len(repository.queued_held_by(session, self.holder))
+            due = repository.companies_due(
+                session, now, now - timedelta(seconds=interval * spread), max(free, 0)
+            )
+        queued = []
+        for company_id in due:
+            try:
+                with unit_of_work(self.factory) as session:
+                    queued.append(
+                        self.request(session, company_id, since=None, until=None, trigger="schedule").id
+                    )
+            except SyncAlreadyRunning:  # another server took it meanwhile
+                continue
+            except DtehubError as refused:
+                log.warning("SII sync of company %s not scheduled: %s", company_id, refused.message)
+        return queued
+
+    async def schedule_forever(self, interval: float) -> None:
+        """Every few minutes (a quarter of ``interval`` at most), :meth:`schedule_once`, until cancelled."""
+        tick = min(300.0, interval / 4)
+        while True:
+            try:
+                if await asyncio.to_thread(self.schedule_once, interval):
+                    self.wake()
+            except Exception:  # the database is away: the next tick tries again
+                log.warning("the SII sync schedule could not run", exc_info=True)
+            await asyncio.sleep(tick)  # a period, not a wait for a condition
 
     # --- running them ---------------------------------------------------------------------------------
 

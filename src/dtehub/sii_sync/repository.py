@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.sql import insert_on_conflict
-from dtehub.models import Company, Document, Note, RunState, SiiSyncLease, SiiSyncRun
+from dtehub.models import Company, CompanySiiCertificate, Document, Note, RunState, SiiSyncLease, SiiSyncRun
 
 ACTIVE = (RunState.QUEUED.value, RunState.RUNNING.value)
 LEASES = cast(Table, SiiSyncLease.__table__)
@@ -146,3 +146,25 @@ def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> 
         )
         found.update({row[0]: (row[1], row[2]) for row in rows})
     return found
+
+
+def companies_due(session: Session, now: datetime, last_before: datetime, limit: int) -> list[int]:
+    """The schedule's next companies: those with a stored certificate, no run queued since
+    ``last_before`` and no live lease, the longest waiting first (never synced before all)."""
+    last = (
+        select(SiiSyncRun.company_id, func.max(SiiSyncRun.queued_at).label("last"))
+        .group_by(SiiSyncRun.company_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CompanySiiCertificate.company_id)
+        .outerjoin(last, last.c.company_id == CompanySiiCertificate.company_id)
+        .outerjoin(SiiSyncLease, SiiSyncLease.company_id == CompanySiiCertificate.company_id)
+        .where(
+            (last.c.last.is_(None)) | (last.c.last < last_before),
+            (SiiSyncLease.company_id.is_(None)) | (SiiSyncLease.expires_at <= now),
+        )
+        .order_by(last.c.last.asc().nulls_first(), CompanySiiCertificate.company_id)
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows]
