@@ -64,7 +64,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
     sources = rcv_sources(
-        sii_pool, settings.sii_config(), stored_certificates(factory, settings), Links(settings.public_base)
+        factory,
+        sii_pool,
+        settings.sii_config(),
+        stored_certificates(factory, settings),
+        Links(settings.public_base),
     )
     sii_sync = SyncExecutor(
         factory,

@@ -8,7 +8,7 @@ import asyncio
 import base64
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,8 +40,10 @@ def company(settings: Settings) -> Iterator[Committed]:
         yield committed
 
 
-def sync(committed: Committed, config: SiiConfig, certificate: PersonCertificate) -> SiiSyncRun:
-    clock = FakeClock(NOW)
+def sync(
+    committed: Committed, config: SiiConfig, certificate: PersonCertificate, now: datetime = NOW
+) -> SiiSyncRun:
+    clock = FakeClock(now)
 
     async def certificate_of(_: RunContext) -> PersonCertificate:
         return certificate
@@ -50,7 +52,9 @@ def sync(committed: Committed, config: SiiConfig, certificate: PersonCertificate
         pool = SessionPool(config)
         try:
             executor = SyncExecutor(
-                committed.factory, rcv_sources(pool, config, certificate_of, LINKS, clock), clock=clock
+                committed.factory,
+                rcv_sources(committed.factory, pool, config, certificate_of, LINKS, clock),
+                clock=clock,
             )
             with unit_of_work(committed.factory) as session:
                 queued = executor.request(
@@ -88,12 +92,37 @@ def test_a_first_sync_brings_every_document_and_a_second_nothing_new(
     assert documents + notes == first.documents_created == expected
     assert any("SII's register holds monthly totals of boletas, not documents" in m for m in first.messages)
 
+    before = sii.rcv_requests
     second = sync(company, config, people.holder)
+    asked = sii.rcv_requests - before
 
     assert second.state == "done"
     assert second.documents_created == 0
     assert counts(company) == (documents, notes)
+    # SII's register has not changed since: the second sync asks each period's summary, no detail.
+    assert asked["getResumen"] == 3
+    assert asked["getDetalleVenta"] == 0
     assert PASSWORD not in caplog.text
+
+
+def test_a_period_sii_changed_is_read_again_and_only_it(
+    company: Committed, config: SiiConfig, people: People, sii: Emulator
+) -> None:
+    first_asked = sii.rcv_requests
+    sync(company, config, people.holder)
+    first_asked = sii.rcv_requests - first_asked
+    # Nine days on, September's pending invoices are tacitly accepted: SII changes that month's register.
+    later = sii.register.now() + timedelta(days=9)
+    sii.register.set_clock(lambda: later)
+
+    before = sii.rcv_requests
+    second = sync(company, config, people.holder, NOW + timedelta(days=9))
+    asked = sii.rcv_requests - before
+
+    assert second.state == "done"
+    assert second.documents_created == 0
+    assert asked["getResumen"] == 3
+    assert 0 < asked["getDetalleVenta"] < first_asked["getDetalleVenta"]
 
 
 def test_a_holder_who_cannot_represent_the_company_fails_the_run_saying_so(

@@ -144,7 +144,7 @@ async def _sync(
     links = Links(settings.public_base)
     executor = SyncExecutor(
         sessions,
-        rcv_sources(pool, settings.sii_config(), certificate_of, links),
+        rcv_sources(sessions, pool, settings.sii_config(), certificate_of, links),
         lease_seconds=settings.sii_sync_lease_seconds,
     )
     try:

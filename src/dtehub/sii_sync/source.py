@@ -26,6 +26,7 @@ from dtehub.sii.config import SiiConfig
 from dtehub.sii.rcv import Period as RcvPeriodName
 from dtehub.sii.rcv import RcvClient, RcvPeriod
 from dtehub.sii.sessions import SessionPool
+from dtehub.sii_sync import repository
 from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import PeriodOutcome
@@ -36,17 +37,29 @@ CertificateOf = Callable[[RunContext], Awaitable[PersonCertificate]]
 
 
 class RcvSource:
+    """``marks``: when SII last changed each period's register, as the company's last sync saw it; a
+    period unchanged since costs SII's summary alone."""
+
     def __init__(
-        self, rcv: RcvClient, context: RunContext, links: Links, clock: Callable[[], datetime]
+        self,
+        rcv: RcvClient,
+        context: RunContext,
+        links: Links,
+        clock: Callable[[], datetime],
+        marks: dict[str, datetime] | None = None,
     ) -> None:
         self.rcv = rcv
         self.context = context
         self.links = links
         self.clock = clock
+        self.marks = marks or {}
         self.messages: list[str] = []
 
     async def fetch(self, period: Period) -> RcvPeriod:
-        read = await self.rcv.period(RcvPeriodName(period.year, period.month))
+        unchanged_since = self.marks.get(str(period))
+        read = await self.rcv.period(
+            RcvPeriodName(period.year, period.month), unchanged_since=unchanged_since
+        )
         if read.skipped:
             kinds = ", ".join(
                 f"{count} {dte_type_name(code).lower()} (type {code})"
@@ -60,7 +73,12 @@ class RcvSource:
 
     def apply(self, session: Session, fetched: Any) -> PeriodOutcome:
         read: RcvPeriod = fetched
-        stored = store_period(session, self.context.company_id, read.documents, self.links, self.clock())
+        now = self.clock()
+        company_id = self.context.company_id
+        repository.mark_period(session, company_id, str(read.period), read.modified_at, now)
+        if read.unchanged:
+            return PeriodOutcome()
+        stored = store_period(session, company_id, read.documents, self.links, now)
         return PeriodOutcome(created=stored.created, messages=stored.messages)
 
 
@@ -78,7 +96,13 @@ def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> C
     return certificate_of
 
 
+def period_marks(factory: sessionmaker[Session], company_id: int) -> dict[str, datetime]:
+    with unit_of_work(factory, writes=False) as session:
+        return repository.period_marks(session, company_id)
+
+
 def rcv_sources(
+    factory: sessionmaker[Session],
     pool: SessionPool,
     config: SiiConfig,
     certificate_of: CertificateOf,
@@ -90,8 +114,9 @@ def rcv_sources(
     @asynccontextmanager
     async def open_source(context: RunContext) -> AsyncIterator[PeriodSource]:
         certificate = await certificate_of(context)
+        marks = await asyncio.to_thread(period_marks, factory, context.company_id)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
-            source = RcvSource(rcv, context, links, clock)
+            source = RcvSource(rcv, context, links, clock, marks)
             warning = expiry_warning(certificate.not_after, now=clock())
             if warning is not None:
                 source.messages.append(warning.message)
