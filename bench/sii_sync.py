@@ -141,7 +141,7 @@ def peak_mb() -> float:
 
 async def round_(url: str, base: str, ca: str, pfx: bytes, rate: float) -> dict[str, float]:
     migrate.upgrade(url)
-    engine = create_engine(url, pool_size=4, mapped=False)
+    engine = create_engine(url, pool_size=2, mapped=False)  # as dtehub sii sync
     factory = create_sessionmaker(engine)
     with unit_of_work(factory) as session:
         company_id = create_company(

@@ -102,7 +102,9 @@ def sync(
 ) -> None:
     """Sync the company's documents with SII's Registro de Ventas now, and show the run."""
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
+    engine = create_engine(
+        settings.database_url, pool_size=2, mapped=False, busy_timeout=settings.db_busy_timeout
+    )  # a bulk writer, as dtehub import
     factory = create_sessionmaker(engine)
     certificate_of = _certificate_from(pfx) if pfx is not None else stored_certificates(factory, settings)
     previous = signal.signal(signal.SIGTERM, _interrupted)

@@ -246,6 +246,7 @@ class SyncExecutor:
                 for period in runs.remaining(run):
                     fetched = await source.fetch(period)
                     run = await asyncio.to_thread(self._store, context, source, period, fetched)
+                    del fetched  # one period in memory at a time: not this one while the next is read
                     if progress:
                         progress(run)
                 run = await asyncio.to_thread(
