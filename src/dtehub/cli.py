@@ -204,6 +204,13 @@ def companies_update(
         int | None, typer.Option(help="Its weekday (1 Monday … 7) or day of the month (1 … 28).")
     ] = None,
     reply_to: Annotated[str | None, typer.Option(help="Reply-To address of the reminders.")] = None,
+    sii_sync_from: Annotated[
+        str | None, typer.Option(help="First tax period SII syncs read, YYYY-MM (default: 12 months).")
+    ] = None,
+    collections_start_date: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Documents issued before it are never reminded, YYYY-MM-DD."),
+    ] = None,
 ) -> None:
     """Change a company's settings; prints the company as JSON."""
 
@@ -221,6 +228,8 @@ def companies_update(
             debt_summary_period=debt_summary_period,
             debt_summary_day=debt_summary_day,
             reply_to=reply_to,
+            sii_sync_from=sii_sync_from,
+            collections_start_date=collections_start_date.date() if collections_start_date else None,
         )
         updated = companies_service.update_settings(session, company, changes)
         given = {to_camel(k): v for k, v in vars(changes).items() if v is not None}

@@ -8,7 +8,7 @@ from dtehub.models.company import Company
 from dtehub.models.company_logo import CompanyLogo
 from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
-from dtehub.models.document import Document, DocumentState
+from dtehub.models.document import Document, DocumentState, Origin
 from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
@@ -52,6 +52,7 @@ __all__ = [
     "Note",
     "NoteReason",
     "NoteSource",
+    "Origin",
     "Payment",
     "PaymentAllocation",
     "PaymentStatus",

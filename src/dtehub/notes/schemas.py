@@ -9,7 +9,7 @@ from dtehub.dte.checks import XmlChecksOut, stored_xml_checks_json
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import AmountOut, format_cents
 from dtehub.kit.schema import ApiModel, IdRef
-from dtehub.models import Note
+from dtehub.models import Note, Origin
 from dtehub.notes.filters import NoteType
 from dtehub.portal.links import Links
 
@@ -40,6 +40,10 @@ class NoteOut(ApiModel):
     created_at: str = Field(description="YYYY-MM-DD HH:MM:SS, Santiago time")
     issue_date: str
     code: int = Field(description="56, 61, 111 or 112")
+    source: Origin | None = Field(
+        description="How it came into dtehub: api, import, mipyme, sii, demo (as a document's source); "
+        "null: stored before dtehub recorded it"
+    )
     type: NoteType
     type_name: str = Field(description="Crédito or Débito")
     currency: str
@@ -69,6 +73,7 @@ class NoteOut(ApiModel):
             created_at=format_datetime(note.created_at),
             issue_date=note.issue_date.isoformat(),
             code=note.code,
+            source=Origin(note.source) if note.source is not None else None,
             type=note_type,
             type_name=TYPE_NAMES[note_type],
             currency=note.currency,
