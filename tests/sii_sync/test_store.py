@@ -40,6 +40,7 @@ async def test_new_documents_come_from_the_register_and_show_as_any_other(
     assert first["amountCredit"] == "11900.00"  # its credit note counts
     assert first["amountDue"] == "107100.00"
     assert documents["7"]["taxes"] == "0.00"
+    assert {item["source"] for item in documents.values()} == {"sii"}
     clients = session.scalars(select(Client.tax_id).where(Client.company_id == tenant.company_id)).all()
     assert sorted(clients) == ["76086428-5", "96670340-7"]
 
@@ -100,6 +101,7 @@ async def test_a_note_known_only_from_the_register_shows_without_xml(
 
     [note] = (await tenant.get("/v1/getNotes")).json()["items"]
     assert note["xmlChecks"] is None
+    assert note["source"] == "sii"
     assert note["reference"]["number"] == "101"
     assert note["document"] is not None
     for link in (note["xml"], note["pdf"]):

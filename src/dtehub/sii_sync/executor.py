@@ -103,6 +103,9 @@ class SyncExecutor:
         """Queue a run of the company in the caller's unit of work, its lease held by this executor; it
         starts once the unit of work is committed and :meth:`wake` is called (or at the next poll)."""
         now = self.clock()
+        company = repository.company(session, company_id)
+        if start is None and company is not None and company.sii_sync_from is not None:
+            start = Period.of(company.sii_sync_from)  # the company's siiSyncFrom
         return runs.request_run(
             session, company_id, since=since, until=until, trigger=trigger, holder=self.holder, now=now,
             lease=self.lease, today=today_in_santiago(now), start=start,

@@ -1,7 +1,7 @@
 """sii_sync_periods: what the last sync of each tax period saw of SII's register (its last change)
 
-Revision ID: 0015_sii_sync_periods
-Revises: 0014_staff_users
+Revision ID: 0016_sii_sync_periods
+Revises: 0015_sync_settings
 Create Date: 2026-12-07
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015_sii_sync_periods"
-down_revision: str | None = "0014_staff_users"
+revision: str = "0016_sii_sync_periods"
+down_revision: str | None = "0015_sync_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
