@@ -120,7 +120,7 @@ class Counted:
         ) as rcv:
             try:
                 marks = await asyncio.to_thread(period_marks, self.factory, context.company_id)
-                yield RcvSource(rcv, context, Links("https://dtehub.bench"), utcnow, marks)
+                yield RcvSource(rcv, context, Links("https://dtehub.bench"), utcnow, marks, self.factory)
             finally:
                 self.requests = rcv.requests_made
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.companies.sii_certificate import expiry_warning, load_company_certificate
 from dtehub.config import Settings
-from dtehub.db import unit_of_work
+from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.document_types import dte_type_name
 from dtehub.kit.dates import utcnow
 from dtehub.portal.links import Links
@@ -31,6 +31,10 @@ from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import PeriodOutcome
 from dtehub.sii_sync.store import store_period
+
+ANALYZE_EVERY = 5_000
+"""Documents created between two refreshes of PostgreSQL's planner statistics."""
+ANALYZED = ("documents", "notes", "clients")
 
 CertificateOf = Callable[[RunContext], Awaitable[PersonCertificate]]
 """The certificate a company's runs log in with (the company's stored one)."""
@@ -47,7 +51,10 @@ class RcvSource:
         links: Links,
         clock: Callable[[], datetime],
         marks: dict[str, datetime] | None = None,
+        factory: sessionmaker[Session] | None = None,
     ) -> None:
+        self.factory = factory
+        self.created_since_analyze = 0
         self.rcv = rcv
         self.context = context
         self.links = links
@@ -56,6 +63,10 @@ class RcvSource:
         self.messages: list[str] = []
 
     async def fetch(self, period: Period) -> RcvPeriod:
+        if self.factory is not None and self.created_since_analyze >= ANALYZE_EVERY:
+            # PostgreSQL plans the next period's lookups on what the tables hold now, as dtehub import does.
+            await asyncio.to_thread(refresh_statistics, self.factory, ANALYZED)
+            self.created_since_analyze = 0
         unchanged_since = self.marks.get(str(period))
         read = await self.rcv.period(
             RcvPeriodName(period.year, period.month), unchanged_since=unchanged_since
@@ -79,6 +90,7 @@ class RcvSource:
         if read.unchanged:
             return PeriodOutcome()
         stored = store_period(session, company_id, read.documents, self.links, now)
+        self.created_since_analyze += stored.created
         return PeriodOutcome(created=stored.created, messages=stored.messages)
 
 
@@ -116,7 +128,7 @@ def rcv_sources(
         certificate = await certificate_of(context)
         marks = await asyncio.to_thread(period_marks, factory, context.company_id)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
-            source = RcvSource(rcv, context, links, clock, marks)
+            source = RcvSource(rcv, context, links, clock, marks, factory)
             warning = expiry_warning(certificate.not_after, now=clock())
             if warning is not None:
                 source.messages.append(warning.message)
