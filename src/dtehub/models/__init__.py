@@ -20,7 +20,7 @@ from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
-from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
+from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncPeriod, SiiSyncRun
 from dtehub.models.tag import Tag
 from dtehub.models.user import Membership, Role, SignInFailure, User, UserLink, UserSession
 from dtehub.models.webhook import Webhook
@@ -61,6 +61,7 @@ __all__ = [
     "RunState",
     "SignInFailure",
     "SiiSyncLease",
+    "SiiSyncPeriod",
     "SiiSyncRun",
     "Tag",
     "User",

@@ -57,7 +57,9 @@ class NoteOut(ApiModel):
     client: IdRef
     document: IdRef | None = Field(description="The document the reference names, once it is in dtehub")
     files: list[IdRef]
-    xml_checks: XmlChecksOut
+    xml_checks: XmlChecksOut | None = Field(
+        description="The XML pipeline's verdicts; null for a note known only from SII's register (no XML yet)"
+    )
     xml: str = Field(description="The note's DTE as received (a link its customer can open)")
     pdf: str = Field(description="The note printed as SII requires, with its timbre")
 
@@ -85,10 +87,15 @@ class NoteOut(ApiModel):
             client=IdRef(id=str(note.client_id)),
             document=IdRef(id=str(note.document_id)) if note.document_id is not None else None,
             files=[],
-            xml_checks=XmlChecksOut.model_validate(stored_xml_checks_json(note)),
+            xml_checks=_checks(note),
             xml=links.note_xml(note.id, note.portal_key),
             pdf=links.note_pdf(note.id, note.portal_key),
         )
+
+
+def _checks(note: Note) -> XmlChecksOut | None:
+    checks = stored_xml_checks_json(note)
+    return XmlChecksOut.model_validate(checks) if checks is not None else None
 
 
 def note_summary(note: Note, links: Links) -> dict[str, Any]:

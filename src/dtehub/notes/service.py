@@ -156,6 +156,7 @@ def new_note_row(
     target: NoteTarget | None,
     document_id: int | None,
     now: datetime,
+    source: Origin,
 ) -> dict[str, object]:
     """Every column of a new notes row known without its DTE (SII's register names it): no detail
     lines, no XML verdicts; linked to ``document_id`` when its document is known."""
@@ -177,6 +178,7 @@ def new_note_row(
         "gloss": "",
         "notes": "",
         "portal_key": new_link_key(),
+        "source": source.value,
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
