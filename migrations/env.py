@@ -43,7 +43,10 @@ def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool
 
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
-    if sqlite:
+    # dtehub.migrate.upgrade hands over a connection in its own transaction, under its lock, with
+    # foreign keys already off; alembic then runs in that transaction and leaves the commit to it.
+    external = connection.in_transaction()
+    if sqlite and not external:
         # Batch mode rebuilds a SQLite table by dropping it: with foreign keys on, dropping a parent
         # (companies, notes…) would cascade-delete its children. Off while migrating, then every
         # reference is checked.
@@ -66,7 +69,7 @@ def _run(connection: Connection) -> None:
                 if broken:
                     raise RuntimeError(f"the migration would leave rows pointing at nothing: {broken[:5]}")
     finally:
-        if sqlite:
+        if sqlite and not external:
             _pragma(connection, "foreign_keys=ON")
 
 

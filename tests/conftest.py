@@ -10,6 +10,7 @@ transaction, so a test sees what a client would and leaves nothing behind.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,7 +21,8 @@ import pytest
 from cl_sii.rut import Rut
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sqlalchemy import Engine, delete, text
+from sqlalchemy import Engine, delete, make_url, text
+from sqlalchemy import create_engine as sqlalchemy_engine
 from sqlalchemy.orm import Session
 
 from dtehub import migrate
@@ -242,3 +244,22 @@ def assert_error(
         assert error["code"] == code
     if field is not None:
         assert error["field"] == field
+
+
+@pytest.fixture
+def scratch_url(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the kind the suite runs on: a file for SQLite, a new database on PostgreSQL."""
+    configured = os.environ.get("DTEHUB_TEST_DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        yield f"sqlite:///{tmp_path / 'migrated.db'}"
+        return
+    name = f"dtehub_migration_{secrets.token_hex(4)}"
+    server = sqlalchemy_engine(make_url(configured).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(configured).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        server.dispose()

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
-import secrets
-from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
+from typing import Any, TypeVar
 
-import pytest
 from alembic import command
-from sqlalchemy import Engine, column, create_engine, func, inspect, make_url, select, table, text
+from sqlalchemy import Engine, column, create_engine, func, inspect, select, table, text
 from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
 from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
+
+T = TypeVar("T")
 
 
 def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
@@ -66,25 +65,6 @@ def test_existing_notes_get_a_link_key_each(tmp_path: Path) -> None:
     assert all("AUTOINCREMENT" in sql for sql in definitions.values())  # ids are still never reused
 
 
-@pytest.fixture
-def scratch_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the kind the suite runs on: a file for SQLite, a new database on PostgreSQL."""
-    configured = os.environ.get("DTEHUB_TEST_DATABASE_URL", "")
-    if not configured.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'migrated.db'}"
-        return
-    name = f"dtehub_migration_{secrets.token_hex(4)}"
-    server = create_engine(make_url(configured).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield make_url(configured).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as connection:
-            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-        server.dispose()
-
-
 def _summed(engine: Engine, name: str) -> dict[tuple[int, str, int], int]:
     summary = table(name, column("code"), column("currency"), column("state"), column("documents"))
     group = (summary.c.code, summary.c.currency, summary.c.state)
@@ -93,18 +73,26 @@ def _summed(engine: Engine, name: str) -> dict[tuple[int, str, int], int]:
     return {(code, currency, state): int(n) for code, currency, state, n in rows if n}
 
 
-def _company_as_it_was(session: Session) -> int:
-    """A company row inserted through the companies table of an older revision (the model has the
-    columns of later ones); its id."""
-    companies = table(
-        "companies", column("rut"), column("name"), column("payment_term_days"), column("created_at")
-    )
-    session.execute(
-        companies.insert().values(
-            rut="76453707-6", name="DUEMINT SPA", payment_term_days=30, created_at=datetime.now(UTC)
-        )
-    )
-    return int(session.execute(text("SELECT id FROM companies")).scalar_one())
+def _add_as_it_was(session: Session, instance: T) -> T:
+    """Insert ``instance`` with only the columns its table has at the database's current revision (the
+    models describe the newest one), its Python defaults applied; its ``id`` is set."""
+    mapped = inspect(type(instance)).local_table
+    present = {c["name"] for c in inspect(session.connection()).get_columns(mapped.name)}
+    values: dict[str, Any] = {}
+    for column_ in mapped.columns:
+        if column_.name not in present or column_.primary_key:
+            continue
+        value = getattr(instance, column_.key)
+        default = column_.default
+        if value is None and default is not None and hasattr(default, "arg"):
+            value = default.arg(None) if callable(default.arg) else default.arg
+        if value is not None:
+            values[column_.name] = value
+    # A lightweight table of just those columns: the model's would add its later columns' defaults.
+    as_it_was = table(mapped.name, column("id"), *(column(name, mapped.c[name].type) for name in values))
+    new_id = session.execute(as_it_was.insert().values(values).returning(as_it_was.c.id)).scalar_one()
+    instance.id = new_id  # type: ignore[attr-defined]
+    return instance
 
 
 def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url: str) -> None:
@@ -112,10 +100,9 @@ def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url
     command.upgrade(config, "0007")  # before document_totals
     engine = create_engine(scratch_url)
     with Session(engine) as session:
-        company_id = _company_as_it_was(session)
-        client = Client(company_id=company_id, tax_id="99999999-9", name="CLIENTE")
-        session.add(client)
-        session.flush()
+        company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
+        client = _add_as_it_was(session, Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE"))
+        company_id = company.id
         for number, code in enumerate((33, 33, 34, 33, 61), start=1):
             document = Document(
                 company_id=company_id, client_id=client.id, code=code, number=str(number),
@@ -123,7 +110,7 @@ def test_document_totals_are_filled_from_existing_documents_and_kept(scratch_url
                 taxes_cents=19, total_cents=119, credit_cents=0, debit_cents=0, paid_cents=0,
             )  # fmt: skip
             ledger.rebalance(document)
-            session.add(document)
+            _add_as_it_was(session, document)
         session.commit()
 
     command.upgrade(config, "head")
@@ -167,17 +154,16 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
     command.upgrade(config, "0009")
     engine = create_engine(scratch_url)
     with Session(engine) as session:
-        company_id = _company_as_it_was(session)
-        client = Client(company_id=company_id, tax_id="99999999-9", name="CLIENTE")
-        session.add(client)
-        session.flush()
+        company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
+        client = _add_as_it_was(session, Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE"))
+        company_id = company.id
         document = Document(
             company_id=company_id, client_id=client.id, code=33, number="1", issue_date=date(2024, 1, 1),
             due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19, total_cents=119, credit_cents=0,
             debit_cents=0, paid_cents=0, xml_schema="valid", xml_signature="valid",
         )  # fmt: skip
         ledger.rebalance(document)
-        session.add(document)
+        _add_as_it_was(session, document)
         session.commit()
 
     command.upgrade(config, "head")

@@ -29,12 +29,14 @@ from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.payments.endpoints import router as payments_router
 from dtehub.portal.endpoints import router as portal_router
+from dtehub.portal.links import Links
 from dtehub.portal.pages import PRIVATE_HEADERS
 from dtehub.ratelimit import RateLimiter
 from dtehub.reminders.endpoints import router as reminders_router
 from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync.endpoints import router as sii_sync_router
-from dtehub.sii_sync.executor import SyncExecutor, no_source
+from dtehub.sii_sync.executor import SyncExecutor
+from dtehub.sii_sync.source import rcv_sources, stored_certificates
 from dtehub.tags.endpoints import router as tags_router
 from dtehub.webapp import pages as webapp_pages
 from dtehub.webapp.endpoints import router as webapp_router
@@ -61,7 +63,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     sii_pool = SessionPool(settings.sii_config())
     factory = create_sessionmaker(engine)
-    sii_sync = SyncExecutor(factory, no_source, lease_seconds=settings.sii_sync_lease_seconds)
+    sources = rcv_sources(
+        factory,
+        sii_pool,
+        settings.sii_config(),
+        stored_certificates(factory, settings),
+        Links(settings.public_base),
+    )
+    sii_sync = SyncExecutor(
+        factory,
+        sources,
+        lease_seconds=settings.sii_sync_lease_seconds,
+        concurrency=settings.sii_sync_concurrency,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reaper = asyncio.get_running_loop().create_task(sii_pool.run_reaper())
         # Runs asked for by POST /v1/syncSii run here, whatever DTEHUB_RUN_BACKGROUND_JOBS says.
         syncs = asyncio.get_running_loop().create_task(app.state.sii_sync.serve())
+        schedule = (
+            asyncio.get_running_loop().create_task(
+                app.state.sii_sync.schedule_forever(settings.sii_sync_interval)
+            )
+            if settings.run_background_jobs and settings.sii_sync_interval > 0
+            else None
+        )
         jobs = JobRunner(server_jobs(settings, factory) if settings.run_background_jobs else [])
         jobs.start()
         try:
@@ -78,8 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await anyio.to_thread.run_sync(jobs.stop)
             reaper.cancel()
+            if schedule is not None:
+                schedule.cancel()
             syncs.cancel()  # runs under way give their leases back: the next sync resumes them
-            await asyncio.gather(syncs, return_exceptions=True)
+            await asyncio.gather(syncs, *([schedule] if schedule else []), return_exceptions=True)
             await sii_pool.aclose()  # logs out every SII session still open
             engine.dispose()
 

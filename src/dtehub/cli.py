@@ -17,12 +17,10 @@ from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic.alias_generators import to_camel
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -41,12 +39,13 @@ from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
 from dtehub.audit.cli import audit_app
 from dtehub.auth import service as auth_service
+from dtehub.commands import CommandGroup, err, fail, migrate_database, open_database, usage_error
 from dtehub.companies import repository as companies_repository
 from dtehub.companies import service as companies_service
 from dtehub.companies import sii_certificate
 from dtehub.companies.schemas import CompanyOut
 from dtehub.config import get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError, Unauthorized
 from dtehub.factoring.cli import factoring_app
@@ -62,16 +61,18 @@ from dtehub.webhooks.cli import webhooks_app
 if TYPE_CHECKING:
     from dtehub.ingest.importer import ImportSummary
 
-# Plain tracebacks without local variables: locals may hold tokens, passwords or certificates.
+# A failure ends as one line (dtehub.errors_cli); a traceback, only asked for, shows no local variables:
+# they may hold tokens, passwords or certificates.
 app = typer.Typer(
     help="dtehub: Chilean electronic tax documents, and what is owed.",
     no_args_is_help=True,
+    cls=CommandGroup,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-companies_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True)
-tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True, cls=CommandGroup)
+companies_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True, cls=CommandGroup)
+tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True, cls=CommandGroup)
 app.add_typer(db_app, name="db")
 app.add_typer(companies_app, name="companies")
 app.add_typer(tokens_app, name="tokens")
@@ -84,7 +85,6 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(factoring_app, name="factoring")
 app.add_typer(users_app, name="users")
 
-err = Console(stderr=True)
 T = TypeVar("T")
 
 
@@ -94,15 +94,12 @@ def _emit(payload: dict[str, Any]) -> None:
 
 
 def _run(work: Callable[[Session], T]) -> T:
-    """Run one unit of work against the configured database; domain errors end the command cleanly."""
-    settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    """Run one unit of work against the configured database, migrated first; what it raises ends the
+    command as dtehub.errors_cli says."""
+    engine = open_database(get_settings())
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             return work(session)
-    except DtehubError as exc:
-        err.print(f"[red]error:[/red] {exc.message}")
-        raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
 
@@ -121,7 +118,7 @@ def serve(
     import uvicorn
 
     settings = get_settings()
-    migrate.upgrade(settings.database_url)
+    migrate_database(settings)
     err.print(f"dtehub serving on http://{host}:{port} (docs at /docs)")
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again once its own handler
     # is gone: that second SIGTERM ends the process here, with status 0, the success of a stop asked for.
@@ -143,14 +140,17 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every pending migration."""
-    migrate.upgrade(get_settings().database_url)
+    migrate_database(get_settings())
     err.print("database is up to date")
 
 
 @db_app.command("check")
 def db_check() -> None:
-    """Fail when the models need a migration that does not exist yet."""
-    migrate.check(get_settings().database_url)
+    """Fail when the models need a migration that does not exist yet (on the database migrated first)."""
+    settings = get_settings()
+    migrate_database(settings)
+    migrate.check(settings.database_url)
+    err.print("the models and the migrations agree")
 
 
 @companies_app.command("create")
@@ -204,6 +204,13 @@ def companies_update(
         int | None, typer.Option(help="Its weekday (1 Monday … 7) or day of the month (1 … 28).")
     ] = None,
     reply_to: Annotated[str | None, typer.Option(help="Reply-To address of the reminders.")] = None,
+    sii_sync_from: Annotated[
+        str | None, typer.Option(help="First tax period SII syncs read, YYYY-MM (default: 12 months).")
+    ] = None,
+    collections_start_date: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Documents issued before it are never reminded, YYYY-MM-DD."),
+    ] = None,
 ) -> None:
     """Change a company's settings; prints the company as JSON."""
 
@@ -221,6 +228,8 @@ def companies_update(
             debt_summary_period=debt_summary_period,
             debt_summary_day=debt_summary_day,
             reply_to=reply_to,
+            sii_sync_from=sii_sync_from,
+            collections_start_date=collections_start_date.date() if collections_start_date else None,
         )
         updated = companies_service.update_settings(session, company, changes)
         given = {to_camel(k): v for k, v in vars(changes).items() if v is not None}
@@ -240,7 +249,7 @@ def companies_logo(
 ) -> None:
     """Set (or --remove) the logo printed on the company's PDFs and shown on its portal pages."""
     if (image is None) == (not remove):
-        _usage_error("give either an image file or --remove")
+        usage_error("give either an image file or --remove")
     content = image.read_bytes() if image is not None else b""
 
     def work(session: Session) -> dict[str, Any]:
@@ -274,13 +283,13 @@ def companies_certificate(
     """Set (or --remove) the SII certificate dtehub logs in with for the company; the password comes
     from DTEHUB_PFX_PASSWORD or a hidden prompt. It is stored encrypted (DTEHUB_SECRET_KEY)."""
     if (pfx is None) == (not remove):
-        _usage_error("give either --pfx FILE or --remove")
+        usage_error("give either --pfx FILE or --remove")
     content, password = b"", ""
     if pfx is not None:
         try:
             content = pfx.read_bytes()
         except OSError as error:
-            _usage_error(f"cannot read {pfx}: {error.strerror}")
+            usage_error(f"cannot read {pfx}: {error.strerror}")
         given = os.environ.get(PASSWORD_VARIABLE)
         password = (
             given if given is not None else typer.prompt("Certificate password", hide_input=True, err=True)
@@ -397,25 +406,29 @@ def demo() -> None:
     (for the server at DTEHUB_PUBLIC_URL)."""
     from dtehub.demo import create_demo
 
-    migrate.upgrade(get_settings().database_url)  # like serve: a fresh database has no tables yet
-
     links = Links(get_settings().public_base)
 
-    def work(session: Session) -> tuple[str, str] | None:
+    def work(session: Session) -> tuple[str, str, str, str] | None:
         if companies_repository.count(session) > 0:
             return None
         created = create_demo(session, rut=DEMO_RUT, xml=DEMO_XML.read_bytes(), links=links)
         invoice = created.invoice
         issued = auth_service.authenticate(session, created.token)
-        summary = {"rut": DEMO_RUT, "tokenId": issued.token_id, "documentId": invoice.id}
+        summary = {
+            "rut": DEMO_RUT,
+            "tokenId": issued.token_id,
+            "documentId": invoice.id,
+            "userId": created.owner_id,
+        }
         _audit(session, issued.company_id, Action.DEMO, "company", issued.company_id, summary)
-        return created.token, links.invoice_page(invoice.id, invoice.portal_key)
+        page = links.invoice_page(invoice.id, invoice.portal_key)
+        return created.token, page, created.owner_email, created.owner_password
 
     made = _run(work)
     if made is None:
         err.print("companies exist already; new tokens: dtehub tokens create --company <RUT>")
         return
-    token, invoice_page = made
+    token, invoice_page, owner, password = made
     err.print(f"[bold]Demo company {DEMO_RUT} created.[/bold] Its API token (shown once):\n{token}\nTry:")
     err.print(
         f"curl -s '{links.base}/v1/getDocuments?expandClient=1' -H 'Authorization: Bearer {token}'",
@@ -423,6 +436,12 @@ def demo() -> None:
         highlight=False,
     )
     err.print("The demo invoice as its customer sees it:", invoice_page, soft_wrap=True, highlight=False)
+    err.print(
+        f"The web app: {links.base}/app/login, e-mail {owner}, password (shown once) {password}",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
 
 
 class _RateColumn(ProgressColumn):
@@ -436,11 +455,6 @@ def _default_jobs() -> int:
         return len(os.sched_getaffinity(0))  # the CPUs this process may use, not the machine's
     except AttributeError:
         return os.cpu_count() or 1
-
-
-def _usage_error(message: str) -> NoReturn:
-    err.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(code=2)
 
 
 def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
@@ -483,13 +497,11 @@ def import_files(
 
     for path in paths:
         if not path.exists():
-            _usage_error(f"no such file or folder: {path}")
+            usage_error(f"no such file or folder: {path}")
     settings = get_settings()
     # Every batch takes SQLite's write lock when it begins (unit_of_work writes), so that writers
     # beside it (the server) cannot make it fail; they get the lock between batches.
-    engine = create_engine(
-        settings.database_url, pool_size=1, mapped=False, busy_timeout=settings.db_busy_timeout
-    )
+    engine = open_database(settings, mapped=False)
     factory = create_sessionmaker(engine)
     summary = importer.ImportSummary()
     workers = jobs or _default_jobs()
@@ -499,15 +511,11 @@ def import_files(
             with unit_of_work(factory) as session:
                 company_id = companies_service.company_by_rut(session, company).id
         except DtehubError as exc:
-            _usage_error(exc.message)
-        except SQLAlchemyError as exc:
-            detail = getattr(exc, "orig", None) or type(exc).__name__
-            err.print(f"[red]error:[/red] cannot read the database: {escape(str(detail))}")
-            raise typer.Exit(code=1) from None
+            usage_error(exc.message)
         try:
             report_file = report.open("w", encoding="utf-8", errors="surrogateescape") if report else None
         except OSError as exc:
-            _usage_error(f"cannot write the report: {exc}")
+            usage_error(f"cannot write the report: {exc}")
         progress = (
             Progress(
                 TextColumn("importing"),
@@ -552,20 +560,16 @@ def import_files(
                 "run the same command again to continue"
             )
             raise typer.Exit(code=130) from None
-        except SQLAlchemyError as exc:
+        except SQLAlchemyError:
             if progress is not None:
                 progress.stop()
             _print_import_summary(summary)
-            # The driver's own words (e.g. "database is locked"), not the statement and its XML.
-            detail = getattr(exc, "orig", None) or type(exc).__name__
-            err.print(f"[red]error:[/red] the database failed: {escape(str(detail))}")
-            raise typer.Exit(code=1) from None
+            raise  # the error's own line (dtehub.errors_cli): the driver's words, never the statement
         except BrokenProcessPool:
             if progress is not None:
                 progress.stop()
             _print_import_summary(summary)
-            err.print("[red]error:[/red] a worker process died (out of memory?); run the same command again")
-            raise typer.Exit(code=1) from None
+            fail("a worker process died (out of memory?); run the same command again")
         finally:
             if progress is not None:
                 progress.stop()

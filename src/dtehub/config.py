@@ -207,6 +207,15 @@ class Settings(BaseSettings):
         "renewed at once).",
     )
 
+    sii_sync_interval: float = Field(
+        default=6 * 3600.0,
+        ge=0,
+        description="Seconds between two syncs of a company with a stored certificate by `dtehub serve` "
+        "(give or take a tenth, so companies drift apart); 0: none are scheduled (syncSii still runs).",
+    )
+    sii_sync_concurrency: int = Field(
+        default=2, ge=1, le=20, description="Companies one `dtehub serve` process syncs with SII at once."
+    )
     sii_sync_lease_seconds: float = Field(
         default=120.0,
         ge=10,

@@ -273,6 +273,19 @@ def test_demo_creates_the_demo_company_once(dtehub: Run, db_file: Path) -> None:
         ).fetchone() == (1,)
         [(document_id, key)] = connection.execute("SELECT id, portal_key FROM documents").fetchall()
     assert page.endswith(f"/portal/invoice/{document_id}/{key}")
+    [(owner, password)] = re.findall(
+        r"The web app: http://127\.0\.0\.1:8000/app/login, e-mail (\S+), password \(shown once\) (\S+)",
+        first.stderr,
+    )
+    assert owner == "demo@dtehub.example"
+    assert len(password) >= 16
+    with sqlite3.connect(db_file) as connection:
+        [(hashed, role)] = connection.execute(
+            "SELECT password_hash, role FROM users JOIN memberships ON memberships.user_id = users.id"
+        ).fetchall()
+    assert hashed.startswith("$argon2id$")
+    assert password not in hashed
+    assert role == "owner"
 
     assert second.returncode == 0, second.stderr
     assert second.stdout == ""

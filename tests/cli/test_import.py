@@ -229,6 +229,7 @@ def test_import_of_a_tree_of_files_folders_zips_and_envelopes(dtehub: Run, db_fi
 
     # 1 real invoice + folios 1-11 (3 once only), each stored exactly once.
     assert stored_folios(db_file) == {(33, "25568")} | {(33, str(f)) for f in range(1, 12)}
+    assert query(db_file, "SELECT DISTINCT source FROM documents") == [("import",)]
     [(total_cents,)] = query(db_file, "SELECT total_cents FROM documents WHERE number = '3'")
     winner = next(line for line in lines if line["folio"] == 3 and line["outcome"] == "imported")
     assert total_cents == (1000300 if winner["path"] == "in/2024/03/f3.xml" else 9999900)
@@ -302,7 +303,7 @@ def test_a_credit_note_is_imported_as_a_note(dtehub: Run, db_file: Path, tmp_pat
             "message": None,
         }
     ]
-    assert query(db_file, "SELECT code, number FROM notes") == [(61, "110616")]
+    assert query(db_file, "SELECT code, number, source FROM notes") == [(61, "110616", "import")]
     assert query(db_file, "SELECT count(*) FROM documents") == [(0,)]
 
 

@@ -40,6 +40,7 @@ DOCUMENT_FIELDS = {
     "gloss",
     "notes",
     "code",
+    "source",
     "url",
     "xml",
     "pdf",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -16,10 +17,10 @@ from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.dte.factory import Reference, build_dte
 from dtehub.models import Company, Document
-from dtehub.sii.emulator import Emulator
+from dtehub.sii.emulator import Emulator, TestCertificateAuthority
 from tests.conftest import Tenant, make_tenant
 from tests.sii.ws import conftest as ws
-from tests.sii.ws.conftest import BUYER, BUYER_PERSON, SELLER, SELLER_PERSON, People, next_folio
+from tests.sii.ws.conftest import BUYER, BUYER_PERSON, PASSWORD, SELLER, SELLER_PERSON, People, next_folio
 
 # The emulator's fixtures, shared with tests/sii/ws.
 buyer_ws = ws.buyer_ws
@@ -52,24 +53,36 @@ def factoring_app(settings: Settings, running_ws_emulator: Emulator) -> Iterator
 
 @pytest.fixture
 async def factoring_client(
-    factoring_app: FastAPI, session: Session, sii: Emulator, people: People
+    factoring_app: FastAPI, session: Session, sii: Emulator
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of that API sharing the test's transaction; the company's certificate is the seller's."""
+    """A client of that API sharing the test's transaction."""
     factory = factoring_app.state.sessionmaker
     factoring_app.state.sessionmaker = lambda: session
-    factoring_app.state.sii_certificate_loader = lambda *_: people.seller
     try:
         transport = httpx.ASGITransport(app=factoring_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             yield http
     finally:
         factoring_app.state.sessionmaker = factory
-        factoring_app.state.sii_certificate_loader = None
+
+
+@pytest.fixture(scope="session")
+def seller_pfx(ws_data: Path, people: People) -> bytes:
+    """The seller's person's certificate as a PKCS#12 file (password ``PASSWORD``)."""
+    authority = TestCertificateAuthority.load_or_create(ws_data / "ca")
+    return authority.issue_person_certificate(
+        rut=SELLER_PERSON, name="Vera Vendedora", password=PASSWORD.encode()
+    )
 
 
 @pytest.fixture
-def seller(session: Session, factoring_client: httpx.AsyncClient) -> Tenant:
-    return make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA")
+async def seller(session: Session, factoring_client: httpx.AsyncClient, seller_pfx: bytes) -> Tenant:
+    """The seller in dtehub, with its person's SII certificate stored through the API."""
+    tenant = make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA")
+    body = {"certificate_pfx_base64": base64.b64encode(seller_pfx).decode(), "certificate_password": PASSWORD}
+    response = await tenant.post("/v1/updateCompanySiiCertificate", body)
+    assert response.status_code == 200, response.text
+    return tenant
 
 
 async def post_dte(

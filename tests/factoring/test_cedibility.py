@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from dtehub.factoring.schemas import CedibilityOut
@@ -180,13 +179,17 @@ async def test_sii_out_of_service_is_not_checked_and_never_cedible(seller: Tenan
 
 
 async def test_without_a_certificate_sii_is_not_asked(
-    seller: Tenant, sii: Emulator, factoring_app: FastAPI
+    session: Session, factoring_client: httpx.AsyncClient, sii: Emulator
 ) -> None:
-    document = await post_dte(seller)
-    factoring_app.state.sii_certificate_loader = None
-    answer = await cedibility_of(seller, document)
+    uncertified = make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA")
+    document = await post_dte(uncertified)
+    receive(sii, document, at=sii.acceptances.now() - timedelta(days=10))
+    answer = await cedibility_of(uncertified, document)
     assert answer["cedible"] is False
-    assert "no SII certificate" in reasons(answer)["siiCedibility"]["message"]
+    found = reasons(answer)["siiCedibility"]
+    assert found["status"] == "not_checked"
+    assert "no SII certificate" in found["message"]
+    assert "updateCompanySiiCertificate" in found["action"]
 
 
 async def test_the_answer_from_sii_is_stored_beside_the_document(

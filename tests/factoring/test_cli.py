@@ -35,6 +35,7 @@ def test_the_command_checks_a_document_and_says_why_not(
     monkeypatch.setenv("DTEHUB_SII_RECLAMO_URL", sii.base_url)
     monkeypatch.setenv("DTEHUB_SII_CA_BUNDLE", str(sii.ca_bundle))
     monkeypatch.setenv("DTEHUB_PFX_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DTEHUB_SECRET_KEY", "una-clave-de-prueba-de-32-caracteres-o-mas")
     get_settings.cache_clear()
     pfx = tmp_path / "vera.pfx"
     authority = TestCertificateAuthority.load_or_create(ws_data / "ca")
@@ -80,7 +81,7 @@ def test_the_command_checks_a_document_and_says_why_not(
     assert "window (sii)" in said
     assert "what to do:" in said
 
-    status, answer, said = check(old)  # no certificate: SII is not asked, and that is said
+    status, answer, said = check(old)  # no certificate stored: SII is not asked, and that is said
     assert status == 3
     assert "no SII certificate" in said
 

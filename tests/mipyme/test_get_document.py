@@ -267,6 +267,7 @@ async def test_import_stores_the_document_in_the_tokens_company(
     assert document_id
     stored = (await company.get("/v1/getDocument", id=document_id)).json()
     assert (stored["number"], stored["code"], stored["total"]) == ("25568", 33, "230992.00")
+    assert stored["source"] == "mipyme"
     again = await ask(company, request(certificates.holder, include_pdf=False, **{"import": True}), 200, 0)
     assert again["document_id"] == document_id  # the very same XML: the same document
 

@@ -33,6 +33,7 @@ NOTE_FIELDS = {
     "createdAt",
     "issueDate",
     "code",
+    "source",
     "type",
     "typeName",
     "currency",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ from dtehub.kit.dates import today_in_santiago
 from dtehub.models import AuditEvent
 from dtehub.sii_sync.periods import Period
 from tests.conftest import assert_error, served
-from tests.sii_sync.conftest import Committed
+from tests.sii_sync.conftest import Committed, person_pfx, store_test_certificate
 from tests.sii_sync.sources import clients_source
 
 
@@ -31,6 +32,12 @@ class Sii:
 
     async def gate(self, _period: Period) -> None:
         await self.open.wait()
+
+
+@pytest.fixture
+def certified(committed: Committed, settings: Settings, rcv_data: Path) -> Committed:
+    store_test_certificate(committed, settings, person_pfx(rcv_data))
+    return committed
 
 
 @pytest.fixture
@@ -55,9 +62,10 @@ async def until_finished(http: httpx.AsyncClient, headers: dict[str, str], run_i
 
 
 async def test_a_sync_asked_for_runs_and_shows_its_progress(
-    server: tuple[FastAPI, httpx.AsyncClient, Sii], committed: Committed
+    server: tuple[FastAPI, httpx.AsyncClient, Sii], certified: Committed
 ) -> None:
     _, http, sii = server
+    committed = certified
     headers = {"Authorization": f"Bearer {committed.token}"}
     current = Period.of(today_in_santiago())
 
@@ -94,10 +102,10 @@ async def test_a_sync_asked_for_runs_and_shows_its_progress(
 
 
 async def test_bad_ranges_are_refused_with_nothing_queued(
-    server: tuple[FastAPI, httpx.AsyncClient, Sii], committed: Committed
+    server: tuple[FastAPI, httpx.AsyncClient, Sii], certified: Committed
 ) -> None:
     _, http, _ = server
-    headers = {"Authorization": f"Bearer {committed.token}"}
+    headers = {"Authorization": f"Bearer {certified.token}"}
     assert_error(
         await http.post("/v1/syncSii", json={"since": "2025/01"}, headers=headers), 400, field="since"
     )
@@ -118,9 +126,10 @@ async def test_bad_ranges_are_refused_with_nothing_queued(
 
 
 async def test_another_companys_run_is_not_found(
-    server: tuple[FastAPI, httpx.AsyncClient, Sii], committed: Committed, committed_company: tuple[int, str]
+    server: tuple[FastAPI, httpx.AsyncClient, Sii], certified: Committed, committed_company: tuple[int, str]
 ) -> None:
     _, http, sii = server
+    committed = certified
     sii.open.set()
     mine = await http.post("/v1/syncSii", json={}, headers={"Authorization": f"Bearer {committed.token}"})
     other = {"Authorization": f"Bearer {committed_company[1]}"}
@@ -128,3 +137,16 @@ async def test_another_companys_run_is_not_found(
     assert_error(await http.get("/v1/getSiiSyncRun", params={"id": mine.json()["id"]}, headers=other), 404)
     assert (await http.get("/v1/getSiiSyncRuns", headers=other)).json()["items"] == []
     await until_finished(http, {"Authorization": f"Bearer {committed.token}"}, mine.json()["id"])
+
+
+async def test_a_company_without_a_certificate_is_told_to_add_one(
+    server: tuple[FastAPI, httpx.AsyncClient, Sii], committed: Committed
+) -> None:
+    _, http, _ = server
+    headers = {"Authorization": f"Bearer {committed.token}"}
+
+    answer = await http.post("/v1/syncSii", json={}, headers=headers)
+
+    assert_error(answer, 404, "sii_certificate_missing", "certificate")
+    assert "updateCompanySiiCertificate" in answer.json()["error"]["message"]
+    assert (await http.get("/v1/getSiiSyncRuns", headers=headers)).json()["items"] == []

@@ -4,12 +4,13 @@ done or failed; one run per company at a time; a lapsed lease taken over and the
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
 from dtehub.db import unit_of_work
-from dtehub.models import SiiSyncLease
+from dtehub.models import Company, SiiSyncLease
 from dtehub.sii.errors import SiiUnavailable
 from dtehub.sii_sync import repository, runs
 from dtehub.sii_sync.errors import LeaseLost, SyncAlreadyRunning
@@ -157,3 +158,17 @@ def test_an_interrupted_run_is_not_resumed_for_another_range(committed: Committe
         closed = runs.require_run(session, committed.company_id, old)
     assert closed.state == "failed"
     assert "not resumed: run of 2025-06 to 2025-07 asked instead" in (closed.error_message or "")
+
+
+def test_the_companys_sii_sync_from_is_where_a_run_starts(committed: Committed, clock: FakeClock) -> None:
+    with unit_of_work(committed.factory) as session:
+        company = session.get(Company, committed.company_id)
+        assert company is not None
+        company.sii_sync_from = date(2025, 11, 1)
+    sync = executor(committed, clock)
+
+    with unit_of_work(committed.factory) as session:
+        run = sync.request(session, committed.company_id, since=None, until=None, trigger=Trigger.API)
+
+    assert run.periods[0] == "2025-11"
+    assert run.periods[-1] == "2026-03"

@@ -40,6 +40,7 @@ async def test_new_documents_come_from_the_register_and_show_as_any_other(
     assert first["amountCredit"] == "11900.00"  # its credit note counts
     assert first["amountDue"] == "107100.00"
     assert documents["7"]["taxes"] == "0.00"
+    assert {item["source"] for item in documents.values()} == {"sii"}
     clients = session.scalars(select(Client.tax_id).where(Client.company_id == tenant.company_id)).all()
     assert sorted(clients) == ["76086428-5", "96670340-7"]
 
@@ -88,3 +89,21 @@ async def test_amounts_dtehub_has_are_kept_and_a_disagreement_is_said(
     ]
     document = session.scalars(select(Document).where(Document.company_id == tenant.company_id)).one()
     assert document.total_cents == 11_900_000
+
+
+async def test_a_note_known_only_from_the_register_shows_without_xml(
+    tenant: Tenant, session: Session
+) -> None:
+    store_period(
+        session, tenant.company_id, [invoice(101, 100_000), credit_note(9, 10_000, 101)], LINKS, utcnow()
+    )
+    session.commit()
+
+    [note] = (await tenant.get("/v1/getNotes")).json()["items"]
+    assert note["xmlChecks"] is None
+    assert note["source"] == "sii"
+    assert note["reference"]["number"] == "101"
+    assert note["document"] is not None
+    for link in (note["xml"], note["pdf"]):
+        answer = await tenant.http.get(link.removeprefix(LINKS.base))
+        assert answer.status_code in (200, 404), (link, answer.status_code)

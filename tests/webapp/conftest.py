@@ -7,11 +7,21 @@ from contextlib import AsyncExitStack
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from dtehub.users import passwords
 from tests.conftest import PUBLIC_URL
 from tests.webapp.helpers import Clock, WebBrowser
+
+
+@pytest.fixture(autouse=True)
+def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id still, at a test's cost (8 MiB, one pass): these tests check sessions, not the hash's
+    strength, and sign in dozens of times (tests/e2e/ runs the real parameters)."""
+    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
+    passwords._decoy.cache_clear()
 
 
 @pytest.fixture

@@ -8,18 +8,15 @@ from datetime import datetime, time
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 from dtehub.audit import service
+from dtehub.commands import CommandGroup, open_database
 from dtehub.companies import service as companies_service
 from dtehub.config import get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
-from dtehub.errors import DtehubError
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.kit.dates import SANTIAGO
 
-audit_app = typer.Typer(help="The audit log of changes.", no_args_is_help=True)
-err = Console(stderr=True)
+audit_app = typer.Typer(help="The audit log of changes.", no_args_is_help=True, cls=CommandGroup)
 
 
 @audit_app.command("prune")
@@ -31,15 +28,11 @@ def prune(
 ) -> None:
     """Delete audit events older than a day, of every company or of one; prints {"deleted": N}.
     Events are kept forever otherwise."""
-    settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(get_settings())
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             company_id = companies_service.company_by_rut(session, company).id if company else None
             deleted = service.prune(session, datetime.combine(before.date(), time(), SANTIAGO), company_id)
-    except DtehubError as exc:
-        err.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
     sys.stdout.write(json.dumps({"deleted": deleted}) + "\n")

@@ -46,3 +46,22 @@ def revoke(session: Session, token_hash: str) -> bool:
         .values(revoked_at=utcnow())
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def tokens_of(session: Session, company_id: int) -> list[ApiToken]:
+    """The company's tokens, newest first (their hashes only: the tokens themselves are not kept)."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.company_id == company_id).order_by(ApiToken.id.desc())
+        )
+    )
+
+
+def revoke_id(session: Session, company_id: int, token_id: int) -> bool:
+    """Revoke the company's token with this id; False when it has none such still active."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.company_id == company_id, ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from dtehub.auth import repository
 from dtehub.errors import NotFound, Unauthorized
 from dtehub.kit.secrets import hash_token, new_api_token
+from dtehub.models import ApiToken
 
 
 @dataclass(frozen=True)
@@ -66,3 +67,19 @@ def issue_token(session: Session, company_id: int) -> str:
 def revoke_token(session: Session, token: str) -> None:
     if not repository.revoke(session, hash_token(token.strip())):
         raise NotFound("no active token matches")
+
+
+def company_tokens(session: Session, company_id: int) -> list[ApiToken]:
+    return repository.tokens_of(session, company_id)
+
+
+def issue_company_token(session: Session, company_id: int) -> tuple[int, str]:
+    """A new token of the company: its id, and the token (shown once)."""
+    token = issue_token(session, company_id)
+    return authenticate(session, token).token_id, token
+
+
+def revoke_company_token(session: Session, company_id: int, token_id: int) -> None:
+    """Revoke one of the company's tokens by id; another company's (or a revoked one) is not found."""
+    if not repository.revoke_id(session, company_id, token_id):
+        raise NotFound("no active token with this id")

@@ -46,6 +46,8 @@ def update_company(auth: AuthDep, session: SessionDep, body: CompanyUpdate) -> R
         debt_summary_period=body.debt_summary_period.value if body.debt_summary_period else None,
         debt_summary_day=body.debt_summary_day,
         reply_to=body.reply_to,
+        sii_sync_from=body.sii_sync_from,
+        collections_start_date=body.collections_start_date,
     )
     return respond(_out(session, service.update_settings(session, company, changes)))
 

@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from pydantic import ConfigDict, Field, SecretStr
 
+from dtehub.companies.service import sii_sync_from
 from dtehub.companies.sii_certificate import expiry_warning
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.kit.dates import format_datetime
@@ -68,6 +69,14 @@ class CompanyOut(ApiModel):
     sii_certificate: SiiCertificateOut | None = Field(
         description="The certificate dtehub logs in to SII with (updateCompanySiiCertificate); null: none"
     )
+    sii_sync_from: str = Field(
+        description="YYYY-MM: the first tax period SII syncs read (by default the last 12 months, the "
+        "current one included)"
+    )
+    collections_start_date: date | None = Field(
+        description="Documents issued before this day are history: shown, never reminded, never "
+        "counted as overdue. Set to the day the first SII certificate is added; null: none are"
+    )
     created_at: str
 
     @classmethod
@@ -90,6 +99,8 @@ class CompanyOut(ApiModel):
             debt_summary_day=company.debt_summary_day,
             reply_to=company.reply_to,
             sii_certificate=SiiCertificateOut.of(sii_certificate) if sii_certificate is not None else None,
+            sii_sync_from=f"{sii_sync_from(company):%Y-%m}",
+            collections_start_date=company.collections_start_date,
             created_at=format_datetime(company.created_at),
         )
 
@@ -106,6 +117,14 @@ class CompanyUpdate(ApiInput):
     debt_summary_period: DebtSummaryPeriod | None = None
     debt_summary_day: int | None = Field(default=None, ge=1, le=28)
     reply_to: str | None = Field(default=None, max_length=254, description="An e-mail address, or empty")
+    sii_sync_from: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4}-[0-9]{2}$",
+        description="YYYY-MM, from 2017-08 to the current month: the first tax period SII syncs read",
+    )
+    collections_start_date: date | None = Field(
+        default=None, description="Documents issued before this day are history (never reminded or overdue)"
+    )
 
 
 class CompanyLogoIn(ApiInput):

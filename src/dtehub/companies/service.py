@@ -14,6 +14,7 @@ from dtehub.companies.logo import MAX_LOGO_BYTES, InvalidLogo, normalize_logo
 from dtehub.dte.pdf.settings import IssuerPrintSettings
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import BadRequest, Conflict, FileTooLarge, NotFound
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.models import Company, CompanyLogo
 
@@ -74,6 +75,9 @@ class CompanySettings:
     debt_summary_period: str | None = None
     debt_summary_day: int | None = None
     reply_to: str | None = None
+    sii_sync_from: str | None = None
+    """``YYYY-MM``: the first tax period SII syncs read."""
+    collections_start_date: date | None = None
 
 
 def update_settings(session: Session, company: Company, changes: CompanySettings) -> Company:
@@ -98,8 +102,47 @@ def update_settings(session: Session, company: Company, changes: CompanySettings
     if changes.sii_office is not None:
         company.sii_office = " ".join(changes.sii_office.split()).upper()
     _update_reminder_settings(company, changes)
+    if changes.sii_sync_from is not None:
+        company.sii_sync_from = _tax_period(changes.sii_sync_from, today_in_santiago())
+    if changes.collections_start_date is not None:
+        company.collections_start_date = changes.collections_start_date
     session.flush()
     return company
+
+
+SII_SYNC_MONTHS = 12
+"""By default a sync reads the last 12 tax periods: the current month and the 11 before it."""
+FIRST_RCV_PERIOD = date(2017, 8, 1)
+"""SII's Registro de Compras y Ventas holds periods from August 2017 on."""
+_PERIOD = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _tax_period(text: str, today: date) -> date:
+    """``YYYY-MM`` as the first day of that month; a clear :class:`BadRequest` for anything else."""
+    match = _PERIOD.fullmatch(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12:
+        raise BadRequest(
+            f"siiSyncFrom {text!r} is not a tax period (YYYY-MM, e.g. 2025-01)", field="siiSyncFrom"
+        )
+    period = date(int(match.group(1)), int(match.group(2)), 1)
+    if period < FIRST_RCV_PERIOD:
+        raise BadRequest(
+            "siiSyncFrom cannot be before 2017-08: SII's Registro de Compras y Ventas starts there",
+            field="siiSyncFrom",
+        )
+    if period > today.replace(day=1):
+        raise BadRequest(f"siiSyncFrom {text} is a month that has not begun", field="siiSyncFrom")
+    return period
+
+
+def sii_sync_from(company: Company, today: date | None = None) -> date:
+    """The first day of the first tax period a sync reads: the company's ``siiSyncFrom``, else the
+    month 11 months before the current one (12 periods with it)."""
+    if company.sii_sync_from is not None:
+        return company.sii_sync_from
+    today = today or today_in_santiago()
+    months = today.year * 12 + today.month - 1 - (SII_SYNC_MONTHS - 1)
+    return date(months // 12, months % 12 + 1, 1)
 
 
 def _update_reminder_settings(company: Company, changes: CompanySettings) -> None:

@@ -24,7 +24,7 @@ from dtehub.companies import repository
 from dtehub.config import Settings
 from dtehub.errors import FileTooLarge, SiiCertificateMissing, SiiCertificateSealedElsewhere
 from dtehub.kit import base64
-from dtehub.kit.dates import utcnow
+from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.sealing import Purpose, Sealer, require_sealer
 from dtehub.models import CompanySiiCertificate
 from dtehub.sii.certificate import PersonCertificate, load_pfx
@@ -91,6 +91,10 @@ def store_certificate(
     if row is None:
         row = CompanySiiCertificate(company_id=company_id)
         session.add(row)
+    company = repository.get(session, company_id)
+    if company is not None and company.collections_start_date is None:
+        # From the day SII first syncs on: what it brings from before is history, never reminded.
+        company.collections_start_date = today_in_santiago(now)
     row.sealed_pkcs12 = sealer.seal(plain, company_id)
     row.holder_rut = certificate.holder_rut
     row.holder_name = certificate.holder_name[:255]

@@ -78,6 +78,7 @@ class DocumentRow(NamedTuple):
     xml_signed_at: datetime | None
     xml_problems: list[dict[str, Any]] | None
     xml_signed_form: dict[str, Any] | None
+    source: str | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None

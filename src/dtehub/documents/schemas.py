@@ -13,6 +13,7 @@ from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.parameters import BODY_OPTION
 from dtehub.kit.rut import ClientTaxId, RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
+from dtehub.models import Origin
 from dtehub.tags.schemas import TagName, TagOut
 
 RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
@@ -98,6 +99,11 @@ class DocumentOut(ApiModel):
     gloss: str
     notes: str
     code: int | None
+    source: Origin | None = Field(
+        description="How it came into dtehub: api (createDocument, createDocumentFromXml), import "
+        "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo; null: stored before "
+        "dtehub recorded it"
+    )
     url: str
     xml: str
     pdf: str

@@ -30,7 +30,7 @@ from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
 from dtehub.kit.secrets import new_link_key
-from dtehub.models import Client, Company, Document
+from dtehub.models import Client, Company, Document, Origin
 from dtehub.models.document import NO_CODE, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
@@ -78,9 +78,11 @@ def new_document_row(
     notes: str = "",
     send: bool = False,
     checks: XmlChecks | None = None,
+    source: Origin = Origin.API,
 ) -> dict[str, object]:
     """Every column of a new documents row (but its id): nothing paid, credited or debited yet, a new
-    portal key, and the XML's verdicts (``checks``; None for a document created by fields)."""
+    portal key, the XML's verdicts (``checks``; None for a document created by fields) and how it
+    came in (``source``)."""
     due_cents, state = ledger.opening_balance(total_cents)
     return {
         "company_id": company_id,
@@ -106,6 +108,7 @@ def new_document_row(
         "notes": notes,
         "send_requested": send,
         "portal_key": new_link_key(),
+        "source": source.value,
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
@@ -173,7 +176,13 @@ def _due_date(fields: DteFields, client: Client, company: Company) -> date:
 
 
 def document_row_from_dte(
-    company: Company, client: Client, checked: CheckedDte, *, send: bool, now: datetime
+    company: Company,
+    client: Client,
+    checked: CheckedDte,
+    *,
+    send: bool,
+    now: datetime,
+    source: Origin = Origin.API,
 ) -> dict[str, object]:
     """A receivable DTE as a new documents row (:func:`new_document_row`): the caller has checked
     issuer, type, policy and that its type and folio are new."""
@@ -194,6 +203,7 @@ def document_row_from_dte(
         send=send,
         checks=checked.checks,
         now=now,
+        source=source,
     )
 
 

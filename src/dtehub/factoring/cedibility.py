@@ -26,15 +26,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dtehub.companies.sii_certificate import load_company_certificate
 from dtehub.config import Settings
-from dtehub.errors import NotFound
+from dtehub.errors import NotFound, SecretKeyMissing, SiiCertificateMissing, SiiCertificateSealedElsewhere
 from dtehub.factoring import repository
 from dtehub.factoring.acceptance import SiiEvent, asks_sii, document_ref, read_from_sii
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentSiiAcceptance, Note, NoteReason
 from dtehub.sii.certificate import PersonCertificate
-from dtehub.sii.errors import SiiError
+from dtehub.sii.errors import CertificateError, SiiError
 from dtehub.sii.ws.auth import DEFAULT_TOKENS, TokenCache
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.reclamo import CEDIBLE_CODES, CLAIMS, NOT_YET_CODE, RECEIPTS
@@ -113,7 +114,7 @@ CertificateLoader = Callable[[Session, int, Settings], PersonCertificate]
 @dataclass(frozen=True)
 class SiiAccess:
     settings: Settings
-    load_certificate: CertificateLoader | None
+    load_certificate: CertificateLoader = load_company_certificate
     tokens: TokenCache = DEFAULT_TOKENS
 
 
@@ -147,15 +148,26 @@ def _ask_sii(
     """SII's answer (read now and stored), or the check that says why SII could not be asked."""
     if not asks_sii(document) or document_ref(company, document) is None:
         return None, None
-    if sii.load_certificate is None:
-        return None, _sii_not_checked(
-            "the company has no SII certificate stored, so SII was not asked",
-            "store the company's SII certificate, then check again",
-        )
     try:
         certificate = sii.load_certificate(session, company.id, sii.settings)
+    except SiiCertificateMissing:
+        return None, _sii_not_checked(
+            "the company has no SII certificate stored, so SII was not asked",
+            "store the certificate of a person authorized for the company at SII "
+            "(updateCompanySiiCertificate), then check again",
+        )
+    except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
+        return None, _sii_not_checked(
+            f"the company's SII certificate cannot be opened: {error.message}", "see the message"
+        )
+    try:
         with WsClient(sii.settings.sii_ws_config(), certificate, tokens=sii.tokens) as ws:
             return read_from_sii(session, company, document, ws, now=now), None
+    except CertificateError as error:
+        return None, _sii_not_checked(
+            f"the company's SII certificate cannot be used: {error.message} ({error.code})",
+            "store a valid certificate (updateCompanySiiCertificate), then check again",
+        )
     except SiiError as error:
         return None, _sii_not_checked(
             f"SII could not be asked: {error.message} ({error.code})", "retry later"

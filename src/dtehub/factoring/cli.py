@@ -3,8 +3,8 @@
 
 The verdict is one JSON object on stdout (as the API answers it) and a summary for people on stderr. The exit
 status is 0 when the document is cedible, 3 when it is not, 1 on an error (no such company or document).
-SII is asked with the certificate of ``--pfx`` (its password from ``DTEHUB_PFX_PASSWORD`` or a hidden prompt,
-never an argument); without it SII's checks say "not checked".
+SII is asked with the company's stored SII certificate, or the one of ``--pfx`` (its password from
+``DTEHUB_PFX_PASSWORD`` or a hidden prompt, never an argument).
 """
 
 from __future__ import annotations
@@ -20,15 +20,18 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
+from dtehub.commands import CommandGroup, open_database
 from dtehub.config import Settings, get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError, NotFound
 from dtehub.factoring import cedibility, repository
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.sii.certificate import PersonCertificate, load_pfx
 
-factoring_app = typer.Typer(help="Factoring: can an invoice be financed.", no_args_is_help=True)
-err = Console(stderr=True, highlight=False)
+factoring_app = typer.Typer(
+    help="Factoring: can an invoice be financed.", no_args_is_help=True, cls=CommandGroup
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a reason stays on one line
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 NOT_CEDIBLE_EXIT = 3
 _MARKS = {"failed": "[red]✗[/red]", "pending": "[yellow]…[/yellow]", "warning": "[yellow]![/yellow]",
@@ -41,7 +44,8 @@ def check(
     type_code: Annotated[int, typer.Option("--type", help="SII document type (33, 34, 43, 46).")],
     folio: Annotated[int, typer.Option(help="The document's folio.", min=1)],
     pfx: Annotated[
-        Path | None, typer.Option(help="A certificate to ask SII with (.pfx / .p12).", dir_okay=False)
+        Path | None,
+        typer.Option(help="Ask SII with this certificate (.pfx / .p12), not the company's.", dir_okay=False),
     ] = None,
 ) -> None:
     """Run every cedibility check of one document and say whether it can be ceded, and why not."""
@@ -52,13 +56,10 @@ def check(
         raise typer.Exit(code=2) from None
     settings = get_settings()
     certificate = _certificate(pfx) if pfx is not None else None
-    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(settings)
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             verdict = _check(session, settings, rut, type_code, folio, certificate)
-    except DtehubError as exc:
-        err.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
     answer = verdict.as_json()
@@ -86,8 +87,10 @@ def _check(
     document = repository.document_by_key(session, found.id, type_code, str(folio))
     if document is None:
         raise NotFound(f"company {rut} has no document of type {type_code} and folio {folio}", field="folio")
-    loader = None if certificate is None else (lambda *_: certificate)
-    return cedibility.check_document(session, found.id, document.id, cedibility.SiiAccess(settings, loader))
+    access = cedibility.SiiAccess(settings)
+    if certificate is not None:
+        access = cedibility.SiiAccess(settings, lambda *_: certificate)
+    return cedibility.check_document(session, found.id, document.id, access)
 
 
 def _certificate(path: Path) -> PersonCertificate:

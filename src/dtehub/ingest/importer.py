@@ -34,6 +34,7 @@ from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.pipeline import CheckedDte, read_dte_file
 from dtehub.errors import DtehubError, DteRefused, DteTooLarge
 from dtehub.ingest.service import Incoming, Kind, Stored, store_many
+from dtehub.models import Origin
 from dtehub.portal.links import Links
 
 ANALYZE_EVERY = 10_000
@@ -377,7 +378,7 @@ class _Batches:
         if dtes:
             # The batch's DTEs in one go: a refused DTE writes nothing and the others still commit.
             with unit_of_work(self.factory) as session:
-                incoming = [Incoming(item.checked) for item in dtes]
+                incoming = [Incoming(item.checked, source=Origin.IMPORT) for item in dtes]
                 outcomes = store_many(session, self.company_id, incoming, self.links)
                 # One audit event per committed batch, attributed to the CLI (its only caller).
                 created = [(o.kind.value, o.id) for o in outcomes if isinstance(o, Stored) and o.created]

@@ -35,7 +35,7 @@ from dtehub.errors import (
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit import base64
 from dtehub.kit.dates import utcnow
-from dtehub.models import Company
+from dtehub.models import Company, Origin
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
@@ -70,6 +70,7 @@ class Incoming:
     checked: CheckedDte
     tax_id: str | None = None
     send: bool = False
+    source: Origin = Origin.API
 
 
 def _in_xml(refused: DteRefused) -> DteRefused:
@@ -106,10 +107,13 @@ def store(
     *,
     tax_id: str | None = None,
     send: bool = False,
+    source: Origin = Origin.API,
 ) -> Stored:
     """Store one DTE, or raise the error that refuses it (nothing is then written). ``links`` make the
     links of the objects in its webhook events."""
-    [outcome] = store_many(session, company_id, [Incoming(checked, tax_id=tax_id, send=send)], links)
+    [outcome] = store_many(
+        session, company_id, [Incoming(checked, tax_id=tax_id, send=send, source=source)], links
+    )
     if isinstance(outcome, DtehubError):
         raise outcome
     # One DTE through the API: its reminder is queued now, so the next send goes out with it. A bulk
@@ -213,7 +217,12 @@ def _store_many(
     new_documents = [i for i in new if not is_note[i]]
     document_rows = [
         documents_service.document_row_from_dte(
-            company, clients[receivers[i][0]], items[i].checked, send=items[i].send, now=now
+            company,
+            clients[receivers[i][0]],
+            items[i].checked,
+            send=items[i].send,
+            now=now,
+            source=items[i].source,
         )
         for i in new_documents
     ]
@@ -237,7 +246,9 @@ def _store_many(
         client = clients[receivers[i][0]]
         checked = items[i].checked
         note_rows.append(
-            notes_service.note_row_from_dte(company_id, client, checked, target, document_id, now=now)
+            notes_service.note_row_from_dte(
+                company_id, client, checked, target, document_id, now=now, source=items[i].source
+            )
         )
     sources = [_source(items[i].checked) for i in new_notes]
     note_ids = ingest_repository.insert_many(session, _TABLES[Kind.NOTE], company_id, note_rows, sources)

@@ -15,7 +15,7 @@ from dtehub.ingest import service as ingest
 from dtehub.kit.schema import respond
 from dtehub.mipyme import service
 from dtehub.mipyme.schemas import MipymeAnswer, MipymeRequest
-from dtehub.models import Actor
+from dtehub.models import Actor, Origin
 from dtehub.portal.links import Links
 from dtehub.sii.errors import SiiError
 from dtehub.sii.retrieval import RetrievedDocument
@@ -85,7 +85,7 @@ def _store(
     session: Session, caller: AuthContext, retrieved: RetrievedDocument, links: Links
 ) -> ingest.Stored:
     """Store the retrieved DTE and, when it is new, its audit event, in one unit of work."""
-    stored = ingest.store(session, caller.company_id, retrieved.checked, links)
+    stored = ingest.store(session, caller.company_id, retrieved.checked, links, source=Origin.MIPYME)
     if stored.created:
         audit.record_stored(
             session,

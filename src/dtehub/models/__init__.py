@@ -8,7 +8,7 @@ from dtehub.models.company import Company
 from dtehub.models.company_logo import CompanyLogo
 from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
-from dtehub.models.document import Document, DocumentState
+from dtehub.models.document import Document, DocumentState, Origin
 from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
@@ -20,7 +20,7 @@ from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
-from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncRun
+from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncPeriod, SiiSyncRun
 from dtehub.models.tag import Tag
 from dtehub.models.user import Membership, Role, SignInFailure, User, UserLink, UserSession
 from dtehub.models.webhook import Webhook
@@ -52,6 +52,7 @@ __all__ = [
     "Note",
     "NoteReason",
     "NoteSource",
+    "Origin",
     "Payment",
     "PaymentAllocation",
     "PaymentStatus",
@@ -60,6 +61,7 @@ __all__ = [
     "RunState",
     "SignInFailure",
     "SiiSyncLease",
+    "SiiSyncPeriod",
     "SiiSyncRun",
     "Tag",
     "User",

@@ -62,4 +62,11 @@ class Company(Base):
         server_default=sa_false(),
         comment="Members must sign in to the web app with a TOTP code as well",
     )
+    # No Python defaults below: a company written without them leaves them out of its INSERT.
+    sii_sync_from: Mapped[date | None] = mapped_column(
+        comment="First tax period (its 1st day) SII syncs read; null: the last 12 months"
+    )
+    collections_start_date: Mapped[date | None] = mapped_column(
+        comment="Documents issued before it are history: never reminded or overdue; null: none are",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,16 @@ NO_CODE = 0
 """Stored in ``code`` for a document created without an SII code (shown as ``null``)."""
 
 
+class Origin(enum.StrEnum):
+    """How a document or note came into dtehub (its ``source``)."""
+
+    API = "api"  # createDocument, createDocumentFromXml
+    IMPORT = "import"  # dtehub import
+    MIPYME = "mipyme"  # mipyme_get_document with import
+    SII = "sii"  # the SII sync, from the Registro de Ventas
+    DEMO = "demo"  # dtehub demo
+
+
 class DocumentState(enum.IntEnum):
     """Where a document stands regardless of the date; the status adds the due date to it."""
 
@@ -78,6 +88,11 @@ class Document(XmlChecked, Base):
         default=False, comment="The creator asked for the new-document reminder (send=1)"
     )
     portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
+    # No Python default: a row written without one leaves the column out of its INSERT.
+    source: Mapped[str | None] = mapped_column(
+        String(8),
+        comment="How it came in (Origin: api, import, mipyme, sii, demo); null: before 0015",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_on: Mapped[date] = mapped_column(
         default=today_in_santiago, comment="The Santiago calendar day of created_at (dateBy=2 filters)"

@@ -61,6 +61,11 @@ class Note(XmlChecked, Base):
     gloss: Mapped[str] = mapped_column(String(255), default="", comment="RazonRef")
     notes: Mapped[str] = mapped_column(Text, default="")
     portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
+    # No Python default: a row written without one leaves the column out of its INSERT.
+    source: Mapped[str | None] = mapped_column(
+        String(8),
+        comment="How it came in (Origin: api, import, mipyme, sii, demo); null: before 0015",
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_on: Mapped[date] = mapped_column(comment="created_at's Santiago day, for dateBy=2")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -74,3 +74,19 @@ class SiiSyncLease(Base):
     run_id: Mapped[int] = mapped_column(BigId, ForeignKey("sii_sync_runs.id", ondelete="CASCADE"))
     holder: Mapped[str] = mapped_column(String(64), comment="The process (executor) that holds it")
     expires_at: Mapped[datetime]
+
+
+class SiiSyncPeriod(Base):
+    """What the company's last sync of a tax period saw: SII's ``dcvFecModificacion`` of the period's
+    register. A later sync asks SII's summary alone for a period whose register has not changed since."""
+
+    __tablename__ = "sii_sync_periods"
+
+    company_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    period: Mapped[str] = mapped_column(String(7), primary_key=True, comment="YYYY-MM")
+    modified_at: Mapped[datetime | None] = mapped_column(
+        default=None, comment="When SII last changed the period's register, as the sync saw it"
+    )
+    synced_at: Mapped[datetime]

@@ -9,7 +9,7 @@ from dtehub.dte.checks import XmlChecksOut, stored_xml_checks_json
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import AmountOut, format_cents
 from dtehub.kit.schema import ApiModel, IdRef
-from dtehub.models import Note
+from dtehub.models import Note, Origin
 from dtehub.notes.filters import NoteType
 from dtehub.portal.links import Links
 
@@ -40,6 +40,10 @@ class NoteOut(ApiModel):
     created_at: str = Field(description="YYYY-MM-DD HH:MM:SS, Santiago time")
     issue_date: str
     code: int = Field(description="56, 61, 111 or 112")
+    source: Origin | None = Field(
+        description="How it came into dtehub: api, import, mipyme, sii, demo (as a document's source); "
+        "null: stored before dtehub recorded it"
+    )
     type: NoteType
     type_name: str = Field(description="Crédito or Débito")
     currency: str
@@ -53,7 +57,9 @@ class NoteOut(ApiModel):
     client: IdRef
     document: IdRef | None = Field(description="The document the reference names, once it is in dtehub")
     files: list[IdRef]
-    xml_checks: XmlChecksOut
+    xml_checks: XmlChecksOut | None = Field(
+        description="The XML pipeline's verdicts; null for a note known only from SII's register (no XML yet)"
+    )
     xml: str = Field(description="The note's DTE as received (a link its customer can open)")
     pdf: str = Field(description="The note printed as SII requires, with its timbre")
 
@@ -67,6 +73,7 @@ class NoteOut(ApiModel):
             created_at=format_datetime(note.created_at),
             issue_date=note.issue_date.isoformat(),
             code=note.code,
+            source=Origin(note.source) if note.source is not None else None,
             type=note_type,
             type_name=TYPE_NAMES[note_type],
             currency=note.currency,
@@ -80,10 +87,15 @@ class NoteOut(ApiModel):
             client=IdRef(id=str(note.client_id)),
             document=IdRef(id=str(note.document_id)) if note.document_id is not None else None,
             files=[],
-            xml_checks=XmlChecksOut.model_validate(stored_xml_checks_json(note)),
+            xml_checks=_checks(note),
             xml=links.note_xml(note.id, note.portal_key),
             pdf=links.note_pdf(note.id, note.portal_key),
         )
+
+
+def _checks(note: Note) -> XmlChecksOut | None:
+    checks = stored_xml_checks_json(note)
+    return XmlChecksOut.model_validate(checks) if checks is not None else None
 
 
 def note_summary(note: Note, links: Links) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from dtehub.errors import NotFound
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.secrets import new_link_key
-from dtehub.models import Client, Document, Note
+from dtehub.models import Client, Document, Note, Origin
 from dtehub.models.document import number_sort_key
 from dtehub.notes import repository
 from dtehub.notes.filters import NoteFilters, NoteOrderBy
@@ -110,6 +110,7 @@ def note_row_from_dte(
     document_id: int | None,
     *,
     now: datetime,
+    source: Origin = Origin.API,
 ) -> dict[str, object]:
     """A note DTE as the values of a new notes row, linked to ``document_id`` when its document is
     known: the caller has checked issuer, type, policy and that its type and folio are new."""
@@ -134,6 +135,7 @@ def note_row_from_dte(
         "gloss": (target.reason_text if target else "")[:255],
         "notes": fields.detail_notes,
         "portal_key": new_link_key(),
+        "source": source.value,
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,
@@ -154,6 +156,7 @@ def new_note_row(
     target: NoteTarget | None,
     document_id: int | None,
     now: datetime,
+    source: Origin,
 ) -> dict[str, object]:
     """Every column of a new notes row known without its DTE (SII's register names it): no detail
     lines, no XML verdicts; linked to ``document_id`` when its document is known."""
@@ -175,6 +178,7 @@ def new_note_row(
         "gloss": "",
         "notes": "",
         "portal_key": new_link_key(),
+        "source": source.value,
         "created_at": now,
         "created_on": today_in_santiago(now),
         "updated_at": now,

@@ -7,19 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
 
+from dtehub.commands import CommandGroup, fail, open_database
 from dtehub.companies import service as companies_service
 from dtehub.config import get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
-from dtehub.errors import DtehubError
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.mail.transport import InvalidSmtpUrl
 from dtehub.reminders import service
 
-reminders_app = typer.Typer(help="Reminders by e-mail.", no_args_is_help=True)
-err = Console(stderr=True)
+reminders_app = typer.Typer(help="Reminders by e-mail.", no_args_is_help=True, cls=CommandGroup)
 
 
 @reminders_app.command("run")
@@ -35,7 +31,7 @@ def run(
     retried by later runs. Exit 0 even when some sends failed (they are retried); 1 when the command
     itself could not work (database, settings)."""
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(settings, pool_size=2)
     try:
         factory = create_sessionmaker(engine)
         company_id = None
@@ -46,13 +42,8 @@ def run(
         summary = service.run(factory, settings, day=date.date() if date else None, transport=transport,
                               company_id=company_id)  # fmt: skip
         transport.close()
-    except (DtehubError, InvalidSmtpUrl) as exc:
-        err.print(f"[red]error:[/red] {escape(getattr(exc, 'message', None) or str(exc))}")
-        raise typer.Exit(code=1) from None
-    except SQLAlchemyError as exc:
-        detail = getattr(exc, "orig", None) or type(exc).__name__
-        err.print(f"[red]error:[/red] the database failed: {escape(str(detail))}")
-        raise typer.Exit(code=1) from None
+    except InvalidSmtpUrl as exc:
+        fail(str(exc))
     finally:
         engine.dispose()
     sys.stdout.write(summary.line() + "\n")

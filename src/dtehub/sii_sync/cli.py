@@ -30,14 +30,14 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
+from dtehub.commands import CommandGroup, open_database
 from dtehub.companies import service as companies_service
 from dtehub.config import Settings, get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError
 from dtehub.kit.dates import utcnow
 from dtehub.models import Actor, SiiSyncRun
@@ -49,9 +49,11 @@ from dtehub.sii_sync.executor import RunContext, SyncExecutor
 from dtehub.sii_sync.runs import Trigger
 from dtehub.sii_sync.schemas import SiiSyncRunOut
 from dtehub.sii_sync.service import request_run
-from dtehub.sii_sync.source import CertificateOf, rcv_sources
+from dtehub.sii_sync.source import CertificateOf, rcv_sources, stored_certificates
 
-sii_app = typer.Typer(help="SII: the company's documents kept current from SII.", no_args_is_help=True)
+sii_app = typer.Typer(
+    help="SII: the company's documents kept current from SII.", no_args_is_help=True, cls=CommandGroup
+)
 err = Console(stderr=True)
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 
@@ -62,16 +64,6 @@ class _Rate(ProgressColumn):
         documents = int(task.fields.get("documents", 0))
         rate = f"{documents / elapsed:,.0f} documents/s" if elapsed > 0 and documents else "- documents/s"
         return Text(rate, style="progress.data.speed")
-
-
-def _stored_certificate(settings: Settings) -> CertificateOf:
-    async def certificate_of(context: RunContext) -> PersonCertificate:
-        raise DtehubError(
-            f"no SII certificate is stored for {context.company_rut} in this dtehub; "
-            "pass a person's certificate with --pfx"
-        )
-
-    return certificate_of
 
 
 def _certificate_from(pfx: Path) -> CertificateOf:
@@ -112,12 +104,12 @@ def sync(
 ) -> None:
     """Sync the company's documents with SII's Registro de Ventas now, and show the run."""
     settings = get_settings()
-    certificate_of = _certificate_from(pfx) if pfx is not None else _stored_certificate(settings)
-    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(settings, pool_size=2, mapped=False)  # a bulk writer, as dtehub import
     factory = create_sessionmaker(engine)
+    certificate_of = _certificate_from(pfx) if pfx is not None else stored_certificates(factory, settings)
     previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
-        run = asyncio.run(_sync(settings, factory, certificate_of, company, since, until))
+        run = asyncio.run(_sync(settings, factory, certificate_of, pfx is None, company, since, until))
     except KeyboardInterrupt:
         err.print("interrupted: every period reported done is stored; run the same command again to continue")
         raise typer.Exit(130) from None
@@ -127,10 +119,6 @@ def sync(
     except DtehubError as error:
         err.print(f"[red]error:[/red] {escape(error.message)}")
         raise typer.Exit(2) from None
-    except SQLAlchemyError as error:
-        detail = getattr(error, "orig", None) or type(error).__name__
-        err.print(f"[red]error:[/red] the database failed: {escape(str(detail))}")
-        raise typer.Exit(1) from None
     finally:
         signal.signal(signal.SIGTERM, previous)
         engine.dispose()
@@ -145,6 +133,7 @@ async def _sync(
     settings: Settings,
     sessions: sessionmaker[Session],
     certificate_of: CertificateOf,
+    stored: bool,
     company: str,
     since: str | None,
     until: str | None,
@@ -153,13 +142,16 @@ async def _sync(
     links = Links(settings.public_base)
     executor = SyncExecutor(
         sessions,
-        rcv_sources(pool, settings.sii_config(), certificate_of, links),
+        rcv_sources(sessions, pool, settings.sii_config(), certificate_of, links),
         lease_seconds=settings.sii_sync_lease_seconds,
     )
     try:
         with unit_of_work(sessions) as session:
             company_id = companies_service.company_by_rut(session, company).id
-            run, _ = request_run(session, executor, company_id, since=since, until=until, trigger=Trigger.CLI)
+            run, _ = request_run(
+                session, executor, company_id, since=since, until=until, trigger=Trigger.CLI,
+                stored_certificate=stored,
+            )  # fmt: skip
             audit.record(
                 session, company_id, actor=Actor.CLI, action=Action.SII_SYNC, object_type="siiSyncRun",
                 object_id=run.id, summary={"since": run.since, "until": run.until},

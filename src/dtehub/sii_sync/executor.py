@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -27,11 +28,11 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.db import unit_of_work
-from dtehub.errors import DtehubError, ServiceUnavailable
+from dtehub.errors import DtehubError
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import SiiSyncRun
 from dtehub.sii_sync import repository, runs
-from dtehub.sii_sync.errors import LeaseLost
+from dtehub.sii_sync.errors import LeaseLost, SyncAlreadyRunning
 from dtehub.sii_sync.periods import Period
 
 log = logging.getLogger(__name__)
@@ -61,13 +62,6 @@ class PeriodSource(Protocol):
 SourceFactory = Callable[[RunContext], AbstractAsyncContextManager[PeriodSource]]
 """Opens a run's source (one SII session for the whole run) and closes it when the run ends."""
 Progress = Callable[[SiiSyncRun], None]
-
-
-@asynccontextmanager
-async def no_source(context: RunContext) -> AsyncIterator[PeriodSource]:
-    """The source of a server that cannot reach SII's register: every run fails, saying so."""
-    raise ServiceUnavailable("this dtehub cannot read SII's register of sales yet; nothing was synced")
-    yield  # pragma: no cover
 
 
 def new_holder() -> str:
@@ -109,6 +103,9 @@ class SyncExecutor:
         """Queue a run of the company in the caller's unit of work, its lease held by this executor; it
         starts once the unit of work is committed and :meth:`wake` is called (or at the next poll)."""
         now = self.clock()
+        company = repository.company(session, company_id)
+        if start is None and company is not None and company.sii_sync_from is not None:
+            start = Period.of(company.sii_sync_from)  # the company's siiSyncFrom
         return runs.request_run(
             session, company_id, since=since, until=until, trigger=trigger, holder=self.holder, now=now,
             lease=self.lease, today=today_in_santiago(now), start=start,
@@ -118,6 +115,45 @@ class SyncExecutor:
         """Look for queued runs now (safe from any thread)."""
         if self._loop is not None and self._wakeup is not None:
             self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    # --- the schedule (dtehub serve) ------------------------------------------------------------------
+
+    def schedule_once(self, interval: float, rng: random.Random | None = None) -> list[int]:
+        """Queue runs of the companies due (a stored certificate, no run for ``interval`` seconds, give or
+        take a tenth so that companies drift apart), as many as there are free slots; their ids."""
+        free = self.concurrency - len(self._tasks)
+        if free <= 0:
+            return []
+        now = self.clock()
+        spread = (rng or random).uniform(0.9, 1.0)
+        with unit_of_work(self.factory, writes=False) as session:
+            free -= len(repository.queued_held_by(session, self.holder))
+            due = repository.companies_due(
+                session, now, now - timedelta(seconds=interval * spread), max(free, 0)
+            )
+        queued = []
+        for company_id in due:
+            try:
+                with unit_of_work(self.factory) as session:
+                    queued.append(
+                        self.request(session, company_id, since=None, until=None, trigger="schedule").id
+                    )
+            except SyncAlreadyRunning:  # another server took it meanwhile
+                continue
+            except DtehubError as refused:
+                log.warning("SII sync of company %s not scheduled: %s", company_id, refused.message)
+        return queued
+
+    async def schedule_forever(self, interval: float) -> None:
+        """Every few minutes (a quarter of ``interval`` at most), :meth:`schedule_once`, until cancelled."""
+        tick = min(300.0, interval / 4)
+        while True:
+            try:
+                if await asyncio.to_thread(self.schedule_once, interval):
+                    self.wake()
+            except Exception:  # the database is away: the next tick tries again
+                log.warning("the SII sync schedule could not run", exc_info=True)
+            await asyncio.sleep(tick)  # a period, not a wait for a condition
 
     # --- running them ---------------------------------------------------------------------------------
 
@@ -213,6 +249,7 @@ class SyncExecutor:
                 for period in runs.remaining(run):
                     fetched = await source.fetch(period)
                     run = await asyncio.to_thread(self._store, context, source, period, fetched)
+                    del fetched  # one period in memory at a time: not this one while the next is read
                     if progress:
                         progress(run)
                 run = await asyncio.to_thread(

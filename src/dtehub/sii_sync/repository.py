@@ -18,7 +18,16 @@ from sqlalchemy.orm import Session
 
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.sql import insert_on_conflict
-from dtehub.models import Company, Document, Note, RunState, SiiSyncLease, SiiSyncRun
+from dtehub.models import (
+    Company,
+    CompanySiiCertificate,
+    Document,
+    Note,
+    RunState,
+    SiiSyncLease,
+    SiiSyncPeriod,
+    SiiSyncRun,
+)
 
 ACTIVE = (RunState.QUEUED.value, RunState.RUNNING.value)
 LEASES = cast(Table, SiiSyncLease.__table__)
@@ -146,3 +155,49 @@ def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> 
         )
         found.update({row[0]: (row[1], row[2]) for row in rows})
     return found
+
+
+def companies_due(session: Session, now: datetime, last_before: datetime, limit: int) -> list[int]:
+    """The schedule's next companies: those with a stored certificate, no run queued since
+    ``last_before`` and no live lease, the longest waiting first (never synced before all)."""
+    last = (
+        select(SiiSyncRun.company_id, func.max(SiiSyncRun.queued_at).label("last"))
+        .group_by(SiiSyncRun.company_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CompanySiiCertificate.company_id)
+        .outerjoin(last, last.c.company_id == CompanySiiCertificate.company_id)
+        .outerjoin(SiiSyncLease, SiiSyncLease.company_id == CompanySiiCertificate.company_id)
+        .where(
+            (last.c.last.is_(None)) | (last.c.last < last_before),
+            (SiiSyncLease.company_id.is_(None)) | (SiiSyncLease.expires_at <= now),
+        )
+        .order_by(last.c.last.asc().nulls_first(), CompanySiiCertificate.company_id)
+        .limit(limit)
+    ).all()
+    return [row[0] for row in rows]
+
+
+def period_marks(session: Session, company_id: int) -> dict[str, datetime]:
+    """When SII last changed each period's register, as the company's last sync of it saw it."""
+    rows = session.execute(
+        select(SiiSyncPeriod.period, SiiSyncPeriod.modified_at).where(
+            SiiSyncPeriod.company_id == company_id, SiiSyncPeriod.modified_at.is_not(None)
+        )
+    )
+    return {row[0]: row[1] for row in rows if row[1] is not None}
+
+
+def mark_period(
+    session: Session, company_id: int, period: str, modified_at: datetime | None, synced_at: datetime
+) -> None:
+    table = cast(Table, SiiSyncPeriod.__table__)
+    values = {"company_id": company_id, "period": period, "modified_at": modified_at, "synced_at": synced_at}
+    statement = insert_on_conflict(session, table).values(**values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["company_id", "period"],
+            set_={"modified_at": modified_at, "synced_at": synced_at},
+        )
+    )

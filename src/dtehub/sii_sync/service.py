@@ -7,7 +7,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from dtehub.errors import NotFound
+from dtehub.companies.sii_certificate import certificate_of
+from dtehub.errors import NotFound, SiiCertificateMissing
 from dtehub.kit.pagination import PageRequest
 from dtehub.models import SiiSyncLease, SiiSyncRun
 from dtehub.sii_sync import repository, runs
@@ -23,11 +24,19 @@ def request_run(
     since: str | None,
     until: str | None,
     trigger: str,
+    stored_certificate: bool = True,
 ) -> tuple[SiiSyncRun, SiiSyncLease | None]:
     """Queue a sync of the company on ``executor`` (or resume its interrupted one); it starts once the
-    caller's unit of work commits."""
+    caller's unit of work commits. It logs in with the company's stored certificate (unless
+    ``stored_certificate`` is False: the caller brings one), so a company without one is refused at once."""
     if repository.company(session, company_id) is None:
         raise NotFound("no such company")
+    if stored_certificate and certificate_of(session, company_id) is None:
+        raise SiiCertificateMissing(
+            "the company has no SII certificate to sync with: add one with updateCompanySiiCertificate "
+            "(or dtehub companies certificate)",
+            field="certificate",
+        )
     run = executor.request(
         session,
         company_id,

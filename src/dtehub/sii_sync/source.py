@@ -7,13 +7,17 @@ Each period is read whole (the summary, then every electronic type's detail) bef
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from dtehub.companies.sii_certificate import expiry_warning, load_company_certificate
+from dtehub.config import Settings
+from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.document_types import dte_type_name
 from dtehub.kit.dates import utcnow
 from dtehub.portal.links import Links
@@ -22,30 +26,51 @@ from dtehub.sii.config import SiiConfig
 from dtehub.sii.rcv import Period as RcvPeriodName
 from dtehub.sii.rcv import RcvClient, RcvPeriod
 from dtehub.sii.sessions import SessionPool
+from dtehub.sii_sync import repository
 from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import PeriodOutcome
 from dtehub.sii_sync.store import store_period
 
-EXPIRY_WARNING = timedelta(days=30)
-"""A certificate that expires within this is noted in the run's messages."""
+ANALYZE_EVERY = 5_000
+"""Documents created between two refreshes of PostgreSQL's planner statistics."""
+ANALYZED = ("documents", "notes", "clients")
 
 CertificateOf = Callable[[RunContext], Awaitable[PersonCertificate]]
 """The certificate a company's runs log in with (the company's stored one)."""
 
 
 class RcvSource:
+    """``marks``: when SII last changed each period's register, as the company's last sync saw it; a
+    period unchanged since costs SII's summary alone."""
+
     def __init__(
-        self, rcv: RcvClient, context: RunContext, links: Links, clock: Callable[[], datetime]
+        self,
+        rcv: RcvClient,
+        context: RunContext,
+        links: Links,
+        clock: Callable[[], datetime],
+        marks: dict[str, datetime] | None = None,
+        factory: sessionmaker[Session] | None = None,
     ) -> None:
+        self.factory = factory
+        self.created_since_analyze = 0
         self.rcv = rcv
         self.context = context
         self.links = links
         self.clock = clock
+        self.marks = marks or {}
         self.messages: list[str] = []
 
     async def fetch(self, period: Period) -> RcvPeriod:
-        read = await self.rcv.period(RcvPeriodName(period.year, period.month))
+        if self.factory is not None and self.created_since_analyze >= ANALYZE_EVERY:
+            # PostgreSQL plans the next period's lookups on what the tables hold now, as dtehub import does.
+            await asyncio.to_thread(refresh_statistics, self.factory, ANALYZED)
+            self.created_since_analyze = 0
+        unchanged_since = self.marks.get(str(period))
+        read = await self.rcv.period(
+            RcvPeriodName(period.year, period.month), unchanged_since=unchanged_since
+        )
         if read.skipped:
             kinds = ", ".join(
                 f"{count} {dte_type_name(code).lower()} (type {code})"
@@ -59,20 +84,37 @@ class RcvSource:
 
     def apply(self, session: Session, fetched: Any) -> PeriodOutcome:
         read: RcvPeriod = fetched
-        stored = store_period(session, self.context.company_id, read.documents, self.links, self.clock())
+        now = self.clock()
+        company_id = self.context.company_id
+        repository.mark_period(session, company_id, str(read.period), read.modified_at, now)
+        if read.unchanged:
+            return PeriodOutcome()
+        stored = store_period(session, company_id, read.documents, self.links, now)
+        self.created_since_analyze += stored.created
         return PeriodOutcome(created=stored.created, messages=stored.messages)
 
 
-def expiry_message(certificate: PersonCertificate, now: datetime) -> str | None:
-    if certificate.not_after - now <= EXPIRY_WARNING:
-        return (
-            f"the certificate of {certificate.holder_rut} expires on {certificate.not_after:%Y-%m-%d}: "
-            "store a renewed one (updateCompanySiiCertificate) before then, or the sync stops"
-        )
-    return None
+def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> CertificateOf:
+    """The company's stored certificate (:func:`~dtehub.companies.sii_certificate.load_company_certificate`),
+    opened in a unit of work of its own when the run begins."""
+
+    def load(company_id: int) -> PersonCertificate:
+        with unit_of_work(factory, writes=False) as session:
+            return load_company_certificate(session, company_id, settings)
+
+    async def certificate_of(context: RunContext) -> PersonCertificate:
+        return await asyncio.to_thread(load, context.company_id)
+
+    return certificate_of
+
+
+def period_marks(factory: sessionmaker[Session], company_id: int) -> dict[str, datetime]:
+    with unit_of_work(factory, writes=False) as session:
+        return repository.period_marks(session, company_id)
 
 
 def rcv_sources(
+    factory: sessionmaker[Session],
     pool: SessionPool,
     config: SiiConfig,
     certificate_of: CertificateOf,
@@ -84,11 +126,12 @@ def rcv_sources(
     @asynccontextmanager
     async def open_source(context: RunContext) -> AsyncIterator[PeriodSource]:
         certificate = await certificate_of(context)
+        marks = await asyncio.to_thread(period_marks, factory, context.company_id)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
-            source = RcvSource(rcv, context, links, clock)
-            warning = expiry_message(certificate, clock())
-            if warning:
-                source.messages.append(warning)
+            source = RcvSource(rcv, context, links, clock, marks, factory)
+            warning = expiry_warning(certificate.not_after, now=clock())
+            if warning is not None:
+                source.messages.append(warning.message)
             yield source
 
     return open_source

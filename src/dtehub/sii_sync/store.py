@@ -1,6 +1,7 @@
 """One tax period of SII's Registro de Ventas stored as documents and notes (in the caller's unit of work).
 
-- A document or note dtehub does not have is created **from the register's row** through the one insert
+- A document or note dtehub does not have is created **from the register's row** (``source: "sii"``)
+  through the one insert
   path of each (:func:`dtehub.documents.service.new_document_row` / ``insert_documents``,
   :func:`dtehub.notes.service.new_note_row` / ``insert_notes``): type, folio, issue date, amounts, the
   customer (matched by RUT, created when new, its details never overwritten by the register's name). A
@@ -30,6 +31,7 @@ from dtehub.documents import service as documents_service
 from dtehub.dte.document_types import dte_type_name
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit.money import format_money
+from dtehub.models import Origin
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
@@ -156,6 +158,7 @@ def store_period(
                 taxes_cents=taxes,
                 net_cents=net,
                 now=now,
+                source=Origin.SII,
             )
         )
     document_ids = [
@@ -193,6 +196,7 @@ def store_period(
                 target=target,
                 document_id=document_id,
                 now=now,
+                source=Origin.SII,
             )
         )
     note_ids = [

@@ -14,22 +14,21 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
+from dtehub.commands import CommandGroup, err, open_database
 from dtehub.companies import service as companies_service
 from dtehub.config import get_settings
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work
-from dtehub.errors import DtehubError
+from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.kit.dates import utcnow
 from dtehub.models import Actor
 from dtehub.users import service
 
-users_app = typer.Typer(help="People who sign in to the web app (/app).", no_args_is_help=True)
-err = Console(stderr=True)
+users_app = typer.Typer(
+    help="People who sign in to the web app (/app).", no_args_is_help=True, cls=CommandGroup
+)
 T = TypeVar("T")
 
 Email = Annotated[str, typer.Option(help="The person's e-mail (their sign-in name).")]
@@ -38,14 +37,11 @@ RoleOption = Annotated[str, typer.Option(help="owner (everything), collector or 
 
 
 def _run(work: Callable[[Session], T]) -> T:
-    settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    """One unit of work on the database, migrated first; a failure ends as dtehub.errors_cli says."""
+    engine = open_database(get_settings())
     try:
         with unit_of_work(create_sessionmaker(engine)) as session:
             return work(session)
-    except DtehubError as exc:
-        err.print(f"[red]error:[/red] {escape(exc.message)}")
-        raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
 

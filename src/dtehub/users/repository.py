@@ -47,6 +47,16 @@ def companies_of(session: Session, user_id: int) -> list[CompanyOfUser]:
     return [CompanyOfUser(*row) for row in rows]
 
 
+def home_company(session: Session, user_id: int) -> int | None:
+    """The company a session starts on: the user's first membership."""
+    return session.scalar(
+        select(Membership.company_id)
+        .where(Membership.user_id == user_id)
+        .order_by(Membership.created_at, Membership.company_id)
+        .limit(1)
+    )
+
+
 def members_of(session: Session, company_id: int) -> list[tuple[User, str]]:
     rows = session.execute(
         select(User, Membership.role)

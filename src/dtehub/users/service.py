@@ -232,18 +232,19 @@ def csrf_token_of(session_token: str) -> str:
 
 
 def start_session(session: Session, user: User, now: datetime, company_id: int | None = None) -> str:
-    """A new session of the user on ``company_id`` (else the first of its companies); its token."""
-    companies = repository.companies_of(session, user.id)
-    if not companies:
+    """A new session of the user on ``company_id`` when given (a member's), else on the company the
+    user was first given a role in; its token."""
+    chosen = company_id if company_id and repository.membership(session, user.id, company_id) else None
+    chosen = chosen or repository.home_company(session, user.id)
+    if chosen is None:
         raise Forbidden("el usuario no pertenece a ninguna empresa")
-    chosen = next((c for c in companies if c.company_id == company_id), companies[0])
     token = secrets.token_urlsafe(32)
     repository.add(
         session,
         UserSession(
             token_hash=hash_token(token),
             user_id=user.id,
-            company_id=chosen.company_id,
+            company_id=chosen,
             created_at=now,
             last_seen_at=now,
         ),
@@ -383,3 +384,36 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def require_totp(session: Session, company_id: int, required: bool) -> None:
     repository.set_require_totp(session, company_id, required)
+
+
+RESET_HOURS = 1
+
+
+def request_reset(session: Session, email: str, now: datetime) -> tuple[User, str] | None:
+    """A reset link for the user with this e-mail (valid one hour); None when there is no such user
+    (or it is disabled): the caller answers the same either way."""
+    user = repository.user_by_email(session, email.strip().lower()[:254])
+    if user is None or user.disabled_at is not None:
+        return None
+    return user, issue_link(session, user, LinkPurpose.RESET, now, hours=RESET_HOURS)
+
+
+def invite(
+    session: Session, company_id: int, email: str, role: Role, now: datetime
+) -> tuple[User, str | None]:
+    """Give ``email`` the role in the company: a new user gets a link to choose a password (24 h); a
+    user who exists already only the role."""
+    address = normalize_email(email)
+    user = repository.user_by_email(session, address)
+    token = None
+    if user is None:
+        user = create_user(session, address)
+        token = issue_link(session, user, LinkPurpose.INVITE, now)
+    elif user.disabled_at is not None:
+        raise Conflict(f"el usuario {address} está deshabilitado", field="email")
+    grant(session, user, company_id, role)
+    return user, token
+
+
+def members(session: Session, company_id: int) -> list[tuple[User, str]]:
+    return repository.members_of(session, company_id)

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from dtehub.audit.actions import Action
 from dtehub.config import Settings
-from dtehub.dependencies import SessionDep
+from dtehub.dependencies import AfterCommit, SessionDep
 from dtehub.errors import BadRequest, PasswordRefused
 from dtehub.users import service as users
-from dtehub.webapp import pages
+from dtehub.webapp import mails, pages
 from dtehub.webapp.web import (
     FORM_COOKIE,
     SESSION_COOKIE,
@@ -221,3 +221,43 @@ def password_link(
             object_id=user.id,
         )
     return pages.redirect("/app/login?ok=password")
+
+
+@router.get("/password-reset")
+@app_route(signed_in=False)
+def reset_page(request: Request) -> Response:
+    """Ask for a link to choose a new password."""
+    return _form_page(request, "reset.html", {"error": None})
+
+
+@router.post("/password-reset")
+@app_route(signed_in=False)
+def reset(request: Request, session: SessionDep, now: NowDep, email: FormText = "") -> Response | AfterCommit:
+    """The same answer whether the e-mail is a user's or not; each request counts against the
+    account and the address as a failed sign-in does (no one mails a person a hundred links)."""
+    settings: Settings = request.app.state.settings
+    address = client_address(request)
+    wait = users.throttled(session, email, address, now, settings)
+    if wait is not None:
+        return _form_page(request, "reset.html", {"error": _wait_text(wait)}, status_code=429)
+    users.record_failure(session, email, address, now, settings)
+    found = users.request_reset(session, email, now)
+    if found is None:
+        return pages.redirect("/app/login?ok=reset")
+    user, token = found
+    for company in users.companies_of(session, user.id):
+        record_user(
+            session,
+            user.id,
+            company.company_id,
+            Action.APP_REQUEST_PASSWORD_RESET,
+            object_type="user",
+            object_id=user.id,
+        )
+    mail = mails.reset_mail(settings, user.email, token)
+
+    def send() -> Response:
+        mails.send(settings, mail)  # a failure is logged; the answer must not tell
+        return pages.redirect("/app/login?ok=reset")
+
+    return AfterCommit(send)

@@ -17,7 +17,8 @@ MESSAGES = {
     "totp": "Segundo factor activado.",
     "require-totp": "Exigencia de segundo factor actualizada.",
     "invited": "Invitación enviada.",
-    "token": "Token creado. Cópielo ahora: no se volverá a mostrar.",
+    "invite-unsent": "El usuario quedó con acceso, pero el correo no se pudo enviar: pídale que use "
+    "«¿Olvidó su contraseña?» en la página de ingreso.",
     "revoked": "Token revocado.",
     "company": "Empresa cambiada.",
 }

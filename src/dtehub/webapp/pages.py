@@ -23,6 +23,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from dtehub.kit.dates import SANTIAGO
 from dtehub.kit.money import format_number
+from dtehub.kit.rut import printable_tax_id
 
 log = logging.getLogger("dtehub")
 
@@ -77,7 +78,7 @@ _environment = Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
-_environment.filters.update(money=money, day=day, moment=moment, count=count)
+_environment.filters.update(money=money, day=day, moment=moment, count=count, rut=printable_tax_id)
 
 
 @cache

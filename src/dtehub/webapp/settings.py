@@ -10,13 +10,14 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from dtehub.audit.actions import Action
+from dtehub.auth import service as auth
 from dtehub.config import Settings
-from dtehub.dependencies import SessionDep
-from dtehub.errors import BadRequest, Forbidden, PasswordRefused
+from dtehub.dependencies import AfterCommit, SessionDep
+from dtehub.errors import BadRequest, Conflict, Forbidden, NotFound, PasswordRefused
 from dtehub.models import Role
 from dtehub.users import service as users
-from dtehub.webapp import pages
-from dtehub.webapp.layout import layout
+from dtehub.webapp import mails, pages
+from dtehub.webapp.layout import ROLE_NAMES, layout
 from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route, clear_cookie, record
 
 router = APIRouter()
@@ -25,12 +26,23 @@ FormText = Annotated[str, Form()]
 
 
 def _settings_page(
-    session: Session, staff: users.Staff, ok: str | None, *, error: str | None = None, status_code: int = 200
+    session: Session,
+    staff: users.Staff,
+    ok: str | None,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    new_token: str | None = None,
 ) -> Response:
+    owner = staff.may(Role.OWNER)
     context = {
         "layout": layout(session, staff, "settings", ok),
         "error": error,
-        "owner": staff.may(Role.OWNER),
+        "owner": owner,
+        "members": users.members(session, staff.company_id) if owner else [],
+        "role_names": ROLE_NAMES,
+        "tokens": auth.company_tokens(session, staff.company_id) if owner else [],
+        "new_token": new_token,
     }
     return pages.page("settings.html", context, status_code=status_code)
 
@@ -132,3 +144,59 @@ def require_totp(staff: StaffDep, session: SessionDep, required: FormText = "") 
         summary={"requireTotp": on},
     )
     return pages.redirect("/app/settings?ok=require-totp")
+
+
+@router.post("/settings/invite")
+@app_route(role=Role.OWNER)
+def invite(
+    request: Request,
+    staff: StaffDep,
+    session: SessionDep,
+    now: NowDep,
+    email: FormText = "",
+    role: FormText = "",
+) -> Response | AfterCommit:
+    """Owners: give a person a role in the company, by e-mail (a new user gets a link to choose a
+    password)."""
+    settings: Settings = request.app.state.settings
+    try:
+        chosen = users.parse_role(role)
+        user, token = users.invite(session, staff.company_id, email, chosen, now)
+    except (BadRequest, Conflict) as refused:  # checked before anything changed
+        return _settings_page(session, staff, None, error=refused.message, status_code=400)
+    record(
+        session,
+        staff,
+        Action.APP_INVITE_USER,
+        object_type="user",
+        object_id=user.id,
+        summary={"email": user.email, "role": chosen.value},
+    )
+    company = layout(session, staff, "settings").company.name
+    mail = mails.invitation_mail(settings, user.email, company, staff.email, token)
+
+    def send() -> Response:
+        sent = mails.send(settings, mail)
+        return pages.redirect("/app/settings?ok=" + ("invited" if sent else "invite-unsent"))
+
+    return AfterCommit(send)
+
+
+@router.post("/settings/tokens")
+@app_route(role=Role.OWNER)
+def create_token(staff: StaffDep, session: SessionDep) -> Response:
+    """Owners: a new API token of the company, shown on this answer only (never in a URL, never again)."""
+    token_id, token = auth.issue_company_token(session, staff.company_id)
+    record(session, staff, Action.APP_CREATE_TOKEN, object_type="token", object_id=token_id)
+    return _settings_page(session, staff, None, new_token=token)
+
+
+@router.post("/settings/tokens/{token_id}/revoke")
+@app_route(role=Role.OWNER)
+def revoke_token(staff: StaffDep, session: SessionDep, token_id: str) -> Response:
+    """Owners: revoke one of the company's API tokens; requests with it answer 401 from now on."""
+    if not (token_id.isascii() and token_id.isdigit()) or len(token_id) > 18:
+        raise NotFound("no active token with this id")
+    auth.revoke_company_token(session, staff.company_id, int(token_id))
+    record(session, staff, Action.APP_REVOKE_TOKEN, object_type="token", object_id=int(token_id))
+    return pages.redirect("/app/settings?ok=revoked")

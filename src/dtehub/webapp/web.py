@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
 from dtehub.config import Settings
-from dtehub.dependencies import SessionDep, run_unit_of_work
+from dtehub.dependencies import AfterCommit, SessionDep, run_unit_of_work
 from dtehub.errors import CsrfRefused, Forbidden
 from dtehub.kit.secrets import same_secret
 from dtehub.models import Actor, Role
@@ -139,7 +139,7 @@ def _login_url(request: Request, expired: bool) -> str:
     return url + "&expirada=1" if expired else url
 
 
-Route = Callable[..., Response]
+Route = Callable[..., Response | AfterCommit]
 AsyncRoute = Callable[..., Coroutine[Any, Any, Response]]
 
 
@@ -186,7 +186,7 @@ def _decorated(route: Route, role: Role, signed_in: bool, second_factor: bool) -
             if not expected or not given or not same_secret(given, expected):
                 raise CsrfRefused("this form has no valid CSRF token; reload the page and try again")
 
-        def work(session: Session) -> Response:
+        def work(session: Session) -> Response | AfterCommit:
             if session_name is not None:
                 arguments[session_name] = session
             if staff_name is None:
@@ -208,9 +208,11 @@ def _decorated(route: Route, role: Role, signed_in: bool, second_factor: bool) -
             arguments[staff_name] = staff
             return route(**arguments)
 
-        return run_unit_of_work(
+        outcome = run_unit_of_work(
             request.app.state.sessionmaker, work, writes=writes, busy_timeout=settings.db_busy_timeout
         )
+        # A route with an effect outside the database (an e-mail) has it only once its change is committed.
+        return outcome.answer() if isinstance(outcome, AfterCommit) else outcome
 
     async def in_unit_of_work(**arguments: Any) -> Response:
         app_request: Request = arguments[request_name] if request_name else arguments.pop("app_request")

@@ -8,17 +8,16 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
+from dtehub.commands import CommandGroup, fail, open_database, usage_error
 from dtehub.config import get_settings
-from dtehub.db import create_engine, create_sessionmaker
+from dtehub.db import create_sessionmaker
 from dtehub.portal.links import Links
 from dtehub.webhooks import jobs
 from dtehub.webhooks.delivery import deliver_due
 from dtehub.webhooks.signing import MIN_KEY_CHARS, secret_box
 
-webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True)
-err = Console(stderr=True)
+webhooks_app = typer.Typer(help="Webhook deliveries.", no_args_is_help=True, cls=CommandGroup)
 
 
 @webhooks_app.command("deliver")
@@ -26,9 +25,8 @@ def deliver() -> None:
     """Deliver every webhook delivery that is due now (the server does it every few seconds)."""
     settings = get_settings()
     if secret_box(settings) is None:
-        err.print(f"[red]error:[/red] set DTEHUB_SECRET_KEY (at least {MIN_KEY_CHARS} characters) to deliver")
-        raise typer.Exit(code=1)
-    engine = create_engine(settings.database_url, pool_size=2, busy_timeout=settings.db_busy_timeout)
+        fail(f"set DTEHUB_SECRET_KEY (at least {MIN_KEY_CHARS} characters) to deliver")
+    engine = open_database(settings, pool_size=2)
     try:
         summary = deliver_due(create_sessionmaker(engine), settings)
     finally:
@@ -46,10 +44,9 @@ def sweep(
     try:
         day = datetime.strptime(date, "%Y-%m-%d").date() if date else None
     except ValueError:
-        err.print("[red]error:[/red] --date must be YYYY-MM-DD")
-        raise typer.Exit(code=2) from None
+        usage_error("--date must be YYYY-MM-DD")
     settings = get_settings()
-    engine = create_engine(settings.database_url, pool_size=1, busy_timeout=settings.db_busy_timeout)
+    engine = open_database(settings)
     try:
         recorded = jobs.run_sweep(create_sessionmaker(engine), Links(settings.public_base), day)
     finally:

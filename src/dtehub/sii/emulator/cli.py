@@ -19,6 +19,7 @@ import typer
 from cryptography.hazmat.primitives.serialization import pkcs12
 from rich.console import Console
 
+from dtehub.commands import CommandGroup, fail, usage_error
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.sii.emulator.certificates import TestCertificateAuthority
 from dtehub.sii.emulator.data import (
@@ -38,6 +39,7 @@ from dtehub.sii.emulator.server import Emulator
 emulator_app = typer.Typer(
     help="A local emulator of SII's MIPYME portal (test CA only), for tests and offline integration.",
     no_args_is_help=True,
+    cls=CommandGroup,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
@@ -99,8 +101,7 @@ def init(
         try:
             holder = normalize_rut(company)
         except InvalidRut as exc:
-            err.print(f"[red]error:[/red] --company: {exc}")
-            raise typer.Exit(code=2) from None
+            usage_error(f"--company: {exc}")
         made = generate_company(
             data,
             generate,
@@ -152,9 +153,8 @@ def serve(
 ) -> None:
     """Serve the emulated SII over HTTPS until Ctrl-C."""
     if refuse_all_with is not None and refuse_all_with not in ALERT_NAMES:
-        err.print(f"[red]error:[/red] --refuse-all-with: {refuse_all_with!r} is no TLS alert; one of:")
-        err.print(", ".join(ALERT_NAMES))
-        raise typer.Exit(code=2)
+        alerts = ", ".join(ALERT_NAMES)
+        usage_error(f"--refuse-all-with: {refuse_all_with!r} is no TLS alert; one of: {alerts}")
     handshake = Handshake(
         tls_version="1.3" if tls_version is TlsVersion.TLS13 else "1.2",
         trusted_cas=tuple(trust_ca or ()),
@@ -166,8 +166,7 @@ def serve(
     try:
         emulator = Emulator(data, host=host, port=port, handshake=handshake)
     except (EmulatorDataError, HandshakeError) as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=1) from None
+        fail(str(exc))
     for name, why in emulator.data.skipped:
         err.print(f"[yellow]skipped[/yellow] {name}: {why}")
     stop = threading.Event()
@@ -178,8 +177,7 @@ def serve(
     try:
         emulator.start()
     except OSError as exc:
-        err.print(f"[red]error:[/red] cannot listen on {host}:{port}: {exc.strerror or exc}")
-        raise typer.Exit(code=1) from None
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     with emulator:
         err.print(
             f"SII emulator on {emulator.base_url}: {len(emulator.data.documents)} DTEs, "
@@ -231,11 +229,9 @@ def make_cert(
     try:
         holder = normalize_rut(rut)
     except InvalidRut as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from None
+        usage_error(str(exc))
     if out.exists():
-        err.print(f"[red]error:[/red] {out} exists; remove it first or choose another --out")
-        raise typer.Exit(code=1)
+        fail(f"{out} exists; remove it first or choose another --out")
     password = _read_password()
     authority = TestCertificateAuthority.load_or_create(data / CA_DIR)
     pfx = authority.issue_person_certificate(
@@ -271,8 +267,7 @@ def _read_password() -> bytes:
     else:
         text = sys.stdin.readline().rstrip("\r\n")
     if not text:
-        err.print("[red]error:[/red] no password given (stdin was empty)")
-        raise typer.Exit(code=2)
+        usage_error("no password given (stdin was empty)")
     return str(text).encode("utf-8")
 
 

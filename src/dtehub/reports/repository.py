@@ -1,0 +1,271 @@
+"""The aggregate queries behind the web app's dashboard, portfolio and their lists: sums and counts
+computed by the database (on the indexes of open documents by due date, and of payments by day), never
+documents loaded one by one. Every query filters by company."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from dtehub.models import AuditEvent, Client, Document, DocumentState, Payment, PaymentStatus, User
+
+_OPEN = Document.state == DocumentState.OPEN
+
+
+def _sum_when(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, Document.due_cents), else_=0)), 0)
+
+
+def _count_when(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+@dataclass(frozen=True)
+class Receivables:
+    """What a company is owed in one currency, today: totals, windows and aging buckets (hundredths)."""
+
+    currency: str
+    owed: int
+    documents: int
+    overdue: int
+    overdue_documents: int
+    due_7: int
+    due_30: int
+    current: int
+    """Not yet due (al día)."""
+    days_1_30: int
+    days_31_60: int
+    days_61_90: int
+    over_90: int
+
+
+def receivables(session: Session, company_id: int, today: date) -> list[Receivables]:
+    """One row per currency of the company's open documents."""
+    due = Document.due_date
+    rows = session.execute(
+        select(
+            Document.currency,
+            func.coalesce(func.sum(Document.due_cents), 0),
+            func.count(),
+            _sum_when(due < today),
+            _count_when(due < today),
+            _sum_when(and_(due >= today, due <= today + timedelta(days=7))),
+            _sum_when(and_(due >= today, due <= today + timedelta(days=30))),
+            _sum_when(due >= today),
+            _sum_when(and_(due < today, due >= today - timedelta(days=30))),
+            _sum_when(and_(due < today - timedelta(days=30), due >= today - timedelta(days=60))),
+            _sum_when(and_(due < today - timedelta(days=60), due >= today - timedelta(days=90))),
+            _sum_when(due < today - timedelta(days=90)),
+        )
+        .where(Document.company_id == company_id, _OPEN)
+        .group_by(Document.currency)
+        .order_by(Document.currency)
+    ).all()
+    return [Receivables(row[0], *(int(value) for value in row[1:])) for row in rows]
+
+
+def sales(session: Session, company_id: int, currency: str, since: date, until: date) -> int:
+    """The total of the documents issued in [since, until] that are not voided (hundredths)."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(Document.total_cents), 0)).where(
+            Document.company_id == company_id,
+            Document.state.in_((DocumentState.OPEN, DocumentState.SETTLED)),
+            Document.issue_date >= since,
+            Document.issue_date <= until,
+            Document.currency == currency,
+        )
+    )
+    return int(total or 0)
+
+
+def collected_by_day(
+    session: Session, company_id: int, currency: str, since: date, until: date
+) -> list[tuple[date, int]]:
+    """Reconciled payments per day in [since, until] (hundredths): at most a year of rows."""
+    rows = session.execute(
+        select(Payment.paid_on, func.sum(Payment.amount_cents))
+        .where(
+            Payment.company_id == company_id,
+            Payment.status == PaymentStatus.RECONCILED,
+            Payment.currency == currency,
+            Payment.paid_on >= since,
+            Payment.paid_on <= until,
+        )
+        .group_by(Payment.paid_on)
+        .order_by(Payment.paid_on)
+    ).all()
+    return [(row[0], int(row[1])) for row in rows]
+
+
+class Debtor(NamedTuple):
+    client_id: int
+    name: str
+    tax_id: str
+    owed: int
+    documents: int
+    overdue: int
+
+
+def top_debtors(
+    session: Session, company_id: int, currency: str, today: date, limit: int = 10
+) -> list[Debtor]:
+    owed = func.sum(Document.due_cents)
+    rows = session.execute(
+        select(
+            Document.client_id,
+            Client.name,
+            Client.tax_id,
+            owed,
+            func.count(),
+            _sum_when(Document.due_date < today),
+        )
+        .join(Client, Client.id == Document.client_id)
+        .where(Document.company_id == company_id, _OPEN, Document.currency == currency)
+        .group_by(Document.client_id, Client.name, Client.tax_id)
+        .order_by(owed.desc(), Document.client_id)
+        .limit(limit)
+    ).all()
+    return [Debtor(row[0], row[1], row[2], int(row[3]), int(row[4]), int(row[5])) for row in rows]
+
+
+class Activity(NamedTuple):
+    created_at: datetime
+    actor: str
+    user_email: str | None
+    token_id: int | None
+    action: str
+    object_type: str | None
+    object_id: int | None
+
+
+def recent_activity(session: Session, company_id: int, limit: int = 10) -> list[Activity]:
+    rows = session.execute(
+        select(
+            AuditEvent.created_at,
+            AuditEvent.actor,
+            User.email,
+            AuditEvent.token_id,
+            AuditEvent.action,
+            AuditEvent.object_type,
+            AuditEvent.object_id,
+        )
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .where(AuditEvent.company_id == company_id)
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    ).all()
+    return [Activity(*row) for row in rows]
+
+
+class CompanyFigures(NamedTuple):
+    company_id: int
+    owed: int
+    overdue: int
+    documents: int
+    overdue_documents: int
+
+
+def figures_of_companies(
+    session: Session, company_ids: Sequence[int], currency: str, today: date
+) -> dict[int, CompanyFigures]:
+    """Owed and overdue per company (the portfolio), in one grouped query."""
+    if not company_ids:
+        return {}
+    rows = session.execute(
+        select(
+            Document.company_id,
+            func.coalesce(func.sum(Document.due_cents), 0),
+            _sum_when(Document.due_date < today),
+            func.count(),
+            _count_when(Document.due_date < today),
+        )
+        .where(Document.company_id.in_(company_ids), _OPEN, Document.currency == currency)
+        .group_by(Document.company_id)
+    ).all()
+    return {
+        row[0]: CompanyFigures(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class OpenFilter:
+    """The open documents a figure is made of: overdue or not (None: both), a due-date range, a client."""
+
+    currency: str = "CLP"
+    overdue: bool | None = None
+    due_since: date | None = None
+    due_until: date | None = None
+    client_id: int | None = None
+
+
+def _open_conditions(company_id: int, wanted: OpenFilter, today: date) -> list[ColumnElement[bool]]:
+    conditions = [Document.company_id == company_id, _OPEN, Document.currency == wanted.currency]
+    if wanted.overdue is True:
+        conditions.append(Document.due_date < today)
+    elif wanted.overdue is False:
+        conditions.append(Document.due_date >= today)
+    if wanted.due_since is not None:
+        conditions.append(Document.due_date >= wanted.due_since)
+    if wanted.due_until is not None:
+        conditions.append(Document.due_date <= wanted.due_until)
+    if wanted.client_id is not None:
+        conditions.append(Document.client_id == wanted.client_id)
+    return conditions
+
+
+def open_totals(session: Session, company_id: int, wanted: OpenFilter, today: date) -> tuple[int, int]:
+    """(documents, amount due) of the open documents the filter names."""
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(Document.due_cents), 0)).where(
+            *_open_conditions(company_id, wanted, today)
+        )
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+class OpenRow(NamedTuple):
+    id: int
+    code: int
+    number: str
+    client_id: int
+    client_name: str
+    client_tax_id: str
+    issue_date: date
+    due_date: date
+    total: int
+    due: int
+
+
+def open_page(
+    session: Session, company_id: int, wanted: OpenFilter, today: date, offset: int, limit: int
+) -> list[OpenRow]:
+    """A page of those documents, the oldest due first."""
+    rows = session.execute(
+        select(
+            Document.id,
+            Document.code,
+            Document.number,
+            Document.client_id,
+            Client.name,
+            Client.tax_id,
+            Document.issue_date,
+            Document.due_date,
+            Document.total_cents,
+            Document.due_cents,
+        )
+        .join(Client, Client.id == Document.client_id)
+        .where(*_open_conditions(company_id, wanted, today))
+        .order_by(Document.due_date, Document.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [OpenRow._make(row) for row in rows]
+
+
+def client_name(session: Session, company_id: int, client_id: int) -> str | None:
+    return session.scalar(select(Client.name).where(Client.company_id == company_id, Client.id == client_id))

@@ -1,0 +1,148 @@
+"""What the web app's dashboard and portfolio say, from the aggregate queries of the repository: the
+figures, the aging buckets, collections per month, days sales outstanding, the top debtors, and the
+filter of the list each figure is made of."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+
+from dtehub.reports import repository
+from dtehub.reports.repository import Activity, CompanyFigures, Debtor, OpenFilter, Receivables
+
+CURRENCY = "CLP"
+DSO_DAYS = 90
+MONTHS = 12
+_MONTH_NAMES = ("ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    label: str
+    cents: int
+    filter: OpenFilter
+
+
+@dataclass(frozen=True)
+class Month:
+    first_day: date
+    label: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: date
+    currency: str
+    figures: Receivables
+    owed: OpenFilter
+    overdue: OpenFilter
+    due_7: OpenFilter
+    due_30: OpenFilter
+    aging: list[Bucket]
+    months: list[Month]
+    dso_days: int | None
+    """Days sales outstanding: what is owed over the last 90 days' sales, times 90; None without sales."""
+    debtors: list[Debtor]
+    activity: list[Activity]
+    other_currencies: list[Receivables]
+
+
+def _empty(currency: str) -> Receivables:
+    return Receivables(currency, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def _month_start(day: date, back: int) -> date:
+    month = day.month - 1 - back
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def aging(figures: Receivables, today: date) -> list[Bucket]:
+    """Al día, 1–30, 31–60, 61–90 and más de 90 días vencido, with the filter of each."""
+    d = timedelta
+
+    def overdue(since: int | None, until: int) -> OpenFilter:
+        return OpenFilter(
+            CURRENCY,
+            overdue=True,
+            due_since=today - d(days=since) if since is not None else None,
+            due_until=today - d(days=until),
+        )
+
+    return [
+        Bucket("Al día", figures.current, OpenFilter(CURRENCY, overdue=False)),
+        Bucket("1 a 30 días", figures.days_1_30, overdue(30, 1)),
+        Bucket("31 a 60 días", figures.days_31_60, overdue(60, 31)),
+        Bucket("61 a 90 días", figures.days_61_90, overdue(90, 61)),
+        Bucket("Más de 90 días", figures.over_90, overdue(None, 91)),
+    ]
+
+
+def collected_per_month(session: Session, company_id: int, today: date) -> list[Month]:
+    """Reconciled payments of each of the last 12 months, this one included (oldest first)."""
+    first = _month_start(today, MONTHS - 1)
+    by_month: dict[date, int] = {}
+    for day, cents in repository.collected_by_day(session, company_id, CURRENCY, first, today):
+        key = day.replace(day=1)
+        by_month[key] = by_month.get(key, 0) + cents
+    months = [_month_start(today, back) for back in range(MONTHS - 1, -1, -1)]
+    return [Month(m, f"{_MONTH_NAMES[m.month - 1]} {m.year}", by_month.get(m, 0)) for m in months]
+
+
+def dashboard(session: Session, company_id: int, today: date) -> Dashboard:
+    every = repository.receivables(session, company_id, today)
+    figures = next((r for r in every if r.currency == CURRENCY), _empty(CURRENCY))
+    sold = repository.sales(session, company_id, CURRENCY, today - timedelta(days=DSO_DAYS - 1), today)
+    dso = round(figures.owed * DSO_DAYS / sold) if sold > 0 else None
+    week, month = today + timedelta(days=7), today + timedelta(days=30)
+    return Dashboard(
+        today=today,
+        currency=CURRENCY,
+        figures=figures,
+        owed=OpenFilter(CURRENCY),
+        overdue=OpenFilter(CURRENCY, overdue=True),
+        due_7=OpenFilter(CURRENCY, overdue=False, due_until=week),
+        due_30=OpenFilter(CURRENCY, overdue=False, due_until=month),
+        aging=aging(figures, today),
+        months=collected_per_month(session, company_id, today),
+        dso_days=dso,
+        debtors=repository.top_debtors(session, company_id, CURRENCY, today),
+        activity=repository.recent_activity(session, company_id),
+        other_currencies=[r for r in every if r.currency != CURRENCY],
+    )
+
+
+def portfolio(session: Session, company_ids: list[int], today: date) -> dict[int, CompanyFigures]:
+    return repository.figures_of_companies(session, company_ids, CURRENCY, today)
+
+
+@dataclass(frozen=True)
+class OpenList:
+    filter: OpenFilter
+    client_name: str | None
+    documents: int
+    due: int
+    rows: list[repository.OpenRow]
+    page: int
+    pages: int
+
+
+PAGE_SIZE = 50
+
+
+def open_list(session: Session, company_id: int, wanted: OpenFilter, today: date, page: int) -> OpenList:
+    """The open documents a figure is made of, with their count and sum (the figure itself)."""
+    name = repository.client_name(session, company_id, wanted.client_id) if wanted.client_id else None
+    if wanted.client_id is not None and name is None:
+        wanted = OpenFilter(wanted.currency, wanted.overdue, wanted.due_since, wanted.due_until, client_id=0)
+    documents, due = repository.open_totals(session, company_id, wanted, today)
+    pages = max(1, -(-documents // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    rows = (
+        repository.open_page(session, company_id, wanted, today, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        if documents
+        else []
+    )
+    return OpenList(wanted, name, documents, due, rows, page, pages)

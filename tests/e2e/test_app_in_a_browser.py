@@ -1,0 +1,349 @@
+"""The web app for a company's staff in a real browser: Debian's Chromium driven by Playwright against
+the real app (real argon2id, its own SQLite file) served in this process, whose clock the tests move.
+
+Signing in (and a wrong password), the dashboard's figures against the API's sums, the lists behind
+them, CSRF refused, a session's expiry, throttled sign-in, the second factor, switching company, the
+portfolio, a phone's screen, and an axe-core check (vendored, version pinned) of every page: no serious
+or critical violation. Screenshots go to a temporary directory and to ``DTEHUB_SCREENSHOTS_DIR``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy.orm import Session
+
+from dtehub.companies.service import create_company
+from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.kit.dates import today_in_santiago, utcnow
+from dtehub.models import Role
+from dtehub.users import service as users
+from dtehub.users.totp import totp_box
+from dtehub.webapp.pages import money
+from tests.e2e.app_server import AppServer, app_server
+from tests.e2e.test_portal_in_a_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    PHONE,
+    Watched,
+    _browser_available,
+)
+from tests.e2e.test_portal_in_a_browser import _screenshot as screenshot
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE_VERSION = "4.14.1"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
+PASSWORD = "una frase larga para el navegador"
+OWNER = "ana@example.cl"
+THROTTLED = "lenta@example.cl"
+WITH_TOTP = "doble@example.cl"
+TOTP_SECRET = pyotp.random_base32()
+
+
+@dataclass
+class World:
+    server: AppServer
+    token_a: str
+    company_a: int
+    company_b: int
+
+
+def _seed_documents(server: AppServer, token: str) -> None:
+    today = today_in_santiago()
+    with server.api(token) as api:
+        client = api.post("/v1/createClient", json={"name": "ALFA LTDA", "taxId": "96874030-K"})
+        assert client.status_code == 200, client.text
+        client_id = client.json()["id"]
+        for number, (total, days) in enumerate(
+            [(1_000_000, -120), (250_000, -40), (123_456, -5), (70_000, 3), (900_000, 45)], start=1
+        ):
+            due = today + timedelta(days=days)
+            body = {
+                "clientId": client_id, "number": str(number), "code": 33, "total": str(total), "taxes": "0",
+                "issueDate": (due - timedelta(days=30)).isoformat(), "dueDate": due.isoformat(),
+            }  # fmt: skip
+            assert api.post("/v1/createDocument", json=body).status_code == 200
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    _browser_available()
+    with app_server(tmp_path_factory.mktemp("app-e2e")) as server:
+        engine = create_engine(server.settings.database_url, pool_size=1)
+        with unit_of_work(create_sessionmaker(engine)) as session:
+            a = create_company(session, rut="76453707-6", name="DUEMINT SPA", payment_term_days=30)
+            b = create_company(
+                session, rut="76399752-9", name="COMERCIALIZADORA INNOVA MOBEL SPA", payment_term_days=30
+            )
+            now = utcnow()
+            _person(session, OWNER, a.company.id, Role.OWNER, now)
+            _person(session, OWNER, b.company.id, Role.VIEWER, now)
+            _person(session, THROTTLED, a.company.id, Role.VIEWER, now)
+            doubled = _person(session, WITH_TOTP, a.company.id, Role.COLLECTOR, now)
+            doubled.totp_secret = totp_box(server.settings).seal(TOTP_SECRET, doubled.id)
+            doubled.totp_enabled_at = now
+            token_a, company_a, company_b = a.token, a.company.id, b.company.id
+        engine.dispose()
+        _seed_documents(server, token_a)
+        yield World(server, token_a, company_a, company_b)
+
+
+def _person(session: Session, email: str, company_id: int, role: Role, now: Any) -> Any:
+    found = users.repository.user_by_email(session, email)
+    user = found or users.create_user(session, email)
+    users.grant(session, user, company_id, role)
+    if found is None:
+        users.set_password(session, user, PASSWORD, now)
+    return user
+
+
+@pytest.fixture(scope="module")
+def browser(world: World) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    import os
+
+    places = [tmp_path_factory.mktemp("app-screenshots")]
+    if os.environ.get("DTEHUB_SCREENSHOTS_DIR"):
+        places.append(Path(os.environ["DTEHUB_SCREENSHOTS_DIR"]))
+    for place in places:
+        place.mkdir(parents=True, exist_ok=True)
+    return places
+
+
+class _Base:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+
+@pytest.fixture
+def desktop(browser: Browser, world: World) -> Iterator[Watched]:
+    world.server.clock.now = utcnow()
+    context = browser.new_context(viewport=DESKTOP, locale="es-CL")
+    watched = Watched(context, _Base(world.server.base))  # type: ignore[arg-type]
+    yield watched
+    context.close()
+
+
+@pytest.fixture
+def phone(browser: Browser, world: World) -> Iterator[Watched]:
+    world.server.clock.now = utcnow()
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="es-CL"
+    )
+    watched = Watched(context, _Base(world.server.base))  # type: ignore[arg-type]
+    yield watched
+    context.close()
+
+
+def check_accessibility(page: Page) -> None:
+    """axe-core on the page as shown: no violation of serious or critical impact."""
+    source = AXE.read_text(encoding="utf-8")
+    assert hashlib.sha256(source.encode("utf-8")).hexdigest() == AXE_SHA256
+    page.evaluate(source + "\n;undefined")  # through the DevTools protocol: the page's CSP allows no script
+    assert page.evaluate("axe.version") == AXE_VERSION
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == [], f"{page.url}:\n" + "\n".join(serious)
+
+
+def sign_in(page: Page, base: str, email: str = OWNER, password: str = PASSWORD) -> None:
+    page.goto(base + "/app/login")
+    page.get_by_label("Correo electrónico").fill(email)
+    page.get_by_label("Contraseña").fill(password)
+    page.get_by_role("button", name="Ingresar").click()
+
+
+def _text(page: Page) -> str:
+    return re.sub(r"\s+", " ", page.locator("body").inner_text())
+
+
+def _api_due(world: World, **filters: Any) -> int:
+    with world.server.api(world.token_a) as api:
+        items = api.get("/v1/getDocuments", params={"resultsPerPage": 100, **filters}).json()["items"]
+    return int(sum(Decimal(item["amountDue"]) for item in items))
+
+
+# --- signing in -----------------------------------------------------------------------------------
+
+
+def test_sign_in_shows_the_dashboard_with_the_apis_sums(
+    desktop: Watched, world: World, screenshots: list[Path]
+) -> None:
+    page = desktop.page
+    page.goto(world.server.base + "/app/")
+    assert page.url.startswith(world.server.base + "/app/login")
+    check_accessibility(page)
+
+    sign_in(page, world.server.base)
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel de cobranza"
+    overdue, pending = _api_due(world, status=3), _api_due(world, status=2)
+    assert page.locator("#total-por-cobrar").inner_text() == money((overdue + pending) * 100)
+    assert page.locator("#vencido").inner_text() == money(overdue * 100) == "$1.373.456"
+    assert page.locator("#vence-7").inner_text() == "$70.000"
+    rows = page.locator("#tabla-antiguedad tbody tr").all_inner_texts()
+    assert [re.sub(r"\s+", " ", r) for r in rows] == [
+        "Al día $970.000", "1 a 30 días $123.456", "31 a 60 días $250.000", "61 a 90 días $0",
+        "Más de 90 días $1.000.000",
+    ]  # fmt: skip
+    assert page.locator("svg#antiguedad").is_visible()
+    desktop.assert_clean()
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-dashboard.png")
+
+    page.locator("#vencido").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Documentos vencidos"
+    assert page.locator("#saldo").inner_text() == "$1.373.456"
+    assert page.locator("#tabla-documentos tbody tr").count() == 3
+    check_accessibility(page)
+
+
+def test_a_wrong_password_is_refused(desktop: Watched, world: World) -> None:
+    page = desktop.page
+
+    sign_in(page, world.server.base, password="no es la contraseña")
+
+    assert page.get_by_role("alert").inner_text() == "Correo o contraseña incorrectos."
+    assert page.get_by_label("Correo electrónico").input_value() == OWNER
+    check_accessibility(page)
+
+
+def test_a_form_without_its_csrf_token_is_refused(desktop: Watched, world: World) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.locator("form[action='/app/logout'] input[name=csrf_token]").evaluate("input => input.remove()")
+
+    page.get_by_role("button", name="Cerrar sesión").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Formulario vencido"
+    check_accessibility(page)
+    page.goto(world.server.base + "/app/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel de cobranza"  # still signed in
+
+
+def test_a_session_expires_after_30_idle_minutes(desktop: Watched, world: World) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.goto(world.server.base + "/app/settings")
+
+    world.server.clock.advance(minutes=30, seconds=1)
+    page.reload()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Ingresar"
+    assert "Su sesión expiró. Vuelva a ingresar." in _text(page)
+    page.get_by_label("Correo electrónico").fill(OWNER)
+    page.get_by_label("Contraseña").fill(PASSWORD)
+    page.get_by_role("button", name="Ingresar").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Configuración"  # back where it was
+    check_accessibility(page)
+
+
+def test_sign_in_is_throttled(desktop: Watched, world: World, screenshots: list[Path]) -> None:
+    page = desktop.page
+    for _ in range(5):
+        sign_in(page, world.server.base, THROTTLED, "mala clave de prueba")
+        assert page.get_by_role("alert").inner_text() == "Correo o contraseña incorrectos."
+
+    sign_in(page, world.server.base, THROTTLED)
+
+    assert (
+        page.get_by_role("alert").inner_text().startswith("Demasiados intentos fallidos. Espere 15 minutos")
+    )
+    world.server.clock.advance(minutes=15, seconds=1)
+    sign_in(page, world.server.base, THROTTLED)
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel de cobranza"
+
+
+def test_the_second_factor(desktop: Watched, world: World) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base, WITH_TOTP)
+    assert page.get_by_role("heading", level=1).inner_text() == "Código de verificación"
+    check_accessibility(page)
+
+    page.get_by_label("Código", exact=True).fill("000000")
+    page.get_by_role("button", name="Verificar").click()
+    assert "El código no es correcto" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Código", exact=True).fill(pyotp.TOTP(TOTP_SECRET).at(world.server.clock.now))
+    page.get_by_role("button", name="Verificar").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel de cobranza"
+    assert "Cobranza" in page.locator(".company").inner_text()
+
+
+def test_switch_company_and_the_portfolio(desktop: Watched, world: World, screenshots: list[Path]) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+
+    page.get_by_role("link", name="Cartera").click()
+    rows = [re.sub(r"\s+", " ", r) for r in page.locator("#tabla-cartera tbody tr").all_inner_texts()]
+    assert rows[0].startswith("COMERCIALIZADORA INNOVA MOBEL SPA RUT 76.399.752-9 Lectura 0 $0 $0")
+    assert rows[1].startswith("DUEMINT SPA RUT 76.453.707-6 Administrador 5 $1.373.456 $2.343.456")
+    desktop.assert_clean()
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-portfolio.png")
+
+    page.get_by_label("Empresa", exact=True).select_option(label="COMERCIALIZADORA INNOVA MOBEL SPA")
+    page.get_by_role("button", name="Cambiar empresa").click()
+
+    assert page.get_by_role("status").inner_text() == "Empresa cambiada."
+    assert page.locator(".company").inner_text().startswith("COMERCIALIZADORA INNOVA MOBEL SPA")
+    assert page.locator("#total-por-cobrar").inner_text() == "$0"
+    page.get_by_role("link", name="Configuración").click()
+    assert page.get_by_role("heading", name="Seguridad de la empresa").count() == 0  # a viewer here
+    check_accessibility(page)
+
+
+def test_the_settings_page_is_accessible(desktop: Watched, world: World) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.get_by_role("link", name="Configuración").click()
+    assert page.get_by_role("heading", name="Usuarios").is_visible()
+    check_accessibility(page)
+    page.get_by_role("button", name="Crear token").click()
+    token = page.locator("#token-nuevo").inner_text()
+    with world.server.api(token) as api:
+        assert api.get("/v1/getCompany").status_code == 200
+    check_accessibility(page)
+    page.get_by_role("button", name=re.compile(r"^Revocar")).first.click()
+    assert page.get_by_role("status").inner_text() == "Token revocado."
+    page.get_by_role("link", name="Activar segundo factor").click()
+    page.get_by_role("button", name="Generar clave").click()
+    assert page.locator("#clave").is_visible()
+    check_accessibility(page)
+    page.goto(world.server.base + "/app/password-reset")
+    check_accessibility(page)
+
+
+def test_on_a_phone_the_dashboard_fits_the_screen(
+    phone: Watched, world: World, screenshots: list[Path]
+) -> None:
+    page = phone.page
+    sign_in(page, world.server.base)
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Panel de cobranza"
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.assert_clean()
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-dashboard-phone.png")

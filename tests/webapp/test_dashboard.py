@@ -1,0 +1,167 @@
+"""The dashboard, the lists its figures link to, and the portfolio: what a person reads equals what
+the API says of the same documents."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dtehub.kit.dates import today_in_santiago
+from dtehub.models import Role
+from dtehub.webapp.pages import money
+from tests.conftest import Tenant
+from tests.webapp.helpers import WebBrowser, add_user, text_of
+
+
+async def _document(
+    t: Tenant, client_id: str, number: int, total: int, due: date, currency: str = "CLP"
+) -> dict[str, Any]:
+    response = await t.post(
+        "/v1/createDocument",
+        {
+            "clientId": client_id,
+            "number": str(number),
+            "code": 33,
+            "issueDate": (due - timedelta(days=30)).isoformat(),
+            "dueDate": due.isoformat(),
+            "total": str(total),
+            "taxes": "0",
+            "currency": currency,
+        },
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def furnish(t: Tenant) -> None:
+    """Documents due from 120 days ago to 60 days ahead, one paid, one in dollars; two payments."""
+    today = today_in_santiago()
+    clients = []
+    for name, rut in (("ALFA LTDA", "96874030-K"), ("BETA SPA", "76399752-9")):
+        created = await t.post("/v1/createClient", {"name": name, "taxId": rut})
+        assert created.status_code == 200, created.text
+        clients.append(created.json()["id"])
+    for number, (client, total, days) in enumerate(
+        [
+            (0, 1_000_000, -120), (0, 250_000, -75), (1, 300_000, -45), (1, 123_456, -10),
+            (0, 50_000, 0), (1, 70_000, 5), (0, 200_000, 20), (1, 900_000, 60),
+        ],
+        start=100,
+    ):  # fmt: skip
+        await _document(t, clients[client], number, total, today + timedelta(days=days))
+    paid = await _document(t, clients[0], 200, 80_000, today - timedelta(days=3))
+    await _document(t, clients[0], 300, 5_000, today - timedelta(days=3), currency="USD")
+    payment = {
+        "date": today.isoformat(), "amount": "80000", "clientId": clients[0],
+        "documents": [{"id": paid["id"], "amount": "80000"}],
+    }  # fmt: skip
+    assert (await t.post("/v1/createPayment", payment)).status_code == 200
+
+
+async def api_sum(t: Tenant, **filters: Any) -> int:
+    """The pesos the API says are due for these filters (CLP documents only)."""
+    answer = (await t.get("/v1/getDocuments", resultsPerPage=100, currency="CLP", **filters)).json()
+    return int(sum(Decimal(item["amountDue"]) for item in answer["items"]))
+
+
+def _figure(page: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*>([^<]+)<', page)
+    assert found is not None, element_id
+    return found.group(1)
+
+
+async def test_the_dashboards_figures_are_the_apis_sums(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await furnish(tenant)
+    add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
+    await web.signed_in("vera@example.cl")
+    page = (await web.get("/app/")).text
+    overdue = await api_sum(tenant, status=3)
+    pending = await api_sum(tenant, status=2)
+
+    assert _figure(page, "total-por-cobrar") == money((overdue + pending) * 100) == "$2.893.456"
+    assert _figure(page, "vencido") == money(overdue * 100) == "$1.673.456"
+    assert _figure(page, "vence-7") == "$120.000"
+    assert _figure(page, "vence-30") == "$320.000"
+    shown = text_of(await web.get("/app/"))
+    for label, amount in [
+        ("Al día", "$1.220.000"), ("1 a 30 días", "$123.456"), ("31 a 60 días", "$300.000"),
+        ("61 a 90 días", "$250.000"), ("Más de 90 días", "$1.000.000"),
+    ]:  # fmt: skip
+        assert f"{label} {amount}" in shown, label
+    month = today_in_santiago()
+    assert "$80.000" in shown  # collected this month
+    assert "ALFA LTDA RUT 96.874.030-K 4 $1.250.000 $1.500.000" in shown
+    assert "Otras monedas Moneda Por cobrar Vencido USD US$5.000,00 US$5.000,00" in shown
+    assert month.strftime("%Y") in shown
+    assert '<svg class="chart" id="antiguedad" role="img"' in page
+    assert '<title id="antiguedad-title">Antigüedad de la deuda</title>' in page
+
+
+async def test_each_figure_links_to_the_list_it_is_made_of(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await furnish(tenant)
+    add_user(session, tenant.company_id, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+    page = (await web.get("/app/")).text
+    links = re.findall(r'<a (?:id="[^"]+" )?href="(/app/documents[^"]*)">([^<]+)</a>', page)
+    assert len(links) >= 4 + 5 + 2  # figures, aging buckets, debtors
+
+    for link, text in links:
+        listed = await web.get(link.replace("&amp;", "&"))
+        assert listed.status_code == 200, link
+        if text.startswith("$"):
+            assert _figure(listed.text, "saldo") == text, link
+
+
+async def test_a_bad_filter_is_a_clear_error(web: WebBrowser, tenant: Tenant, session: Session) -> None:
+    add_user(session, tenant.company_id, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+
+    answer = await web.get("/app/documents", dueSince="31-12-2026")
+
+    assert answer.status_code == 400
+    assert "dueSince: la fecha debe ser AAAA-MM-DD" in text_of(answer)
+
+
+async def test_the_portfolio_and_the_company_switcher(
+    web: WebBrowser, tenant: Tenant, other_tenant: Tenant, session: Session
+) -> None:
+    await furnish(tenant)
+    add_user(session, tenant.company_id, Role.OWNER, email="ana@example.cl")
+    add_user(session, other_tenant.company_id, Role.VIEWER, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+
+    shown = text_of(await web.get("/app/portfolio"))
+
+    assert "DUEMINT SPA RUT 76.453.707-6 Administrador 8 $1.673.456 $2.893.456" in shown
+    assert "COMERCIALIZADORA INNOVA MOBEL SPA RUT 76.399.752-9 Lectura 0 $0 $0" in shown
+    assert "Total $1.673.456 $2.893.456" in shown
+    switched = await web.submit("/app/company", {"company": str(other_tenant.company_id)})
+    assert switched.headers["location"] == "/app/?ok=company"
+    board = text_of(await web.get("/app/?ok=company"))
+    assert "COMERCIALIZADORA INNOVA MOBEL SPA · RUT 76.399.752-9 · Lectura" in board
+    assert "Total por cobrar $0" in board
+    assert "Empresa cambiada." in board
+
+
+async def test_another_companys_id_in_the_switcher_is_a_missing_one(
+    web_browser: Callable[[], WebBrowser], tenant: Tenant, other_tenant: Tenant, session: Session
+) -> None:
+    add_user(session, tenant.company_id, email="ana@example.cl")
+    web = web_browser()
+    await web.signed_in("ana@example.cl")
+
+    theirs = await web.submit("/app/company", {"company": str(other_tenant.company_id)})
+    missing = await web.submit("/app/company", {"company": "987654321"})
+
+    assert theirs.status_code == missing.status_code == 404
+    assert text_of(theirs) == text_of(missing)

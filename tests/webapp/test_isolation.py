@@ -1,0 +1,253 @@
+"""Who sees what in the web app, driven by its own routes: a user of company B gets exactly what a
+missing object gives for anything of company A; a viewer's actions answer 403 and change nothing; a
+disabled user's session stops at its next request, whatever the page.
+
+Every ``/app`` route must have probes in :func:`probes` or a reason in ``NO_REFERENCE``: a new route
+without a case fails :func:`test_every_app_route_has_a_case`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dtehub.kit.dates import utcnow
+from dtehub.models import ApiToken, AuditEvent, Company, Membership, Role, User
+from dtehub.users import service as users
+from dtehub.webapp.endpoints import router
+from tests.conftest import Tenant, api_routes
+from tests.webapp.helpers import WebBrowser, add_user, text_of
+
+MISSING_ID = "987654321"
+
+NO_REFERENCE = {
+    ("GET", "/app"): "a redirect to /app/",
+    ("GET", "/app/static/app.css"): "the public stylesheet",
+    ("GET", "/app/login"): "signing in",
+    ("POST", "/app/login"): "signing in: the session starts on the user's own company",
+    ("GET", "/app/login/totp"): "the session's own second factor",
+    ("POST", "/app/login/totp"): "the session's own second factor",
+    ("POST", "/app/logout"): "the caller's own session",
+    ("GET", "/app/password-reset"): "a form",
+    ("POST", "/app/password-reset"): "an e-mail, answered the same whoever has it",
+    ("GET", "/app/password/{token}"): "the link's 256-bit secret is its only credential",
+    ("POST", "/app/password/{token}"): "the link's 256-bit secret is its only credential",
+    ("GET", "/app/"): "the session's company (covered by the snapshot: B's dashboard shows none of A)",
+    ("GET", "/app/portfolio"): "the user's own companies (tested below: B's user sees none of A's)",
+    ("GET", "/app/settings"): "the user's own account and the session's company",
+    ("POST", "/app/settings/password"): "the user's own password",
+    ("GET", "/app/settings/totp"): "the user's own second factor",
+    ("POST", "/app/settings/totp"): "the user's own second factor",
+    ("POST", "/app/settings/totp/confirm"): "the user's own second factor",
+    ("POST", "/app/settings/require-totp"): "the session's company",
+    ("POST", "/app/settings/invite"): "an e-mail, given a role in the session's company",
+    ("POST", "/app/settings/tokens"): "a new token of the session's company",
+}
+
+
+def app_routes(app: FastAPI) -> dict[tuple[str, str], Any]:
+    """Every route of the web app's router (those of the routers it includes under its prefix)."""
+    found: dict[tuple[str, str], Any] = {}
+    for entry in router.routes:
+        nested = hasattr(entry, "original_router")
+        for route in api_routes([entry]):
+            path = router.prefix + route.path if nested else route.path
+            found.update({(method, path): route.endpoint for method in route.methods if method != "HEAD"})
+    assert any(route.path == "/app" for route in api_routes(app.routes))  # the app serves that router
+    return found
+
+
+@dataclass
+class Probe:
+    label: str
+    theirs: str
+    missing: str
+    send: Callable[[str], Awaitable[httpx.Response]]
+
+
+@dataclass
+class Company_:
+    tenant: Tenant
+    client_id: str
+    token_id: int
+
+
+async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
+    rut = "96874030-K" if mark == "A" else "77777777-7"
+    client = await tenant.post("/v1/createClient", {"name": f"CLIENTE {mark}", "taxId": rut})
+    assert client.status_code == 200, client.text
+    body = {
+        "clientId": client.json()["id"], "number": "1", "issueDate": "2024-01-01", "dueDate": "2099-01-01",
+        "total": "1190", "taxes": "190", "code": 33,
+    }  # fmt: skip
+    assert (await tenant.post("/v1/createDocument", body)).status_code == 200
+    token_id = session.scalar(select(ApiToken.id).where(ApiToken.company_id == tenant.company_id))
+    assert token_id is not None
+    return Company_(tenant, client.json()["id"], token_id)
+
+
+def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
+    return {
+        ("POST", "/app/company"): [
+            Probe(
+                "company",
+                str(a.tenant.company_id),
+                MISSING_ID,
+                lambda v: b.submit("/app/company", {"company": v}),
+            )
+        ],
+        ("POST", "/app/settings/tokens/{token_id}/revoke"): [
+            Probe(
+                "token id",
+                str(a.token_id),
+                MISSING_ID,
+                lambda v: b.submit(f"/app/settings/tokens/{v}/revoke"),
+            )
+        ],
+        ("GET", "/app/documents"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents", clientId=v)),
+            Probe(
+                "clientId, overdue",
+                a.client_id,
+                MISSING_ID,
+                lambda v: b.get("/app/documents", clientId=v, status="overdue"),
+            ),
+        ],
+    }
+
+
+def snapshot(session: Session, company_id: int) -> dict[str, Any]:
+    """What A holds that a web app action could change."""
+    session.expire_all()
+    return {
+        "tokens": session.execute(
+            select(ApiToken.id, ApiToken.revoked_at)
+            .where(ApiToken.company_id == company_id)
+            .order_by(ApiToken.id)
+        ).all(),
+        "members": session.execute(
+            select(Membership.user_id, Membership.role)
+            .where(Membership.company_id == company_id)
+            .order_by(Membership.user_id)
+        ).all(),
+        "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
+        "events": session.scalar(select(func.count()).where(AuditEvent.company_id == company_id)),
+        "users": session.execute(
+            select(User.id, User.password_hash, User.totp_enabled_at).order_by(User.id)
+        ).all(),
+    }
+
+
+def _masked(response: httpx.Response, reference: str) -> tuple[int, str]:
+    return response.status_code, re.sub(
+        rf"(?<![\w-]){re.escape(reference)}(?![\w-])", "<REF>", text_of(response)
+    )
+
+
+def test_every_app_route_has_a_case(app: FastAPI) -> None:
+    a = Company_(Tenant(1, "", "", None), "1", 1)  # type: ignore[arg-type]
+    covered = set(probes(a, None)) | set(NO_REFERENCE)  # type: ignore[arg-type]
+    routes = set(app_routes(app))
+
+    assert routes - covered == set(), "/app routes without a case: add them to probes() or NO_REFERENCE"
+    assert covered - routes == set(), "cases for routes the app no longer has"
+
+
+async def test_b_on_as_objects_is_exactly_a_missing_object(
+    web: WebBrowser, tenant: Tenant, other_tenant: Tenant, session: Session
+) -> None:
+    a = await furnish(tenant, session, "A")
+    await furnish(other_tenant, session, "B")
+    add_user(session, other_tenant.company_id, Role.OWNER, email="dueno-b@example.cl")
+    await web.signed_in("dueno-b@example.cl")
+    before = snapshot(session, tenant.company_id)
+    tried = 0
+
+    for route, cases in sorted(probes(a, web).items()):
+        for probe in cases:
+            await web.get("/app/settings")  # a page with a form: its CSRF token
+            theirs = await probe.send(probe.theirs)
+            await web.get("/app/settings")
+            missing = await probe.send(probe.missing)
+            assert theirs.status_code < 500, (route, probe.label)
+            assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
+            tried += 1
+
+    assert tried == 4
+    assert snapshot(session, tenant.company_id) == before
+    portfolio = text_of(await web.get("/app/portfolio"))
+    dashboard = text_of(await web.get("/app/"))
+    assert "DUEMINT SPA" not in portfolio + dashboard
+    assert "CLIENTE A" not in dashboard
+
+
+async def test_the_same_references_work_for_their_owner(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    a = await furnish(tenant, session, "A")
+    add_user(session, tenant.company_id, Role.OWNER, email="duena-a@example.cl")
+    await web.signed_in("duena-a@example.cl")
+
+    listed = await web.get("/app/documents", clientId=a.client_id)
+    assert "CLIENTE A" in text_of(listed)
+    await web.get("/app/settings")
+    assert (await web.submit(f"/app/settings/tokens/{a.token_id}/revoke")).status_code == 303
+
+
+def _path(path: str) -> str:
+    return path.replace("{token_id}", "1").replace("{token}", "A" * 43)
+
+
+async def test_a_viewers_actions_answer_403_and_change_nothing(
+    app: FastAPI, web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await furnish(tenant, session, "A")
+    add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
+    await web.signed_in("vera@example.cl")
+    before = snapshot(session, tenant.company_id)
+    beyond = [
+        (method, path)
+        for (method, path), endpoint in sorted(app_routes(app).items())
+        if getattr(endpoint, "app_role", Role.VIEWER) != Role.VIEWER
+    ]
+    assert len(beyond) >= 4
+
+    for method, path in beyond:
+        await web.get("/app/settings")
+        answer = await web.submit(_path(path), {"email": "x@example.cl", "role": "owner", "required": "1"})
+        assert answer.status_code == 403, (method, path)
+        assert "Acción no permitida" in text_of(answer)
+        assert snapshot(session, tenant.company_id) == before, (method, path)
+
+
+async def test_a_disabled_users_session_stops_on_every_page(
+    app: FastAPI, web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    user = add_user(session, tenant.company_id, Role.OWNER, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+    token = web.csrf
+    signed_in = sorted(
+        (method, path)
+        for (method, path), endpoint in app_routes(app).items()
+        if getattr(endpoint, "app_signed_in", False)
+    )
+    assert len(signed_in) >= 15
+
+    users.disable(session, user, utcnow())
+    session.commit()
+
+    for method, path in signed_in:
+        if method == "GET":
+            answer = await web.get(_path(path))
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/app/login?siguiente="), path
+        else:
+            answer = await web.post(_path(path), {"csrf_token": token, "company": str(tenant.company_id)})
+            assert answer.status_code == 401, (method, path)
+            assert "Su sesión terminó" in text_of(answer)
