@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from dtehub.commands import CommandGroup
 from dtehub.config import get_settings
 from dtehub.mipyme import service
 from dtehub.mipyme.statuses import MipymeStatus
@@ -26,7 +27,7 @@ from dtehub.sii.errors import SiiError
 from dtehub.sii.retrieval import RetrievedDocument
 from dtehub.sii.sessions import SessionPool
 
-mipyme_app = typer.Typer(help="SII's MIPYME portal.", no_args_is_help=True)
+mipyme_app = typer.Typer(help="SII's MIPYME portal.", no_args_is_help=True, cls=CommandGroup)
 err = Console(stderr=True)
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 
