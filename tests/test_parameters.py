@@ -42,11 +42,13 @@ OPTIONS: dict[str, dict[str, object]] = {
     "/v1/getWebhooks": PAGING,
     "/v1/getWebhookDeliveries": PAGING,
     "/v1/getAuditLog": PAGING,
+    "/v1/getSiiSyncRuns": PAGING,
     "/v1/getContact": {},
     "/v1/getNote": {},
     "/v1/getPayment": {},
     "/v1/getEmail": {},
     "/v1/getDocumentCedibility": {},
+    "/v1/getSiiSyncRun": {},
 }
 LISTS = [path for path, options in OPTIONS.items() if "page" in options]
 ORDERED = [path for path, options in OPTIONS.items() if "orderBy" in options]

@@ -66,6 +66,6 @@ class CommandGroup(TyperGroup):
             raise
         except Exception as error:
             failure = errors_cli.describe(error)
-            if errors_cli.show_traceback():
+            if failure.is_bug and errors_cli.show_traceback():
                 err.print(escape("".join(traceback.format_exception(error))), highlight=False)
             fail(failure.message, failure.status)

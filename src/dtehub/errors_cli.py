@@ -39,6 +39,9 @@ FAILURE = 1
 class Failure:
     status: int
     message: str
+    is_bug: bool = False
+    """Nothing dtehub expects: only such a failure shows its traceback, and only at debug level (a
+    refusal's traceback would add nothing, and may carry what was typed, such as a password)."""
 
 
 def describe(error: Exception) -> Failure:
@@ -65,6 +68,7 @@ def describe(error: Exception) -> Failure:
         FAILURE,
         f"internal error ({type(error).__name__}: {_first_line(str(error))}); this is a bug in dtehub, "
         "DTEHUB_LOG_LEVEL=debug shows where",
+        is_bug=True,
     )
 
 
@@ -122,5 +126,5 @@ def _first_line(text: str) -> str:
 
 
 def show_traceback() -> bool:
-    """Whether a failure also prints its traceback (DTEHUB_LOG_LEVEL=debug, for developers)."""
+    """Whether a bug also prints its traceback (DTEHUB_LOG_LEVEL=debug, for developers)."""
     return os.environ.get("DTEHUB_LOG_LEVEL", "").lower() == "debug"

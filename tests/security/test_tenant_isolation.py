@@ -25,7 +25,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import utcnow
-from dtehub.models import EmailMessage
+from dtehub.models import EmailMessage, SiiSyncRun
+from dtehub.models.sii_sync_run import RunState
 from tests.conftest import PUBLIC_URL, Tenant, random_rut
 from tests.dte_factory import build_dte
 from tests.notes import credit_xml, invoice_xml, store
@@ -47,6 +48,10 @@ NO_REFERENCE = {
     ("POST", "/v1/createWebhook"): "a new webhook of the caller's; its URL is not an object",
     ("GET", "/v1/getWebhooks"): "lists the caller's webhooks (covered by the snapshot of A)",
     ("POST", "/V1/mipyme_get_document"): "SII's document with the caller's own certificate",
+    ("POST", "/v1/updateCompanySiiCertificate"): "the caller's own company, from the token",
+    ("DELETE", "/v1/deleteCompanySiiCertificate"): "the caller's own company, from the token",
+    ("POST", "/v1/syncSii"): "a new run of the caller's own company; its periods are not objects",
+    ("GET", "/v1/getSiiSyncRuns"): "lists the caller's runs (covered by the snapshot of A)",
     ("GET", "/health"): "no data",
 }
 
@@ -66,6 +71,7 @@ class World:
     payment: dict[str, Any]
     webhook: dict[str, Any]
     email_id: str
+    sync_run_id: str
 
 
 async def ok(response: Awaitable[httpx.Response]) -> dict[str, Any]:
@@ -134,9 +140,31 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> World:
         html_body="<p>Estimado cliente</p>",
     )
     session.add(email)
+    sync_run = SiiSyncRun(
+        company_id=tenant.company_id,
+        state=RunState.DONE.value,
+        trigger="api",
+        since="2026-01",
+        until="2026-01",
+        periods=["2026-01"],
+        periods_done=["2026-01"],
+        finished_at=utcnow(),
+    )
+    session.add(sync_run)
     session.commit()
     return World(
-        tenant, client, contact, tag, document, xml_document, note, file, payment, webhook, str(email.id)
+        tenant,
+        client,
+        contact,
+        tag,
+        document,
+        xml_document,
+        note,
+        file,
+        payment,
+        webhook,
+        str(email.id),
+        str(sync_run.id),
     )
 
 
@@ -458,6 +486,9 @@ def probes(a: World, b: World) -> dict[tuple[str, str], list[Probe]]:
             ]
         ],
         ("GET", "/v1/getEmail"): [Probe("id", a.email_id, MISSING_ID, query(bt, "/v1/getEmail", "id"))],
+        ("GET", "/v1/getSiiSyncRun"): [
+            Probe("id", a.sync_run_id, MISSING_ID, query(bt, "/v1/getSiiSyncRun", "id"))
+        ],
         ("GET", "/portal/invoice/{document_id}/{key}"): portal(
             "invoice", a.document["url"], b.document["url"]
         ),
@@ -511,6 +542,7 @@ async def snapshot(a: World) -> dict[str, Any]:
         ("/v1/getEmails", {}),
         ("/v1/getCompany", {}),
         ("/v1/getAuditLog", {"resultsPerPage": 100}),
+        ("/v1/getSiiSyncRuns", {}),
     ]:
         response = await t.get(path, **params)
         assert response.status_code == 200, (path, response.text)
