@@ -28,7 +28,7 @@ from tests.dte_factory import _certificate, build_dte
 SELLER = "76399752-9"
 BUYER = "81675600-6"
 PERSON = "12345678-5"
-ASSIGNEE = Party("77665544-8", "FACTORING CAPITAL SPA", "Av. Apoquindo 4000, Las Condes", "ops@factoring.cl")
+ASSIGNEE = Party("77665544-9", "FACTORING CAPITAL SPA", "Av. Apoquindo 4000, Las Condes", "ops@factoring.cl")
 ASSIGNOR = Party(SELLER, "VENDEDORA SPA", "Calle Larga 123, Santiago", "cobranza@vendedora.cl")
 
 
