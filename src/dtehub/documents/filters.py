@@ -42,3 +42,6 @@ class DocumentFilters:
     xml_schema: Verdict | None = None
     xml_signature: Verdict | None = None
     xml_ted: Verdict | None = None
+    held: bool | None = None
+    """True: only the documents the company holds (bought through a cession); False: only those it issued;
+    None: both."""

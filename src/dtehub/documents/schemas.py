@@ -77,6 +77,11 @@ class DocumentDeleted(ApiModel):
     msg: str
 
 
+class IssuerOut(ApiModel):
+    tax_id: str = Field(description="The issuer's RUT")
+    name: str
+
+
 class DocumentOut(ApiModel):
     id: str
     client_tax_id: str
@@ -104,6 +109,11 @@ class DocumentOut(ApiModel):
         "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo; null: stored before "
         "dtehub recorded it"
     )
+    held: bool = Field(
+        description="true: the company holds it (bought through a cession, createCesionFromXml); another "
+        "company issued it"
+    )
+    issuer: IssuerOut | None = Field(description="A held document's issuer; null for the company's own")
     url: str
     xml: str
     pdf: str

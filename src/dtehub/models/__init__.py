@@ -10,6 +10,7 @@ from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState, Origin
 from dtehub.models.document_count import DocumentCount
+from dtehub.models.document_holding import DocumentHolding
 from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
@@ -40,6 +41,7 @@ __all__ = [
     "DeliveryState",
     "Document",
     "DocumentCount",
+    "DocumentHolding",
     "DocumentSiiAcceptance",
     "DocumentSource",
     "DocumentState",
