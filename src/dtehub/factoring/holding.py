@@ -32,7 +32,6 @@ from dtehub.ingest import repository as ingest_repository
 from dtehub.kit.dates import SANTIAGO, utcnow
 from dtehub.models import DocumentHolding, Origin
 from dtehub.portal.links import Links
-from dtehub.reminders import queue as reminders_queue
 from dtehub.webhooks import events as webhook_events
 
 
@@ -77,7 +76,8 @@ def hold_from_aec(session: Session, company_id: int, data: bytes, links: Links, 
     document_id = _store(session, company_id, checked, cession, data, digest, verification)
     subscriptions = webhook_events.Subscriptions(session, company_id)
     documents_service.record_events(session, subscriptions, "document.created", [document_id], links)
-    reminders_queue.new_document(session, company_id, document_id, requested=False)
+    # No new-document message: the holder did not issue it (its issuer sent it to the debtor long ago);
+    # due and overdue reminders go out as for any document.
     return Held(document_id, created=True, verification=verification)
 
 
