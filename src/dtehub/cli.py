@@ -209,7 +209,9 @@ def companies_update(
     ] = None,
     collections_start_date: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Documents issued before it are never reminded, YYYY-MM-DD."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Synced documents issued before it are history: never reminded."
+        ),
     ] = None,
 ) -> None:
     """Change a company's settings; prints the company as JSON."""

@@ -34,6 +34,7 @@ NOTE_FIELDS = {
     "issueDate",
     "code",
     "source",
+    "history",
     "type",
     "typeName",
     "currency",

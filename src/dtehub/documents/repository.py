@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session, aliased
 from dtehub.auth.repository import presented_token_of
 from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
 from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
+from dtehub.documents.history import history_flag
 from dtehub.documents.status import DocumentStatus
 from dtehub.kit.sql import execute_core, id_in, insert_rows, key_in, on_postgresql
 from dtehub.models import (
     ApiToken,
     Base,
     Client,
+    Company,
     Contact,
     Document,
     DocumentCount,
@@ -82,6 +84,8 @@ class DocumentRow(NamedTuple):
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None
+    history: bool
+    """Synced from SII and issued before the company's collectionsStartDate (``documents.history``)."""
     client: ClientRow | None = None
     contact_ids_text: str | None = None
     note_ids_text: str | None = None
@@ -108,6 +112,7 @@ _DOCUMENTS_TABLE = Base.metadata.tables["documents"]
 _DOCUMENTS = _DOCUMENTS_TABLE.c
 _DOCUMENT_FIELDS = DocumentRow._fields[: DocumentRow._fields.index("client_tax_id")]
 _VIEW_COLUMNS = [_DOCUMENTS[name] for name in _DOCUMENT_FIELDS]
+_COMPANIES = Company.__table__.c
 
 
 def _id_list(column: Any, *where: ColumnElement[bool]) -> ScalarSelect[str]:
@@ -127,13 +132,18 @@ def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
         Client.__table__.c.tax_id,
         _id_list(tags.tag_id, tags.document_id == _DOCUMENTS.id),
         _id_list(files.id, files.document_id == _DOCUMENTS.id),
+        history_flag(_DOCUMENTS.source, _DOCUMENTS.issue_date, _COMPANIES.collections_start_date),
     ]
     if with_client:  # the full client only when it is shown: most listings need just its tax id
         columns += [*CLIENT_ROW_COLUMNS, _id_list(contacts.id, contacts.client_id == Client.id)]
     if detail:  # one document: its notes' ids (read in full only when there are any) and its DTE fields
         fields = select(sources.fields).where(sources.document_id == _DOCUMENTS.id).scalar_subquery()
         columns += [_id_list(notes.id, notes.document_id == _DOCUMENTS.id), fields]
-    return select(*columns).join(Client, Client.id == _DOCUMENTS.client_id)
+    return (
+        select(*columns)
+        .join(Client, Client.id == _DOCUMENTS.client_id)
+        .join(Company, _COMPANIES.id == _DOCUMENTS.company_id)
+    )
 
 
 # Complete statements with bound values, built once: a statement object keeps its cache key, which makes
@@ -160,7 +170,7 @@ _ROWS_BY_IDS = {
     for with_client in (False, True)
     for postgresql in (False, True)
 }
-_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 3
+_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 4
 _CLIENT_LENGTH = len(CLIENT_ROW_COLUMNS)
 
 

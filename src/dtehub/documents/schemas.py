@@ -104,6 +104,11 @@ class DocumentOut(ApiModel):
         "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo; null: stored before "
         "dtehub recorded it"
     )
+    history: bool = Field(
+        description="true: brought in by the SII sync and issued before the company's "
+        "collectionsStartDate; shown, never reminded, never in a debt summary. Follows that setting "
+        "(moving the date moves it); false for every document that came another way"
+    )
     url: str
     xml: str
     pdf: str

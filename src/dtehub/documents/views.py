@@ -54,6 +54,7 @@ def document_view(
         "notes": row.notes,
         "code": row.code if row.code != NO_CODE else None,
         "source": row.source,
+        "history": bool(row.history),
         "url": links.invoice_page(row.id, row.portal_key),
         "xml": links.invoice_xml(row.id, row.portal_key),
         "pdf": links.invoice_pdf(row.id, row.portal_key),

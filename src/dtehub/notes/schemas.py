@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from typing import Any
 
 from pydantic import Field
 
+from dtehub.documents.history import is_history
 from dtehub.dte.checks import XmlChecksOut, stored_xml_checks_json
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.money import AmountOut, format_cents
@@ -44,6 +46,10 @@ class NoteOut(ApiModel):
         description="How it came into dtehub: api, import, mipyme, sii, demo (as a document's source); "
         "null: stored before dtehub recorded it"
     )
+    history: bool = Field(
+        description="true: brought in by the SII sync and issued before the company's "
+        "collectionsStartDate (as a document's history): never reminded. Follows that setting"
+    )
     type: NoteType
     type_name: str = Field(description="Crédito or Débito")
     currency: str
@@ -64,7 +70,7 @@ class NoteOut(ApiModel):
     pdf: str = Field(description="The note printed as SII requires, with its timbre")
 
     @classmethod
-    def of(cls, note: Note, client_tax_id: str, links: Links) -> NoteOut:
+    def of(cls, note: Note, client_tax_id: str, links: Links, collections_start: date | None) -> NoteOut:
         note_type = NoteType.CREDIT if note.is_credit else NoteType.DEBIT
         return cls(
             id=str(note.id),
@@ -74,6 +80,7 @@ class NoteOut(ApiModel):
             issue_date=note.issue_date.isoformat(),
             code=note.code,
             source=Origin(note.source) if note.source is not None else None,
+            history=is_history(note.source, note.issue_date, collections_start),
             type=note_type,
             type_name=TYPE_NAMES[note_type],
             currency=note.currency,

@@ -201,7 +201,7 @@ def require(session: Session, company_id: int, note_id: int) -> Note:
 def present(session: Session, company_id: int, note: Note, links: Links) -> NoteOut:
     client = clients_repository.get(session, company_id, note.client_id)
     assert client is not None  # a note's client is the note's company's, and clients are never deleted
-    return NoteOut.of(note, client.tax_id, links)
+    return NoteOut.of(note, client.tax_id, links, repository.collections_start(session, company_id))
 
 
 def record_created(
@@ -241,7 +241,8 @@ def list_notes(
         offset=page.offset,
         limit=page.per_page,
     )
-    return [NoteOut.of(note, tax_id, links) for note, tax_id in rows], total
+    start = repository.collections_start(session, company_id) if rows else None
+    return [NoteOut.of(note, tax_id, links, start) for note, tax_id in rows], total
 
 
 def renew_portal_key(session: Session, company_id: int, note_id: int) -> Note:
