@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -231,6 +232,20 @@ async def test_history_is_shown_and_never_reminded_and_follows_the_owners_start(
             assert len(created) == len(documents) + len(notes) == run.documents_created
             for data in created:
                 assert data["history"] is (data["issueDate"] < START.isoformat())
+
+            # The customer's page, which the debt summary links to, agrees with it: history is left out.
+            by_client: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for item in documents:
+                by_client[item["clientTaxId"]].append(item)
+            mixed = [
+                tax for tax, items in by_client.items() if {d["history"] for d in items} == {True, False}
+            ]
+            assert mixed
+            client = await http.get("/v1/getClient", params={"taxId": mixed[0]}, headers=headers)
+            page = await http.get(httpx.URL(client.json()["url"]).path)
+            assert page.status_code == 200
+            for item in by_client[mixed[0]]:
+                assert (f"/portal/invoice/{item['id']}/" in page.text) is not item["history"], item
 
             # Reminders, on the sync's day and on the debt summary's: only what was issued from the start on.
             _give_every_client_a_contact(company)
