@@ -45,6 +45,7 @@ DOCUMENT_FIELDS = {
     "xml",
     "pdf",
     "xmlChecks",
+    "sii",
     "client",
     "tags",
     "files",

@@ -48,6 +48,7 @@ NOTE_FIELDS = {
     "document",
     "files",
     "xmlChecks",
+    "sii",
     "xml",
     "pdf",
 }
