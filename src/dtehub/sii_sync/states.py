@@ -12,7 +12,7 @@ row read with nothing new only has its ``sii_synced_at`` renewed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -42,13 +42,19 @@ class StatedRow(Protocol):
     def event(self) -> ReceiverEvent | None: ...
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    # As stored. Santiago's wall-clock times in the hour daylight saving time skips compare unequal to
+    # every other zone's (PEP 495), so the facts are compared in UTC.
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def facts_of(row: StatedRow, now: datetime) -> SiiFacts:
     """The ``sii_*`` columns of a document the register lists as ``row``, read at ``now``."""
     event = row.event
     return SiiFacts(
-        sii_received_at=row.received_at,
-        sii_accepted_at=row.accepted_at,
-        sii_claimed_at=row.claimed_at,
+        sii_received_at=_utc(row.received_at),
+        sii_accepted_at=_utc(row.accepted_at),
+        sii_claimed_at=_utc(row.claimed_at),
         sii_event_code=event.code.strip()[:3] if event is not None and event.code.strip() else None,
         sii_event_description=(event.description or "").strip()[:120] if event is not None else None,
         sii_synced_at=now,
