@@ -51,12 +51,13 @@ def _utc(moment: datetime | None) -> datetime | None:
 def facts_of(row: StatedRow, now: datetime) -> SiiFacts:
     """The ``sii_*`` columns of a document the register lists as ``row``, read at ``now``."""
     event = row.event
+    code = event.code.strip()[:3] if event is not None else ""
     return SiiFacts(
         sii_received_at=_utc(row.received_at),
         sii_accepted_at=_utc(row.accepted_at),
         sii_claimed_at=_utc(row.claimed_at),
-        sii_event_code=event.code.strip()[:3] if event is not None and event.code.strip() else None,
-        sii_event_description=(event.description or "").strip()[:120] if event is not None else None,
+        sii_event_code=code or None,
+        sii_event_description=(event.description or "").strip()[:120] if event is not None and code else None,
         sii_synced_at=now,
     )
 
