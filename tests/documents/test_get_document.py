@@ -46,6 +46,7 @@ DOCUMENT_FIELDS = {
     "xml",
     "pdf",
     "xmlChecks",
+    "sii",
     "client",
     "tags",
     "files",

@@ -49,6 +49,7 @@ NOTE_FIELDS = {
     "document",
     "files",
     "xmlChecks",
+    "sii",
     "xml",
     "pdf",
 }

@@ -22,6 +22,7 @@ from dtehub.documents.schemas import (
     DocumentFromXml,
     DocumentOut,
 )
+from dtehub.documents.sii_states import SiiStateFilter
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdict
 from dtehub.errors import UnsupportedCountry
@@ -91,6 +92,14 @@ def get_documents(
     xml_ted: Annotated[
         TedVerdict | None, Query(alias="xmlTed", description="Documents whose timbre (TED) check says this")
     ] = None,
+    sii_state: Annotated[
+        SiiStateFilter | None,
+        Query(
+            alias="siiState",
+            description="Documents in this state at SII (the sii object's state, on today's date in "
+            "Santiago), or never_synced: no SII sync has found them in SII's register",
+        ),
+    ] = None,
     order_by: Annotated[
         OrderBy,
         choice("orderBy", "1 issue date (default), 2 creation, 3 due date, 4 number, 5 total", OrderBy),
@@ -117,6 +126,7 @@ def get_documents(
         xml_schema=Verdict(xml_schema) if xml_schema else None,
         xml_signature=Verdict(xml_signature) if xml_signature else None,
         xml_ted=Verdict(xml_ted) if xml_ted else None,
+        sii_state=sii_state,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     rows, total = service.list_documents(

@@ -26,6 +26,14 @@ from dtehub.auth.repository import presented_token_of
 from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
 from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
 from dtehub.documents.history import history_flag
+from dtehub.documents.sii_states import (
+    ACCEPTABLE_CODES,
+    ACCEPTED_EVENT,
+    CLAIMED_EVENT,
+    TACIT_EVENT,
+    SiiStateFilter,
+    tacit_before,
+)
 from dtehub.documents.status import DocumentStatus
 from dtehub.kit.sql import execute_core, id_in, insert_rows, key_in, on_postgresql
 from dtehub.models import (
@@ -81,6 +89,12 @@ class DocumentRow(NamedTuple):
     xml_problems: list[dict[str, Any]] | None
     xml_signed_form: dict[str, Any] | None
     source: str | None
+    sii_received_at: datetime | None
+    sii_accepted_at: datetime | None
+    sii_claimed_at: datetime | None
+    sii_event_code: str | None
+    sii_event_description: str | None
+    sii_synced_at: datetime | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None
@@ -211,6 +225,28 @@ def _status_condition(status: DocumentStatus, today: date) -> ColumnElement[bool
     return (Document.state == DocumentState.OPEN) & (Document.due_date >= today)
 
 
+def _sii_state_condition(wanted: SiiStateFilter, today: date) -> ColumnElement[bool]:
+    # Must agree with documents.sii_states.state_of (tests/documents/test_sii_states.py holds them together).
+    if wanted == SiiStateFilter.NEVER_SYNCED:
+        return Document.sii_synced_at.is_(None)
+    event = func.coalesce(Document.sii_event_code, "")
+    claimed = Document.sii_claimed_at.is_not(None) | (event == CLAIMED_EVENT)
+    accepted = Document.sii_accepted_at.is_not(None) | (event == ACCEPTED_EVENT)
+    tacit = (event == TACIT_EVENT) | (
+        Document.code.in_(sorted(ACCEPTABLE_CODES))
+        & Document.sii_received_at.is_not(None)
+        & (Document.sii_received_at < tacit_before(today))
+    )
+    synced = Document.sii_synced_at.is_not(None)
+    if wanted == SiiStateFilter.CLAIMED:
+        return synced & claimed
+    if wanted == SiiStateFilter.ACCEPTED:
+        return synced & ~claimed & accepted
+    if wanted == SiiStateFilter.TACITLY_ACCEPTED:
+        return synced & ~claimed & ~accepted & tacit
+    return synced & ~claimed & ~accepted & ~tacit
+
+
 def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Document.company_id == company_id]
     day = Document.issue_date if filters.date_by == DateBy.ISSUE else Document.created_on
@@ -240,6 +276,8 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
     ):
         if verdict is not None:
             conditions.append(column == verdict.value)
+    if filters.sii_state is not None:
+        conditions.append(_sii_state_condition(filters.sii_state, today))
     if filters.tag_id is not None:
         # Joined in by _from(): the tag's links are read from their own index.
         conditions.append(_TAG_LINK.tag_id == filters.tag_id)
@@ -267,6 +305,7 @@ def _summarized(filters: DocumentFilters) -> bool:
         and filters.xml_schema is None
         and filters.xml_signature is None
         and filters.xml_ted is None
+        and filters.sii_state is None
         and filters.status in (None, DocumentStatus.PAID, DocumentStatus.VOIDED)
     )
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from dtehub.clients.schemas import ClientOut
+from dtehub.documents.sii_states import SiiOut
 from dtehub.dte.checks import XmlChecksOut
 from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
@@ -114,6 +115,10 @@ class DocumentOut(ApiModel):
     pdf: str
     xml_checks: XmlChecksOut | None = Field(
         description="The XML pipeline's verdicts; null for a document created by fields"
+    )
+    sii: SiiOut | None = Field(
+        description="SII's states of it (Registro de Ventas), as the last SII sync read them; null: no "
+        "sync has found it at SII (docs/sii-sync.md)"
     )
     client: ClientOut | IdRef
     tags: list[TagOut] | list[IdRef]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.documents import ledger
+from dtehub.documents.sii_states import NOT_SYNCED, SiiFacts
 from dtehub.dte.checks import xml_check_columns
 from dtehub.dte.models import DteFields, DteReference
 from dtehub.dte.pipeline import CheckedDte
@@ -140,6 +141,7 @@ def note_row_from_dte(
         "created_on": today_in_santiago(now),
         "updated_at": now,
         **xml_check_columns(checked.checks),
+        **NOT_SYNCED.columns(),
     }
 
 
@@ -157,9 +159,11 @@ def new_note_row(
     document_id: int | None,
     now: datetime,
     source: Origin,
+    sii: SiiFacts = NOT_SYNCED,
 ) -> dict[str, object]:
     """Every column of a new notes row known without its DTE (SII's register names it): no detail
-    lines, no XML verdicts; linked to ``document_id`` when its document is known."""
+    lines, no XML verdicts, what SII's register says of it (``sii``); linked to ``document_id`` when its
+    document is known."""
     return {
         "company_id": company_id,
         "client_id": client_id,
@@ -183,6 +187,7 @@ def new_note_row(
         "created_on": today_in_santiago(now),
         "updated_at": now,
         **xml_check_columns(None),
+        **sii.columns(),
     }
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.pagination import PageRequest
@@ -201,3 +201,60 @@ def mark_period(
             set_={"modified_at": modified_at, "synced_at": synced_at},
         )
     )
+
+
+_SII_FACTS = (
+    "sii_received_at",
+    "sii_accepted_at",
+    "sii_claimed_at",
+    "sii_event_code",
+    "sii_event_description",
+    "sii_synced_at",
+)
+
+
+def _sii_table(kind: str) -> Table:
+    return cast(Table, (Document if kind == "documents" else Note).__table__)
+
+
+def sii_facts_of(
+    session: Session, kind: str, company_id: int, ids: list[int]
+) -> dict[int, tuple[int, dict[str, Any]]]:
+    """(SII type, the ``sii_*`` columns) of the company's documents (``kind`` "documents") or notes."""
+    table = _sii_table(kind)
+    columns = [table.c[name] for name in _SII_FACTS]
+    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(table.c.id, table.c.code, *columns).where(
+                table.c.company_id == company_id, table.c.id.in_(ids[start : start + 1000])
+            )
+        )
+        found.update({row[0]: (row[1], dict(zip(_SII_FACTS, row[2:], strict=True))) for row in rows})
+    return found
+
+
+def write_sii_facts(session: Session, kind: str, company_id: int, changes: list[dict[str, Any]]) -> None:
+    """Write the ``sii_*`` columns of the company's documents or notes: one dict per row, its ``id`` and
+    every ``sii_*`` column."""
+    if not changes:
+        return
+    table = _sii_table(kind)
+    statement = (
+        update(table)
+        .where(table.c.company_id == company_id, table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}") for name in _SII_FACTS})
+    )
+    params = [{"row_id": c["id"], **{f"new_{name}": c[name] for name in _SII_FACTS}} for c in changes]
+    session.execute(statement, params)
+
+
+def mark_sii_synced(session: Session, kind: str, company_id: int, ids: list[int], now: datetime) -> None:
+    """The company's documents or notes ``ids`` were read in SII's register at ``now``, unchanged."""
+    table = _sii_table(kind)
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(table)
+            .where(table.c.company_id == company_id, table.c.id.in_(ids[start : start + 1000]))
+            .values(sii_synced_at=now)
+        )

@@ -91,7 +91,7 @@ class RcvSource:
             return PeriodOutcome()
         stored = store_period(session, company_id, read.documents, self.links, now)
         self.created_since_analyze += stored.created
-        return PeriodOutcome(created=stored.created, messages=stored.messages)
+        return PeriodOutcome(created=stored.created, updated=stored.updated, messages=stored.messages)
 
 
 def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> CertificateOf:

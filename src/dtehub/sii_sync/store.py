@@ -9,6 +9,9 @@
   path does, and the ledger recomputes the documents whose notes changed.
 - One dtehub has is matched by (type, folio); its amounts are never overwritten by SII's row: a
   disagreement is reported, in words, for a person to check.
+- SII's states (reception, acuse de recibo, claim, the receiver's event) are written on both, created
+  and matched (:mod:`dtehub.sii_sync.states`); a document whose ``sii`` object changed is updated
+  (``document.updated``).
 
 Amounts in the register are whole pesos; dtehub keeps hundredths. ``net`` is the affected and exempt
 amounts together and ``taxes`` the rest of the total (VAT and any other tax), as for a DTE.
@@ -30,6 +33,7 @@ from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
 from dtehub.dte.document_types import dte_type_name
 from dtehub.ingest import repository as ingest_repository
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.money import format_money
 from dtehub.models import Origin
 from dtehub.models.note import NOTE_CODES
@@ -37,7 +41,7 @@ from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.service import NoteTarget
 from dtehub.portal.links import Links
-from dtehub.sii_sync import repository
+from dtehub.sii_sync import repository, states
 from dtehub.webhooks import events as webhook_events
 
 RECEIVABLES = frozenset({33, 34, 43, 46, 110})
@@ -47,7 +51,7 @@ BATCH = 1000
 """Rows per insert statement."""
 
 
-class RegisterRow(Protocol):
+class RegisterRow(states.StatedRow, Protocol):
     """A document of the register as the RCV client reads it (:class:`dtehub.sii.rcv.RcvDocument`)."""
 
     @property
@@ -79,10 +83,17 @@ class Stored:
     existing_documents: dict[tuple[int, str], int] = field(default_factory=dict)
     existing_notes: dict[tuple[int, str], int] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    updated_documents: list[int] = field(default_factory=list)
+    updated_notes: list[int] = field(default_factory=list)
+    """Those dtehub had whose SII states changed."""
 
     @property
     def created(self) -> int:
         return len(self.documents) + len(self.notes)
+
+    @property
+    def updated(self) -> int:
+        return len(self.updated_documents) + len(self.updated_notes)
 
 
 def _cents(row: RegisterRow) -> tuple[int, int, int]:
@@ -132,6 +143,12 @@ def store_period(
     stored.existing_documents = {key: found[0] for key, found in have_documents.items()}
     stored.existing_notes = {key: found[0] for key, found in have_notes.items()}
     stored.messages += _disagreements(session, company_id, documents, notes, stored)
+    stored.updated_documents = states.update_states(
+        session, "documents", company_id, documents, stored.existing_documents, now
+    )
+    stored.updated_notes = states.update_states(
+        session, "notes", company_id, notes, stored.existing_notes, now
+    )
 
     new_documents = [row for key, row in documents.items() if key not in have_documents]
     new_notes = [row for key, row in notes.items() if key not in have_notes]
@@ -159,6 +176,7 @@ def store_period(
                 net_cents=net,
                 now=now,
                 source=Origin.SII,
+                sii=states.facts_of(row, now),
             )
         )
     document_ids = [
@@ -197,6 +215,7 @@ def store_period(
                 document_id=document_id,
                 now=now,
                 source=Origin.SII,
+                sii=states.facts_of(row, now),
             )
         )
     note_ids = [
@@ -214,11 +233,15 @@ def store_period(
     changed = ledger.lock_and_recompute(session, company_id, affected, ledger.Source.NOTES)
 
     subscriptions = webhook_events.Subscriptions(session, company_id)
-    documents_service.record_events(session, subscriptions, "document.created", document_ids, links)
+    today = today_in_santiago(now)
+    documents_service.record_events(
+        session, subscriptions, "document.created", document_ids, links, today=today
+    )
     notes_service.record_created(session, subscriptions, note_ids, links)
     created = set(document_ids)
-    updated = [i for i in changed if i not in created]
-    documents_service.record_events(session, subscriptions, "document.updated", updated, links)
+    # Each updated document once: its SII states changed, or its notes did.
+    updated = list(dict.fromkeys([*stored.updated_documents, *(i for i in changed if i not in created)]))
+    documents_service.record_events(session, subscriptions, "document.updated", updated, links, today=today)
     return stored
 
 
