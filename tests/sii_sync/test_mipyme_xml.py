@@ -14,13 +14,16 @@ from sqlalchemy import func, select
 
 from dtehub.config import Settings
 from dtehub.db import unit_of_work
+from dtehub.dte.pipeline import CheckedDte
 from dtehub.models import Document, DocumentSource, Note, NoteSource, SiiSyncRun
 from dtehub.sii.certificate import PersonCertificate, load_pfx
 from dtehub.sii.config import SiiConfig
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
 from dtehub.sii.emulator.generate import DEFAULT_COMPANY, DEFAULT_PERSON, generate
+from dtehub.sii.rcv import RcvClient
 from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync.executor import RunContext, SyncExecutor
+from dtehub.sii_sync.mipyme import MipymeXml
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import Trigger
 from dtehub.sii_sync.source import rcv_sources
@@ -182,3 +185,27 @@ def test_a_company_that_does_not_issue_in_mipyme_is_asked_once_a_run(
     assert run.xmls_fetched == 0
     assert not [m for m in run.messages if "MIPYME" in m]
     assert (asked["lista_documentos.cgi"], asked["download.cgi"]) == (1, 0)
+
+
+def test_a_session_sii_ends_before_the_mipyme_step_is_opened_again_once(
+    config: SiiConfig, holder: PersonCertificate, emulator: Emulator
+) -> None:
+    entries = emulator.register.visible(DEFAULT_COMPANY, "202609", NOW)
+    wanted = {(entry.type_code, str(entry.folio)) for entry in entries}
+
+    async def fetch() -> tuple[list[CheckedDte], int, list[str]]:
+        pool = SessionPool(config)
+        try:
+            async with RcvClient(pool, holder, company_rut=DEFAULT_COMPANY, config=config) as rcv:
+                emulator.expire_sessions()  # SII ends the run's session before MIPYME is asked
+                step = MipymeXml(rcv, DEFAULT_COMPANY)
+                found = await step.fetch(Period(2026, 9), wanted)
+                return found, rcv.logins, step.messages
+        finally:
+            await pool.aclose()
+
+    found, logins, messages = asyncio.run(fetch())
+
+    assert messages == []
+    assert {(dte.fields.code, str(dte.fields.folio)) for dte in found} == wanted
+    assert logins == 2

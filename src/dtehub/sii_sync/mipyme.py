@@ -63,7 +63,6 @@ class MipymeXml:
             return []
         found: list[CheckedDte] = []
         try:
-            await self.rcv.on_portal(lambda session, deadline: session.select_company(self.company, deadline))
             for code, folios in sorted(by_type.items()):
                 if not await self._fetch_type(period, code, sorted(set(folios)), found):
                     break
@@ -106,12 +105,14 @@ class MipymeXml:
 
     async def _count(self, code: int, low: int, high: int) -> int | None:
         async def count(session: PortalSession, deadline: Deadline) -> int | None:
+            await session.select_company(self.company, deadline)  # once a session: then it asks nothing
             return await session.count_range(self.company, code, low, high, deadline)
 
         return await self.rcv.on_portal(count)
 
     async def _download(self, code: int, low: int, high: int) -> bytes:
         async def download(session: PortalSession, deadline: Deadline) -> bytes:
+            await session.select_company(self.company, deadline)
             return await session.download_range(self.company, code, low, high, deadline)
 
         return await self.rcv.on_portal(download)

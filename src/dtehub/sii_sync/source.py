@@ -96,7 +96,7 @@ class RcvSource:
             )
         self.messages += [f"{period}: {problem}" for problem in read.problems]
         xmls: list[CheckedDte] = []
-        if self.mipyme is not None and self.factory is not None:
+        if self.mipyme is not None and not self.mipyme.stopped and self.factory is not None:
             wanted = await asyncio.to_thread(self._without_xml, self.factory, period, read)
             xmls = await self.mipyme.fetch(period, wanted)
             self.messages += self.mipyme.messages
