@@ -467,6 +467,7 @@ def _print_import_summary(summary: ImportSummary) -> None:
     lines = [
         f"imported: {summary.imported} ({summary.documents} documents, {summary.notes} notes)",
         f"already present: {summary.already_present}",
+        *([f"attached to documents from SII's register: {summary.attached}"] if summary.attached else []),
         f"refused: {summary.refused_total}",
         *(f"  {code}: {n}" for code, n in sorted(summary.refused.items(), key=lambda kv: (-kv[1], kv[0]))),
     ]

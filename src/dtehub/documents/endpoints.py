@@ -197,7 +197,7 @@ def create_document_from_xml(
     # The audit event: a note or a document, with its DTE's hash; the very same XML again changes nothing.
     dte = {"code": checked.fields.code, "folio": str(checked.fields.folio), "dteSha256": checked.sha256}
     audit.annotate(
-        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.created
+        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.changed
     )
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)

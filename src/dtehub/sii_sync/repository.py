@@ -17,12 +17,15 @@ from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.sql import insert_on_conflict
+from dtehub.kit.sql import insert_on_conflict, key_in
 from dtehub.models import (
     Company,
     CompanySiiCertificate,
     Document,
+    DocumentSource,
     Note,
+    NoteSource,
+    Origin,
     RunState,
     SiiSyncLease,
     SiiSyncPeriod,
@@ -155,6 +158,50 @@ def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> 
         )
         found.update({row[0]: (row[1], row[2]) for row in rows})
     return found
+
+
+def keys_of(session: Session, company_id: int, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Those of ``keys`` (type, folio) the company has, as a document or as a note."""
+    if not keys:
+        return set()
+    found: set[tuple[int, str]] = set()
+    ordered = sorted(keys)
+    for table in (Document, Note):
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            rows = session.execute(
+                select(table.code, table.number).where(
+                    table.company_id == company_id, *key_in(table.code, table.number, set(chunk))
+                )
+            )
+            found.update((code, number) for code, number in rows)
+    return found & keys
+
+
+def register_only_keys(
+    session: Session, company_id: int, first_day: date, last_day: date
+) -> set[tuple[int, str]]:
+    """(type, folio) of the company's documents and notes issued between the two days that the sync
+    created from SII's register and that still have no XML."""
+    queries = (
+        select(Document.code, Document.number)
+        .outerjoin(DocumentSource, DocumentSource.document_id == Document.id)
+        .where(
+            Document.company_id == company_id,
+            Document.source == Origin.SII.value,
+            Document.issue_date.between(first_day, last_day),
+            DocumentSource.document_id.is_(None),
+        ),
+        select(Note.code, Note.number)
+        .outerjoin(NoteSource, NoteSource.note_id == Note.id)
+        .where(
+            Note.company_id == company_id,
+            Note.source == Origin.SII.value,
+            Note.issue_date.between(first_day, last_day),
+            NoteSource.note_id.is_(None),
+        ),
+    )
+    return {(code, number) for query in queries for code, number in session.execute(query)}
 
 
 def companies_due(session: Session, now: datetime, last_before: datetime, limit: int) -> list[int]:

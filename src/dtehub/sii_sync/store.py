@@ -32,7 +32,10 @@ from dtehub.companies import service as companies_service
 from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
 from dtehub.dte.document_types import dte_type_name
+from dtehub.dte.pipeline import CheckedDte
+from dtehub.errors import DtehubError
 from dtehub.ingest import repository as ingest_repository
+from dtehub.ingest import service as ingest_service
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.money import format_money
 from dtehub.models import Origin
@@ -49,6 +52,13 @@ RECEIVABLES = frozenset({33, 34, 43, 46, 110})
 synced (boletas are monthly totals in the register, never documents)."""
 BATCH = 1000
 """Rows per insert statement."""
+XML_BATCH = 200
+"""XMLs per call of the DTE store (as ``dtehub import`` stores them)."""
+
+
+def is_synced(code: int) -> bool:
+    """A type the sync keeps: a receivable or a note (boletas are monthly totals in the register)."""
+    return code in RECEIVABLES or code in NOTE_CODES
 
 
 class RegisterRow(states.StatedRow, Protocol):
@@ -120,7 +130,7 @@ def store_period(
     session: Session, company_id: int, rows: Sequence[RegisterRow], links: Links, now: datetime
 ) -> Stored:
     """Create what is new among ``rows`` and compare what dtehub has; nothing is committed here."""
-    kept = [row for row in rows if row.type_code in RECEIVABLES or row.type_code in NOTE_CODES]
+    kept = [row for row in rows if is_synced(row.type_code)]
     by_key: dict[tuple[int, str], RegisterRow] = {}
     for row in kept:
         by_key.setdefault(_key(row), row)  # the register lists a document once; a repeat is ignored
@@ -276,3 +286,26 @@ def _disagreements(
                     f"{name}: dtehub has it issued on {issue_date.isoformat()}, SII's register on "
                     f"{row.issue_date.isoformat()}; dtehub's date was kept, check which one is right"
                 )
+
+
+def store_xmls(
+    session: Session, company_id: int, xmls: Sequence[CheckedDte], links: Links
+) -> tuple[int, list[str]]:
+    """Store the signed XMLs MIPYME had for the register's documents through the one DTE store, which
+    attaches each to the document or note created from the register (nothing is committed here); (how
+    many attached, what a person should know: disagreements with the register, refusals)."""
+    attached = 0
+    messages: list[str] = []
+    for start in range(0, len(xmls), XML_BATCH):
+        batch = xmls[start : start + XML_BATCH]
+        incoming = [ingest_service.Incoming(checked, source=Origin.SII) for checked in batch]
+        for checked, outcome in zip(
+            batch, ingest_service.store_many(session, company_id, incoming, links), strict=True
+        ):
+            name = f"{dte_type_name(checked.fields.code).capitalize()} {checked.fields.folio}"
+            if isinstance(outcome, DtehubError):
+                messages.append(f"{name}: its XML from SII's MIPYME portal was refused: {outcome.message}")
+            elif outcome.attached or outcome.created:
+                attached += 1
+                messages += outcome.disagreements
+    return attached, messages
