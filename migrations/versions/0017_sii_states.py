@@ -29,13 +29,9 @@ def upgrade() -> None:
     for table in ("documents", "notes"):
         for name, kind, comment in _COLUMNS:
             op.add_column(table, sa.Column(name, kind, nullable=True, comment=comment))
-    op.create_index(
-        "ix_documents_company_sii_received", "documents", ["company_id", "sii_received_at"], unique=False
-    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_documents_company_sii_received", table_name="documents")
     for table in ("notes", "documents"):
         for name, _, _ in reversed(_COLUMNS):
             op.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
