@@ -171,3 +171,8 @@ async def test_the_published_document_types_the_sii_object(tenant: Tenant, sessi
     for document_id in ids.values():
         view = (await tenant.get("/v1/getDocument", id=document_id)).json()
         jsonschema.Draft202012Validator(schema).validate(view)
+    listed = {"$ref": "#/components/schemas/DocumentOut", "components": openapi["components"]}
+    items = (await tenant.get("/v1/getDocuments")).json()["items"]
+    assert len(items) == len(ids)
+    for item in items:
+        jsonschema.Draft202012Validator(listed).validate(item)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -245,6 +245,27 @@ def _sii_state_condition(wanted: SiiStateFilter, today: date) -> ColumnElement[b
     if wanted == SiiStateFilter.TACITLY_ACCEPTED:
         return synced & ~claimed & ~accepted & tacit
     return synced & ~claimed & ~accepted & ~tacit
+
+
+def tacitly_accepted_between(
+    session: Session, company_id: int, first: date, last: date
+) -> list[tuple[int, datetime]]:
+    """(id, SII's reception) of the company's facturas that became tacitly accepted by their days (no
+    acceptance, claim or receiver event A, C or R) on a Santiago day from ``first`` to ``last``: received
+    from the day 9 days before ``first`` to the day 9 days before ``last``
+    (:func:`dtehub.documents.sii_states.state_of`)."""
+    event = func.coalesce(Document.sii_event_code, "")
+    query = select(Document.id, Document.sii_received_at).where(
+        Document.company_id == company_id,
+        Document.code.in_(sorted(ACCEPTABLE_CODES)),
+        Document.sii_synced_at.is_not(None),
+        Document.sii_accepted_at.is_(None),
+        Document.sii_claimed_at.is_(None),
+        event.not_in([TACIT_EVENT, ACCEPTED_EVENT, CLAIMED_EVENT]),
+        Document.sii_received_at >= tacit_before(first - timedelta(days=1)),
+        Document.sii_received_at < tacit_before(last),
+    )
+    return [(row.id, row.sii_received_at) for row in execute_core(session, query)]
 
 
 def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[ColumnElement[bool]]:

@@ -111,6 +111,12 @@ def tacit_before(today: date) -> datetime:
     return datetime.combine(today - timedelta(days=CLAIM_DAYS), time(), tzinfo=SANTIAGO)
 
 
+def tacit_acceptance_key(document_id: int) -> str:
+    """The dedupe key of the ``document.updated`` that announces a factura tacitly accepted by its days
+    (once per document: the sync and the daily sweep both announce it, whichever comes first)."""
+    return f"sii-tacit:{document_id}"
+
+
 def state_of(code: int, facts: StoredSiiFacts, today: date) -> SiiState | None:
     """The state on ``today`` (a Santiago day); None when no sync has found the document at SII."""
     if facts.sii_synced_at is None:

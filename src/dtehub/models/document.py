@@ -58,6 +58,8 @@ class Document(XmlChecked, SiiStated, Base):
         Index("ix_documents_company_code_issue", "company_id", "code", "issue_date", "id"),
         Index("ix_documents_client_id", "client_id"),
         Index("ix_documents_company_created_on", "company_id", "created_on", "id"),
+        # The daily sweep's tacit acceptances, and siiState's ranges of receptions.
+        Index("ix_documents_company_sii_received", "company_id", "sii_received_at"),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 

@@ -12,6 +12,7 @@ row read with nothing new only has its ``sii_synced_at`` renewed.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -40,6 +41,16 @@ class StatedRow(Protocol):
     def claimed_at(self) -> datetime | None: ...
     @property
     def event(self) -> ReceiverEvent | None: ...
+
+
+@dataclass
+class Changes:
+    """The documents or notes whose ``sii`` object changed, in the order they were given; ``by_days``:
+    those whose facts are as they were, tacitly accepted since by their days alone (the daily sweep
+    announces them too: :func:`dtehub.documents.sii_states.tacit_acceptance_key`)."""
+
+    ids: list[int] = field(default_factory=list)
+    by_days: set[int] = field(default_factory=set)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -76,14 +87,14 @@ def update_states(
     rows: Mapping[tuple[int, str], StatedRow],
     have: Mapping[tuple[int, str], int],
     now: datetime,
-) -> list[int]:
+) -> Changes:
     """Write what ``rows`` say on the documents (``kind`` "documents") or notes dtehub had (``have``: their
-    ids by (type, folio)); the ids whose ``sii`` object changed, in ``have``'s order."""
+    ids by (type, folio)); those whose ``sii`` object changed."""
+    changes = Changes()
     if not have:
-        return []
+        return changes
     stored = repository.sii_facts_of(session, kind, company_id, list(have.values()))
     today = today_in_santiago(now)
-    changed: list[int] = []
     writes: list[dict[str, object]] = []
     unchanged: list[int] = []
     for key, record_id in have.items():
@@ -93,10 +104,11 @@ def update_states(
         if old.same_as(new):
             unchanged.append(record_id)
             if _state_when_read(code, old) != state_of(code, new, today):
-                changed.append(record_id)
+                changes.ids.append(record_id)
+                changes.by_days.add(record_id)
             continue
         writes.append({"id": record_id, **new.columns()})
-        changed.append(record_id)
+        changes.ids.append(record_id)
     repository.write_sii_facts(session, kind, company_id, writes)
     repository.mark_sii_synced(session, kind, company_id, unchanged, now)
-    return changed
+    return changes

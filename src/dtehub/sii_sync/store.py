@@ -31,6 +31,7 @@ from dtehub.clients.schemas import ClientFields
 from dtehub.companies import service as companies_service
 from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
+from dtehub.documents.sii_states import tacit_acceptance_key
 from dtehub.dte.document_types import dte_type_name
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import DtehubError
@@ -96,6 +97,8 @@ class Stored:
     updated_documents: list[int] = field(default_factory=list)
     updated_notes: list[int] = field(default_factory=list)
     """Those dtehub had whose SII states changed."""
+    tacit_by_days: set[int] = field(default_factory=set)
+    """Documents among them tacitly accepted by their days alone (SII's facts as they were)."""
 
     @property
     def created(self) -> int:
@@ -153,12 +156,13 @@ def store_period(
     stored.existing_documents = {key: found[0] for key, found in have_documents.items()}
     stored.existing_notes = {key: found[0] for key, found in have_notes.items()}
     stored.messages += _disagreements(session, company_id, documents, notes, stored)
-    stored.updated_documents = states.update_states(
+    changes = states.update_states(
         session, "documents", company_id, documents, stored.existing_documents, now
     )
+    stored.updated_documents, stored.tacit_by_days = changes.ids, changes.by_days
     stored.updated_notes = states.update_states(
         session, "notes", company_id, notes, stored.existing_notes, now
-    )
+    ).ids
 
     new_documents = [row for key, row in documents.items() if key not in have_documents]
     new_notes = [row for key, row in notes.items() if key not in have_notes]
@@ -249,9 +253,21 @@ def store_period(
     )
     notes_service.record_created(session, subscriptions, note_ids, links)
     created = set(document_ids)
-    # Each updated document once: its SII states changed, or its notes did.
+    # Each updated document once: its SII states changed, or its notes did. A tacit acceptance by days
+    # alone is announced once, by this sync or the daily sweep, whichever sees it first.
     updated = list(dict.fromkeys([*stored.updated_documents, *(i for i in changed if i not in created)]))
-    documents_service.record_events(session, subscriptions, "document.updated", updated, links, today=today)
+    plain = [i for i in updated if i not in stored.tacit_by_days]
+    tacit = [i for i in updated if i in stored.tacit_by_days]
+    documents_service.record_events(session, subscriptions, "document.updated", plain, links, today=today)
+    documents_service.record_events(
+        session,
+        subscriptions,
+        "document.updated",
+        tacit,
+        links,
+        today=today,
+        dedupe_keys=[tacit_acceptance_key(i) for i in tacit],
+    )
     return stored
 
 
