@@ -45,18 +45,7 @@ def sweep_overdue(session: Session, links: Links, today: date | None = None) -> 
             session, company_id, today - timedelta(days=OVERDUE_LOOKBACK_DAYS), today - timedelta(days=1)
         )
         keys = {overdue_key(doc_id, due + timedelta(days=1)): doc_id for doc_id, due in documents}
-        done = repository.recorded_dedupe_keys(session, company_id, keys)
-        new = {key: document_id for key, document_id in keys.items() if key not in done}
-        documents_service.record_events(
-            session,
-            Subscriptions(session, company_id),
-            "document.updated",
-            list(new.values()),
-            links,
-            today=today,
-            dedupe_keys=list(new),
-        )
-        recorded += len(new)
+        recorded += _record_once(session, company_id, keys, links, today)
     return recorded
 
 
@@ -73,19 +62,25 @@ def sweep_tacit_acceptances(session: Session, links: Links, today: date | None =
             session, company_id, today - timedelta(days=OVERDUE_LOOKBACK_DAYS), today
         )
         keys = {tacit_acceptance_key(document_id): document_id for document_id, _ in documents}
-        done = repository.recorded_dedupe_keys(session, company_id, keys)
-        new = {key: document_id for key, document_id in keys.items() if key not in done}
-        documents_service.record_events(
-            session,
-            Subscriptions(session, company_id),
-            "document.updated",
-            list(new.values()),
-            links,
-            today=today,
-            dedupe_keys=list(new),
-        )
-        recorded += len(new)
+        recorded += _record_once(session, company_id, keys, links, today)
     return recorded
+
+
+def _record_once(session: Session, company_id: int, keys: dict[str, int], links: Links, today: date) -> int:
+    """Record ``document.updated`` for each document of ``keys`` (dedupe key → document id) whose key
+    no event of the company carries yet; how many were recorded."""
+    done = repository.recorded_dedupe_keys(session, company_id, keys)
+    new = {key: document_id for key, document_id in keys.items() if key not in done}
+    documents_service.record_events(
+        session,
+        Subscriptions(session, company_id),
+        "document.updated",
+        list(new.values()),
+        links,
+        today=today,
+        dedupe_keys=list(new),
+    )
+    return len(new)
 
 
 def run_sweep(factory: SessionFactory, links: Links, today: date | None = None) -> int:
