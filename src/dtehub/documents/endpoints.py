@@ -91,6 +91,15 @@ def get_documents(
     xml_ted: Annotated[
         TedVerdict | None, Query(alias="xmlTed", description="Documents whose timbre (TED) check says this")
     ] = None,
+    is_ceded: Annotated[
+        int | None,
+        Query(
+            alias="isCeded",
+            ge=0,
+            le=1,
+            description="1: documents whose cession SII registered; 0: the others",
+        ),
+    ] = None,
     order_by: Annotated[
         OrderBy,
         choice("orderBy", "1 issue date (default), 2 creation, 3 due date, 4 number, 5 total", OrderBy),
@@ -117,6 +126,7 @@ def get_documents(
         xml_schema=Verdict(xml_schema) if xml_schema else None,
         xml_signature=Verdict(xml_signature) if xml_signature else None,
         xml_ted=Verdict(xml_ted) if xml_ted else None,
+        is_ceded=bool(is_ceded) if is_ceded is not None else None,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     rows, total = service.list_documents(

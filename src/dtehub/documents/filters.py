@@ -42,3 +42,5 @@ class DocumentFilters:
     xml_schema: Verdict | None = None
     xml_signature: Verdict | None = None
     xml_ted: Verdict | None = None
+    is_ceded: bool | None = None
+    """True: documents whose cession SII registered; False: the others."""

@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     func,
     insert,
     join,
@@ -33,6 +34,7 @@ from dtehub.models import (
     Client,
     Contact,
     Document,
+    DocumentCession,
     DocumentCount,
     DocumentSource,
     DocumentState,
@@ -230,6 +232,13 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
     ):
         if verdict is not None:
             conditions.append(column == verdict.value)
+    if filters.is_ceded is not None:
+        ceded = exists().where(
+            DocumentCession.company_id == company_id,
+            DocumentCession.document_id == Document.id,
+            DocumentCession.sii_state == "accepted",
+        )
+        conditions.append(ceded if filters.is_ceded else ~ceded)
     if filters.tag_id is not None:
         # Joined in by _from(): the tag's links are read from their own index.
         conditions.append(_TAG_LINK.tag_id == filters.tag_id)
@@ -257,6 +266,7 @@ def _summarized(filters: DocumentFilters) -> bool:
         and filters.xml_schema is None
         and filters.xml_signature is None
         and filters.xml_ted is None
+        and filters.is_ceded is None
         and filters.status in (None, DocumentStatus.PAID, DocumentStatus.VOIDED)
     )
 

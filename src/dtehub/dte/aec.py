@@ -118,6 +118,10 @@ class CededDte:
     issue_date: date
     total: int
     """MntTotal, whole pesos."""
+    issuer_address: str = ""
+    """DirOrigen and CmnaOrigen, as the issuer wrote them."""
+    issuer_email: str = ""
+    receiver_email: str = ""
 
     @property
     def label(self) -> str:
@@ -188,7 +192,18 @@ def _id_dte(root: etree._Element) -> dict[str, Any]:
     if type_code not in CEDIBLE_TYPES:
         raise AecError(f"type {type_code} cannot be ceded: only 33, 34, 43 and 46 can")
     receiver = header.find(f"{q}Receptor/{q}RznSocRecep")
+
+    def optional(path: str) -> str:
+        found = header.find("/".join(q + part for part in path.split("/")))
+        return (found.text or "").strip() if found is not None else ""
+
+    address = ", ".join(
+        part for part in (optional("Emisor/DirOrigen"), optional("Emisor/CmnaOrigen")) if part
+    )
     return {
+        "issuer_address": address,
+        "issuer_email": optional("Emisor/CorreoEmisor"),
+        "receiver_email": optional("Receptor/CorreoRecep"),
         "type_code": type_code,
         "folio": folio,
         "issuer_rut": text("Emisor/RUTEmisor").upper(),
