@@ -239,3 +239,20 @@ async def test_the_assignee_is_checked_before_anything_is_asked(
     assert (short["status"], short["field"]) == (400, "address")
     no_mail = await refused(seller, sii, session, document, assignor={})
     assert (no_mail["status"], no_mail["field"]) == (422, "assignor.email")
+
+
+@pytest.mark.parametrize(
+    ("status", "http", "code"), [(9, 503, "sii_ws_unavailable"), (1, 422, "sii_ws_not_authorized")]
+)
+async def test_an_upload_the_rtc_refuses_stores_nothing(
+    seller: Tenant, sii: Emulator, session: Session, status: int, http: int, code: str
+) -> None:
+    document = await cedible(seller, sii)
+    sii.rtc.upload_status = status
+    stored = cessions(session)
+    response = await cede(seller, document)
+    assert response.status_code == http, response.text
+    assert error_of(response)["code"] == code
+    assert cessions(session) == stored
+    shown = (await seller.get("/v1/getDocument", id=document["id"])).json()
+    assert (shown["isCeded"], shown["cession"]) == (False, None)
