@@ -120,6 +120,14 @@ async def test_a_cedible_invoice_is_ceded_and_followed_until_sii_registers_it(
     assert len(events) == 1
     assert f'"id":"{document["id"]}"' in events[0].data
 
+    check = (await seller.get("/v1/getDocumentCedibility", id=document["id"])).json()
+    assert check["cedible"] is False
+    assert (check["checks"]["rtcCession"]["status"], check["checks"]["rtcCession"]["source"]) == (
+        "failed",
+        "dtehub",
+    )
+    assert ASSIGNEE["name"] in check["checks"]["rtcCession"]["message"]
+
     again = await cede(seller, document)
     assert again.status_code == 409
     assert error_of(again)["code"] == "document_already_ceded"

@@ -14,7 +14,7 @@ from dtehub.sii.errors import InvalidRequest
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.errors import WsDocumentUnknown, WsNotAuthorized
 from dtehub.sii.ws.reclamo import DocumentRef, register_event
-from dtehub.sii.ws.rtc import Outcome, status, upload
+from dtehub.sii.ws.rtc import Outcome, ceded, status, upload
 from tests.dte_factory import build_dte
 from tests.sii.ws.conftest import BUYER, SELLER, SELLER_PERSON, People, next_folio
 
@@ -71,6 +71,9 @@ def test_an_accepted_cession_is_followed_through_sii_s_pipeline_and_registered(
     upload_seen = sii.rtc.upload(sent.track_id)
     assert upload_seen is not None
     assert upload_seen.person == SELLER_PERSON
+
+    assert ceded(seller_ws, SELLER, 33, folio) is True
+    assert ceded(seller_ws, SELLER, 33, next_folio()) is False
 
     sii.rtc.processing_queries = 0
     again = upload(seller_ws, SELLER, "cobranza@vendedora.cl", "again.xml", data)

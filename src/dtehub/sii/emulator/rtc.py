@@ -150,6 +150,17 @@ class Rtc:
         with self._lock:
             return list(self._cessions.get(key, []))
 
+    def record(self, key: DocumentKey, assignee: str, amount: int, at: datetime | None = None) -> Registered:
+        """Register a cession of the document's issuer (or its current holder) without a file (tests)."""
+        with self._lock:
+            known = self._cessions.setdefault(key, [])
+            assignor = known[-1].assignee if known else key[0]
+            made = Registered(
+                len(known) + 1, assignor, assignee, amount, at or self.acceptances.now(), 0, False
+            )
+            known.append(made)
+            return made
+
     @property
     def uploads(self) -> int:
         with self._lock:
