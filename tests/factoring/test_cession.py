@@ -17,7 +17,7 @@ from dtehub.config import Settings
 from dtehub.documents.schemas import DocumentDetailOut
 from dtehub.factoring.cedibility import SiiAccess
 from dtehub.factoring.cession import follow_due
-from dtehub.models import DocumentCession, DocumentSource, WebhookEvent
+from dtehub.models import DocumentCession, DocumentSource, EmailMessage, WebhookEvent
 from dtehub.portal.links import Links
 from dtehub.sii.certificate import load_pfx
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
@@ -109,6 +109,8 @@ async def test_a_cedible_invoice_is_ceded_and_followed_until_sii_registers_it(
     assert ceded["cession"]["siiCode"] == "EOK"
     assert "registered the cession" in ceded["cession"]["siiMessage"]
     assert follow_due(session, sii_access, links).asked == 0  # nothing pending any more
+    notices = session.scalars(select(EmailMessage).where(EmailMessage.kind == "cessionNotice")).all()
+    assert [(n.document_id, n.subject_id) for n in notices] == [(int(str(document["id"])), row.id)]
 
     listing = await seller.get("/v1/getDocuments", isCeded=1)
     assert listing.status_code == 200, listing.text

@@ -47,6 +47,7 @@ from dtehub.kit.dates import SANTIAGO, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentCession
 from dtehub.portal.links import Links
+from dtehub.reminders import queue as reminders_queue
 from dtehub.sii.errors import CertificateError, SiiError
 from dtehub.sii.ws import rtc
 from dtehub.sii.ws.client import WsClient
@@ -258,6 +259,10 @@ def follow(
         return row
     row.sii_state = ACCEPTED if state.outcome is rtc.Outcome.ACCEPTED else REJECTED
     session.flush()
+    if row.sii_state == ACCEPTED:
+        document = repository.document(session, company_id, row.document_id)
+        if document is not None:
+            reminders_queue.cession_registered(session, company_id, row.id, document.id, document.client_id)
     event: EventType = "document.ceded" if row.sii_state == ACCEPTED else "document.updated"
     documents_service.record_events(
         session, Subscriptions(session, company_id), event, [row.document_id], links
