@@ -4,6 +4,7 @@ to the RTC."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from dtehub.models import DocumentCession, DocumentSource, EmailMessage, Webhook
 from dtehub.portal.links import Links
 from dtehub.sii.certificate import load_pfx
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
-from dtehub.sii.ws.auth import TokenCache
+from dtehub.sii.ws.auth import DEFAULT_TOKENS, TokenCache
 from tests.conftest import Tenant, error_of
 from tests.factoring.conftest import BUYER, PASSWORD, SELLER, SELLER_PERSON, post_dte, receive
 from tests.webhooks import create_webhook
@@ -266,3 +267,25 @@ async def test_an_upload_the_rtc_refuses_stores_nothing(
     assert cessions(session) == stored
     shown = (await seller.get("/v1/getDocument", id=document["id"])).json()
     assert (shown["isCeded"], shown["cession"]) == (False, None)
+
+
+async def test_no_token_signature_or_file_reaches_the_logs(
+    seller: Tenant, sii: Emulator, session: Session, sii_access: SiiAccess, caplog: pytest.LogCaptureFixture
+) -> None:
+    document = await cedible(seller, sii)
+    with caplog.at_level(logging.DEBUG):
+        response = await cede(seller, document)
+        assert response.status_code == 200, response.text
+        follow_due(session, sii_access, Links("http://testserver"))
+        refused = await cede(seller, document)  # a refusal is logged as a refusal, without the file
+        assert refused.status_code == 409
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    caches = (sii_access.tokens, DEFAULT_TOKENS)  # the follow-up's, and the API's
+    tokens = [cached.value for cache in caches for cached in cache._tokens.values()]
+    assert tokens
+    for token in tokens:
+        assert token not in logged
+    assert "SignatureValue" not in logged
+    assert "<AEC" not in logged
+    assert "PRIVATE KEY" not in logged
+    assert PASSWORD not in logged
