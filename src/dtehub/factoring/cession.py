@@ -35,8 +35,8 @@ from dtehub.errors import (
     CessionFileInvalid,
     DocumentAlreadyCeded,
     DocumentNotCedible,
+    DtehubError,
     NotFound,
-    SiiCertificateMissing,
     Unprocessable,
 )
 from dtehub.factoring import repository
@@ -48,7 +48,7 @@ from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentCession
 from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders_queue
-from dtehub.sii.errors import CertificateError, SiiError
+from dtehub.sii.errors import SiiError
 from dtehub.sii.ws import rtc
 from dtehub.sii.ws.client import WsClient
 from dtehub.webhooks.events import EventType, Subscriptions
@@ -238,26 +238,56 @@ def follow(
     now: datetime | None = None,
 ) -> DocumentCession | None:
     """Ask SII about the cession (while pending) and record what it says; None: no such cession."""
+    moment = now or utcnow()
+    answer = ask(session, company_id, cession_id, sii, now=moment)
+    return record(session, company_id, cession_id, answer, links, now=moment)
+
+
+Answer = rtc.UploadState | str | None
+"""SII's state of the upload; or why SII could not be asked; None: nothing to ask (not pending)."""
+
+
+def ask(
+    session: Session, company_id: int, cession_id: int, sii: SiiAccess, *, now: datetime | None = None
+) -> Answer:
+    """What SII says of the pending cession's upload now (reads only: the caller may hold no write lock)."""
     row = repository.cession(session, company_id, cession_id)
     if row is None or row.sii_state != PENDING:
-        return row
-    moment = now or utcnow()
-    row.sii_checked_at = moment
+        return None
     try:
         certificate = sii.load_certificate(session, company_id, sii.settings)
-        certificate.require_valid(moment)
+        certificate.require_valid(now)
         with WsClient(sii.settings.sii_ws_config(), certificate, tokens=sii.tokens) as ws:
-            state = rtc.status(ws, row.track_id)
-    except (SiiCertificateMissing, CertificateError, SiiError) as error:
-        row.sii_message = f"dtehub could not ask SII about it: {error.message}; it asks again later"
+            return rtc.status(ws, row.track_id)
+    except (DtehubError, SiiError) as error:  # no certificate, out of its dates, no key; SII's trouble
+        return f"dtehub could not ask SII about it: {error.message}; it asks again later"
+
+
+def record(
+    session: Session,
+    company_id: int,
+    cession_id: int,
+    answer: Answer,
+    links: Links,
+    *,
+    now: datetime | None = None,
+) -> DocumentCession | None:
+    """Record SII's answer on the cession, if it is still pending: a verdict records its webhook event
+    (``document.ceded``, ``document.updated``) and, for a registered cession, queues the debtor's notice."""
+    row = repository.cession(session, company_id, cession_id)
+    if row is None or row.sii_state != PENDING or answer is None:
+        return row
+    row.sii_checked_at = now or utcnow()
+    if isinstance(answer, str):
+        row.sii_message = answer
         session.flush()
         return row
-    row.sii_code = state.code
-    row.sii_message = state.meaning
-    if state.outcome is rtc.Outcome.PENDING:
+    row.sii_code = answer.code
+    row.sii_message = answer.meaning
+    if answer.outcome is rtc.Outcome.PENDING:
         session.flush()
         return row
-    row.sii_state = ACCEPTED if state.outcome is rtc.Outcome.ACCEPTED else REJECTED
+    row.sii_state = ACCEPTED if answer.outcome is rtc.Outcome.ACCEPTED else REJECTED
     session.flush()
     if row.sii_state == ACCEPTED:
         document = repository.document(session, company_id, row.document_id)
@@ -287,8 +317,12 @@ def follow_pending(
     summary = FollowSummary()
     for company_id, cession_id in pending:
         try:
+            # SII is asked in a reading unit of work, so that no write lock waits on SII; the answer is
+            # written in a short one of its own (which records nothing if another process did meanwhile).
+            with unit_of_work(factory, writes=False) as session:
+                answer = ask(session, company_id, cession_id, sii)
             with unit_of_work(factory) as session:
-                _count(summary, follow(session, company_id, cession_id, sii, links))
+                _count(summary, record(session, company_id, cession_id, answer, links))
         except Exception:  # one cession's trouble does not stop the others; logged, asked again next run
             summary.failed += 1
             log.exception("following cession %s failed", cession_id)
