@@ -41,10 +41,12 @@ DOCUMENT_FIELDS = {
     "notes",
     "code",
     "source",
+    "history",
     "url",
     "xml",
     "pdf",
     "xmlChecks",
+    "sii",
     "client",
     "tags",
     "files",
@@ -139,6 +141,7 @@ async def test_answers_every_field_of_the_document(tenant: Tenant) -> None:
     assert doc["gloss"] == "Servicios abril"
     assert doc["notes"] == "Detalle largo"
     assert doc["code"] == 33
+    assert doc["history"] is False  # only the SII sync brings history
     assert doc["url"] == f"https://dtehub.test/portal/invoice/{doc['id']}/{doc['url'].rsplit('/', 1)[-1]}"
     assert doc["xml"].startswith(f"https://dtehub.test/portal/downloadInvoiceXml/{doc['id']}/")
     assert doc["pdf"].startswith(f"https://dtehub.test/portal/showPdf/{doc['id']}/")

@@ -22,6 +22,7 @@ from dtehub.documents.schemas import (
     DocumentFromXml,
     DocumentOut,
 )
+from dtehub.documents.sii_states import SiiStateFilter
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdict
 from dtehub.errors import UnsupportedCountry
@@ -91,6 +92,14 @@ def get_documents(
     xml_ted: Annotated[
         TedVerdict | None, Query(alias="xmlTed", description="Documents whose timbre (TED) check says this")
     ] = None,
+    sii_state: Annotated[
+        SiiStateFilter | None,
+        Query(
+            alias="siiState",
+            description="Documents in this state at SII (the sii object's state, on today's date in "
+            "Santiago), or never_synced: no SII sync has found them in SII's register",
+        ),
+    ] = None,
     is_ceded: Annotated[
         int | None,
         Query(
@@ -126,6 +135,7 @@ def get_documents(
         xml_schema=Verdict(xml_schema) if xml_schema else None,
         xml_signature=Verdict(xml_signature) if xml_signature else None,
         xml_ted=Verdict(xml_ted) if xml_ted else None,
+        sii_state=sii_state,
         is_ceded=bool(is_ceded) if is_ceded is not None else None,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
@@ -197,7 +207,7 @@ def create_document_from_xml(
     # The audit event: a note or a document, with its DTE's hash; the very same XML again changes nothing.
     dte = {"code": checked.fields.code, "folio": str(checked.fields.folio), "dteSha256": checked.sha256}
     audit.annotate(
-        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.created
+        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.changed
     )
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)

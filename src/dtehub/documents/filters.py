@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from dtehub.documents.sii_states import SiiStateFilter
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
 
@@ -42,5 +43,6 @@ class DocumentFilters:
     xml_schema: Verdict | None = None
     xml_signature: Verdict | None = None
     xml_ted: Verdict | None = None
+    sii_state: SiiStateFilter | None = None
     is_ceded: bool | None = None
     """True: documents whose cession SII registered; False: the others."""

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 
 from dtehub.clients.schemas import ClientOut
+from dtehub.documents.sii_states import SiiOut
 from dtehub.dte.checks import XmlChecksOut
 from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
@@ -128,11 +129,20 @@ class DocumentOut(ApiModel):
         "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo; null: stored before "
         "dtehub recorded it"
     )
+    history: bool = Field(
+        description="true: brought in by the SII sync and issued before the company's "
+        "collectionsStartDate; shown, never reminded, never in a debt summary. Follows that setting "
+        "(moving the date moves it); false for every document that came another way"
+    )
     url: str
     xml: str
     pdf: str
     xml_checks: XmlChecksOut | None = Field(
         description="The XML pipeline's verdicts; null for a document created by fields"
+    )
+    sii: SiiOut | None = Field(
+        description="SII's states of it (Registro de Ventas), as the last SII sync read them; null: no "
+        "sync has found it at SII (docs/sii-sync.md)"
     )
     client: ClientOut | IdRef
     tags: list[TagOut] | list[IdRef]

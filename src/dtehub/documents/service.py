@@ -19,6 +19,7 @@ from dtehub.documents import ledger, repository
 from dtehub.documents.filters import DocumentFilters, OrderBy
 from dtehub.documents.repository import DocumentRow
 from dtehub.documents.schemas import DocumentCreate, DocumentDelete
+from dtehub.documents.sii_states import NOT_SYNCED, SiiFacts
 from dtehub.documents.views import document_view
 from dtehub.dte.checks import XmlChecks, xml_check_columns
 from dtehub.dte.models import DteFields
@@ -80,10 +81,11 @@ def new_document_row(
     send: bool = False,
     checks: XmlChecks | None = None,
     source: Origin = Origin.API,
+    sii: SiiFacts = NOT_SYNCED,
 ) -> dict[str, object]:
     """Every column of a new documents row (but its id): nothing paid, credited or debited yet, a new
-    portal key, the XML's verdicts (``checks``; None for a document created by fields) and how it
-    came in (``source``)."""
+    portal key, the XML's verdicts (``checks``; None for a document created by fields), how it
+    came in (``source``) and what SII's register says of it (``sii``: the SII sync's rows)."""
     due_cents, state = ledger.opening_balance(total_cents)
     return {
         "company_id": company_id,
@@ -114,6 +116,7 @@ def new_document_row(
         "created_on": today_in_santiago(now),
         "updated_at": now,
         **xml_check_columns(checks),
+        **sii.columns(),
     }
 
 

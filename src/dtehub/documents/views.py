@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 
 from dtehub.documents.repository import DocumentRow
+from dtehub.documents.sii_states import sii_json
 from dtehub.documents.status import STATUS_NAMES, status_of
 from dtehub.dte.checks import stored_xml_checks_json
 from dtehub.kit.dates import format_datetime
@@ -55,10 +56,12 @@ def document_view(
         "notes": row.notes,
         "code": row.code if row.code != NO_CODE else None,
         "source": row.source,
+        "history": bool(row.history),
         "url": links.invoice_page(row.id, row.portal_key),
         "xml": links.invoice_xml(row.id, row.portal_key),
         "pdf": links.invoice_pdf(row.id, row.portal_key),
         "xmlChecks": stored_xml_checks_json(row),
+        "sii": sii_json(row.code, row, today),
         "client": client,
         "tags": tags,
         "files": files,

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.secrets import new_link_key
 from dtehub.models.base import Base, BigId, Cents, IdPk
+from dtehub.models.sii_state import SiiStated
 from dtehub.models.xml_checks import XmlChecked
 
 NO_CODE = 0
@@ -33,7 +34,7 @@ class DocumentState(enum.IntEnum):
     VOIDED = 4
 
 
-class Document(XmlChecked, Base):
+class Document(XmlChecked, SiiStated, Base):
     """A receivable: an invoice or similar document the company issued to a client.
 
     Amounts are hundredths of ``currency``. The credits, debits, payments, ``due_cents`` and ``state``

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.companies import service as companies_service
 from dtehub.config import Settings
 from dtehub.db import unit_of_work
+from dtehub.documents.history import is_history
 from dtehub.dte.pdf import PrintError, render_dte_pdf
 from dtehub.errors import NotFound
 from dtehub.kit.dates import today_in_santiago, utcnow
@@ -311,6 +312,8 @@ def _prepare_into(
         prepared.skip = "el documento ya no tiene saldo por pagar"
     if kind == ReminderKind.NEW_DOCUMENT and document is None:
         prepared.skip = "el documento ya no existe"
+    if _history(kind, company, document, batch.notes.get(message.subject_id), explicit):
+        prepared.skip = HISTORY_SKIP
     attachment_ref: str | None = message.attachment_ref
     content = None
     if message.subject is None and prepared.skip is None:
@@ -395,6 +398,25 @@ def _prepare_into(
         prepared.attachment = _attachment(
             session, company, attachment_ref, _stored(prepared, "attachment_name")
         )
+
+
+HISTORY_SKIP = "documento histórico: emitido antes del inicio de la cobranza (collectionsStartDate)"
+"""Why a reminder queued for a document that is history now is not sent."""
+
+
+def _history(
+    kind: ReminderKind, company: Company, document: Document | None, note: Any, explicit: bool
+) -> bool:
+    """Whether the message is about history as the company's collectionsStartDate stands now (an owner
+    may have moved it since the message was queued). A new document someone asked to send is sent."""
+    start = company.collections_start_date
+    if kind == ReminderKind.CREDIT_DEBIT_NOTE:
+        return note is not None and is_history(note.source, note.issue_date, start)
+    if kind in (ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED) or (
+        kind == ReminderKind.NEW_DOCUMENT and not explicit
+    ):
+        return document is not None and is_history(document.source, document.issue_date, start)
+    return False
 
 
 def _stored(prepared: _Prepared, column: str) -> Any:
