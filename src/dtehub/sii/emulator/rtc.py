@@ -308,6 +308,9 @@ class Rtc:
                 ):
                     return _Judged("RCS", f"{label}: no corresponde a la cesion registrada", key)
             else:
+                if index != len(cesiones) - 1:
+                    said = f"{label}: no esta registrada; solo la ultima cesion del archivo puede ser nueva"
+                    return _Judged("RCS", said, key)
                 if assignor != holder:
                     return _Judged(
                         "RCS",
