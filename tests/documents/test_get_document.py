@@ -50,6 +50,8 @@ DOCUMENT_FIELDS = {
     "client",
     "tags",
     "files",
+    "isCeded",
+    "cession",
 }
 DETAIL_FIELDS = DOCUMENT_FIELDS | {"creditDebitNotes", "dte"}
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")

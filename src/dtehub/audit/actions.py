@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     CREATE_WEBHOOK = "createWebhook"
     DELETE_WEBHOOK = "deleteWebhook"
     SYNC_SII = "syncSii"
+    CREATE_CESION = "createCesion"
     # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
     MIPYME_GET_DOCUMENT = "mipyme_get_document"
     # the dtehub command
@@ -85,5 +86,6 @@ OBJECT_TYPES: Mapping[Action, str] = {
     Action.CREATE_WEBHOOK: "webhook",
     Action.DELETE_WEBHOOK: "webhook",
     Action.SYNC_SII: "siiSyncRun",
+    Action.CREATE_CESION: "document",
 }
 """The object each ``/v1`` write changes (a test checks every write is here)."""

@@ -100,6 +100,15 @@ def get_documents(
             "Santiago), or never_synced: no SII sync has found them in SII's register",
         ),
     ] = None,
+    is_ceded: Annotated[
+        int | None,
+        Query(
+            alias="isCeded",
+            ge=0,
+            le=1,
+            description="1: documents whose cession SII registered; 0: the others",
+        ),
+    ] = None,
     order_by: Annotated[
         OrderBy,
         choice("orderBy", "1 issue date (default), 2 creation, 3 due date, 4 number, 5 total", OrderBy),
@@ -127,6 +136,7 @@ def get_documents(
         xml_signature=Verdict(xml_signature) if xml_signature else None,
         xml_ted=Verdict(xml_ted) if xml_ted else None,
         sii_state=sii_state,
+        is_ceded=bool(is_ceded) if is_ceded is not None else None,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     rows, total = service.list_documents(

@@ -44,3 +44,5 @@ class DocumentFilters:
     xml_signature: Verdict | None = None
     xml_ted: Verdict | None = None
     sii_state: SiiStateFilter | None = None
+    is_ceded: bool | None = None
+    """True: documents whose cession SII registered; False: the others."""

@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     func,
     insert,
     join,
@@ -43,6 +44,7 @@ from dtehub.models import (
     Company,
     Contact,
     Document,
+    DocumentCession,
     DocumentCount,
     DocumentSource,
     DocumentState,
@@ -299,6 +301,13 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
             conditions.append(column == verdict.value)
     if filters.sii_state is not None:
         conditions.append(_sii_state_condition(filters.sii_state, today))
+    if filters.is_ceded is not None:
+        ceded = exists().where(
+            DocumentCession.company_id == company_id,
+            DocumentCession.document_id == Document.id,
+            DocumentCession.sii_state == "accepted",
+        )
+        conditions.append(ceded if filters.is_ceded else ~ceded)
     if filters.tag_id is not None:
         # Joined in by _from(): the tag's links are read from their own index.
         conditions.append(_TAG_LINK.tag_id == filters.tag_id)
@@ -327,6 +336,7 @@ def _summarized(filters: DocumentFilters) -> bool:
         and filters.xml_signature is None
         and filters.xml_ted is None
         and filters.sii_state is None
+        and filters.is_ceded is None
         and filters.status in (None, DocumentStatus.PAID, DocumentStatus.VOIDED)
     )
 

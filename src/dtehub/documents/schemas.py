@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Annotated
 
@@ -78,6 +79,29 @@ class DocumentDeleted(ApiModel):
     msg: str
 
 
+class AssigneeOut(ApiModel):
+    rut: str
+    name: str
+    address: str
+    email: str
+
+
+class CessionOut(ApiModel):
+    """The document's last cession through SII's RTC (createCesion)."""
+
+    assignee: AssigneeOut
+    amount: AmountOut
+    date: str = Field(description="TmstCesion: when it was signed, YYYY-MM-DD HH:MM:SS, Santiago time")
+    last_due_date: dt.date
+    track_id: str = Field(description="SII's track id of the upload")
+    sii_state: str = Field(
+        description="pending (SII has not decided yet), accepted (SII registered it: the document is "
+        "ceded) or rejected (siiMessage says why)"
+    )
+    sii_code: str = Field(description="SII's state of the upload (EOK, RCS…); empty before SII is asked")
+    sii_message: str = Field(description="What SII said, in words")
+
+
 class DocumentOut(ApiModel):
     id: str
     client_tax_id: str
@@ -123,6 +147,10 @@ class DocumentOut(ApiModel):
     client: ClientOut | IdRef
     tags: list[TagOut] | list[IdRef]
     files: list[FileOut] | list[IdRef]
+    is_ceded: bool = Field(description="SII registered a cession of it (its cession's siiState is accepted)")
+    cession: CessionOut | None = Field(
+        description="Its last cession (createCesion), whatever SII said; null: none"
+    )
 
 
 class NoteSummary(ApiModel):

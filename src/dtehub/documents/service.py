@@ -25,6 +25,7 @@ from dtehub.dte.checks import XmlChecks, xml_check_columns
 from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import AmbiguousDocument, BadRequest, Conflict, DocumentHasPayments, NotFound
+from dtehub.factoring import repository as factoring_repository
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
 from dtehub.kit.dates import today_in_santiago, utcnow
@@ -318,6 +319,7 @@ def present(
     clients = _client_views(session, company_id, rows, expand, links)
     tags = repository.tags_by_document(session, company_id, ids) if expand.tag else {}
     files = files_repository.by_document(session, company_id, ids) if expand.file else {}
+    cessions = factoring_repository.latest_cessions(session, company_id, ids)
 
     def dump(model: ApiModel) -> JsonObject:
         return model.model_dump(mode="json", by_alias=True)
@@ -334,6 +336,7 @@ def present(
                 if expand.file
                 else id_refs(row.file_ids)
             ),
+            cession=cessions.get(row.id),
         )
         for row in rows
     ]

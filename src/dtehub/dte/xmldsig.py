@@ -211,3 +211,48 @@ def _int(text: str) -> int:
         return int.from_bytes(base64.b64decode("".join(text.split())), "big")
     except ValueError:
         return -1
+
+
+def verify_reference(signature: etree._Element) -> DocumentSignature:
+    """Check a signature that refers to an element by its ``ID`` (``Reference URI="#…"``), where it sits.
+
+    The element is looked for in the signature's document and canonicalized in its place there (with every
+    namespace in scope), which is the context an AEC's parts are signed in when the declarations of the
+    file match those of the standalone part that was signed (see :mod:`dtehub.dte.aec`).
+    """
+    certificate = _certificate(signature)
+    if certificate is None:
+        return DocumentSignature(SignatureProblem.NO_CERTIFICATE, None)
+    public_key = certificate.public_key()
+    if not isinstance(public_key, rsa.RSAPublicKey):
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    modulus = _text(signature, f"{_DS}KeyInfo/{_DS}KeyValue/{_DS}RSAKeyValue/{_DS}Modulus")
+    if modulus is not None and _int(modulus) != public_key.public_numbers().n:
+        return DocumentSignature(SignatureProblem.KEY_MISMATCH, certificate)
+    reference = signature.find(f"{_DS}SignedInfo/{_DS}Reference")
+    digest = _text(signature, f"{_DS}SignedInfo/{_DS}Reference/{_DS}DigestValue")
+    value = _text(signature, f"{_DS}SignatureValue")
+    signed_info = signature.find(f"{_DS}SignedInfo")
+    uri = reference.get("URI", "") if reference is not None else ""
+    if not uri.startswith("#") or digest is None or value is None or signed_info is None:
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    target = _by_id(signature.getroottree().getroot(), uri[1:])
+    if target is None:
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    try:
+        if _digest(canonicalize(target)) != "".join(digest.split()):
+            return DocumentSignature(SignatureProblem.INVALID, certificate)
+        public_key.verify(
+            base64.b64decode("".join(value.split())),
+            canonicalize(signed_info),
+            padding.PKCS1v15(),
+            hashes.SHA1(),  # noqa: S303 (SII's profile)
+        )
+    except (InvalidSignature, ValueError):
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
+    return DocumentSignature(None, certificate)
+
+
+def _by_id(root: etree._Element, identifier: str) -> etree._Element | None:
+    found = [e for e in root.iter() if isinstance(e.tag, str) and e.get("ID") == identifier]
+    return found[0] if len(found) == 1 else None

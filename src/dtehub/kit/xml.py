@@ -58,6 +58,11 @@ def _encoding_to_use(data: bytes) -> str:
     return declared
 
 
+def encoding_of(data: bytes) -> str:
+    """The encoding the XML bytes are read in (as :func:`parse_untrusted` reads them), lower case."""
+    return _encoding_to_use(data)
+
+
 def _parser(encoding: str) -> etree.XMLParser:
     return etree.XMLParser(
         encoding=encoding,

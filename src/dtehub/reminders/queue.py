@@ -75,3 +75,20 @@ def note_issued(session: Session, company_id: int, note_id: int) -> None:
         row.client_id,
         row.document_id,
     )
+
+
+def cession_registered(
+    session: Session, company_id: int, cession_id: int, document_id: int, client_id: int
+) -> None:
+    """SII registered a cession of the document: queue the cession notice to its debtor's contacts, once
+    (the cession is its subject)."""
+    session.flush()
+    _queue_one(
+        session,
+        company_id,
+        ReminderKind.CESSION_NOTICE,
+        cession_id,
+        today_in_santiago(),
+        client_id,
+        document_id,
+    )

@@ -35,6 +35,7 @@ from dtehub.models import (
     Company,
     Contact,
     Document,
+    DocumentCession,
     DocumentSource,
     DocumentState,
     EmailMessage,
@@ -673,3 +674,10 @@ def serialize_queueing(session: Session, company_id: int) -> None:
         lock_for_transaction(session, f"reminders:{company_id}")
     else:
         session.execute(update(OUTBOX).where(OUTBOX.c.id == -1).values(attempts=OUTBOX.c.attempts))
+
+
+def cession(session: Session, company_id: int, cession_id: int) -> DocumentCession | None:
+    query = select(DocumentCession).where(
+        DocumentCession.company_id == company_id, DocumentCession.id == cession_id
+    )
+    return session.scalars(query).first()

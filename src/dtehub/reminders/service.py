@@ -273,6 +273,7 @@ _FLAGS = {
     ReminderKind.CREDIT_DEBIT_NOTE: "remind_new_document",
     ReminderKind.DEBT_SUMMARY: "remind_debt_summary",
 }
+"""The client's flag each kind obeys; the cession notice obeys none (it tells the debtor whom to pay)."""
 
 
 def _prepare(
@@ -302,7 +303,8 @@ def _prepare_into(
     document = batch.documents.get(message.document_id) if message.document_id is not None else None
     day = message.reminder_day
     explicit = kind == ReminderKind.NEW_DOCUMENT and document is not None and document.send_requested
-    if not explicit and not getattr(client, _FLAGS[kind]):
+    flag = _FLAGS.get(kind)
+    if not explicit and flag is not None and not getattr(client, flag):
         prepared.skip = "el cliente desactivó este tipo de recordatorio"
     if kind in (ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED) and (
         document is None or document.state != DocumentState.OPEN or document.due_cents <= 0
@@ -343,6 +345,13 @@ def _prepare_into(
                     else links.client_page(client.id, client.portal_key)
                 )
                 content = rendering.note_reminder(company, client, note, document, link, name)
+        elif kind == ReminderKind.CESSION_NOTICE:
+            cession = repository.cession(session, company.id, message.subject_id)
+            if document is None or cession is None or cession.sii_state != "accepted":
+                prepared.skip = "la cesión ya no está registrada"
+            else:
+                link = links.invoice_page(document.id, document.portal_key)
+                content = rendering.cession_notice(company, client, document, cession, link)
         elif kind == ReminderKind.NEW_PAYMENT:
             payment = repository.payment(session, company.id, message.subject_id)
             if payment is None or payment.status != PAYMENT_RECONCILED:

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, Protocol, cast
 from urllib.parse import parse_qs, urlsplit
 
 from dtehub.kit.rut import normalize_rut
@@ -37,6 +37,7 @@ from dtehub.sii.emulator.data import EmulatorData
 from dtehub.sii.emulator.handshake import Handshake, ServerContexts
 from dtehub.sii.emulator.portal import Portal, Request, Response
 from dtehub.sii.emulator.register import Register
+from dtehub.sii.emulator.rtc import Rtc
 from dtehub.sii.emulator.sessions import Faults, SessionStore
 from dtehub.sii.emulator.ws import WebServices
 
@@ -49,6 +50,14 @@ IDLE_TIMEOUT_SECONDS = 30.0
 MAX_BODY_BYTES = 1024 * 1024
 
 
+class Service(Protocol):
+    """A service the server answers by path before the portal's pages (the SOAP services, the RTC)."""
+
+    def handles(self, path: str) -> bool: ...
+
+    def answer(self, request: Request) -> Response: ...
+
+
 class _TlsServer(ThreadingHTTPServer):
     daemon_threads = False
     block_on_close = True  # server_close() waits for the connections' threads: nothing outlives stop()
@@ -59,7 +68,7 @@ class _TlsServer(ThreadingHTTPServer):
         contexts: ServerContexts,
         portal: Portal,
         faults: Faults,
-        services: WebServices,
+        services: tuple[Service, ...],
     ) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         super().__init__(address, _Handler)
@@ -174,8 +183,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             request = self._request(body)
-            services = server.services
-            response = (services if services.handles(request.path) else server.portal).answer(request)
+            handler = next((s for s in server.services if s.handles(request.path)), server.portal)
+            response = handler.answer(request)
         except Exception:
             log.exception("SII emulator: error answering %s %s", self.command, self.path)
             response = Response(500, pages.alert_page("Se ha producido un error inesperado."))
@@ -260,6 +269,8 @@ class Emulator:
         move its clock while it serves."""
         self.ws = WebServices(self.data, self.acceptances)
         """The SOAP services (seed, token, acceptance/claim): ``ws.faults``, ``ws.tokens``."""
+        self.rtc = Rtc(self.data, self.acceptances, self.ws.tokens)
+        """The RTC (:mod:`.rtc`): AEC uploads judged as SII does, their status, the cessions registered."""
         self._host = host
         self._port = port
         self._server: _TlsServer | None = None
@@ -268,7 +279,9 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             return self
-        server = _TlsServer((self._host, self._port), self._contexts, self.portal, self.faults, self.ws)
+        server = _TlsServer(
+            (self._host, self._port), self._contexts, self.portal, self.faults, (self.ws, self.rtc)
+        )
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="sii-emulator", daemon=True

@@ -1,0 +1,189 @@
+"""Building an electronic cession file (AEC): schema-valid, every signature holding where it sits, read by
+cl-sii as SII's files are, and the DTE inside byte for byte the one stored."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from cl_sii.libs.xml_utils import parse_untrusted_xml
+from cl_sii.rtc.parse_aec import parse_aec_xml, validate_aec_xml
+from lxml import etree
+
+from dtehub.dte.aec import (
+    AecError,
+    Contact,
+    Party,
+    Signer,
+    Terms,
+    build_aec,
+    build_recession,
+    ceded_dte,
+    signatures,
+    validate_aec,
+)
+from dtehub.dte.signature import verify_dte_signature
+from dtehub.kit.xml import parse_untrusted
+from tests.dte_factory import _certificate, build_dte
+
+SELLER = "76399752-9"
+BUYER = "81675600-6"
+PERSON = "12345678-5"
+ASSIGNEE = Party("77665544-9", "FACTORING CAPITAL SPA", "Av. Apoquindo 4000, Las Condes", "ops@factoring.cl")
+ASSIGNOR = Party(SELLER, "VENDEDORA SPA", "Calle Larga 123, Santiago", "cobranza@vendedora.cl")
+
+
+def signer() -> Signer:
+    key, certificate = _certificate(PERSON)
+    return Signer(key, certificate, PERSON, "VERA VENDEDORA")
+
+
+def terms(**changes: object) -> Terms:
+    values: dict[str, object] = {
+        "assignor": ASSIGNOR,
+        "assignee": ASSIGNEE,
+        "amount": 1_190_000,
+        "last_due_date": date(2026, 12, 31),
+        "signed_at": datetime(2026, 12, 7, 10, 15, 0),
+        "contact": Contact("Vera Vendedora", "+56 2 2345 6789", "vera@vendedora.cl"),
+        "debtor_email": "pagos@compradora.cl",
+    }
+    values.update(changes)
+    return Terms(**values)  # type: ignore[arg-type]
+
+
+def dte_bytes(folio: int = 1532, **options: object) -> bytes:
+    return build_dte(
+        33,
+        folio,
+        SELLER,
+        BUYER,
+        1_190_000,
+        issue_date=date(2026, 11, 27),
+        signed=True,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def test_the_aec_is_schema_valid_signed_in_each_part_and_read_by_cl_sii() -> None:
+    stored = dte_bytes()
+    data = build_aec(ceded_dte(stored), terms(), signer())
+
+    assert data.startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>')
+    root = parse_untrusted(data, max_bytes=10_000_000)
+    assert validate_aec(root) == []
+    validate_aec_xml(parse_untrusted_xml(data))  # cl-sii's own schema check agrees
+
+    verdicts = signatures(root)
+    assert [part.split()[0] for part, _ in verdicts] == [
+        "DocumentoDTECedido",
+        "DocumentoCesion",
+        "DocumentoAEC",
+    ]
+    assert all(verdict.problem is None for _, verdict in verdicts), verdicts
+
+    parsed = parse_aec_xml(parse_untrusted_xml(data))
+    assert parsed.dte.tipo_dte.value == 33
+    assert parsed.dte.folio == 1532
+    assert parsed.dte.monto_total == 1_190_000
+    assert parsed.cedente_rut.canonical == SELLER
+    assert parsed.cesionario_rut.canonical == ASSIGNEE.rut
+    [cesion] = parsed.cesiones
+    assert cesion.seq == 1
+    assert cesion.monto_cesion == 1_190_000
+    assert cesion.fecha_ultimo_vencimiento == date(2026, 12, 31)
+    assert "Ley N°19.983" in (cesion.cedente_declaracion_jurada or "")
+    assert cesion.cedente_persona_autorizada_rut.canonical == PERSON
+
+
+def test_the_dte_inside_is_the_stored_one_byte_for_byte_and_its_signature_holds_there() -> None:
+    stored = dte_bytes(1533)
+    body = stored[stored.index(b"<DTE") :].rstrip()
+    data = build_aec(ceded_dte(stored), terms(), signer())
+
+    assert data.count(body) == 1
+    root = parse_untrusted(data, max_bytes=10_000_000)
+    [dte] = root.iter("{http://www.sii.cl/SiiDte}DTE")
+    check = verify_dte_signature(etree.tostring(dte), parsed=dte)
+    assert check.verdict.value == "valid"
+    assert check.form is None or check.form.as_found
+
+
+def test_a_changed_amount_breaks_the_cessions_and_the_covers_signatures() -> None:
+    data = build_aec(ceded_dte(dte_bytes(1534)), terms(amount=1_000_000), signer())
+    tampered = data.replace(b"<MontoCesion>1000000</MontoCesion>", b"<MontoCesion>1100000</MontoCesion>")
+    verdicts = dict(signatures(parse_untrusted(tampered, max_bytes=10_000_000)))
+    problems = {part.split()[0]: verdict.problem for part, verdict in verdicts.items()}
+    assert problems["DocumentoDTECedido"] is None
+    assert problems["DocumentoCesion"] is not None
+    assert problems["DocumentoAEC"] is not None
+
+
+def test_an_accented_utf8_dte_is_carried_with_the_same_characters() -> None:
+    stored = dte_bytes(1535, encoding="UTF-8", receiver_name="COMPAÑÍA DE PRUEBA LTDA")
+    data = build_aec(ceded_dte(stored), terms(), signer())
+    root = parse_untrusted(data, max_bytes=10_000_000)
+    assert all(v.problem is None for _, v in signatures(root))
+    [dte] = root.iter("{http://www.sii.cl/SiiDte}DTE")
+    assert verify_dte_signature(etree.tostring(dte), parsed=dte).verdict.value == "valid"
+    assert "COMPAÑÍA DE PRUEBA LTDA" in data.decode("iso-8859-1")
+
+
+def test_what_cannot_be_ceded_is_refused_before_anything_is_signed() -> None:
+    with pytest.raises(AecError, match="at most the total"):
+        build_aec(ceded_dte(dte_bytes(1536)), terms(amount=1_190_001), signer())
+    note = build_dte(
+        61, 77, SELLER, BUYER, 1000, issue_date=date(2026, 11, 27), references=[(33, 1, 1, "Anula")]
+    )
+    with pytest.raises(AecError, match="type 61 cannot be ceded"):
+        ceded_dte(note)
+    bare = build_dte(33, 78, SELLER, BUYER, 1000, issue_date=date(2026, 11, 27), namespace=False)
+    with pytest.raises(AecError, match="namespace"):
+        ceded_dte(bare)
+
+
+def test_a_value_sii_would_refuse_never_leaves() -> None:
+    short = Party(ASSIGNEE.rut, ASSIGNEE.name, "Av.", ASSIGNEE.email)  # Direccion: 5 characters at least
+    with pytest.raises(AecError, match="schema"):
+        build_aec(ceded_dte(dte_bytes(1537)), terms(assignee=short), signer())
+
+
+SECOND = Party("96790240-3", "OTRO FONDO SA", "Av. Isidora Goyenechea 3000", "fondos@otro.cl")
+
+
+def holder_signer() -> Signer:
+    key, certificate = _certificate("11111111-1")
+    return Signer(key, certificate, "11111111-1", "PERSONA DEL FACTORING")
+
+
+def test_the_holder_cedes_onwards_keeping_the_earlier_parts_byte_for_byte() -> None:
+    first = build_aec(ceded_dte(dte_bytes(1540)), terms(), signer())
+    onwards = terms(assignor=ASSIGNEE, assignee=SECOND, amount=1_100_000, contact=None, debtor_email=None)
+
+    data = build_recession(first, onwards, holder_signer())
+
+    cesiones = first[first.index(b"<Cesiones>") + len(b"<Cesiones>") : first.rindex(b"</Cesiones>")]
+    assert data.count(cesiones) == 1  # the DTECedido and the first cession, untouched
+    root = parse_untrusted(data, max_bytes=10_000_000)
+    assert validate_aec(root) == []
+    verdicts = signatures(root)
+    assert [part.split()[0] for part, _ in verdicts] == [
+        "DocumentoDTECedido",
+        "DocumentoCesion",
+        "DocumentoCesion",
+        "DocumentoAEC",
+    ]
+    assert all(verdict.problem is None for _, verdict in verdicts), verdicts
+    parsed = parse_aec_xml(parse_untrusted_xml(data))
+    assert [c.seq for c in parsed.cesiones] == [1, 2]
+    assert parsed.cedente_rut.canonical == ASSIGNEE.rut
+    assert parsed.cesionario_rut.canonical == SECOND.rut
+    assert parsed.cesiones[1].cedente_persona_autorizada_rut.canonical == "11111111-1"
+
+
+def test_only_the_holder_cedes_onwards() -> None:
+    first = build_aec(ceded_dte(dte_bytes(1541)), terms(), signer())
+    with pytest.raises(AecError, match="not the document's holder"):
+        build_recession(first, terms(assignor=SECOND, assignee=ASSIGNEE), holder_signer())
+    with pytest.raises(AecError, match="needs one too"):
+        build_recession(first, terms(assignor=ASSIGNEE, assignee=SECOND, declaration=""), holder_signer())
