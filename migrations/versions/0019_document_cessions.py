@@ -1,7 +1,7 @@
 """document_cessions: cessions of documents through SII's RTC (createCesion), with their track id and SII state
 
-Revision ID: 0018_document_cessions
-Revises: 0017_sii_states
+Revision ID: 0019_document_cessions
+Revises: 0018_sii_received_index
 Create Date: 2026-12-07
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0018_document_cessions"
-down_revision: str | None = "0017_sii_states"
+revision: str = "0019_document_cessions"
+down_revision: str | None = "0018_sii_received_index"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
