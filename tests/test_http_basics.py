@@ -283,6 +283,14 @@ V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createContact"): {"clientId", "clientTaxId", "email", "name", "lastName", "contactTypeId"},
     ("post", "/v1/createTag"): {"name"},
     ("post", "/v1/createFile"): {"documentId", "name", "content"},
+    ("post", "/v1/createCesion"): {
+        "documentId",
+        "assignee",
+        "amount",
+        "lastDueDate",
+        "contact",
+        "declaration",
+    },
     ("post", "/v1/updateCompany"): {
         "name",
         "paymentTerm",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
-from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
+from dtehub.models import Client, Company, Document, DocumentCession, DocumentState, Note, NoteSource
 
 T = TypeVar("T")
 
@@ -180,7 +180,7 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
 
 def test_documents_before_held_ones_are_the_companys_own_and_keep_their_key(scratch_url: str) -> None:
     config = alembic_config(scratch_url)
-    command.upgrade(config, "0016_sii_sync_periods")  # before held documents
+    command.upgrade(config, "0019_document_cessions")  # before held documents
     engine = create_engine(scratch_url)
     with Session(engine) as session:
         company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
@@ -192,9 +192,23 @@ def test_documents_before_held_ones_are_the_companys_own_and_keep_their_key(scra
         )  # fmt: skip
         ledger.rebalance(document)
         _add_as_it_was(session, document)
+        # A cession of it (0019): SQLite rebuilds documents for its new key, and the cession stays on it.
+        _add_as_it_was(
+            session,
+            DocumentCession(
+                company_id=company.id, document_id=document.id, seq=1, assignee_rut="77665544-9",
+                assignee_name="FACTORING SPA", assignee_address="Av. Apoquindo 4000", assignee_email="f@f.cl",
+                amount_cents=119, last_due_date=date(2024, 2, 1), ceded_at=datetime(2024, 1, 2, tzinfo=UTC),
+                signed_by="12345678-5", aec=b"<AEC/>", track_id=1, sii_state="accepted",
+            ),
+        )  # fmt: skip
         session.commit()
 
     command.upgrade(config, "head")
+    with engine.connect() as connection:
+        cessions = connection.execute(text("SELECT d.number FROM document_cessions c JOIN documents d"
+                                           " ON d.id = c.document_id")).scalars().all()  # fmt: skip
+        assert cessions == ["170"]
     documents = table(
         "documents", column("company_id"), column("client_id"), column("code"), column("number"),
         column("held"), column("issuer_rut"), column("issuer_name"),

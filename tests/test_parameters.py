@@ -374,6 +374,7 @@ BAD_FILTERS = [
     ("/v1/getDocuments", "until", "ayer"),
     ("/v1/getDocuments", "xmlSignature", "maybe"),
     ("/v1/getDocuments", "held", "maybe"),
+    ("/v1/getDocuments", "siiState", "pending"),
     ("/v1/getDocument", "id", "x"),
     ("/v1/getNotes", "type", "refund"),
     ("/v1/getNotes", "documentId", "0"),

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.config import Settings
+from dtehub.factoring.cedibility import SiiAccess
+from dtehub.factoring.cession import follow_pending
 from dtehub.portal.links import Links
 from dtehub.reminders.service import run as run_reminders
 from dtehub.webhooks.delivery import deliver_due
@@ -46,6 +48,15 @@ def server_jobs(settings: Settings, factory: sessionmaker[Session]) -> list[Peri
         )
     else:
         log.warning("DTEHUB_SECRET_KEY is not set: webhooks are not delivered")
+    if settings.cession_follow_interval > 0:
+        access = SiiAccess(settings)
+        jobs.append(
+            PeriodicJob(
+                "cessions-follow",
+                settings.cession_follow_interval,
+                lambda: follow_pending(factory, access, links),
+            )
+        )
     if settings.reminders_interval > 0:
         jobs.append(
             PeriodicJob("reminders", settings.reminders_interval, lambda: run_reminders(factory, settings))

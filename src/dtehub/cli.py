@@ -209,7 +209,9 @@ def companies_update(
     ] = None,
     collections_start_date: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Documents issued before it are never reminded, YYYY-MM-DD."),
+        typer.Option(
+            formats=["%Y-%m-%d"], help="Synced documents issued before it are history: never reminded."
+        ),
     ] = None,
 ) -> None:
     """Change a company's settings; prints the company as JSON."""
@@ -465,6 +467,7 @@ def _print_import_summary(summary: ImportSummary) -> None:
     lines = [
         f"imported: {summary.imported} ({summary.documents} documents, {summary.notes} notes)",
         f"already present: {summary.already_present}",
+        *([f"attached to documents from SII's register: {summary.attached}"] if summary.attached else []),
         f"refused: {summary.refused_total}",
         *(f"  {code}: {n}" for code, n in sorted(summary.refused.items(), key=lambda kv: (-kv[1], kv[0]))),
     ]

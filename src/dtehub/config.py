@@ -120,6 +120,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Seconds between two reminder runs of `dtehub serve`; 0: the server sends none.",
     )
+    cession_follow_interval: float = Field(
+        default=60.0,
+        ge=0,
+        description="Seconds between two runs of `dtehub serve` that ask SII about the cessions it has not "
+        "decided on yet (createCesion); 0: the server does not follow them.",
+    )
     reminders_lease_seconds: float = Field(
         default=300.0,
         gt=0,

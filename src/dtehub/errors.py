@@ -25,7 +25,8 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     │   ├── DocumentHasPayments       document_has_payments  a paid document cannot be deleted
     │   ├── DocumentVoided            document_voided        a voided document takes no payments
     │   ├── AllocationExceedsDue      allocation_exceeds_due more than the document owes
-    │   └── TooManyWebhooks           too_many               the company's webhooks are at their limit
+    │   ├── TooManyWebhooks           too_many               the company's webhooks are at their limit
+    │   └── DocumentAlreadyCeded      document_already_ceded  a cession of it is pending or registered
     ├── PayloadTooLarge               payload_too_large      the body is over its limit
     │   └── FileTooLarge              file_too_large         a file or logo is over its limit
     ├── Unprocessable                 unprocessable          well-formed, but it cannot be accepted
@@ -36,6 +37,10 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     │   ├── AllocationExceedsPayment  allocation_exceeds_payment  allocations over the payment's amount
     │   ├── DocumentOfAnotherClient   document_of_another_client  a payment's document of another client
     │   ├── CurrencyMismatch          currency_mismatch      a payment and its document in two currencies
+    │   ├── DocumentNotCedible        document_not_cedible   the cedibility check says it cannot be ceded
+    │   ├── CessionAmountInvalid      cession_amount_invalid  over the total, not whole pesos, or not above 0
+    │   ├── CessionFileInvalid        cession_file_invalid   its cession file (AEC) cannot be built as SII
+    │   │                                                      requires (the stored DTE, a value SII refuses)
     │   └── AecRefused                aec_invalid            an AEC that does not hold (details: each check)
     ├── DteRefused                    dte_unreadable         a DTE (or its file) dtehub cannot take
     │   ├── XmlMalformed              xml_malformed          not well-formed XML
@@ -179,6 +184,10 @@ class TooManyWebhooks(Conflict):
     code = "too_many"
 
 
+class DocumentAlreadyCeded(Conflict):
+    code = "document_already_ceded"
+
+
 # --- too large ---------------------------------------------------------------------------------------
 
 
@@ -230,6 +239,18 @@ class AecRefused(Unprocessable):
     chain of cessions or its last assignee; ``details`` lists every failed check."""
 
     code = "aec_invalid"
+
+
+class DocumentNotCedible(Unprocessable):
+    code = "document_not_cedible"
+
+
+class CessionAmountInvalid(Unprocessable):
+    code = "cession_amount_invalid"
+
+
+class CessionFileInvalid(Unprocessable):
+    code = "cession_file_invalid"
 
 
 # --- DTEs dtehub cannot take ---------------------------------------------------------------------------

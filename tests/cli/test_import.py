@@ -239,6 +239,7 @@ def test_import_of_a_tree_of_files_folders_zips_and_envelopes(dtehub: Run, db_fi
         "documents": 12,
         "notes": 0,
         "alreadyPresent": 0,
+        "attached": 0,
         "refused": {"already_exists": 1, "issuer_mismatch": 1, "xml_malformed": 1},
         "skipped": 2,
     }
@@ -273,6 +274,7 @@ def test_running_the_same_import_again_imports_nothing_new(
         "documents": 0,
         "notes": 0,
         "alreadyPresent": 33,
+        "attached": 0,
         "refused": {},
         "skipped": 0,
     }

@@ -43,13 +43,17 @@ DOCUMENT_FIELDS = {
     "notes",
     "code",
     "source",
+    "history",
     "url",
     "xml",
     "pdf",
     "xmlChecks",
+    "sii",
     "client",
     "tags",
     "files",
+    "isCeded",
+    "cession",
 }
 DETAIL_FIELDS = DOCUMENT_FIELDS | {"creditDebitNotes", "dte"}
 DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -139,6 +143,7 @@ async def test_answers_every_field_of_the_document(tenant: Tenant) -> None:
     assert doc["gloss"] == "Servicios abril"
     assert doc["notes"] == "Detalle largo"
     assert doc["code"] == 33
+    assert doc["history"] is False  # only the SII sync brings history
     assert doc["url"] == f"https://dtehub.test/portal/invoice/{doc['id']}/{doc['url'].rsplit('/', 1)[-1]}"
     assert doc["xml"].startswith(f"https://dtehub.test/portal/downloadInvoiceXml/{doc['id']}/")
     assert doc["pdf"].startswith(f"https://dtehub.test/portal/showPdf/{doc['id']}/")

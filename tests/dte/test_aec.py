@@ -17,6 +17,7 @@ from dtehub.dte.aec import (
     Signer,
     Terms,
     build_aec,
+    build_recession,
     ceded_dte,
     signatures,
     validate_aec,
@@ -145,3 +146,44 @@ def test_a_value_sii_would_refuse_never_leaves() -> None:
     short = Party(ASSIGNEE.rut, ASSIGNEE.name, "Av.", ASSIGNEE.email)  # Direccion: 5 characters at least
     with pytest.raises(AecError, match="schema"):
         build_aec(ceded_dte(dte_bytes(1537)), terms(assignee=short), signer())
+
+
+SECOND = Party("96790240-3", "OTRO FONDO SA", "Av. Isidora Goyenechea 3000", "fondos@otro.cl")
+
+
+def holder_signer() -> Signer:
+    key, certificate = _certificate("11111111-1")
+    return Signer(key, certificate, "11111111-1", "PERSONA DEL FACTORING")
+
+
+def test_the_holder_cedes_onwards_keeping_the_earlier_parts_byte_for_byte() -> None:
+    first = build_aec(ceded_dte(dte_bytes(1540)), terms(), signer())
+    onwards = terms(assignor=ASSIGNEE, assignee=SECOND, amount=1_100_000, contact=None, debtor_email=None)
+
+    data = build_recession(first, onwards, holder_signer())
+
+    cesiones = first[first.index(b"<Cesiones>") + len(b"<Cesiones>") : first.rindex(b"</Cesiones>")]
+    assert data.count(cesiones) == 1  # the DTECedido and the first cession, untouched
+    root = parse_untrusted(data, max_bytes=10_000_000)
+    assert validate_aec(root) == []
+    verdicts = signatures(root)
+    assert [part.split()[0] for part, _ in verdicts] == [
+        "DocumentoDTECedido",
+        "DocumentoCesion",
+        "DocumentoCesion",
+        "DocumentoAEC",
+    ]
+    assert all(verdict.problem is None for _, verdict in verdicts), verdicts
+    parsed = parse_aec_xml(parse_untrusted_xml(data))
+    assert [c.seq for c in parsed.cesiones] == [1, 2]
+    assert parsed.cedente_rut.canonical == ASSIGNEE.rut
+    assert parsed.cesionario_rut.canonical == SECOND.rut
+    assert parsed.cesiones[1].cedente_persona_autorizada_rut.canonical == "11111111-1"
+
+
+def test_only_the_holder_cedes_onwards() -> None:
+    first = build_aec(ceded_dte(dte_bytes(1541)), terms(), signer())
+    with pytest.raises(AecError, match="not the document's holder"):
+        build_recession(first, terms(assignor=SECOND, assignee=ASSIGNEE), holder_signer())
+    with pytest.raises(AecError, match="needs one too"):
+        build_recession(first, terms(assignor=ASSIGNEE, assignee=SECOND, declaration=""), holder_signer())

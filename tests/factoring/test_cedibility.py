@@ -55,10 +55,22 @@ async def test_an_invoice_received_over_eight_days_ago_is_cedible(seller: Tenant
         == checks["amounts"]["status"]
         == "passed"
     )
-    # The RTC is not asked yet, and the answer says so rather than pretending.
-    assert list(reasons(answer)) == ["rtcCession"]
-    assert reasons(answer)["rtcCession"]["status"] == "not_checked"
-    assert "sii.cl" in reasons(answer)["rtcCession"]["action"]
+    # SII's RTC was asked too: no cession of it is registered.
+    assert list(reasons(answer)) == []
+    assert (checks["rtcCession"]["status"], checks["rtcCession"]["source"]) == ("passed", "rtc")
+
+
+async def test_an_invoice_the_rtc_has_a_cession_of_is_not_cedible(seller: Tenant, sii: Emulator) -> None:
+    document = await post_dte(seller)
+    receive(sii, document, at=sii.acceptances.now() - timedelta(days=9))
+    sii.rtc.record((SELLER, 33, int(str(document["number"]))), "77665544-9", 1_190_000)
+
+    answer = await cedibility_of(seller, document)
+
+    assert answer["cedible"] is False
+    reason = reasons(answer)["rtcCession"]
+    assert (reason["status"], reason["source"]) == ("failed", "rtc")
+    assert "registered" in reason["message"]
 
 
 async def test_the_receivers_acknowledgement_makes_it_cedible_at_once(

@@ -34,6 +34,7 @@ NOTE_FIELDS = {
     "issueDate",
     "code",
     "source",
+    "history",
     "type",
     "typeName",
     "currency",
@@ -48,6 +49,7 @@ NOTE_FIELDS = {
     "document",
     "files",
     "xmlChecks",
+    "sii",
     "xml",
     "pdf",
 }

@@ -146,6 +146,7 @@ class World:
         issued: date | None = None,
         send: bool = False,
         created_on: date | None = None,
+        source: str | None = None,
     ) -> int:
         with unit_of_work(self.factory) as session:
             issue = issued or due - dt.timedelta(days=30)
@@ -167,6 +168,7 @@ class World:
                 voided=voided,
                 send_requested=send,
                 created_on=created_on or issue,
+                source=source,
             )
             ledger.rebalance(document)
             session.add(document)

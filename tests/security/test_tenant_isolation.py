@@ -253,6 +253,28 @@ def probes(a: World, b: World) -> dict[tuple[str, str], list[Probe]]:
         ("GET", "/v1/getDocumentCedibility"): [
             Probe("id", doc, MISSING_ID, query(bt, "/v1/getDocumentCedibility", "id")),
         ],
+        ("POST", "/v1/createCesion"): [
+            Probe(
+                "documentId",
+                doc,
+                MISSING_ID,
+                body(
+                    bt,
+                    "POST",
+                    "/v1/createCesion",
+                    lambda v: {
+                        "documentId": v,
+                        "assignee": {
+                            "rut": "77665544-9",
+                            "name": "FACTORING CAPITAL SPA",
+                            "address": "Av. Apoquindo 4000",
+                            "email": "ops@factoring.cl",
+                        },
+                    },
+                ),
+                writes=True,
+            )
+        ],
         ("POST", "/v1/createDocument"): [
             Probe(
                 "clientId",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
+
+from dtehub.sii.rcv import ReceiverEvent
+
+RECEIVED = datetime(2026, 2, 10, 15, 0, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -18,6 +22,10 @@ class Row:
     customer_name: str
     exempt: int = 0
     reference: tuple[int, int] | None = None
+    received_at: datetime = RECEIVED
+    accepted_at: datetime | None = None
+    claimed_at: datetime | None = None
+    event: ReceiverEvent | None = None
 
 
 def invoice(

@@ -24,7 +24,9 @@ def company(settings: Settings) -> Iterator[Committed]:
         yield committed
 
 
-def run_sync(settings: Settings, sii: Emulator, pfx: Path, *more: str) -> subprocess.CompletedProcess[str]:
+def run_sync(
+    settings: Settings, sii: Emulator, pfx: Path | None, *more: str
+) -> subprocess.CompletedProcess[str]:
     url = sii.base_url
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DTEHUB_")},
@@ -36,9 +38,14 @@ def run_sync(settings: Settings, sii: Emulator, pfx: Path, *more: str) -> subpro
         "DTEHUB_SII_CA_BUNDLE": str(sii.ca_bundle),
         "DTEHUB_SII_REQUESTS_PER_SECOND": "100",
         "DTEHUB_PFX_PASSWORD": PASSWORD,
+        "COLUMNS": "40",  # a narrow terminal must not break an error's line
     }
     return subprocess.run(
-        [str(DTEHUB), "sii", "sync", "--company", COMPANY, "--since", "2026-07", "--pfx", str(pfx), *more],
+        [
+            *(str(DTEHUB), "sii", "sync", "--company", COMPANY, "--since", "2026-07"),
+            *(("--pfx", str(pfx)) if pfx is not None else ()),
+            *more,
+        ],
         env=environment,
         capture_output=True,
         text=True,
@@ -85,4 +92,23 @@ def test_a_certificate_or_a_period_it_cannot_use_is_a_clear_error(
     assert too_early.returncode == 2
     assert "before August 2017" in too_early.stderr
     for answer in (missing, too_early):
+        assert "Traceback" not in answer.stderr
+
+
+def test_a_refusal_exits_1_on_one_line(
+    settings: Settings, company: Committed, sii: Emulator, rcv_data: Path, tmp_path: Path
+) -> None:
+    no_certificate = run_sync(settings, sii, None)
+    damaged = tmp_path / "damaged.pfx"
+    damaged.write_bytes(b"not a PKCS#12 file")
+    unreadable = run_sync(settings, sii, damaged)
+
+    assert no_certificate.returncode == 1
+    assert no_certificate.stderr.splitlines()[-1] == (
+        "error: the company has no SII certificate to sync with: add one with updateCompanySiiCertificate "
+        "(or dtehub companies certificate)"
+    )
+    assert unreadable.returncode == 1
+    assert unreadable.stderr == "error: the certificate is not a PKCS#12 (.pfx or .p12) file\n"
+    for answer in (no_certificate, unreadable):
         assert "Traceback" not in answer.stderr

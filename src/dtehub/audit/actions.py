@@ -35,6 +35,7 @@ class Action(enum.StrEnum):
     DELETE_WEBHOOK = "deleteWebhook"
     SYNC_SII = "syncSii"
     CREATE_CESION_FROM_XML = "createCesionFromXml"
+    CREATE_CESION = "createCesion"
     # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
     MIPYME_GET_DOCUMENT = "mipyme_get_document"
     # the dtehub command
@@ -87,5 +88,6 @@ OBJECT_TYPES: Mapping[Action, str] = {
     Action.CREATE_WEBHOOK: "webhook",
     Action.DELETE_WEBHOOK: "webhook",
     Action.SYNC_SII: "siiSyncRun",
+    Action.CREATE_CESION: "document",
 }
 """The object each ``/v1`` write changes (a test checks every write is here)."""

@@ -60,6 +60,13 @@ def by_tax_ids(session: Session, company_id: int, tax_ids: set[str]) -> dict[str
     return {client.tax_id: client for client in session.scalars(query)}
 
 
+def by_ids(session: Session, company_id: int, client_ids: set[int]) -> dict[int, Client]:
+    if not client_ids:
+        return {}
+    query = select(Client).where(Client.company_id == company_id, Client.id.in_(client_ids))
+    return {client.id: client for client in session.scalars(query)}
+
+
 def list_page(
     session: Session,
     company_id: int,

@@ -74,8 +74,9 @@ class CompanyOut(ApiModel):
         "current one included)"
     )
     collections_start_date: date | None = Field(
-        description="Documents issued before this day are history: shown, never reminded, never "
-        "counted as overdue. Set to the day the first SII certificate is added; null: none are"
+        description="Documents the SII sync brings in that were issued before this day are history: "
+        "shown (history: true), never reminded, never in a debt summary. Set to the day the first SII "
+        "certificate is added; null: none are"
     )
     created_at: str
 
@@ -123,7 +124,9 @@ class CompanyUpdate(ApiInput):
         description="YYYY-MM, from 2017-08 to the current month: the first tax period SII syncs read",
     )
     collections_start_date: date | None = Field(
-        default=None, description="Documents issued before this day are history (never reminded or overdue)"
+        default=None,
+        description="Documents the SII sync brings in that were issued before this day are history "
+        "(never reminded, never in a debt summary); a change applies to every synced document at once",
     )
 
 

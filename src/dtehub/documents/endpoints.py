@@ -22,6 +22,7 @@ from dtehub.documents.schemas import (
     DocumentFromXml,
     DocumentOut,
 )
+from dtehub.documents.sii_states import SiiStateFilter
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdict
 from dtehub.errors import UnsupportedCountry
@@ -98,6 +99,23 @@ def get_documents(
             "those it issued; absent: both"
         ),
     ] = None,
+    sii_state: Annotated[
+        SiiStateFilter | None,
+        Query(
+            alias="siiState",
+            description="Documents in this state at SII (the sii object's state, on today's date in "
+            "Santiago), or never_synced: no SII sync has found them in SII's register",
+        ),
+    ] = None,
+    is_ceded: Annotated[
+        int | None,
+        Query(
+            alias="isCeded",
+            ge=0,
+            le=1,
+            description="1: documents whose cession SII registered; 0: the others",
+        ),
+    ] = None,
     order_by: Annotated[
         OrderBy,
         choice("orderBy", "1 issue date (default), 2 creation, 3 due date, 4 number, 5 total", OrderBy),
@@ -125,6 +143,8 @@ def get_documents(
         xml_signature=Verdict(xml_signature) if xml_signature else None,
         xml_ted=Verdict(xml_ted) if xml_ted else None,
         held=held,
+        sii_state=sii_state,
+        is_ceded=bool(is_ceded) if is_ceded is not None else None,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
     rows, total = service.list_documents(
@@ -195,7 +215,7 @@ def create_document_from_xml(
     # The audit event: a note or a document, with its DTE's hash; the very same XML again changes nothing.
     dte = {"code": checked.fields.code, "folio": str(checked.fields.folio), "dteSha256": checked.sha256}
     audit.annotate(
-        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.created
+        session, object_type=stored.kind.value, object_id=stored.id, summary=dte, skip=not stored.changed
     )
     if stored.kind == ingest.Kind.NOTE:
         note = notes_service.require(session, auth.company_id, stored.id)

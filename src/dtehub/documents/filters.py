@@ -7,6 +7,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
+from dtehub.documents.sii_states import SiiStateFilter
 from dtehub.documents.status import DocumentStatus
 from dtehub.dte.checks import Verdict
 
@@ -45,3 +46,6 @@ class DocumentFilters:
     held: bool | None = None
     """True: only the documents the company holds (bought through a cession); False: only those it issued;
     None: both."""
+    sii_state: SiiStateFilter | None = None
+    is_ceded: bool | None = None
+    """True: documents whose cession SII registered; False: the others."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    exists,
     func,
     insert,
     join,
@@ -25,14 +26,25 @@ from sqlalchemy.orm import Session, aliased
 from dtehub.auth.repository import presented_token_of
 from dtehub.clients.repository import CLIENT_ROW_COLUMNS, ClientRow
 from dtehub.documents.filters import DateBy, DocumentFilters, OrderBy
+from dtehub.documents.history import history_flag
+from dtehub.documents.sii_states import (
+    ACCEPTABLE_CODES,
+    ACCEPTED_EVENT,
+    CLAIMED_EVENT,
+    TACIT_EVENT,
+    SiiStateFilter,
+    tacit_before,
+)
 from dtehub.documents.status import DocumentStatus
 from dtehub.kit.sql import execute_core, id_in, insert_rows, key_in, on_postgresql
 from dtehub.models import (
     ApiToken,
     Base,
     Client,
+    Company,
     Contact,
     Document,
+    DocumentCession,
     DocumentCount,
     DocumentSource,
     DocumentState,
@@ -82,9 +94,17 @@ class DocumentRow(NamedTuple):
     held: bool
     issuer_rut: str
     issuer_name: str
+    sii_received_at: datetime | None
+    sii_accepted_at: datetime | None
+    sii_claimed_at: datetime | None
+    sii_event_code: str | None
+    sii_event_description: str | None
+    sii_synced_at: datetime | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None
+    history: bool
+    """Synced from SII and issued before the company's collectionsStartDate (``documents.history``)."""
     client: ClientRow | None = None
     contact_ids_text: str | None = None
     note_ids_text: str | None = None
@@ -111,6 +131,7 @@ _DOCUMENTS_TABLE = Base.metadata.tables["documents"]
 _DOCUMENTS = _DOCUMENTS_TABLE.c
 _DOCUMENT_FIELDS = DocumentRow._fields[: DocumentRow._fields.index("client_tax_id")]
 _VIEW_COLUMNS = [_DOCUMENTS[name] for name in _DOCUMENT_FIELDS]
+_COMPANIES = Company.__table__.c
 
 
 def _id_list(column: Any, *where: ColumnElement[bool]) -> ScalarSelect[str]:
@@ -130,13 +151,18 @@ def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
         Client.__table__.c.tax_id,
         _id_list(tags.tag_id, tags.document_id == _DOCUMENTS.id),
         _id_list(files.id, files.document_id == _DOCUMENTS.id),
+        history_flag(_DOCUMENTS.source, _DOCUMENTS.issue_date, _COMPANIES.collections_start_date),
     ]
     if with_client:  # the full client only when it is shown: most listings need just its tax id
         columns += [*CLIENT_ROW_COLUMNS, _id_list(contacts.id, contacts.client_id == Client.id)]
     if detail:  # one document: its notes' ids (read in full only when there are any) and its DTE fields
         fields = select(sources.fields).where(sources.document_id == _DOCUMENTS.id).scalar_subquery()
         columns += [_id_list(notes.id, notes.document_id == _DOCUMENTS.id), fields]
-    return select(*columns).join(Client, Client.id == _DOCUMENTS.client_id)
+    return (
+        select(*columns)
+        .join(Client, Client.id == _DOCUMENTS.client_id)
+        .join(Company, _COMPANIES.id == _DOCUMENTS.company_id)
+    )
 
 
 # Complete statements with bound values, built once: a statement object keeps its cache key, which makes
@@ -163,7 +189,7 @@ _ROWS_BY_IDS = {
     for with_client in (False, True)
     for postgresql in (False, True)
 }
-_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 3
+_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 4
 _CLIENT_LENGTH = len(CLIENT_ROW_COLUMNS)
 
 
@@ -204,6 +230,49 @@ def _status_condition(status: DocumentStatus, today: date) -> ColumnElement[bool
     return (Document.state == DocumentState.OPEN) & (Document.due_date >= today)
 
 
+def _sii_state_condition(wanted: SiiStateFilter, today: date) -> ColumnElement[bool]:
+    # Must agree with documents.sii_states.state_of (tests/documents/test_sii_states.py holds them together).
+    if wanted == SiiStateFilter.NEVER_SYNCED:
+        return Document.sii_synced_at.is_(None)
+    event = func.coalesce(Document.sii_event_code, "")
+    claimed = Document.sii_claimed_at.is_not(None) | (event == CLAIMED_EVENT)
+    accepted = Document.sii_accepted_at.is_not(None) | (event == ACCEPTED_EVENT)
+    tacit = (event == TACIT_EVENT) | (
+        Document.code.in_(sorted(ACCEPTABLE_CODES))
+        & Document.sii_received_at.is_not(None)
+        & (Document.sii_received_at < tacit_before(today))
+    )
+    synced = Document.sii_synced_at.is_not(None)
+    if wanted == SiiStateFilter.CLAIMED:
+        return synced & claimed
+    if wanted == SiiStateFilter.ACCEPTED:
+        return synced & ~claimed & accepted
+    if wanted == SiiStateFilter.TACITLY_ACCEPTED:
+        return synced & ~claimed & ~accepted & tacit
+    return synced & ~claimed & ~accepted & ~tacit
+
+
+def tacitly_accepted_between(
+    session: Session, company_id: int, first: date, last: date
+) -> list[tuple[int, datetime]]:
+    """(id, SII's reception) of the company's facturas that became tacitly accepted by their days (no
+    acceptance, claim or receiver event A, C or R) on a Santiago day from ``first`` to ``last``: received
+    from the day 9 days before ``first`` to the day 9 days before ``last``
+    (:func:`dtehub.documents.sii_states.state_of`)."""
+    event = func.coalesce(Document.sii_event_code, "")
+    query = select(Document.id, Document.sii_received_at).where(
+        Document.company_id == company_id,
+        Document.code.in_(sorted(ACCEPTABLE_CODES)),
+        Document.sii_synced_at.is_not(None),
+        Document.sii_accepted_at.is_(None),
+        Document.sii_claimed_at.is_(None),
+        event.not_in([TACIT_EVENT, ACCEPTED_EVENT, CLAIMED_EVENT]),
+        Document.sii_received_at >= tacit_before(first - timedelta(days=1)),
+        Document.sii_received_at < tacit_before(last),
+    )
+    return [(row.id, row.sii_received_at) for row in execute_core(session, query)]
+
+
 def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Document.company_id == company_id]
     day = Document.issue_date if filters.date_by == DateBy.ISSUE else Document.created_on
@@ -235,6 +304,15 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
     ):
         if verdict is not None:
             conditions.append(column == verdict.value)
+    if filters.sii_state is not None:
+        conditions.append(_sii_state_condition(filters.sii_state, today))
+    if filters.is_ceded is not None:
+        ceded = exists().where(
+            DocumentCession.company_id == company_id,
+            DocumentCession.document_id == Document.id,
+            DocumentCession.sii_state == "accepted",
+        )
+        conditions.append(ceded if filters.is_ceded else ~ceded)
     if filters.tag_id is not None:
         # Joined in by _from(): the tag's links are read from their own index.
         conditions.append(_TAG_LINK.tag_id == filters.tag_id)
@@ -262,6 +340,8 @@ def _summarized(filters: DocumentFilters) -> bool:
         and filters.xml_schema is None
         and filters.xml_signature is None
         and filters.xml_ted is None
+        and filters.sii_state is None
+        and filters.is_ceded is None
         and filters.status in (None, DocumentStatus.PAID, DocumentStatus.VOIDED)
     )
 

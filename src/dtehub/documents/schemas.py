@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from dtehub.clients.schemas import ClientOut
+from dtehub.documents.sii_states import SiiOut
 from dtehub.dte.checks import XmlChecksOut
 from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
@@ -82,6 +84,29 @@ class IssuerOut(ApiModel):
     name: str
 
 
+class AssigneeOut(ApiModel):
+    rut: str
+    name: str
+    address: str
+    email: str
+
+
+class CessionOut(ApiModel):
+    """The document's last cession through SII's RTC (createCesion)."""
+
+    assignee: AssigneeOut
+    amount: AmountOut
+    date: str = Field(description="TmstCesion: when it was signed, YYYY-MM-DD HH:MM:SS, Santiago time")
+    last_due_date: dt.date
+    track_id: str = Field(description="SII's track id of the upload")
+    sii_state: str = Field(
+        description="pending (SII has not decided yet), accepted (SII registered it: the document is "
+        "ceded) or rejected (siiMessage says why)"
+    )
+    sii_code: str = Field(description="SII's state of the upload (EOK, RCS…); empty before SII is asked")
+    sii_message: str = Field(description="What SII said, in words")
+
+
 class DocumentOut(ApiModel):
     id: str
     client_tax_id: str
@@ -114,15 +139,28 @@ class DocumentOut(ApiModel):
         "company issued it"
     )
     issuer: IssuerOut | None = Field(description="A held document's issuer; null for the company's own")
+    history: bool = Field(
+        description="true: brought in by the SII sync and issued before the company's "
+        "collectionsStartDate; shown, never reminded, never in a debt summary. Follows that setting "
+        "(moving the date moves it); false for every document that came another way"
+    )
     url: str
     xml: str
     pdf: str
     xml_checks: XmlChecksOut | None = Field(
         description="The XML pipeline's verdicts; null for a document created by fields"
     )
+    sii: SiiOut | None = Field(
+        description="SII's states of it (Registro de Ventas), as the last SII sync read them; null: no "
+        "sync has found it at SII (docs/sii-sync.md)"
+    )
     client: ClientOut | IdRef
     tags: list[TagOut] | list[IdRef]
     files: list[FileOut] | list[IdRef]
+    is_ceded: bool = Field(description="SII registered a cession of it (its cession's siiState is accepted)")
+    cession: CessionOut | None = Field(
+        description="Its last cession (createCesion), whatever SII said; null: none"
+    )
 
 
 class NoteSummary(ApiModel):

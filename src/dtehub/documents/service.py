@@ -19,11 +19,13 @@ from dtehub.documents import ledger, repository
 from dtehub.documents.filters import DocumentFilters, OrderBy
 from dtehub.documents.repository import DocumentRow
 from dtehub.documents.schemas import DocumentCreate, DocumentDelete
+from dtehub.documents.sii_states import NOT_SYNCED, SiiFacts
 from dtehub.documents.views import document_view
 from dtehub.dte.checks import XmlChecks, xml_check_columns
 from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import AmbiguousDocument, BadRequest, Conflict, DocumentHasPayments, NotFound
+from dtehub.factoring import repository as factoring_repository
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
 from dtehub.kit.dates import today_in_santiago, utcnow
@@ -79,10 +81,11 @@ def new_document_row(
     send: bool = False,
     checks: XmlChecks | None = None,
     source: Origin = Origin.API,
+    sii: SiiFacts = NOT_SYNCED,
 ) -> dict[str, object]:
     """Every column of a new documents row (but its id): nothing paid, credited or debited yet, a new
-    portal key, the XML's verdicts (``checks``; None for a document created by fields) and how it
-    came in (``source``)."""
+    portal key, the XML's verdicts (``checks``; None for a document created by fields), how it
+    came in (``source``) and what SII's register says of it (``sii``: the SII sync's rows)."""
     due_cents, state = ledger.opening_balance(total_cents)
     return {
         "company_id": company_id,
@@ -116,6 +119,7 @@ def new_document_row(
         "created_on": today_in_santiago(now),
         "updated_at": now,
         **xml_check_columns(checks),
+        **sii.columns(),
     }
 
 
@@ -318,6 +322,7 @@ def present(
     clients = _client_views(session, company_id, rows, expand, links)
     tags = repository.tags_by_document(session, company_id, ids) if expand.tag else {}
     files = files_repository.by_document(session, company_id, ids) if expand.file else {}
+    cessions = factoring_repository.latest_cessions(session, company_id, ids)
 
     def dump(model: ApiModel) -> JsonObject:
         return model.model_dump(mode="json", by_alias=True)
@@ -334,6 +339,7 @@ def present(
                 if expand.file
                 else id_refs(row.file_ids)
             ),
+            cession=cessions.get(row.id),
         )
         for row in rows
     ]

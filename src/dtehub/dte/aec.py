@@ -118,6 +118,10 @@ class CededDte:
     issue_date: date
     total: int
     """MntTotal, whole pesos."""
+    issuer_address: str = ""
+    """DirOrigen and CmnaOrigen, as the issuer wrote them."""
+    issuer_email: str = ""
+    receiver_email: str = ""
 
     @property
     def label(self) -> str:
@@ -188,7 +192,18 @@ def _id_dte(root: etree._Element) -> dict[str, Any]:
     if type_code not in CEDIBLE_TYPES:
         raise AecError(f"type {type_code} cannot be ceded: only 33, 34, 43 and 46 can")
     receiver = header.find(f"{q}Receptor/{q}RznSocRecep")
+
+    def optional(path: str) -> str:
+        found = header.find("/".join(q + part for part in path.split("/")))
+        return (found.text or "").strip() if found is not None else ""
+
+    address = ", ".join(
+        part for part in (optional("Emisor/DirOrigen"), optional("Emisor/CmnaOrigen")) if part
+    )
     return {
+        "issuer_address": address,
+        "issuer_email": optional("Emisor/CorreoEmisor"),
+        "receiver_email": optional("Receptor/CorreoRecep"),
         "type_code": type_code,
         "folio": folio,
         "issuer_rut": text("Emisor/RUTEmisor").upper(),
@@ -350,6 +365,115 @@ def _check_built(data: bytes, dte: CededDte) -> None:
         raise AecError(f"signatures of the AEC built do not hold: {', '.join(failed)}")
     if data.count(dte.content) != 1:
         raise AecError("the DTE inside the AEC built is not the stored one byte for byte")
+
+
+# --- re-cession -------------------------------------------------------------------------------------------
+
+
+def build_recession(previous: bytes, terms: Terms, signer: Signer) -> bytes:
+    """The AEC by which the current holder (``terms.assignor``, the last assignee of ``previous``) cedes the
+    document onwards: ``previous``'s ``DTECedido`` and cessions byte for byte (their signatures stay as
+    they were made), a new cession (``SeqCesion`` one more) and a new cover, signed with ``signer``.
+
+    The new file declares the namespaces ``previous`` declared on its ``AEC``, and the new cession is signed
+    standalone with those same declarations, so every part keeps the context it was signed in. Only the
+    new parts are judged here; the earlier ones are whatever the previous file holds (verify it first).
+    """
+    text = _latin1(previous)
+    root = _parse_whole(text)
+    if local_name(root) != "AEC" or etree.QName(root).namespace != SII_NS:
+        raise AecError("the previous file is not an AEC")
+    dte_element = root.find(f"{_S}DocumentoAEC/{_S}Cesiones/{_S}DTECedido/{_S}DocumentoDTECedido/{_S}DTE")
+    cesiones = root.findall(f"{_S}DocumentoAEC/{_S}Cesiones/{_S}Cesion/{_S}DocumentoCesion")
+    if dte_element is None or not cesiones:
+        raise AecError("the previous AEC holds no ceded DTE or no cession")
+    last = cesiones[-1]
+    holder = _child_text(last, "Cesionario/RUT").upper()
+    if holder != terms.assignor.rut:
+        raise AecError(f"the assignor {terms.assignor.rut} is not the document's holder ({holder})")
+    sequence = int(_child_text(last, "SeqCesion") or "0") + 1
+    if sequence > 40:
+        raise AecError("SII takes at most 40 cessions of a document")
+    declared = any(_child_text(c, "Cedente/DeclaracionJurada") for c in cesiones)
+    if declared and terms.declaration == "":
+        raise AecError("an earlier cession has a sworn declaration, so this one needs one too")
+    dte = CededDte(content=b"", **_id_dte(dte_element))
+    if not 0 < terms.amount <= dte.total:
+        raise AecError(
+            f"the amount ceded ({terms.amount}) must be above 0 and at most the total ({dte.total})"
+        )
+    start, end = text.find(b"<Cesiones>"), text.rfind(b"</Cesiones>")
+    if start < 0 or end < start:
+        raise AecError("the previous AEC's cessions cannot be cut out as they are (a prefixed Cesiones)")
+    earlier = text[start + len(b"<Cesiones>") : end]
+    nsmap = {prefix: uri for prefix, uri in root.nsmap.items()}
+    if nsmap.get(None) != SII_NS:
+        raise AecError("the previous AEC does not declare SII's namespace as its default")
+    stamp = terms.signed_at.strftime(TIMESTAMP)
+    chained = Terms(**{**terms.__dict__, "sequence": sequence})
+    cesion = _signed_part(_rooted(_cesion(dte, chained, signer, stamp), nsmap), {}, signer)
+    contact = terms.contact or Contact()
+    cover = _s(
+        "DocumentoAEC",
+        _s(
+            "Caratula",
+            _s("RutCedente", terms.assignor.rut),
+            _s("RutCesionario", terms.assignee.rut),
+            _s("NmbContacto", contact.name) if contact.name else None,
+            _s("FonoContacto", contact.phone) if contact.phone else None,
+            _s("MailContacto", contact.email) if contact.email else None,
+            _s("TmstFirmaEnvio", stamp),
+            version="1.0",
+        ),
+        _s("Cesiones"),
+        ID=f"AEC_{dte.label}_{sequence}",
+    )
+    aec = element(f"{_S}AEC", cover, nsmap=nsmap, attributes=_attributes(root))
+    body = _signed_part(aec, {b"<Cesiones/>": b"<Cesiones>" + earlier + cesion + b"</Cesiones>"}, signer)
+    data = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii") + body
+    built = parse_untrusted(data, max_bytes=MAX_AEC_BYTES)
+    problems = validate_aec(built)
+    if problems:
+        raise AecError("the AEC built does not follow SII's schema: " + "; ".join(problems))
+    verdicts = signatures(built)
+    new = [verdict for part, verdict in verdicts if part.endswith(f"_{sequence}")]
+    if len(new) != 2 or any(verdict.problem is not None for verdict in new):
+        raise AecError("the new cession's or the cover's signature does not hold")  # a bug
+    if data.count(earlier) != 1:
+        raise AecError("the earlier parts inside the AEC built are not the previous ones byte for byte")
+    return data
+
+
+def _latin1(data: bytes) -> bytes:
+    """``data`` in the file's ISO-8859-1 (the same characters; byte for byte when it already is)."""
+    encoding = encoding_of(data)
+    body = _DECLARATION.sub(b"", data, count=1)
+    if encoding in _LATIN1 or body.isascii():
+        return body
+    return body.decode(encoding).encode(ENCODING, errors="xmlcharrefreplace")
+
+
+def _parse_whole(text: bytes) -> etree._Element:
+    try:
+        return parse_untrusted(
+            f'<?xml version="1.0" encoding="{ENCODING}"?>'.encode("ascii") + text, max_bytes=MAX_AEC_BYTES
+        )
+    except XmlError as error:
+        raise AecError(f"the previous AEC cannot be read: {error}") from None
+
+
+def _rooted(cesion: etree._Element, nsmap: dict[str | None, str]) -> etree._Element:
+    """The same ``Cesion`` with ``nsmap`` declared on it (the declarations of the file it goes into)."""
+    return element(str(cesion.tag), *list(cesion), nsmap=nsmap, attributes=_attributes(cesion))
+
+
+def _attributes(of: etree._Element) -> dict[str, str]:
+    return {str(name): str(value) for name, value in of.attrib.items()}
+
+
+def _child_text(parent: etree._Element, path: str) -> str:
+    found = parent.find("/".join(_S + part for part in path.split("/")))
+    return (found.text or "").strip() if found is not None else ""
 
 
 # --- checking ----------------------------------------------------------------------------------------------

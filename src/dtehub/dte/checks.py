@@ -39,7 +39,9 @@ class Check(enum.StrEnum):
 SchemaVerdict = Literal["valid", "invalid", "unverifiable"]
 SignatureVerdict = Literal["valid", "unsigned", "invalid", "unverifiable"]
 TedVerdict = Literal["valid", "absent", "invalid"]
-CheckName = Literal["schema", "signature", "ted"]
+CheckName = Literal["schema", "signature", "ted", "sii_register"]
+"""The checks a problem names: the pipeline's three, and ``sii_register``: a DTE whose amounts, date or
+customer differ from SII's Registro de Ventas row its document was first created from (docs/sii-sync.md)."""
 
 VERDICTS: dict[Check, tuple[str, ...]] = {
     Check.SCHEMA: get_args(SchemaVerdict),
@@ -185,7 +187,10 @@ def stored_xml_checks_json(row: StoredVerdicts) -> JsonObject | None:
 
 
 class XmlProblemOut(ApiModel):
-    check: CheckName = Field(description="The check that did not say valid")
+    check: CheckName = Field(
+        description="The check that did not say valid; sii_register: the XML disagrees with the row of "
+        "SII's Registro de Ventas the document was first created from"
+    )
     code: str = Field(description="A stable code for programs, e.g. signature_digest_mismatch")
     message: str = Field(description="What is wrong, for people")
 

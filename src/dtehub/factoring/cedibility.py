@@ -10,10 +10,10 @@ Each check has a status:
   unreachable, no certificate, or a query dtehub does not make yet).
 
 The document is ``cedible`` when no check failed or is pending and every check that decides was made:
-the XML, the type, the amounts and SII's four (reception, code, claims, window). The RTC's cession registry
-is not queried yet: that check is always ``not_checked`` and listed among the reasons, so a person checks
-it at SII before buying. ``reasons`` lists every check that did not pass, each with its source and what to
-do. ``docs/factoring.md`` says what each check means.
+the XML, the type, the amounts, SII's four (reception, code, claims, window) and the cession registry
+(dtehub's own cession of it, pending or registered, else SII's RTC asked with ``getEstCesion``).
+``reasons`` lists every check that did not pass, each with its source and what to do.
+``docs/factoring.md`` says what each check means.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from dtehub.config import Settings
 from dtehub.errors import NotFound, SecretKeyMissing, SiiCertificateMissing, SiiCertificateSealedElsewhere
 from dtehub.factoring import repository
 from dtehub.factoring.acceptance import SiiEvent, asks_sii, document_ref, read_from_sii
+from dtehub.factoring.repository import ACCEPTED
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
 from dtehub.kit.money import format_cents
-from dtehub.models import Company, Document, DocumentSiiAcceptance, Note, NoteReason
+from dtehub.models import Company, Document, DocumentCession, DocumentSiiAcceptance, Note, NoteReason
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.errors import CertificateError, SiiError
+from dtehub.sii.ws import rtc
 from dtehub.sii.ws.auth import DEFAULT_TOKENS, TokenCache
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.reclamo import CEDIBLE_CODES, CLAIMS, NOT_YET_CODE, RECEIPTS
@@ -128,49 +130,89 @@ def check_document(
         raise NotFound(f"document {document_id} not found", field="id")
     moment = now or utcnow()
     notes = repository.notes_of(session, company_id, document.id)
-    acceptance, sii_problem = _ask_sii(session, company, document, sii, moment)
+    answers = _ask_sii(session, company, document, sii, moment)
+    standing = repository.standing_cession(session, company_id, document.id)
     checks = [
         _xml(document),
         _type(document),
         _amounts(document, notes),
-        *_sii_checks(document, acceptance, sii_problem, moment),
-        _credit_notes(document, notes, acceptance),
-        _rtc(),
+        *_sii_checks(document, answers.acceptance, answers.problem, moment),
+        _credit_notes(document, notes, answers.acceptance),
+        _rtc(document, standing, answers),
     ]
     blocking = any(c.status in (Status.FAILED, Status.PENDING) for c in checks)
     unconfirmed = any(c.decides and c.status is Status.NOT_CHECKED for c in checks)
     return Verdict(not blocking and not unconfirmed, moment, checks)
 
 
+@dataclass
+class _SiiAnswers:
+    acceptance: DocumentSiiAcceptance | None = None
+    problem: Check | None = None
+    """Why SII's acceptance/claim service was not asked (or could not answer)."""
+    rtc_ceded: bool | None = None
+    rtc_problem: str = ""
+    """Why SII's RTC was not asked (or could not answer)."""
+
+
 def _ask_sii(
     session: Session, company: Company, document: Document, sii: SiiAccess, now: datetime
-) -> tuple[DocumentSiiAcceptance | None, Check | None]:
-    """SII's answer (read now and stored), or the check that says why SII could not be asked."""
-    if not asks_sii(document) or document_ref(company, document) is None:
-        return None, None
+) -> _SiiAnswers:
+    """SII's answers (the acceptance/claim service's read now and stored; the RTC's), or why not."""
+    answers = _SiiAnswers()
+    ref = document_ref(company, document)
+    if ref is None or document.code not in CEDIBLE_TYPES:
+        answers.rtc_problem = "not a document SII's RTC registers cessions of"
+        return answers
     try:
         certificate = sii.load_certificate(session, company.id, sii.settings)
     except SiiCertificateMissing:
-        return None, _sii_not_checked(
+        answers.problem = _sii_not_checked(
             "the company has no SII certificate stored, so SII was not asked",
             "store the certificate of a person authorized for the company at SII "
             "(updateCompanySiiCertificate), then check again",
         )
     except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
-        return None, _sii_not_checked(
+        answers.problem = _sii_not_checked(
             f"the company's SII certificate cannot be opened: {error.message}", "see the message"
         )
+    else:
+        _ask_with(session, company, document, sii, certificate, answers, now)
+    if answers.problem is not None and not answers.rtc_problem:
+        answers.rtc_problem = answers.problem.message
+    if not asks_sii(document) and answers.problem is not None:
+        answers.problem = None  # SII's acceptance/claim checks do not apply: only the RTC's says why
+    return answers
+
+
+def _ask_with(
+    session: Session,
+    company: Company,
+    document: Document,
+    sii: SiiAccess,
+    certificate: PersonCertificate,
+    answers: _SiiAnswers,
+    now: datetime,
+) -> None:
+    ref = document_ref(company, document)
+    assert ref is not None  # checked by the caller
     try:
         with WsClient(sii.settings.sii_ws_config(), certificate, tokens=sii.tokens) as ws:
-            return read_from_sii(session, company, document, ws, now=now), None
+            if asks_sii(document):
+                try:
+                    answers.acceptance = read_from_sii(session, company, document, ws, now=now)
+                except SiiError as error:
+                    answers.problem = _sii_not_checked(
+                        f"SII could not be asked: {error.message} ({error.code})", "retry later"
+                    )
+            try:
+                answers.rtc_ceded = rtc.ceded(ws, ref.issuer_rut, ref.type_code, ref.folio)
+            except SiiError as error:
+                answers.rtc_problem = f"SII's RTC could not be asked: {error.message} ({error.code})"
     except CertificateError as error:
-        return None, _sii_not_checked(
+        answers.problem = _sii_not_checked(
             f"the company's SII certificate cannot be used: {error.message} ({error.code})",
             "store a valid certificate (updateCompanySiiCertificate), then check again",
-        )
-    except SiiError as error:
-        return None, _sii_not_checked(
-            f"SII could not be asked: {error.message} ({error.code})", "retry later"
         )
 
 
@@ -393,10 +435,32 @@ def _credit_notes(document: Document, notes: list[Note], acceptance: DocumentSii
     return Check("creditNotes", Source.DTEHUB, Status.PASSED, "no credit note refers to it", details=details)
 
 
-def _rtc() -> Check:
+def _rtc(document: Document, standing: DocumentCession | None, answers: _SiiAnswers) -> Check:
+    if document.code not in CEDIBLE_TYPES:
+        return Check(
+            "rtcCession", Source.RTC, Status.NOT_APPLICABLE, "no cession of a type that cannot be ceded",
+            decides=False,
+        )  # fmt: skip
+    if standing is not None:
+        details = {"trackId": str(standing.track_id), "assignee": standing.assignee_rut}
+        to = f"{standing.assignee_name} ({standing.assignee_rut}), track id {standing.track_id}"
+        if standing.sii_state == ACCEPTED:
+            return Check(
+                "rtcCession", Source.DTEHUB, Status.FAILED, f"dtehub ceded it to {to}, and SII registered it",
+                "nothing to do: it belongs to the assignee now", details=details,
+            )  # fmt: skip
+        return Check(
+            "rtcCession", Source.DTEHUB, Status.PENDING, f"a cession of it to {to} waits for SII's verdict",
+            "wait for SII's verdict: the document's cession shows it", details=details,
+        )  # fmt: skip
+    if answers.rtc_ceded is True:
+        return Check(
+            "rtcCession", Source.RTC, Status.FAILED, "SII's RTC has a cession of it registered",
+            "nothing to do: it was ceded already; its current holder may cede it onwards",
+        )  # fmt: skip
+    if answers.rtc_ceded is False:
+        return Check("rtcCession", Source.RTC, Status.PASSED, "SII's RTC has no cession of it registered")
     return Check(
-        "rtcCession", Source.RTC, Status.NOT_CHECKED,
-        "dtehub does not query SII's Registro de Transferencia de Créditos (RTC) yet, so it cannot say "
-        "whether a cession of this document is already registered",
-        "check the RTC at sii.cl (consulta de cesiones) before buying", decides=False,
+        "rtcCession", Source.RTC, Status.NOT_CHECKED, answers.rtc_problem or "SII's RTC was not asked",
+        "retry later, or check the RTC at sii.cl (consulta de cesiones)",
     )  # fmt: skip

@@ -9,11 +9,12 @@ from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.documents import service as documents_service
+from dtehub.documents.schemas import DocumentDetailOut
 from dtehub.dte.aec import MAX_AEC_BYTES
 from dtehub.errors import PayloadTooLarge
 from dtehub.errors_http import error_responses
-from dtehub.factoring import cedibility, holding
-from dtehub.factoring.schemas import CedibilityOut, CesionFromXml, HeldDocumentOut
+from dtehub.factoring import cedibility, cession, holding
+from dtehub.factoring.schemas import CedibilityOut, CesionFromXml, CessionCreate, HeldDocumentOut
 from dtehub.kit import base64
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.schema import MAX_ID, respond_json
@@ -68,3 +69,30 @@ def create_cesion_from_xml(
         session, auth.company_id, row, documents_service.Expand(), links, today_in_santiago()
     )
     return respond_json({"document": view, "checks": [f.as_json() for f in held.verification.findings]})
+
+
+@router.post(
+    "/createCesion",
+    response_model=DocumentDetailOut,
+    responses=error_responses(404, 409, 422, 503),
+)
+@transactional(audit=Action.CREATE_CESION)
+def create_cesion(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: CessionCreate) -> Response:
+    """Cede a document through SII's RTC: dtehub checks that it can be ceded (getDocumentCedibility, the
+    amount, the company's SII certificate), builds the electronic cession file (AEC) with the company's
+    certificate, uploads it and answers the document with its ``cession`` (``siiState`` pending). dtehub then
+    follows SII's track id until SII registers the cession (``isCeded``, webhook ``document.ceded``) or
+    rejects it (``siiMessage`` says why). A refusal changes nothing and sends nothing to the RTC."""
+    made = cession.create_cession(session, auth.company_id, body, cedibility.SiiAccess(settings))
+    audit.annotate(
+        session,
+        object_type="document",
+        object_id=made.document_id,
+        summary={"trackId": made.track_id, "assignee": made.assignee_rut, "amount": made.amount_cents // 100},
+    )
+    links = Links(settings.public_base)
+    row = documents_service.require_row(session, auth.company_id, made.document_id)
+    view = documents_service.present_detail(
+        session, auth.company_id, row, documents_service.Expand(), links, today_in_santiago()
+    )
+    return respond_json(view)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtehub.kit.sql import insert_rows
-from dtehub.models import Base, Company, Document, DocumentHolding, DocumentSiiAcceptance, Note
+from dtehub.models import (
+    Base,
+    Company,
+    Document,
+    DocumentCession,
+    DocumentHolding,
+    DocumentSiiAcceptance,
+    Note,
+)
 
 _DOCUMENTS = Base.metadata.tables["documents"]
+
+PENDING = "pending"
+ACCEPTED = "accepted"
+REJECTED = "rejected"
 
 
 def acceptance(session: Session, company_id: int, document_id: int) -> DocumentSiiAcceptance | None:
@@ -96,3 +109,58 @@ def holding(session: Session, company_id: int, document_id: int) -> DocumentHold
 def add_holding(session: Session, row: DocumentHolding) -> None:
     session.add(row)
     session.flush()
+
+
+# --- cessions ---------------------------------------------------------------------------------------------
+
+
+def latest_cessions(
+    session: Session, company_id: int, document_ids: Sequence[int]
+) -> dict[int, DocumentCession]:
+    """Each document's last cession (by id), for the documents that have one."""
+    if not document_ids:
+        return {}
+    last = (
+        select(func.max(DocumentCession.id))
+        .where(DocumentCession.company_id == company_id, DocumentCession.document_id.in_(document_ids))
+        .group_by(DocumentCession.document_id)
+    )
+    query = select(DocumentCession).where(
+        DocumentCession.company_id == company_id, DocumentCession.id.in_(last.scalar_subquery())
+    )
+    return {row.document_id: row for row in session.scalars(query)}
+
+
+def standing_cession(session: Session, company_id: int, document_id: int) -> DocumentCession | None:
+    """The document's cession that is pending or accepted at SII (at most one), or None."""
+    query = select(DocumentCession).where(
+        DocumentCession.company_id == company_id,
+        DocumentCession.document_id == document_id,
+        DocumentCession.sii_state.in_((PENDING, ACCEPTED)),
+    )
+    return session.scalars(query.order_by(DocumentCession.id.desc())).first()
+
+
+def cession(session: Session, company_id: int, cession_id: int) -> DocumentCession | None:
+    query = select(DocumentCession).where(
+        DocumentCession.company_id == company_id, DocumentCession.id == cession_id
+    )
+    return session.scalars(query).first()
+
+
+def pending_cessions(session: Session, limit: int) -> list[tuple[int, int]]:
+    """(company id, cession id) of the cessions SII has not decided on yet, oldest first, of every company:
+    the background follow-up then reads each through its company."""
+    query = (
+        select(DocumentCession.company_id, DocumentCession.id)
+        .where(DocumentCession.sii_state == PENDING)
+        .order_by(DocumentCession.id)
+        .limit(limit)
+    )
+    return [(company_id, cession_id) for company_id, cession_id in session.execute(query)]
+
+
+def add_cession(session: Session, row: DocumentCession) -> DocumentCession:
+    session.add(row)
+    session.flush()
+    return row

@@ -3,13 +3,16 @@ JSON of :meth:`dtehub.factoring.cedibility.Verdict.as_json`; tests hold it to th
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import date
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from dtehub.documents.schemas import DocumentDetailOut
 from dtehub.dte.checks import XmlChecksOut
-from dtehub.kit.schema import ApiInput, ApiModel, JsonObject
+from dtehub.kit.money import AmountIn
+from dtehub.kit.rut import normalize_rut
+from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, JsonObject
 
 CheckStatus = Literal["passed", "failed", "pending", "warning", "not_applicable", "not_checked"]
 CheckSource = Literal["xml", "dtehub", "sii", "rtc"]
@@ -131,3 +134,61 @@ class AecCheckOut(ApiModel):
 class HeldDocumentOut(ApiModel):
     document: DocumentDetailOut = Field(description="The held document, as getDocument shows it")
     checks: list[AecCheckOut] = Field(description="Every check of the AEC, each signature on its own")
+
+
+# --- createCesion ------------------------------------------------------------------------------------------
+
+
+def _rut(value: str) -> str:
+    return normalize_rut(value)
+
+
+Rut = Annotated[str, Field(min_length=3, max_length=12, description="e.g. 76543210-K"), AfterValidator(_rut)]
+Email = Annotated[str, Field(min_length=6, max_length=80, pattern=r"^[^@\s]+@[^@\s]+$")]
+
+
+class AssigneeIn(ApiInput):
+    """Who the document is ceded to (the factoring company): the cession's Cesionario."""
+
+    rut: Rut
+    name: str = Field(min_length=1, max_length=100, description="Razón social")
+    address: str = Field(min_length=5, max_length=80)
+    email: Email
+
+
+class AssignorIn(ApiInput):
+    """The company's own address and e-mail as the cession states them (Cedente); by default the DTE's
+    issuer address (DirOrigen, CmnaOrigen) and e-mail (CorreoEmisor), else the company's replyTo."""
+
+    address: str | None = Field(default=None, min_length=5, max_length=80)
+    email: Email | None = None
+
+
+class CessionContactIn(ApiInput):
+    """Whom SII (and the assignee) may ask about the cession: the cover's contact."""
+
+    name: str | None = Field(default=None, max_length=40)
+    phone: str | None = Field(default=None, max_length=40)
+    email: Email | None = None
+
+
+class CessionCreate(ApiInput):
+    document_id: int = Field(
+        ge=1, le=MAX_ID, description="The document to cede (an invoice the company issued)"
+    )
+    assignee: AssigneeIn
+    amount: AmountIn | None = Field(
+        default=None, description="What is ceded, whole pesos (default: the document's total)"
+    )
+    last_due_date: date | None = Field(
+        default=None,
+        description="UltimoVencimiento: the last day the debtor has to pay (default: the due date)",
+    )
+    contact: CessionContactIn | None = None
+    declaration: str | None = Field(
+        default=None,
+        max_length=512,
+        description="The sworn declaration (DeclaracionJurada); default: the text SII's format prescribes, "
+        "naming the company, the assignee and the debtor",
+    )
+    assignor: AssignorIn | None = None

@@ -50,6 +50,7 @@ CHUNK_BYTES = 1024 * 1024
 class Outcome(enum.StrEnum):
     IMPORTED = "imported"
     ALREADY_PRESENT = "already_present"
+    ATTACHED = "attached"  # to the document or note the SII sync created from the Registro de Ventas
     REFUSED = "refused"
     SKIPPED = "skipped"  # not an .xml file inside a folder or an archive: never read
 
@@ -102,6 +103,7 @@ class ImportSummary:
     documents: int = 0
     notes: int = 0
     already_present: int = 0
+    attached: int = 0
     refused: Counter[str] = field(default_factory=Counter)
     skipped: int = 0
 
@@ -125,6 +127,8 @@ class ImportSummary:
                 self.documents += 1
         elif result.outcome is Outcome.ALREADY_PRESENT:
             self.already_present += 1
+        elif result.outcome is Outcome.ATTACHED:
+            self.attached += 1
         elif result.outcome is Outcome.REFUSED:
             self.refused[result.code or "refused"] += 1
         else:
@@ -136,6 +140,7 @@ class ImportSummary:
             "documents": self.documents,
             "notes": self.notes,
             "alreadyPresent": self.already_present,
+            "attached": self.attached,
             "refused": dict(sorted(self.refused.items())),
             "skipped": self.skipped,
         }
@@ -332,7 +337,12 @@ def _result(item: ReadDte, outcome: Stored | DtehubError) -> Result:
         )
     return Result(
         item.path,
-        Outcome.IMPORTED if outcome.created else Outcome.ALREADY_PRESENT,
+        Outcome.IMPORTED
+        if outcome.created
+        else Outcome.ATTACHED
+        if outcome.attached
+        else Outcome.ALREADY_PRESENT,
+        message="; ".join(outcome.disagreements) or None,
         dte_type=fields.code,
         folio=fields.folio,
         note=outcome.kind == Kind.NOTE,
@@ -381,7 +391,7 @@ class _Batches:
                 incoming = [Incoming(item.checked, source=Origin.IMPORT) for item in dtes]
                 outcomes = store_many(session, self.company_id, incoming, self.links)
                 # One audit event per committed batch, attributed to the CLI (its only caller).
-                created = [(o.kind.value, o.id) for o in outcomes if isinstance(o, Stored) and o.created]
+                created = [(o.kind.value, o.id) for o in outcomes if isinstance(o, Stored) and o.changed]
                 audit.record_import_batch(session, self.company_id, created)
             stored = {id(item): _result(item, outcome) for item, outcome in zip(dtes, outcomes, strict=True)}
             self.stored_since_analyze += len(dtes)

@@ -10,7 +10,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from dtehub.kit.sql import insert_rows, key_in
-from dtehub.models import Base
+from dtehub.models import Base, Origin
 
 
 @dataclass(frozen=True)
@@ -72,3 +72,22 @@ def insert_sources(
     insert_rows(
         session, tables.sources, [{**s, tables.source_key: i} for s, i in zip(sources, ids, strict=True)]
     )
+
+
+def register_only(session: Session, tables: DteTables, company_id: int, ids: set[int]) -> set[int]:
+    """Those of the company's rows among ``ids`` that the SII sync created from the Registro de Ventas
+    and that have no XML yet: an XML of their type and folio attaches to them."""
+    if not ids:
+        return set()
+    rows, sources = tables.rows.c, tables.sources.c
+    query = (
+        select(rows.id)
+        .outerjoin_from(tables.rows, tables.sources, sources[tables.source_key] == rows.id)
+        .where(
+            rows.company_id == company_id,
+            rows.id.in_(ids),
+            rows.source == Origin.SII.value,
+            sources[tables.source_key].is_(None),
+        )
+    )
+    return set(session.scalars(query))

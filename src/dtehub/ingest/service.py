@@ -32,6 +32,7 @@ from dtehub.errors import (
     TooManyDtes,
     UnsupportedDocumentType,
 )
+from dtehub.ingest import attach as attach_module
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit import base64
 from dtehub.kit.dates import utcnow
@@ -52,11 +53,20 @@ class Kind(enum.StrEnum):
 @dataclass(frozen=True)
 class Stored:
     """What a DTE became: a document or a note, by id; ``created`` is False when the very same XML
-    was already stored (an idempotent retry or re-import)."""
+    was already stored (an idempotent retry or re-import) or when it ``attached`` to the row the SII
+    sync had created from the Registro de Ventas (:mod:`dtehub.ingest.attach`), with the
+    ``disagreements`` between the two, in words (also kept on the row as ``sii_register`` problems)."""
 
     kind: Kind
     id: int
     created: bool
+    attached: bool = False
+    disagreements: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Something was written: a new row, or an XML attached to a register-only one."""
+        return self.created or self.attached
 
 
 _TABLES = {Kind.DOCUMENT: ingest_repository.DOCUMENTS, Kind.NOTE: ingest_repository.NOTES}
@@ -189,14 +199,23 @@ def _store_many(
         )
         for kind in Kind
     }
+    # Rows the SII sync created from the Registro de Ventas, without XML yet: an XML attaches to them.
+    register_only = {
+        kind: ingest_repository.register_only(
+            session, _TABLES[kind], company_id, {i for i, digest in stored[kind].values() if digest is None}
+        )
+        for kind in Kind
+    }
     new: list[int] = []
+    attach: list[int] = []
     first_of: dict[tuple[Kind, tuple[int, str]], int] = {}  # a key seen earlier in this batch
     repeats: dict[int, int] = {}
     for i in accepted:
         kind, key, digest = kinds[i], _key(items[i]), items[i].checked.sha256
         earlier = first_of.get((kind, key))
-        if key in stored[kind]:
-            existing_id, existing_digest = stored[kind][key]
+        existing = stored[kind].get(key)
+        if existing is not None and existing[0] not in register_only[kind]:
+            existing_id, existing_digest = existing
             outcomes[i] = (
                 Stored(kind, existing_id, created=False)
                 if existing_digest == digest
@@ -209,9 +228,9 @@ def _store_many(
                 outcomes[i] = _conflict(kind, key)
         else:
             first_of[(kind, key)] = i
-            new.append(i)
+            (new if existing is None else attach).append(i)
 
-    receivers = {i: _receiver(items[i]) for i in new}
+    receivers = {i: _receiver(items[i]) for i in (*new, *attach)}
     clients = clients_service.upsert_receivers(session, company_id, list(receivers.values()))
     now = utcnow()
     new_documents = [i for i in new if not is_note[i]]
@@ -260,13 +279,45 @@ def _store_many(
         document_id = arrived[(note.ref_code or "", note.ref_number or "")]
         note.document_id = document_id
         affected.add(document_id)
+
+    # XMLs for rows the SII sync created from the register: the rows gain them (ingest.attach).
+    ids = {kind: {key: found[0] for key, found in stored[kind].items()} for kind in Kind}
+    arrivals = {
+        i: attach_module.Arrival(ids[kinds[i]][_key(items[i])], items[i].checked, clients[receivers[i][0]])
+        for i in attach
+    }
+    for kind in Kind:
+        of_kind = [i for i in attach if kinds[i] == kind]
+        ingest_repository.insert_sources(
+            session,
+            _TABLES[kind],
+            [arrivals[i].id for i in of_kind],
+            [_source(items[i].checked) for i in of_kind],
+        )
+    said = attach_module.attach_documents(
+        session, company, [arrivals[i] for i in attach if not is_note[i]], now=now
+    )
+    note_targets = {arrivals[i].id: targets[i] for i in attach if is_note[i]}
+    note_links = {
+        note_id: by_reference.get((target.code, target.number)) if target and target.linkable else None
+        for note_id, target in note_targets.items()
+    }
+    relinked, said_of_notes = attach_module.attach_notes(
+        session, company_id, [arrivals[i] for i in attach if is_note[i]], note_targets, note_links, now=now
+    )
+    affected |= relinked
     changed = ledger.lock_and_recompute(session, company_id, affected, ledger.Source.NOTES)
     subscriptions = webhook_events.Subscriptions(session, company_id)
     documents_service.record_events(session, subscriptions, "document.created", document_ids, links)
     notes_service.record_created(session, subscriptions, note_ids, links)
     created = set(document_ids)
-    updated = [i for i in changed if i not in created]  # the new ones' events show them with their notes
+    # The new ones' events show them with their notes; an attached document's shows its XML.
+    updated = sorted({i for i in changed if i not in created} | set(said))
     documents_service.record_events(session, subscriptions, "document.updated", updated, links)
+    for i in attach:
+        kind, row_id = kinds[i], arrivals[i].id
+        problems = (said_of_notes if kind == Kind.NOTE else said).get(row_id, [])
+        outcomes[i] = Stored(kind, row_id, created=False, attached=True, disagreements=tuple(problems))
 
     for i, document_id in documents.items():
         outcomes[i] = Stored(Kind.DOCUMENT, document_id, created=True)

@@ -86,7 +86,7 @@ def _store(
 ) -> ingest.Stored:
     """Store the retrieved DTE and, when it is new, its audit event, in one unit of work."""
     stored = ingest.store(session, caller.company_id, retrieved.checked, links, source=Origin.MIPYME)
-    if stored.created:
+    if stored.changed:
         audit.record_stored(
             session,
             caller.company_id,

@@ -9,6 +9,7 @@ from dtehub.models.company_logo import CompanyLogo
 from dtehub.models.company_sii_certificate import CompanySiiCertificate
 from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState, Origin
+from dtehub.models.document_cession import DocumentCession
 from dtehub.models.document_count import DocumentCount
 from dtehub.models.document_holding import DocumentHolding
 from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
@@ -40,6 +41,7 @@ __all__ = [
     "Contact",
     "DeliveryState",
     "Document",
+    "DocumentCession",
     "DocumentCount",
     "DocumentHolding",
     "DocumentSiiAcceptance",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.secrets import new_link_key
 from dtehub.models.base import Base, BigId, Cents, IdPk
+from dtehub.models.sii_state import SiiStated
 from dtehub.models.xml_checks import XmlChecked
 
 NO_CODE = 0
@@ -33,7 +34,7 @@ class DocumentState(enum.IntEnum):
     VOIDED = 4
 
 
-class Document(XmlChecked, Base):
+class Document(XmlChecked, SiiStated, Base):
     """A receivable: an invoice or similar document the company issued to a client, or one it holds
     (``held``): an invoice another company (``issuer_rut``) issued and ceded to it, collected from its
     debtor (the client) like any other.
@@ -60,6 +61,8 @@ class Document(XmlChecked, Base):
         Index("ix_documents_company_code_issue", "company_id", "code", "issue_date", "id"),
         Index("ix_documents_client_id", "client_id"),
         Index("ix_documents_company_created_on", "company_id", "created_on", "id"),
+        # The daily sweep's tacit acceptances, and siiState's ranges of receptions.
+        Index("ix_documents_company_sii_received", "company_id", "sii_received_at"),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 
@@ -91,7 +94,6 @@ class Document(XmlChecked, Base):
         default=False, comment="The creator asked for the new-document reminder (send=1)"
     )
     portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
-    # No Python default: a row written without one leaves the column out of its INSERT.
     held: Mapped[bool] = mapped_column(
         default=False, comment="Bought through a cession (AEC): another company issued it, this one holds it"
     )
@@ -101,6 +103,7 @@ class Document(XmlChecked, Base):
         comment="A held document's issuer (canonical RUT); '' when the company issued it",
     )
     issuer_name: Mapped[str] = mapped_column(String(100), default="", comment="A held document's issuer")
+    # No Python default: a row written without one leaves the column out of its INSERT.
     source: Mapped[str | None] = mapped_column(
         String(8),
         comment="How it came in (Origin: api, import, mipyme, sii, demo); null: before 0015",

@@ -13,9 +13,9 @@ class DocumentSiiAcceptance(Base):
     """What SII's acceptance/claim service said of a document when it was last asked: SII's reception time,
     the event history (acceptance, goods receipt, claims, credit notes) and SII's cedibility code.
 
-    One row per document, written each time the service is read (``dtehub.factoring.acceptance``); the
-    states the sync shows on the document (received, accepted, claimed) are written beside it by
-    ``dtehub.documents.sii_states``.
+    One row per document, written each time the service is read (``dtehub.factoring.acceptance``). What
+    the SII sync reads of the document in the Registro de Ventas (reception, acuse, claim, receiver event)
+    is kept on the document itself (its ``sii_*`` columns, :class:`dtehub.models.sii_state.SiiStated`).
     """
 
     __tablename__ = "document_sii_acceptances"

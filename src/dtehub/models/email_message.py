@@ -19,6 +19,8 @@ class ReminderKind(enum.StrEnum):
     NEW_PAYMENT = "newPayment"
     CREDIT_DEBIT_NOTE = "creditDebitNote"
     DEBT_SUMMARY = "debtSummary"
+    CESSION_NOTICE = "cessionNotice"
+    """SII registered a cession of the document: whom the debtor pays from now on (once per cession)."""
 
 
 class MessageStatus(enum.StrEnum):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from dtehub.kit.dates import utcnow
 from dtehub.kit.secrets import new_link_key
 from dtehub.models.base import Base, BigId, Cents, IdPk
+from dtehub.models.sii_state import SiiStated
 from dtehub.models.xml_checks import XmlChecked
 
 CREDIT_NOTE_CODES = frozenset({61, 112})
@@ -24,7 +25,7 @@ class NoteReason(enum.IntEnum):
     CORRECTS_AMOUNTS = 3  # corrige montos
 
 
-class Note(XmlChecked, Base):
+class Note(XmlChecked, SiiStated, Base):
     """A credit or debit note (SII 61/112, 56/111), stored with the reference that names its document.
 
     ``document_id`` is set when that document is in dtehub (same company, ``ref_code`` + ``ref_number``);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, func, select, update
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.documents.filters import DateBy
 from dtehub.kit.sql import insert_rows, key_in
-from dtehub.models import Client, Document, Note
+from dtehub.models import Client, Company, Document, Note
 from dtehub.models.note import CREDIT_NOTE_CODES, DEBIT_NOTE_CODES, NoteReason
 from dtehub.notes.filters import NoteFilters, NoteOrderBy, NoteType
 
@@ -20,6 +21,11 @@ _ORDER_COLUMNS = {
     NoteOrderBy.NUMBER: Note.number_sort,
     NoteOrderBy.TOTAL: Note.total_cents,
 }
+
+
+def collections_start(session: Session, company_id: int) -> date | None:
+    """The company's collectionsStartDate: its notes synced from SII before it are history."""
+    return session.scalar(select(Company.collections_start_date).where(Company.id == company_id))
 
 
 def _conditions(company_id: int, filters: NoteFilters) -> list[ColumnElement[bool]]:

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 from typing import Any
 
 from pydantic import Field
 
+from dtehub.documents.history import is_history
+from dtehub.documents.sii_states import SiiOut, sii_json
 from dtehub.dte.checks import XmlChecksOut, stored_xml_checks_json
-from dtehub.kit.dates import format_datetime
+from dtehub.kit.dates import format_datetime, today_in_santiago
 from dtehub.kit.money import AmountOut, format_cents
 from dtehub.kit.schema import ApiModel, IdRef
 from dtehub.models import Note, Origin
@@ -44,6 +47,10 @@ class NoteOut(ApiModel):
         description="How it came into dtehub: api, import, mipyme, sii, demo (as a document's source); "
         "null: stored before dtehub recorded it"
     )
+    history: bool = Field(
+        description="true: brought in by the SII sync and issued before the company's "
+        "collectionsStartDate (as a document's history): never reminded. Follows that setting"
+    )
     type: NoteType
     type_name: str = Field(description="Crédito or Débito")
     currency: str
@@ -60,11 +67,15 @@ class NoteOut(ApiModel):
     xml_checks: XmlChecksOut | None = Field(
         description="The XML pipeline's verdicts; null for a note known only from SII's register (no XML yet)"
     )
+    sii: SiiOut | None = Field(
+        description="SII's states of it (Registro de Ventas), as the last SII sync read them (a note stays "
+        "received: customers accept or claim facturas); null: no sync has found it at SII"
+    )
     xml: str = Field(description="The note's DTE as received (a link its customer can open)")
     pdf: str = Field(description="The note printed as SII requires, with its timbre")
 
     @classmethod
-    def of(cls, note: Note, client_tax_id: str, links: Links) -> NoteOut:
+    def of(cls, note: Note, client_tax_id: str, links: Links, collections_start: date | None) -> NoteOut:
         note_type = NoteType.CREDIT if note.is_credit else NoteType.DEBIT
         return cls(
             id=str(note.id),
@@ -74,6 +85,7 @@ class NoteOut(ApiModel):
             issue_date=note.issue_date.isoformat(),
             code=note.code,
             source=Origin(note.source) if note.source is not None else None,
+            history=is_history(note.source, note.issue_date, collections_start),
             type=note_type,
             type_name=TYPE_NAMES[note_type],
             currency=note.currency,
@@ -88,6 +100,7 @@ class NoteOut(ApiModel):
             document=IdRef(id=str(note.document_id)) if note.document_id is not None else None,
             files=[],
             xml_checks=_checks(note),
+            sii=_sii(note),
             xml=links.note_xml(note.id, note.portal_key),
             pdf=links.note_pdf(note.id, note.portal_key),
         )
@@ -96,6 +109,11 @@ class NoteOut(ApiModel):
 def _checks(note: Note) -> XmlChecksOut | None:
     checks = stored_xml_checks_json(note)
     return XmlChecksOut.model_validate(checks) if checks is not None else None
+
+
+def _sii(note: Note) -> SiiOut | None:
+    sii = sii_json(note.code, note, today_in_santiago())
+    return SiiOut.model_validate(sii) if sii is not None else None
 
 
 def note_summary(note: Note, links: Links) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository as clients_repository
 from dtehub.documents import ledger
+from dtehub.documents.sii_states import NOT_SYNCED, SiiFacts
 from dtehub.dte.checks import xml_check_columns
 from dtehub.dte.models import DteFields, DteReference
 from dtehub.dte.pipeline import CheckedDte
@@ -140,6 +141,7 @@ def note_row_from_dte(
         "created_on": today_in_santiago(now),
         "updated_at": now,
         **xml_check_columns(checked.checks),
+        **NOT_SYNCED.columns(),
     }
 
 
@@ -157,9 +159,11 @@ def new_note_row(
     document_id: int | None,
     now: datetime,
     source: Origin,
+    sii: SiiFacts = NOT_SYNCED,
 ) -> dict[str, object]:
     """Every column of a new notes row known without its DTE (SII's register names it): no detail
-    lines, no XML verdicts; linked to ``document_id`` when its document is known."""
+    lines, no XML verdicts, what SII's register says of it (``sii``); linked to ``document_id`` when its
+    document is known."""
     return {
         "company_id": company_id,
         "client_id": client_id,
@@ -183,6 +187,7 @@ def new_note_row(
         "created_on": today_in_santiago(now),
         "updated_at": now,
         **xml_check_columns(None),
+        **sii.columns(),
     }
 
 
@@ -201,7 +206,7 @@ def require(session: Session, company_id: int, note_id: int) -> Note:
 def present(session: Session, company_id: int, note: Note, links: Links) -> NoteOut:
     client = clients_repository.get(session, company_id, note.client_id)
     assert client is not None  # a note's client is the note's company's, and clients are never deleted
-    return NoteOut.of(note, client.tax_id, links)
+    return NoteOut.of(note, client.tax_id, links, repository.collections_start(session, company_id))
 
 
 def record_created(
@@ -241,7 +246,8 @@ def list_notes(
         offset=page.offset,
         limit=page.per_page,
     )
-    return [NoteOut.of(note, tax_id, links) for note, tax_id in rows], total
+    start = repository.collections_start(session, company_id) if rows else None
+    return [NoteOut.of(note, tax_id, links, start) for note, tax_id in rows], total
 
 
 def renew_portal_key(session: Session, company_id: int, note_id: int) -> Note:

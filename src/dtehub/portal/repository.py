@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
+from dtehub.documents.history import collected
 from dtehub.models import Client, Document, DocumentSource, DocumentState, Note, NoteSource
 
 PENDING_LIMIT = 500
@@ -73,7 +74,15 @@ class CurrencyTotals:
     other_count: int
 
 
-def client_totals(session: Session, company_id: int, client_id: int, today: date) -> list[CurrencyTotals]:
+def _collected(collections_start: date | None) -> ColumnElement[bool]:
+    """The documents the company collects with dtehub: history (see :mod:`dtehub.documents.history`)
+    is left out of the client page, as it is of the debt summary that links to it."""
+    return collected(Document.source, Document.issue_date, collections_start)
+
+
+def client_totals(
+    session: Session, company_id: int, client_id: int, today: date, collections_start: date | None
+) -> list[CurrencyTotals]:
     """Per currency: the amount due on open documents, the part of it past its due date (before today
     in Santiago, as the status says) and how many documents are pending and settled or voided."""
     is_open = Document.state == DocumentState.OPEN
@@ -85,7 +94,11 @@ def client_totals(session: Session, company_id: int, client_id: int, today: date
             func.count().filter(is_open),
             func.count().filter(~is_open),
         )
-        .where(Document.company_id == company_id, Document.client_id == client_id)
+        .where(
+            Document.company_id == company_id,
+            Document.client_id == client_id,
+            _collected(collections_start),
+        )
         .group_by(Document.currency)
         .order_by(Document.currency)
     )
@@ -95,7 +108,9 @@ def client_totals(session: Session, company_id: int, client_id: int, today: date
     ]
 
 
-def pending_documents(session: Session, company_id: int, client_id: int, limit: int) -> Sequence[Document]:
+def pending_documents(
+    session: Session, company_id: int, client_id: int, limit: int, collections_start: date | None
+) -> Sequence[Document]:
     """Open documents (Vencida, then Por vencer): the earliest due first."""
     query = (
         select(Document)
@@ -103,6 +118,7 @@ def pending_documents(session: Session, company_id: int, client_id: int, limit: 
             Document.company_id == company_id,
             Document.client_id == client_id,
             Document.state == DocumentState.OPEN,
+            _collected(collections_start),
         )
         .order_by(Document.due_date, Document.id)
         .limit(limit)
@@ -110,7 +126,9 @@ def pending_documents(session: Session, company_id: int, client_id: int, limit: 
     return session.scalars(query).all()
 
 
-def other_documents(session: Session, company_id: int, client_id: int, limit: int) -> Sequence[Document]:
+def other_documents(
+    session: Session, company_id: int, client_id: int, limit: int, collections_start: date | None
+) -> Sequence[Document]:
     """Settled and voided documents: the most recently issued first."""
     query = (
         select(Document)
@@ -118,6 +136,7 @@ def other_documents(session: Session, company_id: int, client_id: int, limit: in
             Document.company_id == company_id,
             Document.client_id == client_id,
             Document.state != DocumentState.OPEN,
+            _collected(collections_start),
         )
         .order_by(Document.issue_date.desc(), Document.id.desc())
         .limit(limit)

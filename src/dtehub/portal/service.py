@@ -470,12 +470,14 @@ def _totals(totals: Sequence[CurrencyTotals]) -> list[Totals]:
 def client_page(session: Session, client_id: int, key: str, today: date) -> ClientPage:
     """The customer page of a client link: that client's documents of that company, the pending ones
     first (earliest due first), then the settled and voided ones (latest first), with what is owed
-    and overdue in each currency over all of them."""
+    and overdue in each currency over all of them. Documents the company does not collect with dtehub
+    (history) are left out, so the page agrees with the debt summary that links to it."""
     client = _client(session, client_id, key)
     company = _company(session, client.company_id)
-    totals = repository.client_totals(session, company.id, client.id, today)
-    pending = repository.pending_documents(session, company.id, client.id, PENDING_LIMIT)
-    others = repository.other_documents(session, company.id, client.id, OTHERS_LIMIT)
+    start = company.collections_start_date
+    totals = repository.client_totals(session, company.id, client.id, today, start)
+    pending = repository.pending_documents(session, company.id, client.id, PENDING_LIMIT, start)
+    others = repository.other_documents(session, company.id, client.id, OTHERS_LIMIT, start)
     return ClientPage(
         title=f"Documentos de {client.name or printable_tax_id(client.tax_id)}",
         issuer=_issuer(session, company),

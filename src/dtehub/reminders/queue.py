@@ -33,12 +33,17 @@ def _queue_one(
 
 def new_document(session: Session, company_id: int, document_id: int, *, requested: bool) -> None:
     """A document was created: queue its new-document reminder when ``requested`` (``send: 1``) or
-    when its client's ``newDocument`` flag is on (for an open document not yet due)."""
+    when its client's ``newDocument`` flag is on (for an open document not yet due, not history)."""
     session.flush()
     row = repository.document_for_queue(session, company_id, document_id)
     if row is None:
         return
-    automatic = row.remind_new_document and row.state == DocumentState.OPEN and row.due_date >= row.created_on
+    automatic = (
+        row.remind_new_document
+        and row.state == DocumentState.OPEN
+        and row.due_date >= row.created_on
+        and not row.history
+    )
     if requested or automatic:
         _queue_one(
             session, company_id, ReminderKind.NEW_DOCUMENT, row.id, row.created_on, row.client_id, row.id
@@ -56,10 +61,10 @@ def payment_received(session: Session, company_id: int, payment_id: int) -> None
 
 
 def note_issued(session: Session, company_id: int, note_id: int) -> None:
-    """A credit or debit note was stored for a document in dtehub: queue its reminder."""
+    """A credit or debit note was stored for a document in dtehub: queue its reminder (not for history)."""
     session.flush()
     row = repository.note_for_queue(session, company_id, note_id)
-    if row is None or row.document_id is None or not row.remind_new_document:
+    if row is None or row.document_id is None or not row.remind_new_document or row.history:
         return
     _queue_one(
         session,
@@ -69,4 +74,21 @@ def note_issued(session: Session, company_id: int, note_id: int) -> None:
         row.created_on,
         row.client_id,
         row.document_id,
+    )
+
+
+def cession_registered(
+    session: Session, company_id: int, cession_id: int, document_id: int, client_id: int
+) -> None:
+    """SII registered a cession of the document: queue the cession notice to its debtor's contacts, once
+    (the cession is its subject)."""
+    session.flush()
+    _queue_one(
+        session,
+        company_id,
+        ReminderKind.CESSION_NOTICE,
+        cession_id,
+        today_in_santiago(),
+        client_id,
+        document_id,
     )

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from dtehub.kit.money import format_money
 from dtehub.mail.message import OutgoingMessage, compose
-from dtehub.models import Client, Company, Document, Note, ReminderKind
+from dtehub.models import Client, Company, Document, DocumentCession, Note, ReminderKind
 from dtehub.models.document import NO_CODE
 from dtehub.portal.service import format_date, type_name
 
@@ -176,6 +176,33 @@ def note_reminder(
         link_label="Ver el documento",
         closing=QUESTIONS,
         attachment_name=attachment_name,
+    )
+
+
+def cession_notice(
+    company: Company, client: Client, document: Document, cession: DocumentCession, link: str
+) -> Content:
+    """SII registered the cession of the document: from now on the debtor pays the assignee."""
+    title = _title(document.code, document.number)
+    assignee = f"{cession.assignee_name} (RUT {cession.assignee_rut})"
+    return Content(
+        company_name=company.name,
+        subject=f"{company.name}: aviso de cesión de la {title.lower()}",
+        heading=f"Aviso de cesión: {title}",
+        greeting=_greeting(client),
+        paragraphs=[
+            f"{company.name} cedió la {title.lower()} a {assignee} por "
+            f"{_money(cession.amount_cents, document.currency)}, y el Servicio de Impuestos Internos "
+            f"registró la cesión en el Registro de Transferencia de Créditos.",
+            f"Desde ahora la factura pertenece a {cession.assignee_name}: pague a {cession.assignee_name}, "
+            f"no a {company.name}.",
+            f"Contacto del cesionario: {cession.assignee_email}, {cession.assignee_address}.",
+        ],
+        columns=_DOCUMENT_COLUMNS,
+        rows=[_document_row(document)],
+        link=link,
+        link_label="Ver el documento",
+        closing=QUESTIONS,
     )
 
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from dtehub.db import lock_for_transaction
+from dtehub.documents.history import collected, history_flag
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
 from dtehub.kit.sql import claimable, insert_on_conflict, on_postgresql
 from dtehub.models import (
@@ -34,6 +35,7 @@ from dtehub.models import (
     Company,
     Contact,
     Document,
+    DocumentCession,
     DocumentSource,
     DocumentState,
     EmailMessage,
@@ -84,11 +86,16 @@ def companies(session: Session, company_id: int | None) -> list[Company]:
     return list(session.scalars(query))
 
 
+def _collected(start: date | None) -> Any:
+    """Documents that are not history for a company whose collections start on ``start``."""
+    return collected(Document.source, Document.issue_date, start)
+
+
 def documents_due_on(
-    session: Session, company_id: int, due_dates: Sequence[date], flag: Any
+    session: Session, company_id: int, due_dates: Sequence[date], flag: Any, start: date | None
 ) -> list[tuple[int, int]]:
     """(document id, client id) of the company's open documents due on one of ``due_dates`` whose
-    client has ``flag`` on."""
+    client has ``flag`` on; never history (``start``: the company's collectionsStartDate)."""
     found: list[tuple[int, int]] = []
     for dates in _chunks(sorted(due_dates)):
         rows = session.execute(
@@ -100,16 +107,19 @@ def documents_due_on(
                 Document.due_cents > 0,
                 Document.due_date.in_(dates),
                 flag.is_(True),
+                _collected(start),
             )
         )
         found.extend((row.id, row.client_id) for row in rows)
     return found
 
 
-def new_documents(session: Session, company_id: int, since: date, day: date) -> list[Row[Any]]:
+def new_documents(
+    session: Session, company_id: int, since: date, day: date, start: date | None
+) -> list[Row[Any]]:
     """Documents created from ``since`` to ``day`` that ask for the new-document reminder: ``send: 1``,
     or their client's ``newDocument`` flag while they are open and not yet due (an import of old,
-    paid or overdue documents notifies nobody)."""
+    paid or overdue documents notifies nobody) and not history."""
     return list(
         session.execute(
             select(Document.id, Document.client_id, Document.created_on)
@@ -124,6 +134,7 @@ def new_documents(session: Session, company_id: int, since: date, day: date) -> 
                         Client.remind_new_document.is_(True),
                         Document.state == DocumentState.OPEN,
                         Document.due_date >= day,
+                        _collected(start),
                     ),
                 ),
             )
@@ -131,8 +142,11 @@ def new_documents(session: Session, company_id: int, since: date, day: date) -> 
     )
 
 
-def new_notes(session: Session, company_id: int, since: date, day: date) -> list[Row[Any]]:
-    """Notes created from ``since`` to ``day`` for a document in dtehub, whose client gets new documents."""
+def new_notes(
+    session: Session, company_id: int, since: date, day: date, start: date | None
+) -> list[Row[Any]]:
+    """Notes created from ``since`` to ``day`` for a document in dtehub, whose client gets new documents;
+    never a note that is history itself."""
     return list(
         session.execute(
             select(Note.id, Note.client_id, Note.document_id, Note.created_on)
@@ -143,6 +157,7 @@ def new_notes(session: Session, company_id: int, since: date, day: date) -> list
                 Note.created_on <= day,
                 Note.document_id.is_not(None),
                 Client.remind_new_document.is_(True),
+                collected(Note.source, Note.issue_date, start),
             )
         )
     )
@@ -171,8 +186,8 @@ def reconciled_payments(
     return [(row.id, row.client_id, today_in_santiago(row.reconciled_at)) for row in rows]
 
 
-def clients_owing(session: Session, company_id: int) -> list[int]:
-    """Clients with ``debtSummary`` on that owe something on an open document.
+def clients_owing(session: Session, company_id: int, start: date | None) -> list[int]:
+    """Clients with ``debtSummary`` on that owe something on an open document that is not history.
 
     ``IN (the owing clients)`` rather than a correlated ``EXISTS``: SQLite ran the latter through the
     (company, state) index, scanning the company's open documents once per client (14 s for 5,000
@@ -182,6 +197,7 @@ def clients_owing(session: Session, company_id: int) -> list[int]:
         Document.company_id == company_id,
         Document.state == DocumentState.OPEN,
         Document.due_cents > 0,
+        _collected(start),
     )
     return list(
         session.scalars(
@@ -256,16 +272,28 @@ def document_for_queue(session: Session, company_id: int, document_id: int) -> A
             Document.state,
             Document.due_date,
             Client.remind_new_document,
+            history_flag(Document.source, Document.issue_date, Company.collections_start_date).label(
+                "history"
+            ),
         )
         .join(Client, Client.id == Document.client_id)
+        .join(Company, Company.id == Document.company_id)
         .where(Document.company_id == company_id, Document.id == document_id)
     ).one_or_none()
 
 
 def note_for_queue(session: Session, company_id: int, note_id: int) -> Any:
     return session.execute(
-        select(Note.id, Note.client_id, Note.document_id, Note.created_on, Client.remind_new_document)
+        select(
+            Note.id,
+            Note.client_id,
+            Note.document_id,
+            Note.created_on,
+            Client.remind_new_document,
+            history_flag(Note.source, Note.issue_date, Company.collections_start_date).label("history"),
+        )
         .join(Client, Client.id == Note.client_id)
+        .join(Company, Company.id == Note.company_id)
         .where(Note.company_id == company_id, Note.id == note_id)
     ).one_or_none()
 
@@ -504,15 +532,19 @@ def emails_by_client(session: Session, client_ids: Iterable[int]) -> dict[int, l
 
 
 def open_documents_by_client(session: Session, client_ids: Iterable[int]) -> dict[int, list[Document]]:
+    """What each client owes, as its debt summary lists it: open documents with something due, never
+    history (its company's collectionsStartDate as it is now)."""
     wanted = sorted(set(client_ids))
     found: dict[int, list[Document]] = defaultdict(list)
     for chunk in _chunks(wanted):
         rows = session.scalars(
             select(Document)
+            .join(Company, Company.id == Document.company_id)
             .where(
                 Document.client_id.in_(chunk),
                 Document.state == DocumentState.OPEN,
                 Document.due_cents > 0,
+                collected(Document.source, Document.issue_date, Company.collections_start_date),
             )
             .order_by(Document.due_date, Document.id)
         )
@@ -642,3 +674,10 @@ def serialize_queueing(session: Session, company_id: int) -> None:
         lock_for_transaction(session, f"reminders:{company_id}")
     else:
         session.execute(update(OUTBOX).where(OUTBOX.c.id == -1).values(attempts=OUTBOX.c.attempts))
+
+
+def cession(session: Session, company_id: int, cession_id: int) -> DocumentCession | None:
+    query = select(DocumentCession).where(
+        DocumentCession.company_id == company_id, DocumentCession.id == cession_id
+    )
+    return session.scalars(query).first()

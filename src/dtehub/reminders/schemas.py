@@ -14,7 +14,8 @@ from dtehub.models import EmailMessage, MessageStatus
 class EmailOut(ApiModel):
     id: str
     kind: str = Field(
-        description="newDocument, soonToExpire, expired, newPayment, creditDebitNote or debtSummary"
+        description="newDocument, soonToExpire, expired, newPayment, creditDebitNote, debtSummary or "
+        "cessionNotice"
     )
     status: str = Field(
         description="pending, claimed, sending, sent, failed (gave up after the retries), skipped (nothing "

@@ -8,7 +8,9 @@
   that have no reminder yet (the services queue them at once; this catches any that came another way,
   e.g. ``createDocumentFromXml`` with ``send: 1``).
 
-Only open documents with something due get the due-date kinds: nothing for paid or voided ones.
+Only open documents with something due get the due-date kinds: nothing for paid or voided ones. Never
+history (:mod:`dtehub.documents.history`: synced from SII, issued before the company's
+``collections_start_date``): no kind names it and no debt summary counts it.
 """
 
 from __future__ import annotations
@@ -44,20 +46,25 @@ def summary_due(company: Company, day: date) -> bool:
 
 def due_reminders(session: Session, company: Company, day: date) -> list[Candidate]:
     found: list[Candidate] = []
+    start = company.collections_start_date
     if company.reminder_days_before > 0:
         soon = day + timedelta(days=company.reminder_days_before)
         for document_id, client_id in repository.documents_due_on(
-            session, company.id, [soon], Client.remind_soon_to_expire
+            session, company.id, [soon], Client.remind_soon_to_expire, start
         ):
             found.append(Candidate(ReminderKind.SOON_TO_EXPIRE, document_id, day, client_id, document_id))
     for document_id, client_id in repository.documents_due_on(
-        session, company.id, overdue_due_dates(day, company.reminder_overdue_every), Client.remind_expired
+        session,
+        company.id,
+        overdue_due_dates(day, company.reminder_overdue_every),
+        Client.remind_expired,
+        start,
     ):
         found.append(Candidate(ReminderKind.EXPIRED, document_id, day, client_id, document_id))
     since = day - timedelta(days=EVENT_WINDOW_DAYS)
-    for row in repository.new_documents(session, company.id, since, day):
+    for row in repository.new_documents(session, company.id, since, day, start):
         found.append(Candidate(ReminderKind.NEW_DOCUMENT, row.id, row.created_on, row.client_id, row.id))
-    for row in repository.new_notes(session, company.id, since, day):
+    for row in repository.new_notes(session, company.id, since, day, start):
         found.append(
             Candidate(ReminderKind.CREDIT_DEBIT_NOTE, row.id, row.created_on, row.client_id, row.document_id)
         )
@@ -66,6 +73,6 @@ def due_reminders(session: Session, company: Company, day: date) -> list[Candida
     ):
         found.append(Candidate(ReminderKind.NEW_PAYMENT, payment_id, reconciled_on, client_id, None))
     if summary_due(company, day):
-        for client_id in repository.clients_owing(session, company.id):
+        for client_id in repository.clients_owing(session, company.id, start):
             found.append(Candidate(ReminderKind.DEBT_SUMMARY, client_id, day, client_id, None))
     return found

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.companies import service as companies_service
 from dtehub.config import Settings
 from dtehub.db import unit_of_work
+from dtehub.documents.history import is_history
 from dtehub.dte.pdf import PrintError, render_dte_pdf
 from dtehub.errors import NotFound
 from dtehub.kit.dates import today_in_santiago, utcnow
@@ -272,6 +273,7 @@ _FLAGS = {
     ReminderKind.CREDIT_DEBIT_NOTE: "remind_new_document",
     ReminderKind.DEBT_SUMMARY: "remind_debt_summary",
 }
+"""The client's flag each kind obeys; the cession notice obeys none (it tells the debtor whom to pay)."""
 
 
 def _prepare(
@@ -301,7 +303,8 @@ def _prepare_into(
     document = batch.documents.get(message.document_id) if message.document_id is not None else None
     day = message.reminder_day
     explicit = kind == ReminderKind.NEW_DOCUMENT and document is not None and document.send_requested
-    if not explicit and not getattr(client, _FLAGS[kind]):
+    flag = _FLAGS.get(kind)
+    if not explicit and flag is not None and not getattr(client, flag):
         prepared.skip = "el cliente desactivó este tipo de recordatorio"
     if kind in (ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED) and (
         document is None or document.state != DocumentState.OPEN or document.due_cents <= 0
@@ -309,6 +312,8 @@ def _prepare_into(
         prepared.skip = "el documento ya no tiene saldo por pagar"
     if kind == ReminderKind.NEW_DOCUMENT and document is None:
         prepared.skip = "el documento ya no existe"
+    if _history(kind, company, document, batch.notes.get(message.subject_id), explicit):
+        prepared.skip = HISTORY_SKIP
     attachment_ref: str | None = message.attachment_ref
     content = None
     if message.subject is None and prepared.skip is None:
@@ -340,6 +345,13 @@ def _prepare_into(
                     else links.client_page(client.id, client.portal_key)
                 )
                 content = rendering.note_reminder(company, client, note, document, link, name)
+        elif kind == ReminderKind.CESSION_NOTICE:
+            cession = repository.cession(session, company.id, message.subject_id)
+            if document is None or cession is None or cession.sii_state != "accepted":
+                prepared.skip = "la cesión ya no está registrada"
+            else:
+                link = links.invoice_page(document.id, document.portal_key)
+                content = rendering.cession_notice(company, client, document, cession, link)
         elif kind == ReminderKind.NEW_PAYMENT:
             payment = repository.payment(session, company.id, message.subject_id)
             if payment is None or payment.status != PAYMENT_RECONCILED:
@@ -386,6 +398,25 @@ def _prepare_into(
         prepared.attachment = _attachment(
             session, company, attachment_ref, _stored(prepared, "attachment_name")
         )
+
+
+HISTORY_SKIP = "documento histórico: emitido antes del inicio de la cobranza (collectionsStartDate)"
+"""Why a reminder queued for a document that is history now is not sent."""
+
+
+def _history(
+    kind: ReminderKind, company: Company, document: Document | None, note: Any, explicit: bool
+) -> bool:
+    """Whether the message is about history as the company's collectionsStartDate stands now (an owner
+    may have moved it since the message was queued). A new document someone asked to send is sent."""
+    start = company.collections_start_date
+    if kind == ReminderKind.CREDIT_DEBIT_NOTE:
+        return note is not None and is_history(note.source, note.issue_date, start)
+    if kind in (ReminderKind.SOON_TO_EXPIRE, ReminderKind.EXPIRED) or (
+        kind == ReminderKind.NEW_DOCUMENT and not explicit
+    ):
+        return document is not None and is_history(document.source, document.issue_date, start)
+    return False
 
 
 def _stored(prepared: _Prepared, column: str) -> Any:

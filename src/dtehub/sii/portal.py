@@ -46,6 +46,10 @@ TRANSPORT_ATTEMPTS = 3
 BACKOFF_SECONDS = (0.2, 0.5)
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 LOGOUT_TIMEOUT = 5.0
+MAX_DOWNLOAD_DOCUMENTS = 20
+"""SII's cap on the documents of one ``download.cgi``: more, and it answers an error page."""
+NOT_IN_MIPYME = "no existe informacion en mipyme"
+"""What SII's respaldo listing says (accents aside) of a company that never issued in MIPYME."""
 VERDICT_WAIT_SECONDS = 2.0
 """How long a login that failed on a reset connection waits for SII's verdict on the certificate."""
 
@@ -200,23 +204,7 @@ class PortalSession:
 
     async def download_xml(self, company: str, type_code: int, folio: int, deadline: Deadline) -> bytes:
         """The ``SetDTE`` of the "respaldo de archivos" route, as SII sent it (ISO-8859-1)."""
-        number, dv = company.split("-")
-        base = f"{self._config.portal_url}{PORTAL}"
-        if self._respaldo_opened_for != company:  # the route's entry page, once per selected company
-            await self._page("GET", f"{base}/auth.cgi", deadline)
-            self._respaldo_opened_for = company
-        found = {
-            "RUT_RECP": "", "FOLIO": str(folio), "FOLIOHASTA": str(folio), "RZN_SOC": "", "FEC_DESDE": "",
-            "FEC_HASTA": "", "TPO_DOC": str(type_code), "ESTADO": "", "ORDEN": "",
-        }  # fmt: skip
-        form = {"recaptcha-response": "", "ORIGEN": "ENV", **found, "NUM_PAG": "1", "RUT_EMP": number}
-        listing = await self._page(
-            "POST",
-            f"{base}/lista_documentos.cgi",
-            deadline,
-            data={**form, "DV_EMP": dv, "TPO_ARCHIVO": "dte"},
-            refusal=DocumentNotFound,
-        )
+        listing = await self._respaldo_listing(company, type_code, folio, folio, deadline)
         count = pages.record_count(listing)
         if count is None:
             raise self._unexpected(listing, "the respaldo listing")
@@ -224,6 +212,62 @@ class PortalSession:
             raise DocumentNotFound(
                 f"SII's MIPYME backup of {company} holds no document of type {type_code} folio {folio}"
             )
+        return await self._respaldo_download(company, type_code, folio, folio, deadline)
+
+    async def count_range(
+        self, company: str, type_code: int, low: int, high: int, deadline: Deadline
+    ) -> int | None:
+        """How many documents of ``type_code`` with folios ``low`` to ``high`` SII's MIPYME backup holds
+        for ``company`` (the respaldo listing's count); None when SII says it holds nothing of the
+        company in MIPYME (a company that does not issue there)."""
+        try:
+            listing = await self._respaldo_listing(company, type_code, low, high, deadline)
+        except DocumentNotFound as refused:
+            if NOT_IN_MIPYME in pages.plain(refused.message):
+                return None
+            return 0  # "Error al contribuyente": nothing SII can list in that range
+        count = pages.record_count(listing)
+        if count is None:
+            raise self._unexpected(listing, "the respaldo listing")
+        return count
+
+    async def download_range(
+        self, company: str, type_code: int, low: int, high: int, deadline: Deadline
+    ) -> bytes:
+        """The ``SetDTE`` of the documents of ``type_code`` with folios ``low`` to ``high`` (at most
+        :data:`MAX_DOWNLOAD_DOCUMENTS`: ask :meth:`count_range` first), as SII sent it."""
+        return await self._respaldo_download(company, type_code, low, high, deadline)
+
+    def _respaldo_search(self, type_code: int, low: int, high: int) -> dict[str, str]:
+        return {
+            "RUT_RECP": "", "FOLIO": str(low), "FOLIOHASTA": str(high), "RZN_SOC": "", "FEC_DESDE": "",
+            "FEC_HASTA": "", "TPO_DOC": str(type_code), "ESTADO": "", "ORDEN": "",
+        }  # fmt: skip
+
+    async def _respaldo_listing(
+        self, company: str, type_code: int, low: int, high: int, deadline: Deadline
+    ) -> html.HtmlElement:
+        number, dv = company.split("-")
+        base = f"{self._config.portal_url}{PORTAL}"
+        if self._respaldo_opened_for != company:  # the route's entry page, once per selected company
+            await self._page("GET", f"{base}/auth.cgi", deadline)
+            self._respaldo_opened_for = company
+        found = self._respaldo_search(type_code, low, high)
+        form = {"recaptcha-response": "", "ORIGEN": "ENV", **found, "NUM_PAG": "1", "RUT_EMP": number}
+        return await self._page(
+            "POST",
+            f"{base}/lista_documentos.cgi",
+            deadline,
+            data={**form, "DV_EMP": dv, "TPO_ARCHIVO": "dte"},
+            refusal=DocumentNotFound,
+        )
+
+    async def _respaldo_download(
+        self, company: str, type_code: int, low: int, high: int, deadline: Deadline
+    ) -> bytes:
+        number, dv = company.split("-")
+        base = f"{self._config.portal_url}{PORTAL}"
+        found = self._respaldo_search(type_code, low, high)
         query = {"RUT_EMP": number, "DV_EMP": dv, "ORIGEN": "ENV", **found, "DOWNLOAD": "XML"}
         response = await self._send("GET", f"{base}/download.cgi", deadline, params=query)
         head = response.content[:512].lstrip()
@@ -232,8 +276,9 @@ class PortalSession:
         page = pages.parse(response.content)
         self._raise_if_session_lost(page)
         said = pages.error_text(page)
+        folios = f"folio {low}" if low == high else f"folios {low} to {high}"
         raise DocumentNotFound(
-            f"SII could not produce the XML of {company} type {type_code} folio {folio}: {said}"
+            f"SII could not produce the XML of {company} type {type_code} {folios}: {said}"
         )
 
     async def download_pdf(self, portal_id: str, deadline: Deadline) -> bytes | None:

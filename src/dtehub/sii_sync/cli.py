@@ -34,11 +34,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
-from dtehub.commands import CommandGroup, open_database
+from dtehub.commands import CommandGroup, fail, open_database, usage_error
 from dtehub.companies import service as companies_service
 from dtehub.config import Settings, get_settings
 from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError
+from dtehub.errors_cli import FAILURE, USAGE
 from dtehub.kit.dates import utcnow
 from dtehub.models import Actor, SiiSyncRun
 from dtehub.portal.links import Links
@@ -54,7 +55,8 @@ from dtehub.sii_sync.source import CertificateOf, rcv_sources, stored_certificat
 sii_app = typer.Typer(
     help="SII: the company's documents kept current from SII.", no_args_is_help=True, cls=CommandGroup
 )
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
+_ARGUMENTS = {"company", "since", "until"}
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 
 
@@ -70,16 +72,14 @@ def _certificate_from(pfx: Path) -> CertificateOf:
     try:
         content = pfx.read_bytes()
     except OSError as error:
-        err.print(f"[red]error:[/red] cannot read {escape(str(pfx))}: {error.strerror}")
-        raise typer.Exit(2) from None
+        usage_error(f"cannot read {pfx}: {error.strerror}")
     password = os.environ.get(PASSWORD_VARIABLE)
     if password is None:
         password = typer.prompt("Certificate password", hide_input=True, err=True)
     try:
         certificate = load_pfx(content, password)
-    except DtehubError as error:
-        err.print(f"[red]error:[/red] {escape(error.message)}")
-        raise typer.Exit(2) from None
+    except DtehubError as error:  # a wrong password or a damaged file: refused, as companies certificate
+        fail(error.message)
 
     async def certificate_of(_: RunContext) -> PersonCertificate:
         return certificate
@@ -114,11 +114,12 @@ def sync(
         err.print("interrupted: every period reported done is stored; run the same command again to continue")
         raise typer.Exit(130) from None
     except SyncAlreadyRunning as busy:
-        err.print(f"[yellow]{escape(busy.message)}[/yellow]")
+        err.print(f"[yellow]{escape(busy.message)}[/yellow]", soft_wrap=True)
         raise typer.Exit(3) from None
     except DtehubError as error:
-        err.print(f"[red]error:[/red] {escape(error.message)}")
-        raise typer.Exit(2) from None
+        # What the command line named (the company, a period) is a usage error, as for dtehub import;
+        # anything else (no certificate, SII refused) is a refusal.
+        fail(error.message, USAGE if error.field in _ARGUMENTS else FAILURE)
     finally:
         signal.signal(signal.SIGTERM, previous)
         engine.dispose()

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.pagination import PageRequest
-from dtehub.kit.sql import insert_on_conflict
+from dtehub.kit.sql import insert_on_conflict, key_in
 from dtehub.models import (
     Company,
     CompanySiiCertificate,
     Document,
+    DocumentSource,
     Note,
+    NoteSource,
+    Origin,
     RunState,
     SiiSyncLease,
     SiiSyncPeriod,
@@ -157,6 +160,53 @@ def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> 
     return found
 
 
+def keys_of(session: Session, company_id: int, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Those of ``keys`` (type, folio) the company has, as a document it issued or as a note (a held
+    document is another issuer's: its folio is not the company's)."""
+    if not keys:
+        return set()
+    found: set[tuple[int, str]] = set()
+    ordered = sorted(keys)
+    for table in (Document, Note):
+        own = [Document.held.is_(False)] if table is Document else []
+        for start in range(0, len(ordered), 1000):
+            chunk = ordered[start : start + 1000]
+            rows = session.execute(
+                select(table.code, table.number).where(
+                    table.company_id == company_id, *own, *key_in(table.code, table.number, set(chunk))
+                )
+            )
+            found.update((code, number) for code, number in rows)
+    return found & keys
+
+
+def register_only_keys(
+    session: Session, company_id: int, first_day: date, last_day: date
+) -> set[tuple[int, str]]:
+    """(type, folio) of the company's documents and notes issued between the two days that the sync
+    created from SII's register and that still have no XML."""
+    queries = (
+        select(Document.code, Document.number)
+        .outerjoin(DocumentSource, DocumentSource.document_id == Document.id)
+        .where(
+            Document.company_id == company_id,
+            Document.held.is_(False),
+            Document.source == Origin.SII.value,
+            Document.issue_date.between(first_day, last_day),
+            DocumentSource.document_id.is_(None),
+        ),
+        select(Note.code, Note.number)
+        .outerjoin(NoteSource, NoteSource.note_id == Note.id)
+        .where(
+            Note.company_id == company_id,
+            Note.source == Origin.SII.value,
+            Note.issue_date.between(first_day, last_day),
+            NoteSource.note_id.is_(None),
+        ),
+    )
+    return {(code, number) for query in queries for code, number in session.execute(query)}
+
+
 def companies_due(session: Session, now: datetime, last_before: datetime, limit: int) -> list[int]:
     """The schedule's next companies: those with a stored certificate, no run queued since
     ``last_before`` and no live lease, the longest waiting first (never synced before all)."""
@@ -201,3 +251,60 @@ def mark_period(
             set_={"modified_at": modified_at, "synced_at": synced_at},
         )
     )
+
+
+_SII_FACTS = (
+    "sii_received_at",
+    "sii_accepted_at",
+    "sii_claimed_at",
+    "sii_event_code",
+    "sii_event_description",
+    "sii_synced_at",
+)
+
+
+def _sii_table(kind: str) -> Table:
+    return cast(Table, (Document if kind == "documents" else Note).__table__)
+
+
+def sii_facts_of(
+    session: Session, kind: str, company_id: int, ids: list[int]
+) -> dict[int, tuple[int, dict[str, Any]]]:
+    """(SII type, the ``sii_*`` columns) of the company's documents (``kind`` "documents") or notes."""
+    table = _sii_table(kind)
+    columns = [table.c[name] for name in _SII_FACTS]
+    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.execute(
+            select(table.c.id, table.c.code, *columns).where(
+                table.c.company_id == company_id, table.c.id.in_(ids[start : start + 1000])
+            )
+        )
+        found.update({row[0]: (row[1], dict(zip(_SII_FACTS, row[2:], strict=True))) for row in rows})
+    return found
+
+
+def write_sii_facts(session: Session, kind: str, company_id: int, changes: list[dict[str, Any]]) -> None:
+    """Write the ``sii_*`` columns of the company's documents or notes: one dict per row, its ``id`` and
+    every ``sii_*`` column."""
+    if not changes:
+        return
+    table = _sii_table(kind)
+    statement = (
+        update(table)
+        .where(table.c.company_id == company_id, table.c.id == bindparam("row_id"))
+        .values({name: bindparam(f"new_{name}") for name in _SII_FACTS})
+    )
+    params = [{"row_id": c["id"], **{f"new_{name}": c[name] for name in _SII_FACTS}} for c in changes]
+    session.execute(statement, params)
+
+
+def mark_sii_synced(session: Session, kind: str, company_id: int, ids: list[int], now: datetime) -> None:
+    """The company's documents or notes ``ids`` were read in SII's register at ``now``, unchanged."""
+    table = _sii_table(kind)
+    for start in range(0, len(ids), 1000):
+        session.execute(
+            update(table)
+            .where(table.c.company_id == company_id, table.c.id.in_(ids[start : start + 1000]))
+            .values(sii_synced_at=now)
+        )

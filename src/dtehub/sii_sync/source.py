@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +20,7 @@ from dtehub.companies.sii_certificate import expiry_warning, load_company_certif
 from dtehub.config import Settings
 from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.document_types import dte_type_name
+from dtehub.dte.pipeline import CheckedDte
 from dtehub.kit.dates import utcnow
 from dtehub.portal.links import Links
 from dtehub.sii.certificate import PersonCertificate
@@ -28,9 +30,10 @@ from dtehub.sii.rcv import RcvClient, RcvPeriod
 from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync import repository
 from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
+from dtehub.sii_sync.mipyme import MipymeXml
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import PeriodOutcome
-from dtehub.sii_sync.store import store_period
+from dtehub.sii_sync.store import is_synced, store_period, store_xmls
 
 ANALYZE_EVERY = 5_000
 """Documents created between two refreshes of PostgreSQL's planner statistics."""
@@ -40,9 +43,19 @@ CertificateOf = Callable[[RunContext], Awaitable[PersonCertificate]]
 """The certificate a company's runs log in with (the company's stored one)."""
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """One period as read from SII: its register, and the signed XMLs MIPYME had for its documents."""
+
+    read: RcvPeriod
+    xmls: list[CheckedDte]
+
+
 class RcvSource:
     """``marks``: when SII last changed each period's register, as the company's last sync saw it; a
-    period unchanged since costs SII's summary alone."""
+    period unchanged since costs SII's summary alone. ``mipyme``: the run's MIPYME step (the signed XML of
+    the documents created from the register, :mod:`dtehub.sii_sync.mipyme`), which needs ``factory`` to
+    know which documents lack their XML."""
 
     def __init__(
         self,
@@ -52,8 +65,10 @@ class RcvSource:
         clock: Callable[[], datetime],
         marks: dict[str, datetime] | None = None,
         factory: sessionmaker[Session] | None = None,
+        mipyme: MipymeXml | None = None,
     ) -> None:
         self.factory = factory
+        self.mipyme = mipyme
         self.created_since_analyze = 0
         self.rcv = rcv
         self.context = context
@@ -62,7 +77,7 @@ class RcvSource:
         self.marks = marks or {}
         self.messages: list[str] = []
 
-    async def fetch(self, period: Period) -> RcvPeriod:
+    async def fetch(self, period: Period) -> Fetched:
         if self.factory is not None and self.created_since_analyze >= ANALYZE_EVERY:
             # PostgreSQL plans the next period's lookups on what the tables hold now, as dtehub import does.
             await asyncio.to_thread(refresh_statistics, self.factory, ANALYZED)
@@ -80,18 +95,42 @@ class RcvSource:
                 f"{period}: skipped {kinds}: SII's register holds monthly totals of boletas, not documents"
             )
         self.messages += [f"{period}: {problem}" for problem in read.problems]
-        return read
+        xmls: list[CheckedDte] = []
+        if self.mipyme is not None and not self.mipyme.stopped and self.factory is not None:
+            wanted = await asyncio.to_thread(self._without_xml, self.factory, period, read)
+            xmls = await self.mipyme.fetch(period, wanted)
+            self.messages += self.mipyme.messages
+            self.mipyme.messages.clear()
+        return Fetched(read, xmls)
+
+    def _without_xml(
+        self, factory: sessionmaker[Session], period: Period, read: RcvPeriod
+    ) -> set[tuple[int, str]]:
+        """(type, folio) of the period's documents and notes that will have no XML once the register's
+        rows are stored: those dtehub lacks, and those created from the register earlier."""
+        keys = {(row.type_code, str(row.folio)) for row in read.documents if is_synced(row.type_code)}
+        first = date(period.year, period.month, 1)
+        last = date(period.shifted(1).year, period.shifted(1).month, 1) - timedelta(days=1)
+        with unit_of_work(factory, writes=False) as session:
+            missing = keys - repository.keys_of(session, self.context.company_id, keys)
+            return missing | repository.register_only_keys(session, self.context.company_id, first, last)
 
     def apply(self, session: Session, fetched: Any) -> PeriodOutcome:
-        read: RcvPeriod = fetched
+        period: Fetched = fetched
+        read = period.read
         now = self.clock()
         company_id = self.context.company_id
         repository.mark_period(session, company_id, str(read.period), read.modified_at, now)
-        if read.unchanged:
-            return PeriodOutcome()
-        stored = store_period(session, company_id, read.documents, self.links, now)
-        self.created_since_analyze += stored.created
-        return PeriodOutcome(created=stored.created, messages=stored.messages)
+        outcome = PeriodOutcome()
+        if not read.unchanged:
+            stored = store_period(session, company_id, read.documents, self.links, now)
+            self.created_since_analyze += stored.created
+            outcome = PeriodOutcome(created=stored.created, updated=stored.updated, messages=stored.messages)
+        if period.xmls:
+            attached, messages = store_xmls(session, company_id, period.xmls, self.links)
+            outcome.xmls += attached
+            outcome.messages += [f"{read.period}: {message}" for message in messages]
+        return outcome
 
 
 def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> CertificateOf:
@@ -128,7 +167,8 @@ def rcv_sources(
         certificate = await certificate_of(context)
         marks = await asyncio.to_thread(period_marks, factory, context.company_id)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
-            source = RcvSource(rcv, context, links, clock, marks, factory)
+            mipyme = MipymeXml(rcv, rcv.company)
+            source = RcvSource(rcv, context, links, clock, marks, factory, mipyme)
             warning = expiry_warning(certificate.not_after, now=clock())
             if warning is not None:
                 source.messages.append(warning.message)

@@ -9,6 +9,9 @@
   path does, and the ledger recomputes the documents whose notes changed.
 - One dtehub has is matched by (type, folio); its amounts are never overwritten by SII's row: a
   disagreement is reported, in words, for a person to check.
+- SII's states (reception, acuse de recibo, claim, the receiver's event) are written on both, created
+  and matched (:mod:`dtehub.sii_sync.states`); a document whose ``sii`` object changed is updated
+  (``document.updated``).
 
 Amounts in the register are whole pesos; dtehub keeps hundredths. ``net`` is the affected and exempt
 amounts together and ``taxes`` the rest of the total (VAT and any other tax), as for a DTE.
@@ -28,8 +31,13 @@ from dtehub.clients.schemas import ClientFields
 from dtehub.companies import service as companies_service
 from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
+from dtehub.documents.sii_states import tacit_acceptance_key
 from dtehub.dte.document_types import dte_type_name
+from dtehub.dte.pipeline import CheckedDte
+from dtehub.errors import DtehubError
 from dtehub.ingest import repository as ingest_repository
+from dtehub.ingest import service as ingest_service
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.money import format_money
 from dtehub.models import Origin
 from dtehub.models.note import NOTE_CODES
@@ -37,7 +45,7 @@ from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
 from dtehub.notes.service import NoteTarget
 from dtehub.portal.links import Links
-from dtehub.sii_sync import repository
+from dtehub.sii_sync import repository, states
 from dtehub.webhooks import events as webhook_events
 
 RECEIVABLES = frozenset({33, 34, 43, 46, 110})
@@ -45,9 +53,16 @@ RECEIVABLES = frozenset({33, 34, 43, 46, 110})
 synced (boletas are monthly totals in the register, never documents)."""
 BATCH = 1000
 """Rows per insert statement."""
+XML_BATCH = 200
+"""XMLs per call of the DTE store (as ``dtehub import`` stores them)."""
 
 
-class RegisterRow(Protocol):
+def is_synced(code: int) -> bool:
+    """A type the sync keeps: a receivable or a note (boletas are monthly totals in the register)."""
+    return code in RECEIVABLES or code in NOTE_CODES
+
+
+class RegisterRow(states.StatedRow, Protocol):
     """A document of the register as the RCV client reads it (:class:`dtehub.sii.rcv.RcvDocument`)."""
 
     @property
@@ -79,10 +94,19 @@ class Stored:
     existing_documents: dict[tuple[int, str], int] = field(default_factory=dict)
     existing_notes: dict[tuple[int, str], int] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
+    updated_documents: list[int] = field(default_factory=list)
+    updated_notes: list[int] = field(default_factory=list)
+    """Those dtehub had whose SII states changed."""
+    tacit_by_days: set[int] = field(default_factory=set)
+    """Documents among them tacitly accepted by their days alone (SII's facts as they were)."""
 
     @property
     def created(self) -> int:
         return len(self.documents) + len(self.notes)
+
+    @property
+    def updated(self) -> int:
+        return len(self.updated_documents) + len(self.updated_notes)
 
 
 def _cents(row: RegisterRow) -> tuple[int, int, int]:
@@ -109,7 +133,7 @@ def store_period(
     session: Session, company_id: int, rows: Sequence[RegisterRow], links: Links, now: datetime
 ) -> Stored:
     """Create what is new among ``rows`` and compare what dtehub has; nothing is committed here."""
-    kept = [row for row in rows if row.type_code in RECEIVABLES or row.type_code in NOTE_CODES]
+    kept = [row for row in rows if is_synced(row.type_code)]
     by_key: dict[tuple[int, str], RegisterRow] = {}
     for row in kept:
         by_key.setdefault(_key(row), row)  # the register lists a document once; a repeat is ignored
@@ -132,6 +156,13 @@ def store_period(
     stored.existing_documents = {key: found[0] for key, found in have_documents.items()}
     stored.existing_notes = {key: found[0] for key, found in have_notes.items()}
     stored.messages += _disagreements(session, company_id, documents, notes, stored)
+    changes = states.update_states(
+        session, "documents", company_id, documents, stored.existing_documents, now
+    )
+    stored.updated_documents, stored.tacit_by_days = changes.ids, changes.by_days
+    stored.updated_notes = states.update_states(
+        session, "notes", company_id, notes, stored.existing_notes, now
+    ).ids
 
     new_documents = [row for key, row in documents.items() if key not in have_documents]
     new_notes = [row for key, row in notes.items() if key not in have_notes]
@@ -159,6 +190,7 @@ def store_period(
                 net_cents=net,
                 now=now,
                 source=Origin.SII,
+                sii=states.facts_of(row, now),
             )
         )
     document_ids = [
@@ -197,6 +229,7 @@ def store_period(
                 document_id=document_id,
                 now=now,
                 source=Origin.SII,
+                sii=states.facts_of(row, now),
             )
         )
     note_ids = [
@@ -214,11 +247,27 @@ def store_period(
     changed = ledger.lock_and_recompute(session, company_id, affected, ledger.Source.NOTES)
 
     subscriptions = webhook_events.Subscriptions(session, company_id)
-    documents_service.record_events(session, subscriptions, "document.created", document_ids, links)
+    today = today_in_santiago(now)
+    documents_service.record_events(
+        session, subscriptions, "document.created", document_ids, links, today=today
+    )
     notes_service.record_created(session, subscriptions, note_ids, links)
     created = set(document_ids)
-    updated = [i for i in changed if i not in created]
-    documents_service.record_events(session, subscriptions, "document.updated", updated, links)
+    # Each updated document once: its SII states changed, or its notes did. A tacit acceptance by days
+    # alone is announced once, by this sync or the daily sweep, whichever sees it first.
+    updated = list(dict.fromkeys([*stored.updated_documents, *(i for i in changed if i not in created)]))
+    plain = [i for i in updated if i not in stored.tacit_by_days]
+    tacit = [i for i in updated if i in stored.tacit_by_days]
+    documents_service.record_events(session, subscriptions, "document.updated", plain, links, today=today)
+    documents_service.record_events(
+        session,
+        subscriptions,
+        "document.updated",
+        tacit,
+        links,
+        today=today,
+        dedupe_keys=[tacit_acceptance_key(i) for i in tacit],
+    )
     return stored
 
 
@@ -253,3 +302,26 @@ def _disagreements(
                     f"{name}: dtehub has it issued on {issue_date.isoformat()}, SII's register on "
                     f"{row.issue_date.isoformat()}; dtehub's date was kept, check which one is right"
                 )
+
+
+def store_xmls(
+    session: Session, company_id: int, xmls: Sequence[CheckedDte], links: Links
+) -> tuple[int, list[str]]:
+    """Store the signed XMLs MIPYME had for the register's documents through the one DTE store, which
+    attaches each to the document or note created from the register (nothing is committed here); (how
+    many attached, what a person should know: disagreements with the register, refusals)."""
+    attached = 0
+    messages: list[str] = []
+    for start in range(0, len(xmls), XML_BATCH):
+        batch = xmls[start : start + XML_BATCH]
+        incoming = [ingest_service.Incoming(checked, source=Origin.SII) for checked in batch]
+        for checked, outcome in zip(
+            batch, ingest_service.store_many(session, company_id, incoming, links), strict=True
+        ):
+            name = f"{dte_type_name(checked.fields.code).capitalize()} {checked.fields.folio}"
+            if isinstance(outcome, DtehubError):
+                messages.append(f"{name}: its XML from SII's MIPYME portal was refused: {outcome.message}")
+            elif outcome.attached or outcome.created:
+                attached += 1
+                messages += outcome.disagreements
+    return attached, messages

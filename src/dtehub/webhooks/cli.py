@@ -40,7 +40,8 @@ def sweep(
         str | None, typer.Option("--date", help="The Santiago day to sweep, YYYY-MM-DD (default: today).")
     ] = None,
 ) -> None:
-    """Record document.updated for each open document that became overdue (once per document and day)."""
+    """Record document.updated for each open document that became overdue (once per document and day)
+    and each factura that became tacitly accepted at SII (once per document)."""
     try:
         day = datetime.strptime(date, "%Y-%m-%d").date() if date else None
     except ValueError:

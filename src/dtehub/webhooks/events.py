@@ -26,6 +26,7 @@ EventType = Literal[
     "document.created",
     "document.updated",
     "document.deleted",
+    "document.ceded",
     "note.created",
     "payment.created",
     "payment.updated",

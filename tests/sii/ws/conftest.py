@@ -100,6 +100,7 @@ def sii(running_ws_emulator: Emulator) -> Iterator[Emulator]:
     running_ws_emulator.ws.faults.reset()
     running_ws_emulator.acceptances.reset_clock()
     running_ws_emulator.rtc.processing_queries = 0
+    running_ws_emulator.rtc.upload_status = None
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from dtehub.dte.aec import Party, Signer, Terms, build_aec, ceded_dte
+from dtehub.dte.aec import Party, Signer, Terms, build_aec, build_recession, ceded_dte
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.emulator import Emulator
 from dtehub.sii.errors import InvalidRequest
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.errors import WsDocumentUnknown, WsNotAuthorized
 from dtehub.sii.ws.reclamo import DocumentRef, register_event
-from dtehub.sii.ws.rtc import Outcome, status, upload
+from dtehub.sii.ws.rtc import Outcome, ceded, status, upload
 from tests.dte_factory import build_dte
 from tests.sii.ws.conftest import BUYER, SELLER, SELLER_PERSON, People, next_folio
 
@@ -71,6 +71,9 @@ def test_an_accepted_cession_is_followed_through_sii_s_pipeline_and_registered(
     upload_seen = sii.rtc.upload(sent.track_id)
     assert upload_seen is not None
     assert upload_seen.person == SELLER_PERSON
+
+    assert ceded(seller_ws, SELLER, 33, folio) is True
+    assert ceded(seller_ws, SELLER, 33, next_folio()) is False
 
     sii.rtc.processing_queries = 0
     again = upload(seller_ws, SELLER, "cobranza@vendedora.cl", "again.xml", data)
@@ -180,3 +183,26 @@ def test_a_token_sii_no_longer_takes_is_replaced_once(
     sent = upload(seller_ws, SELLER, "cobranza@vendedora.cl", "aec.xml", data)
     sii.ws.tokens.expire_all()
     assert status(seller_ws, sent.track_id).outcome is Outcome.ACCEPTED
+
+
+def test_the_holder_cedes_onwards_and_sii_registers_the_chain(
+    sii: Emulator, seller_ws: WsClient, buyer_ws: WsClient, people: People
+) -> None:
+    holder = Party(BUYER, "COMPRADORA SA", "Av. Libertador 1000, Santiago", "finanzas@compradora.cl")
+    first, folio = aec_of(sii, people.seller, assignee=holder)
+    onwards = Terms(
+        holder, ASSIGNEE, 1_000_000, sii.acceptances.now().date() + timedelta(days=20),
+        sii.acceptances.now().replace(microsecond=0) - timedelta(seconds=30),
+    )  # fmt: skip
+    second = build_recession(first, onwards, signer(people.buyer))
+
+    # Uploaded before the first one is registered: its first cession is not SII's.
+    early = upload(buyer_ws, BUYER, "finanzas@compradora.cl", "aec2.xml", second)
+    refused = status(buyer_ws, early.track_id)
+    assert (refused.code, "no esta registrada" in refused.description) == ("RCS", True)
+
+    assert status(seller_ws, upload(seller_ws, SELLER, "c@v.cl", "aec1.xml", first).track_id).code == "EOK"
+    sent = upload(buyer_ws, BUYER, "finanzas@compradora.cl", "aec2.xml", second)
+    assert status(buyer_ws, sent.track_id).code == "EOK"
+    chain = sii.rtc.cessions((SELLER, 33, folio))
+    assert [(c.seq, c.assignor, c.assignee) for c in chain] == [(1, SELLER, BUYER), (2, BUYER, ASSIGNEE.rut)]

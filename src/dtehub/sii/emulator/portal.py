@@ -6,7 +6,9 @@ out, so the rules read in one place.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -112,6 +114,9 @@ class Portal:
             f"{PORTAL}/lista_documentos.cgi": self._respaldo_list,
             f"{PORTAL}/download.cgi": self._download,
         }
+        self.requests: Counter[str] = Counter()
+        """Requests of the portal's pages so far, by page (``download.cgi``…), whatever they answered."""
+        self.requests_lock = threading.Lock()
 
     def answer(self, request: Request) -> Response:
         if self.rcv.handles(request.path):
@@ -132,6 +137,8 @@ class Portal:
         private = self._private.get(request.path)
         if private is None:
             return Response(404, pages.not_found_page(request.path))
+        with self.requests_lock:
+            self.requests[request.path.rsplit("/", 1)[-1]] += 1
         if request.path.endswith("/lista_documentos.cgi") and request.method != "POST":
             return _contribuyente_error("Acceso no permitido.", NOT_BY_GET_CODE)
         session = self._session(request)

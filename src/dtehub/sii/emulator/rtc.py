@@ -115,6 +115,8 @@ class Rtc:
         self.acceptances = acceptances
         self.tokens = tokens
         self.processing_queries = 0
+        self.upload_status: int | None = None
+        """A fault: every upload with a valid token answers this STATUS (1, 2, 4, 6, 9, 10), kept nowhere."""
         self._lock = threading.Lock()
         self._uploads: dict[int, Upload] = {}
         self._cessions: dict[DocumentKey, list[Registered]] = {}
@@ -148,6 +150,17 @@ class Rtc:
         with self._lock:
             return list(self._cessions.get(key, []))
 
+    def record(self, key: DocumentKey, assignee: str, amount: int, at: datetime | None = None) -> Registered:
+        """Register a cession of the document's issuer (or its current holder) without a file (tests)."""
+        with self._lock:
+            known = self._cessions.setdefault(key, [])
+            assignor = known[-1].assignee if known else key[0]
+            made = Registered(
+                len(known) + 1, assignor, assignee, amount, at or self.acceptances.now(), 0, False
+            )
+            known.append(made)
+            return made
+
     @property
     def uploads(self) -> int:
         with self._lock:
@@ -160,6 +173,8 @@ class Rtc:
         person = self.tokens.person(request.cookies.get("TOKEN"))
         if person is None:
             return _reception(now, 5, "-", "-", "")
+        if self.upload_status is not None:
+            return _reception(now, self.upload_status, person, "-", "")
         fields, files = _multipart(request.headers.get("content-type", ""), request.body)
         body, dv = fields.get("rutCompany", "").strip(), fields.get("dvCompany", "").strip()
         archivo = files.get("archivo")
@@ -293,6 +308,9 @@ class Rtc:
                 ):
                     return _Judged("RCS", f"{label}: no corresponde a la cesion registrada", key)
             else:
+                if index != len(cesiones) - 1:
+                    said = f"{label}: no esta registrada; solo la ultima cesion del archivo puede ser nueva"
+                    return _Judged("RCS", said, key)
                 if assignor != holder:
                     return _Judged(
                         "RCS",

@@ -361,6 +361,12 @@ class Emulator:
         with self.portal.rcv._lock:
             return Counter(self.portal.rcv.requests)
 
+    @property
+    def portal_requests(self) -> Counter[str]:
+        """Requests of the MIPYME portal's pages so far, per page (``download.cgi``…; a copy)."""
+        with self.portal.requests_lock:
+            return Counter(self.portal.requests)
+
     def expire_sessions(self) -> None:
         """End every session open now, as SII's timeout would (without waiting for it)."""
         self.sessions.expire_open()

@@ -27,10 +27,11 @@ import time
 import unicodedata
 import uuid
 import zlib
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -89,6 +90,9 @@ class _NeedsBootstrap(Exception):
     """HTTP 401 from JBoss: the web application's start-up calls are missing."""
 
 
+_T = TypeVar("_T")
+
+
 class RcvClient:
     """SII's Registro de Ventas of one company, read with one person's certificate (see the module)."""
 
@@ -117,6 +121,8 @@ class RcvClient:
         """Requests sent to SII's RCV (and its bootstrap) in this run, retries included; not the login."""
         self.logins = 0
         """Sessions this run opened: 1, plus one per session SII ended under it."""
+        self.portal_requests = 0
+        """Calls to SII's MIPYME portal on the run's session (:meth:`on_portal`)."""
 
     # --- the run's session ------------------------------------------------------------------------------
 
@@ -152,6 +158,29 @@ class RcvClient:
         if self._session is None:
             raise RuntimeError("RcvClient is used outside its `async with` block")
         return self._session
+
+    # --- the MIPYME portal on the same session ---------------------------------------------------------
+
+    async def on_portal(self, work: Callable[[PortalSession, Deadline], Awaitable[_T]]) -> _T:
+        """One step of SII's MIPYME portal (a company selection, a respaldo listing, a download) on the
+        run's session, so that a run logs in once whatever it reads: paced like the RCV's requests, and
+        done again once on a new login when SII ended the session under it. ``work`` must select its
+        company itself (:meth:`PortalSession.select_company` does nothing when it is selected already):
+        a new session has none."""
+        for attempt in range(2):
+            await self._limiter.wait()
+            self.portal_requests += 1
+            try:
+                return await work(self._current(), Deadline(self._config.timeout))
+            except SessionLost as lost:
+                if attempt:
+                    raise LoginError(
+                        f"SII ended the session of {self._certificate.holder_rut} again right after a new "
+                        f"login: {lost.message}"
+                    ) from None
+                await self._log_out()
+                await self._log_in()
+        raise AssertionError("unreachable")
 
     # --- what a sync asks -----------------------------------------------------------------------------
 

@@ -176,3 +176,37 @@ def status(ws: WsClient, track_id: int) -> UploadState:
         return UploadState(track_id, code, description, outcome)
 
     return ws.authorized(ask)
+
+
+def ceded(ws: WsClient, issuer_rut: str, type_code: int, folio: int) -> bool:
+    """Whether SII's RTC has a cession of the document registered (``getEstCesion`` without ``IdCesion``:
+    ESTADO 0, "Documento Cedido"; 2, no information: not ceded)."""
+    url = ws.config.ws_url + QUERY_PATH
+    operation = soap.Operation(url, QUERY_NAMESPACE, "getEstCesion", encoded=True)
+    body, _, dv = issuer_rut.partition("-")
+
+    def ask(token: str) -> bool:
+        parameters = [
+            ("Token", token),
+            ("RutEmisor", body),
+            ("DVEmisor", dv.upper()),
+            ("TipoDoc", str(type_code)),
+            ("FolioDoc", str(folio)),
+        ]
+        answer = soap.respuesta(soap.call(ws.http, operation, parameters).text, "getEstCesion")
+        estado = soap.field(answer, "ESTADO") or ""
+        if estado in ("3", "4", "5"):
+            raise soap.TokenRejected("getEstCesion")
+        if estado == "0":
+            return True
+        if estado == "2":
+            return False
+        if estado in ("9", "10", "-15"):
+            raise WsNotAuthorized(
+                f"SII answers that the certificate's holder may not ask about this document (ESTADO {estado})"
+            )
+        glosa = soap.field(answer, "GLOSA")
+        said = f": {glosa[:120]}" if glosa else ""
+        raise WsUnavailable(f"SII's getEstCesion answered ESTADO {estado or 'none'}{said}; retry later")
+
+    return ws.authorized(ask)

@@ -1,8 +1,8 @@
 """held documents: invoices a company holds through a cession (its issuer kept on the document) and the AEC
 that made it hold each one (document_holdings)
 
-Revision ID: 0018_held_documents
-Revises: 0016_sii_sync_periods
+Revision ID: 0020_held_documents
+Revises: 0019_document_cessions
 Create Date: 2026-12-07
 """
 
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0018_held_documents"
-down_revision: str | None = "0016_sii_sync_periods"
+revision: str = "0020_held_documents"
+down_revision: str | None = "0019_document_cessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
