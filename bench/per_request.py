@@ -14,6 +14,7 @@ commits can be compared side by side in alternating rounds:
     .venv/bin/python bench/per_request.py seed --database-url URL --documents 10000
     .venv/bin/python bench/per_request.py measure --database-url URL --requests 500 [--json out.json]
     .venv/bin/python bench/per_request.py statements --database-url URL     # each statement, once
+    .venv/bin/python bench/per_request.py serve --database-url URL --requests 300  # a real server
 
 ``--root`` names the checkout whose bench/documents.py seeds (default: that of the dtehub imported).
 Under ``valgrind --tool=callgrind`` the instructions of N requests are the difference between a run
@@ -182,6 +183,10 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             call = kinds[kind]
             for _ in range(args.warmup):
                 call()
+            # What the app's start left for the collector is collected now, not in the measured requests:
+            # else the first full collection after the start (about 130 ms in a process of dtehub's size)
+            # falls among them in one process and not in another.
+            gc.collect()
             statements.clear()
             collections.clear()
             ticks = _pg_backend_ticks(args.database_url) if postgres else 0
@@ -226,6 +231,76 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def serve(args: argparse.Namespace) -> None:
+    """getDocument one request after another (one connection, kept alive) against a real ``dtehub serve``
+    of this checkout, its background jobs running: wall time per request (p50, p90) and the server
+    process's CPU per request (/proc), /health alongside."""
+    import socket
+    import subprocess
+
+    import httpx
+
+    info = json.loads(Path(args.tenant).read_text())
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        DTEHUB_DATABASE_URL=args.database_url,
+        DTEHUB_LOG_LEVEL="warning",
+        DTEHUB_RATE_LIMIT_PER_MINUTE="0",
+    )
+    dtehub = str(Path(sys.executable).parent / "dtehub")
+    server = subprocess.Popen(
+        [dtehub, "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL
+    )
+
+    def ticks() -> int:
+        fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    rng = random.Random(args.seed)
+
+    def path(kind: str) -> str:
+        if kind == "/health":
+            return kind
+        document_id = info["first_document_id"] + rng.randrange(info["documents"])
+        return f"/v1/getDocument?expandClient=1&id={document_id}"
+
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {info['token']}"}) as http:
+            for kind in ("/health", "getDocument"):
+                for _ in range(args.warmup):
+                    http.get(path(kind))
+                latencies = []
+                cpu, wall = ticks(), time.perf_counter()
+                for _ in range(args.requests):
+                    started = time.perf_counter()
+                    answer = http.get(path(kind))
+                    assert answer.status_code == 200, answer.text
+                    latencies.append(time.perf_counter() - started)
+                wall = time.perf_counter() - wall
+                cpu_seconds = (ticks() - cpu) / os.sysconf("SC_CLK_TCK")
+                latencies.sort()
+                n = args.requests
+                print(
+                    f"{kind:<12} {n} requests: wall {wall / n * 1e3:.2f} ms a request, p50 "
+                    f"{latencies[n // 2] * 1e3:.2f} ms, p90 {latencies[int(n * 0.9)] * 1e3:.2f} ms, "
+                    f"server CPU {cpu_seconds / n * 1e3:.2f} ms a request"
+                )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def statements_of(args: argparse.Namespace) -> None:
     args.requests, args.warmup = 20, 3
     for kind, result in measure(args).items():
@@ -236,7 +311,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=("seed", "measure", "statements"))
+    parser.add_argument("command", choices=("seed", "measure", "statements", "serve"))
     parser.add_argument("--database-url", required=True)
     parser.add_argument(
         "--root", type=Path, default=None, help="whose bench/documents.py (default: dtehub's)"
@@ -257,7 +332,7 @@ def main() -> None:
         name = "".join(c if c.isalnum() else "_" for c in args.database_url)[-60:]
         args.tenant = str(HERE / "bench" / "results" / f"tenant-{name}.json")
         Path(args.tenant).parent.mkdir(exist_ok=True)
-    {"seed": seed, "measure": measure, "statements": statements_of}[args.command](args)
+    {"seed": seed, "measure": measure, "statements": statements_of, "serve": serve}[args.command](args)
 
 
 if __name__ == "__main__":
