@@ -105,6 +105,8 @@ class DocumentRow(NamedTuple):
     file_ids_text: str | None
     history: bool
     """Synced from SII and issued before the company's collectionsStartDate (``documents.history``)."""
+    last_cession_id: int | None
+    """The document's last cession through SII's RTC, if any (read in full only then)."""
     client: ClientRow | None = None
     contact_ids_text: str | None = None
     note_ids_text: str | None = None
@@ -146,12 +148,16 @@ def split_ids(text: str | None) -> list[int]:
 def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
     tags, files, contacts = DocumentTag.__table__.c, File.__table__.c, Contact.__table__.c
     notes, sources = Note.__table__.c, DocumentSource.__table__.c
+    cessions = DocumentCession.__table__.c
     columns: list[Any] = [
         *_VIEW_COLUMNS,
         Client.__table__.c.tax_id,
         _id_list(tags.tag_id, tags.document_id == _DOCUMENTS.id),
         _id_list(files.id, files.document_id == _DOCUMENTS.id),
         history_flag(_DOCUMENTS.source, _DOCUMENTS.issue_date, _COMPANIES.collections_start_date),
+        select(func.max(cessions.id))
+        .where(cessions.company_id == _DOCUMENTS.company_id, cessions.document_id == _DOCUMENTS.id)
+        .scalar_subquery(),
     ]
     if with_client:  # the full client only when it is shown: most listings need just its tax id
         columns += [*CLIENT_ROW_COLUMNS, _id_list(contacts.id, contacts.client_id == Client.id)]
@@ -189,7 +195,7 @@ _ROWS_BY_IDS = {
     for with_client in (False, True)
     for postgresql in (False, True)
 }
-_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 4
+_BASE_LENGTH = len(_DOCUMENT_FIELDS) + 5
 _CLIENT_LENGTH = len(CLIENT_ROW_COLUMNS)
 
 

@@ -322,7 +322,8 @@ def present(
     clients = _client_views(session, company_id, rows, expand, links)
     tags = repository.tags_by_document(session, company_id, ids) if expand.tag else {}
     files = files_repository.by_document(session, company_id, ids) if expand.file else {}
-    cessions = factoring_repository.latest_cessions(session, company_id, ids)
+    ceded = [row.last_cession_id for row in rows if row.last_cession_id is not None]
+    cessions = factoring_repository.cessions_by_id(session, company_id, ceded)
 
     def dump(model: ApiModel) -> JsonObject:
         return model.model_dump(mode="json", by_alias=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dtehub.kit.sql import insert_rows
@@ -114,19 +114,15 @@ def add_holding(session: Session, row: DocumentHolding) -> None:
 # --- cessions ---------------------------------------------------------------------------------------------
 
 
-def latest_cessions(
-    session: Session, company_id: int, document_ids: Sequence[int]
+def cessions_by_id(
+    session: Session, company_id: int, cession_ids: Sequence[int]
 ) -> dict[int, DocumentCession]:
-    """Each document's last cession (by id), for the documents that have one."""
-    if not document_ids:
+    """The company's cessions of these ids, by their document (a document's last cession comes with its
+    row: ``DocumentRow.last_cession_id``)."""
+    if not cession_ids:
         return {}
-    last = (
-        select(func.max(DocumentCession.id))
-        .where(DocumentCession.company_id == company_id, DocumentCession.document_id.in_(document_ids))
-        .group_by(DocumentCession.document_id)
-    )
     query = select(DocumentCession).where(
-        DocumentCession.company_id == company_id, DocumentCession.id.in_(last.scalar_subquery())
+        DocumentCession.company_id == company_id, DocumentCession.id.in_(cession_ids)
     )
     return {row.document_id: row for row in session.scalars(query)}
 
