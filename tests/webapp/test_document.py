@@ -7,20 +7,22 @@ from __future__ import annotations
 
 import email
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
-from dtehub.models import AuditEvent, EmailMessage, Role
+from dtehub.models import AuditEvent, Document, EmailMessage, Role
 from tests.conftest import Tenant
+from tests.notes import invoice_xml, note_xml, store
 from tests.webapp.helpers import WebBrowser, add_user, text_of
+from tests.webhooks import create_webhook
 
 
 @pytest.fixture
@@ -252,3 +254,38 @@ async def test_every_action_needs_the_csrf_token_and_a_collector(
 
     assert (await tenant.get("/v1/getDocument", id=document["id"], expandTag=1)).json() == before
     assert session.scalars(select(EmailMessage)).all() == []
+
+
+async def test_the_timeline_gathers_sii_notes_and_webhooks(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await create_webhook(tenant, "http://127.0.0.1:9/hook", ["document.created", "document.updated"])
+    invoice = await store(tenant, invoice_xml(tenant, 8801, total=119_000))
+    await store(tenant, note_xml(tenant, 61, 31, 19_000, ref_folio=8801))
+    received = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    session.execute(
+        update(Document)
+        .where(Document.id == int(invoice["id"]))
+        .values(
+            sii_received_at=received,
+            sii_accepted_at=received + timedelta(days=1),
+            sii_synced_at=received + timedelta(days=2),
+        )
+    )
+    session.commit()
+    await signed_in(web, session, tenant, Role.VIEWER)
+
+    text = text_of(await web.get(f"/app/documents/{invoice['id']}"))
+
+    assert "Estado Aceptado por el cliente (acuse de recibo)" in text
+    assert "Esquema No válido Firma Sin firma Timbre (TED) Sin timbre" in text  # an unsigned test DTE
+    assert "the document carries no XML signature" in text
+    assert "Notas de crédito $19.000" in text
+    assert "Saldo $100.000" in text
+    assert "01-12-2026 10:00 · Recibido por el SII" in text  # Santiago's summer time
+    assert "02-12-2026 10:00 · Acuse de recibo del cliente en el SII" in text
+    assert "Nota de crédito electrónica N° 31 $19.000, emitida el 10-01-2024: Corrige montos" in text
+    assert "Recordatorio «Nota de crédito o débito» en la bandeja de salida" in text
+    assert "Webhook document.created Entregas: 0 entregada(s), 1 pendiente(s), 0 fallida(s)" in text
+    assert "Webhook document.updated" in text  # the note changed its balance
+    assert "XML del documento" in text
