@@ -148,7 +148,7 @@ async def test_a_payment_the_service_refuses_changes_nothing_and_says_why(
 
     too_much = await web.submit(f"{path}/payment", {"amount": "2.000.000"})
     assert too_much.status_code == 409
-    assert "owes 1190000.00" in text_of(too_much)
+    assert "El monto es mayor que el saldo del documento." in text_of(too_much)
     assert 'value="2.000.000"' in too_much.text  # the form keeps what was typed
     unreadable = await web.submit(f"{path}/payment", {"amount": "mil pesos"})
     assert unreadable.status_code == 400
@@ -199,7 +199,7 @@ async def test_a_paid_document_has_no_reminder_to_send(
 
     refused = await web.submit(f"{path}/reminder")
     assert refused.status_code == 409
-    assert "owes nothing" in text_of(refused)
+    assert "El documento no tiene saldo por cobrar" in text_of(refused)
     assert session.scalars(select(EmailMessage).where(EmailMessage.kind == "expired")).all() == []
 
 
@@ -216,7 +216,9 @@ async def test_tags_and_a_new_customer_link(web: WebBrowser, tenant: Tenant, ses
         "location"
     ] == f"{path}?ok=tag-already"
     await web.get(path)
-    assert (await web.submit(f"{path}/tag", {"tag": " "})).status_code == 400
+    blank = await web.submit(f"{path}/tag", {"tag": " "})
+    assert blank.status_code == 400
+    assert "La etiqueta debe tener entre 1 y 100 caracteres." in text_of(blank)
     api = (await tenant.get("/v1/getDocument", id=document["id"], expandTag=1)).json()
     assert [t["name"] for t in api["tags"]] == ["Cobranza judicial"]
 

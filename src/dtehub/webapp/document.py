@@ -261,14 +261,22 @@ _REFUSED = (BadRequest, Conflict, Unprocessable)
 """What a service refuses before it changes anything: the page again, with what to change."""
 
 
+IN_SPANISH = {
+    "allocation_exceeds_due": "El monto es mayor que el saldo del documento.",
+    "document_voided": "El documento está anulado: no recibe pagos.",
+    "currency_mismatch": "El pago debe estar en la moneda del documento.",
+    "document_not_owing": "El documento no tiene saldo por cobrar: no hay nada que recordar.",
+}
+"""What the page says of a refusal whose service message is written for programs (in English)."""
+
+
 def _refused(
     request: Request, session: Session, staff: Staff, now: datetime, document_id: int, refused: DtehubError,
-    form: dict[str, str] | None = None,
+    form: dict[str, str] | None = None, *, said: str | None = None,
 ) -> Response:  # fmt: skip
     status = 409 if isinstance(refused, Conflict) else 400
-    return _page(
-        request, session, staff, now, document_id, error=refused.message, status_code=status, form=form
-    )
+    message = said or IN_SPANISH.get(refused.code, refused.message)
+    return _page(request, session, staff, now, document_id, error=message, status_code=status, form=form)
 
 
 @router.post("/documents/{document_id}/payment")
@@ -378,7 +386,8 @@ def add_tag(
     try:
         found, added = documents.tag_document(session, staff.company_id, target, tag, _links(request))
     except _REFUSED as refused:
-        return _refused(request, session, staff, now, target, refused, {"tag": tag})
+        said = "La etiqueta debe tener entre 1 y 100 caracteres." if isinstance(refused, BadRequest) else None
+        return _refused(request, session, staff, now, target, refused, {"tag": tag}, said=said)
     if added:
         record(
             session,
