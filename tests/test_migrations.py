@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
-from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
+from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource, WebhookEvent
 
 T = TypeVar("T")
 
@@ -174,3 +174,28 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
         rows = connection.execute(text("SELECT xml_signature, xml_signed_form FROM documents")).all()
     engine.dispose()
     assert rows == [("valid", None)]  # which form held was not recorded then; nothing is made up
+
+
+def test_webhook_events_recorded_before_get_their_document(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0019_document_cessions")
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        company_id = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA")).id
+        for number, (kind, data) in enumerate(
+            [("document.updated", '{"id":"42","number":"7"}'), ("payment.created", '{"id":"9"}')]
+        ):
+            _add_as_it_was(
+                session,
+                WebhookEvent(
+                    public_id=f"evt_{number}", company_id=company_id, type=kind, data=data, dedupe_key=None
+                ),
+            )
+        session.commit()
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT type, document_id FROM webhook_events ORDER BY id")).all()
+    engine.dispose()
+    assert rows == [("document.updated", 42), ("payment.created", None)]

@@ -130,8 +130,7 @@ class WebhookLine(NamedTuple):
 
 
 def webhook_events(session: Session, company_id: int, document_id: int) -> list[WebhookLine]:
-    """The document's webhook events (``document.*``: their data is the document as the API showed it,
-    which begins with its id) and how their deliveries stand."""
+    """The document's webhook events (``document.*``) and how their deliveries stand."""
 
     def count(state: DeliveryState) -> Any:
         return func.coalesce(func.sum(case((WebhookDelivery.state == state, 1), else_=0)), 0)
@@ -148,8 +147,7 @@ def webhook_events(session: Session, company_id: int, document_id: int) -> list[
         .outerjoin(WebhookDelivery, WebhookDelivery.event_id == WebhookEvent.id)
         .where(
             WebhookEvent.company_id == company_id,
-            WebhookEvent.type.like("document.%"),
-            WebhookEvent.data.like(f'{{"id":"{int(document_id)}",%'),
+            WebhookEvent.document_id == document_id,
         )
         .group_by(WebhookEvent.id, WebhookEvent.type, WebhookEvent.created_at)
         .order_by(WebhookEvent.id.desc())
