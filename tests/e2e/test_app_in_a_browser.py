@@ -398,3 +398,15 @@ def test_a_document_page_registers_a_payment_and_the_status_changes(
     assert (shown["statusName"], shown["amountDue"]) == ("Pagada", "0.00")
     desktop.assert_clean()
     check_accessibility(page)
+
+
+def test_on_a_phone_a_document_page_fits_the_screen(phone: Watched, world: World) -> None:
+    page = phone.page
+    sign_in(page, world.server.base)
+    page.goto(world.server.base + "/app/documents")
+    page.locator("#tabla-documentos tbody tr th a").first.click()
+
+    assert page.get_by_role("heading", name="Línea de tiempo").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.assert_clean()
+    check_accessibility(page)

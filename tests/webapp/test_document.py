@@ -52,6 +52,7 @@ async def furnish(t: Tenant, *, overdue: bool = True, contact: bool = True) -> d
         "clientId": client.json()["id"], "number": "4521", "code": 33,
         "issueDate": (due - timedelta(days=30)).isoformat(), "dueDate": due.isoformat(),
         "total": "1190000", "taxes": "190000", "gloss": "Servicios de noviembre",
+        "notes": "Cobrar a <Finanzas>",
     }  # fmt: skip
     created = await t.post("/v1/createDocument", body)
     assert created.status_code == 200, created.text
@@ -83,6 +84,8 @@ async def test_the_page_shows_the_document_and_links_from_the_list(
     assert "Total $1.190.000" in text
     assert "Saldo $1.190.000" in text
     assert "Servicios de noviembre" in text
+    assert "Observaciones Cobrar a <Finanzas>" in text
+    assert "Cobrar a &lt;Finanzas&gt;" in page.text  # escaped
     assert "Creado sin XML" in text
     assert "Ninguna sincronización con el SII" in text
     assert "Documento creado por la API" in text
