@@ -14,7 +14,16 @@ from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
-from dtehub.models import Client, Company, Document, DocumentCession, DocumentState, Note, NoteSource
+from dtehub.models import (
+    Client,
+    Company,
+    Document,
+    DocumentCession,
+    DocumentState,
+    Note,
+    NoteSource,
+    WebhookEvent,
+)
 
 T = TypeVar("T")
 
@@ -233,3 +242,28 @@ def test_documents_before_held_ones_are_the_companys_own_and_keep_their_key(scra
     with pytest.raises(IntegrityError), engine.begin() as connection:  # the company's own folio twice
         connection.execute(text(copy + " WHERE NOT held"), {"suffix": "y", "held": False, "issuer": ""})
     engine.dispose()
+
+
+def test_webhook_events_recorded_before_get_their_document(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0020_held_documents")
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        company_id = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA")).id
+        for number, (kind, data) in enumerate(
+            [("document.updated", '{"id":"42","number":"7"}'), ("payment.created", '{"id":"9"}')]
+        ):
+            _add_as_it_was(
+                session,
+                WebhookEvent(
+                    public_id=f"evt_{number}", company_id=company_id, type=kind, data=data, dedupe_key=None
+                ),
+            )
+        session.commit()
+
+    command.upgrade(config, "head")
+
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT type, document_id FROM webhook_events ORDER BY id")).all()
+    engine.dispose()
+    assert rows == [("document.updated", 42), ("payment.created", None)]

@@ -26,7 +26,8 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     │   ├── DocumentVoided            document_voided        a voided document takes no payments
     │   ├── AllocationExceedsDue      allocation_exceeds_due more than the document owes
     │   ├── TooManyWebhooks           too_many               the company's webhooks are at their limit
-    │   └── DocumentAlreadyCeded      document_already_ceded  a cession of it is pending or registered
+    │   ├── DocumentAlreadyCeded      document_already_ceded  a cession of it is pending or registered
+    │   └── DocumentNotOwing          document_not_owing     a reminder for a document that owes nothing
     ├── PayloadTooLarge               payload_too_large      the body is over its limit
     │   └── FileTooLarge              file_too_large         a file or logo is over its limit
     ├── Unprocessable                 unprocessable          well-formed, but it cannot be accepted
@@ -186,6 +187,12 @@ class TooManyWebhooks(Conflict):
 
 class DocumentAlreadyCeded(Conflict):
     code = "document_already_ceded"
+
+
+class DocumentNotOwing(Conflict):
+    """A reminder asked for a document that owes nothing (paid, voided)."""
+
+    code = "document_not_owing"
 
 
 # --- too large ---------------------------------------------------------------------------------------

@@ -347,3 +347,66 @@ def test_on_a_phone_the_dashboard_fits_the_screen(
     phone.assert_clean()
     check_accessibility(page)
     screenshot(page, screenshots, "app-dashboard-phone.png")
+
+
+# --- a document's page ----------------------------------------------------------------------------
+
+
+def test_a_document_page_registers_a_payment_and_the_status_changes(
+    desktop: Watched, world: World, screenshots: list[Path]
+) -> None:
+    """A document of its own (paid in full at the end, so the other tests' figures stay as they are)."""
+    due = today_in_santiago() - timedelta(days=12)
+    with world.server.api(world.token_a) as api:
+        client = api.get("/v1/getClients", params={"taxId": "96874030-K"}).json()["items"][0]
+        body = {
+            "clientId": client["id"], "number": "7001", "code": 33, "total": "595000", "taxes": "95000",
+            "issueDate": (due - timedelta(days=30)).isoformat(), "dueDate": due.isoformat(),
+            "gloss": "Arriendo de equipos",
+        }  # fmt: skip
+        created = api.post("/v1/createDocument", json=body)
+        assert created.status_code == 200, created.text
+        document_id = created.json()["id"]
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.goto(f"{world.server.base}/app/documents?clientId={client['id']}&status=overdue")
+    page.get_by_role("link", name="Factura electrónica N° 7001").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Factura electrónica N° 7001"
+    assert page.locator("#estado").inner_text() == "Vencida"
+    assert page.locator("#saldo").inner_text() == "$595.000"
+    desktop.assert_clean()
+    check_accessibility(page)
+
+    page.get_by_label("Monto (CLP)").fill("95.000")
+    page.get_by_label("Medio de pago").select_option(label="Transferencia")
+    page.get_by_role("button", name="Registrar pago").click()
+
+    assert page.get_by_role("status").inner_text() == "Pago registrado."
+    assert page.locator("#saldo").inner_text() == "$500.000"
+    assert page.locator("#estado").inner_text() == "Vencida"
+    assert "$95.000 a este documento" in page.locator("#linea-de-tiempo").inner_text()
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-document.png")
+
+    page.get_by_role("button", name="Registrar pago").click()  # the form offers what is still owed
+
+    assert page.locator("#estado").inner_text() == "Pagada"
+    assert page.locator("#saldo").inner_text() == "$0"
+    with world.server.api(world.token_a) as api:
+        shown = api.get("/v1/getDocument", params={"id": document_id}).json()
+    assert (shown["statusName"], shown["amountDue"]) == ("Pagada", "0.00")
+    desktop.assert_clean()
+    check_accessibility(page)
+
+
+def test_on_a_phone_a_document_page_fits_the_screen(phone: Watched, world: World) -> None:
+    page = phone.page
+    sign_in(page, world.server.base)
+    page.goto(world.server.base + "/app/documents")
+    page.locator("#tabla-documentos tbody tr th a").first.click()
+
+    assert page.get_by_role("heading", name="Línea de tiempo").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.assert_clean()
+    check_accessibility(page)

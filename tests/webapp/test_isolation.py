@@ -18,7 +18,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import utcnow
-from dtehub.models import ApiToken, AuditEvent, Company, Membership, Role, User
+from dtehub.models import (
+    ApiToken,
+    AuditEvent,
+    Company,
+    Document,
+    DocumentTag,
+    EmailMessage,
+    Membership,
+    Payment,
+    Role,
+    Tag,
+    User,
+)
 from dtehub.users import service as users
 from dtehub.webapp.endpoints import router
 from tests.conftest import Tenant, api_routes
@@ -76,6 +88,7 @@ class Company_:
     tenant: Tenant
     client_id: str
     token_id: int
+    document_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -86,10 +99,11 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
         "clientId": client.json()["id"], "number": "1", "issueDate": "2024-01-01", "dueDate": "2099-01-01",
         "total": "1190", "taxes": "190", "code": 33,
     }  # fmt: skip
-    assert (await tenant.post("/v1/createDocument", body)).status_code == 200
+    document = await tenant.post("/v1/createDocument", body)
+    assert document.status_code == 200
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.company_id == tenant.company_id))
     assert token_id is not None
-    return Company_(tenant, client.json()["id"], token_id)
+    return Company_(tenant, client.json()["id"], token_id, document.json()["id"])
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -108,6 +122,41 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 str(a.token_id),
                 MISSING_ID,
                 lambda v: b.submit(f"/app/settings/tokens/{v}/revoke"),
+            )
+        ],
+        ("GET", "/app/documents/{document_id}"): [
+            Probe("document id", a.document_id, MISSING_ID, lambda v: b.get(f"/app/documents/{v}"))
+        ],
+        ("POST", "/app/documents/{document_id}/payment"): [
+            Probe(
+                "document id",
+                a.document_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/documents/{v}/payment", {"amount": "100"}),
+            )
+        ],
+        ("POST", "/app/documents/{document_id}/reminder"): [
+            Probe(
+                "document id",
+                a.document_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/documents/{v}/reminder"),
+            )
+        ],
+        ("POST", "/app/documents/{document_id}/tag"): [
+            Probe(
+                "document id",
+                a.document_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/documents/{v}/tag", {"tag": "de B"}),
+            )
+        ],
+        ("POST", "/app/documents/{document_id}/renew-link"): [
+            Probe(
+                "document id",
+                a.document_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/documents/{v}/renew-link"),
             )
         ],
         ("GET", "/app/documents"): [
@@ -136,6 +185,20 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
             .where(Membership.company_id == company_id)
             .order_by(Membership.user_id)
         ).all(),
+        "documents": session.execute(
+            select(Document.id, Document.paid_cents, Document.due_cents, Document.portal_key)
+            .where(Document.company_id == company_id)
+            .order_by(Document.id)
+        ).all(),
+        "tags": session.scalar(select(func.count()).where(Tag.company_id == company_id)),
+        "document_tags": session.scalar(
+            select(func.count())
+            .select_from(DocumentTag)
+            .join(Document)
+            .where(Document.company_id == company_id)
+        ),
+        "payments": session.scalar(select(func.count()).where(Payment.company_id == company_id)),
+        "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
         "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
         "events": session.scalar(select(func.count()).where(AuditEvent.company_id == company_id)),
         "users": session.execute(
@@ -179,7 +242,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 4
+    assert tried == 9
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
@@ -194,6 +257,13 @@ async def test_the_same_references_work_for_their_owner(
     add_user(session, tenant.company_id, Role.OWNER, email="duena-a@example.cl")
     await web.signed_in("duena-a@example.cl")
 
+    page = await web.get(f"/app/documents/{a.document_id}")
+    assert "CLIENTE A" in text_of(page)
+    for action, data in (("tag", {"tag": "de A"}), ("renew-link", {}), ("payment", {"amount": "100"})):
+        answer = await web.submit(f"/app/documents/{a.document_id}/{action}", data)
+        assert answer.status_code == 303, (action, answer.text)
+        await web.get(f"/app/documents/{a.document_id}")
+
     listed = await web.get("/app/documents", clientId=a.client_id)
     assert "CLIENTE A" in text_of(listed)
     await web.get("/app/settings")
@@ -201,7 +271,7 @@ async def test_the_same_references_work_for_their_owner(
 
 
 def _path(path: str) -> str:
-    return path.replace("{token_id}", "1").replace("{token}", "A" * 43)
+    return path.replace("{token_id}", "1").replace("{token}", "A" * 43).replace("{document_id}", "1")
 
 
 async def test_a_viewers_actions_answer_403_and_change_nothing(

@@ -61,6 +61,8 @@ class Action(enum.StrEnum):
     APP_INVITE_USER = "app.inviteUser"
     APP_CREATE_TOKEN = "app.createToken"  # noqa: S105
     APP_REVOKE_TOKEN = "app.revokeToken"  # noqa: S105
+    APP_TAG_DOCUMENT = "app.tagDocument"
+    APP_SEND_REMINDER = "app.sendReminder"
     IMPORT = "import"
     SII_SYNC = "sii.sync"
 

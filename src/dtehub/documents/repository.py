@@ -562,3 +562,13 @@ def lock_in_id_order(session: Session, company_id: int, document_ids: Collection
         .execution_options(populate_existing=True)
     )
     return list(session.scalars(query))
+
+
+def tag_ids_of(session: Session, company_id: int, document_id: int) -> set[int]:
+    """The ids of the company's tags on the document."""
+    rows = session.scalars(
+        select(DocumentTag.tag_id)
+        .join(Tag, Tag.id == DocumentTag.tag_id)
+        .where(Tag.company_id == company_id, DocumentTag.document_id == document_id)
+    )
+    return set(rows)

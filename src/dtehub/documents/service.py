@@ -32,7 +32,7 @@ from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.schema import ApiModel, JsonObject, id_refs
 from dtehub.kit.secrets import new_link_key
-from dtehub.models import Client, Company, Document, Origin
+from dtehub.models import Client, Company, Document, Origin, Tag
 from dtehub.models.document import NO_CODE, number_sort_key
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
@@ -391,3 +391,26 @@ def renew_portal_key(session: Session, company_id: int, document_id: int) -> Doc
     document.portal_key = new_link_key()
     session.flush()
     return document
+
+
+TAG_NAME_MAX = 100
+
+
+def tag_document(
+    session: Session, company_id: int, document_id: int, name: str, links: Links
+) -> tuple[Tag, bool]:
+    """Put a tag on the document, by name (a new name makes the tag, as createDocument's ``tags``).
+    Answers the tag and whether the document got it now (False: it had it already)."""
+    name = name.strip()
+    if not name or len(name) > TAG_NAME_MAX:
+        raise BadRequest(f"a tag's name has 1 to {TAG_NAME_MAX} characters", field="name")
+    document = repository.get(session, company_id, document_id)
+    if document is None:
+        raise NotFound(f"document {document_id} not found", field="id")
+    [tag] = tags_service.ensure_tags(session, company_id, [name])
+    if tag.id in repository.tag_ids_of(session, company_id, document.id):
+        return tag, False
+    repository.add_tags(session, document, [tag.id])
+    subscriptions = webhook_events.Subscriptions(session, company_id)
+    record_events(session, subscriptions, "document.updated", [document.id], links)
+    return tag, True

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dtehub.kit.dates import utcnow
@@ -21,6 +21,7 @@ class WebhookEvent(Base):
         UniqueConstraint("public_id"),
         UniqueConstraint("company_id", "dedupe_key"),
         Index("ix_webhook_events_created_at", "created_at"),
+        Index("ix_webhook_events_company_document", "company_id", "document_id", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -31,5 +32,8 @@ class WebhookEvent(Base):
     data: Mapped[str] = mapped_column(Text, comment="The object as the API showed it (JSON text)")
     dedupe_key: Mapped[str | None] = mapped_column(
         String(128), default=None, comment="Makes the event once-only per company (the overdue sweep)"
+    )
+    document_id: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, comment="The document a document.* event is about (its page's timeline)"
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from dtehub.errors import DocumentNotOwing, NotFound
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import DocumentState, ReminderKind
 from dtehub.reminders import repository
@@ -92,3 +93,25 @@ def cession_registered(
         client_id,
         document_id,
     )
+
+
+def document_reminder(session: Session, company_id: int, document_id: int, day: date) -> ReminderKind | None:
+    """Someone asked to remind the client of the document now: queue, for ``day``, the reminder its
+    status calls for (overdue: ``expired``; not yet due: ``soonToExpire``), which the next send of the
+    outbox renders and sends like any other (the client's switches and the document's balance decide
+    then, as for every reminder). Answers the kind queued, or None when today's was queued already.
+    A document that owes nothing has nothing to remind (:class:`DocumentNotOwing`)."""
+    session.flush()
+    row = repository.document_for_queue(session, company_id, document_id)
+    if row is None:
+        raise NotFound(f"document {document_id} not found", field="id")
+    if row.state != DocumentState.OPEN or row.due_cents <= 0:
+        raise DocumentNotOwing(f"document {document_id} owes nothing: there is nothing to remind")
+    kind = ReminderKind.EXPIRED if row.due_date < day else ReminderKind.SOON_TO_EXPIRE
+    added = repository.insert_reminders(
+        session,
+        company_id,
+        [repository.Candidate(kind, row.id, day, row.client_id, row.id)],
+        utcnow(),
+    )
+    return kind if added else None

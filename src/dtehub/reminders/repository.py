@@ -271,6 +271,7 @@ def document_for_queue(session: Session, company_id: int, document_id: int) -> A
             Document.created_on,
             Document.state,
             Document.due_date,
+            Document.due_cents,
             Client.remind_new_document,
             history_flag(Document.source, Document.issue_date, Company.collections_start_date).label(
                 "history"

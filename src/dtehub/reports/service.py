@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session
 
-from dtehub.reports import repository
+from dtehub.reports import repository, timeline
 from dtehub.reports.repository import Activity, CompanyFigures, Debtor, OpenFilter, Receivables
 
 CURRENCY = "CLP"
@@ -146,3 +146,25 @@ def open_list(session: Session, company_id: int, wanted: OpenFilter, today: date
         else []
     )
     return OpenList(wanted, name, documents, due, rows, page, pages)
+
+
+@dataclass(frozen=True)
+class DocumentHistory:
+    """What happened to one document besides its own row: the document page's timeline."""
+
+    payments: list[timeline.PaymentLine]
+    notes: list[timeline.NoteLine]
+    reminders: list[timeline.ReminderLine]
+    webhooks: list[timeline.WebhookLine]
+    audit: list[timeline.AuditLine]
+
+
+def document_history(session: Session, company_id: int, document_id: int) -> DocumentHistory:
+    """The company's records about the document (each read filtered by the company)."""
+    return DocumentHistory(
+        payments=timeline.payments(session, company_id, document_id),
+        notes=timeline.notes(session, company_id, document_id),
+        reminders=timeline.reminders(session, company_id, document_id),
+        webhooks=timeline.webhook_events(session, company_id, document_id),
+        audit=timeline.audit_entries(session, company_id, document_id),
+    )

@@ -46,6 +46,9 @@ ACTIONS = {
     "app.inviteUser": "invitó a un usuario",
     "app.createToken": "creó un token de API",
     "app.revokeToken": "revocó un token de API",
+    "app.tagDocument": "agregó una etiqueta a un documento",
+    "app.sendReminder": "pidió enviar un recordatorio",
+    "renewDocumentKey": "renovó el enlace de un documento",
     "users.create": "creó un usuario (línea de comandos)",
 }
 

@@ -21,6 +21,12 @@ MESSAGES = {
     "«¿Olvidó su contraseña?» en la página de ingreso.",
     "revoked": "Token revocado.",
     "company": "Empresa cambiada.",
+    "payment": "Pago registrado.",
+    "reminder": "Recordatorio enviado a la bandeja de salida; su resultado está en la línea de tiempo.",
+    "reminder-already": "Este documento ya tenía un recordatorio de hoy: no se envió otro.",
+    "tag": "Etiqueta agregada.",
+    "tag-already": "El documento ya tenía esa etiqueta.",
+    "renewed": "Enlace renovado: los enlaces anteriores del cliente ya no funcionan.",
 }
 
 

@@ -93,9 +93,16 @@ def record(
             data=json.dumps(data, ensure_ascii=False, separators=(",", ":")),
             dedupe_key=dedupe_key,
             created_at=created_at,
+            document_id=_document_id(event_type, data),
         )
         if event_id is not None:
             repository.insert_deliveries(session, event_id, webhook_ids, created_at)
+
+
+def _document_id(event_type: EventType, data: JsonObject) -> int | None:
+    """The document a ``document.*`` event is about (its view's id), for the document's timeline."""
+    found = data.get("id") if event_type.startswith("document.") else None
+    return int(found) if isinstance(found, str | int) and str(found).isdigit() else None
 
 
 def record_event(session: Session, company_id: int, event_type: EventType, data: JsonObject) -> None:

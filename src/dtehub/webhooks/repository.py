@@ -37,9 +37,11 @@ def insert_event(
     data: str,
     dedupe_key: str | None,
     created_at: datetime,
+    document_id: int | None = None,
 ) -> int | None:
     """The new event's id; None when ``dedupe_key`` was recorded already for the company."""
     values = {
+        "document_id": document_id,
         "public_id": public_id,
         "company_id": company_id,
         "type": type,
