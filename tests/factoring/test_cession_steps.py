@@ -31,6 +31,7 @@ from dtehub.kit.dates import utcnow
 from dtehub.models import Client, Company, Document, DocumentCession
 from dtehub.portal.links import Links
 from dtehub.sii.emulator import Emulator
+from dtehub.sii.errors import SiiTimeout
 from dtehub.sii.ws.auth import TokenCache
 from tests.conftest import served
 from tests.dte_factory import build_dte
@@ -280,3 +281,40 @@ def test_the_database_lets_one_claim_per_document_stand(seller: Seller, sii: Emu
         assert not claim(session, "pending")
         assert claim(session, "rejected")  # a rejected cession does not stand
     assert sorted(seller.cessions(document_id)) == [("rejected", 0), ("uploading", 0)]
+
+
+async def test_an_upload_sii_does_not_answer_in_time_stays_claimed_until_the_rtc_is_asked(
+    seller: Seller, http: httpx.AsyncClient, sii: Emulator
+) -> None:
+    document_id = seller.document(sii)
+    with unit_of_work(seller.factory, writes=False) as session:
+        found = session.get(Document, document_id)
+        assert found is not None
+        key = (SELLER, 33, int(found.number))
+    impatient = SiiAccess(seller.settings.model_copy(update={"sii_ws_timeout": 1.0}), tokens=TokenCache())
+    sii.rtc.upload_gate = threading.Event()  # SII takes the file and says nothing in time
+
+    with pytest.raises(SiiTimeout) as timed_out:
+        create_cession(
+            JobUnits(seller.factory),
+            seller.company_id,
+            CessionCreate.model_validate(body(document_id)),
+            impatient,
+            LINKS,
+            lambda _, row: row.id,
+        )
+
+    assert "SII may have taken the file" in timed_out.value.message
+    assert seller.cessions(document_id) == [("uploading", 0)]
+    again = await http.post("/v1/createCesion", json=body(document_id))
+    assert again.status_code == 409, again.text  # no second file while SII may hold the first
+    sii.rtc.upload_gate.set()  # SII registers the file it took
+    deadline = asyncio.get_running_loop().time() + 30
+    while not sii.rtc.cessions(key):
+        assert asyncio.get_running_loop().time() < deadline, "the emulator never registered the file"
+        await asyncio.sleep(0.01)
+
+    settled = follow_pending(seller.factory, access(seller), LINKS, now=utcnow() + CLAIM_STALE * 1.1)
+
+    assert settled.adopted == 1
+    assert [state for state, _ in seller.cessions(document_id)] == ["accepted"]
