@@ -175,6 +175,7 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
         "xmlSchema",
         "xmlSignature",
         "xmlTed",
+        "held",
         "orderBy",
         "order",
         "expandClient",
@@ -275,6 +276,7 @@ V1_PARAMETERS: dict[tuple[str, str], set[str]] = {
 V1_BODIES: dict[tuple[str, str], set[str]] = {
     ("post", "/v1/createDocument"): {"clientId", "number", "issueDate", "total", "taxes"},
     ("post", "/v1/createDocumentFromXml"): {"xml"},
+    ("post", "/v1/createCesionFromXml"): {"xml"},
     ("delete", "/v1/deleteDocument"): {"clientTaxId", "number"},
     ("post", "/v1/createClient"): {"name", "taxId", "paymentTerm", "sendReminders"},
     ("post", "/v1/updateClient"): {"id", "name", "taxId"},
@@ -400,8 +402,8 @@ def test_the_error_schema_is_the_error_envelope(openapi: dict[str, Any]) -> None
     detail = resolve(body["properties"]["error"], openapi)
 
     assert body["required"] == ["error"]
-    assert set(detail["properties"]) == {"code", "message", "field"}
-    assert set(detail["required"]) == {"code", "message", "field"}
+    assert set(detail["properties"]) == {"code", "message", "field", "details"}
+    assert set(detail["required"]) == {"code", "message", "field"}  # details: when several things are wrong
 
 
 def test_list_envelopes_use_duemints_names(openapi: dict[str, Any]) -> None:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 from alembic import command
 from sqlalchemy import Engine, column, create_engine, func, inspect, select, table, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger
 from dtehub.migrate import alembic_config
-from dtehub.models import Client, Company, Document, DocumentState, Note, NoteSource
+from dtehub.models import Client, Company, Document, DocumentCession, DocumentState, Note, NoteSource
 
 T = TypeVar("T")
 
@@ -174,3 +176,60 @@ def test_documents_checked_before_signed_forms_were_recorded_show_none(scratch_u
         rows = connection.execute(text("SELECT xml_signature, xml_signed_form FROM documents")).all()
     engine.dispose()
     assert rows == [("valid", None)]  # which form held was not recorded then; nothing is made up
+
+
+def test_documents_before_held_ones_are_the_companys_own_and_keep_their_key(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0019_document_cessions")  # before held documents
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
+        client = _add_as_it_was(session, Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE"))
+        document = Document(
+            company_id=company.id, client_id=client.id, code=33, number="170", issue_date=date(2024, 1, 1),
+            due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19, total_cents=119, credit_cents=0,
+            debit_cents=0, paid_cents=0,
+        )  # fmt: skip
+        ledger.rebalance(document)
+        _add_as_it_was(session, document)
+        # A cession of it (0019): SQLite rebuilds documents for its new key, and the cession stays on it.
+        _add_as_it_was(
+            session,
+            DocumentCession(
+                company_id=company.id, document_id=document.id, seq=1, assignee_rut="77665544-9",
+                assignee_name="FACTORING SPA", assignee_address="Av. Apoquindo 4000", assignee_email="f@f.cl",
+                amount_cents=119, last_due_date=date(2024, 2, 1), ceded_at=datetime(2024, 1, 2, tzinfo=UTC),
+                signed_by="12345678-5", aec=b"<AEC/>", track_id=1, sii_state="accepted",
+            ),
+        )  # fmt: skip
+        session.commit()
+
+    command.upgrade(config, "head")
+    with engine.connect() as connection:
+        cessions = connection.execute(text("SELECT d.number FROM document_cessions c JOIN documents d"
+                                           " ON d.id = c.document_id")).scalars().all()  # fmt: skip
+        assert cessions == ["170"]
+    documents = table(
+        "documents", column("company_id"), column("client_id"), column("code"), column("number"),
+        column("held"), column("issuer_rut"), column("issuer_name"),
+    )  # fmt: skip
+    with engine.connect() as connection:
+        rows = connection.execute(select(documents.c.held, documents.c.issuer_rut, documents.c.issuer_name))
+        assert [tuple(row) for row in rows] == [(False, "", "")]
+    # Another issuer's folio 170, held: beside the company's own; the own key stays unique.
+    copy = (
+        "INSERT INTO documents (company_id, client_id, code, number, number_sort, issue_date, due_date,"
+        " currency, net_cents, taxes_cents, total_cents, credit_cents, debit_cents, paid_cents, due_cents,"
+        " voided, state, purchase_order, gloss, notes, send_requested, portal_key, created_at, created_on,"
+        " updated_at, held, issuer_rut, issuer_name)"
+        " SELECT company_id, client_id, code, number, number_sort, issue_date, due_date, currency, net_cents,"
+        " taxes_cents, total_cents, credit_cents, debit_cents, paid_cents, due_cents, voided, state,"
+        " purchase_order, gloss, notes, send_requested, portal_key || :suffix, created_at, created_on,"
+        " updated_at, :held, :issuer, 'OTRA SPA' FROM documents"
+    )
+    with engine.begin() as connection:
+        connection.execute(text(copy), {"suffix": "x", "held": True, "issuer": "76111111-6"})
+    assert _summed(engine, "document_totals") == {(33, "CLP", int(DocumentState.OPEN)): 2}
+    with pytest.raises(IntegrityError), engine.begin() as connection:  # the company's own folio twice
+        connection.execute(text(copy + " WHERE NOT held"), {"suffix": "y", "held": False, "issuer": ""})
+    engine.dispose()

@@ -373,6 +373,7 @@ BAD_FILTERS = [
     ("/v1/getDocuments", "since", "2024-13-01"),
     ("/v1/getDocuments", "until", "ayer"),
     ("/v1/getDocuments", "xmlSignature", "maybe"),
+    ("/v1/getDocuments", "held", "maybe"),
     ("/v1/getDocuments", "siiState", "pending"),
     ("/v1/getDocument", "id", "x"),
     ("/v1/getNotes", "type", "refund"),

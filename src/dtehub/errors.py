@@ -39,8 +39,9 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     │   ├── CurrencyMismatch          currency_mismatch      a payment and its document in two currencies
     │   ├── DocumentNotCedible        document_not_cedible   the cedibility check says it cannot be ceded
     │   ├── CessionAmountInvalid      cession_amount_invalid  over the total, not whole pesos, or not above 0
-    │   └── CessionFileInvalid        cession_file_invalid   its cession file (AEC) cannot be built as SII
-    │                                                          requires (the stored DTE, a value SII refuses)
+    │   ├── CessionFileInvalid        cession_file_invalid   its cession file (AEC) cannot be built as SII
+    │   │                                                      requires (the stored DTE, a value SII refuses)
+    │   └── AecRefused                aec_invalid            an AEC that does not hold (details: each check)
     ├── DteRefused                    dte_unreadable         a DTE (or its file) dtehub cannot take
     │   ├── XmlMalformed              xml_malformed          not well-formed XML
     │   ├── XmlUnsafe                 xml_forbidden_feature  a DOCTYPE, an entity… (never expanded)
@@ -64,16 +65,23 @@ the TLS alert to its own). The base classes are raised too (``NotFound`` for any
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DtehubError(Exception):
     code = "internal_error"
     """The stable machine code every answer of this error carries."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, details: list[dict[str, Any]] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         """The parameter or body field at fault, when one input is to blame."""
+        self.details = details
+        """What in the input is wrong, one entry each, when there is more than one thing (an AEC's failed
+        checks); shown as the error's ``details``."""
 
 
 # --- a parameter or body field that cannot be read ------------------------------------------------
@@ -224,6 +232,13 @@ class DocumentOfAnotherClient(Unprocessable):
 
 class CurrencyMismatch(Unprocessable):
     code = "currency_mismatch"
+
+
+class AecRefused(Unprocessable):
+    """An electronic cession file (AEC) that fails a check: its schema, a signature, the DTE inside, the
+    chain of cessions or its last assignee; ``details`` lists every failed check."""
+
+    code = "aec_invalid"
 
 
 class DocumentNotCedible(Unprocessable):

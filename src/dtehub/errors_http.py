@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dtehub.dependencies import refuse_unknown_caller
 from dtehub.errors import (
+    AecRefused,
     AllocationExceedsDue,
     AllocationExceedsPayment,
     AmbiguousDocument,
@@ -174,6 +175,7 @@ ERRORS: tuple[Row, ...] = (
     Row(AllocationExceedsPayment,  422),
     Row(DocumentOfAnotherClient,   422),
     Row(CurrencyMismatch,          422),
+    Row(AecRefused,                422),
     Row(DocumentNotCedible,        422),
     Row(CessionAmountInvalid,      422),
     Row(CessionFileInvalid,        422),
@@ -251,11 +253,14 @@ def mipyme_statuses() -> dict[MipymeStatus, int]:
     return {row.mipyme: row.status for row in ERRORS if row.mipyme is not None}
 
 
-def error_body(error: DtehubError) -> dict[str, dict[str, str | None]]:
-    return _body(error.code, error.message, error.field)
+def error_body(error: DtehubError) -> dict[str, dict[str, Any]]:
+    body = _body(error.code, error.message, error.field)
+    if error.details is not None:
+        body["error"]["details"] = error.details
+    return body
 
 
-def _body(code: str, message: str, field: str | None) -> dict[str, dict[str, str | None]]:
+def _body(code: str, message: str, field: str | None) -> dict[str, dict[str, Any]]:
     return {"error": {"code": code, "message": message, "field": field}}
 
 
@@ -268,7 +273,7 @@ def _is_app(request: Request) -> bool:
 
 
 def _answer(
-    request: Request, status: int, body: dict[str, dict[str, str | None]], headers: Mapping[str, str]
+    request: Request, status: int, body: dict[str, dict[str, Any]], headers: Mapping[str, str]
 ) -> Response:
     response: Response
     if _is_portal(request):
@@ -373,6 +378,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Stable machine-readable code, e.g. invalid_parameter")
     message: str = Field(description="What went wrong, in words a person can act on")
     field: str | None = Field(description="The parameter or body field at fault, when there is one")
+    details: list[dict[str, Any]] | None = Field(
+        default=None, description="Each thing wrong, when there are several (an AEC's failed checks)"
+    )
 
 
 class ErrorBody(BaseModel):

@@ -20,6 +20,8 @@ from tests.dte.samples import POLAR, POLAR_CLEANED, RICH, SEED, export_xml
 
 DOCUMENT_FIELDS = {
     "id",
+    "held",
+    "issuer",
     "clientTaxId",
     "number",
     "createdAt",

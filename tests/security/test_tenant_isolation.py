@@ -29,6 +29,7 @@ from dtehub.models import EmailMessage, SiiSyncRun
 from dtehub.models.sii_sync_run import RunState
 from tests.conftest import PUBLIC_URL, Tenant, random_rut
 from tests.dte_factory import build_dte
+from tests.factoring.aecs import aec_to
 from tests.notes import credit_xml, invoice_xml, store
 
 MISSING_ID = "987654321"  # no test makes that many rows
@@ -54,6 +55,11 @@ NO_REFERENCE = {
     ("GET", "/v1/getSiiSyncRuns"): "lists the caller's runs (covered by the snapshot of A)",
     ("GET", "/health"): "no data",
 }
+
+
+def _aec_to(rut: str) -> str:
+    """An AEC that cedes an invoice to ``rut``: B sending one ceded to A learns nothing of A."""
+    return base64.b64encode(aec_to(rut, 8124)).decode()
 
 
 @dataclass
@@ -307,6 +313,15 @@ def probes(a: World, b: World) -> dict[tuple[str, str], list[Probe]]:
                 writes=True,
             )
         ],
+        ("POST", "/v1/createCesionFromXml"): [
+            Probe(
+                "last assignee RUT",
+                a.tenant.rut,
+                missing_rut,
+                body(bt, "POST", "/v1/createCesionFromXml", lambda rut: {"xml": _aec_to(rut)}),
+                writes=True,
+            )
+        ],
         ("DELETE", "/v1/deleteDocument"): [
             Probe(
                 "clientTaxId + number",
@@ -537,13 +552,16 @@ def published_routes(app: FastAPI) -> set[tuple[str, str]]:
 
 
 def masked(response: httpx.Response, reference: str) -> tuple[int, str | None, bytes]:
-    """What a client sees, with the reference it sent masked where an error message echoes it (and
-    nowhere else: portal pages and listings never echo what they were given)."""
+    """What a client sees, with the reference it sent masked where an error message (or one of its
+    details' messages) echoes it (and nowhere else: portal pages and listings never echo what they were
+    given)."""
     content = response.content
     if response.status_code >= 400 and response.headers.get("content-type") == "application/json":
         error = response.json()["error"]
         pattern = rf"(?<![\w-]){re.escape(reference)}(?![\w-])"
         error["message"] = re.sub(pattern, "<REF>", error["message"])
+        for detail in error.get("details") or ():  # each failed check of an AEC, in words
+            detail["message"] = re.sub(pattern, "<REF>", detail["message"])
         content = json.dumps(error).encode()
     return response.status_code, response.headers.get("content-type"), content
 

@@ -34,6 +34,7 @@ class Action(enum.StrEnum):
     CREATE_WEBHOOK = "createWebhook"
     DELETE_WEBHOOK = "deleteWebhook"
     SYNC_SII = "syncSii"
+    CREATE_CESION_FROM_XML = "createCesionFromXml"
     CREATE_CESION = "createCesion"
     # POST /V1/mipyme_get_document with import: a DTE retrieved from SII and stored
     MIPYME_GET_DOCUMENT = "mipyme_get_document"
@@ -67,6 +68,7 @@ class Action(enum.StrEnum):
 OBJECT_TYPES: Mapping[Action, str] = {
     Action.CREATE_DOCUMENT: "document",
     Action.CREATE_DOCUMENT_FROM_XML: "document",  # or "note": the endpoint annotates which
+    Action.CREATE_CESION_FROM_XML: "document",
     Action.DELETE_DOCUMENT: "document",
     Action.RENEW_DOCUMENT_KEY: "document",
     Action.RENEW_NOTE_KEY: "note",

@@ -92,6 +92,13 @@ def get_documents(
     xml_ted: Annotated[
         TedVerdict | None, Query(alias="xmlTed", description="Documents whose timbre (TED) check says this")
     ] = None,
+    held: Annotated[
+        bool | None,
+        Query(
+            description="1: only the documents the company holds (bought through a cession); 0: only "
+            "those it issued; absent: both"
+        ),
+    ] = None,
     sii_state: Annotated[
         SiiStateFilter | None,
         Query(
@@ -119,7 +126,7 @@ def get_documents(
     expand_tag: ExpandTag = False,
     expand_file: ExpandFile = False,
 ) -> Response:
-    """List the company's documents (Duemint's getDocuments)."""
+    """List the company's documents (Duemint's getDocuments): those it issued and those it holds."""
     today = today_in_santiago()
     filters = DocumentFilters(
         date_by=date_by,
@@ -135,6 +142,7 @@ def get_documents(
         xml_schema=Verdict(xml_schema) if xml_schema else None,
         xml_signature=Verdict(xml_signature) if xml_signature else None,
         xml_ted=Verdict(xml_ted) if xml_ted else None,
+        held=held,
         sii_state=sii_state,
         is_ceded=bool(is_ceded) if is_ceded is not None else None,
     )

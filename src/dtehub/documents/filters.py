@@ -43,6 +43,9 @@ class DocumentFilters:
     xml_schema: Verdict | None = None
     xml_signature: Verdict | None = None
     xml_ted: Verdict | None = None
+    held: bool | None = None
+    """True: only the documents the company holds (bought through a cession); False: only those it issued;
+    None: both."""
     sii_state: SiiStateFilter | None = None
     is_ceded: bool | None = None
     """True: documents whose cession SII registered; False: the others."""

@@ -91,6 +91,9 @@ class DocumentRow(NamedTuple):
     xml_problems: list[dict[str, Any]] | None
     xml_signed_form: dict[str, Any] | None
     source: str | None
+    held: bool
+    issuer_rut: str
+    issuer_name: str
     sii_received_at: datetime | None
     sii_accepted_at: datetime | None
     sii_claimed_at: datetime | None
@@ -283,6 +286,8 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
         conditions.append(Document.number == filters.number)
     if filters.code is not None:
         conditions.append(Document.code == filters.code)
+    if filters.held is not None:
+        conditions.append(Document.held.is_(filters.held))
     if filters.currency is not None:
         conditions.append(Document.currency == filters.currency)
     if filters.client_id is not None:
@@ -464,21 +469,26 @@ def find_by_natural_key(session: Session, company_id: int, code: int, number: st
     return (
         session.scalars(
             select(Document).where(
-                Document.company_id == company_id, Document.code == code, Document.number == number
+                Document.company_id == company_id,
+                Document.held.is_(False),
+                Document.code == code,
+                Document.number == number,
             )
         )
     ).first()
 
 
 def insert_documents(session: Session, company_id: int, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert a company's new documents (every column but the id: ``service.new_document_row``) in one
-    statement; their ids, in order, read back by natural key."""
+    """Insert a company's new documents (every column but the id: ``service.new_document_row``; its own,
+    not held ones) in one statement; their ids, in order, read back by natural key."""
     if not rows:
         return []
     insert_rows(session, _DOCUMENTS_TABLE, rows)
     keys = {(row["code"], row["number"]) for row in rows}
     query = select(_DOCUMENTS.code, _DOCUMENTS.number, _DOCUMENTS.id).where(
-        _DOCUMENTS.company_id == company_id, *key_in(_DOCUMENTS.code, _DOCUMENTS.number, keys)
+        _DOCUMENTS.company_id == company_id,
+        _DOCUMENTS.held.is_(False),
+        *key_in(_DOCUMENTS.code, _DOCUMENTS.number, keys),
     )
     ids = {(row.code, row.number): row.id for row in execute_core(session, query)}
     return [ids[(row["code"], row["number"])] for row in rows]

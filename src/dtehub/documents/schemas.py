@@ -79,6 +79,11 @@ class DocumentDeleted(ApiModel):
     msg: str
 
 
+class IssuerOut(ApiModel):
+    tax_id: str = Field(description="The issuer's RUT")
+    name: str
+
+
 class AssigneeOut(ApiModel):
     rut: str
     name: str
@@ -129,6 +134,11 @@ class DocumentOut(ApiModel):
         "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo; null: stored before "
         "dtehub recorded it"
     )
+    held: bool = Field(
+        description="true: the company holds it (bought through a cession, createCesionFromXml); another "
+        "company issued it"
+    )
+    issuer: IssuerOut | None = Field(description="A held document's issuer; null for the company's own")
     history: bool = Field(
         description="true: brought in by the SII sync and issued before the company's "
         "collectionsStartDate; shown, never reminded, never in a debt summary. Follows that setting "

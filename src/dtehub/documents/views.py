@@ -56,6 +56,8 @@ def document_view(
         "notes": row.notes,
         "code": row.code if row.code != NO_CODE else None,
         "source": row.source,
+        "held": row.held,
+        "issuer": {"taxId": row.issuer_rut, "name": row.issuer_name} if row.held else None,
         "history": bool(row.history),
         "url": links.invoice_page(row.id, row.portal_key),
         "xml": links.invoice_xml(row.id, row.portal_key),

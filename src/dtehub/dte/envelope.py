@@ -44,8 +44,9 @@ _ATTRIBUTE = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*(?:"[^"]*"|'[^']*')""")
 _SKIP_TO = {b"<!--": b"-->", b"<![CDATA[": b"]]>", b"<?": b"?>"}
 
 
-def split_dtes(data: bytes) -> list[bytes]:
-    """The bytes of each DTE in a ``DTE``, ``SetDTE``, ``EnvioDTE`` or ``EnvioBOLETA`` file.
+def split_dtes(data: bytes, *, roots: tuple[bytes, ...] = ROOT_NAMES) -> list[bytes]:
+    """The bytes of each DTE in a ``DTE``, ``SetDTE``, ``EnvioDTE`` or ``EnvioBOLETA`` file (or in a file
+    whose root is one of ``roots``: an electronic cession file, ``AEC``, carries one DTE).
 
     Raises :class:`~dtehub.kit.xml.XmlError` when the bytes are not XML it can cut (a DTD, a file cut
     short) and :class:`~dtehub.dte.errors.DteUnreadable` when the root is none of those four.
@@ -57,10 +58,11 @@ def split_dtes(data: bytes) -> list[bytes]:
         prefix = data[:position] + b"\n"
     root_start, root_name = _root(data, position)
     local = root_name.rpartition(b":")[2]
-    if local not in ROOT_NAMES:
+    if local not in roots:
+        *others, last = [name.decode("ascii") for name in roots]
         raise DteUnreadable(
             f"the root element is {root_name.decode('ascii', 'replace')}; "
-            "expected DTE, SetDTE, EnvioDTE or EnvioBOLETA"
+            f"expected {', '.join(others) + ' or ' if others else ''}{last}"
         )
 
     namespaces: dict[bytes, bytes] = {}  # prefix → quoted URI, declared on the envelope's own tags

@@ -582,6 +582,12 @@ def _load_certificate(text: str) -> _Certificate | str:
     return _Certificate(public_key, not_before, not_after, _signer_rut(certificate))
 
 
+def certificate_rut(certificate: x509.Certificate) -> str | None:
+    """The RUT of a certificate's holder (subjectAltName's SII otherName, else the subject's
+    serialNumber), canonical; None when it names none."""
+    return _signer_rut(certificate)
+
+
 def _signer_rut(certificate: x509.Certificate) -> str | None:
     candidates: list[str] = []
     try:

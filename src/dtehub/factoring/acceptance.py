@@ -48,10 +48,12 @@ class SiiEvent:
 
 
 def document_ref(company: Company, document: Document) -> DocumentRef | None:
-    """The document as SII names it, or None when it has no SII type or a folio that is not a number."""
+    """The document as SII names it (a held document by its issuer's RUT), or None when it has no SII type
+    or a folio that is not a number."""
     if document.code == 0 or not document.number.isascii() or not document.number.isdigit():
         return None
-    return DocumentRef(company.rut, document.code, int(document.number))
+    issuer = document.issuer_rut if document.held else company.rut
+    return DocumentRef(issuer, document.code, int(document.number))
 
 
 def asks_sii(document: Document) -> bool:

@@ -189,6 +189,13 @@ def _claim(
     company = repository.company(session, company_id)
     if document is None or company is None:
         raise NotFound(f"document {data.document_id} not found", field="documentId")
+    if document.held:
+        raise DocumentNotCedible(
+            f"document {document.id} is held: {document.issuer_name} ({document.issuer_rut}) issued it and "
+            "it was ceded to this company; ceding it onwards is a re-cession (its file carries the earlier "
+            "cessions), which createCesion does not make yet",
+            field="documentId",
+        )
     standing = repository.standing_cession(session, company_id, document.id)
     if standing is not None:
         if settling and standing.sii_state == UPLOADING and standing.created_at < now - CLAIM_STALE:

@@ -20,9 +20,12 @@ from dtehub.dependencies import (
 )
 from dtehub.documents import service as documents_service
 from dtehub.documents.schemas import DocumentDetailOut
+from dtehub.dte.aec import MAX_AEC_BYTES
+from dtehub.errors import PayloadTooLarge
 from dtehub.errors_http import error_responses
-from dtehub.factoring import cedibility, cession
-from dtehub.factoring.schemas import CedibilityOut, CessionCreate
+from dtehub.factoring import cedibility, cession, holding
+from dtehub.factoring.schemas import CedibilityOut, CesionFromXml, CessionCreate, HeldDocumentOut
+from dtehub.kit import base64
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.schema import MAX_ID, respond_json
 from dtehub.models import Actor, DocumentCession
@@ -45,6 +48,38 @@ def get_document_cedibility(
     dtehub holds, the 8-day window and the RTC. Each reason names its source and what to do."""
     access = cedibility.SiiAccess(settings)
     return respond_json(cedibility.check_document(session, auth.company_id, id, access).as_json())
+
+
+@router.post("/createCesionFromXml", response_model=HeldDocumentOut, responses=error_responses(409, 413, 422))
+@transactional(audit=Action.CREATE_CESION_FROM_XML)
+def create_cesion_from_xml(
+    auth: AuthDep, session: SessionDep, settings: SettingsDep, body: CesionFromXml
+) -> Response:
+    """Hold an invoice the company bought: the AEC (electronic cession file, base64) that ceded it to this
+    company is checked whole (schema, each signature in the context it was made in, the DTE inside, the
+    chain of cessions, this company its last assignee) and its invoice becomes a held document: listed by
+    getDocuments (``held=1`` for these alone), paid, reminded and shown like any other. An AEC that fails
+    a check stores nothing: 422 ``aec_invalid`` with each failed check in the error's ``details``. The very
+    same AEC again answers what is stored."""
+    content = base64.decode_field(
+        body.xml, field="xml", max_bytes=MAX_AEC_BYTES, what="the AEC", too_large=PayloadTooLarge
+    )
+    links = Links(settings.public_base)
+    held = holding.hold_from_aec(session, auth.company_id, content, links, max_bytes=MAX_AEC_BYTES)
+    dte = held.verification.dte
+    assert dte is not None  # a held document's AEC carried a readable DTE
+    audit.annotate(
+        session,
+        object_type="document",
+        object_id=held.document_id,
+        summary={"code": dte.fields.code, "folio": str(dte.fields.folio), "issuer": dte.fields.issuer.rut},
+        skip=not held.created,
+    )
+    row = documents_service.require_row(session, auth.company_id, held.document_id)
+    view = documents_service.present_detail(
+        session, auth.company_id, row, documents_service.Expand(), links, today_in_santiago()
+    )
+    return respond_json({"document": view, "checks": [f.as_json() for f in held.verification.findings]})
 
 
 @router.post(

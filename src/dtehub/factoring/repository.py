@@ -4,12 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from dtehub.models import Company, Document, DocumentCession, DocumentSiiAcceptance, Note
+from dtehub.kit.sql import insert_rows
+from dtehub.models import (
+    Base,
+    Company,
+    Document,
+    DocumentCession,
+    DocumentHolding,
+    DocumentSiiAcceptance,
+    Note,
+)
+
+_DOCUMENTS = Base.metadata.tables["documents"]
 
 UPLOADING = "uploading"
 """A request's claim on the document: made before SII is asked, replaced by the upload's outcome."""
@@ -53,7 +65,10 @@ def document(session: Session, company_id: int, document_id: int) -> Document | 
 
 def document_by_key(session: Session, company_id: int, code: int, number: str) -> Document | None:
     query = select(Document).where(
-        Document.company_id == company_id, Document.code == code, Document.number == number
+        Document.company_id == company_id,
+        Document.held.is_(False),
+        Document.code == code,
+        Document.number == number,
     )
     return session.scalars(query).first()
 
@@ -64,6 +79,40 @@ def company(session: Session, company_id: int) -> Company | None:
 
 def company_by_rut(session: Session, rut: str) -> Company | None:
     return session.scalars(select(Company).where(Company.rut == rut)).first()
+
+
+def held_document(
+    session: Session, company_id: int, issuer_rut: str, code: int, number: str
+) -> Document | None:
+    """The document of another issuer that the company holds, by its natural key."""
+    query = select(Document).where(
+        Document.company_id == company_id,
+        Document.held.is_(True),
+        Document.issuer_rut == issuer_rut,
+        Document.code == code,
+        Document.number == number,
+    )
+    return session.scalars(query).first()
+
+
+def insert_held_document(session: Session, company_id: int, row: dict[str, Any]) -> int:
+    """Insert a held document (every column but the id) through the documents' one insert; its id."""
+    insert_rows(session, _DOCUMENTS, [row])
+    found = held_document(session, company_id, row["issuer_rut"], row["code"], row["number"])
+    assert found is not None  # just inserted in this transaction
+    return found.id
+
+
+def holding(session: Session, company_id: int, document_id: int) -> DocumentHolding | None:
+    query = select(DocumentHolding).where(
+        DocumentHolding.company_id == company_id, DocumentHolding.document_id == document_id
+    )
+    return session.scalars(query).first()
+
+
+def add_holding(session: Session, row: DocumentHolding) -> None:
+    session.add(row)
+    session.flush()
 
 
 # --- cessions ---------------------------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from dtehub.documents.schemas import DocumentDetailOut
+from dtehub.dte.checks import XmlChecksOut
 from dtehub.kit.money import AmountIn
 from dtehub.kit.rut import normalize_rut
-from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel
+from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, JsonObject
 
 CheckStatus = Literal["passed", "failed", "pending", "warning", "not_applicable", "not_checked"]
 CheckSource = Literal["xml", "dtehub", "sii", "rtc"]
@@ -99,6 +101,39 @@ class CedibilityOut(ApiModel):
     checked_at: str = Field(description="When the checks ran (Santiago, YYYY-MM-DD HH:MM:SS)")
     reasons: list[ReasonOut] = Field(description="Every check that did not pass, with what to do")
     checks: ChecksOut
+
+
+class CesionFromXml(ApiInput):
+    xml: str = Field(min_length=1, description="The AEC (electronic cession file) received, base64-encoded")
+
+
+class AecCheckOut(ApiModel):
+    """One check of an AEC (as the error's ``details`` of a refusal list the failed ones)."""
+
+    check: Literal["xml", "schema", "signature", "dte", "chain"]
+    status: Literal["passed", "failed"]
+    part: str | None = Field(
+        default=None,
+        description="The signed part (DocumentoDTECedido, DocumentoCesion <n>, DocumentoAEC) or the chain's "
+        "rule (sequence, document, assignors, amounts, cover, holder)",
+    )
+    message: str
+    signer: str | None = Field(default=None, description="A signature's signer (RUT of its certificate)")
+    signed_form: JsonObject | None = Field(
+        default=None,
+        description="The namespace context in which a signature held: asFound, or the declarations the part "
+        "was signed without (added/removed)",
+    )
+    signed_at: str | None = Field(default=None, description="When the part says it was signed (Chile time)")
+    problems: list[str] | None = Field(default=None, description="The schema's complaints, line by line")
+    xml_checks: XmlChecksOut | None = Field(
+        default=None, description="The DTE inside, as the pipeline judged it"
+    )
+
+
+class HeldDocumentOut(ApiModel):
+    document: DocumentDetailOut = Field(description="The held document, as getDocument shows it")
+    checks: list[AecCheckOut] = Field(description="Every check of the AEC, each signature on its own")
 
 
 # --- createCesion ------------------------------------------------------------------------------------------

@@ -31,14 +31,16 @@ NOTES = DteTables(Base.metadata.tables["notes"], Base.metadata.tables["note_sour
 def digests_by_key(
     session: Session, tables: DteTables, company_id: int, keys: set[tuple[int, str]]
 ) -> dict[tuple[int, str], tuple[int, str | None]]:
-    """(id, SHA-256 of its XML or None) of the company's rows with these (code, number) keys."""
+    """(id, SHA-256 of its XML or None) of the company's rows with these (code, number) keys (of the
+    documents it issued: held ones are another issuer's)."""
     if not keys:
         return {}
     rows, sources = tables.rows.c, tables.sources.c
+    own = [rows.held.is_(False)] if "held" in rows else []
     query = (
         select(rows.code, rows.number, rows.id, sources.sha256)
         .outerjoin_from(tables.rows, tables.sources, sources[tables.source_key] == rows.id)
-        .where(rows.company_id == company_id, *key_in(rows.code, rows.number, keys))
+        .where(rows.company_id == company_id, *own, *key_in(rows.code, rows.number, keys))
     )
     found = session.execute(query)
     return {(code, number): (id_, sha256) for code, number, id_, sha256 in found if (code, number) in keys}

@@ -11,6 +11,7 @@ from dtehub.models.contact import Contact
 from dtehub.models.document import Document, DocumentState, Origin
 from dtehub.models.document_cession import DocumentCession
 from dtehub.models.document_count import DocumentCount
+from dtehub.models.document_holding import DocumentHolding
 from dtehub.models.document_sii_acceptance import DocumentSiiAcceptance
 from dtehub.models.document_source import DocumentSource
 from dtehub.models.document_tag import DocumentTag
@@ -42,6 +43,7 @@ __all__ = [
     "Document",
     "DocumentCession",
     "DocumentCount",
+    "DocumentHolding",
     "DocumentSiiAcceptance",
     "DocumentSource",
     "DocumentState",

@@ -35,7 +35,9 @@ class DocumentState(enum.IntEnum):
 
 
 class Document(XmlChecked, SiiStated, Base):
-    """A receivable: an invoice or similar document the company issued to a client.
+    """A receivable: an invoice or similar document the company issued to a client, or one it holds
+    (``held``): an invoice another company (``issuer_rut``) issued and ceded to it, collected from its
+    debtor (the client) like any other.
 
     Amounts are hundredths of ``currency``. The credits, debits, payments, ``due_cents`` and ``state``
     follow from the document's notes and payments, recomputed by :mod:`dtehub.documents.ledger` alone;
@@ -44,7 +46,8 @@ class Document(XmlChecked, SiiStated, Base):
 
     __tablename__ = "documents"
     __table_args__ = (
-        UniqueConstraint("company_id", "code", "number"),
+        # A held document (bought through a cession) keeps its issuer's RUT: two issuers' folios may meet.
+        UniqueConstraint("company_id", "issuer_rut", "code", "number"),
         Index("ix_documents_company_issue", "company_id", "issue_date", "id", "created_on"),
         Index("ix_documents_company_created", "company_id", "created_at", "id"),
         Index("ix_documents_company_due", "company_id", "due_date", "id"),
@@ -91,6 +94,15 @@ class Document(XmlChecked, SiiStated, Base):
         default=False, comment="The creator asked for the new-document reminder (send=1)"
     )
     portal_key: Mapped[str] = mapped_column(String(43), default=new_link_key)
+    held: Mapped[bool] = mapped_column(
+        default=False, comment="Bought through a cession (AEC): another company issued it, this one holds it"
+    )
+    issuer_rut: Mapped[str] = mapped_column(
+        String(12),
+        default="",
+        comment="A held document's issuer (canonical RUT); '' when the company issued it",
+    )
+    issuer_name: Mapped[str] = mapped_column(String(100), default="", comment="A held document's issuer")
     # No Python default: a row written without one leaves the column out of its INSERT.
     source: Mapped[str | None] = mapped_column(
         String(8),

@@ -115,7 +115,10 @@ def documents_by_reference(
     if not keys:
         return {}
     query = select(Document.code, Document.number, Document.id).where(
-        Document.company_id == company_id, *key_in(Document.code, Document.number, keys)
+        # A held document's notes are its issuer's: they never come in as this company's.
+        Document.company_id == company_id,
+        Document.held.is_(False),
+        *key_in(Document.code, Document.number, keys),
     )
     rows = session.execute(query)
     return {(str(code), number): id_ for code, number, id_ in rows if (code, number) in keys}

@@ -416,6 +416,11 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
         )
         if text.strip()
     ]
+    if document.held:  # the holder collects: the page says whose invoice it was and whom to pay
+        issued_by = f"{document.issuer_name}, RUT {printable_tax_id(document.issuer_rut)}"
+        remarks.insert(
+            0, ("Cesión", f"Factura emitida por {issued_by}, cedida a {company.name}, a quien se paga")
+        )
     title = _document_title(document)
     return InvoicePage(
         title=title,

@@ -161,17 +161,19 @@ def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> 
 
 
 def keys_of(session: Session, company_id: int, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
-    """Those of ``keys`` (type, folio) the company has, as a document or as a note."""
+    """Those of ``keys`` (type, folio) the company has, as a document it issued or as a note (a held
+    document is another issuer's: its folio is not the company's)."""
     if not keys:
         return set()
     found: set[tuple[int, str]] = set()
     ordered = sorted(keys)
     for table in (Document, Note):
+        own = [Document.held.is_(False)] if table is Document else []
         for start in range(0, len(ordered), 1000):
             chunk = ordered[start : start + 1000]
             rows = session.execute(
                 select(table.code, table.number).where(
-                    table.company_id == company_id, *key_in(table.code, table.number, set(chunk))
+                    table.company_id == company_id, *own, *key_in(table.code, table.number, set(chunk))
                 )
             )
             found.update((code, number) for code, number in rows)
@@ -188,6 +190,7 @@ def register_only_keys(
         .outerjoin(DocumentSource, DocumentSource.document_id == Document.id)
         .where(
             Document.company_id == company_id,
+            Document.held.is_(False),
             Document.source == Origin.SII.value,
             Document.issue_date.between(first_day, last_day),
             DocumentSource.document_id.is_(None),

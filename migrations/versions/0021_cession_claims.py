@@ -3,8 +3,8 @@
 createCesion claims the document with an ``uploading`` row before it asks SII, so that two requests at once
 cannot both upload a file; this partial unique index is what makes the claim exclusive.
 
-Revision ID: 0020_cession_claims
-Revises: 0019_document_cessions
+Revision ID: 0021_cession_claims
+Revises: 0020_held_documents
 Create Date: 2026-12-07
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020_cession_claims"
-down_revision: str | None = "0019_document_cessions"
+revision: str = "0021_cession_claims"
+down_revision: str | None = "0020_held_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
