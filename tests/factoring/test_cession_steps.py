@@ -22,6 +22,7 @@ from dtehub.companies.sii_certificate import store_certificate
 from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import read_dte_file
+from dtehub.errors import DocumentAlreadyCeded
 from dtehub.factoring import repository
 from dtehub.factoring.cedibility import SiiAccess
 from dtehub.factoring.cession import CLAIM_STALE, JobUnits, create_cession, follow_pending
@@ -131,6 +132,9 @@ async def test_other_writers_go_on_while_the_rtc_takes_its_time(
     assert seller.cessions(document_id) == [("uploading", 0)]  # the claim, committed and visible
     shown = (await http.get("/v1/getDocument", params={"id": document_id})).json()
     assert shown["cession"] is None  # a claim is not a cession yet
+    check = (await http.get("/v1/getDocumentCedibility", params={"id": document_id})).json()
+    assert check["checks"]["rtcCession"]["status"] == "pending"
+    assert "is being uploaded to SII's RTC" in check["checks"]["rtcCession"]["message"]
 
     sii.rtc.upload_gate.set()
     response = await cession
@@ -317,4 +321,26 @@ async def test_an_upload_sii_does_not_answer_in_time_stays_claimed_until_the_rtc
     settled = follow_pending(seller.factory, access(seller), LINKS, now=utcnow() + CLAIM_STALE * 1.1)
 
     assert settled.adopted == 1
+    assert [state for state, _ in seller.cessions(document_id)] == ["accepted"]
+
+
+def test_the_next_request_settles_a_stale_claim_sii_registered_and_is_told_it_is_ceded(
+    seller: Seller, sii: Emulator
+) -> None:
+    document_id = seller.document(sii)
+    stopped_after_the_upload(seller, document_id, utcnow() - CLAIM_STALE * 1.1)
+    uploads = sii.rtc.uploads
+
+    with pytest.raises(DocumentAlreadyCeded) as refused:
+        create_cession(
+            JobUnits(seller.factory),
+            seller.company_id,
+            CessionCreate.model_validate(body(document_id)),
+            access(seller),
+            LINKS,
+            lambda _, row: row.id,
+        )
+
+    assert "SII registered it" in refused.value.message
+    assert sii.rtc.uploads == uploads  # nothing uploaded again
     assert [state for state, _ in seller.cessions(document_id)] == ["accepted"]

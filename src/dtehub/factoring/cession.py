@@ -160,7 +160,9 @@ def create_cession(
                 ws, claim.company.rut, claim.terms.assignor.email, f"AEC_{claim.dte.label}.xml", aec
             )
     except SiiTimeout as error:  # SII may have taken the file: the claim stays until SII's RTC is asked
-        units(lambda session: _unanswered(session, company_id, claim.cession_id, moment))
+        _after_failure(
+            units, claim, lambda session: _unanswered(session, company_id, claim.cession_id, moment)
+        )
         raise SiiTimeout(
             f"{error.message}. SII may have taken the file: dtehub asks SII's RTC about it after "
             f"{CLAIM_STALE.seconds // 60} minutes and records the cession, or frees the document; until then "
@@ -168,11 +170,24 @@ def create_cession(
             field=error.field,
         ) from None
     except BaseException:
-        units(lambda session: repository.release(session, company_id, claim.cession_id))
+        _after_failure(
+            units, claim, lambda session: repository.release(session, company_id, claim.cession_id)
+        )
         raise
     return units(
         lambda session: finish(session, _record(session, company_id, claim, answers, aec, sent, moment))
     )
+
+
+def _after_failure(units: Units, claim: _Claim, work: Callable[[Session], object]) -> None:
+    """``work`` on the claim of a request that failed; should the database fail too, the request's own error
+    is the one answered, and the claim is settled once stale (:func:`settle_claim`)."""
+    try:
+        units(work)
+    except Exception:
+        log.exception(
+            "cession %s: its claim could not be updated; it is settled once stale", claim.cession_id
+        )
 
 
 def _claim(
