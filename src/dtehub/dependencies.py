@@ -172,6 +172,31 @@ async def get_caller(request: Request, token: Annotated[str, Depends(get_bearer_
 CallerDep = Annotated[AuthContext, Depends(get_caller)]
 
 
+class UnitsOfWork:
+    """Short units of work one after another, each run as a request's is (:func:`run_unit_of_work`: tried
+    again after a lost race), for an ``async`` endpoint that waits on something else (SII) between them
+    with no transaction open: ``units(work)`` writes, ``units(work, writes=False)`` reads. Work that has
+    effects outside the database must stay between the units, never in one."""
+
+    def __init__(self, factory: Callable[[], Session], busy_timeout: float) -> None:
+        self.factory = factory
+        self.busy_timeout = busy_timeout
+
+    def __call__(self, work: Callable[[Session], T], *, writes: bool = True) -> T:
+        return run_unit_of_work(self.factory, work, writes=writes, busy_timeout=self.busy_timeout)
+
+
+def in_units(*, audit: Action) -> Callable[[AsyncEndpoint], AsyncEndpoint]:
+    """Declare the audit action of an ``async`` write that runs its own :class:`UnitsOfWork` (not
+    :func:`transactional`): the endpoint records the event itself, in the unit of work of its change."""
+
+    def declare(endpoint: AsyncEndpoint) -> AsyncEndpoint:
+        endpoint.audit_action = audit  # type: ignore[attr-defined]
+        return endpoint
+
+    return declare
+
+
 @overload
 def transactional(endpoint: Endpoint, /) -> AsyncEndpoint: ...
 @overload

@@ -7,13 +7,20 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from dtehub.factoring.acceptance import SiiEvent, read_from_sii, stored
+from dtehub.factoring import repository
+from dtehub.factoring.acceptance import SiiEvent, ask_sii, stored
 from dtehub.kit.dates import SANTIAGO
+from dtehub.models import Company, Document, DocumentSiiAcceptance
 from dtehub.sii.emulator import Emulator
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.reclamo import DocumentRef, register_event
 from tests.conftest import Tenant
 from tests.factoring.conftest import BUYER_PERSON, SELLER, post_dte, receive, rows
+
+
+def read_from_sii(session: Session, company: Company, row: Document, ws: WsClient) -> DocumentSiiAcceptance:
+    """SII asked (no database), its answer stored."""
+    return repository.save_acceptance(session, ask_sii(company, row, ws))
 
 
 async def test_reception_events_and_code_are_stored_beside_the_document(

@@ -17,7 +17,7 @@ from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import read_dte_file
 from dtehub.factoring.cedibility import SiiAccess
-from dtehub.factoring.cession import create_cession, follow_pending
+from dtehub.factoring.cession import JobUnits, create_cession, follow_pending
 from dtehub.factoring.schemas import CessionCreate
 from dtehub.ingest import service as ingest
 from dtehub.models import Client, Company, Document, DocumentCession
@@ -75,17 +75,24 @@ def test_the_job_follows_a_pending_cession_to_sii_s_verdict(
     sii.rtc.processing_queries = 1
     with unit_of_work(factory) as session:
         document_id = ingest.store(session, seller_company, checked, LINKS).id
-        body = {
-            "documentId": document_id,
-            "assignee": {
-                "rut": "77665544-9",
-                "name": "FACTORING",
-                "address": "Av. Apoquindo 4000",
-                "email": "a@b.cl",
-            },
-            "assignor": {"email": "cobranza@vendedora.cl"},
-        }
-        cession_id = create_cession(session, seller_company, CessionCreate.model_validate(body), access).id
+    body = {
+        "documentId": document_id,
+        "assignee": {
+            "rut": "77665544-9",
+            "name": "FACTORING",
+            "address": "Av. Apoquindo 4000",
+            "email": "a@b.cl",
+        },
+        "assignor": {"email": "cobranza@vendedora.cl"},
+    }
+    cession_id = create_cession(
+        JobUnits(factory),
+        seller_company,
+        CessionCreate.model_validate(body),
+        access,
+        LINKS,
+        lambda _, row: row.id,
+    )
 
     first = follow_pending(factory, access, LINKS)
     second = follow_pending(factory, access, LINKS)

@@ -54,6 +54,7 @@ from dtehub.models import (
     Note,
     Tag,
 )
+from dtehub.models.document_cession import UPLOADING as CESSION_UPLOADING
 
 
 class DocumentRow(NamedTuple):
@@ -156,7 +157,11 @@ def _rows_query(with_client: bool, detail: bool = False) -> Select[Any]:
         _id_list(files.id, files.document_id == _DOCUMENTS.id),
         history_flag(_DOCUMENTS.source, _DOCUMENTS.issue_date, _COMPANIES.collections_start_date),
         select(func.max(cessions.id))
-        .where(cessions.company_id == _DOCUMENTS.company_id, cessions.document_id == _DOCUMENTS.id)
+        .where(
+            cessions.company_id == _DOCUMENTS.company_id,
+            cessions.document_id == _DOCUMENTS.id,
+            cessions.sii_state != CESSION_UPLOADING,  # a claim is shown once SII took its file
+        )
         .scalar_subquery(),
     ]
     if with_client:  # the full client only when it is shown: most listings need just its tax id

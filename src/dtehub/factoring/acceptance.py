@@ -1,8 +1,9 @@
 """What SII's acceptance/claim service says of a document, read on demand and kept beside it.
 
-:func:`read_from_sii` asks the service (:mod:`dtehub.sii.ws.reclamo`) for the document's reception time at
-SII, its event history and its cedibility code, and stores them in ``document_sii_acceptances`` (one row per
-document, replaced on each reading). A document SII has not received is stored as such (no reception time, no
+:func:`ask_sii` asks the service (:mod:`dtehub.sii.ws.reclamo`) for the document's reception time at SII,
+its event history and its cedibility code, without the database (no transaction waits on SII); the caller
+stores the answer in ``document_sii_acceptances`` (``repository.save_acceptance``: one row per document,
+replaced on each reading). A document SII has not received is stored as such (no reception time, no
 code). Types the service does not handle (46, and anything but 33, 34, 43) are not asked.
 
 Nothing here commits: the caller's unit of work does.
@@ -59,10 +60,10 @@ def asks_sii(document: Document) -> bool:
     return document.code in HANDLED_TYPES
 
 
-def read_from_sii(
-    session: Session, company: Company, document: Document, ws: WsClient, *, now: datetime | None = None
+def ask_sii(
+    company: Company, document: Document, ws: WsClient, *, now: datetime | None = None
 ) -> DocumentSiiAcceptance:
-    """Ask SII's service about ``document`` (a type it handles) and store what it says."""
+    """Ask SII's service about ``document`` (a type it handles): its answer as a row to store."""
     ref = document_ref(company, document)
     if ref is None or not asks_sii(document):
         raise ValueError(f"SII's acceptance/claim service does not answer for document {document.id}")
@@ -90,7 +91,7 @@ def read_from_sii(
             row.cedibility_code = code.code
             row.cedibility_description = code.description[:120]
     row.received_at = received
-    return repository.save_acceptance(session, row)
+    return row
 
 
 def _event(event: Event) -> SiiEvent:

@@ -30,8 +30,9 @@ from dtehub.companies.sii_certificate import load_company_certificate
 from dtehub.config import Settings
 from dtehub.errors import NotFound, SecretKeyMissing, SiiCertificateMissing, SiiCertificateSealedElsewhere
 from dtehub.factoring import repository
-from dtehub.factoring.acceptance import SiiEvent, asks_sii, document_ref, read_from_sii
-from dtehub.factoring.repository import ACCEPTED
+from dtehub.factoring.acceptance import SiiEvent, asks_sii, document_ref
+from dtehub.factoring.acceptance import ask_sii as ask_acceptance
+from dtehub.factoring.repository import ACCEPTED, UPLOADING
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentCession, DocumentSiiAcceptance, Note, NoteReason
@@ -131,23 +132,36 @@ def check_document(
     moment = now or utcnow()
     notes = repository.notes_of(session, company_id, document.id)
     answers = _ask_sii(session, company, document, sii, moment)
+    store_answers(session, answers)
     standing = repository.standing_cession(session, company_id, document.id)
+    return judge(document, notes, standing, answers, moment)
+
+
+def judge(
+    document: Document,
+    notes: list[Note],
+    standing: DocumentCession | None,
+    answers: SiiAnswers,
+    now: datetime,
+) -> Verdict:
+    """The verdict on what dtehub holds (the document, its notes, its standing cession) and SII's answers."""
     checks = [
         _xml(document),
         _type(document),
         _amounts(document, notes),
-        *_sii_checks(document, answers.acceptance, answers.problem, moment),
+        *_sii_checks(document, answers.acceptance, answers.problem, now),
         _credit_notes(document, notes, answers.acceptance),
         _rtc(document, standing, answers),
     ]
     blocking = any(c.status in (Status.FAILED, Status.PENDING) for c in checks)
     unconfirmed = any(c.decides and c.status is Status.NOT_CHECKED for c in checks)
-    return Verdict(not blocking and not unconfirmed, moment, checks)
+    return Verdict(not blocking and not unconfirmed, now, checks)
 
 
 @dataclass
-class _SiiAnswers:
+class SiiAnswers:
     acceptance: DocumentSiiAcceptance | None = None
+    """What SII's acceptance/claim service said (a row to store: :func:`store_answers`)."""
     problem: Check | None = None
     """Why SII's acceptance/claim service was not asked (or could not answer)."""
     rtc_ceded: bool | None = None
@@ -155,52 +169,55 @@ class _SiiAnswers:
     """Why SII's RTC was not asked (or could not answer)."""
 
 
+def store_answers(session: Session, answers: SiiAnswers) -> None:
+    """Keep what SII's acceptance/claim service said beside the document."""
+    if answers.acceptance is not None:
+        answers.acceptance = repository.save_acceptance(session, answers.acceptance)
+
+
 def _ask_sii(
     session: Session, company: Company, document: Document, sii: SiiAccess, now: datetime
-) -> _SiiAnswers:
-    """SII's answers (the acceptance/claim service's read now and stored; the RTC's), or why not."""
-    answers = _SiiAnswers()
-    ref = document_ref(company, document)
-    if ref is None or document.code not in CEDIBLE_TYPES:
-        answers.rtc_problem = "not a document SII's RTC registers cessions of"
-        return answers
+) -> SiiAnswers:
+    """SII's answers (the acceptance/claim service's, the RTC's), or why not."""
+    if document_ref(company, document) is None or document.code not in CEDIBLE_TYPES:
+        return ask_sii(company, document, sii, None, now)
     try:
         certificate = sii.load_certificate(session, company.id, sii.settings)
     except SiiCertificateMissing:
-        answers.problem = _sii_not_checked(
+        problem = _sii_not_checked(
             "the company has no SII certificate stored, so SII was not asked",
             "store the certificate of a person authorized for the company at SII "
             "(updateCompanySiiCertificate), then check again",
         )
     except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
-        answers.problem = _sii_not_checked(
+        problem = _sii_not_checked(
             f"the company's SII certificate cannot be opened: {error.message}", "see the message"
         )
     else:
-        _ask_with(session, company, document, sii, certificate, answers, now)
-    if answers.problem is not None and not answers.rtc_problem:
-        answers.rtc_problem = answers.problem.message
-    if not asks_sii(document) and answers.problem is not None:
-        answers.problem = None  # SII's acceptance/claim checks do not apply: only the RTC's says why
-    return answers
+        return ask_sii(company, document, sii, certificate, now)
+    return _settled(document, SiiAnswers(problem=problem))
 
 
-def _ask_with(
-    session: Session,
+def ask_sii(
     company: Company,
     document: Document,
     sii: SiiAccess,
-    certificate: PersonCertificate,
-    answers: _SiiAnswers,
+    certificate: PersonCertificate | None,
     now: datetime,
-) -> None:
+) -> SiiAnswers:
+    """Ask SII's services with the company's opened ``certificate``: no database is touched, so the caller
+    holds no transaction while SII answers. A document SII's RTC does not register is not asked about."""
+    answers = SiiAnswers()
     ref = document_ref(company, document)
-    assert ref is not None  # checked by the caller
+    if ref is None or document.code not in CEDIBLE_TYPES:
+        answers.rtc_problem = "not a document SII's RTC registers cessions of"
+        return answers
+    assert certificate is not None  # only a cedible type is asked about, with a certificate
     try:
         with WsClient(sii.settings.sii_ws_config(), certificate, tokens=sii.tokens) as ws:
             if asks_sii(document):
                 try:
-                    answers.acceptance = read_from_sii(session, company, document, ws, now=now)
+                    answers.acceptance = ask_acceptance(company, document, ws, now=now)
                 except SiiError as error:
                     answers.problem = _sii_not_checked(
                         f"SII could not be asked: {error.message} ({error.code})", "retry later"
@@ -214,6 +231,15 @@ def _ask_with(
             f"the company's SII certificate cannot be used: {error.message} ({error.code})",
             "store a valid certificate (updateCompanySiiCertificate), then check again",
         )
+    return _settled(document, answers)
+
+
+def _settled(document: Document, answers: SiiAnswers) -> SiiAnswers:
+    if answers.problem is not None and not answers.rtc_problem:
+        answers.rtc_problem = answers.problem.message
+    if not asks_sii(document) and answers.problem is not None:
+        answers.problem = None  # SII's acceptance/claim checks do not apply: only the RTC's says why
+    return answers
 
 
 def _sii_not_checked(message: str, action: str) -> Check:
@@ -435,11 +461,19 @@ def _credit_notes(document: Document, notes: list[Note], acceptance: DocumentSii
     return Check("creditNotes", Source.DTEHUB, Status.PASSED, "no credit note refers to it", details=details)
 
 
-def _rtc(document: Document, standing: DocumentCession | None, answers: _SiiAnswers) -> Check:
+def _rtc(document: Document, standing: DocumentCession | None, answers: SiiAnswers) -> Check:
     if document.code not in CEDIBLE_TYPES:
         return Check(
             "rtcCession", Source.RTC, Status.NOT_APPLICABLE, "no cession of a type that cannot be ceded",
             decides=False,
+        )  # fmt: skip
+    if standing is not None and standing.sii_state == UPLOADING:
+        return Check(
+            "rtcCession", Source.DTEHUB, Status.PENDING,
+            f"a cession of it to {standing.assignee_name} ({standing.assignee_rut}) is being uploaded to "
+            "SII's RTC",
+            "wait for the upload's answer: the document's cession shows it",
+            details={"assignee": standing.assignee_rut},
         )  # fmt: skip
     if standing is not None:
         details = {"trackId": str(standing.track_id), "assignee": standing.assignee_rut}

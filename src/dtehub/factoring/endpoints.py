@@ -2,12 +2,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
-from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
+from dtehub.dependencies import (
+    AuthDep,
+    CallerDep,
+    SessionDep,
+    SettingsDep,
+    UnitsOfWork,
+    in_units,
+    transactional,
+)
 from dtehub.documents import service as documents_service
 from dtehub.documents.schemas import DocumentDetailOut
 from dtehub.dte.aec import MAX_AEC_BYTES
@@ -18,6 +28,7 @@ from dtehub.factoring.schemas import CedibilityOut, CesionFromXml, CessionCreate
 from dtehub.kit import base64
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.schema import MAX_ID, respond_json
+from dtehub.models import Actor, DocumentCession
 from dtehub.portal.links import Links
 
 router = APIRouter(prefix="/v1", tags=["factoring"])
@@ -76,23 +87,33 @@ def create_cesion_from_xml(
     response_model=DocumentDetailOut,
     responses=error_responses(404, 409, 422, 503),
 )
-@transactional(audit=Action.CREATE_CESION)
-def create_cesion(auth: AuthDep, session: SessionDep, settings: SettingsDep, body: CessionCreate) -> Response:
+@in_units(audit=Action.CREATE_CESION)
+async def create_cesion(
+    request: Request, caller: CallerDep, settings: SettingsDep, body: CessionCreate
+) -> Response:
     """Cede a document through SII's RTC: dtehub checks that it can be ceded (getDocumentCedibility, the
     amount, the company's SII certificate), builds the electronic cession file (AEC) with the company's
     certificate, uploads it and answers the document with its ``cession`` (``siiState`` pending). dtehub then
     follows SII's track id until SII registers the cession (``isCeded``, webhook ``document.ceded``) or
     rejects it (``siiMessage`` says why). A refusal changes nothing and sends nothing to the RTC."""
-    made = cession.create_cession(session, auth.company_id, body, cedibility.SiiAccess(settings))
-    audit.annotate(
-        session,
-        object_type="document",
-        object_id=made.document_id,
-        summary={"trackId": made.track_id, "assignee": made.assignee_rut, "amount": made.amount_cents // 100},
-    )
+    units = UnitsOfWork(request.app.state.sessionmaker, settings.db_busy_timeout)
     links = Links(settings.public_base)
-    row = documents_service.require_row(session, auth.company_id, made.document_id)
-    view = documents_service.present_detail(
-        session, auth.company_id, row, documents_service.Expand(), links, today_in_santiago()
+
+    def finish(session: Session, made: DocumentCession) -> Response:
+        summary = body.model_dump(mode="json", by_alias=True, exclude_unset=True)
+        summary.update(trackId=made.track_id, assignee=made.assignee_rut, amount=made.amount_cents // 100)
+        audit.record(
+            session, caller.company_id, actor=Actor.API_TOKEN, token_id=caller.token_id,
+            action=Action.CREATE_CESION, object_type="document", object_id=made.document_id, summary=summary,
+        )  # fmt: skip
+        row = documents_service.require_row(session, caller.company_id, made.document_id)
+        view = documents_service.present_detail(
+            session, caller.company_id, row, documents_service.Expand(), links, today_in_santiago()
+        )
+        return respond_json(view)
+
+    # The cession's steps (SII's calls between short units of work) in one thread-pool call.
+    access = cedibility.SiiAccess(settings)
+    return await run_in_threadpool(
+        cession.create_cession, units, caller.company_id, body, access, links, finish
     )
-    return respond_json(view)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dtehub.kit.sql import insert_rows
@@ -17,13 +19,18 @@ from dtehub.models import (
     DocumentHolding,
     DocumentSiiAcceptance,
     Note,
+    document_cession,
 )
 
 _DOCUMENTS = Base.metadata.tables["documents"]
 
-PENDING = "pending"
-ACCEPTED = "accepted"
-REJECTED = "rejected"
+# The cessions' states are the model's (documents read them too); named here for the factoring modules.
+ACCEPTED, PENDING, REJECTED, UPLOADING = (
+    document_cession.ACCEPTED,
+    document_cession.PENDING,
+    document_cession.REJECTED,
+    document_cession.UPLOADING,
+)
 
 
 def acceptance(session: Session, company_id: int, document_id: int) -> DocumentSiiAcceptance | None:
@@ -128,13 +135,52 @@ def cessions_by_id(
 
 
 def standing_cession(session: Session, company_id: int, document_id: int) -> DocumentCession | None:
-    """The document's cession that is pending or accepted at SII (at most one), or None."""
+    """The document's cession that is being uploaded, pending or accepted at SII (at most one), or None."""
     query = select(DocumentCession).where(
         DocumentCession.company_id == company_id,
         DocumentCession.document_id == document_id,
-        DocumentCession.sii_state.in_((PENDING, ACCEPTED)),
+        DocumentCession.sii_state.in_((UPLOADING, PENDING, ACCEPTED)),
     )
     return session.scalars(query.order_by(DocumentCession.id.desc())).first()
+
+
+def claim(session: Session, row: DocumentCession) -> bool:
+    """Insert the claim ``row`` (state ``uploading``): False, with nothing inserted, when another cession of
+    the document stands (the unique index refused it: a concurrent request claimed it first)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError:  # the savepoint is rolled back (and the row with it): the unit of work goes on
+        if row in session:
+            session.expunge(row)
+        return False
+    return True
+
+
+def stale_claims(session: Session, before: datetime, limit: int) -> list[tuple[int, int]]:
+    """(company id, cession id) of the claims made before ``before``, of every company, oldest first: the
+    requests that made them stopped between the upload and its record (the follow-up settles each)."""
+    query = (
+        select(DocumentCession.company_id, DocumentCession.id)
+        .where(DocumentCession.sii_state == UPLOADING, DocumentCession.created_at < before)
+        .order_by(DocumentCession.id)
+        .limit(limit)
+    )
+    return [(company_id, cession_id) for company_id, cession_id in session.execute(query)]
+
+
+def release(session: Session, company_id: int, cession_id: int) -> bool:
+    """Remove the claim (a cession still ``uploading``): True when there was one."""
+    removed = session.execute(
+        delete(DocumentCession).where(
+            DocumentCession.company_id == company_id,
+            DocumentCession.id == cession_id,
+            DocumentCession.sii_state == UPLOADING,
+        )
+    )
+    session.expire_all()
+    return bool(getattr(removed, "rowcount", 0))
 
 
 def cession(session: Session, company_id: int, cession_id: int) -> DocumentCession | None:

@@ -101,6 +101,11 @@ def sii(running_ws_emulator: Emulator) -> Iterator[Emulator]:
     running_ws_emulator.acceptances.reset_clock()
     running_ws_emulator.rtc.processing_queries = 0
     running_ws_emulator.rtc.upload_status = None
+    running_ws_emulator.rtc.upload_drops = 0
+    if running_ws_emulator.rtc.upload_gate is not None:
+        running_ws_emulator.rtc.upload_gate.set()  # a request still waiting ends
+    running_ws_emulator.rtc.upload_gate = None
+    running_ws_emulator.rtc.upload_arrived.clear()
 
 
 @pytest.fixture

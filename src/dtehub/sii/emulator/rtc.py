@@ -68,6 +68,8 @@ DESCRIPTIONS = {
     "RCS": "Rechazado por Cesion Invalida",
 }
 _SII_DTE = "{http://www.sii.cl/SiiDte}"
+HANG_UP = Response(0, b"", content_type="text/plain")
+"""No answer at all: the server closes the connection."""
 _STAMP = "%d-%m-%Y %H:%M:%S"
 
 
@@ -117,6 +119,13 @@ class Rtc:
         self.processing_queries = 0
         self.upload_status: int | None = None
         """A fault: every upload with a valid token answers this STATUS (1, 2, 4, 6, 9, 10), kept nowhere."""
+        self.upload_drops = 0
+        """A fault: the next N uploads with a valid token are hung up on, unanswered and kept nowhere (SII
+        unreachable in the middle of the upload)."""
+        self.upload_gate: threading.Event | None = None
+        """A slow RTC: an upload with a valid token waits (at most a minute) until this is set, then is
+        judged; ``upload_arrived`` is set when one starts waiting, so a test knows one is in flight."""
+        self.upload_arrived = threading.Event()
         self._lock = threading.Lock()
         self._uploads: dict[int, Upload] = {}
         self._cessions: dict[DocumentKey, list[Registered]] = {}
@@ -175,6 +184,15 @@ class Rtc:
             return _reception(now, 5, "-", "-", "")
         if self.upload_status is not None:
             return _reception(now, self.upload_status, person, "-", "")
+        with self._lock:
+            dropped = self.upload_drops > 0
+            self.upload_drops -= dropped
+        if dropped:
+            return HANG_UP
+        gate = self.upload_gate
+        if gate is not None:
+            self.upload_arrived.set()
+            gate.wait(60)
         fields, files = _multipart(request.headers.get("content-type", ""), request.body)
         body, dv = fields.get("rutCompany", "").strip(), fields.get("dvCompany", "").strip()
         archivo = files.get("archivo")

@@ -188,6 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception:
             log.exception("SII emulator: error answering %s %s", self.command, self.path)
             response = Response(500, pages.alert_page("Se ha producido un error inesperado."))
+        if response.status == 0:  # hang up unanswered (a fault of the RTC's upload)
+            self.close_connection = True
+            return
         self._send(response)
 
     def _body(self) -> bytes | None:
