@@ -19,9 +19,25 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _STANDING = "sii_state IN ('uploading', 'pending', 'accepted')"
+_STATES_BEFORE = "pending | accepted | rejected"
+_STATES = "uploading | pending | accepted | rejected"
+
+
+def _comment_states(comment: str, existing: str) -> None:
+    # Only PostgreSQL keeps column comments (on SQLite the change would rebuild the table for nothing).
+    if op.get_bind().dialect.name == "postgresql":
+        op.alter_column(
+            "document_cessions",
+            "sii_state",
+            comment=comment,
+            existing_comment=existing,
+            existing_type=sa.String(10),
+            existing_nullable=False,
+        )
 
 
 def upgrade() -> None:
+    _comment_states(_STATES, _STATES_BEFORE)
     op.create_index(
         "ux_document_cessions_standing",
         "document_cessions",
@@ -34,3 +50,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ux_document_cessions_standing", table_name="document_cessions")
+    _comment_states(_STATES_BEFORE, _STATES)
