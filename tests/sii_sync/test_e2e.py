@@ -17,17 +17,18 @@ from sqlalchemy import func, select
 from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.db import unit_of_work
+from dtehub.kit.dates import utcnow
 from dtehub.models import Document, Note, SiiSyncRun
-from dtehub.sii.certificate import PersonCertificate
+from dtehub.sii.certificate import PersonCertificate, load_pfx
 from dtehub.sii.config import SiiConfig
-from dtehub.sii.emulator import Emulator
+from dtehub.sii.emulator import Emulator, TestCertificateAuthority
 from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync.executor import RunContext, SyncExecutor
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import Trigger
 from dtehub.sii_sync.source import rcv_sources
 from tests.conftest import LINKS, served
-from tests.sii.rcv.conftest import COMPANY, PASSWORD, People
+from tests.sii.rcv.conftest import COMPANY, HOLDER, PASSWORD, People
 from tests.sii_sync.conftest import Committed, FakeClock, company_committed, person_pfx
 from tests.sii_sync.test_api import until_finished
 
@@ -145,6 +146,27 @@ def test_a_session_sii_ends_mid_run_is_opened_again_and_nothing_is_lost(
 
     assert run.state == "done", run.error_message
     assert sum(counts(company)) == run.documents_created > 0
+
+
+def test_a_certificate_that_ends_within_30_days_is_said_in_the_runs_messages(
+    company: Committed, config: SiiConfig, sii: Emulator, rcv_data: Path
+) -> None:
+    now = utcnow()
+    ca = TestCertificateAuthority.load_or_create(rcv_data / "ca")
+    ending = now + timedelta(days=10, hours=1)
+    pfx = ca.issue_person_certificate(
+        rut=HOLDER, name="Juana Pérez", password=PASSWORD.encode(), valid_until=ending
+    )
+
+    # From July to the current month: the months after the emulator's data answer "no documents".
+    run = sync(company, config, load_pfx(pfx, PASSWORD), now)
+
+    assert run.state == "done", (run.error_code, run.error_message)
+    assert run.documents_created > 0
+    assert (
+        f"the SII certificate expires in 10 days ({ending:%Y-%m-%d}): upload a new one with "
+        "updateCompanySiiCertificate so that SII syncs go on"
+    ) in run.messages
 
 
 def emulated(settings: Settings, sii: Emulator) -> Settings:
