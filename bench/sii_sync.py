@@ -49,7 +49,12 @@ from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from dtehub import migrate  # noqa: E402
 from dtehub.companies.service import create_company  # noqa: E402
-from dtehub.db import create_engine, create_sessionmaker, unit_of_work  # noqa: E402
+from dtehub.db import (  # noqa: E402
+    BULK_STATEMENT_CACHE,
+    create_engine,
+    create_sessionmaker,
+    unit_of_work,
+)
 from dtehub.kit.dates import utcnow  # noqa: E402
 from dtehub.portal.links import Links  # noqa: E402
 from dtehub.sii.certificate import PersonCertificate, load_pfx  # noqa: E402
@@ -152,7 +157,9 @@ def peak_mb() -> float:
 
 async def round_(url: str, base: str, ca: str, pfx: bytes, rate: float) -> dict[str, float]:
     migrate.upgrade(url)
-    engine = create_engine(url, pool_size=2, mapped=False)  # as dtehub sii sync
+    engine = create_engine(  # as dtehub sii sync
+        url, pool_size=2, mapped=False, statement_cache=BULK_STATEMENT_CACHE
+    )
     factory = create_sessionmaker(engine)
     with unit_of_work(factory) as session:
         company_id = create_company(
