@@ -21,7 +21,9 @@ from dtehub.db import create_engine
 err = Console(stderr=True)
 
 
-def open_database(settings: Settings, *, pool_size: int = 1, mapped: bool = True) -> Engine:
+def open_database(
+    settings: Settings, *, pool_size: int = 1, mapped: bool = True, statement_cache: int | None = None
+) -> Engine:
     """An engine on the configured database, migrated to the current schema first (under the migration
     lock: see :func:`dtehub.migrate.upgrade`); says so on stderr when it migrated."""
     migrate_database(settings)
@@ -31,6 +33,7 @@ def open_database(settings: Settings, *, pool_size: int = 1, mapped: bool = True
         mapped=mapped,
         busy_timeout=settings.db_busy_timeout,
         connect_timeout=settings.db_connect_timeout,
+        **({"statement_cache": statement_cache} if statement_cache is not None else {}),
     )
 
 

@@ -179,3 +179,26 @@ def test_an_imported_xml_attaches_to_its_register_only_document(committed: Commi
         row = session.get(Document, document_id)
         assert row is not None
         assert row.xml_signature == "valid"
+
+
+async def test_a_document_with_its_xml_keeps_a_disagreement_with_the_register_as_a_problem_once(
+    tenant: Tenant, session: Session
+) -> None:
+    uploaded = await upload(tenant, invoice_dte(tenant.rut, 103, 100_000))
+    assert uploaded.status_code == 200, uploaded.text
+
+    for _ in range(2):  # the same register read twice: the problem is kept once
+        stored = store_period(session, tenant.company_id, [invoice(103, 100_840)], LINKS, utcnow())
+        session.commit()
+        assert stored.created == 0
+
+    said = (
+        "Factura electrónica 103: dtehub has a total of $ 119.000, SII's register $ 120.000; dtehub's "
+        "amount was kept, check which one is right"
+    )
+    assert stored.messages == [said]
+    shown = await document(tenant, uploaded.json()["id"])
+    assert shown["total"] == "119000.00"
+    assert [p for p in shown["xmlChecks"]["problems"] if p["check"] == "sii_register"] == [
+        {"check": "sii_register", "code": "register_disagrees", "message": said}
+    ]

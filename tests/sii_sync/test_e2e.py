@@ -17,17 +17,18 @@ from sqlalchemy import func, select
 from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.db import unit_of_work
+from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import Document, Note, SiiSyncRun
-from dtehub.sii.certificate import PersonCertificate
+from dtehub.sii.certificate import PersonCertificate, load_pfx
 from dtehub.sii.config import SiiConfig
-from dtehub.sii.emulator import Emulator
+from dtehub.sii.emulator import Emulator, TestCertificateAuthority
 from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync.executor import RunContext, SyncExecutor
 from dtehub.sii_sync.periods import Period
 from dtehub.sii_sync.runs import Trigger
 from dtehub.sii_sync.source import rcv_sources
 from tests.conftest import LINKS, served
-from tests.sii.rcv.conftest import COMPANY, PASSWORD, People
+from tests.sii.rcv.conftest import COMPANY, HOLDER, PASSWORD, People
 from tests.sii_sync.conftest import Committed, FakeClock, company_committed, person_pfx
 from tests.sii_sync.test_api import until_finished
 
@@ -41,7 +42,11 @@ def company(settings: Settings) -> Iterator[Committed]:
 
 
 def sync(
-    committed: Committed, config: SiiConfig, certificate: PersonCertificate, now: datetime = NOW
+    committed: Committed,
+    config: SiiConfig,
+    certificate: PersonCertificate,
+    now: datetime = NOW,
+    since: Period | None = Period(2026, 7),
 ) -> SiiSyncRun:
     clock = FakeClock(now)
 
@@ -58,7 +63,7 @@ def sync(
             )
             with unit_of_work(committed.factory) as session:
                 queued = executor.request(
-                    session, committed.company_id, since=Period(2026, 7), until=None, trigger=Trigger.CLI
+                    session, committed.company_id, since=since, until=None, trigger=Trigger.CLI
                 )
             return await executor.run(committed.company_id, queued.id)
         finally:
@@ -145,6 +150,35 @@ def test_a_session_sii_ends_mid_run_is_opened_again_and_nothing_is_lost(
 
     assert run.state == "done", run.error_message
     assert sum(counts(company)) == run.documents_created > 0
+
+
+def test_a_default_sync_of_12_months_says_a_certificate_that_ends_within_30_days(
+    company: Committed, config: SiiConfig, sii: Emulator, rcv_data: Path
+) -> None:
+    now = utcnow()
+    ca = TestCertificateAuthority.load_or_create(rcv_data / "ca")
+    ending = now + timedelta(days=10, hours=1)
+    pfx = ca.issue_person_certificate(
+        rut=HOLDER, name="Juana Pérez", password=PASSWORD.encode(), valid_until=ending
+    )
+
+    # The company's default range: the 12 months that end with the current one. The emulator holds
+    # July to September 2026; the other months answer "no documents", which is no error.
+    run = sync(company, config, load_pfx(pfx, PASSWORD), now, since=None)
+
+    assert run.state == "done", (run.error_code, run.error_message)
+    current = Period.of(today_in_santiago(now))
+    assert run.periods_done == [str(current.shifted(back)) for back in range(-11, 1)]
+    expected = sum(
+        len(sii.register.visible(COMPANY, p, sii.register.now()))
+        for p in ("202607", "202608", "202609")
+        if f"{p[:4]}-{p[4:]}" in run.periods_done
+    )
+    assert sum(counts(company)) == run.documents_created == expected
+    assert (
+        f"the SII certificate expires in 10 days ({ending:%Y-%m-%d}): upload a new one with "
+        "updateCompanySiiCertificate so that SII syncs go on"
+    ) in run.messages
 
 
 def emulated(settings: Settings, sii: Emulator) -> Settings:

@@ -75,3 +75,37 @@ def test_due_companies_are_synced_each_interval_a_few_at_a_time(
     with unit_of_work(factory, writes=False) as session:
         triggers = {run.trigger for run in session.query(SiiSyncRun).where(SiiSyncRun.company_id.in_(mine))}
     assert triggers == {"schedule"}
+
+
+class Spread(random.Random):
+    """The schedule's jitter pinned: each company's turn after this share of the interval."""
+
+    def __init__(self, share: float) -> None:
+        super().__init__()
+        self.share = share
+
+    def uniform(self, a: float, b: float) -> float:
+        assert (a, b) == (0.9, 1.0)
+        return self.share
+
+
+def test_a_companys_turn_comes_after_90_to_100_percent_of_the_interval(
+    companies: list[Committed], clock: FakeClock
+) -> None:
+    factory = companies[0].factory
+    certified = {company.company_id for company in companies[:3]}
+    executor = SyncExecutor(factory, clients_source(1), clock=clock, concurrency=10)
+
+    def synced(run_ids: list[int]) -> set[int]:
+        with unit_of_work(factory, writes=False) as session:
+            runs = [session.get(SiiSyncRun, run_id) for run_id in run_ids]
+        for run in runs:
+            assert run is not None
+            asyncio.run(executor.run(run.company_id, run.id))
+        return {run.company_id for run in runs if run is not None} & certified
+
+    assert synced(executor.schedule_once(HOURS_6, Spread(1.0))) == certified
+    clock.advance(0.95 * HOURS_6)
+
+    assert synced(executor.schedule_once(HOURS_6, Spread(1.0))) == set()  # a whole interval: not yet
+    assert synced(executor.schedule_once(HOURS_6, Spread(0.9))) == certified  # nine tenths: due

@@ -9,10 +9,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
-from dtehub.models import Role
+from dtehub.models import Document, Origin, Role
 from dtehub.webapp.pages import money
 from tests.conftest import Tenant
 from tests.webapp.helpers import WebBrowser, add_user, text_of
@@ -65,9 +66,9 @@ async def furnish(t: Tenant) -> None:
 
 
 async def api_sum(t: Tenant, **filters: Any) -> int:
-    """The pesos the API says are due for these filters (CLP documents only)."""
+    """The pesos the API says are due for these filters (CLP documents only), history left out."""
     answer = (await t.get("/v1/getDocuments", resultsPerPage=100, currency="CLP", **filters)).json()
-    return int(sum(Decimal(item["amountDue"]) for item in answer["items"]))
+    return int(sum(Decimal(item["amountDue"]) for item in answer["items"] if not item["history"]))
 
 
 def _figure(page: str, element_id: str) -> str:
@@ -103,6 +104,61 @@ async def test_the_dashboards_figures_are_the_apis_sums(
     assert month.strftime("%Y") in shown
     assert '<svg class="chart" id="antiguedad" role="img"' in page
     assert '<title id="antiguedad-title">Antigüedad de la deuda</title>' in page
+
+
+async def synced_history(t: Tenant, session: Session) -> None:
+    """On top of :func:`furnish`: collections start 10 days ago; three documents synced from SII, two
+    issued before that (history: one 60 days overdue, one due in 15 days) and one after (collected)."""
+    today = today_in_santiago()
+    client = await t.post("/v1/createClient", {"name": "GAMMA SA", "taxId": "96790240-3"})
+    assert client.status_code == 200, client.text
+    synced = [
+        await _document(t, client.json()["id"], number, total, today + timedelta(days=days))
+        for number, total, days in ((400, 5_000_000, -60), (401, 700_000, 15), (402, 33_000, 25))
+    ]
+    session.execute(
+        update(Document)
+        .where(Document.id.in_([int(d["id"]) for d in synced]))
+        .values(source=Origin.SII.value)
+    )
+    session.commit()
+    start = {"collectionsStartDate": (today - timedelta(days=10)).isoformat()}
+    assert (await t.post("/v1/updateCompany", start)).status_code == 200
+
+
+async def test_history_is_shown_apart_and_counted_in_no_figure(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await furnish(tenant)
+    await synced_history(tenant, session)
+    add_user(session, tenant.company_id, Role.OWNER, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+    page = (await web.get("/app/")).text
+    overdue = await api_sum(tenant, status=3)
+    pending = await api_sum(tenant, status=2)
+
+    # As without history, plus the synced document issued since collections started ($33.000).
+    assert _figure(page, "total-por-cobrar") == money((overdue + pending) * 100) == "$2.926.456"
+    assert _figure(page, "vencido") == money(overdue * 100) == "$1.673.456"
+    assert _figure(page, "vence-30") == "$353.000"
+    shown = text_of(await web.get("/app/"))
+    assert "31 a 60 días $300.000" in shown
+    assert "61 a 90 días $250.000" in shown
+    assert "GAMMA SA RUT 96.790.240-3 1 $0 $33.000" in shown
+    start = today_in_santiago() - timedelta(days=10)
+    assert (
+        "Histórico, fuera de estas cifras: 2 documentos abiertos sincronizados desde el SII y emitidos "
+        f"antes del inicio de cobranza ({start.strftime('%d-%m-%Y')}), $5.700.000. No se cobran ni se "
+        "recuerdan."
+    ) in shown
+    # Each figure's list is made of the same documents: no history there either.
+    for link, text in re.findall(r'<a (?:id="[^"]+" )?href="(/app/documents[^"]*)">([^<]+)</a>', page):
+        listed = await web.get(link.replace("&amp;", "&"))
+        assert "$5.000.000" not in text_of(listed), link
+        if text.startswith("$"):
+            assert _figure(listed.text, "saldo") == text, link
+    portfolio = text_of(await web.get("/app/portfolio"))
+    assert "DUEMINT SPA RUT 76.453.707-6 Administrador 9 $1.673.456 $2.926.456" in portfolio
 
 
 async def test_each_figure_links_to_the_list_it_is_made_of(

@@ -188,8 +188,8 @@ def stored_xml_checks_json(row: StoredVerdicts) -> JsonObject | None:
 
 class XmlProblemOut(ApiModel):
     check: CheckName = Field(
-        description="The check that did not say valid; sii_register: the XML disagrees with the row of "
-        "SII's Registro de Ventas the document was first created from"
+        description="The check that did not say valid; sii_register: the document's XML disagrees with "
+        "its row in SII's Registro de Ventas (read when the XML attached, or by a later SII sync)"
     )
     code: str = Field(description="A stable code for programs, e.g. signature_digest_mismatch")
     message: str = Field(description="What is wrong, for people")

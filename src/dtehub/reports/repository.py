@@ -1,6 +1,12 @@
 """The aggregate queries behind the web app's dashboard, portfolio and their lists: sums and counts
 computed by the database (on the indexes of open documents by due date, and of payments by day), never
-documents loaded one by one. Every query filters by company."""
+documents loaded one by one. Every query filters by company.
+
+**History is left out** of every figure and list of open documents (owed, overdue, the windows, aging,
+debtors, the portfolio, sales for the DSO): documents synced from SII and issued before the company's
+``collectionsStartDate`` (:mod:`dtehub.documents.history`) are not collected with dtehub, so the web app
+counts them as the debt summaries and the customer portal do: not at all. :func:`history_totals` shows
+them apart."""
 
 from __future__ import annotations
 
@@ -12,9 +18,20 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from dtehub.models import AuditEvent, Client, Document, DocumentState, Payment, PaymentStatus, User
+from dtehub.documents.history import collected
+from dtehub.models import AuditEvent, Client, Company, Document, DocumentState, Payment, PaymentStatus, User
 
 _OPEN = Document.state == DocumentState.OPEN
+
+
+def collections_start(session: Session, company_id: int) -> date | None:
+    """The company's ``collectionsStartDate`` (None: nothing is history)."""
+    return session.scalar(select(Company.collections_start_date).where(Company.id == company_id))
+
+
+def _collected(start: date | None) -> ColumnElement[bool]:
+    """Not history, for a company whose collections start on ``start``."""
+    return collected(Document.source, Document.issue_date, start)
 
 
 def _sum_when(condition: ColumnElement[bool]) -> Any:
@@ -44,8 +61,8 @@ class Receivables:
     over_90: int
 
 
-def receivables(session: Session, company_id: int, today: date) -> list[Receivables]:
-    """One row per currency of the company's open documents."""
+def receivables(session: Session, company_id: int, today: date, start: date | None) -> list[Receivables]:
+    """One row per currency of the company's open documents (history left out)."""
     due = Document.due_date
     rows = session.execute(
         select(
@@ -62,15 +79,38 @@ def receivables(session: Session, company_id: int, today: date) -> list[Receivab
             _sum_when(and_(due < today - timedelta(days=60), due >= today - timedelta(days=90))),
             _sum_when(due < today - timedelta(days=90)),
         )
-        .where(Document.company_id == company_id, _OPEN)
+        .where(Document.company_id == company_id, _OPEN, _collected(start))
         .group_by(Document.currency)
         .order_by(Document.currency)
     ).all()
     return [Receivables(row[0], *(int(value) for value in row[1:])) for row in rows]
 
 
-def sales(session: Session, company_id: int, currency: str, since: date, until: date) -> int:
-    """The total of the documents issued in [since, until] that are not voided (hundredths)."""
+class HistoryTotals(NamedTuple):
+    documents: int
+    due: int
+
+
+def history_totals(session: Session, company_id: int, currency: str, start: date | None) -> HistoryTotals:
+    """The open documents that are history, apart: how many and their amount due (hundredths)."""
+    if start is None:
+        return HistoryTotals(0, 0)
+    row = session.execute(
+        select(func.count(), func.coalesce(func.sum(Document.due_cents), 0)).where(
+            Document.company_id == company_id,
+            _OPEN,
+            Document.currency == currency,
+            ~_collected(start),
+        )
+    ).one()
+    return HistoryTotals(int(row[0]), int(row[1]))
+
+
+def sales(
+    session: Session, company_id: int, currency: str, since: date, until: date, start: date | None
+) -> int:
+    """The total of the documents issued in [since, until] that are not voided nor history
+    (hundredths)."""
     total = session.scalar(
         select(func.coalesce(func.sum(Document.total_cents), 0)).where(
             Document.company_id == company_id,
@@ -78,6 +118,7 @@ def sales(session: Session, company_id: int, currency: str, since: date, until: 
             Document.issue_date >= since,
             Document.issue_date <= until,
             Document.currency == currency,
+            _collected(start),
         )
     )
     return int(total or 0)
@@ -112,7 +153,7 @@ class Debtor(NamedTuple):
 
 
 def top_debtors(
-    session: Session, company_id: int, currency: str, today: date, limit: int = 10
+    session: Session, company_id: int, currency: str, today: date, start: date | None, limit: int = 10
 ) -> list[Debtor]:
     owed = func.sum(Document.due_cents)
     rows = session.execute(
@@ -125,7 +166,7 @@ def top_debtors(
             _sum_when(Document.due_date < today),
         )
         .join(Client, Client.id == Document.client_id)
-        .where(Document.company_id == company_id, _OPEN, Document.currency == currency)
+        .where(Document.company_id == company_id, _OPEN, Document.currency == currency, _collected(start))
         .group_by(Document.client_id, Client.name, Client.tax_id)
         .order_by(owed.desc(), Document.client_id)
         .limit(limit)
@@ -173,7 +214,8 @@ class CompanyFigures(NamedTuple):
 def figures_of_companies(
     session: Session, company_ids: Sequence[int], currency: str, today: date
 ) -> dict[int, CompanyFigures]:
-    """Owed and overdue per company (the portfolio), in one grouped query."""
+    """Owed and overdue per company (the portfolio), in one grouped query; each company's history left
+    out by its own ``collectionsStartDate``."""
     if not company_ids:
         return {}
     rows = session.execute(
@@ -184,7 +226,13 @@ def figures_of_companies(
             func.count(),
             _count_when(Document.due_date < today),
         )
-        .where(Document.company_id.in_(company_ids), _OPEN, Document.currency == currency)
+        .join(Company, Company.id == Document.company_id)
+        .where(
+            Document.company_id.in_(company_ids),
+            _OPEN,
+            Document.currency == currency,
+            collected(Document.source, Document.issue_date, Company.collections_start_date),
+        )
         .group_by(Document.company_id)
     ).all()
     return {
@@ -194,7 +242,8 @@ def figures_of_companies(
 
 @dataclass(frozen=True)
 class OpenFilter:
-    """The open documents a figure is made of: overdue or not (None: both), a due-date range, a client."""
+    """The open documents a figure is made of: overdue or not (None: both), a due-date range, a client.
+    History is never in them."""
 
     currency: str = "CLP"
     overdue: bool | None = None
@@ -203,8 +252,11 @@ class OpenFilter:
     client_id: int | None = None
 
 
-def _open_conditions(company_id: int, wanted: OpenFilter, today: date) -> list[ColumnElement[bool]]:
+def _open_conditions(
+    company_id: int, wanted: OpenFilter, today: date, start: date | None
+) -> list[ColumnElement[bool]]:
     conditions = [Document.company_id == company_id, _OPEN, Document.currency == wanted.currency]
+    conditions.append(_collected(start))
     if wanted.overdue is True:
         conditions.append(Document.due_date < today)
     elif wanted.overdue is False:
@@ -218,11 +270,13 @@ def _open_conditions(company_id: int, wanted: OpenFilter, today: date) -> list[C
     return conditions
 
 
-def open_totals(session: Session, company_id: int, wanted: OpenFilter, today: date) -> tuple[int, int]:
+def open_totals(
+    session: Session, company_id: int, wanted: OpenFilter, today: date, start: date | None
+) -> tuple[int, int]:
     """(documents, amount due) of the open documents the filter names."""
     row = session.execute(
         select(func.count(), func.coalesce(func.sum(Document.due_cents), 0)).where(
-            *_open_conditions(company_id, wanted, today)
+            *_open_conditions(company_id, wanted, today, start)
         )
     ).one()
     return int(row[0]), int(row[1])
@@ -242,7 +296,13 @@ class OpenRow(NamedTuple):
 
 
 def open_page(
-    session: Session, company_id: int, wanted: OpenFilter, today: date, offset: int, limit: int
+    session: Session,
+    company_id: int,
+    wanted: OpenFilter,
+    today: date,
+    start: date | None,
+    offset: int,
+    limit: int,
 ) -> list[OpenRow]:
     """A page of those documents, the oldest due first."""
     rows = session.execute(
@@ -259,7 +319,7 @@ def open_page(
             Document.due_cents,
         )
         .join(Client, Client.id == Document.client_id)
-        .where(*_open_conditions(company_id, wanted, today))
+        .where(*_open_conditions(company_id, wanted, today, start))
         .order_by(Document.due_date, Document.id)
         .offset(offset)
         .limit(limit)

@@ -1,6 +1,8 @@
 """What the web app's dashboard and portfolio say, from the aggregate queries of the repository: the
 figures, the aging buckets, collections per month, days sales outstanding, the top debtors, and the
-filter of the list each figure is made of."""
+filter of the list each figure is made of. History (documents synced from SII and issued before the
+company's ``collectionsStartDate``) is in none of them, as in the debt summaries and the customer portal;
+the dashboard shows it apart (:attr:`Dashboard.history`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,14 @@ from datetime import date, timedelta
 from sqlalchemy.orm import Session
 
 from dtehub.reports import repository, timeline
-from dtehub.reports.repository import Activity, CompanyFigures, Debtor, OpenFilter, Receivables
+from dtehub.reports.repository import (
+    Activity,
+    CompanyFigures,
+    Debtor,
+    HistoryTotals,
+    OpenFilter,
+    Receivables,
+)
 
 CURRENCY = "CLP"
 DSO_DAYS = 90
@@ -48,6 +57,9 @@ class Dashboard:
     debtors: list[Debtor]
     activity: list[Activity]
     other_currencies: list[Receivables]
+    collections_start: date | None
+    history: HistoryTotals
+    """Open documents that are history (pesos), counted in none of the figures above."""
 
 
 def _empty(currency: str) -> Receivables:
@@ -92,9 +104,11 @@ def collected_per_month(session: Session, company_id: int, today: date) -> list[
 
 
 def dashboard(session: Session, company_id: int, today: date) -> Dashboard:
-    every = repository.receivables(session, company_id, today)
+    start = repository.collections_start(session, company_id)
+    every = repository.receivables(session, company_id, today, start)
     figures = next((r for r in every if r.currency == CURRENCY), _empty(CURRENCY))
-    sold = repository.sales(session, company_id, CURRENCY, today - timedelta(days=DSO_DAYS - 1), today)
+    since = today - timedelta(days=DSO_DAYS - 1)
+    sold = repository.sales(session, company_id, CURRENCY, since, today, start)
     dso = round(figures.owed * DSO_DAYS / sold) if sold > 0 else None
     week, month = today + timedelta(days=7), today + timedelta(days=30)
     return Dashboard(
@@ -108,9 +122,11 @@ def dashboard(session: Session, company_id: int, today: date) -> Dashboard:
         aging=aging(figures, today),
         months=collected_per_month(session, company_id, today),
         dso_days=dso,
-        debtors=repository.top_debtors(session, company_id, CURRENCY, today),
+        debtors=repository.top_debtors(session, company_id, CURRENCY, today, start),
         activity=repository.recent_activity(session, company_id),
         other_currencies=[r for r in every if r.currency != CURRENCY],
+        collections_start=start,
+        history=repository.history_totals(session, company_id, CURRENCY, start),
     )
 
 
@@ -133,15 +149,17 @@ PAGE_SIZE = 50
 
 
 def open_list(session: Session, company_id: int, wanted: OpenFilter, today: date, page: int) -> OpenList:
-    """The open documents a figure is made of, with their count and sum (the figure itself)."""
+    """The open documents a figure is made of, with their count and sum (the figure itself); history
+    left out, as in the figure."""
     name = repository.client_name(session, company_id, wanted.client_id) if wanted.client_id else None
     if wanted.client_id is not None and name is None:
         wanted = OpenFilter(wanted.currency, wanted.overdue, wanted.due_since, wanted.due_until, client_id=0)
-    documents, due = repository.open_totals(session, company_id, wanted, today)
+    start = repository.collections_start(session, company_id)
+    documents, due = repository.open_totals(session, company_id, wanted, today, start)
     pages = max(1, -(-documents // PAGE_SIZE))
     page = min(max(1, page), pages)
     rows = (
-        repository.open_page(session, company_id, wanted, today, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        repository.open_page(session, company_id, wanted, today, start, (page - 1) * PAGE_SIZE, PAGE_SIZE)
         if documents
         else []
     )

@@ -37,7 +37,7 @@ from dtehub.audit.actions import Action
 from dtehub.commands import CommandGroup, fail, open_database, usage_error
 from dtehub.companies import service as companies_service
 from dtehub.config import Settings, get_settings
-from dtehub.db import create_sessionmaker, unit_of_work
+from dtehub.db import BULK_STATEMENT_CACHE, create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError
 from dtehub.errors_cli import FAILURE, USAGE
 from dtehub.kit.dates import utcnow
@@ -104,7 +104,8 @@ def sync(
 ) -> None:
     """Sync the company's documents with SII's Registro de Ventas now, and show the run."""
     settings = get_settings()
-    engine = open_database(settings, pool_size=2, mapped=False)  # a bulk writer, as dtehub import
+    # A bulk writer, as dtehub import; its one-off statements are not worth keeping prepared.
+    engine = open_database(settings, pool_size=2, mapped=False, statement_cache=BULK_STATEMENT_CACHE)
     factory = create_sessionmaker(engine)
     certificate_of = _certificate_from(pfx) if pfx is not None else stored_certificates(factory, settings)
     previous = signal.signal(signal.SIGTERM, _interrupted)

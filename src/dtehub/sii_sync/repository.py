@@ -160,6 +160,23 @@ def amounts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> 
     return found
 
 
+def with_xml(session: Session, kind: str, company_id: int, ids: list[int]) -> dict[int, Any]:
+    """Those of the company's documents (``kind`` "documents") or notes of ``ids`` that have their XML,
+    by id."""
+    table: Any = Document if kind == "documents" else Note
+    found: dict[int, Any] = {}
+    for start in range(0, len(ids), 1000):
+        rows = session.scalars(
+            select(table).where(
+                table.company_id == company_id,
+                table.id.in_(ids[start : start + 1000]),
+                table.xml_schema.is_not(None),
+            )
+        )
+        found.update({row.id: row for row in rows})
+    return found
+
+
 def keys_of(session: Session, company_id: int, keys: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """Those of ``keys`` (type, folio) the company has, as a document it issued or as a note (a held
     document is another issuer's: its folio is not the company's)."""

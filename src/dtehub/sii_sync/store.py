@@ -8,7 +8,8 @@
   note is linked to the document its reference names, now or when that document arrives, as the DTE
   path does, and the ledger recomputes the documents whose notes changed.
 - One dtehub has is matched by (type, folio); its amounts are never overwritten by SII's row: a
-  disagreement is reported, in words, for a person to check.
+  disagreement is reported, in words, for a person to check, and kept on the document (or note) as an
+  ``xmlChecks`` problem (``sii_register``) when it has its XML.
 - SII's states (reception, acuse de recibo, claim, the receiver's event) are written on both, created
   and matched (:mod:`dtehub.sii_sync.states`); a document whose ``sii`` object changed is updated
   (``document.updated``).
@@ -37,9 +38,10 @@ from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import DtehubError
 from dtehub.ingest import repository as ingest_repository
 from dtehub.ingest import service as ingest_service
+from dtehub.ingest.attach import DISAGREES, REGISTER_CHECK
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.money import format_money
-from dtehub.models import Origin
+from dtehub.models import Document, Note, Origin
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
 from dtehub.notes import service as notes_service
@@ -155,7 +157,9 @@ def store_period(
     have_notes = ingest_repository.digests_by_key(session, ingest_repository.NOTES, company_id, set(notes))
     stored.existing_documents = {key: found[0] for key, found in have_documents.items()}
     stored.existing_notes = {key: found[0] for key, found in have_notes.items()}
-    stored.messages += _disagreements(session, company_id, documents, notes, stored)
+    disagreements = list(_disagreements(session, company_id, documents, notes, stored))
+    stored.messages += [message for _, _, message in disagreements]
+    _keep_on_records(session, company_id, disagreements)
     changes = states.update_states(
         session, "documents", company_id, documents, stored.existing_documents, now
     )
@@ -277,9 +281,9 @@ def _disagreements(
     documents: dict[tuple[int, str], RegisterRow],
     notes: dict[tuple[int, str], RegisterRow],
     stored: Stored,
-) -> Iterable[str]:
-    """A message for each document or note whose total or issue date differs from SII's row (dtehub's
-    stay as they are: they came from the DTE or from a person)."""
+) -> Iterable[tuple[str, int, str]]:
+    """(kind, id, message) for each document or note whose total or issue date differs from SII's row
+    (dtehub's stay as they are: they came from the DTE or from a person)."""
     for kind, rows, have in (
         ("documents", documents, stored.existing_documents),
         ("notes", notes, stored.existing_notes),
@@ -294,14 +298,39 @@ def _disagreements(
             name = f"{dte_type_name(row.type_code).capitalize()} {row.folio}"
             if total_cents != theirs:
                 yield (
+                    kind,
+                    record_id,
                     f"{name}: dtehub has a total of {format_money(total_cents)}, SII's register "
-                    f"{format_money(theirs)}; dtehub's amount was kept, check which one is right"
+                    f"{format_money(theirs)}; dtehub's amount was kept, check which one is right",
                 )
             if issue_date != row.issue_date:
                 yield (
+                    kind,
+                    record_id,
                     f"{name}: dtehub has it issued on {issue_date.isoformat()}, SII's register on "
-                    f"{row.issue_date.isoformat()}; dtehub's date was kept, check which one is right"
+                    f"{row.issue_date.isoformat()}; dtehub's date was kept, check which one is right",
                 )
+
+
+def _keep_on_records(
+    session: Session, company_id: int, disagreements: Sequence[tuple[str, int, str]]
+) -> None:
+    """A disagreement with SII's register stays on a document or note that has its XML, as a problem of
+    its ``xmlChecks`` (``check: "sii_register"``), once. One created by fields has no ``xmlChecks``: the
+    run's message is where it is said."""
+    for kind in ("documents", "notes"):
+        ids = sorted({record_id for of, record_id, _ in disagreements if of == kind})
+        records = repository.with_xml(session, kind, company_id, ids) if ids else {}
+        for of, record_id, message in disagreements:
+            if of == kind and record_id in records:
+                _keep(records[record_id], message)
+
+
+def _keep(record: Document | Note, message: str) -> None:
+    problems = record.xml_problems or []
+    if any(p.get("check") == REGISTER_CHECK and p.get("message") == message for p in problems):
+        return
+    record.xml_problems = [*problems, {"check": REGISTER_CHECK, "code": DISAGREES, "message": message}]
 
 
 def store_xmls(
