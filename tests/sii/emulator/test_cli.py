@@ -133,6 +133,12 @@ def test_serve_prints_the_settings_and_stops_on_ctrl_c(initialized: Path) -> Non
         assert login_code(browser.client.get(LISTING)) == "28"
 
 
+def test_ctrl_c_right_after_the_settings_stops_it_cleanly(initialized: Path) -> None:
+    # The settings are the signal that it is up: Ctrl-C at once must stop it as cleanly as later.
+    with serving(initialized):
+        pass
+
+
 @pytest.mark.slow
 def test_serve_refuses_certificates_in_the_handshake_as_told(initialized: Path) -> None:
     authority = TestCertificateAuthority.load_or_create(initialized / "ca")

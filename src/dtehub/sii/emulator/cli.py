@@ -179,6 +179,10 @@ def serve(
     except OSError as exc:
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     with emulator:
+        # Ctrl-C stops it even when started from a script's background job, which starts with SIGINT
+        # ignored (Python then leaves it ignored). Installed before the settings are announced: whoever
+        # reads them may stop the emulator at once.
+        previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
         err.print(
             f"SII emulator on {emulator.base_url}: {len(emulator.data.documents)} DTEs, "
             f"{emulator.register.count()} documents in the RCV, "
@@ -194,9 +198,6 @@ def serve(
             f"DTEHUB_SII_RECLAMO_URL={emulator.base_url}\n"
         )
         sys.stdout.flush()
-        # Ctrl-C stops it even when started from a script's background job, which starts with SIGINT
-        # ignored (Python then leaves it ignored).
-        previous = {number: signal.signal(number, on_signal) for number in (signal.SIGTERM, signal.SIGINT)}
         try:
             while not stop.wait(0.5):  # short waits keep Ctrl-C prompt on every platform
                 pass
