@@ -182,7 +182,7 @@ def test_an_inner_signature_valid_only_in_its_original_context_is_judged_there()
 
 def test_aecs_sii_registered_are_accepted_with_every_signature_reported() -> None:
     one = verify_aec(
-        (FIXTURES / "AEC--76399752-9--33--25568--SEQ-1.xml").read_bytes(), holder_rut="76389992-6"
+        (FIXTURES / "aec" / "AEC--76399752-9--33--25568--SEQ-1.xml").read_bytes(), holder_rut="76389992-6"
     )
     assert one.valid, failed(one)
     assert [f.part for f in one.findings if f.check == "signature"] == [
@@ -191,7 +191,7 @@ def test_aecs_sii_registered_are_accepted_with_every_signature_reported() -> Non
         "DocumentoAEC",
     ]
 
-    two = verify_aec((FIXTURES / "AEC--76354771-K--33--170--SEQ-2.xml").read_bytes())
+    two = verify_aec((FIXTURES / "aec" / "AEC--76354771-K--33--170--SEQ-2.xml").read_bytes())
     assert two.valid, failed(two)
     verdicts = {f.part: f.details for f in two.findings if f.check == "signature"}
     assert list(verdicts) == ["DocumentoDTECedido", "DocumentoCesion 1", "DocumentoCesion 2", "DocumentoAEC"]
@@ -205,7 +205,7 @@ def test_aecs_sii_registered_are_accepted_with_every_signature_reported() -> Non
 
 
 def test_a_changed_amount_in_any_part_of_a_registered_aec_is_refused() -> None:
-    data = (FIXTURES / "AEC--76354771-K--33--170--SEQ-2.xml").read_bytes()
+    data = (FIXTURES / "aec" / "AEC--76354771-K--33--170--SEQ-2.xml").read_bytes()
     for amount in sorted({m.decode() for m in _amounts(data)}):
         changed = data.replace(f">{amount}<".encode(), f">{int(amount) - 1}<".encode(), 1)
         assert not verify_aec(changed).valid, amount

@@ -201,7 +201,7 @@ async def test_an_aec_sii_registered_is_held_with_every_signature_reported(
     session: Session, client: httpx.AsyncClient
 ) -> None:
     tenant = factoring(session, client, "76389992-6")
-    answer = await hold(tenant, (FIXTURES / "AEC--76399752-9--33--25568--SEQ-1.xml").read_bytes())
+    answer = await hold(tenant, (FIXTURES / "aec" / "AEC--76399752-9--33--25568--SEQ-1.xml").read_bytes())
 
     assert answer["document"]["issuer"]["taxId"] == "76399752-9"
     assert answer["document"]["number"] == "25568"
