@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.db import unit_of_work
 from dtehub.errors import DtehubError
 from dtehub.kit.dates import today_in_santiago, utcnow
+from dtehub.kit.threads import in_thread
 from dtehub.models import SiiSyncRun
 from dtehub.sii_sync import repository, runs
 from dtehub.sii_sync.errors import LeaseLost, SyncAlreadyRunning
@@ -149,7 +150,7 @@ class SyncExecutor:
         tick = min(300.0, interval / 4)
         while True:
             try:
-                if await asyncio.to_thread(self.schedule_once, interval):
+                if await in_thread(self.schedule_once, interval):
                     self.wake()
             except Exception:  # the database is away: the next tick tries again
                 log.warning("the SII sync schedule could not run", exc_info=True)
@@ -176,7 +177,7 @@ class SyncExecutor:
             await asyncio.gather(heartbeat, *tasks, return_exceptions=True)
 
     async def _start_queued(self) -> None:
-        queued = await asyncio.to_thread(self._queued)
+        queued = await in_thread(self._queued)
         for company_id, run_id in queued:
             if len(self._tasks) >= self.concurrency:
                 break
@@ -207,7 +208,7 @@ class SyncExecutor:
         finally:
             heartbeat.cancel()
             await asyncio.gather(heartbeat, return_exceptions=True)
-        return await asyncio.to_thread(self._read, company_id, run_id)
+        return await in_thread(self._read, company_id, run_id)
 
     def _read(self, company_id: int, run_id: int) -> SiiSyncRun:
         with unit_of_work(self.factory, writes=False) as session:
@@ -218,7 +219,7 @@ class SyncExecutor:
         while True:
             await asyncio.sleep(interval)  # a period, not a wait for a condition
             try:
-                held = await asyncio.to_thread(self._renew)
+                held = await in_thread(self._renew)
             except Exception:  # the database is away: the next beat tries again, the lease may lapse
                 log.warning("could not renew the SII sync leases of %s", self.holder, exc_info=True)
                 continue
@@ -239,23 +240,23 @@ class SyncExecutor:
     async def _execute(self, company_id: int, run_id: int, progress: Progress | None) -> None:
         holder = self.holder
         try:
-            run = await asyncio.to_thread(
+            run = await in_thread(
                 self._unit, lambda s: runs.start(s, company_id, run_id, holder, self.clock())
             )
             if progress:
                 progress(run)
-            context = RunContext(company_id, await asyncio.to_thread(self._rut, company_id), run_id)
+            context = RunContext(company_id, await in_thread(self._rut, company_id), run_id)
             async with self.sources(context) as source:
                 for period in runs.remaining(run):
                     fetched = await source.fetch(period)
-                    run = await asyncio.to_thread(self._store, context, source, period, fetched)
+                    run = await in_thread(self._store, context, source, period, fetched)
                     del fetched  # one period in memory at a time: not this one while the next is read
                     if progress:
                         progress(run)
-                run = await asyncio.to_thread(
+                run = await in_thread(
                     self._unit, lambda s: runs.note(s, company_id, run_id, holder, _drain(source))
                 )
-            run = await asyncio.to_thread(
+            run = await in_thread(
                 self._unit, lambda s: runs.finish(s, company_id, run_id, holder, self.clock())
             )
         except LeaseLost as lost:
@@ -294,9 +295,9 @@ class SyncExecutor:
             )
 
         try:
-            return await asyncio.to_thread(self._unit, work)
+            return await in_thread(self._unit, work)
         except LeaseLost:
-            return await asyncio.to_thread(self._read, company_id, run_id)
+            return await in_thread(self._read, company_id, run_id)
 
     def _rut(self, company_id: int) -> str:
         with unit_of_work(self.factory, writes=False) as session:

@@ -27,13 +27,13 @@ again.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dtehub.dte.document_types import dte_type_name
 from dtehub.dte.pipeline import CheckedDte, read_dte_file
 from dtehub.errors import DteRefused
+from dtehub.kit.threads import in_thread
 from dtehub.sii.config import Deadline
 from dtehub.sii.errors import SiiError
 from dtehub.sii.portal import MAX_ANSWER_BYTES, MAX_DOWNLOAD_DOCUMENTS, PortalSession
@@ -100,7 +100,7 @@ class MipymeXml:
                     ranges[:0] = [chunk[:half], chunk[half:]]
                 continue
             content = await self._download(code, low, high)
-            found += await asyncio.to_thread(self._pick, period, content, code, wanted, (low, high))
+            found += await in_thread(self._pick, period, content, code, wanted, (low, high))
         return True
 
     async def _count(self, code: int, low: int, high: int) -> int | None:

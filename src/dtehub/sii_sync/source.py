@@ -7,7 +7,6 @@ Each period is read whole (the summary, then every electronic type's detail) bef
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from dtehub.db import refresh_statistics, unit_of_work
 from dtehub.dte.document_types import dte_type_name
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.kit.dates import utcnow
+from dtehub.kit.threads import in_thread
 from dtehub.portal.links import Links
 from dtehub.sii.certificate import PersonCertificate
 from dtehub.sii.config import SiiConfig
@@ -80,7 +80,7 @@ class RcvSource:
     async def fetch(self, period: Period) -> Fetched:
         if self.factory is not None and self.created_since_analyze >= ANALYZE_EVERY:
             # PostgreSQL plans the next period's lookups on what the tables hold now, as dtehub import does.
-            await asyncio.to_thread(refresh_statistics, self.factory, ANALYZED)
+            await in_thread(refresh_statistics, self.factory, ANALYZED)
             self.created_since_analyze = 0
         unchanged_since = self.marks.get(str(period))
         read = await self.rcv.period(
@@ -97,7 +97,7 @@ class RcvSource:
         self.messages += [f"{period}: {problem}" for problem in read.problems]
         xmls: list[CheckedDte] = []
         if self.mipyme is not None and not self.mipyme.stopped and self.factory is not None:
-            wanted = await asyncio.to_thread(self._without_xml, self.factory, period, read)
+            wanted = await in_thread(self._without_xml, self.factory, period, read)
             xmls = await self.mipyme.fetch(period, wanted)
             self.messages += self.mipyme.messages
             self.mipyme.messages.clear()
@@ -142,7 +142,7 @@ def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> C
             return load_company_certificate(session, company_id, settings)
 
     async def certificate_of(context: RunContext) -> PersonCertificate:
-        return await asyncio.to_thread(load, context.company_id)
+        return await in_thread(load, context.company_id)
 
     return certificate_of
 
@@ -165,7 +165,7 @@ def rcv_sources(
     @asynccontextmanager
     async def open_source(context: RunContext) -> AsyncIterator[PeriodSource]:
         certificate = await certificate_of(context)
-        marks = await asyncio.to_thread(period_marks, factory, context.company_id)
+        marks = await in_thread(period_marks, factory, context.company_id)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
             mipyme = MipymeXml(rcv, rcv.company)
             source = RcvSource(rcv, context, links, clock, marks, factory, mipyme)
