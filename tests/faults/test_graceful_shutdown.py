@@ -40,60 +40,64 @@ def test_sigterm_lets_requests_in_flight_finish_and_refuses_new_ones(
     with company(settings.database_url) as (_, rut, token):
         server = Server(settings.database_url, tmp_path, settings={"shutdown_grace": str(GRACE)})
         base = server.start()
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        xml = build_dte(
-            33, 4242, rut, CLIENT_RUT, 11900, issue_date=date(2024, 3, 1), due_date=date(2099, 1, 1)
-        )
-        body = b'{"xml": "' + base64.b64encode(xml) + b'"}'
-        headers["Content-Length"] = str(len(body))
-        answers: list[httpx.Response] = []
-        sending = threading.Event()
-
-        def slow_upload() -> None:
-            with httpx.Client(timeout=30) as http:
-                answers.append(
-                    http.post(
-                        f"{base}/v1/createDocumentFromXml",
-                        content=_trickled(body, 24, 0.25, sending),  # 6 s: outlasts the checks below
-                        headers=headers,
-                    )
-                )
-
-        uploader = threading.Thread(target=slow_upload)
-        uploader.start()
-        assert sending.wait(10)
-        time.sleep(0.3)
-        stopped_at = time.monotonic()
-        server.terminate()  # mid-body
-
-        # New connections are refused at once, while the upload is still coming in.
-        deadline = time.monotonic() + 3
-        while True:
-            try:
-                httpx.get(f"{base}/health", timeout=1)
-            except httpx.ConnectError:
-                break
-            assert time.monotonic() < deadline, "still accepting connections after SIGTERM"
-            time.sleep(0.05)
-        assert uploader.is_alive()
-
-        uploader.join(30)
-        assert server.stop(timeout=GRACE + 5) == 0
-        assert time.monotonic() - stopped_at < GRACE + 5
-        assert len(answers) == 1
-        assert answers[0].status_code == 200, answers[0].text
-        assert answers[0].json()["number"] == "4242"
-
-        engine = create_engine(settings.database_url, pool_size=1)  # what it acknowledged is stored
         try:
-            with engine.connect() as db:
-                stored = db.execute(
-                    text("SELECT content FROM document_sources WHERE document_id = :id"),
-                    {"id": int(answers[0].json()["id"])},
-                ).scalar_one()
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            xml = build_dte(
+                33, 4242, rut, CLIENT_RUT, 11900, issue_date=date(2024, 3, 1), due_date=date(2099, 1, 1)
+            )
+            body = b'{"xml": "' + base64.b64encode(xml) + b'"}'
+            headers["Content-Length"] = str(len(body))
+            answers: list[httpx.Response] = []
+            sending = threading.Event()
+
+            def slow_upload() -> None:
+                with httpx.Client(timeout=30) as http:
+                    answers.append(
+                        http.post(
+                            f"{base}/v1/createDocumentFromXml",
+                            content=_trickled(body, 24, 0.25, sending),  # 6 s: outlasts the checks below
+                            headers=headers,
+                        )
+                    )
+
+            uploader = threading.Thread(target=slow_upload)
+            uploader.start()
+            assert sending.wait(10)
+            time.sleep(0.3)
+            stopped_at = time.monotonic()
+            server.terminate()  # mid-body
+
+            # New connections are refused at once, while the upload is still coming in: a connection the
+            # closing listener had not accepted yet is reset unanswered, which refuses it just the same.
+            deadline = time.monotonic() + 3
+            while True:
+                try:
+                    httpx.get(f"{base}/health", timeout=1)
+                except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError):
+                    break
+                assert time.monotonic() < deadline, "still accepting connections after SIGTERM"
+                time.sleep(0.05)
+            assert uploader.is_alive()
+
+            uploader.join(30)
+            assert server.stop(timeout=GRACE + 5) == 0
+            assert time.monotonic() - stopped_at < GRACE + 5
+            assert len(answers) == 1
+            assert answers[0].status_code == 200, answers[0].text
+            assert answers[0].json()["number"] == "4242"
+
+            engine = create_engine(settings.database_url, pool_size=1)  # what it acknowledged is stored
+            try:
+                with engine.connect() as db:
+                    stored = db.execute(
+                        text("SELECT content FROM document_sources WHERE document_id = :id"),
+                        {"id": int(answers[0].json()["id"])},
+                    ).scalar_one()
+            finally:
+                engine.dispose()
+            assert bytes(stored) == xml
         finally:
-            engine.dispose()
-        assert bytes(stored) == xml
+            server.kill()  # a failure above must not leave the server running
 
 
 def test_sigterm_beyond_the_grace_period_still_exits(settings: Settings, tmp_path: Path) -> None:
