@@ -246,30 +246,31 @@ def build_aec(dte: CededDte, terms: Terms, signer: Signer) -> bytes:
         signer,
     )
     cesion = _signed_part(_cesion(dte, terms, signer, stamp), {}, signer)
-    contact = terms.contact or Contact()
-    aec = _s(
-        "AEC",
-        _s(
-            "DocumentoAEC",
-            _s(
-                "Caratula",
-                _s("RutCedente", terms.assignor.rut),
-                _s("RutCesionario", terms.assignee.rut),
-                _s("NmbContacto", contact.name) if contact.name else None,
-                _s("FonoContacto", contact.phone) if contact.phone else None,
-                _s("MailContacto", contact.email) if contact.email else None,
-                _s("TmstFirmaEnvio", stamp),
-                version="1.0",
-            ),
-            _s("Cesiones"),
-            ID=f"AEC_{dte.label}",
-        ),
-        version="1.0",
-    )
+    aec = _s("AEC", _cover(terms, stamp, f"AEC_{dte.label}"), version="1.0")
     body = _signed_part(aec, {b"<Cesiones/>": b"<Cesiones>" + cedido + cesion + b"</Cesiones>"}, signer)
     data = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii") + body
     _check_built(data, dte)
     return data
+
+
+def _cover(terms: Terms, stamp: str, identifier: str) -> etree._Element:
+    """The AEC's DocumentoAEC: its cover (Caratula) and an empty Cesiones the signed parts go in."""
+    contact = terms.contact or Contact()
+    return _s(
+        "DocumentoAEC",
+        _s(
+            "Caratula",
+            _s("RutCedente", terms.assignor.rut),
+            _s("RutCesionario", terms.assignee.rut),
+            _s("NmbContacto", contact.name) if contact.name else None,
+            _s("FonoContacto", contact.phone) if contact.phone else None,
+            _s("MailContacto", contact.email) if contact.email else None,
+            _s("TmstFirmaEnvio", stamp),
+            version="1.0",
+        ),
+        _s("Cesiones"),
+        ID=identifier,
+    )
 
 
 def _cesion(dte: CededDte, terms: Terms, signer: Signer, stamp: str) -> etree._Element:
@@ -412,22 +413,7 @@ def build_recession(previous: bytes, terms: Terms, signer: Signer) -> bytes:
     stamp = terms.signed_at.strftime(TIMESTAMP)
     chained = Terms(**{**terms.__dict__, "sequence": sequence})
     cesion = _signed_part(_rooted(_cesion(dte, chained, signer, stamp), nsmap), {}, signer)
-    contact = terms.contact or Contact()
-    cover = _s(
-        "DocumentoAEC",
-        _s(
-            "Caratula",
-            _s("RutCedente", terms.assignor.rut),
-            _s("RutCesionario", terms.assignee.rut),
-            _s("NmbContacto", contact.name) if contact.name else None,
-            _s("FonoContacto", contact.phone) if contact.phone else None,
-            _s("MailContacto", contact.email) if contact.email else None,
-            _s("TmstFirmaEnvio", stamp),
-            version="1.0",
-        ),
-        _s("Cesiones"),
-        ID=f"AEC_{dte.label}_{sequence}",
-    )
+    cover = _cover(terms, stamp, f"AEC_{dte.label}_{sequence}")
     aec = element(f"{_S}AEC", cover, nsmap=nsmap, attributes=_attributes(root))
     body = _signed_part(aec, {b"<Cesiones/>": b"<Cesiones>" + earlier + cesion + b"</Cesiones>"}, signer)
     data = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii") + body

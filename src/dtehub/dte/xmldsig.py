@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -153,6 +154,24 @@ def verify_document(root: etree._Element) -> DocumentSignature:
     signature = root.find(f"{_DS}Signature")
     if signature is None:
         return DocumentSignature(SignatureProblem.NO_SIGNATURE, None)
+
+    def whole_document(uri: str | None) -> etree._Element | None:
+        if uri != "":
+            return None
+        unsigned = copy.deepcopy(root)
+        for own in unsigned.findall(f"{_DS}Signature"):
+            unsigned.remove(own)
+        return unsigned
+
+    return _verify(signature, whole_document)
+
+
+def _verify(
+    signature: etree._Element, referenced: Callable[[str | None], etree._Element | None]
+) -> DocumentSignature:
+    """A signature's checks in SII's profile: its certificate and RSA key, the digest of what its
+    Reference names (``referenced`` gives that element for the Reference's URI, None when the URI is not
+    of the kind expected), and its value over the canonical SignedInfo."""
     certificate = _certificate(signature)
     if certificate is None:
         return DocumentSignature(SignatureProblem.NO_CERTIFICATE, None)
@@ -166,19 +185,13 @@ def verify_document(root: etree._Element) -> DocumentSignature:
     digest = _text(signature, f"{_DS}SignedInfo/{_DS}Reference/{_DS}DigestValue")
     value = _text(signature, f"{_DS}SignatureValue")
     signed_info = signature.find(f"{_DS}SignedInfo")
-    if (
-        reference is None
-        or reference.get("URI") != ""
-        or digest is None
-        or value is None
-        or signed_info is None
-    ):
+    if reference is None or digest is None or value is None or signed_info is None:
         return DocumentSignature(SignatureProblem.INVALID, certificate)
-    unsigned = copy.deepcopy(root)
-    for own in unsigned.findall(f"{_DS}Signature"):
-        unsigned.remove(own)
+    target = referenced(reference.get("URI"))
+    if target is None:
+        return DocumentSignature(SignatureProblem.INVALID, certificate)
     try:
-        if _digest(canonicalize(unsigned)) != "".join(digest.split()):
+        if _digest(canonicalize(target)) != "".join(digest.split()):
             return DocumentSignature(SignatureProblem.INVALID, certificate)
         public_key.verify(
             base64.b64decode("".join(value.split())),
@@ -220,37 +233,13 @@ def verify_reference(signature: etree._Element) -> DocumentSignature:
     namespace in scope), which is the context an AEC's parts are signed in when the declarations of the
     file match those of the standalone part that was signed (see :mod:`dtehub.dte.aec`).
     """
-    certificate = _certificate(signature)
-    if certificate is None:
-        return DocumentSignature(SignatureProblem.NO_CERTIFICATE, None)
-    public_key = certificate.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
-        return DocumentSignature(SignatureProblem.INVALID, certificate)
-    modulus = _text(signature, f"{_DS}KeyInfo/{_DS}KeyValue/{_DS}RSAKeyValue/{_DS}Modulus")
-    if modulus is not None and _int(modulus) != public_key.public_numbers().n:
-        return DocumentSignature(SignatureProblem.KEY_MISMATCH, certificate)
-    reference = signature.find(f"{_DS}SignedInfo/{_DS}Reference")
-    digest = _text(signature, f"{_DS}SignedInfo/{_DS}Reference/{_DS}DigestValue")
-    value = _text(signature, f"{_DS}SignatureValue")
-    signed_info = signature.find(f"{_DS}SignedInfo")
-    uri = reference.get("URI", "") if reference is not None else ""
-    if not uri.startswith("#") or digest is None or value is None or signed_info is None:
-        return DocumentSignature(SignatureProblem.INVALID, certificate)
-    target = _by_id(signature.getroottree().getroot(), uri[1:])
-    if target is None:
-        return DocumentSignature(SignatureProblem.INVALID, certificate)
-    try:
-        if _digest(canonicalize(target)) != "".join(digest.split()):
-            return DocumentSignature(SignatureProblem.INVALID, certificate)
-        public_key.verify(
-            base64.b64decode("".join(value.split())),
-            canonicalize(signed_info),
-            padding.PKCS1v15(),
-            hashes.SHA1(),  # noqa: S303 (SII's profile)
-        )
-    except (InvalidSignature, ValueError):
-        return DocumentSignature(SignatureProblem.INVALID, certificate)
-    return DocumentSignature(None, certificate)
+
+    def by_id(uri: str | None) -> etree._Element | None:
+        if uri is None or not uri.startswith("#"):
+            return None
+        return _by_id(signature.getroottree().getroot(), uri[1:])
+
+    return _verify(signature, by_id)
 
 
 def _by_id(root: etree._Element, identifier: str) -> etree._Element | None:
