@@ -19,18 +19,15 @@ from dtehub.models import (
     DocumentHolding,
     DocumentSiiAcceptance,
     Note,
-    document_cession,
 )
+
+# The cessions' states are the model's (documents read them too), re-exported for the factoring modules.
+from dtehub.models.document_cession import ACCEPTED as ACCEPTED
+from dtehub.models.document_cession import PENDING as PENDING
+from dtehub.models.document_cession import REJECTED as REJECTED
+from dtehub.models.document_cession import UPLOADING as UPLOADING
 
 _DOCUMENTS = Base.metadata.tables["documents"]
-
-# The cessions' states are the model's (documents read them too); named here for the factoring modules.
-ACCEPTED, PENDING, REJECTED, UPLOADING = (
-    document_cession.ACCEPTED,
-    document_cession.PENDING,
-    document_cession.REJECTED,
-    document_cession.UPLOADING,
-)
 
 
 def acceptance(session: Session, company_id: int, document_id: int) -> DocumentSiiAcceptance | None:
