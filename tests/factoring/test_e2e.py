@@ -1,12 +1,14 @@
-"""Factoring end to end: a real ``dtehub serve`` process (its background jobs on: the cession follow-up, the
-reminders) against a real ``dtehub sii-emulator serve`` process over TLS, everything through HTTP.
+"""Factoring end to end: a real ``dtehub serve`` process (its background jobs on: the cession follow-up,
+webhook deliveries, reminders) against a real ``dtehub sii-emulator serve`` process over TLS, everything
+through HTTP.
 
 The emulator's state is its data directory, written before it starts: each invoice's DTE in ``dtes/`` (the
 same bytes the seller posts to dtehub), its reception time and events in ``acceptance.json``, a cancelling
 credit note beside one. The in-process tests (test_cedibility, test_cession, test_holding) cover each rule
 against the emulator's Python handle; these prove the whole path in the processes a deployment runs: the
-server asks SII itself, follows its cessions in the background to SII's verdict and mails the debtor, and
-a second company holds the invoice it bought, is paid and reminds the debtor. No secret reaches either log.
+server asks SII itself, follows its cessions in the background to SII's verdict, delivers the webhook and
+mails the debtor; a second company holds the invoice it bought, is paid and reminds the debtor. No secret
+reaches either process's log.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage as MailMessage
@@ -41,6 +44,8 @@ from dtehub.sii.emulator import TestCertificateAuthority
 from tests.conftest import TEST_SECRET_KEY, error_of, random_rut
 from tests.dte_factory import build_dte
 from tests.servers import free_port, wait_until_up
+from tests.webhooks import verify
+from tests.webhooks.receiver import Receiver, receiver
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
 PASSWORD = "Clave-Del-Certificado-e2e-7"
@@ -90,6 +95,7 @@ class World:
     server_log: Path
     emulator_log: Path
     mail: Path
+    hooks: Receiver
     invoices: Invoices
     tokens: dict[str, str]  # company RUT -> bearer token
     documents: dict[int, str]  # the seller's folio -> dtehub document id
@@ -225,6 +231,7 @@ def world(
     engine = create_engine(settings.database_url, pool_size=2)
     factory = create_sessionmaker(engine)
     tokens, ids = committed_companies(factory)
+    stack = ExitStack()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     environment = {
@@ -235,6 +242,8 @@ def world(
         "DTEHUB_RUN_BACKGROUND_JOBS": "true",
         "DTEHUB_CESSION_FOLLOW_INTERVAL": "0.5",
         "DTEHUB_REMINDERS_INTERVAL": "0.5",
+        "DTEHUB_WEBHOOK_INTERVAL": "0.5",
+        "DTEHUB_WEBHOOKS_ALLOW_PRIVATE": "true",  # the test's receiver listens on loopback
         "DTEHUB_MAIL_FOLDER": str(directory / "mail"),
         "DTEHUB_SII_WS_URL": sii["DTEHUB_SII_WS_URL"],
         "DTEHUB_SII_RECLAMO_URL": sii["DTEHUB_SII_RECLAMO_URL"],
@@ -243,6 +252,7 @@ def world(
         "DTEHUB_LOG_LEVEL": "debug",
     }
     log = directory / "server.log"
+    hooks = stack.enter_context(receiver())
     with log.open("wb") as output:
         server = subprocess.Popen(
             [str(DTEHUB), "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -250,7 +260,7 @@ def world(
         )  # fmt: skip
     try:
         wait_until_up(base, server, log, seconds=120)
-        world = World(base, log, emulator_log, directory / "mail", invoices, tokens, {}, factory)
+        world = World(base, log, emulator_log, directory / "mail", hooks, invoices, tokens, {}, factory)
         with world.http(SELLER) as http:
             ca = TestCertificateAuthority.load_or_create(Path(sii["DTEHUB_SII_CA_BUNDLE"]).parent)
             pfx = ca.issue_person_certificate(
@@ -280,6 +290,7 @@ def world(
         with unit_of_work(factory) as session:
             session.execute(delete(Company).where(Company.id.in_(ids)))
         engine.dispose()
+        stack.close()
 
 
 def until(condition: Callable[[], T | None], what: str, seconds: float = 30) -> T:
@@ -354,6 +365,8 @@ def test_a_cession_is_followed_to_sii_s_acceptance_and_the_buyer_holds_pays_and_
 ) -> None:
     document_id = world.documents[world.invoices.sold.folio]
     with world.http(SELLER) as seller:
+        hook = seller.post("/v1/createWebhook", json={"url": world.hooks.url, "events": ["document.ceded"]})
+        assert hook.status_code == 200, hook.text
         made = seller.post(
             "/v1/createCesion", json={"documentId": document_id, "assignee": assignee(), "assignor": ASSIGNOR}
         )
@@ -371,7 +384,7 @@ def test_a_cession_is_followed_to_sii_s_acceptance_and_the_buyer_holds_pays_and_
         assert (shown["cession"]["siiState"], shown["cession"]["siiCode"]) == ("accepted", "EOK")
         assert "registered the cession" in shown["cession"]["siiMessage"]
         listed = seller.get("/v1/getDocuments", params={"isCeded": 1}).json()["items"]
-        assert [d["id"] for d in listed] == [document_id]
+        assert document_id in [d["id"] for d in listed]
 
         # Already ceded: not cedible any more, and a second cession is refused.
         again = cedibility(seller, document_id)
@@ -380,6 +393,17 @@ def test_a_cession_is_followed_to_sii_s_acceptance_and_the_buyer_holds_pays_and_
         second = seller.post("/v1/createCesion", json={"documentId": document_id, "assignee": assignee()})
         assert second.status_code == 409
         assert error_of(second)["code"] == "document_already_ceded"
+
+    # The webhook delivery job posts document.ceded, signed with the webhook's secret.
+    def delivered() -> list[dict[str, Any]]:
+        with world.hooks.lock:
+            received = list(world.hooks.received)
+        events = [verify(hook.json()["secret"], one) for one in received]
+        return [e for e in events if e["data"]["id"] == document_id]
+
+    [event] = until(delivered, "the webhook job delivers document.ceded")
+    assert event["type"] == "document.ceded"
+    assert event["data"]["isCeded"] is True
 
     # The debtor is told, once, that the invoice now belongs to the factoring company (the reminders job).
     [notice] = until(
