@@ -426,6 +426,15 @@ def test_a_cession_is_followed_to_sii_s_acceptance_and_the_buyer_holds_pays_and_
         assert client.status_code == 200, client.text
         contact = factor.post("/v1/createContact", json={"clientTaxId": BUYER, "email": FACTOR_DEBTOR_MAIL})
         assert contact.status_code == 200, contact.text
+        # A changed amount is refused, each broken signature reported, and nothing is held.
+        tampered = aec.replace(b"<MontoCesion>1190000</MontoCesion>", b"<MontoCesion>1100000</MontoCesion>")
+        assert tampered != aec
+        refused = factor.post("/v1/createCesionFromXml", json={"xml": base64.b64encode(tampered).decode()})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "aec_invalid"
+        failed = {(c["check"], c.get("part")) for c in refused.json()["error"]["details"]}
+        assert ("signature", "DocumentoCesion 1") in failed
+        assert factor.get("/v1/getDocuments", params={"held": 1}).json()["items"] == []
         held = factor.post("/v1/createCesionFromXml", json={"xml": base64.b64encode(aec).decode()})
         assert held.status_code == 200, held.text
         answer = held.json()
