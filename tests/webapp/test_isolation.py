@@ -89,6 +89,7 @@ class Company_:
     client_id: str
     token_id: int
     document_id: str = "1"
+    payment_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -103,7 +104,10 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     assert document.status_code == 200
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.company_id == tenant.company_id))
     assert token_id is not None
-    return Company_(tenant, client.json()["id"], token_id, document.json()["id"])
+    pending = {"date": "2024-01-02", "amount": "100", "clientId": client.json()["id"], "status": 0}
+    payment = await tenant.post("/v1/createPayment", pending)
+    assert payment.status_code == 200, payment.text
+    return Company_(tenant, client.json()["id"], token_id, document.json()["id"], payment.json()["id"])
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -159,6 +163,30 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 lambda v: b.submit(f"/app/documents/{v}/renew-link"),
             )
         ],
+        ("GET", "/app/payments"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/payments", clientId=v)),
+        ],
+        ("GET", "/app/payments/new"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/payments/new", clientId=v)),
+            Probe("rut", "96874030-K", "11111111-1", lambda v: b.get("/app/payments/new", rut=v)),
+        ],
+        ("POST", "/app/payments"): [
+            Probe(
+                "clientId",
+                a.client_id,
+                MISSING_ID,
+                lambda v: b.submit("/app/payments", {"clientId": v, "amount": "100"}),
+            )
+        ],
+        ("GET", "/app/payments/{payment_id}"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.get(f"/app/payments/{v}"))
+        ],
+        ("POST", "/app/payments/{payment_id}/reconcile"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/reconcile"))
+        ],
+        ("POST", "/app/payments/{payment_id}/discard"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/discard"))
+        ],
         ("GET", "/app/documents"): [
             Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents", clientId=v)),
             Probe(
@@ -197,7 +225,11 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
             .join(Document)
             .where(Document.company_id == company_id)
         ),
-        "payments": session.scalar(select(func.count()).where(Payment.company_id == company_id)),
+        "payments": session.execute(
+            select(Payment.id, Payment.status, Payment.updated_at)
+            .where(Payment.company_id == company_id)
+            .order_by(Payment.id)
+        ).all(),
         "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
         "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
         "events": session.scalar(select(func.count()).where(AuditEvent.company_id == company_id)),
@@ -242,7 +274,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 9
+    assert tried == 16
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
@@ -271,7 +303,12 @@ async def test_the_same_references_work_for_their_owner(
 
 
 def _path(path: str) -> str:
-    return path.replace("{token_id}", "1").replace("{token}", "A" * 43).replace("{document_id}", "1")
+    return (
+        path.replace("{token_id}", "1")
+        .replace("{token}", "A" * 43)
+        .replace("{document_id}", "1")
+        .replace("{payment_id}", "1")
+    )
 
 
 async def test_a_viewers_actions_answer_403_and_change_nothing(
@@ -290,7 +327,11 @@ async def test_a_viewers_actions_answer_403_and_change_nothing(
 
     for method, path in beyond:
         await web.get("/app/settings")
-        answer = await web.submit(_path(path), {"email": "x@example.cl", "role": "owner", "required": "1"})
+        if method == "GET":  # a page of collectors' only (a form to register or upload)
+            answer = await web.get(_path(path))
+        else:
+            form = {"email": "x@example.cl", "role": "owner", "required": "1"}
+            answer = await web.submit(_path(path), form)
         assert answer.status_code == 403, (method, path)
         assert "Acción no permitida" in text_of(answer)
         assert snapshot(session, tenant.company_id) == before, (method, path)
