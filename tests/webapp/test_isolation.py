@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dtehub.imports import service as imports
 from dtehub.kit.dates import utcnow
 from dtehub.models import (
     ApiToken,
+    AppImport,
     AuditEvent,
     Company,
     Document,
@@ -60,6 +62,9 @@ NO_REFERENCE = {
     ("POST", "/app/settings/require-totp"): "the session's company",
     ("POST", "/app/settings/invite"): "an e-mail, given a role in the session's company",
     ("POST", "/app/settings/tokens"): "a new token of the session's company",
+    ("GET", "/app/static/import.js"): "the import page's public script",
+    ("GET", "/app/import"): "the session's company's imports (B's page lists none of A's: below)",
+    ("POST", "/app/import"): "a new import into the session's company",
 }
 
 
@@ -90,6 +95,7 @@ class Company_:
     token_id: int
     document_id: str = "1"
     payment_id: str = "1"
+    import_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -107,7 +113,12 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     pending = {"date": "2024-01-02", "amount": "100", "clientId": client.json()["id"], "status": 0}
     payment = await tenant.post("/v1/createPayment", pending)
     assert payment.status_code == 200, payment.text
-    return Company_(tenant, client.json()["id"], token_id, document.json()["id"], payment.json()["id"])
+    upload = imports.start(
+        session, tenant.company_id, None, [imports.UploadedFile(f"{mark}.zip", 9)], utcnow()
+    )
+    session.commit()
+    ids = (document.json()["id"], payment.json()["id"], str(upload.id))
+    return Company_(tenant, client.json()["id"], token_id, *ids)
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -187,6 +198,12 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
         ("POST", "/app/payments/{payment_id}/discard"): [
             Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/discard"))
         ],
+        ("GET", "/app/import/{import_id}"): [
+            Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}"))
+        ],
+        ("GET", "/app/import/{import_id}/progress"): [
+            Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}/progress"))
+        ],
         ("GET", "/app/documents"): [
             Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents", clientId=v)),
             Probe(
@@ -229,6 +246,11 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
             select(Payment.id, Payment.status, Payment.updated_at)
             .where(Payment.company_id == company_id)
             .order_by(Payment.id)
+        ).all(),
+        "imports": session.execute(
+            select(AppImport.id, AppImport.state, AppImport.read)
+            .where(AppImport.company_id == company_id)
+            .order_by(AppImport.id)
         ).all(),
         "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
         "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
@@ -274,12 +296,13 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 16
+    assert tried == 18
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
     assert "DUEMINT SPA" not in portfolio + dashboard
     assert "CLIENTE A" not in dashboard
+    assert "A.zip" not in text_of(await web.get("/app/import"))
 
 
 async def test_the_same_references_work_for_their_owner(
@@ -308,6 +331,7 @@ def _path(path: str) -> str:
         .replace("{token}", "A" * 43)
         .replace("{document_id}", "1")
         .replace("{payment_id}", "1")
+        .replace("{import_id}", "1")
     )
 
 

@@ -117,6 +117,10 @@ _ERROR_TEXTS = {
     403: ("Acción no permitida", "Su rol en esta empresa no permite hacer esto, o el formulario venció."),
     404: ("Página no encontrada", "Lo que busca no existe, o no pertenece a la empresa en la que trabaja."),
     405: ("Operación no permitida", "Esta dirección no acepta esa operación."),
+    413: (
+        "Archivo demasiado grande",
+        "Lo enviado supera el tamaño máximo que acepta dtehub. Envíe menos archivos a la vez.",
+    ),
     429: ("Demasiadas solicitudes", "Espere un momento e intente de nuevo."),
     503: ("Servicio no disponible", "El servicio no está disponible en este momento. Intente más tarde."),
 }
