@@ -3,7 +3,8 @@ its stylesheet (the one public file, named by its content's hash), the formats p
 (``$1.234.567``, ``dd-mm-aaaa``) and its error page.
 
 Nothing on a page comes from another origin, and no script runs: the policy says so
-(``script-src`` falls back to ``default-src 'none'``). Forms post to dtehub only.
+(``script-src`` falls back to ``default-src 'none'``); the one exception, an import's progress page, sets
+a policy of its own that allows dtehub's script (:mod:`dtehub.webapp.uploads`). Forms post to dtehub only.
 """
 
 from __future__ import annotations
