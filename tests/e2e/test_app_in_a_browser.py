@@ -522,6 +522,8 @@ def test_an_import_of_a_zip_shows_its_progress_then_its_report(
     report = page.get_by_role("heading", name="Creados (3)")
     report.wait_for(timeout=30_000)  # the script saw the end and reloaded the page
     assert page.locator("#estado").inner_text() == "Terminada"
+    assert re.fullmatch(r".*/app/import/\d+", page.url)  # the report, the "started" message gone
+    assert page.get_by_role("status").count() == 0
     assert page.locator("#cifra-documents").inner_text() == "3"
     refused = page.locator("#tabla-rechazados").inner_text()
     assert "facturas.zip!roto.xml" in refused

@@ -98,6 +98,7 @@ async def test_a_payment_split_over_two_documents_settles_them(
     assert "Factura electrónica N° 101 $1.190.000" in page
     assert "Factura electrónica N° 102 $200.000" in page
     assert "Transferencia" in page
+    assert re.search(r"Registrado \d{2}-\d{2}-\d{4} \d{2}:\d{2} ", page)  # Chilean dates, Santiago time
     first = await tenant.get("/v1/getDocument", id=furnished["documents"][0]["id"])
     second = await tenant.get("/v1/getDocument", id=furnished["documents"][1]["id"])
     assert (first.json()["statusName"], first.json()["amountDue"]) == ("Pagada", "0.00")

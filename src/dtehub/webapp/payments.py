@@ -94,6 +94,14 @@ def _day_text(text: str) -> str:
     return pages.day(date.fromisoformat(text))
 
 
+def _moment_text(text: str | None) -> str:
+    """The API's ``YYYY-MM-DD HH:MM:SS`` (Santiago) as people read it (``dd-mm-aaaa HH:MM``)."""
+    if not text:
+        return "—"
+    day, _, time = text.partition(" ")
+    return f"{_day_text(day)} {time[:5]}".strip()
+
+
 # --- the list ------------------------------------------------------------------------------------
 
 
@@ -369,6 +377,7 @@ def _payment_page(
         "state": PaymentStatus(view.status),
         "state_key": next(k for k, v in STATES.items() if v == view.status),
         "day_text": _day_text,
+        "moment_text": _moment_text,
         "badges": BADGES,
         "type_name": _type_name,
         "may_act": staff.may(Role.COLLECTOR),

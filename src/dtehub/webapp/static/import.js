@@ -1,6 +1,6 @@
 // dtehub: the live progress of an import uploaded in the web app (/app/import/{id}).
 // Polls the import's progress (a small JSON of dtehub's own) every second, shows its counters, and
-// reloads the page once the import has ended, so that the report appears. No other origin, no library.
+// loads the page again once the import has ended, so that the report appears. No other origin, no library.
 (function () {
   "use strict";
   var box = document.getElementById("avance");
@@ -32,7 +32,7 @@
       bar.textContent = number(progress.read) + " de " + number(progress.total);
     }
     if (progress.state !== "queued" && progress.state !== "running") {
-      window.location.reload();
+      window.location.replace(window.location.pathname); // the report, without the "started" message
       return;
     }
     window.setTimeout(poll, 1000);
