@@ -140,7 +140,7 @@ async def test_an_import_in_progress_polls_and_an_abandoned_one_shows_interrupte
         tenant.company_id,
         None,
         [imports.UploadedFile("a.xml", 10)],
-        clock.now,  # type: ignore[arg-type]
+        clock.now,
     )
     session.commit()
 
@@ -207,7 +207,7 @@ async def test_an_upload_over_the_body_limit_is_refused(
 
 async def test_imports_are_for_collectors(web: WebBrowser, tenant: Tenant, session: Session) -> None:
     await signed_in(web, session, tenant, Role.VIEWER)
-    job = imports.start(session, tenant.company_id, None, [], utcnow())  # type: ignore[arg-type]
+    job = imports.start(session, tenant.company_id, None, [], utcnow())
     session.commit()
 
     assert "Importar" not in text_of(await web.get("/app/"))  # not in a viewer's navigation

@@ -37,6 +37,7 @@ from dtehub.portal.links import Links
 
 log = logging.getLogger("dtehub")
 
+_NOT_STARTED = "El servidor se detuvo antes de empezar esta importación: suba los archivos otra vez."
 PROGRESS_EVERY = 0.5
 """Seconds between two writes of how many files were read (the counters move with each batch)."""
 
@@ -47,7 +48,7 @@ class Upload:
 
     import_id: int
     company_id: int
-    user_id: int
+    user_id: int | None
     files: Sequence[tuple[str, BinaryIO]]
 
 
@@ -63,7 +64,7 @@ class ImportRunner:
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dtehub-import")
-        self._futures: set[Future[None]] = set()
+        self._futures: dict[Future[None], tuple[sessionmaker[Session], Upload, Path]] = {}
         self._lock = threading.Lock()
 
     def submit(self, factory: sessionmaker[Session], settings: Settings, upload: Upload) -> None:
@@ -90,12 +91,12 @@ class ImportRunner:
             return
         with self._lock:
             future = self._pool.submit(_run, factory, settings, upload, folder, paths)
-            self._futures.add(future)
+            self._futures[future] = (factory, upload, folder)
             future.add_done_callback(self._forget)
 
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
-            self._futures.discard(future)
+            self._futures.pop(future, None)
 
     def wait(self, timeout: float = 60) -> bool:
         """Until every import submitted so far has ended (tests, and a server stopping)."""
@@ -113,8 +114,29 @@ class ImportRunner:
         return True
 
     def stop(self) -> None:
-        """Take no more imports; wait for the one running (an upload: seconds)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Take no more imports; those still queued end as failed, saying so (:meth:`cancel_queued`),
+        and the one running is waited for (an upload: seconds)."""
+        self._pool.shutdown(wait=False)
+        self.cancel_queued()
+        self._pool.shutdown(wait=True)
+
+    def cancel_queued(self) -> int:
+        """Cancel the imports not started yet: each ends as failed, saying to upload the files again,
+        and its files go. How many were cancelled."""
+        with self._lock:
+            pending = dict(self._futures)
+        cancelled = 0
+        for future, (factory, upload, folder) in pending.items():
+            if not future.cancel():  # running or ended: it cleans up after itself
+                continue
+            cancelled += 1
+            shutil.rmtree(folder, ignore_errors=True)
+            try:
+                with unit_of_work(factory) as session:
+                    service.fail(session, upload.company_id, upload.import_id, _NOT_STARTED, utcnow())
+            except Exception:
+                log.exception("import %s: its cancellation could not be recorded", upload.import_id)
+        return cancelled
 
 
 def _shown(folder: Path, path: str) -> str:

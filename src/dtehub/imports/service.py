@@ -34,7 +34,7 @@ class UploadedFile:
 
 
 def start(
-    session: Session, company_id: int, user_id: int, files: Sequence[UploadedFile], now: datetime
+    session: Session, company_id: int, user_id: int | None, files: Sequence[UploadedFile], now: datetime
 ) -> AppImport:
     """A queued import of the uploaded files (the runner takes it once this is committed)."""
     job = AppImport(
