@@ -531,3 +531,14 @@ def test_an_import_of_a_zip_shows_its_progress_then_its_report(
     desktop.assert_clean()  # the script broke no policy and went nowhere else
     check_accessibility(page)
     screenshot(page, screenshots, "app-import.png")
+
+
+def test_on_a_phone_the_payment_form_and_the_upload_fit_the_screen(phone: Watched, world: World) -> None:
+    page = phone.page
+    sign_in(page, world.server.base)
+
+    for path in ("/app/payments/new?rut=96.874.030-K", "/app/payments", "/app/import"):
+        page.goto(world.server.base + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        check_accessibility(page)
+    phone.assert_clean()
