@@ -22,12 +22,14 @@ from dtehub.models import (
     ApiToken,
     AuditEvent,
     Company,
+    CompanySiiCertificate,
     Document,
     DocumentTag,
     EmailMessage,
     Membership,
     Payment,
     Role,
+    SiiSyncRun,
     Tag,
     User,
 )
@@ -60,6 +62,11 @@ NO_REFERENCE = {
     ("POST", "/app/settings/require-totp"): "the session's company",
     ("POST", "/app/settings/invite"): "an e-mail, given a role in the session's company",
     ("POST", "/app/settings/tokens"): "a new token of the session's company",
+    ("GET", "/app/sii"): "the session's company (B's page shows none of A's runs: tested below)",
+    ("GET", "/app/static/sii.js"): "the public progress script",
+    ("POST", "/app/sii/certificate"): "the session's company's certificate",
+    ("POST", "/app/sii/certificate/delete"): "the session's company's certificate",
+    ("POST", "/app/sii/sync"): "a sync of the session's company",
 }
 
 
@@ -89,6 +96,7 @@ class Company_:
     client_id: str
     token_id: int
     document_id: str = "1"
+    run_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -103,7 +111,14 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     assert document.status_code == 200
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.company_id == tenant.company_id))
     assert token_id is not None
-    return Company_(tenant, client.json()["id"], token_id, document.json()["id"])
+    run = SiiSyncRun(
+        company_id=tenant.company_id, state="done", trigger="api", since="2026-01", until="2026-02",
+        periods=["2026-01", "2026-02"], periods_done=["2026-01", "2026-02"], documents_created=0,
+        documents_updated=0, xmls_fetched=0, messages=[], resumed=0, queued_at=utcnow(),
+    )  # fmt: skip
+    session.add(run)
+    session.commit()
+    return Company_(tenant, client.json()["id"], token_id, document.json()["id"], str(run.id))
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -123,6 +138,9 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 MISSING_ID,
                 lambda v: b.submit(f"/app/settings/tokens/{v}/revoke"),
             )
+        ],
+        ("GET", "/app/sii/runs/{run_id}/progress"): [
+            Probe("run id", a.run_id, MISSING_ID, lambda v: b.get(f"/app/sii/runs/{v}/progress"))
         ],
         ("GET", "/app/documents/{document_id}"): [
             Probe("document id", a.document_id, MISSING_ID, lambda v: b.get(f"/app/documents/{v}"))
@@ -199,6 +217,12 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
         ),
         "payments": session.scalar(select(func.count()).where(Payment.company_id == company_id)),
         "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
+        "sii_runs": session.execute(
+            select(SiiSyncRun.id, SiiSyncRun.state).where(SiiSyncRun.company_id == company_id)
+        ).all(),
+        "sii_certificate": session.scalar(
+            select(CompanySiiCertificate.fingerprint).where(CompanySiiCertificate.company_id == company_id)
+        ),
         "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
         "events": session.scalar(select(func.count()).where(AuditEvent.company_id == company_id)),
         "users": session.execute(
@@ -226,7 +250,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
     web: WebBrowser, tenant: Tenant, other_tenant: Tenant, session: Session
 ) -> None:
     a = await furnish(tenant, session, "A")
-    await furnish(other_tenant, session, "B")
+    b_data = await furnish(other_tenant, session, "B")
     add_user(session, other_tenant.company_id, Role.OWNER, email="dueno-b@example.cl")
     await web.signed_in("dueno-b@example.cl")
     before = snapshot(session, tenant.company_id)
@@ -242,12 +266,14 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 9
+    assert tried == 10
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
     assert "DUEMINT SPA" not in portfolio + dashboard
     assert "CLIENTE A" not in dashboard
+    sii_page = (await web.get("/app/sii")).text
+    assert re.findall(r'<th scope="row">(\d+)</th>', sii_page) == [b_data.run_id]
 
 
 async def test_the_same_references_work_for_their_owner(
@@ -266,12 +292,19 @@ async def test_the_same_references_work_for_their_owner(
 
     listed = await web.get("/app/documents", clientId=a.client_id)
     assert "CLIENTE A" in text_of(listed)
+    progress = await web.get(f"/app/sii/runs/{a.run_id}/progress")
+    assert progress.json()["state"] == "done"
     await web.get("/app/settings")
     assert (await web.submit(f"/app/settings/tokens/{a.token_id}/revoke")).status_code == 303
 
 
 def _path(path: str) -> str:
-    return path.replace("{token_id}", "1").replace("{token}", "A" * 43).replace("{document_id}", "1")
+    return (
+        path.replace("{token_id}", "1")
+        .replace("{token}", "A" * 43)
+        .replace("{document_id}", "1")
+        .replace("{run_id}", "1")
+    )
 
 
 async def test_a_viewers_actions_answer_403_and_change_nothing(

@@ -27,6 +27,9 @@ MESSAGES = {
     "tag": "Etiqueta agregada.",
     "tag-already": "El documento ya tenía esa etiqueta.",
     "renewed": "Enlace renovado: los enlaces anteriores del cliente ya no funcionan.",
+    "certificate": "Certificado guardado: dtehub lo usa desde ahora para ingresar al SII.",
+    "certificate-removed": "Certificado eliminado: dtehub ya no ingresa al SII por la empresa.",
+    "sync": "Sincronización iniciada: esta página muestra su avance.",
 }
 
 
