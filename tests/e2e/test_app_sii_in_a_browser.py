@@ -88,3 +88,44 @@ def test_an_owner_uploads_the_certificate_and_watches_a_sync_run(
     expect(row).to_contain_text("3 de 3")
     expect(row).to_contain_text("boletas are monthly totals in SII's register: skipped")
     check_accessibility(page)
+
+
+@pytest.fixture
+def loopback_webhooks(world: World) -> Iterator[None]:
+    """Webhooks to a loopback address allowed (as in the webhook tests' receivers): never delivered here,
+    the server runs no background jobs."""
+    app = world.server.app
+    before = app.state.settings
+    app.state.settings = before.model_copy(update={"webhooks_allow_private": True})
+    yield
+    app.state.settings = before
+
+
+def test_an_owner_completes_the_companys_settings(
+    desktop: Watched, world: World, loopback_webhooks: None
+) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.get_by_role("link", name="Configuración").click()
+    page.get_by_label("Aviso antes del vencimiento (días)").fill("4")
+    page.get_by_label("Resumen de deuda a los clientes").select_option("weekly")
+    page.get_by_label("Día del resumen").fill("2")
+    page.get_by_role("button", name="Guardar recordatorios").click()
+    expect(page.get_by_role("status")).to_have_text("Recordatorios guardados.")
+    with world.server.api(world.token_a) as api:
+        company = api.get("/v1/getCompany").json()
+    assert (company["reminderDaysBefore"], company["debtSummaryPeriod"], company["debtSummaryDay"]) == (
+        4,
+        "weekly",
+        2,
+    )
+
+    page.get_by_label("Dirección (https://…)").fill("http://127.0.0.1:9/dtehub")
+    page.get_by_label(re.compile("^Pago registrado")).check()
+    page.get_by_role("button", name="Crear webhook").click()
+    expect(page.locator("#secreto-webhook")).to_be_visible()
+    expect(page.locator("#tabla-webhooks")).to_contain_text("http://127.0.0.1:9/dtehub")
+    check_accessibility(page)
+    page.get_by_role("button", name="Eliminar el webhook http://127.0.0.1:9/dtehub").click()
+    expect(page.get_by_role("status")).to_have_text(re.compile("^Webhook eliminado"))
+    check_accessibility(page)

@@ -22,6 +22,7 @@ from dtehub.models import (
     ApiToken,
     AuditEvent,
     Company,
+    CompanyLogo,
     CompanySiiCertificate,
     Document,
     DocumentTag,
@@ -32,6 +33,7 @@ from dtehub.models import (
     SiiSyncRun,
     Tag,
     User,
+    Webhook,
 )
 from dtehub.users import service as users
 from dtehub.webapp.endpoints import router
@@ -67,6 +69,12 @@ NO_REFERENCE = {
     ("POST", "/app/sii/certificate"): "the session's company's certificate",
     ("POST", "/app/sii/certificate/delete"): "the session's company's certificate",
     ("POST", "/app/sii/sync"): "a sync of the session's company",
+    ("POST", "/app/settings/company"): "the session's company's data",
+    ("POST", "/app/settings/printing"): "the session's company's print settings",
+    ("POST", "/app/settings/reminders"): "the session's company's reminder timing",
+    ("POST", "/app/settings/logo"): "the session's company's logo",
+    ("POST", "/app/settings/logo/delete"): "the session's company's logo",
+    ("POST", "/app/settings/webhooks"): "a new webhook of the session's company",
 }
 
 
@@ -97,6 +105,8 @@ class Company_:
     token_id: int
     document_id: str = "1"
     run_id: str = "1"
+    member_id: str = "1"
+    webhook_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -118,7 +128,20 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     )  # fmt: skip
     session.add(run)
     session.commit()
-    return Company_(tenant, client.json()["id"], token_id, document.json()["id"], str(run.id))
+    member = add_user(session, tenant.company_id, Role.COLLECTOR, email=f"miembro-{mark.lower()}@example.cl")
+    hook = await tenant.post(
+        "/v1/createWebhook", {"url": "http://127.0.0.1:9/a", "events": ["payment.created"]}
+    )
+    assert hook.status_code == 200, hook.text
+    return Company_(
+        tenant,
+        client.json()["id"],
+        token_id,
+        document.json()["id"],
+        str(run.id),
+        str(member.id),
+        hook.json()["id"],
+    )
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -137,6 +160,25 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 str(a.token_id),
                 MISSING_ID,
                 lambda v: b.submit(f"/app/settings/tokens/{v}/revoke"),
+            )
+        ],
+        ("POST", "/app/settings/members/{user_id}/role"): [
+            Probe(
+                "user id",
+                a.member_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/settings/members/{v}/role", {"role": "owner"}),
+            )
+        ],
+        ("POST", "/app/settings/members/{user_id}/remove"): [
+            Probe("user id", a.member_id, MISSING_ID, lambda v: b.submit(f"/app/settings/members/{v}/remove"))
+        ],
+        ("POST", "/app/settings/webhooks/{webhook_id}/delete"): [
+            Probe(
+                "webhook id",
+                a.webhook_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/settings/webhooks/{v}/delete"),
             )
         ],
         ("GET", "/app/sii/runs/{run_id}/progress"): [
@@ -217,6 +259,20 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
         ),
         "payments": session.scalar(select(func.count()).where(Payment.company_id == company_id)),
         "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
+        "company": session.execute(
+            select(
+                Company.name,
+                Company.payment_term_days,
+                Company.sii_office,
+                Company.reminder_days_before,
+                Company.collections_start_date,
+                Company.sii_sync_from,
+            ).where(Company.id == company_id)
+        ).all(),
+        "logo": session.scalar(select(func.count()).where(CompanyLogo.company_id == company_id)),
+        "webhooks": session.execute(
+            select(Webhook.id, Webhook.url).where(Webhook.company_id == company_id).order_by(Webhook.id)
+        ).all(),
         "sii_runs": session.execute(
             select(SiiSyncRun.id, SiiSyncRun.state).where(SiiSyncRun.company_id == company_id)
         ).all(),
@@ -266,7 +322,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 10
+    assert tried == 13
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
@@ -292,6 +348,11 @@ async def test_the_same_references_work_for_their_owner(
 
     listed = await web.get("/app/documents", clientId=a.client_id)
     assert "CLIENTE A" in text_of(listed)
+    await web.get("/app/settings")
+    answer = await web.submit(f"/app/settings/members/{a.member_id}/role", {"role": "viewer"})
+    assert answer.status_code == 303
+    answer = await web.submit(f"/app/settings/webhooks/{a.webhook_id}/delete")
+    assert answer.status_code == 303
     progress = await web.get(f"/app/sii/runs/{a.run_id}/progress")
     assert progress.json()["state"] == "done"
     await web.get("/app/settings")
@@ -304,6 +365,8 @@ def _path(path: str) -> str:
         .replace("{token}", "A" * 43)
         .replace("{document_id}", "1")
         .replace("{run_id}", "1")
+        .replace("{user_id}", "1")
+        .replace("{webhook_id}", "1")
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from dtehub.webapp import access, dashboard, document, pages, settings, sii
+from dtehub.webapp import access, company_settings, dashboard, document, pages, settings, sii
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 router.include_router(access.router)
@@ -15,6 +15,7 @@ router.include_router(dashboard.router)
 router.include_router(document.router)
 router.include_router(settings.router)
 router.include_router(sii.router)
+router.include_router(company_settings.router)
 
 
 @router.get("", response_class=Response)
