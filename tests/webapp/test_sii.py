@@ -265,3 +265,41 @@ async def test_the_progress_script_is_dtehubs_own_and_reads_only_dtehub(web: Web
     assert "http:" not in answer.text
     assert "https:" not in answer.text
     assert 'getAttribute("data-progress")' in answer.text
+
+
+def _run(company_id: int, state: str, **fields: object) -> SiiSyncRun:
+    values: dict[str, object] = {
+        "company_id": company_id, "state": state, "trigger": "schedule", "since": "2026-01",
+        "until": "2026-02",
+        "periods": ["2026-01", "2026-02"], "periods_done": ["2026-01"], "documents_created": 3,
+        "documents_updated": 0, "xmls_fetched": 0, "messages": [], "resumed": 0, "queued_at": utcnow(),
+    }  # fmt: skip
+    values.update(fields)
+    return SiiSyncRun(**values)
+
+
+async def test_failed_and_interrupted_runs_say_what_happened_in_spanish_with_the_syncs_words(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    failed = _run(
+        tenant.company_id, "failed", error_code="certificate_expired",
+        error_message="the SII certificate expired on 2026-02-01", finished_at=utcnow(),
+    )  # fmt: skip
+    stopped = _run(tenant.company_id, "running", started_at=utcnow(), heartbeat_at=utcnow())  # no lease: gone
+    session.add_all([failed, stopped])
+    session.commit()
+    add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
+    await web.signed_in("vera@example.cl")
+
+    page = await web.get("/app/sii")
+    shown = text_of(page)
+    assert f"{failed.id} Falló 2026-01 a 2026-02 1 de 2 3 0 0" in shown
+    assert (
+        "El certificado venció: un administrador debe subir uno vigente. "
+        "the SII certificate expired on 2026-02-01"
+    ) in shown
+    assert '<span lang="en">the SII certificate expired on 2026-02-01</span>' in page.text
+    assert f"{stopped.id} Falló 2026-01 a 2026-02 1 de 2" in shown
+    assert "Interrumpida: el proceso que la ejecutaba se detuvo." in shown
+    assert "por la programación automática" in shown
+    assert "<script" not in page.text  # nothing under way: no progress to follow

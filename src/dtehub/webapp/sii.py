@@ -59,6 +59,26 @@ TRIGGERS = {
     "cli": "la línea de comandos",
     "schedule": "la programación automática",
 }
+FAILURES = {
+    "certificate_expired": "El certificado venció: un administrador debe subir uno vigente.",
+    "certificate_not_yet_valid": "El certificado aún no está vigente.",
+    "certificate_unreadable": "El certificado guardado no se pudo abrir: súbalo de nuevo.",
+    "holder_not_authorized": "El titular del certificado no está autorizado por la empresa en el SII.",
+    "sii_not_representative": "El titular del certificado no puede representar a la empresa ante el SII.",
+    "sii_login_error": "El SII rechazó el ingreso con el certificado.",
+    "sii_unavailable": "El SII no respondió como se esperaba: intente más tarde.",
+    "sii_timeout": "El SII no respondió a tiempo: intente más tarde.",
+    "sii_busy": "Las sesiones del titular en el SII estaban ocupadas: intente más tarde.",
+    "sii_rcv_refused": "El Registro de Compras y Ventas del SII rechazó la consulta.",
+    "sii_rcv_unreadable": "dtehub no pudo leer una respuesta del Registro de Compras y Ventas.",
+    "sii_certificate_missing": "La empresa no tiene certificado del SII.",
+    "secret_key_missing": "El servidor no tiene DTEHUB_SECRET_KEY para abrir el certificado.",
+    "sii_certificate_sealed_elsewhere": (
+        "El certificado se guardó con otra DTEHUB_SECRET_KEY: súbalo de nuevo."
+    ),
+    "internal_error": "Falló por un error inesperado de dtehub (quedó registrado): intente más tarde.",
+}
+"""What a failed run's code means, in Spanish, above the sync's own words (in English, as the API's)."""
 NO_KEY = (
     "Este servidor de dtehub no tiene DTEHUB_SECRET_KEY: sin esa clave no puede guardar el certificado "
     "cifrado. Pida a quien administra el servidor que la configure."
@@ -99,13 +119,15 @@ def _run_id(text: str) -> int:
 def _shown(run: SiiSyncRun, lease: SiiSyncLease | None, now: datetime) -> dict[str, Any]:
     """What a person reads of a run (its problems as the sync words them)."""
     state = presented_state(run, lease, now)
+    detail = None
     if state.error_code == "interrupted":
         error = (
             "Interrumpida: el proceso que la ejecutaba se detuvo. La próxima sincronización la retoma "
             "donde quedó."
         )
     elif state.error_code:
-        error = state.error_message or state.error_code
+        error = FAILURES.get(state.error_code, "Falló.")
+        detail = state.error_message or state.error_code
     else:
         error = None
     return {
@@ -123,7 +145,7 @@ def _shown(run: SiiSyncRun, lease: SiiSyncLease | None, now: datetime) -> dict[s
         "xmls_fetched": run.xmls_fetched,
         "messages": list(run.messages),
         "error": error,
-        "error_is_spanish": state.error_code == "interrupted",
+        "error_detail": detail,
         "queued_at": run.queued_at,
         "started_at": run.started_at,
         "finished_at": run.finished_at,
