@@ -271,3 +271,35 @@ async def test_collectors_and_viewers_read_the_companys_settings_and_cannot_chan
             )
             assert answer.status_code == 403, (email, path)
     assert await company_of(tenant) == before
+
+
+async def test_an_owner_may_leave_when_another_owner_stays(
+    web_browser: Callable[[], WebBrowser], tenant: Tenant, session: Session
+) -> None:
+    first = add_user(session, tenant.company_id, Role.OWNER, email="primera@example.cl")
+    second = add_user(session, tenant.company_id, Role.OWNER, email="segunda@example.cl")
+    web = await web_browser().signed_in("primera@example.cl")
+    await web.get("/app/settings")
+
+    demoted = await web.submit(f"/app/settings/members/{second.id}/role", {"role": "collector"})
+    assert demoted.status_code == 303
+    await web.get("/app/settings")
+    assert (await web.submit(f"/app/settings/members/{first.id}/remove")).status_code == 409  # the last one
+    await web.get("/app/settings")
+    promoted = await web.submit(f"/app/settings/members/{second.id}/role", {"role": "owner"})
+    assert promoted.status_code == 303
+    await web.get("/app/settings")
+    left = await web.submit(f"/app/settings/members/{first.id}/remove")
+    assert left.status_code == 303
+    assert left.headers["location"] == "/app/"
+    after = await web.get("/app/")
+    assert after.status_code == 303  # no company left: signed out
+    assert after.headers["location"].startswith("/app/login")
+    session.expire_all()
+    owners = session.scalars(
+        select(Membership.user_id).where(
+            Membership.company_id == tenant.company_id, Membership.role == "owner"
+        )
+    ).all()
+    assert owners == [second.id]
+    assert (await web_browser().signed_in("segunda@example.cl")).last is not None
