@@ -4,6 +4,7 @@ or kept), the sync runs with a running one's progress, and "sincronizar ahora" u
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -303,3 +304,23 @@ async def test_failed_and_interrupted_runs_say_what_happened_in_spanish_with_the
     assert "Interrumpida: el proceso que la ejecutaba se detuvo." in shown
     assert "por la programación automática" in shown
     assert "<script" not in page.text  # nothing under way: no progress to follow
+
+
+async def test_the_certificates_password_is_in_no_log_record(
+    web: WebBrowser,
+    tenant: Tenant,
+    session: Session,
+    authority: TestCertificateAuthority,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    add_user(session, tenant.company_id, Role.OWNER, email="duena@example.cl")
+    await web.signed_in("duena@example.cl")
+    caplog.set_level(logging.DEBUG)
+
+    wrong = await upload(web, a_pfx(authority), PFX_PASSWORD + "-no")
+    right = await upload(web, a_pfx(authority), PFX_PASSWORD)
+
+    assert (wrong.status_code, right.status_code) == (400, 303)
+    assert caplog.records  # the requests were logged, without the password
+    assert PFX_PASSWORD not in caplog.text
+    assert PFX_PASSWORD not in wrong.text

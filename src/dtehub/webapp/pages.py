@@ -3,7 +3,9 @@ its stylesheet (the one public file, named by its content's hash), the formats p
 (``$1.234.567``, ``dd-mm-aaaa``) and its error page.
 
 Nothing on a page comes from another origin, and no script runs: the policy says so
-(``script-src`` falls back to ``default-src 'none'``). Forms post to dtehub only.
+(``script-src`` falls back to ``default-src 'none'``). A page that follows a job live (``/app/sii`` while
+a sync runs) sends its own policy with ``script-src 'self'; connect-src 'self'`` for dtehub's own script.
+Forms post to dtehub only.
 """
 
 from __future__ import annotations
