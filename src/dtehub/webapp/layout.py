@@ -31,6 +31,18 @@ MESSAGES = {
     "reconciled": "Pago conciliado: sus documentos ya lo cuentan.",
     "discarded": "Pago descartado: sus documentos vuelven a deber lo que les daba.",
     "import": "Importación iniciada: esta página muestra su avance.",
+    "certificate": "Certificado guardado: dtehub lo usa desde ahora para ingresar al SII.",
+    "certificate-removed": "Certificado eliminado: dtehub ya no ingresa al SII por la empresa.",
+    "sync": "Sincronización iniciada: esta página muestra su avance.",
+    "company-data": "Datos de la empresa guardados.",
+    "printing": "Datos de impresión guardados.",
+    "reminders": "Recordatorios guardados.",
+    "logo": "Logo guardado.",
+    "logo-removed": "Logo eliminado.",
+    "role": "Rol cambiado.",
+    "member-removed": "La persona ya no tiene acceso a la empresa.",
+    "webhook": "Webhook creado.",
+    "webhook-deleted": "Webhook eliminado: no se le envía nada más.",
 }
 
 

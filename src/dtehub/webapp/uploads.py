@@ -10,10 +10,7 @@ reloads it.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
-from functools import cache
-from importlib import resources
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Request, UploadFile
@@ -57,24 +54,11 @@ REASONS = {
 }
 """Why a file or DTE was refused, in the page's words (the importer's own message is shown beside)."""
 
-_SCRIPT_POLICY = pages.CONTENT_SECURITY_POLICY + "; script-src 'self'; connect-src 'self'"
-"""The progress page's policy: its one script, from dtehub, which reads from dtehub only."""
-
-
-@cache
-def script() -> bytes:
-    return resources.files("dtehub.webapp").joinpath("static", "import.js").read_bytes()
-
-
-@cache
-def script_url() -> str:
-    return f"/app/static/import.js?v={hashlib.sha256(script()).hexdigest()[:12]}"
-
 
 @router.get("/static/import.js", response_class=Response)
 async def import_script() -> Response:
     """The progress page's script; named with its content's hash, so it may be kept long."""
-    return Response(script(), media_type="text/javascript", headers=dict(pages.PUBLIC_HEADERS))
+    return pages.static_response("import.js")
 
 
 def _megabytes(size: int) -> str:
@@ -168,9 +152,9 @@ def import_page(
         "report": None if running else imports.report(session, staff.company_id, job.id),
         "reasons": REASONS,
         "type_name": _type_name,
-        "script_url": script_url() if running else None,
+        "script_url": pages.static_url("import.js") if running else None,
     }
-    headers = {"Content-Security-Policy": _SCRIPT_POLICY} if running else None
+    headers = {"Content-Security-Policy": pages.SCRIPT_POLICY} if running else None
     return pages.page("import_job.html", context, headers=headers)
 
 
