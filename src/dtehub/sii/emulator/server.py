@@ -342,6 +342,14 @@ class Emulator:
         """Successful logins since the start."""
         return self.sessions.logins
 
+    def logins_of(self, person_rut: str) -> int:
+        """Successful logins of one person since the start."""
+        return self.sessions.logins_of(person_rut)
+
+    def wait_for_logins(self, person_rut: str, count: int, timeout: float = 30.0) -> bool:
+        """Wait (a thread) until the person has logged in ``count`` times since the start."""
+        return self.sessions.wait_for_logins(person_rut, count, timeout)
+
     @property
     def connections(self) -> int:
         """Connections accepted since the start (each one a TLS handshake, unless a fault drops it)."""
