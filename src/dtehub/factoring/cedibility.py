@@ -487,6 +487,8 @@ def _rtc(document: Document, standing: DocumentCession | None, answers: SiiAnswe
             "rtcCession", Source.DTEHUB, Status.PENDING, f"a cession of it to {to} waits for SII's verdict",
             "wait for SII's verdict: the document's cession shows it", details=details,
         )  # fmt: skip
+    if document.held and answers.rtc_ceded is not None:
+        return _held_rtc(answers.rtc_ceded)
     if answers.rtc_ceded is True:
         return Check(
             "rtcCession", Source.RTC, Status.FAILED, "SII's RTC has a cession of it registered",
@@ -497,4 +499,22 @@ def _rtc(document: Document, standing: DocumentCession | None, answers: SiiAnswe
     return Check(
         "rtcCession", Source.RTC, Status.NOT_CHECKED, answers.rtc_problem or "SII's RTC was not asked",
         "retry later, or check the RTC at sii.cl (consulta de cesiones)",
+    )  # fmt: skip
+
+
+def _held_rtc(ceded: bool) -> Check:
+    """A held document: SII's RTC must have the cession to the company registered, or SII refuses the
+    company's re-cession (its first cessions are not the registered ones)."""
+    if ceded:
+        return Check(
+            "rtcCession", Source.RTC, Status.PASSED,
+            "SII's RTC has its cessions registered: as the holder by the last one, the company may cede it "
+            "onwards",
+        )  # fmt: skip
+    return Check(
+        "rtcCession", Source.RTC, Status.FAILED,
+        "SII's RTC has no cession of it registered: the AEC that ceded it to the company is not SII's "
+        "record, so SII would refuse a re-cession",
+        "ask the assignor whether SII registered that cession (its track id at SII), or for the AEC SII "
+        "registered, and give it to createCesionFromXml",
     )  # fmt: skip

@@ -164,7 +164,7 @@ def test_the_upload_is_refused_for_a_company_the_person_does_not_act_for(
     with pytest.raises(WsNotAuthorized, match="STATUS 1"):
         upload(buyer_ws, SELLER, "x@compradora.cl", "aec.xml", data)
     with pytest.raises(WsNotAuthorized, match="STATUS 6"):
-        upload(buyer_ws, "77665544-9", "x@compradora.cl", "aec.xml", data)
+        upload(buyer_ws, "96790240-3", "x@compradora.cl", "aec.xml", data)
 
 
 def test_an_empty_file_and_an_unknown_track_id_are_said_in_words(seller_ws: WsClient) -> None:

@@ -159,6 +159,12 @@ class Rtc:
         with self._lock:
             return list(self._cessions.get(key, []))
 
+    def holder(self, key: DocumentKey) -> str | None:
+        """The document's current holder (the last registered assignee), or None when it was never ceded."""
+        with self._lock:
+            known = self._cessions.get(key)
+            return known[-1].assignee if known else None
+
     def record(self, key: DocumentKey, assignee: str, amount: int, at: datetime | None = None) -> Registered:
         """Register a cession of the document's issuer (or its current holder) without a file (tests)."""
         with self._lock:

@@ -7,7 +7,8 @@ parameters by local name. The signed seed is checked as SII's manual says (§4 o
 and younger than two minutes (08; compared as numbers), the certificate's holder among the emulator's people
 (``-07``). Tokens travel as the ``TOKEN`` cookie; a missing, unknown or expired one is answered HTTP 401 with
 a SOAP fault (SII's own answer is not documented). The acceptance/claim service's rules are the
-manual's: only the issuer's or the receiver's people may ask (14), only the receiver's may act (17).
+manual's: only the issuer's, the receiver's or the current holder's people (the holder by the RTC's
+registered cessions: ``holder_of``) may ask (14), only the receiver's may act (17).
 :class:`WsFaults` makes it misbehave on demand.
 """
 
@@ -17,7 +18,7 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -130,6 +131,9 @@ class WebServices:
         self.acceptances = acceptances
         self.faults = WsFaults()
         self.tokens = TokenStore()
+        self.holder_of: Callable[[DocumentKey], str | None] = lambda key: None
+        """The document's current holder by SII's RTC (a company RUT), or None when it was never ceded: the
+        emulator sets it to its RTC's."""
         self._routes = {SEED_PATH.lower(), TOKEN_PATH.lower(), RECLAMO_PATH.lower()}
 
     def handles(self, path: str) -> bool:
@@ -243,6 +247,8 @@ class WebServices:
             return "receiver"
         if dossier.key[0] in companies:
             return "issuer"
+        if self.holder_of(dossier.key) in companies:
+            return "holder"
         return None
 
     def _coded(self, operation: str, code: int, description: str | None = None) -> Response:
