@@ -73,7 +73,7 @@ def create_cesion_from_xml(
         object_type="document",
         object_id=held.document_id,
         summary={"code": dte.fields.code, "folio": str(dte.fields.folio), "issuer": dte.fields.issuer.rut},
-        skip=not held.created,
+        skip=not (held.created or held.completed),
     )
     row = documents_service.require_row(session, auth.company_id, held.document_id)
     view = documents_service.present_detail(
