@@ -41,6 +41,7 @@ from dtehub.sii.errors import CertificateError, SiiError
 from dtehub.sii.ws import rtc
 from dtehub.sii.ws.auth import DEFAULT_TOKENS, TokenCache
 from dtehub.sii.ws.client import WsClient
+from dtehub.sii.ws.errors import WsNotAuthorized
 from dtehub.sii.ws.reclamo import CEDIBLE_CODES, CLAIMS, NOT_YET_CODE, RECEIPTS
 
 CEDIBLE_TYPES = frozenset({33, 34, 43, 46})
@@ -167,6 +168,8 @@ class SiiAnswers:
     rtc_ceded: bool | None = None
     rtc_problem: str = ""
     """Why SII's RTC was not asked (or could not answer)."""
+    refused: WsNotAuthorized | None = None
+    """SII refused the certificate's holder: not authorized for the company (a cession is refused with it)."""
 
 
 def store_answers(session: Session, answers: SiiAnswers) -> None:
@@ -218,6 +221,13 @@ def ask_sii(
             if asks_sii(document):
                 try:
                     answers.acceptance = ask_acceptance(company, document, ws, now=now)
+                except WsNotAuthorized as error:  # the certificate's holder does not act for the company
+                    answers.refused = _not_authorized(error, certificate, company)
+                    answers.problem = _sii_not_checked(
+                        answers.refused.message,
+                        "store the certificate of a person SII lists as authorized for the company "
+                        "(updateCompanySiiCertificate), then check again",
+                    )
                 except SiiError as error:
                     answers.problem = _sii_not_checked(
                         f"SII could not be asked: {error.message} ({error.code})", "retry later"
@@ -232,6 +242,16 @@ def ask_sii(
             "store a valid certificate (updateCompanySiiCertificate), then check again",
         )
     return _settled(document, answers)
+
+
+def _not_authorized(
+    error: WsNotAuthorized, certificate: PersonCertificate, company: Company
+) -> WsNotAuthorized:
+    """SII's refusal, naming whose certificate it refused and for which company."""
+    return WsNotAuthorized(
+        f"the company's SII certificate belongs to {certificate.holder_name} ({certificate.holder_rut}), "
+        f"whom SII does not list as authorized for {company.rut}: {error.message}"
+    )
 
 
 def _settled(document: Document, answers: SiiAnswers) -> SiiAnswers:

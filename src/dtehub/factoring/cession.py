@@ -134,6 +134,8 @@ def create_cession(
     claim = claimed
     try:
         answers = ask_sii(claim.company, claim.document, sii, claim.certificate, moment)
+        if answers.refused is not None:  # the certificate's holder may not act for the company at SII
+            raise answers.refused
         _require_cedible(claim.document, judge(claim.document, claim.notes, None, answers, moment))
         signer = Signer(
             claim.certificate.key,

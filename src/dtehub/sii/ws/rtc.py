@@ -62,8 +62,9 @@ STATES = {
     "EAN": "SII annulled the upload",
 }
 _UPLOAD_STATUS = {
-    1: "the certificate's holder may not send cessions for the company at SII (STATUS 1): store the "
-    "certificate of a person authorized for the company, with the 'Envío de Documentos' permission",
+    1: "SII does not let {sender} send cessions for {company} (STATUS 1): the certificate's holder must be "
+    "authorized for the company at SII, with the 'Envío de Documentos' permission; store the certificate of "
+    "such a person, or have SII's authorization given to this one (sii.cl, Registro de Personas Autorizadas)",
     2: "SII refused the file's size (STATUS 2)",
     4: "SII found a field of the upload missing (STATUS 4)",
     6: "SII does not know the company as an authorized issuer of electronic documents (STATUS 6): check "
@@ -141,7 +142,8 @@ def _reception(response: httpx.Response) -> Upload:
         return Upload(int(track), soap.field(root, "TIMESTAMP") or "")
     code = int(status) if status.isdigit() else -1
     if code == 1:
-        raise WsNotAuthorized(_UPLOAD_STATUS[1])
+        sender, company = soap.field(root, "RUTSENDER") or "?", soap.field(root, "RUTCOMPANY") or "?"
+        raise WsNotAuthorized(_UPLOAD_STATUS[1].format(sender=sender, company=company))
     if code in (2, 4):
         raise InvalidRequest(_UPLOAD_STATUS[code])
     if code == 6:
