@@ -33,6 +33,7 @@ from dtehub.factoring import repository
 from dtehub.factoring.acceptance import SiiEvent, asks_sii, document_ref
 from dtehub.factoring.acceptance import ask_sii as ask_acceptance
 from dtehub.factoring.repository import ACCEPTED, UPLOADING
+from dtehub.factoring.units import Units
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentCession, DocumentSiiAcceptance, Note, NoteReason
@@ -122,20 +123,63 @@ class SiiAccess:
     tokens: TokenCache = DEFAULT_TOKENS
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What the reading unit found (detached, fully loaded rows), for the steps after it."""
+
+    company: Company
+    document: Document
+    notes: list[Note]
+    certificate: PersonCertificate | None
+    problem: Check | None
+    """Why SII is not asked (no certificate, or one that cannot be opened)."""
+
+
 def check_document(
-    session: Session, company_id: int, document_id: int, sii: SiiAccess, *, now: datetime | None = None
+    units: Units, company_id: int, document_id: int, sii: SiiAccess, *, now: datetime | None = None
 ) -> Verdict:
-    """Every check of the document ``document_id`` of the company (another company's is a 404)."""
+    """Every check of the document ``document_id`` of the company (another company's is a 404). No
+    transaction is open while SII answers: the document is read in one unit of work, SII asked, and its
+    answers stored (and the verdict made on what dtehub holds then) in another."""
+    moment = now or utcnow()
+    read = units(lambda session: _read(session, company_id, document_id, sii), writes=False)
+    if read.problem is not None:
+        answers = _settled(read.document, SiiAnswers(problem=read.problem))
+    else:
+        answers = ask_sii(read.company, read.document, sii, read.certificate, moment)
+    return units(lambda session: _record(session, company_id, read, answers, moment))
+
+
+def _read(session: Session, company_id: int, document_id: int, sii: SiiAccess) -> _Read:
     document = repository.document(session, company_id, document_id)
     company = repository.company(session, company_id)
     if document is None or company is None:
         raise NotFound(f"document {document_id} not found", field="id")
-    moment = now or utcnow()
     notes = repository.notes_of(session, company_id, document.id)
-    answers = _ask_sii(session, company, document, sii, moment)
+    if document_ref(company, document) is None or document.code not in CEDIBLE_TYPES:
+        return _Read(company, document, notes, None, None)
+    try:
+        certificate = sii.load_certificate(session, company.id, sii.settings)
+    except SiiCertificateMissing:
+        problem = _sii_not_checked(
+            "the company has no SII certificate stored, so SII was not asked",
+            "store the certificate of a person authorized for the company at SII "
+            "(updateCompanySiiCertificate), then check again",
+        )
+    except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
+        problem = _sii_not_checked(
+            f"the company's SII certificate cannot be opened: {error.message}", "see the message"
+        )
+    else:
+        return _Read(company, document, notes, certificate, None)
+    return _Read(company, document, notes, None, problem)
+
+
+def _record(session: Session, company_id: int, read: _Read, answers: SiiAnswers, now: datetime) -> Verdict:
+    """SII's answers stored beside the document; the verdict on them and on the document's cession now."""
     store_answers(session, answers)
-    standing = repository.standing_cession(session, company_id, document.id)
-    return judge(document, notes, standing, answers, moment)
+    standing = repository.standing_cession(session, company_id, read.document.id)
+    return judge(read.document, read.notes, standing, answers, now)
 
 
 def judge(
@@ -173,32 +217,15 @@ class SiiAnswers:
 
 
 def store_answers(session: Session, answers: SiiAnswers) -> None:
-    """Keep what SII's acceptance/claim service said beside the document."""
-    if answers.acceptance is not None:
-        answers.acceptance = repository.save_acceptance(session, answers.acceptance)
-
-
-def _ask_sii(
-    session: Session, company: Company, document: Document, sii: SiiAccess, now: datetime
-) -> SiiAnswers:
-    """SII's answers (the acceptance/claim service's, the RTC's), or why not."""
-    if document_ref(company, document) is None or document.code not in CEDIBLE_TYPES:
-        return ask_sii(company, document, sii, None, now)
-    try:
-        certificate = sii.load_certificate(session, company.id, sii.settings)
-    except SiiCertificateMissing:
-        problem = _sii_not_checked(
-            "the company has no SII certificate stored, so SII was not asked",
-            "store the certificate of a person authorized for the company at SII "
-            "(updateCompanySiiCertificate), then check again",
+    """Keep what SII's acceptance/claim service said beside the document: a copy of SII's answer is
+    stored, so a unit of work tried again after a lost race stores the answer again, not a stale row."""
+    said = answers.acceptance
+    if said is not None:
+        columns = ("document_id", "company_id", "received_at", "events", "events_listed", "cedibility_code",
+                   "cedibility_description", "checked_at", "checked_by")  # fmt: skip
+        repository.save_acceptance(
+            session, DocumentSiiAcceptance(**{name: getattr(said, name) for name in columns})
         )
-    except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
-        problem = _sii_not_checked(
-            f"the company's SII certificate cannot be opened: {error.message}", "see the message"
-        )
-    else:
-        return ask_sii(company, document, sii, certificate, now)
-    return _settled(document, SiiAnswers(problem=problem))
 
 
 def ask_sii(

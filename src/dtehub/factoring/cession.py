@@ -36,10 +36,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +51,7 @@ from dtehub.factoring.acceptance import document_ref
 from dtehub.factoring.cedibility import SiiAccess, SiiAnswers, Status, Verdict, ask_sii, judge, store_answers
 from dtehub.factoring.repository import ACCEPTED, PENDING, REJECTED, UPLOADING
 from dtehub.factoring.schemas import CessionCreate
+from dtehub.factoring.units import JobUnits, Units
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
 from dtehub.models import Company, Document, DocumentCession, Note
 from dtehub.portal.links import Links
@@ -71,26 +71,6 @@ CLAIM_STALE = timedelta(minutes=10)
 finds the document free."""
 
 T = TypeVar("T")
-
-
-class Units(Protocol):
-    """Runs ``work`` in one unit of work of its own (committed when it returns, rolled back when it raises),
-    as a writer unless ``writes`` is False: ``dtehub.dependencies.UnitsOfWork`` for a request (tried again
-    after a lost race), :class:`JobUnits` for a command or job."""
-
-    def __call__(self, work: Callable[[Session], T], *, writes: bool = True) -> T: ...
-
-
-class JobUnits:
-    """:class:`Units` over ``dtehub.db.unit_of_work`` (not tried again: jobs and commands)."""
-
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self.factory = factory
-
-    def __call__(self, work: Callable[[Session], T], *, writes: bool = True) -> T:
-        context: AbstractContextManager[Session] = unit_of_work(self.factory, writes=writes)
-        with context as session:
-            return work(session)
 
 
 @dataclass

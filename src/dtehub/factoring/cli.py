@@ -23,11 +23,11 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from dtehub.commands import CommandGroup, open_database, usage_error
-from dtehub.config import Settings, get_settings
+from dtehub.config import get_settings
 from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError, NotFound
 from dtehub.factoring import cedibility, repository, sync
-from dtehub.factoring.cession import JobUnits
+from dtehub.factoring.units import JobUnits
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.portal.links import Links
@@ -63,8 +63,14 @@ def check(
     certificate = _certificate(pfx) if pfx is not None else None
     engine = open_database(settings)
     try:
-        with unit_of_work(create_sessionmaker(engine)) as session:
-            verdict = _check(session, settings, rut, type_code, folio, certificate)
+        factory = create_sessionmaker(engine)
+        with unit_of_work(factory, writes=False) as session:
+            company_id, document_id = _find(session, rut, type_code, folio)
+        access = cedibility.SiiAccess(settings)
+        if certificate is not None:
+            access = cedibility.SiiAccess(settings, lambda *_: certificate)
+        # SII is asked between two units of work of its own, none open while it answers.
+        verdict = cedibility.check_document(JobUnits(factory), company_id, document_id, access)
     finally:
         engine.dispose()
     answer = verdict.as_json()
@@ -113,24 +119,15 @@ def sync_cessions(
         err.print(f"[yellow]![/yellow] not taken: {escape(why)}")
 
 
-def _check(
-    session: Session,
-    settings: Settings,
-    rut: str,
-    type_code: int,
-    folio: int,
-    certificate: PersonCertificate | None,
-) -> cedibility.Verdict:
+def _find(session: Session, rut: str, type_code: int, folio: int) -> tuple[int, int]:
+    """The company's id and its document's."""
     found = repository.company_by_rut(session, rut)
     if found is None:
         raise NotFound(f"no company with RUT {rut} in dtehub", field="company")
     document = repository.document_by_key(session, found.id, type_code, str(folio))
     if document is None:
         raise NotFound(f"company {rut} has no document of type {type_code} and folio {folio}", field="folio")
-    access = cedibility.SiiAccess(settings)
-    if certificate is not None:
-        access = cedibility.SiiAccess(settings, lambda *_: certificate)
-    return cedibility.check_document(session, found.id, document.id, access)
+    return found.id, document.id
 
 
 def _certificate(path: Path) -> PersonCertificate:

@@ -29,7 +29,7 @@ from dtehub.documents.schemas import RECEIVABLE_CODES
 from dtehub.errors import NotFound
 from dtehub.factoring import repository
 from dtehub.factoring.cedibility import SiiAccess
-from dtehub.factoring.cession import Units
+from dtehub.factoring.units import Units
 from dtehub.kit.dates import SANTIAGO, today_in_santiago, utcnow
 from dtehub.models import Company, DocumentHolding, Origin
 from dtehub.portal.links import Links

@@ -73,6 +73,13 @@ class WsFaults:
         """How long a token is valid."""
         self.reclamo_internal_error: bool = False
         """The acceptance/claim service answers codResp -1 (SII's internal error)."""
+        waiting = getattr(self, "reclamo_gate", None)
+        if waiting is not None:
+            waiting.set()  # a call still waiting ends
+        self.reclamo_gate: threading.Event | None = None
+        """A slow acceptance/claim service: a call with a valid token waits (at most a minute) until this is
+        set; ``reclamo_arrived`` is set when one starts waiting, so a test knows one is in flight."""
+        self.reclamo_arrived = threading.Event()
 
 
 @dataclass
@@ -203,6 +210,10 @@ class WebServices:
         person = self.tokens.person(request.cookies.get("TOKEN"))
         if person is None:
             return _fault(401, "Token no valido o expirado")
+        gate = self.faults.reclamo_gate
+        if gate is not None:
+            self.faults.reclamo_arrived.set()
+            gate.wait(60)
         if operation == "getVersion":
             return _jaxws(operation, "1.2")
         if operation not in ("ingresarAceptacionReclamoDoc", "listarEventosHistDoc", "consultarDocDteCedible",
