@@ -5,19 +5,23 @@ yet; a second run adds nothing; an AEC received later completes the document ins
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from dtehub import cli
+from dtehub import cli, migrate
+from dtehub.config import get_settings
+from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.factoring.cedibility import SiiAccess
 from dtehub.factoring.sync import SyncSummary, months_since, sync_cessions
-from dtehub.models import DocumentHolding
+from dtehub.models import Document, DocumentHolding
 from dtehub.portal.links import Links
 from dtehub.sii.emulator import Emulator
 from dtehub.sii.errors import SiiError
@@ -182,3 +186,52 @@ def test_the_command_says_what_is_wrong_with_its_options(tmp_path: Path) -> None
     bad_rut = runner.invoke(cli.app, ["factoring", "sync-cessions", "--company", "1-2", "--since", "2026-11"])
     assert bad_rut.exit_code == 2
     assert "--company" in bad_rut.stderr
+
+
+def test_the_command_brings_the_cessions_in_and_says_how_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sii: Emulator, factor_pfx: bytes
+) -> None:
+    db = tmp_path / "sync-cessions.db"
+    migrate.upgrade(f"sqlite:///{db}")
+    for name in [k for k in os.environ if k.startswith("DTEHUB_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DTEHUB_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("DTEHUB_SII_WS_URL", sii.base_url)
+    monkeypatch.setenv("DTEHUB_SII_RECLAMO_URL", sii.base_url)
+    monkeypatch.setenv("DTEHUB_SII_CA_BUNDLE", str(sii.ca_bundle))
+    monkeypatch.setenv("DTEHUB_PFX_PASSWORD", PASSWORD)
+    monkeypatch.setenv("DTEHUB_SECRET_KEY", "una-clave-de-prueba-de-32-caracteres-o-mas")
+    get_settings.cache_clear()
+    pfx = tmp_path / "fernanda.pfx"
+    pfx.write_bytes(factor_pfx)
+    runner = CliRunner()
+    created = runner.invoke(
+        cli.app, ["companies", "create", "--rut", FACTOR, "--name", "FACTORING CAPITAL SPA"]
+    )
+    assert created.exit_code == 0, created.output
+    stored = runner.invoke(cli.app, ["companies", "certificate", "--rut", FACTOR, "--pfx", str(pfx)])
+    assert stored.exit_code == 0, stored.output
+    folio = next_folio()
+    day = registered(sii, folio)
+    command = ["factoring", "sync-cessions", "--company", FACTOR, "--since", f"{day:%Y-%m}"]
+
+    first = runner.invoke(cli.app, command)
+    again = runner.invoke(cli.app, command)
+
+    assert first.exit_code == 0, first.output
+    assert first.stdout.startswith(f"{day:%Y-%m} to ")
+    assert "new held document(s) (known from SII, no AEC yet)" in first.stdout
+    assert again.exit_code == 0, again.output
+    assert ": SII's RTC lists" in again.stdout
+    assert " 0 new held document(s)" in again.stdout
+    engine = create_engine(f"sqlite:///{db}", pool_size=1)
+    try:
+        with unit_of_work(create_sessionmaker(engine), writes=False) as session:
+            rows = session.scalars(
+                select(Document).where(Document.number == str(folio), Document.held.is_(True))
+            ).all()
+            assert [(row.source, row.issuer_rut) for row in rows] == [("rtc", SELLER)]
+    finally:
+        engine.dispose()
+    assert PASSWORD not in first.output + first.stderr
+    get_settings.cache_clear()
