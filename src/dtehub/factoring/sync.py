@@ -95,7 +95,6 @@ def _company(session: Session, rut: str, sii: SiiAccess, now: datetime) -> tuple
         raise NotFound(f"no company with RUT {rut} in dtehub", field="company")
     certificate = sii.load_certificate(session, company.id, sii.settings)
     certificate.require_valid(now)
-    session.expunge(company)
     return company, certificate
 
 
