@@ -122,6 +122,18 @@ def test_a_file_that_is_not_an_aec_fails_the_schema(seller_ws: WsClient) -> None
     assert reject_code(seller_ws, b"<?xml version='1.0'?><AEC/>")[0] == "RSC"
 
 
+def test_a_cover_whose_assignor_is_not_the_uploading_company_is_rejected(
+    sii: Emulator, seller_ws: WsClient, people: People
+) -> None:
+    # Every signature holds; the seller uploads a file that says another company cedes the invoice.
+    other = Party(BUYER, "COMPRADORA SA", "Av. Providencia 1234, Santiago", "pagos@compradora.cl")
+    data, _ = aec_of(sii, people.seller, assignor=other)
+    code, meaning = reject_code(seller_ws, data)
+    assert code == "RCR"
+    assert f"RutCedente {BUYER}" in meaning
+    assert SELLER in meaning
+
+
 def test_sii_s_cession_rules_reject_a_due_date_before_the_issue(
     sii: Emulator, seller_ws: WsClient, people: People
 ) -> None:
