@@ -147,7 +147,8 @@ def check_document(
         answers = _settled(read.document, SiiAnswers(problem=read.problem))
     else:
         answers = ask_sii(read.company, read.document, sii, read.certificate, moment)
-    return units(lambda session: _record(session, company_id, read, answers, moment))
+    stores = answers.acceptance is not None  # else the last unit only reads (the cession's state)
+    return units(lambda session: _record(session, company_id, read, answers, moment), writes=stores)
 
 
 def _read(session: Session, company_id: int, document_id: int, sii: SiiAccess) -> _Read:
