@@ -153,6 +153,25 @@ async def test_an_aec_received_later_completes_the_document(
     assert sync(session, sii_access, day).added == []
 
 
+async def test_where_the_listing_and_the_aec_disagree_the_signed_dte_wins_and_it_is_said(
+    factor: Tenant, sii: Emulator, session: Session, sii_access: SiiAccess
+) -> None:
+    folio = next_folio()
+    day = registered(sii, folio, total=1_000_000, issued=date(2026, 11, 20))
+    sync(session, sii_access, day)
+
+    data = aec_to(FACTOR, folio)
+    response = await factor.post("/v1/createCesionFromXml", {"xml": base64.b64encode(data).decode()})
+
+    assert response.status_code == 200, response.text
+    document = response.json()["document"]
+    assert (document["total"], document["issueDate"]) == (f"{TOTAL}.00", "2026-11-27")
+    said = [p["message"] for p in document["xmlChecks"]["problems"] if p.get("check") == "sii_register"]
+    assert len(said) == 2
+    assert "SII's RTC (its cession listing) says $ 1.000.000" in said[0]
+    assert "SII's RTC (its cession listing) on 2026-11-20" in said[1]
+
+
 async def test_a_person_who_does_not_act_for_the_company_is_refused_in_words(
     factor: Tenant, sii: Emulator, session: Session, sii_access: SiiAccess, seller_pfx: bytes
 ) -> None:

@@ -157,8 +157,9 @@ def _complete(
     debtor's details, the file."""
     receiver = checked.fields.receiver
     clients = clients_service.upsert_receivers(session, company.id, [(receiver.rut, _debtor(checked), True)])
+    arrival = attach.Arrival(document_id, checked, clients[receiver.rut])
     attach.attach_documents(
-        session, company, [attach.Arrival(document_id, checked, clients[receiver.rut])], now=utcnow()
+        session, company, [arrival], now=utcnow(), register="SII's RTC (its cession listing)"
     )
     ingest_repository.insert_sources(
         session,
