@@ -172,6 +172,24 @@ async def test_where_the_listing_and_the_aec_disagree_the_signed_dte_wins_and_it
     assert "SII's RTC (its cession listing) on 2026-11-20" in said[1]
 
 
+async def test_a_document_bought_from_a_later_holder_is_shown_by_its_issuer_s_rut(
+    factor: Tenant, sii: Emulator, session: Session, sii_access: SiiAccess
+) -> None:
+    folio = next_folio()
+    registered(sii, folio, to="96790240-3", days_ago=41)  # the seller ceded it to another fund first
+    day = registered(sii, folio, assignor_name="OTRO FONDO SA")  # which ceded it to the company
+    sync(session, sii_access, day)
+
+    document = (await held_numbers(factor))[str(folio)]
+    assert document["issuer"] == {"taxId": SELLER, "name": ""}  # the listing names the assignor only
+    holding = session.get(DocumentHolding, int(document["id"]))
+    assert holding is not None
+    assert (holding.assignor_rut, holding.assignor_name) == ("96790240-3", "OTRO FONDO SA")
+    page = await factor.http.get(document["url"].removeprefix("http://testserver"))
+    assert page.status_code == 200, page.text
+    assert "Factura emitida por RUT 76.399.752-9, cedida a FACTORING CAPITAL SPA" in page.text
+
+
 async def test_a_person_who_does_not_act_for_the_company_is_refused_in_words(
     factor: Tenant, sii: Emulator, session: Session, sii_access: SiiAccess, seller_pfx: bytes
 ) -> None:
