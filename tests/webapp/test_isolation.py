@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dtehub.imports import service as imports
 from dtehub.kit.dates import utcnow
 from dtehub.models import (
     ApiToken,
+    AppImport,
     AuditEvent,
     Company,
     Document,
@@ -60,6 +62,9 @@ NO_REFERENCE = {
     ("POST", "/app/settings/require-totp"): "the session's company",
     ("POST", "/app/settings/invite"): "an e-mail, given a role in the session's company",
     ("POST", "/app/settings/tokens"): "a new token of the session's company",
+    ("GET", "/app/static/import.js"): "the import page's public script",
+    ("GET", "/app/import"): "the session's company's imports (B's page lists none of A's: below)",
+    ("POST", "/app/import"): "a new import into the session's company",
 }
 
 
@@ -89,6 +94,8 @@ class Company_:
     client_id: str
     token_id: int
     document_id: str = "1"
+    payment_id: str = "1"
+    import_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -103,7 +110,15 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     assert document.status_code == 200
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.company_id == tenant.company_id))
     assert token_id is not None
-    return Company_(tenant, client.json()["id"], token_id, document.json()["id"])
+    pending = {"date": "2024-01-02", "amount": "100", "clientId": client.json()["id"], "status": 0}
+    payment = await tenant.post("/v1/createPayment", pending)
+    assert payment.status_code == 200, payment.text
+    upload = imports.start(
+        session, tenant.company_id, None, [imports.UploadedFile(f"{mark}.zip", 9)], utcnow()
+    )
+    session.commit()
+    ids = (document.json()["id"], payment.json()["id"], str(upload.id))
+    return Company_(tenant, client.json()["id"], token_id, *ids)
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -159,6 +174,36 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 lambda v: b.submit(f"/app/documents/{v}/renew-link"),
             )
         ],
+        ("GET", "/app/payments"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/payments", clientId=v)),
+        ],
+        ("GET", "/app/payments/new"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/payments/new", clientId=v)),
+            Probe("rut", "96874030-K", "11111111-1", lambda v: b.get("/app/payments/new", rut=v)),
+        ],
+        ("POST", "/app/payments"): [
+            Probe(
+                "clientId",
+                a.client_id,
+                MISSING_ID,
+                lambda v: b.submit("/app/payments", {"clientId": v, "amount": "100"}),
+            )
+        ],
+        ("GET", "/app/payments/{payment_id}"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.get(f"/app/payments/{v}"))
+        ],
+        ("POST", "/app/payments/{payment_id}/reconcile"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/reconcile"))
+        ],
+        ("POST", "/app/payments/{payment_id}/discard"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/discard"))
+        ],
+        ("GET", "/app/import/{import_id}"): [
+            Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}"))
+        ],
+        ("GET", "/app/import/{import_id}/progress"): [
+            Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}/progress"))
+        ],
         ("GET", "/app/documents"): [
             Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents", clientId=v)),
             Probe(
@@ -197,7 +242,16 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
             .join(Document)
             .where(Document.company_id == company_id)
         ),
-        "payments": session.scalar(select(func.count()).where(Payment.company_id == company_id)),
+        "payments": session.execute(
+            select(Payment.id, Payment.status, Payment.updated_at)
+            .where(Payment.company_id == company_id)
+            .order_by(Payment.id)
+        ).all(),
+        "imports": session.execute(
+            select(AppImport.id, AppImport.state, AppImport.read)
+            .where(AppImport.company_id == company_id)
+            .order_by(AppImport.id)
+        ).all(),
         "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
         "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
         "events": session.scalar(select(func.count()).where(AuditEvent.company_id == company_id)),
@@ -242,12 +296,13 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 9
+    assert tried == 18
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
     assert "DUEMINT SPA" not in portfolio + dashboard
     assert "CLIENTE A" not in dashboard
+    assert "A.zip" not in text_of(await web.get("/app/import"))
 
 
 async def test_the_same_references_work_for_their_owner(
@@ -271,7 +326,13 @@ async def test_the_same_references_work_for_their_owner(
 
 
 def _path(path: str) -> str:
-    return path.replace("{token_id}", "1").replace("{token}", "A" * 43).replace("{document_id}", "1")
+    return (
+        path.replace("{token_id}", "1")
+        .replace("{token}", "A" * 43)
+        .replace("{document_id}", "1")
+        .replace("{payment_id}", "1")
+        .replace("{import_id}", "1")
+    )
 
 
 async def test_a_viewers_actions_answer_403_and_change_nothing(
@@ -290,7 +351,11 @@ async def test_a_viewers_actions_answer_403_and_change_nothing(
 
     for method, path in beyond:
         await web.get("/app/settings")
-        answer = await web.submit(_path(path), {"email": "x@example.cl", "role": "owner", "required": "1"})
+        if method == "GET":  # a page of collectors' only (a form to register or upload)
+            answer = await web.get(_path(path))
+        else:
+            form = {"email": "x@example.cl", "role": "owner", "required": "1"}
+            answer = await web.submit(_path(path), form)
         assert answer.status_code == 403, (method, path)
         assert "Acción no permitida" in text_of(answer)
         assert snapshot(session, tenant.company_id) == before, (method, path)

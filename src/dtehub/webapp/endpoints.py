@@ -7,13 +7,15 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from dtehub.webapp import access, dashboard, document, pages, settings
+from dtehub.webapp import access, dashboard, document, pages, payments, settings, uploads
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 router.include_router(access.router)
 router.include_router(dashboard.router)
 router.include_router(document.router)
 router.include_router(settings.router)
+router.include_router(payments.router)
+router.include_router(uploads.router)
 
 
 @router.get("", response_class=Response)

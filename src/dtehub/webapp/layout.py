@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from dtehub.models import Role
 from dtehub.users.repository import CompanyOfUser
 from dtehub.users.service import Staff, companies_of
 
@@ -27,6 +28,9 @@ MESSAGES = {
     "tag": "Etiqueta agregada.",
     "tag-already": "El documento ya tenía esa etiqueta.",
     "renewed": "Enlace renovado: los enlaces anteriores del cliente ya no funcionan.",
+    "reconciled": "Pago conciliado: sus documentos ya lo cuentan.",
+    "discarded": "Pago descartado: sus documentos vuelven a deber lo que les daba.",
+    "import": "Importación iniciada: esta página muestra su avance.",
 }
 
 
@@ -41,6 +45,11 @@ class Layout:
     @property
     def role_name(self) -> str:
         return ROLE_NAMES.get(self.staff.role.value, self.staff.role.value)
+
+    @property
+    def collects(self) -> bool:
+        """Collectors and owners: the navigation shows what only they may use (imports)."""
+        return self.staff.may(Role.COLLECTOR)
 
 
 def layout(session: Session, staff: Staff, section: str, ok: str | None = None) -> Layout:

@@ -3,7 +3,8 @@ its stylesheet (the one public file, named by its content's hash), the formats p
 (``$1.234.567``, ``dd-mm-aaaa``) and its error page.
 
 Nothing on a page comes from another origin, and no script runs: the policy says so
-(``script-src`` falls back to ``default-src 'none'``). Forms post to dtehub only.
+(``script-src`` falls back to ``default-src 'none'``); the one exception, an import's progress page, sets
+a policy of its own that allows dtehub's script (:mod:`dtehub.webapp.uploads`). Forms post to dtehub only.
 """
 
 from __future__ import annotations
@@ -117,6 +118,10 @@ _ERROR_TEXTS = {
     403: ("Acción no permitida", "Su rol en esta empresa no permite hacer esto, o el formulario venció."),
     404: ("Página no encontrada", "Lo que busca no existe, o no pertenece a la empresa en la que trabaja."),
     405: ("Operación no permitida", "Esta dirección no acepta esa operación."),
+    413: (
+        "Archivo demasiado grande",
+        "Lo enviado supera el tamaño máximo que acepta dtehub. Envíe menos archivos a la vez.",
+    ),
     429: ("Demasiadas solicitudes", "Espere un momento e intente de nuevo."),
     503: ("Servicio no disponible", "El servicio no está disponible en este momento. Intente más tarde."),
 }
