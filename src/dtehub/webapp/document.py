@@ -48,6 +48,7 @@ SOURCES = {
     "mipyme": "traído desde MIPYME (SII)",
     "sii": "desde el Registro de Ventas del SII",
     "demo": "de demostración",
+    "rtc": "desde el Registro de Transferencia de Créditos del SII (cedido a la empresa, sin AEC aún)",
 }
 SII_STATES = {
     "received": "Recibido por el SII",

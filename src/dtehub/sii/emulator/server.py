@@ -274,6 +274,7 @@ class Emulator:
         """The SOAP services (seed, token, acceptance/claim): ``ws.faults``, ``ws.tokens``."""
         self.rtc = Rtc(self.data, self.acceptances, self.ws.tokens)
         """The RTC (:mod:`.rtc`): AEC uploads judged as SII does, their status, the cessions registered."""
+        self.ws.holder_of = self.rtc.holder  # the current holder's people may ask the acceptance service
         self._host = host
         self._port = port
         self._server: _TlsServer | None = None
