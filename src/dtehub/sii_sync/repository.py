@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from dtehub.documents.sii_states import SII_COLUMNS
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.sql import insert_on_conflict, key_in
 from dtehub.models import (
@@ -270,34 +271,39 @@ def mark_period(
     )
 
 
-_SII_FACTS = (
-    "sii_received_at",
-    "sii_accepted_at",
-    "sii_claimed_at",
-    "sii_event_code",
-    "sii_event_description",
-    "sii_synced_at",
-)
+_SII_FACTS = SII_COLUMNS
 
 
 def _sii_table(kind: str) -> Table:
     return cast(Table, (Document if kind == "documents" else Note).__table__)
 
 
-def sii_facts_of(
-    session: Session, kind: str, company_id: int, ids: list[int]
-) -> dict[int, tuple[int, dict[str, Any]]]:
-    """(SII type, the ``sii_*`` columns) of the company's documents (``kind`` "documents") or notes."""
+class StoredFacts(NamedTuple):
+    """A document's or note's SII type, its own total and issue date, and its ``sii_*`` columns."""
+
+    code: int
+    total_cents: int
+    issue_date: date
+    columns: dict[str, Any]
+
+
+def sii_facts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> dict[int, StoredFacts]:
+    """What the company's documents (``kind`` "documents") or notes hold of SII, by id."""
     table = _sii_table(kind)
     columns = [table.c[name] for name in _SII_FACTS]
-    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    found: dict[int, StoredFacts] = {}
     for start in range(0, len(ids), 1000):
         rows = session.execute(
-            select(table.c.id, table.c.code, *columns).where(
+            select(table.c.id, table.c.code, table.c.total_cents, table.c.issue_date, *columns).where(
                 table.c.company_id == company_id, table.c.id.in_(ids[start : start + 1000])
             )
         )
-        found.update({row[0]: (row[1], dict(zip(_SII_FACTS, row[2:], strict=True))) for row in rows})
+        found.update(
+            {
+                row[0]: StoredFacts(row[1], row[2], row[3], dict(zip(_SII_FACTS, row[4:], strict=True)))
+                for row in rows
+            }
+        )
     return found
 
 
