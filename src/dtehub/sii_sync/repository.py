@@ -32,6 +32,7 @@ from dtehub.models import (
     SiiSyncPeriod,
     SiiSyncRun,
 )
+from dtehub.sii_sync.periods import LastRead
 
 ACTIVE = (RunState.QUEUED.value, RunState.RUNNING.value)
 LEASES = cast(Table, SiiSyncLease.__table__)
@@ -257,18 +258,42 @@ def period_marks(session: Session, company_id: int) -> dict[str, datetime]:
     return {row[0]: row[1] for row in rows if row[1] is not None}
 
 
-def mark_period(
-    session: Session, company_id: int, period: str, modified_at: datetime | None, synced_at: datetime
-) -> None:
-    table = cast(Table, SiiSyncPeriod.__table__)
-    values = {"company_id": company_id, "period": period, "modified_at": modified_at, "synced_at": synced_at}
-    statement = insert_on_conflict(session, table).values(**values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["company_id", "period"],
-            set_={"modified_at": modified_at, "synced_at": synced_at},
+def period_reads(session: Session, company_id: int) -> dict[str, LastRead]:
+    """The company's last complete read of each period it synced."""
+    rows = session.execute(
+        select(SiiSyncPeriod.period, SiiSyncPeriod.synced_at, SiiSyncPeriod.claims_close_on).where(
+            SiiSyncPeriod.company_id == company_id
         )
     )
+    return {row[0]: LastRead(row[1], row[2]) for row in rows}
+
+
+def last_reception(session: Session, company_id: int, first: date, last: date) -> datetime | None:
+    """The latest reception at SII of the company's documents and notes issued from ``first`` to
+    ``last`` (as the sync stored it); None when none has one."""
+    found = [
+        session.scalar(
+            select(func.max(table.sii_received_at)).where(
+                table.company_id == company_id, table.issue_date >= first, table.issue_date <= last
+            )
+        )
+        for table in (Document, Note)
+    ]
+    return max((moment for moment in found if moment is not None), default=None)
+
+
+def mark_period(
+    session: Session,
+    company_id: int,
+    period: str,
+    modified_at: datetime | None,
+    synced_at: datetime,
+    claims_close_on: date,
+) -> None:
+    table = cast(Table, SiiSyncPeriod.__table__)
+    changes = {"modified_at": modified_at, "synced_at": synced_at, "claims_close_on": claims_close_on}
+    statement = insert_on_conflict(session, table).values(company_id=company_id, period=period, **changes)
+    session.execute(statement.on_conflict_do_update(index_elements=["company_id", "period"], set_=changes))
 
 
 _SII_FACTS = SII_COLUMNS

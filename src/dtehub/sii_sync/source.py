@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,7 +31,7 @@ from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync import repository
 from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
 from dtehub.sii_sync.mipyme import MipymeXml
-from dtehub.sii_sync.periods import Period
+from dtehub.sii_sync.periods import Period, claims_close_on
 from dtehub.sii_sync.runs import PeriodOutcome
 from dtehub.sii_sync.store import is_synced, store_period, store_xmls
 
@@ -109,8 +109,7 @@ class RcvSource:
         """(type, folio) of the period's documents and notes that will have no XML once the register's
         rows are stored: those dtehub lacks, and those created from the register earlier."""
         keys = {(row.type_code, str(row.folio)) for row in read.documents if is_synced(row.type_code)}
-        first = date(period.year, period.month, 1)
-        last = date(period.shifted(1).year, period.shifted(1).month, 1) - timedelta(days=1)
+        first, last = period.first_day, period.last_day
         with unit_of_work(factory, writes=False) as session:
             missing = keys - repository.keys_of(session, self.context.company_id, keys)
             return missing | repository.register_only_keys(session, self.context.company_id, first, last)
@@ -120,7 +119,6 @@ class RcvSource:
         read = period.read
         now = self.clock()
         company_id = self.context.company_id
-        repository.mark_period(session, company_id, str(read.period), read.modified_at, now)
         outcome = PeriodOutcome()
         if not read.unchanged:
             stored = store_period(session, company_id, read.documents, self.links, now)
@@ -130,6 +128,12 @@ class RcvSource:
             attached, messages = store_xmls(session, company_id, period.xmls, self.links)
             outcome.xmls += attached
             outcome.messages += [f"{read.period}: {message}" for message in messages]
+        # The period read whole (or unchanged since it was): when its claim windows close, as stored now.
+        ours = Period(read.period.year, read.period.month)
+        first, last = ours.first_day, ours.last_day
+        received = repository.last_reception(session, company_id, first, last)
+        closes = claims_close_on(ours, received)
+        repository.mark_period(session, company_id, str(read.period), read.modified_at, now, closes)
         return outcome
 
 
