@@ -135,10 +135,10 @@ class Counted:
             self.pool, self.certificate, company_rut=context.company_rut, config=self.config
         ) as rcv:
             try:
-                marks = await asyncio.to_thread(period_marks, self.factory, context.company_id)
+                marks, reads = await asyncio.to_thread(period_marks, self.factory, context.company_id)
                 mipyme = MipymeXml(rcv, rcv.company)
                 links = Links("https://dtehub.bench")
-                yield RcvSource(rcv, context, links, utcnow, marks, self.factory, mipyme)
+                yield RcvSource(rcv, context, links, utcnow, marks, self.factory, mipyme, reads)
             finally:
                 self.requests, self.portal_requests = rcv.requests_made, rcv.portal_requests
 

@@ -50,6 +50,8 @@ def call(settings: Settings, committed: Committed, *requests: tuple[str, str, di
                 for method, path, data in requests:
                     if method == "GET":
                         answer = await http.get(path, params=data, headers=headers)
+                    elif method == "DELETE":
+                        answer = await http.request("DELETE", path, json=data, headers=headers)
                     else:
                         answer = await http.post(path, json=data, headers=headers)
                     assert answer.status_code == 200, answer.text
@@ -110,3 +112,43 @@ def test_a_total_sii_lists_otherwise_shows_on_the_document_until_they_agree(
     assert document["total"] == f"{ours}.00"
     assert not any(str(invoice.folio) in message for message in second.messages)
     assert second.documents_updated >= 1  # the disagreement cleared: its sii object changed
+
+
+def test_a_document_typed_again_after_its_period_was_read_is_matched_by_the_next_sync(
+    settings: Settings, company: Committed, config: SiiConfig, people: People, sii: Emulator, invoice: Entry
+) -> None:
+    """SII's register has not changed since the last sync, but a person deleted the invoice the sync had
+    created and typed it again with other figures: the next sync reads that period's rows to match it."""
+    first = e2e.sync(company, config, people.holder)
+    assert first.state == "done", first.error_message
+    number = str(invoice.folio)
+    [clients] = call(settings, company, ("GET", "/v1/getClients", {"taxId": invoice.customer_rut}))
+    [client] = clients["items"]
+    ours = invoice.total + 500
+    [_, typed] = call(
+        settings,
+        company,
+        ("DELETE", "/v1/deleteDocument", {"clientTaxId": client["taxId"], "number": number, "code": 33}),
+        ("POST", "/v1/createDocument",
+         {"clientId": client["id"], "number": number, "code": 33,
+          "issueDate": invoice.issue_date.isoformat(), "total": ours, "taxes": 0}),
+    )  # fmt: skip
+    assert typed["sii"] is None
+
+    before = sii.rcv_requests
+    second = e2e.sync(company, config, people.holder, e2e.NOW + timedelta(hours=1))
+    asked = sii.rcv_requests - before
+
+    assert second.state == "done", second.error_message
+    [document] = call(settings, company, ("GET", "/v1/getDocument", {"id": typed["id"]}))
+    assert [d["field"] for d in document["sii"]["disagreements"]] == ["total"]
+    assert document["total"] == f"{ours}.00"
+    # Only September's rows were read (one request per electronic type in it), not July's or August's.
+    september = {e.type_code for e in sii.register.visible(COMPANY, "202609", sii.register.now())} - {39, 41}
+    assert asked["getResumen"] == 3
+    assert 0 < asked["getDetalleVenta"] <= len(september)
+
+    before = sii.rcv_requests
+    third = e2e.sync(company, config, people.holder, e2e.NOW + timedelta(hours=2))
+    assert third.state == "done", third.error_message
+    assert (sii.rcv_requests - before)["getDetalleVenta"] == 0  # matched: nothing to read again

@@ -226,6 +226,31 @@ def register_only_keys(
     return {(code, number) for query in queries for code, number in session.execute(query)}
 
 
+def arrived_unmatched(
+    session: Session, company_id: int, first_day: date, last_day: date, codes: Sequence[int], since: datetime
+) -> bool:
+    """Whether the company has a document or note of ``codes`` issued between the two days, created at
+    ``since`` or later, that no sync has matched in SII's register yet (one that came by the API, an
+    import or MIPYME after the period's last read)."""
+    for table in (Document, Note):
+        own = [Document.held.is_(False)] if table is Document else []
+        found = session.scalar(
+            select(table.id)
+            .where(
+                table.company_id == company_id,
+                *own,
+                table.issue_date.between(first_day, last_day),
+                table.code.in_(list(codes)),
+                table.sii_synced_at.is_(None),
+                table.created_at >= since,
+            )
+            .limit(1)
+        )
+        if found is not None:
+            return True
+    return False
+
+
 def companies_due(session: Session, now: datetime, last_before: datetime, limit: int) -> list[int]:
     """The schedule's next companies: those with a stored certificate, no run queued since
     ``last_before`` and no live lease, the longest waiting first (never synced before all)."""

@@ -53,6 +53,8 @@ from dtehub.webhooks import events as webhook_events
 RECEIVABLES = frozenset({33, 34, 43, 46, 110})
 """The register's electronic documents that dtehub keeps as documents; with :data:`NOTE_CODES` the types
 synced (boletas are monthly totals in the register, never documents)."""
+SYNCED_CODES = tuple(sorted(RECEIVABLES | NOTE_CODES))
+"""Every type the sync keeps (:func:`is_synced`)."""
 BATCH = 1000
 """Rows per insert statement."""
 XML_BATCH = 200
