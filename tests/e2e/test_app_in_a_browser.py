@@ -23,13 +23,14 @@ from typing import Any
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dtehub.companies.service import create_company
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.factory import build_dte
 from dtehub.kit.dates import today_in_santiago, utcnow
-from dtehub.models import Role
+from dtehub.models import Document, Role
 from dtehub.users import service as users
 from dtehub.users.totp import totp_box
 from dtehub.webapp.pages import money
@@ -542,3 +543,49 @@ def test_on_a_phone_the_payment_form_and_the_upload_fit_the_screen(phone: Watche
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         check_accessibility(page)
     phone.assert_clean()
+
+
+def test_a_document_page_shows_where_sii_s_register_disagrees(desktop: Watched, world: World) -> None:
+    """A document SII's register lists with another total: said under its SII card, accessibly (the
+    document is deleted afterwards, so the other tests' figures stay as they are)."""
+    issued = today_in_santiago() - timedelta(days=20)
+    with world.server.api(world.token_a) as api:
+        client = api.get("/v1/getClients", params={"taxId": "96874030-K"}).json()["items"][0]
+        body = {
+            "clientId": client["id"], "number": "7002", "code": 33, "total": "119000", "taxes": "19000",
+            "issueDate": issued.isoformat(),
+        }  # fmt: skip
+        created = api.post("/v1/createDocument", json=body)
+        assert created.status_code == 200, created.text
+        document_id = int(created.json()["id"])
+    engine = create_engine(world.server.settings.database_url)
+    try:
+        with unit_of_work(create_sessionmaker(engine)) as session:
+            session.execute(
+                update(Document)
+                .where(Document.id == document_id)
+                .values(
+                    sii_received_at=utcnow() - timedelta(days=19),
+                    sii_synced_at=utcnow(),
+                    sii_total_cents=12_000_000,
+                    sii_issue_date=issued,
+                )
+            )
+    finally:
+        engine.dispose()
+    page = desktop.page
+    try:
+        sign_in(page, world.server.base)
+        page.goto(f"{world.server.base}/app/documents/{document_id}")
+
+        shown = page.locator("#diferencias-sii").inner_text()
+        assert shown == "Total: $119.000 en dtehub, $120.000 en el Registro de Ventas del SII."
+        assert page.get_by_role("heading", name="Diferencias con el Registro de Ventas").is_visible()
+        desktop.assert_clean()
+        check_accessibility(page)
+    finally:
+        with world.server.api(world.token_a) as api:
+            gone = api.request(
+                "DELETE", "/v1/deleteDocument", json={"clientTaxId": "96874030-K", "number": "7002"}
+            )
+            assert gone.status_code == 200, gone.text
