@@ -74,6 +74,7 @@ def list_page(
     tax_id: str | None,
     name: str | None,
     order_column: str,
+    tax_id_prefix: str | None = None,
     descending: bool,
     offset: int,
     limit: int,
@@ -81,6 +82,8 @@ def list_page(
     conditions = [Client.company_id == company_id]
     if tax_id is not None:
         conditions.append(Client.tax_id == tax_id)
+    if tax_id_prefix:  # the start of a RUT, digits only (the web app's search): on the unique index
+        conditions.append(Client.tax_id.startswith(tax_id_prefix, autoescape=True))
     if name:
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(func.lower(Client.name).like(f"%{escaped}%", escape="\\"))

@@ -145,6 +145,30 @@ _STATUSES = {None: None, "": None, "open": None, "overdue": True, "pending": Fal
 _STATUS_NAMES = {None: "Documentos por cobrar", True: "Documentos vencidos", False: "Documentos por vencer"}
 
 
+def open_filter(
+    status: str | None,
+    due_since: str | None,
+    due_until: str | None,
+    client_id: str | None,
+    currency: str | None,
+) -> OpenFilter:
+    """The list's query parameters (the documents page's and its exports') as a filter, or a 400."""
+    if status not in _STATUSES:
+        raise BadRequest("status: open, overdue o pending", field="status")
+    return OpenFilter(
+        currency=(currency or reports.CURRENCY).strip().upper()[:3],
+        overdue=_STATUSES[status],
+        due_since=_day(due_since, "dueSince"),
+        due_until=_day(due_until, "dueUntil"),
+        client_id=_number(client_id, "clientId"),
+    )
+
+
+def type_name(code: int) -> str:
+    """A document's kind as people say it: «Factura electrónica»."""
+    return (dte_type_name(None if code == NO_CODE else code) or "Documento").capitalize()
+
+
 @router.get("/documents")
 @app_route()
 def documents(
@@ -159,15 +183,7 @@ def documents(
     page: OptionalText = None,
 ) -> Response:
     """Open documents, the oldest due first, with their count and what they owe in all."""
-    if status not in _STATUSES:
-        raise BadRequest("status: open, overdue o pending", field="status")
-    wanted = OpenFilter(
-        currency=(currency or reports.CURRENCY).strip().upper()[:3],
-        overdue=_STATUSES[status],
-        due_since=_day(dueSince, "dueSince"),
-        due_until=_day(dueUntil, "dueUntil"),
-        client_id=_number(clientId, "clientId"),
-    )
+    wanted = open_filter(status, dueSince, dueUntil, clientId, currency)
     listed = reports.open_list(
         session, staff.company_id, wanted, today_in_santiago(now), min(_number(page, "page") or 1, 10**6)
     )
@@ -176,11 +192,12 @@ def documents(
         "layout": layout(session, staff, "documents"),
         "listed": listed,
         "title": title,
-        "type_name": lambda code: (
-            dte_type_name(None if code == NO_CODE else code) or "Documento"
-        ).capitalize(),
+        "type_name": type_name,
         "page_href": lambda n: (
             href(listed.filter) + ("&" if "?" in href(listed.filter) else "?") + f"page={n}"
+        ),
+        "export_href": lambda extension: href(listed.filter).replace(
+            "/app/documents", f"/app/documents.{extension}", 1
         ),
     }
     return pages.page("documents.html", context)

@@ -7,13 +7,16 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from dtehub.webapp import access, dashboard, document, pages, settings
+from dtehub.webapp import access, clients, dashboard, document, export, pages, reminders, settings
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 router.include_router(access.router)
 router.include_router(dashboard.router)
 router.include_router(document.router)
 router.include_router(settings.router)
+router.include_router(clients.router)
+router.include_router(reminders.router)
+router.include_router(export.router)
 
 
 @router.get("", response_class=Response)

@@ -27,6 +27,7 @@ MESSAGES = {
     "tag": "Etiqueta agregada.",
     "tag-already": "El documento ya tenía esa etiqueta.",
     "renewed": "Enlace renovado: los enlaces anteriores del cliente ya no funcionan.",
+    "reminders": "Recordatorios del cliente guardados.",
 }
 
 
