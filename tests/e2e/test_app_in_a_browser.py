@@ -4,8 +4,9 @@ the real app (real argon2id, its own SQLite file) served in this process, whose 
 Signing in (and a wrong password), the dashboard's figures against the API's sums, the lists behind
 them, CSRF refused, a session's expiry, throttled sign-in, the second factor, switching company, the
 portfolio, a phone's screen, the clients (search, a client's reminder switches), the outbox, the
-documents list exported to CSV and XLSX, and an axe-core check (vendored, version pinned) of every page: no serious
-or critical violation. Screenshots go to a temporary directory and to ``DTEHUB_SCREENSHOTS_DIR``.
+documents list exported to CSV and XLSX, and an axe-core check (vendored, version pinned) of every
+page: no serious or critical violation. Screenshots go to a temporary directory and to
+``DTEHUB_SCREENSHOTS_DIR``.
 """
 
 from __future__ import annotations

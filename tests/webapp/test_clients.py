@@ -85,7 +85,7 @@ async def test_search_by_name_by_rut_and_by_its_first_digits(
     assert nothing.status_code == 200
     assert "Ningún cliente coincide con la búsqueda." in text_of(nothing)
     assert 'value="zeta"' in nothing.text  # the box keeps the search
-    odd = await web.get("/app/clients", q="100%_\\", page="x")
+    odd = await web.get("/app/clients", q="100%_\\")
     assert odd.status_code == 200
     assert "0 clientes" in text_of(odd)
 
@@ -109,6 +109,11 @@ async def test_the_list_is_paged_by_fifty(web: WebBrowser, tenant: Tenant, sessi
     assert "CLIENTE 049" not in second
     beyond = text_of(await web.get("/app/clients", page="99"))
     assert "60 clientes" in beyond
+    assert "Página 2 de 2" in beyond
+    assert "CLIENTE 059" in beyond
+    not_a_page = await web.get("/app/clients", page="x")
+    assert not_a_page.status_code == 400
+    assert "page: debe ser un número" in text_of(not_a_page)
 
 
 async def test_a_clients_page_shows_what_it_owes_its_contacts_and_documents(

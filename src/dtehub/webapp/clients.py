@@ -20,22 +20,22 @@ from dtehub.contacts.schemas import CONTACT_TYPE_NAMES
 from dtehub.dependencies import SessionDep
 from dtehub.documents import repository as documents_repository
 from dtehub.documents.filters import DocumentFilters, OrderBy
+from dtehub.documents.repository import DocumentRow
 from dtehub.documents.status import STATUS_NAMES, status_of
 from dtehub.errors import NotFound
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.rut import InvalidRut, normalize_rut
-from dtehub.models import DocumentState, Role
+from dtehub.models import Client, DocumentState, Role
 from dtehub.reports import service as reports
 from dtehub.reports.repository import OpenFilter
 from dtehub.webapp import pages
-from dtehub.webapp.dashboard import href, type_name
+from dtehub.webapp.dashboard import href, paged, type_name
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import NowDep, StaffDep, app_route, record
 
 router = APIRouter()
 
 PAGE_SIZE = 50
-MAX_PAGE = 10**6
 OptionalText = Annotated[str | None, Query()]
 Switch = Annotated[str, Form()]
 
@@ -49,12 +49,6 @@ SWITCHES = (
 """The client's reminder switches: field, form name, label, when it goes."""
 
 _RUT_LIKE = re.compile(r"[0-9][0-9.\s]*(-?[0-9kK])?")
-
-
-def _page_number(text: str | None) -> int:
-    if text is None or not (text.strip().isascii() and text.strip().isdigit()) or len(text.strip()) > 7:
-        return 1
-    return min(max(1, int(text.strip())), MAX_PAGE)
 
 
 def _client_id(text: str) -> int:
@@ -85,19 +79,21 @@ def clients_page(
 ) -> Response:
     """The clients, by name, with what each owes and has overdue today (history left out)."""
     search = _search(q or "")
-    number = _page_number(page)
-    found, total = clients_repository.list_page(
-        session,
-        staff.company_id,
-        tax_id=search.get("tax_id"),
-        name=search.get("name"),
-        tax_id_prefix=search.get("tax_id_prefix"),
-        order_column="name",
-        descending=False,
-        offset=(number - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-    )
-    pages_count = max(1, -(-total // PAGE_SIZE))
+
+    def listed(offset: int, limit: int) -> tuple[list[Client], int]:
+        return clients_repository.list_page(
+            session,
+            staff.company_id,
+            tax_id=search.get("tax_id"),
+            name=search.get("name"),
+            tax_id_prefix=search.get("tax_id_prefix"),
+            order_column="name",
+            descending=False,
+            offset=offset,
+            limit=limit,
+        )
+
+    found, total, number, pages_count = paged(listed, page, PAGE_SIZE)
     owed = reports.owed_by_clients(session, staff.company_id, [c.id for c in found], today_in_santiago(now))
     query = (q or "").strip()[:255]
     context = {
@@ -128,18 +124,21 @@ def client_page(
     today = today_in_santiago(now)
     owed = reports.owed_by_clients(session, staff.company_id, [client.id], today).get(client.id, [])
     contacts = contacts_repository.by_client(session, staff.company_id, [client.id]).get(client.id, [])
-    number = _page_number(page)
-    rows, total = documents_repository.list_page(
-        session,
-        staff.company_id,
-        DocumentFilters(client_id=client.id),
-        order_by=OrderBy.ISSUE_DATE,
-        descending=True,
-        offset=(number - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
-        today=today,
-        with_client=False,
-    )
+
+    def listed_documents(offset: int, limit: int) -> tuple[list[DocumentRow], int]:
+        return documents_repository.list_page(
+            session,
+            staff.company_id,
+            DocumentFilters(client_id=client.id),
+            order_by=OrderBy.ISSUE_DATE,
+            descending=True,
+            offset=offset,
+            limit=limit,
+            today=today,
+            with_client=False,
+        )
+
+    rows, total, number, pages_count = paged(listed_documents, page, PAGE_SIZE)
     documents = [(row, status_of(DocumentState(row.state), row.due_date, today)) for row in rows]
     context = {
         "layout": layout(session, staff, "clients", ok),
@@ -157,7 +156,7 @@ def client_page(
         "status_names": STATUS_NAMES,
         "type_name": type_name,
         "page": number,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": pages_count,
     }
     return pages.page("client.html", context)
 

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
@@ -25,6 +26,8 @@ from dtehub.webapp.web import NowDep, StaffDep, app_route
 router = APIRouter()
 
 OptionalText = Annotated[str | None, Query()]
+MAX_PAGE = 10**6
+T = TypeVar("T")
 
 ACTIONS = {
     "createDocument": "creó un documento",
@@ -164,6 +167,25 @@ def open_filter(
     )
 
 
+def page_number(value: str | None) -> int:
+    """A list's ``page``: 1 when absent, a 400 when not a number (a page past the end shows the last)."""
+    return max(1, min(_number(value, "page") or 1, MAX_PAGE))
+
+
+def paged(
+    fetch: Callable[[int, int], tuple[list[T], int]], page: str | None, size: int
+) -> tuple[list[T], int, int, int]:
+    """A list's page: ``fetch(offset, limit)`` gives its rows and total; a page past the end is the
+    last. Answers (rows, total, page, pages)."""
+    number = page_number(page)
+    rows, total = fetch((number - 1) * size, size)
+    pages = max(1, -(-total // size))
+    if number > pages:
+        number = pages
+        rows, total = fetch((number - 1) * size, size)
+    return rows, total, number, pages
+
+
 def type_name(code: int) -> str:
     """A document's kind as people say it: «Factura electrónica»."""
     return (dte_type_name(None if code == NO_CODE else code) or "Documento").capitalize()
@@ -184,9 +206,7 @@ def documents(
 ) -> Response:
     """Open documents, the oldest due first, with their count and what they owe in all."""
     wanted = open_filter(status, dueSince, dueUntil, clientId, currency)
-    listed = reports.open_list(
-        session, staff.company_id, wanted, today_in_santiago(now), min(_number(page, "page") or 1, 10**6)
-    )
+    listed = reports.open_list(session, staff.company_id, wanted, today_in_santiago(now), page_number(page))
     title = _STATUS_NAMES[wanted.overdue]
     context = {
         "layout": layout(session, staff, "documents"),

@@ -17,7 +17,7 @@ from dtehub.models import MessageStatus, ReminderKind
 from dtehub.reminders.repository import EmailFilters
 from dtehub.reports import outbox
 from dtehub.webapp import pages
-from dtehub.webapp.dashboard import type_name
+from dtehub.webapp.dashboard import paged, type_name
 from dtehub.webapp.document import REMINDER_KINDS
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import StaffDep, app_route
@@ -50,11 +50,6 @@ def _id(text: str | None, name: str) -> int | None:
     return int(value)
 
 
-def _page_number(text: str | None) -> int:
-    value = (text or "").strip()
-    return min(max(1, int(value)), 10**6) if value.isascii() and value.isdigit() and len(value) < 8 else 1
-
-
 @router.get("/reminders")
 @app_route()
 def reminders_page(
@@ -75,9 +70,11 @@ def reminders_page(
         raise BadRequest("kind: " + ", ".join(k.value for k in ReminderKind), field="kind")
     client_id, document_id = _id(clientId, "clientId"), _id(documentId, "documentId")
     filters = EmailFilters(status=status, kind=kind, client_id=client_id, document_id=document_id)
-    number = _page_number(page)
-    lines, total = outbox.outbox_page(
-        session, staff.company_id, filters, offset=(number - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    company_id = staff.company_id
+    lines, total, number, pages_count = paged(
+        lambda offset, limit: outbox.outbox_page(session, company_id, filters, offset=offset, limit=limit),
+        page,
+        PAGE_SIZE,
     )
     client = clients_repository.get(session, staff.company_id, client_id) if client_id else None
     query = {
@@ -102,7 +99,7 @@ def reminders_page(
         "badges": BADGES,
         "type_name": type_name,
         "page": number,
-        "pages": max(1, -(-total // PAGE_SIZE)),
+        "pages": pages_count,
         "page_href": lambda n: "/app/reminders?" + urlencode({**query, "page": n}),
         "kept": {k: v for k, v in query.items() if k in ("clientId", "documentId")},
     }
