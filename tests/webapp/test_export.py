@@ -155,3 +155,22 @@ async def test_an_export_asks_for_a_session_and_a_good_filter(
         answer = await web.get("/app/documents.xlsx", **params)
         assert answer.status_code == 400, params
         assert "Solicitud no válida" in text_of(answer)
+
+
+async def test_a_name_that_looks_like_a_formula_stays_text(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await client_with(tenant, '=HYPERLINK("http://evil.example","Pagar")', "96874030-K", (1_000, -3))
+    await client_with(tenant, "@SUMA", "77777777-7", (2_000, -2))
+    add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
+    await web.signed_in("vera@example.cl")
+
+    rows = rows_of_csv((await web.get("/app/documents.csv")).content)[1:]
+    assert [r[5] for r in rows] == ['\'=HYPERLINK("http://evil.example","Pagar")', "'@SUMA"]
+    answer = await web.get("/app/documents.xlsx")
+    workbook = load_workbook(io.BytesIO(answer.content))
+    cells = [row[5] for row in workbook.active.iter_rows(min_row=2)]  # type: ignore[union-attr]
+    assert [(c.value, c.data_type) for c in cells] == [
+        ('=HYPERLINK("http://evil.example","Pagar")', "s"),
+        ("@SUMA", "s"),
+    ]

@@ -11,7 +11,8 @@ The files are for people in Chile and for programs alike: the CSV is UTF-8 with 
 ``;`` (what a spreadsheet set to Spanish expects), dates ``dd-mm-aaaa``; amounts are plain numbers
 (pesos as integers, ``1190000``; other currencies and the rare peso with cents with a point,
 ``1234.56``), the RUT as SII writes it in its own files (``76453707-6``). The XLSX holds real dates
-and numbers, shown in Chilean formats.
+and numbers, shown in Chilean formats. Text is never a formula: the XLSX's text cells are typed as
+text, and a CSV text that would start one (``=``, ``+``, ``-``, ``@``) follows an apostrophe.
 """
 
 from __future__ import annotations
@@ -71,6 +72,15 @@ def _values(row: OpenRow, currency: str, today: date) -> tuple[Any, ...]:
             amount(row.due, currency))  # fmt: skip
 
 
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(text: str) -> str:
+    """A CSV text a spreadsheet cannot take for a formula (a client's name comes from its DTE): one
+    that starts as a formula does is written after an apostrophe, as a spreadsheet shows text."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
 def _rows(request: Request, company_id: int, wanted: OpenFilter, today: date) -> Iterator[OpenRow]:
     """Every row of the list, batch after batch, each read in a unit of work of its own."""
     settings: Settings = request.app.state.settings
@@ -96,7 +106,7 @@ def _csv(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes]
     buffer.seek(0)
     buffer.truncate()
     for count, row in enumerate(rows, 1):
-        values = list(_values(row, currency, today))
+        values = [_inert(v) if isinstance(v, str) else v for v in _values(row, currency, today)]
         values[6], values[7] = pages.day(row.issue_date), pages.day(row.due_date)
         writer.writerow(values)
         if count % reports.EXPORT_BATCH == 0:
@@ -114,6 +124,8 @@ def _xlsx(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes
 
     def cell(value: Any, shown: str | None = None) -> Cell:
         made = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            made.data_type = "s"  # text, always: a name that starts with "=" is no formula
         if shown is not None:
             made.number_format = shown
         return made
@@ -125,11 +137,11 @@ def _xlsx(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes
         values = _values(row, currency, today)
         sheet.append(
             [
-                *values[:6],
+                *(cell(value) for value in values[:6]),
                 cell(values[6], "DD-MM-YYYY"),
                 cell(values[7], "DD-MM-YYYY"),
-                values[8],
-                values[9],
+                cell(values[8]),
+                cell(values[9]),
                 cell(values[10], number_format),
                 cell(values[11], number_format),
             ]
