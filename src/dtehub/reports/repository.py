@@ -353,7 +353,8 @@ def open_after(
     conditions = _open_conditions(company_id, wanted, today, start)
     if after is not None:
         due, last_id = after
-        conditions.append((Document.due_date > due) | and_(Document.due_date == due, Document.id > last_id))
+        # A lower bound on the due date the index can seek to; the rows of that day already read left out.
+        conditions += [Document.due_date >= due, (Document.due_date > due) | (Document.id > last_id)]
     rows = session.execute(_open_rows(conditions).limit(limit)).all()
     return [OpenRow._make(row) for row in rows]
 
