@@ -81,6 +81,9 @@ async def test_search_by_name_by_rut_and_by_its_first_digits(
     assert names(text_of(await web.get("/app/clients", q="96.874.030-k"))) == ["ALFA LTDA"]
     assert names(text_of(await web.get("/app/clients", q="968740"))) == ["ALFA LTDA"]
     assert names(text_of(await web.get("/app/clients", q="7777"))) == ["Beta Servicios"]
+    assert names(text_of(await web.get("/app/clients", q="96874030"))) == ["ALFA LTDA"]  # without its DV
+    assert names(text_of(await web.get("/app/clients", q="96874030K"))) == ["ALFA LTDA"]  # without hyphen
+    assert names(text_of(await web.get("/app/clients", q="96874030-"))) == ["ALFA LTDA"]
     nothing = await web.get("/app/clients", q="zeta")
     assert nothing.status_code == 200
     assert "Ningún cliente coincide con la búsqueda." in text_of(nothing)

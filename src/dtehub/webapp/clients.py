@@ -5,7 +5,7 @@ the switches changed by collectors and owners through the service updateClient u
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query
@@ -48,7 +48,7 @@ SWITCHES = (
 )
 """The client's reminder switches: field, form name, label, when it goes."""
 
-_RUT_LIKE = re.compile(r"[0-9][0-9.\s]*(-?[0-9kK])?")
+_RUT_LIKE = re.compile(r"[0-9][0-9.\s]*(-[0-9kK]?|[kK])?")
 
 
 def _client_id(text: str) -> int:
@@ -58,18 +58,25 @@ def _client_id(text: str) -> int:
     return int(text)
 
 
-def _search(text: str) -> dict[str, str | None]:
-    """What a search box's text asks for: a whole RUT (exact), the start of one (its digits), or a
-    part of the name."""
+class Search(NamedTuple):
+    name: str | None = None
+    tax_id_prefixes: tuple[str, ...] = ()
+
+
+def _search(text: str) -> Search:
+    """What a search box's text asks for: a RUT or its start (``76.453.707-6``, ``764537076``, ``7645``:
+    the clients whose RUT starts so, or is that RUT made whole), else a part of the name."""
     text = text.strip()[:255]
     if not text:
-        return {}
-    if _RUT_LIKE.fullmatch(text):
-        try:
-            return {"tax_id": normalize_rut(text)}
-        except InvalidRut:
-            return {"tax_id_prefix": re.sub(r"[^0-9]", "", text)}
-    return {"name": text}
+        return Search()
+    if not _RUT_LIKE.fullmatch(text):
+        return Search(name=text)
+    typed = re.sub(r"[.\s]", "", text).upper()
+    try:
+        whole = normalize_rut(typed)
+    except InvalidRut:
+        return Search(tax_id_prefixes=(typed,))
+    return Search(tax_id_prefixes=(typed, whole) if whole != typed else (typed,))
 
 
 @router.get("/clients")
@@ -84,9 +91,9 @@ def clients_page(
         return clients_repository.list_page(
             session,
             staff.company_id,
-            tax_id=search.get("tax_id"),
-            name=search.get("name"),
-            tax_id_prefix=search.get("tax_id_prefix"),
+            tax_id=None,
+            name=search.name,
+            tax_id_prefixes=search.tax_id_prefixes,
             order_column="name",
             descending=False,
             offset=offset,
