@@ -174,3 +174,30 @@ async def test_a_name_that_looks_like_a_formula_stays_text(
         ('=HYPERLINK("http://evil.example","Pagar")', "s"),
         ("@SUMA", "s"),
     ]
+
+
+async def test_other_currencies_keep_two_decimals(web: WebBrowser, tenant: Tenant, session: Session) -> None:
+    client = Client(company_id=tenant.company_id, tax_id="96874030-K", name="ALFA LTDA")
+    session.add(client)
+    session.flush()
+    today = today_in_santiago()
+    for number, (total, due) in enumerate(((123_456, 100_000), (100_000, 0)), 1):
+        session.add(
+            Document(
+                company_id=tenant.company_id, client_id=client.id, code=110, number=str(number),
+                currency="USD", issue_date=today, due_date=today + timedelta(days=number),
+                state=DocumentState.OPEN, total_cents=total, due_cents=due or total,
+            )
+        )  # fmt: skip
+    session.commit()
+    add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
+    await web.signed_in("vera@example.cl")
+
+    rows = rows_of_csv((await web.get("/app/documents.csv", currency="usd")).content)[1:]
+    assert [(r[9], r[10], r[11]) for r in rows] == [
+        ("USD", "1234.56", "1000.00"),
+        ("USD", "1000.00", "1000.00"),
+    ]
+    sheet = load_workbook(io.BytesIO((await web.get("/app/documents.xlsx", currency="USD")).content)).active
+    cells = next(iter(sheet.iter_rows(min_row=2, max_row=2)))  # type: ignore[union-attr]
+    assert (cells[10].value, cells[10].number_format) == (1234.56, "#,##0.00")

@@ -61,7 +61,7 @@ def amount(cents: int, currency: str) -> int | Decimal:
     decimals."""
     if currency == "CLP" and cents % 100 == 0:
         return cents // 100
-    return Decimal(cents) / 100
+    return Decimal(cents).scaleb(-2)  # exact, always two decimals: 1000.00
 
 
 def _values(row: OpenRow, currency: str, today: date) -> tuple[Any, ...]:
