@@ -417,7 +417,9 @@ def test_on_a_phone_a_document_page_fits_the_screen(phone: Watched, world: World
 # --- clients, the outbox, exports -----------------------------------------------------------------
 
 
-def test_clients_search_a_clients_page_and_its_reminder_switches(desktop: Watched, world: World) -> None:
+def test_clients_search_a_clients_page_and_its_reminder_switches(
+    desktop: Watched, world: World, screenshots: list[Path]
+) -> None:
     page = desktop.page
     sign_in(page, world.server.base)
     page.get_by_role("link", name="Clientes", exact=True).click()
@@ -435,6 +437,7 @@ def test_clients_search_a_clients_page_and_its_reminder_switches(desktop: Watche
     )
     desktop.assert_clean()
     check_accessibility(page)
+    screenshot(page, screenshots, "app-client.png")
     switch = page.get_by_label("Resumen de deuda")
     assert switch.is_checked()
     switch.uncheck()
@@ -452,7 +455,7 @@ def test_clients_search_a_clients_page_and_its_reminder_switches(desktop: Watche
     assert page.get_by_role("heading", name="Línea de tiempo").is_visible()
 
 
-def test_the_outbox_page_is_accessible(desktop: Watched, world: World) -> None:
+def test_the_outbox_page_is_accessible(desktop: Watched, world: World, screenshots: list[Path]) -> None:
     page = desktop.page
     sign_in(page, world.server.base)
     page.get_by_role("link", name="Recordatorios", exact=True).click()
@@ -463,6 +466,8 @@ def test_the_outbox_page_is_accessible(desktop: Watched, world: World) -> None:
     assert "status=failed" in page.url
     desktop.assert_clean()
     check_accessibility(page)
+    page.goto(world.server.base + "/app/clients")
+    screenshot(page, screenshots, "app-clients.png")
 
 
 def test_filter_and_export_the_documents_list(desktop: Watched, world: World) -> None:
