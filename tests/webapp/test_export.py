@@ -7,14 +7,17 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from dtehub.kit.dates import today_in_santiago
+from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import Client, Document, DocumentState, Role
 from dtehub.reports import service as reports
+from dtehub.users import service as users
+from dtehub.users.service import SessionEnded
 from tests.conftest import Tenant
 from tests.webapp.helpers import WebBrowser, add_user, text_of
 from tests.webapp.test_clients import client_with
@@ -201,3 +204,27 @@ async def test_other_currencies_keep_two_decimals(web: WebBrowser, tenant: Tenan
     sheet = load_workbook(io.BytesIO((await web.get("/app/documents.xlsx", currency="USD")).content)).active
     cells = next(iter(sheet.iter_rows(min_row=2, max_row=2)))  # type: ignore[union-attr]
     assert (cells[10].value, cells[10].number_format) == (1234.56, "#,##0.00")
+
+
+async def test_a_user_disabled_mid_download_gets_no_more_rows(
+    web: WebBrowser, tenant: Tenant, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "EXPORT_BATCH", 2)
+    await client_with(tenant, "ALFA LTDA", "96874030-K", *((1_000 * n, -n) for n in range(1, 6)))
+    user = add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
+    await web.signed_in("vera@example.cl")
+    assert len(rows_of_csv((await web.get("/app/documents.csv")).content)) == 6  # header and 5 rows
+    read = reports.open_batch
+    batches: list[int] = []
+
+    def disabled_after_the_first_batch(*arguments: Any) -> list[Any]:
+        rows = read(*arguments)
+        batches.append(len(rows))
+        users.disable(session, user, utcnow())  # as `dtehub users disable` would, between two batches
+        session.commit()
+        return rows
+
+    monkeypatch.setattr(reports, "open_batch", disabled_after_the_first_batch)
+    with pytest.raises(SessionEnded):
+        await web.get("/app/documents.csv")
+    assert batches == [2]

@@ -39,10 +39,11 @@ from dtehub.kit.dates import today_in_santiago
 from dtehub.models.document import NO_CODE
 from dtehub.reports import service as reports
 from dtehub.reports.repository import OpenFilter, OpenRow
-from dtehub.users.service import Staff
+from dtehub.users import service as users
+from dtehub.users.service import SessionEnded, Staff
 from dtehub.webapp import pages
 from dtehub.webapp.dashboard import open_filter, type_name
-from dtehub.webapp.web import NowDep, StaffDep, app_route
+from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route
 
 router = APIRouter()
 
@@ -82,13 +83,19 @@ def _inert(text: str) -> str:
 
 
 def _rows(request: Request, company_id: int, wanted: OpenFilter, today: date) -> Iterator[OpenRow]:
-    """Every row of the list, batch after batch, each read in a unit of work of its own."""
+    """Every row of the list, batch after batch, each read in a unit of work of its own. Before each
+    batch after the first, the session must still work on the company: one signed out, disabled or
+    removed from it mid-download gets no more rows, and the download fails (:class:`SessionEnded`
+    aborts the answer) rather than end as if the list were complete."""
     settings: Settings = request.app.state.settings
     factory = request.app.state.sessionmaker
+    token = request.cookies.get(SESSION_COOKIE)
     after: tuple[date, int] | None = None
     while True:
 
         def batch(session: Session, after: tuple[date, int] | None = after) -> list[OpenRow]:
+            if after is not None and not users.still_working_on(session, token, company_id):
+                raise SessionEnded(expired=False)
             return reports.open_batch(session, company_id, wanted, today, after)
 
         rows = run_unit_of_work(factory, batch, writes=False, busy_timeout=settings.db_busy_timeout)
