@@ -103,7 +103,7 @@ async def test_a_filter_it_cannot_use_is_a_400_that_says_so(
 ) -> None:
     add_user(session, tenant.company_id, Role.VIEWER, email="vera@example.cl")
     await web.signed_in("vera@example.cl")
-    for params in ({"status": "lost"}, {"kind": "poem"}, {"clientId": "x"}):
+    for params in ({"status": "lost"}, {"kind": "poem"}, {"clientId": "x"}, {"page": "x"}):
         answer = await web.get("/app/reminders", **params)
         assert answer.status_code == 400, params
         assert "Solicitud no válida" in text_of(answer)
