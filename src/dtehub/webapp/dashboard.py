@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
@@ -25,6 +26,8 @@ from dtehub.webapp.web import NowDep, StaffDep, app_route
 router = APIRouter()
 
 OptionalText = Annotated[str | None, Query()]
+MAX_PAGE = 10**6
+T = TypeVar("T")
 
 ACTIONS = {
     "createDocument": "creó un documento",
@@ -145,6 +148,49 @@ _STATUSES = {None: None, "": None, "open": None, "overdue": True, "pending": Fal
 _STATUS_NAMES = {None: "Documentos por cobrar", True: "Documentos vencidos", False: "Documentos por vencer"}
 
 
+def open_filter(
+    status: str | None,
+    due_since: str | None,
+    due_until: str | None,
+    client_id: str | None,
+    currency: str | None,
+) -> OpenFilter:
+    """The list's query parameters (the documents page's and its exports') as a filter, or a 400."""
+    if status not in _STATUSES:
+        raise BadRequest("status: open, overdue o pending", field="status")
+    return OpenFilter(
+        currency=(currency or reports.CURRENCY).strip().upper()[:3],
+        overdue=_STATUSES[status],
+        due_since=_day(due_since, "dueSince"),
+        due_until=_day(due_until, "dueUntil"),
+        client_id=_number(client_id, "clientId"),
+    )
+
+
+def page_number(value: str | None) -> int:
+    """A list's ``page``: 1 when absent, a 400 when not a number (a page past the end shows the last)."""
+    return max(1, min(_number(value, "page") or 1, MAX_PAGE))
+
+
+def paged(
+    fetch: Callable[[int, int], tuple[list[T], int]], page: str | None, size: int
+) -> tuple[list[T], int, int, int]:
+    """A list's page: ``fetch(offset, limit)`` gives its rows and total; a page past the end is the
+    last. Answers (rows, total, page, pages)."""
+    number = page_number(page)
+    rows, total = fetch((number - 1) * size, size)
+    pages = max(1, -(-total // size))
+    if number > pages:
+        number = pages
+        rows, total = fetch((number - 1) * size, size)
+    return rows, total, number, pages
+
+
+def type_name(code: int) -> str:
+    """A document's kind as people say it: «Factura electrónica»."""
+    return (dte_type_name(None if code == NO_CODE else code) or "Documento").capitalize()
+
+
 @router.get("/documents")
 @app_route()
 def documents(
@@ -159,28 +205,19 @@ def documents(
     page: OptionalText = None,
 ) -> Response:
     """Open documents, the oldest due first, with their count and what they owe in all."""
-    if status not in _STATUSES:
-        raise BadRequest("status: open, overdue o pending", field="status")
-    wanted = OpenFilter(
-        currency=(currency or reports.CURRENCY).strip().upper()[:3],
-        overdue=_STATUSES[status],
-        due_since=_day(dueSince, "dueSince"),
-        due_until=_day(dueUntil, "dueUntil"),
-        client_id=_number(clientId, "clientId"),
-    )
-    listed = reports.open_list(
-        session, staff.company_id, wanted, today_in_santiago(now), min(_number(page, "page") or 1, 10**6)
-    )
+    wanted = open_filter(status, dueSince, dueUntil, clientId, currency)
+    listed = reports.open_list(session, staff.company_id, wanted, today_in_santiago(now), page_number(page))
     title = _STATUS_NAMES[wanted.overdue]
     context = {
         "layout": layout(session, staff, "documents"),
         "listed": listed,
         "title": title,
-        "type_name": lambda code: (
-            dte_type_name(None if code == NO_CODE else code) or "Documento"
-        ).capitalize(),
+        "type_name": type_name,
         "page_href": lambda n: (
             href(listed.filter) + ("&" if "?" in href(listed.filter) else "?") + f"page={n}"
+        ),
+        "export_href": lambda extension: href(listed.filter).replace(
+            "/app/documents", f"/app/documents.{extension}", 1
         ),
     }
     return pages.page("documents.html", context)
