@@ -28,8 +28,8 @@ from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.models import Client, DocumentState, Role
 from dtehub.reports import service as reports
 from dtehub.reports.repository import OpenFilter
-from dtehub.webapp import pages
-from dtehub.webapp.dashboard import href, paged, type_name
+from dtehub.webapp import forms, pages
+from dtehub.webapp.dashboard import href
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import NowDep, StaffDep, app_route, record
 
@@ -100,7 +100,7 @@ def clients_page(
             limit=limit,
         )
 
-    found, total, number, pages_count = paged(listed, page, PAGE_SIZE)
+    found, total, number, pages_count = forms.paged(listed, page, PAGE_SIZE)
     owed = reports.owed_by_clients(session, staff.company_id, [c.id for c in found], today_in_santiago(now))
     query = (q or "").strip()[:255]
     context = {
@@ -145,7 +145,7 @@ def client_page(
             with_client=False,
         )
 
-    rows, total, number, pages_count = paged(listed_documents, page, PAGE_SIZE)
+    rows, total, number, pages_count = forms.paged(listed_documents, page, PAGE_SIZE)
     documents = [(row, status_of(DocumentState(row.state), row.due_date, today)) for row in rows]
     context = {
         "layout": layout(session, staff, "clients", ok),
@@ -161,7 +161,7 @@ def client_page(
         "documents": documents,
         "documents_total": total,
         "status_names": STATUS_NAMES,
-        "type_name": type_name,
+        "type_name": pages.type_name,
         "page": number,
         "pages": pages_count,
     }

@@ -3,31 +3,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
-from typing import Annotated, TypeVar
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dtehub.dependencies import SessionDep
-from dtehub.dte.document_types import dte_type_name
 from dtehub.errors import BadRequest
 from dtehub.kit.dates import today_in_santiago
-from dtehub.models.document import NO_CODE
 from dtehub.reports import service as reports
 from dtehub.reports.repository import Activity, OpenFilter
 from dtehub.users import service as users
-from dtehub.webapp import charts, pages
+from dtehub.webapp import charts, forms, pages
 from dtehub.webapp.layout import ROLE_NAMES, layout
 from dtehub.webapp.web import NowDep, StaffDep, app_route
 
 router = APIRouter()
 
 OptionalText = Annotated[str | None, Query()]
-MAX_PAGE = 10**6
-T = TypeVar("T")
 
 ACTIONS = {
     "createDocument": "creó un documento",
@@ -135,15 +130,6 @@ def _day(value: str | None, name: str) -> date | None:
         raise BadRequest(f"{name}: la fecha debe ser AAAA-MM-DD", field=name) from None
 
 
-def _number(value: str | None, name: str) -> int | None:
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise BadRequest(f"{name}: debe ser un número", field=name)
-    return int(text)
-
-
 _STATUSES = {None: None, "": None, "open": None, "overdue": True, "pending": False}
 _STATUS_NAMES = {None: "Documentos por cobrar", True: "Documentos vencidos", False: "Documentos por vencer"}
 
@@ -163,32 +149,8 @@ def open_filter(
         overdue=_STATUSES[status],
         due_since=_day(due_since, "dueSince"),
         due_until=_day(due_until, "dueUntil"),
-        client_id=_number(client_id, "clientId"),
+        client_id=forms.number(client_id, "clientId"),
     )
-
-
-def page_number(value: str | None) -> int:
-    """A list's ``page``: 1 when absent, a 400 when not a number (a page past the end shows the last)."""
-    return max(1, min(_number(value, "page") or 1, MAX_PAGE))
-
-
-def paged(
-    fetch: Callable[[int, int], tuple[list[T], int]], page: str | None, size: int
-) -> tuple[list[T], int, int, int]:
-    """A list's page: ``fetch(offset, limit)`` gives its rows and total; a page past the end is the
-    last. Answers (rows, total, page, pages)."""
-    number = page_number(page)
-    rows, total = fetch((number - 1) * size, size)
-    pages = max(1, -(-total // size))
-    if number > pages:
-        number = pages
-        rows, total = fetch((number - 1) * size, size)
-    return rows, total, number, pages
-
-
-def type_name(code: int) -> str:
-    """A document's kind as people say it: «Factura electrónica»."""
-    return (dte_type_name(None if code == NO_CODE else code) or "Documento").capitalize()
 
 
 @router.get("/documents")
@@ -206,13 +168,15 @@ def documents(
 ) -> Response:
     """Open documents, the oldest due first, with their count and what they owe in all."""
     wanted = open_filter(status, dueSince, dueUntil, clientId, currency)
-    listed = reports.open_list(session, staff.company_id, wanted, today_in_santiago(now), page_number(page))
+    listed = reports.open_list(
+        session, staff.company_id, wanted, today_in_santiago(now), forms.page_number(page)
+    )
     title = _STATUS_NAMES[wanted.overdue]
     context = {
         "layout": layout(session, staff, "documents"),
         "listed": listed,
         "title": title,
-        "type_name": type_name,
+        "type_name": pages.type_name,
         "page_href": lambda n: (
             href(listed.filter) + ("&" if "?" in href(listed.filter) else "?") + f"page={n}"
         ),

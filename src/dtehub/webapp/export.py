@@ -42,7 +42,7 @@ from dtehub.reports.repository import OpenFilter, OpenRow
 from dtehub.users import service as users
 from dtehub.users.service import SessionEnded, Staff
 from dtehub.webapp import pages
-from dtehub.webapp.dashboard import open_filter, type_name
+from dtehub.webapp.dashboard import open_filter
 from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route
 
 router = APIRouter()
@@ -68,7 +68,7 @@ def amount(cents: int, currency: str) -> int | Decimal:
 def _values(row: OpenRow, currency: str, today: date) -> tuple[Any, ...]:
     status = "Vencida" if row.due_date < today else "Por vencer"
     code = None if row.code == NO_CODE else row.code
-    return (row.id, type_name(row.code), code, row.number, row.client_tax_id, row.client_name,
+    return (row.id, pages.type_name(row.code), code, row.number, row.client_tax_id, row.client_name,
             row.issue_date, row.due_date, status, currency, amount(row.total, currency),
             amount(row.due, currency))  # fmt: skip
 

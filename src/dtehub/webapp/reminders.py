@@ -16,8 +16,7 @@ from dtehub.errors import BadRequest
 from dtehub.models import MessageStatus, ReminderKind
 from dtehub.reminders.repository import EmailFilters
 from dtehub.reports import outbox
-from dtehub.webapp import pages
-from dtehub.webapp.dashboard import paged, type_name
+from dtehub.webapp import forms, pages
 from dtehub.webapp.document import REMINDER_KINDS
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import StaffDep, app_route
@@ -41,15 +40,6 @@ STATUS_CHOICES = [(s.value, STATUS_NAMES[s.value]) for s in MessageStatus if s n
 BADGES = {"sent": "paid", "failed": "overdue", "pending": "pending", "skipped": "voided", "unknown": "voided"}
 
 
-def _id(text: str | None, name: str) -> int | None:
-    if text is None or not text.strip():
-        return None
-    value = text.strip()
-    if not (value.isascii() and value.isdigit()) or len(value) > 18:
-        raise BadRequest(f"{name}: debe ser un número", field=name)
-    return int(value)
-
-
 @router.get("/reminders")
 @app_route()
 def reminders_page(
@@ -68,10 +58,10 @@ def reminders_page(
         raise BadRequest("status: " + ", ".join(STATUS_NAMES), field="status")
     if kind is not None and kind not in {k.value for k in ReminderKind}:
         raise BadRequest("kind: " + ", ".join(k.value for k in ReminderKind), field="kind")
-    client_id, document_id = _id(clientId, "clientId"), _id(documentId, "documentId")
+    client_id, document_id = forms.number(clientId, "clientId"), forms.number(documentId, "documentId")
     filters = EmailFilters(status=status, kind=kind, client_id=client_id, document_id=document_id)
     company_id = staff.company_id
-    lines, total, number, pages_count = paged(
+    lines, total, number, pages_count = forms.paged(
         lambda offset, limit: outbox.outbox_page(session, company_id, filters, offset=offset, limit=limit),
         page,
         PAGE_SIZE,
@@ -97,7 +87,7 @@ def reminders_page(
         "status_names": STATUS_NAMES,
         "kinds": REMINDER_KINDS,
         "badges": BADGES,
-        "type_name": type_name,
+        "type_name": pages.type_name,
         "page": number,
         "pages": pages_count,
         "page_href": lambda n: "/app/reminders?" + urlencode({**query, "page": n}),
