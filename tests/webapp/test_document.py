@@ -91,6 +91,8 @@ async def test_the_page_shows_the_document_and_links_from_the_list(
     assert "Documento creado por la API" in text
     assert document["pdf"] in page.text
     assert document["url"] in page.text
+    assert f'href="/app/clients/{document["client"]["id"]}"' in page.text
+    assert f'href="/app/reminders?documentId={document["id"]}"' in page.text
     # A viewer reads, and is offered no action
     assert "Registrar pago" not in text
     assert 'action="/app/documents/' not in page.text
