@@ -39,7 +39,12 @@ from lxml import etree
 
 from dtehub.dte.schema import schema_directory
 from dtehub.dte.signature import DSIG_NS
-from dtehub.dte.xmldsig import DocumentSignature, sign_element, verify_reference
+from dtehub.dte.xmldsig import (
+    DocumentSignature,
+    id_index,
+    sign_element,
+    verify_reference,
+)
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, XmlError, encoding_of, local_name, parse_untrusted
 from dtehub.kit.xmlbuild import element
 
@@ -469,13 +474,14 @@ def signatures(root: etree._Element) -> list[tuple[str, DocumentSignature]]:
     """Each signature of the AEC's parts (``DocumentoDTECedido``, each ``DocumentoCesion``, ``DocumentoAEC``)
     verified where it sits; the DTE's own signature is the DTE pipeline's."""
     verdicts: list[tuple[str, DocumentSignature]] = []
+    ids = id_index(root)  # one search of the file for the parts' IDs
     for signature in root.iter(f"{{{DSIG_NS}}}Signature"):
         signed = signature.getprevious()
         name = local_name(signed) if signed is not None and isinstance(signed.tag, str) else "?"
         if name == "Documento" or name == "Liquidacion" or name == "Exportaciones":
             continue
         label = f"{name} {signed.get('ID')}" if signed is not None else name
-        verdicts.append((label, verify_reference(signature)))
+        verdicts.append((label, verify_reference(signature, ids=ids)))
     return verdicts
 
 
