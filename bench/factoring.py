@@ -22,8 +22,8 @@ rounds with their min and max:
   document's AEC measured right beside its DTE alone: building it (`ceded_dte` + `build_aec`: the cession
   and the cover signed, the file read back, checked against SII's XSDs and every signature shown to hold
   where it sits before it leaves) and verifying it as a factoring company receives it (`verify_aec`:
-  schema, each signature in its context, the DTE through the pipeline, the chain). Target (issue 19): building and verifying an AEC
-  <= 3x verifying its DTE alone, the ratio taken within each round.
+  schema, each signature in its context, the DTE through the pipeline, the chain). Target (issue 19):
+  building and verifying an AEC <= 3x verifying its DTE alone, the ratio taken within each round.
 
 Usage:
     .venv/bin/python bench/factoring.py                          # SQLite, 5 rounds
