@@ -228,5 +228,10 @@ def test_the_self_check_verifies_in_full_any_part_not_in_the_file_as_it_was_sign
     assert "DocumentoCesion" in str(raised.value)
     assert "DocumentoDTECedido" not in str(raised.value)  # untouched: still shown to hold
 
-    aec_module._check_built(data, dte, parts)  # type: ignore[arg-type]  # as built: holds
     aec_module._check_built(data, dte, [])  # type: ignore[arg-type]  # nothing shown: verified in full
+
+    def not_called(*_: object, **__: object) -> None:
+        raise AssertionError("a part as built is shown to hold, not verified again")
+
+    monkeypatch.setattr(aec_module, "verify_reference", not_called)
+    aec_module._check_built(data, dte, parts)  # type: ignore[arg-type]  # as built: holds
