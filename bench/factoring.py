@@ -15,7 +15,7 @@ rounds with their min and max:
   read) and as checks find it (in memory: the row read and unsealed, the PKCS#12 not read again), and
   verifying a DTE alone (`read_dte_file`: parse, schema, signature, timbre: what
   `createDocumentFromXml` does with one);
-- cedibility checks per second: `check_document` in its own unit of work, as `getDocumentCedibility` runs it
+- cedibility checks per second: `check_document` in its units of work, as `getDocumentCedibility` runs it
   (SII's reception, events and cedibility code, the RTC's cession state, the answer stored), the token warm
   (the first check, which fetches it, is shown apart); its time as a multiple of the one call;
 - the AEC per document, in CPU time of this process (the machine's other load is not counted), each
@@ -68,6 +68,7 @@ from dtehub.dte.aec_verify import verify_aec  # noqa: E402
 from dtehub.dte.factory import build_dte  # noqa: E402
 from dtehub.dte.pipeline import CheckedDte, read_dte_file  # noqa: E402
 from dtehub.factoring.cedibility import SiiAccess, check_document  # noqa: E402
+from dtehub.factoring.units import JobUnits  # noqa: E402
 from dtehub.ingest import service as ingest  # noqa: E402
 from dtehub.kit.dates import SANTIAGO, today_in_santiago  # noqa: E402
 from dtehub.portal.links import Links  # noqa: E402
@@ -198,8 +199,7 @@ class Measures:
         return self.document_ids[self._next]
 
     def one_check(self) -> bool:
-        with unit_of_work(self.factory) as session:
-            verdict = check_document(session, self.company_id, self._document(), self.access)
+        verdict = check_document(JobUnits(self.factory), self.company_id, self._document(), self.access)
         assert verdict.cedible, verdict.as_json()["reasons"]
         return verdict.cedible
 

@@ -21,6 +21,7 @@ from dtehub.documents.endpoints import router as documents_router
 from dtehub.factoring.endpoints import router as factoring_router
 from dtehub.files.endpoints import router as files_router
 from dtehub.health.endpoints import router as health_router
+from dtehub.imports.runner import ImportRunner
 from dtehub.kit import parameters
 from dtehub.kit.dates import utcnow
 from dtehub.logs import install_redaction
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             syncs.cancel()  # runs under way give their leases back: the next sync resumes them
             await asyncio.gather(syncs, *([schedule] if schedule else []), return_exceptions=True)
             await sii_pool.aclose()  # logs out every SII session still open
+            await anyio.to_thread.run_sync(app.state.imports.stop)  # the web import under way ends first
             engine.dispose()
 
     app = FastAPI(title="dtehub", version=__version__, description=DESCRIPTION, lifespan=lifespan)
@@ -113,6 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sii_pool = sii_pool
     app.state.clock = utcnow  # the web app's sessions read the time here (tests set their own clock)
     app.state.sii_sync = sii_sync
+    app.state.imports = ImportRunner()  # the web app's uploads of DTE files, imported in the background
     # Per process: checked on the event loop by get_bearer_token and the portal's router.
     app.state.api_limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
     app.state.portal_limiter = RateLimiter(

@@ -14,6 +14,7 @@ from dtehub.errors import PayloadTooLarge
 from dtehub.errors_http import error_body, http_status
 from dtehub.kit import parameters
 from dtehub.kit.parameters import API_PREFIXES, Adjustment, QueryRules
+from dtehub.webapp import pages as webapp_pages
 
 
 class ApiBodyMiddleware:
@@ -39,7 +40,7 @@ class ApiBodyMiddleware:
             scope = dict(scope, headers=headers)
         declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._refuse(send)
+            await self._refuse(send, app_page=path.startswith("/app/"))
             return
 
         received = 0
@@ -60,16 +61,18 @@ class ApiBodyMiddleware:
     def _too_large_message(self) -> str:
         return f"the request body is larger than {self.max_body_bytes} bytes"
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, *, app_page: bool) -> None:
         refused = PayloadTooLarge(self._too_large_message())
-        body = json.dumps(error_body(refused)).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": http_status(refused),
-                "headers": [(b"content-type", b"application/json"), (b"connection", b"close")],
-            }
-        )
+        if app_page:  # the web app's own error page (an upload too large for /app/import)
+            page = webapp_pages.error_page(http_status(refused), refused.message, refused.code)
+            headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in page.headers.items()]
+            headers = [(k, v) for k, v in headers if k != b"content-length"]
+            body = bytes(page.body)
+            headers += [(b"content-length", str(len(body)).encode()), (b"connection", b"close")]
+        else:
+            body = json.dumps(error_body(refused)).encode()
+            headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": http_status(refused), "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
 

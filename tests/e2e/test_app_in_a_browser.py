@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.companies.service import create_company
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
+from dtehub.dte.factory import build_dte
 from dtehub.kit.dates import today_in_santiago, utcnow
 from dtehub.models import Role
 from dtehub.users import service as users
@@ -410,3 +413,132 @@ def test_on_a_phone_a_document_page_fits_the_screen(phone: Watched, world: World
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     phone.assert_clean()
     check_accessibility(page)
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+
+def test_a_payment_split_over_two_documents_then_discarded_and_reconciled(
+    desktop: Watched, world: World, screenshots: list[Path]
+) -> None:
+    """A client and documents of its own, paid in full at the end (the other tests' figures stay)."""
+    due = today_in_santiago() - timedelta(days=3)
+    with world.server.api(world.token_a) as api:
+        client = api.post("/v1/createClient", json={"name": "BETA SPA", "taxId": "77777777-7"})
+        assert client.status_code == 200, client.text
+        ids = []
+        for number, total in (("8001", "100000"), ("8002", "50000")):
+            body = {
+                "clientId": client.json()["id"], "number": number, "code": 33, "total": total, "taxes": "0",
+                "issueDate": (due - timedelta(days=30)).isoformat(), "dueDate": due.isoformat(),
+            }  # fmt: skip
+            created = api.post("/v1/createDocument", json=body)
+            assert created.status_code == 200, created.text
+            ids.append(created.json()["id"])
+
+    def owed() -> list[str]:
+        with world.server.api(world.token_a) as api:
+            return [api.get("/v1/getDocument", params={"id": i}).json()["amountDue"] for i in ids]
+
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.get_by_role("link", name="Pagos").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Pagos conciliados"
+    check_accessibility(page)
+    page.get_by_role("link", name="Registrar un pago").click()
+    page.get_by_label("RUT del cliente").fill("77.777.777-7")
+    page.get_by_role("button", name="Continuar").click()
+    assert "BETA SPA" in page.locator("#cliente-elegido").inner_text()
+    check_accessibility(page)
+
+    page.get_by_label("Monto para Factura electrónica N° 8001").fill("100.000")
+    page.get_by_label("Monto para Factura electrónica N° 8002").fill("50.000")
+    page.get_by_label("Medio de pago").select_option(label="Transferencia")
+    page.get_by_role("button", name="Registrar pago").click()
+
+    assert page.get_by_role("status").inner_text() == "Pago registrado."
+    assert page.locator("#asignado").inner_text() == "$150.000"
+    assert page.locator("#estado").inner_text() == "Conciliado"
+    assert owed() == ["0.00", "0.00"]
+    desktop.assert_clean()
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-payment.png")
+
+    page.get_by_role("button", name="Descartar pago").click()
+    assert page.locator("#estado").inner_text() == "Descartado"
+    assert owed() == ["100000.00", "50000.00"]
+    page.get_by_role("button", name="Conciliar pago").click()
+    assert page.get_by_role("status").inner_text() == "Pago conciliado: sus documentos ya lo cuentan."
+    assert owed() == ["0.00", "0.00"]
+
+    page.get_by_role("link", name="Volver a los pagos").click()
+    assert "BETA SPA" in page.locator("#tabla-pagos").inner_text()
+    desktop.assert_clean()
+    check_accessibility(page)
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+IMPORTER = "importa@example.cl"
+
+
+def test_an_import_of_a_zip_shows_its_progress_then_its_report(
+    desktop: Watched, world: World, tmp_path: Path, screenshots: list[Path]
+) -> None:
+    """On a company of its own (the imported documents would move the other tests' figures). The
+    runner's one thread is held until the page shows the import queued, so the page is seen to
+    follow it live: its script polls, and the page turns into the report without a reload by hand."""
+    rut = "96670340-7"
+    engine = create_engine(world.server.settings.database_url, pool_size=1)
+    with unit_of_work(create_sessionmaker(engine)) as session:
+        company = create_company(session, rut=rut, name="IMPORTADORA SPA", payment_term_days=30)
+        _person(session, IMPORTER, company.company.id, Role.COLLECTOR, utcnow())
+    engine.dispose()
+    zipped = tmp_path / "facturas.zip"
+    with zipfile.ZipFile(zipped, "w") as archive:
+        for folio in (501, 502, 503):
+            archive.writestr(
+                f"F33-{folio}.xml",
+                build_dte(33, folio, rut, "99999999-9", 11900, issue_date=today_in_santiago()),
+            )
+        archive.writestr("roto.xml", b"<DTE><Documento>")
+    page = desktop.page
+    sign_in(page, world.server.base, IMPORTER)
+    page.get_by_role("link", name="Importar").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Importar DTE"
+    check_accessibility(page)
+
+    held = threading.Event()
+    world.server.app.state.imports._pool.submit(held.wait, 60)  # the runner's thread, busy for now
+    try:
+        page.get_by_label("Archivos XML o zip").set_input_files(str(zipped))
+        page.get_by_role("button", name="Importar").click()
+        assert page.locator("#estado").inner_text() == "En cola"
+        assert page.get_by_role("status").inner_text().startswith("Importación iniciada")
+        check_accessibility(page)
+    finally:
+        held.set()
+
+    report = page.get_by_role("heading", name="Creados (3)")
+    report.wait_for(timeout=30_000)  # the script saw the end and reloaded the page
+    assert page.locator("#estado").inner_text() == "Terminada"
+    assert re.fullmatch(r".*/app/import/\d+", page.url)  # the report, the "started" message gone
+    assert page.get_by_role("status").count() == 0
+    assert page.locator("#cifra-documents").inner_text() == "3"
+    refused = page.locator("#tabla-rechazados").inner_text()
+    assert "facturas.zip!roto.xml" in refused
+    assert "El XML está mal formado." in refused
+    desktop.assert_clean()  # the script broke no policy and went nowhere else
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-import.png")
+
+
+def test_on_a_phone_the_payment_form_and_the_upload_fit_the_screen(phone: Watched, world: World) -> None:
+    page = phone.page
+    sign_in(page, world.server.base)
+
+    for path in ("/app/payments/new?rut=96.874.030-K", "/app/payments", "/app/import"):
+        page.goto(world.server.base + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+        check_accessibility(page)
+    phone.assert_clean()

@@ -1,26 +1,41 @@
 """The SII emulator of tests/sii/ws (real TLS on loopback), a seller company in dtehub with its invoices
-posted as DTE XML, and SII receiving them."""
+posted as DTE XML, SII receiving them, their cession to a factoring company (itself a dtehub company, with
+its person's certificate)."""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtehub.app import create_app
 from dtehub.config import Settings
 from dtehub.dte.factory import Reference, build_dte
-from dtehub.models import Company, Document
+from dtehub.factoring.cedibility import SiiAccess
+from dtehub.models import Company, Document, DocumentCession
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
+from dtehub.sii.ws.auth import TokenCache
 from tests.conftest import Tenant, make_tenant
 from tests.sii.ws import conftest as ws
-from tests.sii.ws.conftest import BUYER, BUYER_PERSON, PASSWORD, SELLER, SELLER_PERSON, People, next_folio
+from tests.sii.ws.conftest import (
+    BUYER,
+    BUYER_PERSON,
+    FACTOR,
+    FACTOR_PERSON,
+    PASSWORD,
+    SELLER,
+    SELLER_PERSON,
+    People,
+    next_folio,
+)
 
 # The emulator's fixtures, shared with tests/sii/ws.
 buyer_ws = ws.buyer_ws
@@ -32,6 +47,14 @@ tokens = ws.tokens
 ws_config = ws.ws_config
 ws_data = ws.ws_data
 __all__ = ["BUYER_PERSON", "SELLER_PERSON", "next_folio"]
+
+ASSIGNEE = {
+    "rut": FACTOR,
+    "name": "FACTORING CAPITAL SPA",
+    "address": "Av. Apoquindo 4000, Las Condes",
+    "email": "ops@factoring.cl",
+}
+ASSIGNOR = {"email": "cobranza@vendedora.cl"}
 
 
 @pytest.fixture(scope="session")
@@ -75,14 +98,48 @@ def seller_pfx(ws_data: Path, people: People) -> bytes:
     )
 
 
+@pytest.fixture(scope="session")
+def factor_pfx(ws_data: Path, people: People) -> bytes:
+    """The factoring company's person's certificate as a PKCS#12 file (password ``PASSWORD``)."""
+    authority = TestCertificateAuthority.load_or_create(ws_data / "ca")
+    return authority.issue_person_certificate(
+        rut=FACTOR_PERSON, name="Fernanda Factoring", password=PASSWORD.encode()
+    )
+
+
 @pytest.fixture
-async def seller(session: Session, factoring_client: httpx.AsyncClient, seller_pfx: bytes) -> Tenant:
-    """The seller in dtehub, with its person's SII certificate stored through the API."""
-    tenant = make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA")
-    body = {"certificate_pfx_base64": base64.b64encode(seller_pfx).decode(), "certificate_password": PASSWORD}
+def sii_access(settings: Settings, sii: Emulator) -> SiiAccess:
+    """How the background follow-up reaches the emulator (the API's settings, a cache of its own)."""
+    pointed = settings.model_copy(
+        update={
+            "sii_ws_url": sii.base_url,
+            "sii_reclamo_url": sii.base_url,
+            "sii_ca_bundle": str(sii.ca_bundle),
+            "sii_ws_timeout": 10.0,
+        }
+    )
+    return SiiAccess(pointed, tokens=TokenCache())
+
+
+async def with_certificate(tenant: Tenant, pfx: bytes) -> Tenant:
+    body = {"certificate_pfx_base64": base64.b64encode(pfx).decode(), "certificate_password": PASSWORD}
     response = await tenant.post("/v1/updateCompanySiiCertificate", body)
     assert response.status_code == 200, response.text
     return tenant
+
+
+@pytest.fixture
+async def factor(session: Session, factoring_client: httpx.AsyncClient, factor_pfx: bytes) -> Tenant:
+    """The factoring company the seller cedes to, in dtehub, with its person's SII certificate."""
+    return await with_certificate(
+        make_tenant(session, factoring_client, FACTOR, "FACTORING CAPITAL SPA"), factor_pfx
+    )
+
+
+@pytest.fixture
+async def seller(session: Session, factoring_client: httpx.AsyncClient, seller_pfx: bytes) -> Tenant:
+    """The seller in dtehub, with its person's SII certificate stored through the API."""
+    return await with_certificate(make_tenant(session, factoring_client, SELLER, "VENDEDORA SPA"), seller_pfx)
 
 
 async def post_dte(
@@ -124,3 +181,20 @@ def rows(session: Session, document: dict[str, object]) -> tuple[Company, Docume
     company = session.get(Company, found.company_id)
     assert company is not None
     return company, found
+
+
+async def cedible(tenant: Tenant, sii: Emulator, **dte: Any) -> dict[str, object]:
+    """A new invoice of the seller, which SII received nine days ago: cedible."""
+    document = await post_dte(tenant, **dte)
+    receive(sii, document, at=sii.acceptances.now() - timedelta(days=9))
+    return document
+
+
+async def cede(tenant: Tenant, document: dict[str, object], **changes: object) -> httpx.Response:
+    body: dict[str, object] = {"documentId": document["id"], "assignee": ASSIGNEE, "assignor": ASSIGNOR}
+    body.update(changes)
+    return await tenant.post("/v1/createCesion", body)
+
+
+def cessions(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(DocumentCession)) or 0)

@@ -8,9 +8,8 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dtehub.companies.sii_certificate import store_certificate
@@ -22,49 +21,21 @@ from dtehub.models import DocumentCession, DocumentSource, EmailMessage, Webhook
 from dtehub.portal.links import Links
 from dtehub.sii.certificate import load_pfx
 from dtehub.sii.emulator import Emulator, TestCertificateAuthority
-from dtehub.sii.ws.auth import DEFAULT_TOKENS, TokenCache
+from dtehub.sii.ws.auth import DEFAULT_TOKENS
 from tests.conftest import Tenant, error_of
-from tests.factoring.conftest import BUYER, PASSWORD, SELLER, SELLER_PERSON, post_dte, receive
+from tests.factoring.conftest import (
+    ASSIGNEE,
+    BUYER,
+    PASSWORD,
+    SELLER,
+    SELLER_PERSON,
+    cede,
+    cedible,
+    cessions,
+    post_dte,
+    receive,
+)
 from tests.webhooks import create_webhook
-
-ASSIGNEE = {
-    "rut": "77665544-9",
-    "name": "FACTORING CAPITAL SPA",
-    "address": "Av. Apoquindo 4000, Las Condes",
-    "email": "ops@factoring.cl",
-}
-ASSIGNOR = {"email": "cobranza@vendedora.cl"}
-
-
-@pytest.fixture
-def sii_access(settings: Settings, sii: Emulator) -> SiiAccess:
-    """How the background follow-up reaches the emulator (the API's settings, a cache of its own)."""
-    pointed = settings.model_copy(
-        update={
-            "sii_ws_url": sii.base_url,
-            "sii_reclamo_url": sii.base_url,
-            "sii_ca_bundle": str(sii.ca_bundle),
-            "sii_ws_timeout": 10.0,
-        }
-    )
-    return SiiAccess(pointed, tokens=TokenCache())
-
-
-async def cedible(tenant: Tenant, sii: Emulator, **dte: Any) -> dict[str, object]:
-    """A new invoice of the seller, which SII received nine days ago: cedible."""
-    document = await post_dte(tenant, **dte)
-    receive(sii, document, at=sii.acceptances.now() - timedelta(days=9))
-    return document
-
-
-async def cede(tenant: Tenant, document: dict[str, object], **changes: object) -> httpx.Response:
-    body: dict[str, object] = {"documentId": document["id"], "assignee": ASSIGNEE, "assignor": ASSIGNOR}
-    body.update(changes)
-    return await tenant.post("/v1/createCesion", body)
-
-
-def cessions(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(DocumentCession)) or 0)
 
 
 async def test_a_cedible_invoice_is_ceded_and_followed_until_sii_registers_it(

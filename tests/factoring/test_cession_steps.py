@@ -1,6 +1,7 @@
-"""createCesion on committed data, through the real unit of work: no transaction is open while SII answers,
-one upload per document however many requests arrive at once, nothing left claimed when SII cannot be
-reached, and a request that stopped between its steps is settled from SII's RTC."""
+"""createCesion and getDocumentCedibility on committed data, through the real unit of work: no transaction
+is open while SII answers, one upload per document however many requests arrive at once, nothing left
+claimed when SII cannot be reached, and a request that stopped between its steps is settled from SII's
+RTC."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ from dtehub.dte.pipeline import read_dte_file
 from dtehub.errors import DocumentAlreadyCeded
 from dtehub.factoring import repository
 from dtehub.factoring.cedibility import SiiAccess
-from dtehub.factoring.cession import CLAIM_STALE, JobUnits, create_cession, follow_pending
+from dtehub.factoring.cession import CLAIM_STALE, create_cession, follow_pending
 from dtehub.factoring.schemas import CessionCreate
+from dtehub.factoring.units import JobUnits
 from dtehub.ingest import service as ingest
 from dtehub.kit.dates import utcnow
 from dtehub.models import Client, Company, Document, DocumentCession
@@ -344,3 +346,33 @@ def test_the_next_request_settles_a_stale_claim_sii_registered_and_is_told_it_is
     assert "SII registered it" in refused.value.message
     assert sii.rtc.uploads == uploads  # nothing uploaded again
     assert [state for state, _ in seller.cessions(document_id)] == ["accepted"]
+
+
+async def test_the_cedibility_check_holds_no_connection_while_sii_answers(
+    seller: Seller, sii: Emulator
+) -> None:
+    document_id = seller.document(sii)
+    app = create_app(seller.settings)
+    sii.ws.faults.reclamo_gate = threading.Event()  # SII's acceptance/claim service takes its time
+    async with served(app) as http:
+        http.headers["Authorization"] = f"Bearer {seller.token}"
+        check = asyncio.create_task(http.get("/v1/getDocumentCedibility", params={"id": document_id}))
+        arrived = await asyncio.to_thread(sii.ws.faults.reclamo_arrived.wait, 30)
+        assert arrived, "SII's acceptance/claim service was not asked"
+
+        # While SII answers, the request holds no database connection (so no transaction), and another
+        # request writes and commits.
+        assert app.state.engine.pool.checkedout() == 0
+        tag = await http.post("/v1/createTag", json={"name": "while SII answers"})
+        assert tag.status_code in (200, 201), tag.text
+        assert not check.done()
+
+        sii.ws.faults.reclamo_gate.set()
+        response = await check
+    assert response.status_code == 200, response.text
+    checks = response.json()["checks"]
+    assert (checks["siiReception"]["status"], checks["rtcCession"]["status"]) == ("passed", "passed")
+    with unit_of_work(seller.factory, writes=False) as session:  # SII's answer, stored after the call
+        stored = repository.acceptance(session, seller.company_id, document_id)
+        assert stored is not None
+        assert stored.received_at is not None

@@ -17,8 +17,9 @@ from dtehub.config import Settings
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import read_dte_file
 from dtehub.factoring.cedibility import SiiAccess
-from dtehub.factoring.cession import JobUnits, create_cession, follow_pending
+from dtehub.factoring.cession import create_cession, follow_pending
 from dtehub.factoring.schemas import CessionCreate
+from dtehub.factoring.units import JobUnits
 from dtehub.ingest import service as ingest
 from dtehub.models import Client, Company, Document, DocumentCession
 from dtehub.portal.links import Links

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dtehub.factoring.acceptance import document_ref
-from dtehub.models import Company, Document, DocumentCession, DocumentHolding
+from dtehub.models import Company, Document, DocumentHolding
 from dtehub.sii.ws.reclamo import DocumentRef
 from tests.conftest import Tenant, make_tenant
 from tests.dte_factory import build_dte
@@ -209,31 +209,6 @@ async def test_an_aec_sii_registered_is_held_with_every_signature_reported(
     assert set(signatures) == {"DocumentoDTECedido", "DocumentoCesion 1", "DocumentoAEC"}
     assert signatures["DocumentoCesion 1"]["signedForm"]["asFound"] is False
     assert all(c["status"] == "passed" for c in answer["checks"])
-
-
-async def test_a_held_document_is_not_ceded_onwards_through_create_cesion(
-    session: Session, client: httpx.AsyncClient
-) -> None:
-    tenant = factoring(session, client)
-    document = (await hold(tenant, aec_to(FACTORING_RUT, 3008)))["document"]
-    before = (await tenant.get("/v1/getDocument", id=document["id"])).json()
-    assignee = {"rut": "96790240-3", "name": "OTRO FONDO SA", "address": "Av. Vitacura 1", "email": "o@f.cl"}
-
-    response = await tenant.post("/v1/createCesion", {"documentId": document["id"], "assignee": assignee})
-
-    assert response.status_code == 422, response.text
-    error = response.json()["error"]
-    assert (error["code"], error["field"]) == ("document_not_cedible", "documentId")
-    assert error["message"] == (
-        f"document {document['id']} is held: EMPRESA EMISORA SPA ({SELLER.rut}) issued it and it was ceded "
-        "to this company; ceding it onwards is a re-cession (its file carries the earlier cessions), which "
-        "createCesion does not make yet"
-    )
-    ceded = session.scalar(select(func.count()).where(DocumentCession.company_id == tenant.company_id))
-    assert ceded == 0
-    after = (await tenant.get("/v1/getDocument", id=document["id"])).json()
-    assert after == before
-    assert (after["isCeded"], after["cession"]) == (False, None)
 
 
 async def test_sii_is_asked_about_a_held_document_by_its_issuer(

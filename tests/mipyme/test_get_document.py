@@ -221,9 +221,12 @@ async def test_sii_slow_answers_status_4_within_the_deadline(
     sii.faults.delay_seconds = 5.0
     started = time.monotonic()
     # Someone of its own: SII completes the login dtehub gave up on, and that session stays open there.
+    logins = sii.logins_of(CROWD[1])
     answer = await ask(company, request(certificates.crowd[1]), 503, 4)
     assert time.monotonic() - started < 2.5
     assert "did not answer" in answer["message"]
+    # SII completes that login after the answer: wait for it, so that no later test sees it arrive.
+    assert await asyncio.to_thread(sii.wait_for_logins, CROWD[1], logins + 1)
 
 
 async def test_tls_hiccups_are_retried(company: Tenant, certificates: Certificates, sii: Emulator) -> None:
@@ -237,10 +240,10 @@ async def test_tls_hiccups_are_retried(company: Tenant, certificates: Certificat
 async def test_a_session_is_reused_and_logged_out_at_the_end(
     company: Tenant, certificates: Certificates, sii: Emulator, sii_pool: SessionPool
 ) -> None:
-    logins = sii.logins
+    logins = sii.logins_of(HOLDER)
     for _ in range(3):
         await ask(company, request(certificates.holder, include_pdf=False), 200, 0)
-    assert sii.logins == logins + 1
+    assert sii.logins_of(HOLDER) == logins + 1
     assert sii.open_sessions(HOLDER) == 1
     await sii_pool.aclose()
     assert sii.open_sessions(HOLDER) == 0
@@ -250,10 +253,10 @@ async def test_a_session_sii_expired_is_replaced(
     company: Tenant, certificates: Certificates, sii: Emulator
 ) -> None:
     await ask(company, request(certificates.holder, include_pdf=False), 200, 0)
-    logins = sii.logins
+    logins = sii.logins_of(HOLDER)
     sii.expire_sessions()  # the session dtehub keeps has expired at SII; the new one lives on
     await ask(company, request(certificates.holder, include_pdf=False), 200, 0)
-    assert sii.logins == logins + 1
+    assert sii.logins_of(HOLDER) == logins + 1
 
 
 # --- import --------------------------------------------------------------------------------------------

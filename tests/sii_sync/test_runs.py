@@ -7,7 +7,7 @@ import asyncio
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dtehub.db import unit_of_work
 from dtehub.models import Company, SiiSyncLease
@@ -172,3 +172,27 @@ def test_the_companys_sii_sync_from_is_where_a_run_starts(committed: Committed, 
 
     assert run.periods[0] == "2025-11"
     assert run.periods[-1] == "2026-03"
+
+
+def test_an_idle_executors_heartbeat_writes_nothing(committed: Committed, clock: FakeClock) -> None:
+    """A server with no run of its own never takes SQLite's write lock for its heartbeat."""
+    sync = executor(committed, clock)
+    engine = committed.factory.kw["bind"]
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        asyncio.run(sync._beat())
+        assert statements == []  # idle: no lease, no write, not even a read
+
+        request(sync, committed)
+        statements.clear()
+        asyncio.run(sync._beat())
+        assert any(s.lstrip().upper().startswith("UPDATE") for s in statements)  # its lease renewed
+        with unit_of_work(committed.factory, writes=False) as session:
+            assert repository.lease_of(session, committed.company_id) is not None
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

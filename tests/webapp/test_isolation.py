@@ -17,19 +17,25 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dtehub.imports import service as imports
 from dtehub.kit.dates import utcnow
 from dtehub.models import (
     ApiToken,
+    AppImport,
     AuditEvent,
     Company,
+    CompanyLogo,
+    CompanySiiCertificate,
     Document,
     DocumentTag,
     EmailMessage,
     Membership,
     Payment,
     Role,
+    SiiSyncRun,
     Tag,
     User,
+    Webhook,
 )
 from dtehub.users import service as users
 from dtehub.webapp.endpoints import router
@@ -60,6 +66,20 @@ NO_REFERENCE = {
     ("POST", "/app/settings/require-totp"): "the session's company",
     ("POST", "/app/settings/invite"): "an e-mail, given a role in the session's company",
     ("POST", "/app/settings/tokens"): "a new token of the session's company",
+    ("GET", "/app/static/import.js"): "the import page's public script",
+    ("GET", "/app/import"): "the session's company's imports (B's page lists none of A's: below)",
+    ("POST", "/app/import"): "a new import into the session's company",
+    ("GET", "/app/sii"): "the session's company (B's page shows none of A's runs: tested below)",
+    ("GET", "/app/static/sii.js"): "the public progress script",
+    ("POST", "/app/sii/certificate"): "the session's company's certificate",
+    ("POST", "/app/sii/certificate/delete"): "the session's company's certificate",
+    ("POST", "/app/sii/sync"): "a sync of the session's company",
+    ("POST", "/app/settings/company"): "the session's company's data",
+    ("POST", "/app/settings/printing"): "the session's company's print settings",
+    ("POST", "/app/settings/reminders"): "the session's company's reminder timing",
+    ("POST", "/app/settings/logo"): "the session's company's logo",
+    ("POST", "/app/settings/logo/delete"): "the session's company's logo",
+    ("POST", "/app/settings/webhooks"): "a new webhook of the session's company",
 }
 
 
@@ -89,6 +109,11 @@ class Company_:
     client_id: str
     token_id: int
     document_id: str = "1"
+    payment_id: str = "1"
+    import_id: str = "1"
+    run_id: str = "1"
+    member_id: str = "1"
+    webhook_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -103,7 +128,35 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     assert document.status_code == 200
     token_id = session.scalar(select(ApiToken.id).where(ApiToken.company_id == tenant.company_id))
     assert token_id is not None
-    return Company_(tenant, client.json()["id"], token_id, document.json()["id"])
+    pending = {"date": "2024-01-02", "amount": "100", "clientId": client.json()["id"], "status": 0}
+    payment = await tenant.post("/v1/createPayment", pending)
+    assert payment.status_code == 200, payment.text
+    upload = imports.start(
+        session, tenant.company_id, None, [imports.UploadedFile(f"{mark}.zip", 9)], utcnow()
+    )
+    run = SiiSyncRun(
+        company_id=tenant.company_id, state="done", trigger="api", since="2026-01", until="2026-02",
+        periods=["2026-01", "2026-02"], periods_done=["2026-01", "2026-02"], documents_created=0,
+        documents_updated=0, xmls_fetched=0, messages=[], resumed=0, queued_at=utcnow(),
+    )  # fmt: skip
+    session.add(run)
+    session.commit()
+    member = add_user(session, tenant.company_id, Role.COLLECTOR, email=f"miembro-{mark.lower()}@example.cl")
+    hook = await tenant.post(
+        "/v1/createWebhook", {"url": "http://127.0.0.1:9/a", "events": ["payment.created"]}
+    )
+    assert hook.status_code == 200, hook.text
+    return Company_(
+        tenant,
+        client.json()["id"],
+        token_id,
+        document.json()["id"],
+        payment.json()["id"],
+        str(upload.id),
+        str(run.id),
+        str(member.id),
+        hook.json()["id"],
+    )
 
 
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
@@ -123,6 +176,28 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 MISSING_ID,
                 lambda v: b.submit(f"/app/settings/tokens/{v}/revoke"),
             )
+        ],
+        ("POST", "/app/settings/members/{user_id}/role"): [
+            Probe(
+                "user id",
+                a.member_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/settings/members/{v}/role", {"role": "owner"}),
+            )
+        ],
+        ("POST", "/app/settings/members/{user_id}/remove"): [
+            Probe("user id", a.member_id, MISSING_ID, lambda v: b.submit(f"/app/settings/members/{v}/remove"))
+        ],
+        ("POST", "/app/settings/webhooks/{webhook_id}/delete"): [
+            Probe(
+                "webhook id",
+                a.webhook_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/settings/webhooks/{v}/delete"),
+            )
+        ],
+        ("GET", "/app/sii/runs/{run_id}/progress"): [
+            Probe("run id", a.run_id, MISSING_ID, lambda v: b.get(f"/app/sii/runs/{v}/progress"))
         ],
         ("GET", "/app/documents/{document_id}"): [
             Probe("document id", a.document_id, MISSING_ID, lambda v: b.get(f"/app/documents/{v}"))
@@ -158,6 +233,36 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 MISSING_ID,
                 lambda v: b.submit(f"/app/documents/{v}/renew-link"),
             )
+        ],
+        ("GET", "/app/payments"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/payments", clientId=v)),
+        ],
+        ("GET", "/app/payments/new"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/payments/new", clientId=v)),
+            Probe("rut", "96874030-K", "11111111-1", lambda v: b.get("/app/payments/new", rut=v)),
+        ],
+        ("POST", "/app/payments"): [
+            Probe(
+                "clientId",
+                a.client_id,
+                MISSING_ID,
+                lambda v: b.submit("/app/payments", {"clientId": v, "amount": "100"}),
+            )
+        ],
+        ("GET", "/app/payments/{payment_id}"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.get(f"/app/payments/{v}"))
+        ],
+        ("POST", "/app/payments/{payment_id}/reconcile"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/reconcile"))
+        ],
+        ("POST", "/app/payments/{payment_id}/discard"): [
+            Probe("payment id", a.payment_id, MISSING_ID, lambda v: b.submit(f"/app/payments/{v}/discard"))
+        ],
+        ("GET", "/app/import/{import_id}"): [
+            Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}"))
+        ],
+        ("GET", "/app/import/{import_id}/progress"): [
+            Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}/progress"))
         ],
         ("GET", "/app/documents"): [
             Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents", clientId=v)),
@@ -197,8 +302,37 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
             .join(Document)
             .where(Document.company_id == company_id)
         ),
-        "payments": session.scalar(select(func.count()).where(Payment.company_id == company_id)),
+        "payments": session.execute(
+            select(Payment.id, Payment.status, Payment.updated_at)
+            .where(Payment.company_id == company_id)
+            .order_by(Payment.id)
+        ).all(),
+        "imports": session.execute(
+            select(AppImport.id, AppImport.state, AppImport.read)
+            .where(AppImport.company_id == company_id)
+            .order_by(AppImport.id)
+        ).all(),
         "outbox": session.scalar(select(func.count()).where(EmailMessage.company_id == company_id)),
+        "company": session.execute(
+            select(
+                Company.name,
+                Company.payment_term_days,
+                Company.sii_office,
+                Company.reminder_days_before,
+                Company.collections_start_date,
+                Company.sii_sync_from,
+            ).where(Company.id == company_id)
+        ).all(),
+        "logo": session.scalar(select(func.count()).where(CompanyLogo.company_id == company_id)),
+        "webhooks": session.execute(
+            select(Webhook.id, Webhook.url).where(Webhook.company_id == company_id).order_by(Webhook.id)
+        ).all(),
+        "sii_runs": session.execute(
+            select(SiiSyncRun.id, SiiSyncRun.state).where(SiiSyncRun.company_id == company_id)
+        ).all(),
+        "sii_certificate": session.scalar(
+            select(CompanySiiCertificate.fingerprint).where(CompanySiiCertificate.company_id == company_id)
+        ),
         "require_totp": session.scalar(select(Company.require_totp).where(Company.id == company_id)),
         "events": session.scalar(select(func.count()).where(AuditEvent.company_id == company_id)),
         "users": session.execute(
@@ -226,7 +360,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
     web: WebBrowser, tenant: Tenant, other_tenant: Tenant, session: Session
 ) -> None:
     a = await furnish(tenant, session, "A")
-    await furnish(other_tenant, session, "B")
+    b_data = await furnish(other_tenant, session, "B")
     add_user(session, other_tenant.company_id, Role.OWNER, email="dueno-b@example.cl")
     await web.signed_in("dueno-b@example.cl")
     before = snapshot(session, tenant.company_id)
@@ -242,12 +376,15 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 9
+    assert tried == 22
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
     assert "DUEMINT SPA" not in portfolio + dashboard
     assert "CLIENTE A" not in dashboard
+    assert "A.zip" not in text_of(await web.get("/app/import"))
+    sii_page = (await web.get("/app/sii")).text
+    assert re.findall(r'<th scope="row">(\d+)</th>', sii_page) == [b_data.run_id]
 
 
 async def test_the_same_references_work_for_their_owner(
@@ -267,11 +404,27 @@ async def test_the_same_references_work_for_their_owner(
     listed = await web.get("/app/documents", clientId=a.client_id)
     assert "CLIENTE A" in text_of(listed)
     await web.get("/app/settings")
+    answer = await web.submit(f"/app/settings/members/{a.member_id}/role", {"role": "viewer"})
+    assert answer.status_code == 303
+    answer = await web.submit(f"/app/settings/webhooks/{a.webhook_id}/delete")
+    assert answer.status_code == 303
+    progress = await web.get(f"/app/sii/runs/{a.run_id}/progress")
+    assert progress.json()["state"] == "done"
+    await web.get("/app/settings")
     assert (await web.submit(f"/app/settings/tokens/{a.token_id}/revoke")).status_code == 303
 
 
 def _path(path: str) -> str:
-    return path.replace("{token_id}", "1").replace("{token}", "A" * 43).replace("{document_id}", "1")
+    return (
+        path.replace("{token_id}", "1")
+        .replace("{token}", "A" * 43)
+        .replace("{document_id}", "1")
+        .replace("{payment_id}", "1")
+        .replace("{import_id}", "1")
+        .replace("{run_id}", "1")
+        .replace("{user_id}", "1")
+        .replace("{webhook_id}", "1")
+    )
 
 
 async def test_a_viewers_actions_answer_403_and_change_nothing(
@@ -290,7 +443,11 @@ async def test_a_viewers_actions_answer_403_and_change_nothing(
 
     for method, path in beyond:
         await web.get("/app/settings")
-        answer = await web.submit(_path(path), {"email": "x@example.cl", "role": "owner", "required": "1"})
+        if method == "GET":  # a page of collectors' only (a form to register or upload)
+            answer = await web.get(_path(path))
+        else:
+            form = {"email": "x@example.cl", "role": "owner", "required": "1"}
+            answer = await web.submit(_path(path), form)
         assert answer.status_code == 403, (method, path)
         assert "Acción no permitida" in text_of(answer)
         assert snapshot(session, tenant.company_id) == before, (method, path)

@@ -63,6 +63,8 @@ class Action(enum.StrEnum):
     APP_REVOKE_TOKEN = "app.revokeToken"  # noqa: S105
     APP_TAG_DOCUMENT = "app.tagDocument"
     APP_SEND_REMINDER = "app.sendReminder"
+    APP_CHANGE_ROLE = "app.changeRole"
+    APP_REMOVE_MEMBER = "app.removeMember"
     IMPORT = "import"
     SII_SYNC = "sii.sync"
 

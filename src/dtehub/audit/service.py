@@ -143,8 +143,11 @@ def record_stored(
     )
 
 
-def record_import_batch(session: Session, company_id: int, created: Sequence[tuple[str, int]]) -> None:
-    """One event per committed batch of ``dtehub import`` (up to 200 DTEs): counts and the ids."""
+def record_import_batch(
+    session: Session, company_id: int, created: Sequence[tuple[str, int]], *, user_id: int | None = None
+) -> None:
+    """One event per committed batch of ``dtehub import`` (up to 200 DTEs): counts and the ids; the
+    web app's user who uploaded the files when ``user_id`` is given, the CLI otherwise."""
     if not created:
         return
     documents = sorted(i for kind, i in created if kind == "document")
@@ -152,7 +155,8 @@ def record_import_batch(session: Session, company_id: int, created: Sequence[tup
     record(
         session,
         company_id,
-        actor=Actor.CLI,
+        actor=Actor.CLI if user_id is None else Actor.USER,
+        user_id=user_id,
         action=Action.IMPORT,
         summary={
             "documents": len(documents),

@@ -81,6 +81,14 @@ def require(session: Session, company_id: int, client_id: int, *, field: str = "
     return client
 
 
+def require_by_tax_id(session: Session, company_id: int, tax_id: str, *, field: str = "taxId") -> Client:
+    """The company's client of ``tax_id`` (already normalized), or NotFound."""
+    client = repository.get_by_tax_id(session, company_id, tax_id)
+    if client is None:
+        raise NotFound(f"client {tax_id} not found", field=field)
+    return client
+
+
 def upsert_receivers(
     session: Session, company_id: int, receivers: list[tuple[str, ClientFields, bool]]
 ) -> dict[str, Client]:

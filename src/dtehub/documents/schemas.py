@@ -131,8 +131,9 @@ class DocumentOut(ApiModel):
     code: int | None
     source: Origin | None = Field(
         description="How it came into dtehub: api (createDocument, createDocumentFromXml), import "
-        "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo; null: stored before "
-        "dtehub recorded it"
+        "(dtehub import), mipyme (mipyme_get_document), sii (the SII sync), demo, rtc (a held document "
+        "known from SII's RTC, no AEC yet: dtehub factoring sync-cessions); null: stored before dtehub "
+        "recorded it"
     )
     held: bool = Field(
         description="true: the company holds it (bought through a cession, createCesionFromXml); another "

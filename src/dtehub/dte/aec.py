@@ -496,6 +496,22 @@ def build_recession(previous: bytes, terms: Terms, signer: Signer) -> bytes:
     return data
 
 
+def last_assignee(previous: bytes) -> Party:
+    """The last cession's assignee (``Cesionario``) of ``previous``, as its assignor wrote it: the current
+    holder, who cedes it onwards under that address and e-mail unless told otherwise."""
+    root = _parse_whole(_latin1(previous))
+    cesiones = root.findall(f"{_S}DocumentoAEC/{_S}Cesiones/{_S}Cesion/{_S}DocumentoCesion")
+    if not cesiones:
+        raise AecError("the previous AEC holds no cession")
+    last = cesiones[-1]
+    return Party(
+        _child_text(last, "Cesionario/RUT").upper(),
+        _child_text(last, "Cesionario/RazonSocial"),
+        _child_text(last, "Cesionario/Direccion"),
+        _child_text(last, "Cesionario/eMail"),
+    )
+
+
 def _latin1(data: bytes) -> bytes:
     """``data`` in the file's ISO-8859-1 (the same characters; byte for byte when it already is)."""
     encoding = encoding_of(data)

@@ -11,6 +11,7 @@ Nothing here commits: the caller's unit of work does.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,6 +80,11 @@ def ask_sii(
         checked_by=ws.certificate.holder_rut,
     )
     received = reception_time(ws, ref)
+    if received is None:
+        # SII answers no reception time both for a document it has not received and to a person it does
+        # not let see it: the cedibility code tells them apart (18 not received; 14 raises WsNotAuthorized).
+        with suppress(WsDocumentUnknown):
+            cedibility(ws, ref)
     if received is not None:
         try:
             listed = history(ws, ref)

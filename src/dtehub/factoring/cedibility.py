@@ -33,6 +33,7 @@ from dtehub.factoring import repository
 from dtehub.factoring.acceptance import SiiEvent, asks_sii, document_ref
 from dtehub.factoring.acceptance import ask_sii as ask_acceptance
 from dtehub.factoring.repository import ACCEPTED, UPLOADING
+from dtehub.factoring.units import Units
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
 from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentCession, DocumentSiiAcceptance, Note, NoteReason
@@ -41,6 +42,7 @@ from dtehub.sii.errors import CertificateError, SiiError
 from dtehub.sii.ws import rtc
 from dtehub.sii.ws.auth import DEFAULT_TOKENS, TokenCache
 from dtehub.sii.ws.client import WsClient
+from dtehub.sii.ws.errors import WsNotAuthorized
 from dtehub.sii.ws.reclamo import CEDIBLE_CODES, CLAIMS, NOT_YET_CODE, RECEIPTS
 
 CEDIBLE_TYPES = frozenset({33, 34, 43, 46})
@@ -121,20 +123,64 @@ class SiiAccess:
     tokens: TokenCache = DEFAULT_TOKENS
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What the reading unit found (detached, fully loaded rows), for the steps after it."""
+
+    company: Company
+    document: Document
+    notes: list[Note]
+    certificate: PersonCertificate | None
+    problem: Check | None
+    """Why SII is not asked (no certificate, or one that cannot be opened)."""
+
+
 def check_document(
-    session: Session, company_id: int, document_id: int, sii: SiiAccess, *, now: datetime | None = None
+    units: Units, company_id: int, document_id: int, sii: SiiAccess, *, now: datetime | None = None
 ) -> Verdict:
-    """Every check of the document ``document_id`` of the company (another company's is a 404)."""
+    """Every check of the document ``document_id`` of the company (another company's is a 404). No
+    transaction is open while SII answers: the document is read in one unit of work, SII asked, and its
+    answers stored (and the verdict made on what dtehub holds then) in another."""
+    moment = now or utcnow()
+    read = units(lambda session: _read(session, company_id, document_id, sii), writes=False)
+    if read.problem is not None:
+        answers = _settled(read.document, SiiAnswers(problem=read.problem))
+    else:
+        answers = ask_sii(read.company, read.document, sii, read.certificate, moment)
+    stores = answers.acceptance is not None  # else the last unit only reads (the cession's state)
+    return units(lambda session: _record(session, company_id, read, answers, moment), writes=stores)
+
+
+def _read(session: Session, company_id: int, document_id: int, sii: SiiAccess) -> _Read:
     document = repository.document(session, company_id, document_id)
     company = repository.company(session, company_id)
     if document is None or company is None:
         raise NotFound(f"document {document_id} not found", field="id")
-    moment = now or utcnow()
     notes = repository.notes_of(session, company_id, document.id)
-    answers = _ask_sii(session, company, document, sii, moment)
+    if document_ref(company, document) is None or document.code not in CEDIBLE_TYPES:
+        return _Read(company, document, notes, None, None)
+    try:
+        certificate = sii.load_certificate(session, company.id, sii.settings)
+    except SiiCertificateMissing:
+        problem = _sii_not_checked(
+            "the company has no SII certificate stored, so SII was not asked",
+            "store the certificate of a person authorized for the company at SII "
+            "(updateCompanySiiCertificate), then check again",
+        )
+    except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
+        problem = _sii_not_checked(
+            f"the company's SII certificate cannot be opened: {error.message}", "see the message"
+        )
+    else:
+        return _Read(company, document, notes, certificate, None)
+    return _Read(company, document, notes, None, problem)
+
+
+def _record(session: Session, company_id: int, read: _Read, answers: SiiAnswers, now: datetime) -> Verdict:
+    """SII's answers stored beside the document; the verdict on them and on the document's cession now."""
     store_answers(session, answers)
-    standing = repository.standing_cession(session, company_id, document.id)
-    return judge(document, notes, standing, answers, moment)
+    standing = repository.standing_cession(session, company_id, read.document.id)
+    return judge(read.document, read.notes, standing, answers, now)
 
 
 def judge(
@@ -167,35 +213,20 @@ class SiiAnswers:
     rtc_ceded: bool | None = None
     rtc_problem: str = ""
     """Why SII's RTC was not asked (or could not answer)."""
+    refused: WsNotAuthorized | None = None
+    """SII refused the certificate's holder: not authorized for the company (a cession is refused with it)."""
 
 
 def store_answers(session: Session, answers: SiiAnswers) -> None:
-    """Keep what SII's acceptance/claim service said beside the document."""
-    if answers.acceptance is not None:
-        answers.acceptance = repository.save_acceptance(session, answers.acceptance)
-
-
-def _ask_sii(
-    session: Session, company: Company, document: Document, sii: SiiAccess, now: datetime
-) -> SiiAnswers:
-    """SII's answers (the acceptance/claim service's, the RTC's), or why not."""
-    if document_ref(company, document) is None or document.code not in CEDIBLE_TYPES:
-        return ask_sii(company, document, sii, None, now)
-    try:
-        certificate = sii.load_certificate(session, company.id, sii.settings)
-    except SiiCertificateMissing:
-        problem = _sii_not_checked(
-            "the company has no SII certificate stored, so SII was not asked",
-            "store the certificate of a person authorized for the company at SII "
-            "(updateCompanySiiCertificate), then check again",
+    """Keep what SII's acceptance/claim service said beside the document: a copy of SII's answer is
+    stored, so a unit of work tried again after a lost race stores the answer again, not a stale row."""
+    said = answers.acceptance
+    if said is not None:
+        columns = ("document_id", "company_id", "received_at", "events", "events_listed", "cedibility_code",
+                   "cedibility_description", "checked_at", "checked_by")  # fmt: skip
+        repository.save_acceptance(
+            session, DocumentSiiAcceptance(**{name: getattr(said, name) for name in columns})
         )
-    except (SecretKeyMissing, SiiCertificateSealedElsewhere) as error:
-        problem = _sii_not_checked(
-            f"the company's SII certificate cannot be opened: {error.message}", "see the message"
-        )
-    else:
-        return ask_sii(company, document, sii, certificate, now)
-    return _settled(document, SiiAnswers(problem=problem))
 
 
 def ask_sii(
@@ -218,6 +249,13 @@ def ask_sii(
             if asks_sii(document):
                 try:
                     answers.acceptance = ask_acceptance(company, document, ws, now=now)
+                except WsNotAuthorized as error:  # the certificate's holder does not act for the company
+                    answers.refused = _not_authorized(error, certificate, company)
+                    answers.problem = _sii_not_checked(
+                        answers.refused.message,
+                        "store the certificate of a person SII lists as authorized for the company "
+                        "(updateCompanySiiCertificate), then check again",
+                    )
                 except SiiError as error:
                     answers.problem = _sii_not_checked(
                         f"SII could not be asked: {error.message} ({error.code})", "retry later"
@@ -232,6 +270,16 @@ def ask_sii(
             "store a valid certificate (updateCompanySiiCertificate), then check again",
         )
     return _settled(document, answers)
+
+
+def _not_authorized(
+    error: WsNotAuthorized, certificate: PersonCertificate, company: Company
+) -> WsNotAuthorized:
+    """SII's refusal, naming whose certificate it refused and for which company."""
+    return WsNotAuthorized(
+        f"the company's SII certificate belongs to {certificate.holder_name} ({certificate.holder_rut}), "
+        f"whom SII does not list as authorized for {company.rut}: {error.message}"
+    )
 
 
 def _settled(document: Document, answers: SiiAnswers) -> SiiAnswers:
@@ -487,6 +535,8 @@ def _rtc(document: Document, standing: DocumentCession | None, answers: SiiAnswe
             "rtcCession", Source.DTEHUB, Status.PENDING, f"a cession of it to {to} waits for SII's verdict",
             "wait for SII's verdict: the document's cession shows it", details=details,
         )  # fmt: skip
+    if document.held and answers.rtc_ceded is not None:
+        return _held_rtc(answers.rtc_ceded)
     if answers.rtc_ceded is True:
         return Check(
             "rtcCession", Source.RTC, Status.FAILED, "SII's RTC has a cession of it registered",
@@ -497,4 +547,22 @@ def _rtc(document: Document, standing: DocumentCession | None, answers: SiiAnswe
     return Check(
         "rtcCession", Source.RTC, Status.NOT_CHECKED, answers.rtc_problem or "SII's RTC was not asked",
         "retry later, or check the RTC at sii.cl (consulta de cesiones)",
+    )  # fmt: skip
+
+
+def _held_rtc(ceded: bool) -> Check:
+    """A held document: SII's RTC must have the cession to the company registered, or SII refuses the
+    company's re-cession (its first cessions are not the registered ones)."""
+    if ceded:
+        return Check(
+            "rtcCession", Source.RTC, Status.PASSED,
+            "SII's RTC has its cessions registered: as the holder by the last one, the company may cede it "
+            "onwards",
+        )  # fmt: skip
+    return Check(
+        "rtcCession", Source.RTC, Status.FAILED,
+        "SII's RTC has no cession of it registered: the AEC that ceded it to the company is not SII's "
+        "record, so SII would refuse a re-cession",
+        "ask the assignor whether SII registered that cession (its track id at SII), or for the AEC SII "
+        "registered, and give it to createCesionFromXml",
     )  # fmt: skip

@@ -36,32 +36,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.db import unit_of_work
-from dtehub.documents import repository as documents_repository
 from dtehub.documents import service as documents_service
-from dtehub.dte.aec import AecError, CededDte, Contact, Party, Signer, Terms, build_aec, ceded_dte
-from dtehub.errors import (
-    CessionAmountInvalid,
-    CessionFileInvalid,
-    DocumentAlreadyCeded,
-    DocumentNotCedible,
-    DtehubError,
-    NotFound,
-    Unprocessable,
-)
-from dtehub.factoring import repository
+from dtehub.dte.aec import CededDte, Signer, Terms
+from dtehub.errors import DocumentAlreadyCeded, DocumentNotCedible, DtehubError, NotFound
+from dtehub.factoring import repository, terms
+from dtehub.factoring.acceptance import document_ref
 from dtehub.factoring.cedibility import SiiAccess, SiiAnswers, Status, Verdict, ask_sii, judge, store_answers
 from dtehub.factoring.repository import ACCEPTED, PENDING, REJECTED, UPLOADING
 from dtehub.factoring.schemas import CessionCreate
+from dtehub.factoring.units import JobUnits, Units
 from dtehub.kit.dates import SANTIAGO, format_datetime, utcnow
-from dtehub.kit.money import format_cents
 from dtehub.models import Company, Document, DocumentCession, Note
 from dtehub.portal.links import Links
 from dtehub.reminders import queue as reminders_queue
@@ -82,26 +73,6 @@ finds the document free."""
 T = TypeVar("T")
 
 
-class Units(Protocol):
-    """Runs ``work`` in one unit of work of its own (committed when it returns, rolled back when it raises),
-    as a writer unless ``writes`` is False: ``dtehub.dependencies.UnitsOfWork`` for a request (tried again
-    after a lost race), :class:`JobUnits` for a command or job."""
-
-    def __call__(self, work: Callable[[Session], T], *, writes: bool = True) -> T: ...
-
-
-class JobUnits:
-    """:class:`Units` over ``dtehub.db.unit_of_work`` (not tried again: jobs and commands)."""
-
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self.factory = factory
-
-    def __call__(self, work: Callable[[Session], T], *, writes: bool = True) -> T:
-        context: AbstractContextManager[Session] = unit_of_work(self.factory, writes=writes)
-        with context as session:
-            return work(session)
-
-
 @dataclass
 class _Claim:
     """What the claim's unit read, for the steps without a transaction (detached, fully loaded rows)."""
@@ -113,6 +84,8 @@ class _Claim:
     certificate: PersonCertificate
     dte: CededDte
     terms: Terms
+    previous: bytes | None
+    """A held document's AEC (the file that ceded it to the company): this cession is a re-cession."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +114,8 @@ def create_cession(
     claim = claimed
     try:
         answers = ask_sii(claim.company, claim.document, sii, claim.certificate, moment)
+        if answers.refused is not None:  # the certificate's holder may not act for the company at SII
+            raise answers.refused
         _require_cedible(claim.document, judge(claim.document, claim.notes, None, answers, moment))
         signer = Signer(
             claim.certificate.key,
@@ -148,12 +123,7 @@ def create_cession(
             claim.certificate.holder_rut,
             claim.certificate.holder_name,
         )
-        try:
-            aec = build_aec(claim.dte, claim.terms, signer)
-        except AecError as error:
-            raise CessionFileInvalid(
-                f"the cession file cannot be made: {error}", field="documentId"
-            ) from None
+        aec = terms.build(claim.dte, claim.terms, signer, claim.previous)
         units(lambda session: _keep_file(session, company_id, claim.cession_id, aec))
         with WsClient(sii.settings.sii_ws_config(), claim.certificate, tokens=sii.tokens) as ws:
             sent = rtc.upload(
@@ -204,38 +174,32 @@ def _claim(
     company = repository.company(session, company_id)
     if document is None or company is None:
         raise NotFound(f"document {data.document_id} not found", field="documentId")
-    if document.held:
-        raise DocumentNotCedible(
-            f"document {document.id} is held: {document.issuer_name} ({document.issuer_rut}) issued it and "
-            "it was ceded to this company; ceding it onwards is a re-cession (its file carries the earlier "
-            "cessions), which createCesion does not make yet",
-            field="documentId",
-        )
+    holding = terms.holding_of(session, company_id, document)  # a held document is ceded onwards
     standing = repository.standing_cession(session, company_id, document.id)
     if standing is not None:
         if settling and standing.sii_state == UPLOADING and standing.created_at < now - CLAIM_STALE:
             return _Stale(standing.id)
         raise _already_ceded(document, standing)
-    amount = _amount(document, data)
+    amount = terms.amount(document, data)
     certificate = sii.load_certificate(session, company_id, sii.settings)
     certificate.require_valid(now)
-    dte = _ceded(session, company_id, document)
-    terms = _terms(company, document, dte, data, amount, now)
+    dte = terms.ceded(session, company_id, document)
+    agreed = terms.terms(company, document, dte, data, amount, now, holding)
     notes = repository.notes_of(session, company_id, document.id)
     contact = data.contact
     row = DocumentCession(
         company_id=company_id,
         document_id=document.id,
-        seq=terms.sequence,
-        assignee_rut=terms.assignee.rut,
-        assignee_name=terms.assignee.name,
-        assignee_address=terms.assignee.address,
-        assignee_email=terms.assignee.email,
+        seq=agreed.sequence,
+        assignee_rut=agreed.assignee.rut,
+        assignee_name=agreed.assignee.name,
+        assignee_address=agreed.assignee.address,
+        assignee_email=agreed.assignee.email,
         amount_cents=amount * 100,
-        last_due_date=terms.last_due_date,
+        last_due_date=agreed.last_due_date,
         contact=contact.model_dump(mode="json", exclude_none=True) if contact is not None else None,
         declaration="",
-        ceded_at=terms.signed_at.replace(tzinfo=SANTIAGO),
+        ceded_at=agreed.signed_at.replace(tzinfo=SANTIAGO),
         signed_by=certificate.holder_rut,
         aec=b"",
         track_id=0,
@@ -248,7 +212,8 @@ def _claim(
     if not repository.claim(session, row):  # another request claimed it since the check above
         standing = repository.standing_cession(session, company_id, document.id)
         raise _already_ceded(document, standing)
-    return _Claim(row.id, company, document, notes, certificate, dte, terms)
+    previous = holding.aec if holding is not None else None
+    return _Claim(row.id, company, document, notes, certificate, dte, agreed, previous)
 
 
 def _already_ceded(document: Document, standing: DocumentCession | None) -> DocumentAlreadyCeded:
@@ -277,7 +242,7 @@ def _keep_file(session: Session, company_id: int, cession_id: int, aec: bytes) -
     row = repository.cession(session, company_id, cession_id)
     if row is not None and row.sii_state == UPLOADING:
         row.aec = aec
-        row.declaration = _declaration_of(aec)
+        row.declaration = terms.declaration_of(aec)
         session.flush()
 
 
@@ -314,7 +279,7 @@ def _record(
         )  # fmt: skip
         repository.add_cession(session, row)
     row.aec = aec
-    row.declaration = _declaration_of(aec)
+    row.declaration = terms.declaration_of(aec)
     row.track_id = sent.track_id
     row.sii_checked_at = now
     if row.sii_state == UPLOADING:
@@ -323,40 +288,6 @@ def _record(
         row.sii_message = "SII received the cession file; dtehub asks for its verdict until SII decides"
     session.flush()
     return row
-
-
-def _amount(document: Document, data: CessionCreate) -> int:
-    """What is ceded, in whole pesos."""
-    cents = data.amount if data.amount is not None else document.total_cents
-    total = format_cents(document.total_cents)
-    if document.currency != "CLP":
-        raise CessionAmountInvalid(
-            f"document {document.id} is in {document.currency}: SII's cessions are in pesos",
-            field="documentId",
-        )
-    if cents <= 0 or cents % 100:
-        raise CessionAmountInvalid(
-            f"the amount ceded must be whole pesos above 0, not {format_cents(cents)}", field="amount"
-        )
-    if cents > document.total_cents:
-        raise CessionAmountInvalid(
-            f"the amount ceded ({format_cents(cents)}) is over the document's total ({total})", field="amount"
-        )
-    return cents // 100
-
-
-def _ceded(session: Session, company_id: int, document: Document) -> CededDte:
-    content = documents_repository.source_content(session, company_id, document.id)
-    if content is None:
-        raise DocumentNotCedible(
-            f"document {document.id} has no DTE XML in dtehub: a cession carries the DTE as issued; upload "
-            "it with createDocumentFromXml",
-            field="documentId",
-        )
-    try:
-        return ceded_dte(content)
-    except AecError as error:
-        raise CessionFileInvalid(f"the document's DTE cannot be ceded: {error}", field="documentId") from None
 
 
 def _require_cedible(document: Document, verdict: Verdict) -> None:
@@ -374,49 +305,6 @@ def _require_cedible(document: Document, verdict: Verdict) -> None:
         f"document {document.id} cannot be ceded now: {reasons} (getDocumentCedibility shows every check)",
         field="documentId",
     )
-
-
-def _terms(
-    company: Company, document: Document, dte: CededDte, data: CessionCreate, amount: int, now: datetime
-) -> Terms:
-    given = data.assignor
-    address = (given.address if given is not None else None) or dte.issuer_address
-    email = (given.email if given is not None else None) or dte.issuer_email or company.reply_to
-    if len(address) < 5:
-        raise Unprocessable(
-            "the cession states the company's address and its DTE gives none: give assignor.address",
-            field="assignor.address",
-        )
-    if len(email) < 6 or "@" not in email:
-        raise Unprocessable(
-            "the cession states the company's e-mail and neither its DTE nor its replyTo gives one: give "
-            "assignor.email",
-            field="assignor.email",
-        )
-    last_due = data.last_due_date or max(document.due_date, dte.issue_date)
-    if last_due < dte.issue_date:
-        raise Unprocessable(
-            f"lastDueDate ({last_due}) is before the document's issue date ({dte.issue_date})",
-            field="lastDueDate",
-        )
-    contact = data.contact
-    return Terms(
-        assignor=Party(company.rut, company.name[:100], address[:80], email[:80]),
-        assignee=Party(data.assignee.rut, data.assignee.name, data.assignee.address, data.assignee.email),
-        amount=amount,
-        last_due_date=last_due,
-        signed_at=now.astimezone(SANTIAGO).replace(tzinfo=None, microsecond=0),
-        declaration=data.declaration,
-        debtor_email=dte.receiver_email if 6 <= len(dte.receiver_email) <= 80 else None,
-        contact=Contact(contact.name, contact.phone, contact.email) if contact is not None else None,
-    )
-
-
-def _declaration_of(aec: bytes) -> str:
-    start, end = aec.find(b"<DeclaracionJurada>"), aec.find(b"</DeclaracionJurada>")
-    if start < 0 or end < 0:
-        return ""
-    return aec[start + len("<DeclaracionJurada>") : end].decode("iso-8859-1")
 
 
 # --- following SII's verdict -----------------------------------------------------------------------------
@@ -538,10 +426,19 @@ def settle_claim(
     found = units(lambda session: _to_settle(session, company_id, cession_id, sii, moment), writes=False)
     if found is None:
         return None
-    ref = (found.company.rut, found.document.code, found.document.number)
+    if found.document.held:
+        # SII's RTC answers whether a document is ceded, not to whom: a held document was ceded already (to
+        # this company), so the answer cannot tell whether the re-cession was registered. The claim is
+        # removed: should SII have registered it, the next re-cession is refused by SII (not the holder).
+        log.warning("cession %s: the re-cession's claim is removed; SII's RTC cannot say whether it was "
+                    "registered", cession_id)  # fmt: skip
+        return units(lambda session: _settle(session, company_id, cession_id, False, links, moment))
+    ref = document_ref(found.company, found.document)
     try:
+        if ref is None:
+            raise ValueError(f"document {found.document.id} has no SII folio")
         with WsClient(sii.settings.sii_ws_config(), found.certificate, tokens=sii.tokens) as ws:
-            ceded = rtc.ceded(ws, ref[0], ref[1], int(ref[2]))
+            ceded = rtc.ceded(ws, ref.issuer_rut, ref.type_code, ref.folio)
     except (DtehubError, SiiError, ValueError) as error:
         log.warning("cession %s: SII's RTC could not be asked about its claim: %s", cession_id, error)
         return None

@@ -1,5 +1,6 @@
 """``dtehub factoring check``: can this invoice be financed? The same checks as
-``GET /v1/getDocumentCedibility``, from the shell.
+``GET /v1/getDocumentCedibility``, from the shell. ``dtehub factoring sync-cessions``: the cessions made to
+the company that SII's RTC registered, brought in as held documents (:mod:`dtehub.factoring.sync`).
 
 The verdict is one JSON object on stdout (as the API answers it) and a summary for people on stderr. The exit
 status is 0 when the document is cedible, 3 when it is not, 1 on an error (no such company or document).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,12 +22,15 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
-from dtehub.commands import CommandGroup, open_database
-from dtehub.config import Settings, get_settings
+from dtehub.commands import CommandGroup, open_database, usage_error
+from dtehub.config import get_settings
 from dtehub.db import create_sessionmaker, unit_of_work
 from dtehub.errors import DtehubError, NotFound
-from dtehub.factoring import cedibility, repository
+from dtehub.factoring import cedibility, repository, sync
+from dtehub.factoring.units import JobUnits
+from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.rut import InvalidRut, normalize_rut
+from dtehub.portal.links import Links
 from dtehub.sii.certificate import PersonCertificate, load_pfx
 
 factoring_app = typer.Typer(
@@ -58,8 +63,14 @@ def check(
     certificate = _certificate(pfx) if pfx is not None else None
     engine = open_database(settings)
     try:
-        with unit_of_work(create_sessionmaker(engine)) as session:
-            verdict = _check(session, settings, rut, type_code, folio, certificate)
+        factory = create_sessionmaker(engine)
+        with unit_of_work(factory, writes=False) as session:
+            company_id, document_id = _find(session, rut, type_code, folio)
+        access = cedibility.SiiAccess(settings)
+        if certificate is not None:
+            access = cedibility.SiiAccess(settings, lambda *_: certificate)
+        # SII is asked between two units of work of its own, none open while it answers.
+        verdict = cedibility.check_document(JobUnits(factory), company_id, document_id, access)
     finally:
         engine.dispose()
     answer = verdict.as_json()
@@ -73,24 +84,50 @@ def check(
         raise typer.Exit(code=NOT_CEDIBLE_EXIT)
 
 
-def _check(
-    session: Session,
-    settings: Settings,
-    rut: str,
-    type_code: int,
-    folio: int,
-    certificate: PersonCertificate | None,
-) -> cedibility.Verdict:
+@factoring_app.command("sync-cessions")
+def sync_cessions(
+    company: Annotated[str, typer.Option(help="RUT of the company the cessions were made to.")],
+    since: Annotated[str, typer.Option(help="The first month to list, YYYY-MM (up to this month).")],
+) -> None:
+    """Bring in the cessions made to the company that SII's RTC registered (its listing of each month since
+    --since) and dtehub holds no document for: held documents known from SII, no AEC yet."""
+    try:
+        rut = normalize_rut(company)
+    except InvalidRut as exc:
+        usage_error(f"--company: {exc}")
+    try:
+        first = date.fromisoformat(f"{since}-01")
+    except ValueError:
+        usage_error(f"--since: {since!r} is not a month as YYYY-MM")
+    if first > today_in_santiago():
+        usage_error(f"--since: {since} has not begun")
+    settings = get_settings()
+    engine = open_database(settings)
+    try:
+        units = JobUnits(create_sessionmaker(engine))
+        access = cedibility.SiiAccess(settings)
+        summary = sync.sync_cessions(units, rut, first, access, Links(settings.public_base))
+    finally:
+        engine.dispose()
+    months = f"{summary.months[0]} to {summary.months[-1]}" if len(summary.months) > 1 else summary.months[0]
+    out = Console(highlight=False, soft_wrap=True)
+    out.print(
+        f"{months}: SII's RTC lists {summary.listed} cession(s) to {rut}; {len(summary.added)} new held "
+        f"document(s) (known from SII, no AEC yet), {summary.known} already held"
+    )
+    for why in summary.skipped:
+        err.print(f"[yellow]![/yellow] not taken: {escape(why)}")
+
+
+def _find(session: Session, rut: str, type_code: int, folio: int) -> tuple[int, int]:
+    """The company's id and its document's."""
     found = repository.company_by_rut(session, rut)
     if found is None:
         raise NotFound(f"no company with RUT {rut} in dtehub", field="company")
     document = repository.document_by_key(session, found.id, type_code, str(folio))
     if document is None:
         raise NotFound(f"company {rut} has no document of type {type_code} and folio {folio}", field="folio")
-    access = cedibility.SiiAccess(settings)
-    if certificate is not None:
-        access = cedibility.SiiAccess(settings, lambda *_: certificate)
-    return cedibility.check_document(session, found.id, document.id, access)
+    return found.id, document.id
 
 
 def _certificate(path: Path) -> PersonCertificate:

@@ -35,10 +35,9 @@ router = APIRouter(prefix="/v1", tags=["factoring"])
 
 
 @router.get("/getDocumentCedibility", response_model=CedibilityOut, responses=error_responses(404))
-@transactional
-def get_document_cedibility(
-    auth: AuthDep,
-    session: SessionDep,
+async def get_document_cedibility(
+    request: Request,
+    caller: CallerDep,
     settings: SettingsDep,
     id: Annotated[int, Query(ge=1, le=MAX_ID, description="The document's id")],
 ) -> Response:
@@ -46,8 +45,11 @@ def get_document_cedibility(
     acceptance/claim service says now (reception, cedibility code, claims, cancelling credit notes; asked
     with the company's SII certificate and stored beside the document), the credit notes and payments
     dtehub holds, the 8-day window and the RTC. Each reason names its source and what to do."""
+    # The document read, SII asked with no transaction open, its answers stored: in one thread-pool call.
+    units = UnitsOfWork(request.app.state.sessionmaker, settings.db_busy_timeout)
     access = cedibility.SiiAccess(settings)
-    return respond_json(cedibility.check_document(session, auth.company_id, id, access).as_json())
+    verdict = await run_in_threadpool(cedibility.check_document, units, caller.company_id, id, access)
+    return respond_json(verdict.as_json())
 
 
 @router.post("/createCesionFromXml", response_model=HeldDocumentOut, responses=error_responses(409, 413, 422))
@@ -73,7 +75,7 @@ def create_cesion_from_xml(
         object_type="document",
         object_id=held.document_id,
         summary={"code": dte.fields.code, "folio": str(dte.fields.folio), "issuer": dte.fields.issuer.rut},
-        skip=not held.created,
+        skip=not (held.created or held.completed),
     )
     row = documents_service.require_row(session, auth.company_id, held.document_id)
     view = documents_service.present_detail(

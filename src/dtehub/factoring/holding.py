@@ -8,6 +8,10 @@ document like any other (its debtor a client of the company, its amounts and sta
 payments, reminders, portal and PDF), marked ``held`` with its issuer's RUT and name, beside the AEC
 as received (``document_holdings``). A file that fails any check stores nothing and is refused with every
 failed check (:class:`~dtehub.errors.AecRefused`).
+
+A held document dtehub knew from SII's RTC only (``dtehub factoring sync-cessions``: no AEC yet) is completed
+by its AEC, not duplicated: it keeps its id, links and payments, and takes the DTE's XML, amounts and debtor
+(as a register-only row of the SII sync takes its XML: :mod:`dtehub.ingest.attach`) and the file.
 """
 
 from __future__ import annotations
@@ -28,9 +32,10 @@ from dtehub.dte.aec_verify import AecVerification, Cession, verify_aec
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import AecRefused, Conflict, UnsupportedDocumentType
 from dtehub.factoring import repository
+from dtehub.ingest import attach
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit.dates import SANTIAGO, utcnow
-from dtehub.models import DocumentHolding, Origin
+from dtehub.models import Company, DocumentHolding, Origin
 from dtehub.portal.links import Links
 from dtehub.webhooks import events as webhook_events
 
@@ -42,6 +47,8 @@ class Held:
     document_id: int
     created: bool
     verification: AecVerification
+    completed: bool = False
+    """The document was known from SII's RTC only: its AEC completed it."""
 
 
 def hold_from_aec(session: Session, company_id: int, data: bytes, links: Links, *, max_bytes: int) -> Held:
@@ -69,6 +76,11 @@ def hold_from_aec(session: Session, company_id: int, data: bytes, links: Links, 
         stored = repository.holding(session, company_id, existing.id)
         if stored is not None and stored.aec_sha256 == digest:
             return Held(existing.id, created=False, verification=verification)
+        if stored is not None and not stored.aec:  # known from SII's RTC, no AEC yet: completed
+            _complete(session, company, existing.id, stored, checked, cession, data, digest, verification)
+            subscriptions = webhook_events.Subscriptions(session, company_id)
+            documents_service.record_events(session, subscriptions, "document.updated", [existing.id], links)
+            return Held(existing.id, created=False, verification=verification, completed=True)
         raise Conflict(
             f"the company already holds DTE {number} (code {fields.code}) of {issuer}, from another AEC",
             field="xml",
@@ -93,14 +105,7 @@ def _store(
     company = companies_service.require(session, company_id)
     fields = checked.fields
     receiver = fields.receiver
-    debtor = ClientFields(
-        name=receiver.name[:255],
-        activity=receiver.activity[:255],
-        address=receiver.address[:255],
-        comuna=receiver.comuna[:128],
-        city=receiver.city[:128],
-    )
-    clients = clients_service.upsert_receivers(session, company_id, [(receiver.rut, debtor, True)])
+    clients = clients_service.upsert_receivers(session, company_id, [(receiver.rut, _debtor(checked), True)])
     now = utcnow()
     row = documents_service.document_row_from_dte(
         company, clients[receiver.rut], checked, send=False, now=now, source=Origin.API
@@ -113,27 +118,72 @@ def _store(
         [document_id],
         [{"content": checked.content, "sha256": checked.sha256, "fields": checked.fields_json}],
     )
+    holding = DocumentHolding(document_id=document_id, company_id=company_id, created_at=now)
+    _keep(holding, cession, data, digest, verification)
+    repository.add_holding(session, holding)
+    return document_id
+
+
+def _keep(
+    holding: DocumentHolding, cession: Cession, data: bytes, digest: str, verification: AecVerification
+) -> None:
+    """The AEC, its last cession and the verification's findings on the holding."""
     assignor = cession.assignor
     assert assignor is not None  # a valid AEC's cessions name their parties
-    repository.add_holding(
-        session,
-        DocumentHolding(
-            document_id=document_id,
-            company_id=company_id,
-            sequence=cession.sequence or 0,
-            assignor_rut=assignor.rut,
-            assignor_name=assignor.name[:100],
-            amount_cents=(cession.amount or 0) * 100,
-            last_due_date=cession.last_due_date,
-            ceded_at=_santiago(cession.signed_at),
-            debtor_email=(cession.debtor_email or "")[:80],
-            aec=data,
-            aec_sha256=digest,
-            checks=[finding.as_json() for finding in verification.findings],
-            created_at=now,
-        ),
+    holding.sequence = cession.sequence or 0
+    holding.assignor_rut = assignor.rut
+    holding.assignor_name = assignor.name[:100]
+    holding.amount_cents = (cession.amount or 0) * 100
+    holding.last_due_date = cession.last_due_date
+    holding.ceded_at = _santiago(cession.signed_at)
+    holding.debtor_email = (cession.debtor_email or "")[:80]
+    holding.aec = data
+    holding.aec_sha256 = digest
+    holding.checks = [finding.as_json() for finding in verification.findings]
+
+
+def _complete(
+    session: Session,
+    company: Company,
+    document_id: int,
+    holding: DocumentHolding,
+    checked: CheckedDte,
+    cession: Cession,
+    data: bytes,
+    digest: str,
+    verification: AecVerification,
+) -> None:
+    """The held document known from SII's RTC only, completed by its AEC: the DTE's fields and XML, the
+    debtor's details, the file."""
+    receiver = checked.fields.receiver
+    clients = clients_service.upsert_receivers(session, company.id, [(receiver.rut, _debtor(checked), True)])
+    arrival = attach.Arrival(document_id, checked, clients[receiver.rut])
+    attach.attach_documents(
+        session, company, [arrival], now=utcnow(), register="SII's RTC (its cession listing)"
     )
-    return document_id
+    ingest_repository.insert_sources(
+        session,
+        ingest_repository.DOCUMENTS,
+        [document_id],
+        [{"content": checked.content, "sha256": checked.sha256, "fields": checked.fields_json}],
+    )
+    document = repository.document(session, company.id, document_id)
+    assert document is not None  # locked and attached just now
+    document.source = Origin.API
+    document.issuer_name = checked.fields.issuer.name[:100]
+    _keep(holding, cession, data, digest, verification)
+    session.flush()
+
+
+def _debtor(checked: CheckedDte) -> ClientFields:
+    receiver = checked.fields.receiver
+    return ClientFields(
+        name=receiver.name[:255],
+        activity=receiver.activity[:255],
+        address=receiver.address[:255],
+        comuna=receiver.comuna[:128],
+        city=receiver.city[:128],
+    )
 
 
 def _santiago(moment: datetime | None) -> datetime | None:

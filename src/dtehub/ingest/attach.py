@@ -46,8 +46,17 @@ class Arrival:
     client: Client
 
 
+REGISTER = "SII's Registro de Ventas"
+
+
 def disagreements(
-    checked: CheckedDte, *, total_cents: int, issue_date: date, client: Client, previous_client: Client | None
+    checked: CheckedDte,
+    *,
+    total_cents: int,
+    issue_date: date,
+    client: Client,
+    previous_client: Client | None,
+    register: str = REGISTER,
 ) -> list[dict[str, str]]:
     """The problems to keep on the row: where SII's register row (the row's values before the XML) and
     the XML differ. The XML's values are the ones kept."""
@@ -56,24 +65,29 @@ def disagreements(
     problems = []
     if total_cents != fields.total_cents:
         problems.append(
-            f"{name}: the XML's total is {format_money(fields.total_cents)}, SII's Registro de Ventas "
-            f"says {format_money(total_cents)}; the signed XML's amount is kept, check with SII"
+            f"{name}: the XML's total is {format_money(fields.total_cents)}, {register} says "
+            f"{format_money(total_cents)}; the signed XML's amount is kept, check with SII"
         )
     if issue_date != fields.issue_date:
         problems.append(
-            f"{name}: the XML says it was issued on {fields.issue_date.isoformat()}, SII's Registro de "
-            f"Ventas on {issue_date.isoformat()}; the signed XML's date is kept, check with SII"
+            f"{name}: the XML says it was issued on {fields.issue_date.isoformat()}, {register} on "
+            f"{issue_date.isoformat()}; the signed XML's date is kept, check with SII"
         )
     if previous_client is not None and previous_client.id != client.id:
         problems.append(
-            f"{name}: the XML goes to {client.tax_id}, SII's Registro de Ventas names "
-            f"{previous_client.tax_id}; the document now belongs to {client.tax_id}, check with SII"
+            f"{name}: the XML goes to {client.tax_id}, {register} names {previous_client.tax_id}; the "
+            f"document now belongs to {client.tax_id}, check with SII"
         )
     return [{"check": REGISTER_CHECK, "code": DISAGREES, "message": message} for message in problems]
 
 
 def attach_documents(
-    session: Session, company: Company, arrivals: Sequence[Arrival], *, now: datetime
+    session: Session,
+    company: Company,
+    arrivals: Sequence[Arrival],
+    *,
+    now: datetime,
+    register: str = REGISTER,
 ) -> dict[int, list[str]]:
     """Give register-only documents their XML (its source row is the caller's); the disagreements with
     the register, in words, by document id."""
@@ -94,6 +108,7 @@ def attach_documents(
             issue_date=document.issue_date,
             client=arrival.client,
             previous_client=previous.get(document.client_id),
+            register=register,
         )
         said[document.id] = [problem["message"] for problem in problems]
         for column in (

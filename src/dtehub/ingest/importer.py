@@ -360,8 +360,12 @@ class _Batches:
         summary: ImportSummary,
         batch_size: int,
         links: Links,
+        user_id: int | None = None,
+        on_batch: Callable[[list[Result]], None] | None = None,
     ) -> None:
         self.factory = factory
+        self.user_id = user_id
+        self.on_batch = on_batch
         self.company_id = company_id
         self.links = links
         self.report = report
@@ -390,9 +394,9 @@ class _Batches:
             with unit_of_work(self.factory) as session:
                 incoming = [Incoming(item.checked, source=Origin.IMPORT) for item in dtes]
                 outcomes = store_many(session, self.company_id, incoming, self.links)
-                # One audit event per committed batch, attributed to the CLI (its only caller).
+                # One audit event per committed batch: the CLI's, or the web app user's who uploaded it.
                 created = [(o.kind.value, o.id) for o in outcomes if isinstance(o, Stored) and o.changed]
-                audit.record_import_batch(session, self.company_id, created)
+                audit.record_import_batch(session, self.company_id, created, user_id=self.user_id)
             stored = {id(item): _result(item, outcome) for item, outcome in zip(dtes, outcomes, strict=True)}
             self.stored_since_analyze += len(dtes)
             if self.stored_since_analyze >= ANALYZE_EVERY:
@@ -407,6 +411,8 @@ class _Batches:
             self.report.flush()
         for result in results:
             self.summary.count(result)
+        if self.on_batch is not None:
+            self.on_batch(results)
 
 
 def import_sources(
@@ -420,6 +426,8 @@ def import_sources(
     report: TextIO | None = None,
     summary: ImportSummary | None = None,
     on_read: Callable[[int], None] | None = None,
+    on_batch: Callable[[list[Result]], None] | None = None,
+    user_id: int | None = None,
     batch_size: int = BATCH_SIZE,
     max_in_flight: int = 8,
     chunk_files: int = CHUNK_FILES,
@@ -429,11 +437,13 @@ def import_sources(
 
     ``summary`` (updated in place, so a caller still has it when the import is interrupted) counts what
     was committed; ``report`` gets one JSON line per result once its batch committed; ``on_read`` is
-    told how many files were read each time some were (for a progress bar); ``links`` make the links
-    of the objects in their webhook events.
+    told how many files were read each time some were (for a progress bar); ``on_batch`` gets each
+    batch's results once it committed (the web app stores them as its report); ``user_id``: the web
+    app's user who uploaded the files, for the audit log (the CLI's otherwise); ``links`` make the
+    links of the objects in their webhook events.
     """
     summary = summary if summary is not None else ImportSummary()
-    batches = _Batches(factory, company_id, report, summary, batch_size, links)
+    batches = _Batches(factory, company_id, report, summary, batch_size, links, user_id, on_batch)
     pending: dict[Future[list[ReadDte | Result]], int] = {}  # each task and its number of files
 
     def collect_one_round() -> None:

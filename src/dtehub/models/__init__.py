@@ -1,6 +1,7 @@
 """SQLAlchemy tables, one module per table. Importing this package registers them all."""
 
 from dtehub.models.api_token import ApiToken
+from dtehub.models.app_import import AppImport, AppImportResult, ImportState
 from dtehub.models.audit_event import Actor, AuditEvent
 from dtehub.models.base import Base
 from dtehub.models.client import Client
@@ -32,6 +33,8 @@ from dtehub.models.webhook_event import WebhookEvent
 __all__ = [
     "Actor",
     "ApiToken",
+    "AppImport",
+    "AppImportResult",
     "AuditEvent",
     "Base",
     "Client",
@@ -51,6 +54,7 @@ __all__ = [
     "DocumentTotal",
     "EmailMessage",
     "File",
+    "ImportState",
     "Membership",
     "MessageStatus",
     "Note",

@@ -24,6 +24,7 @@ class Origin(enum.StrEnum):
     MIPYME = "mipyme"  # mipyme_get_document with import
     SII = "sii"  # the SII sync, from the Registro de Ventas
     DEMO = "demo"  # dtehub demo
+    RTC = "rtc"  # dtehub factoring sync-cessions: held, known from SII's RTC, no AEC yet
 
 
 class DocumentState(enum.IntEnum):

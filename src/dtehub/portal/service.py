@@ -417,7 +417,10 @@ def invoice_page(session: Session, document_id: int, key: str, today: date) -> I
         if text.strip()
     ]
     if document.held:  # the holder collects: the page says whose invoice it was and whom to pay
-        issued_by = f"{document.issuer_name}, RUT {printable_tax_id(document.issuer_rut)}"
+        issuer_rut = (
+            f"RUT {printable_tax_id(document.issuer_rut)}"  # the name may be unknown yet (sync-cessions)
+        )
+        issued_by = f"{document.issuer_name}, {issuer_rut}" if document.issuer_name else issuer_rut
         remarks.insert(
             0, ("Cesión", f"Factura emitida por {issued_by}, cedida a {company.name}, a quien se paga")
         )

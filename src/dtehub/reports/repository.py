@@ -329,3 +329,13 @@ def open_page(
 
 def client_name(session: Session, company_id: int, client_id: int) -> str | None:
     return session.scalar(select(Client.name).where(Client.company_id == company_id, Client.id == client_id))
+
+
+def open_currencies_of_client(session: Session, company_id: int, client_id: int) -> list[str]:
+    """The currencies the client owes something in (a new payment's currency choices)."""
+    query = (
+        select(Document.currency)
+        .where(Document.company_id == company_id, Document.client_id == client_id, _OPEN)
+        .distinct()
+    )
+    return sorted(session.scalars(query))

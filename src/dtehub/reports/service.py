@@ -166,6 +166,11 @@ def open_list(session: Session, company_id: int, wanted: OpenFilter, today: date
     return OpenList(wanted, name, documents, due, rows, page, pages)
 
 
+def currencies_of_client(session: Session, company_id: int, client_id: int) -> list[str]:
+    """The currencies the client owes something in."""
+    return repository.open_currencies_of_client(session, company_id, client_id)
+
+
 @dataclass(frozen=True)
 class DocumentHistory:
     """What happened to one document besides its own row: the document page's timeline."""

@@ -89,6 +89,9 @@ class SyncExecutor:
         self.poll_seconds = poll_seconds
         self.holder = holder or new_holder()
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        # Whether this executor may hold a lease: an idle server's heartbeat writes nothing (on SQLite
+        # every write takes the one write lock, and an idle server must not contend for it).
+        self._holding = False
         self._wakeup: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -104,6 +107,7 @@ class SyncExecutor:
         """Queue a run of the company in the caller's unit of work, its lease held by this executor; it
         starts once the unit of work is committed and :meth:`wake` is called (or at the next poll)."""
         now = self.clock()
+        self._holding = True  # before the lease is taken: a heartbeat in between renews too early, not never
         company = repository.company(session, company_id)
         if start is None and company is not None and company.sii_sync_from is not None:
             start = Period.of(company.sii_sync_from)  # the company's siiSyncFrom
@@ -218,20 +222,28 @@ class SyncExecutor:
         interval = self.lease.total_seconds() / 4
         while True:
             await asyncio.sleep(interval)  # a period, not a wait for a condition
-            try:
-                held = await in_thread(self._renew)
-            except Exception:  # the database is away: the next beat tries again, the lease may lapse
-                log.warning("could not renew the SII sync leases of %s", self.holder, exc_info=True)
-                continue
-            for run_id, task in list(self._tasks.items()):
-                if run_id not in held:
-                    log.warning("SII sync run %s: its lease was taken over; stopping it here", run_id)
-                    task.cancel()
+            await self._beat()
+
+    async def _beat(self) -> None:
+        """Renew this executor's leases, if it may hold any; stop the runs it lost."""
+        if not self._holding and not self._tasks:
+            return
+        try:
+            held = await in_thread(self._renew)
+        except Exception:  # the database is away: the next beat tries again, the lease may lapse
+            log.warning("could not renew the SII sync leases of %s", self.holder, exc_info=True)
+            return
+        for run_id, task in list(self._tasks.items()):
+            if run_id not in held:
+                log.warning("SII sync run %s: its lease was taken over; stopping it here", run_id)
+                task.cancel()
 
     def _renew(self) -> set[int]:
         now = self.clock()
         with unit_of_work(self.factory) as session:
-            return repository.renew(session, self.holder, now, now + self.lease)
+            held = repository.renew(session, self.holder, now, now + self.lease)
+        self._holding = bool(held)
+        return held
 
     def _unit(self, work: Callable[[Session], SiiSyncRun]) -> SiiSyncRun:
         with unit_of_work(self.factory) as session:

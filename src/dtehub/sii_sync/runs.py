@@ -27,6 +27,7 @@ from dtehub.sii_sync.periods import Period, plan
 
 class Trigger:
     API = "api"
+    APP = "app"  # the web app's "sincronizar ahora" (/app/sii)
     CLI = "cli"
     SCHEDULE = "schedule"
 

@@ -52,7 +52,7 @@ class SiiSyncRunOut(ApiModel):
         description="queued, running, done or failed (a run whose process stopped shows failed, code "
         "interrupted, until the next sync of the company resumes it)"
     )
-    trigger: str = Field(description="api, cli or schedule: who asked for it")
+    trigger: str = Field(description="api, app (the web app), cli or schedule: who asked for it")
     since: str = Field(description="First tax period synced, YYYY-MM")
     until: str = Field(description="Last tax period synced, YYYY-MM")
     periods_done: int = Field(description="Periods whose documents are stored")

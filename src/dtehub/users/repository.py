@@ -171,3 +171,22 @@ def prune_failures(session: Session, before: datetime) -> None:
 
 def set_require_totp(session: Session, company_id: int, required: bool) -> None:
     session.execute(update(Company).where(Company.id == company_id).values(require_totp=required))
+
+
+def owners_locked(session: Session, company_id: int) -> list[int]:
+    """The company's owners (user ids), their rows locked until the transaction ends: two owners
+    changing each other's roles at once cannot both leave the company without one."""
+    return list(
+        session.scalars(
+            select(Membership.user_id)
+            .where(Membership.company_id == company_id, Membership.role == "owner")
+            .order_by(Membership.user_id)
+            .with_for_update()
+        ).all()
+    )
+
+
+def delete_membership(session: Session, user_id: int, company_id: int) -> None:
+    session.execute(
+        delete(Membership).where(Membership.user_id == user_id, Membership.company_id == company_id)
+    )

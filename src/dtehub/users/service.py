@@ -417,3 +417,41 @@ def invite(
 
 def members(session: Session, company_id: int) -> list[tuple[User, str]]:
     return repository.members_of(session, company_id)
+
+
+def _member(session: Session, company_id: int, user_id: int) -> tuple[User, Membership]:
+    """A member of the company; anyone else (another company's user, no user) is :class:`NotFound`."""
+    found = repository.membership(session, user_id, company_id)
+    user = repository.user(session, user_id) if found is not None else None
+    if found is None or user is None:
+        raise NotFound("no such member of the company", field="user")
+    return user, found
+
+
+def _keep_an_owner(session: Session, company_id: int, user_id: int) -> None:
+    owners = repository.owners_locked(session, company_id)
+    if owners == [user_id]:
+        raise Conflict("the company's last owner cannot stop being one", field="role")
+
+
+def change_role(session: Session, company_id: int, user_id: int, role: Role) -> tuple[User, str]:
+    """Another role for a member (its previous one answered); never the company's last owner's."""
+    user, membership = _member(session, company_id, user_id)
+    before = membership.role
+    if before == Role.OWNER.value and role != Role.OWNER:
+        _keep_an_owner(session, company_id, user_id)
+    membership.role = role.value
+    session.flush()
+    return user, before
+
+
+def remove_member(session: Session, company_id: int, user_id: int) -> tuple[User, str]:
+    """The member leaves the company (its sessions on it move to another of its companies, or end, at
+    their next request); never the company's last owner."""
+    user, membership = _member(session, company_id, user_id)
+    role = membership.role
+    if role == Role.OWNER.value:
+        _keep_an_owner(session, company_id, user_id)
+    repository.delete_membership(session, user_id, company_id)
+    session.flush()
+    return user, role

@@ -6,9 +6,8 @@ the service the API uses, is in the audit log with the user, and answers with a 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
@@ -21,9 +20,8 @@ from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
 from dtehub.documents import service as documents
 from dtehub.dte.document_types import dte_type_name
-from dtehub.errors import BadRequest, Conflict, DtehubError, NotFound, Unprocessable
+from dtehub.errors import BadRequest, Conflict, DtehubError, Unprocessable
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
-from dtehub.kit.money import InvalidAmount, to_cents
 from dtehub.models import Role
 from dtehub.models.document import NO_CODE
 from dtehub.payments import service as payments
@@ -35,7 +33,7 @@ from dtehub.reminders import queue as reminders_queue
 from dtehub.reminders import service as reminders
 from dtehub.reports import service as reports
 from dtehub.users.service import Staff
-from dtehub.webapp import pages
+from dtehub.webapp import forms, pages
 from dtehub.webapp.dashboard import ACTIONS
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import NowDep, StaffDep, app_route, record
@@ -50,6 +48,7 @@ SOURCES = {
     "mipyme": "traído desde MIPYME (SII)",
     "sii": "desde el Registro de Ventas del SII",
     "demo": "de demostración",
+    "rtc": "desde el Registro de Transferencia de Créditos del SII (cedido a la empresa, sin AEC aún)",
 }
 SII_STATES = {
     "received": "Recibido por el SII",
@@ -94,20 +93,7 @@ DOCUMENT_ACTIONS = {
 
 def _document_id(text: str) -> int:
     """A path's id: anything but a number of ours is a document that does not exist."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
-        raise NotFound("document not found", field="id")
-    return int(text)
-
-
-def _amount(text: str) -> int:
-    """``$1.234.567``, ``1234567`` or ``1.234,50`` (Chilean writing) → hundredths."""
-    cleaned = re.sub(r"[\s$]", "", text)
-    if "," in cleaned or re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned):
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        return to_cents(cleaned)
-    except InvalidAmount:
-        raise BadRequest("Monto: escriba un número, por ejemplo 1.190.000", field="amount") from None
+    return forms.path_id(text)
 
 
 @dataclass(frozen=True)
@@ -298,21 +284,18 @@ def register_payment(
     row = documents.require_row(session, staff.company_id, target)
     form = {"amount": amount, "date": paid_on, "method": method, "description": description}
     try:
-        cents = _amount(amount)
-        try:
-            day = date.fromisoformat(paid_on.strip()) if paid_on.strip() else today_in_santiago(now)
-        except ValueError:
-            raise BadRequest("Fecha: elija un día (AAAA-MM-DD)", field="date") from None
+        cents = forms.amount(amount)
+        day = forms.day(paid_on, today_in_santiago(now))
         method_id = int(method) if method.strip().isdigit() and int(method) in PAYMENT_METHODS else None
         data = PaymentCreate.model_validate(
             {
                 "date": day.isoformat(),
-                "amount": format_cents_text(cents),
+                "amount": forms.cents_text(cents),
                 "currency": row.currency,
                 "clientId": row.client_id,
                 "paymentMethodId": method_id,
                 "description": description.strip()[:255],
-                "documents": [{"id": target, "amount": format_cents_text(cents)}],
+                "documents": [{"id": target, "amount": forms.cents_text(cents)}],
             }
         )
         payment = payments.create_payment(session, staff.company_id, data, _links(request))
@@ -327,14 +310,9 @@ def register_payment(
         Action.CREATE_PAYMENT,
         object_type="payment",
         object_id=payment.id,
-        summary={"documentId": str(target), "amount": format_cents_text(cents), "currency": row.currency},
+        summary={"documentId": str(target), "amount": forms.cents_text(cents), "currency": row.currency},
     )
     return _back(target, "payment")
-
-
-def format_cents_text(cents: int) -> str:
-    whole, hundredths = divmod(cents, 100)
-    return f"{whole}.{hundredths:02d}"
 
 
 def _links(request: Request) -> Links:

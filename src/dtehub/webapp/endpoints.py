@@ -7,13 +7,27 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from dtehub.webapp import access, dashboard, document, pages, settings
+from dtehub.webapp import (
+    access,
+    company_settings,
+    dashboard,
+    document,
+    pages,
+    payments,
+    settings,
+    sii,
+    uploads,
+)
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 router.include_router(access.router)
 router.include_router(dashboard.router)
 router.include_router(document.router)
 router.include_router(settings.router)
+router.include_router(payments.router)
+router.include_router(uploads.router)
+router.include_router(sii.router)
+router.include_router(company_settings.router)
 
 
 @router.get("", response_class=Response)
@@ -24,4 +38,4 @@ async def root() -> Response:
 @router.get("/static/app.css", response_class=Response)
 async def stylesheet() -> Response:
     """The app's only stylesheet; pages name it with its content's hash, so it may be kept long."""
-    return Response(pages.stylesheet(), media_type="text/css", headers=dict(pages.PUBLIC_HEADERS))
+    return pages.static_response("app.css")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from dtehub.models import Role
 from dtehub.users.repository import CompanyOfUser
 from dtehub.users.service import Staff, companies_of
 
@@ -27,6 +28,21 @@ MESSAGES = {
     "tag": "Etiqueta agregada.",
     "tag-already": "El documento ya tenía esa etiqueta.",
     "renewed": "Enlace renovado: los enlaces anteriores del cliente ya no funcionan.",
+    "reconciled": "Pago conciliado: sus documentos ya lo cuentan.",
+    "discarded": "Pago descartado: sus documentos vuelven a deber lo que les daba.",
+    "import": "Importación iniciada: esta página muestra su avance.",
+    "certificate": "Certificado guardado: dtehub lo usa desde ahora para ingresar al SII.",
+    "certificate-removed": "Certificado eliminado: dtehub ya no ingresa al SII por la empresa.",
+    "sync": "Sincronización iniciada: esta página muestra su avance.",
+    "company-data": "Datos de la empresa guardados.",
+    "printing": "Datos de impresión guardados.",
+    "reminders": "Recordatorios guardados.",
+    "logo": "Logo guardado.",
+    "logo-removed": "Logo eliminado.",
+    "role": "Rol cambiado.",
+    "member-removed": "La persona ya no tiene acceso a la empresa.",
+    "webhook": "Webhook creado.",
+    "webhook-deleted": "Webhook eliminado: no se le envía nada más.",
 }
 
 
@@ -41,6 +57,11 @@ class Layout:
     @property
     def role_name(self) -> str:
         return ROLE_NAMES.get(self.staff.role.value, self.staff.role.value)
+
+    @property
+    def collects(self) -> bool:
+        """Collectors and owners: the navigation shows what only they may use (imports)."""
+        return self.staff.may(Role.COLLECTOR)
 
 
 def layout(session: Session, staff: Staff, section: str, ok: str | None = None) -> Layout:

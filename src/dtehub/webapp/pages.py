@@ -3,7 +3,10 @@ its stylesheet (the one public file, named by its content's hash), the formats p
 (``$1.234.567``, ``dd-mm-aaaa``) and its error page.
 
 Nothing on a page comes from another origin, and no script runs: the policy says so
-(``script-src`` falls back to ``default-src 'none'``). Forms post to dtehub only.
+(``script-src`` falls back to ``default-src 'none'``). A page that follows a job live (an import's
+progress, ``/app/sii`` while a sync runs) sends :data:`SCRIPT_POLICY` instead, for dtehub's own script.
+Forms post to dtehub only. The static files (the stylesheet, the two scripts) are named by their
+content's hash, so they may be kept long.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from pathlib import PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -81,18 +85,30 @@ _environment = Environment(
 _environment.filters.update(money=money, day=day, moment=moment, count=count, rut=printable_tax_id)
 
 
-@cache
-def stylesheet() -> bytes:
-    return resources.files("dtehub.webapp").joinpath("static", "app.css").read_bytes()
+SCRIPT_POLICY = CONTENT_SECURITY_POLICY + "; script-src 'self'; connect-src 'self'"
+"""A live page's policy: its one script, from dtehub, which reads from dtehub only."""
+
+_MEDIA_TYPES = {".css": "text/css", ".js": "text/javascript"}
 
 
 @cache
-def stylesheet_url() -> str:
-    return f"/app/static/app.css?v={hashlib.sha256(stylesheet()).hexdigest()[:12]}"
+def static_file(name: str) -> bytes:
+    return resources.files("dtehub.webapp").joinpath("static", name).read_bytes()
+
+
+@cache
+def static_url(name: str) -> str:
+    return f"/app/static/{name}?v={hashlib.sha256(static_file(name)).hexdigest()[:12]}"
+
+
+def static_response(name: str) -> Response:
+    """A static file, public and kept long (its URL changes with its content)."""
+    media_type = _MEDIA_TYPES[PurePosixPath(name).suffix]
+    return Response(static_file(name), media_type=media_type, headers=dict(PUBLIC_HEADERS))
 
 
 def render(template: str, context: Mapping[str, Any]) -> str:
-    return _environment.get_template(template).render(stylesheet_url=stylesheet_url(), **context)
+    return _environment.get_template(template).render(stylesheet_url=static_url("app.css"), **context)
 
 
 def page(
@@ -117,6 +133,10 @@ _ERROR_TEXTS = {
     403: ("Acción no permitida", "Su rol en esta empresa no permite hacer esto, o el formulario venció."),
     404: ("Página no encontrada", "Lo que busca no existe, o no pertenece a la empresa en la que trabaja."),
     405: ("Operación no permitida", "Esta dirección no acepta esa operación."),
+    413: (
+        "Archivo demasiado grande",
+        "Lo enviado supera el tamaño máximo que acepta dtehub. Envíe menos archivos a la vez.",
+    ),
     429: ("Demasiadas solicitudes", "Espere un momento e intente de nuevo."),
     503: ("Servicio no disponible", "El servicio no está disponible en este momento. Intente más tarde."),
 }

@@ -1,5 +1,6 @@
 """``/app/settings``: the person's own account (password, second factor) and, for owners, the
-company's requirement of a second factor."""
+company's requirement of a second factor, invitations and API tokens (the company's data, printing,
+reminders, users and webhooks: :mod:`dtehub.webapp.company_settings`; the page: :mod:`.settings_page`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from dtehub.audit.actions import Action
 from dtehub.auth import service as auth
@@ -17,7 +17,8 @@ from dtehub.errors import BadRequest, Conflict, Forbidden, NotFound, PasswordRef
 from dtehub.models import Role
 from dtehub.users import service as users
 from dtehub.webapp import mails, pages
-from dtehub.webapp.layout import ROLE_NAMES, layout
+from dtehub.webapp.layout import layout
+from dtehub.webapp.settings_page import settings_page as _settings_page
 from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route, clear_cookie, record
 
 router = APIRouter()
@@ -25,35 +26,13 @@ router = APIRouter()
 FormText = Annotated[str, Form()]
 
 
-def _settings_page(
-    session: Session,
-    staff: users.Staff,
-    ok: str | None,
-    *,
-    error: str | None = None,
-    status_code: int = 200,
-    new_token: str | None = None,
-) -> Response:
-    owner = staff.may(Role.OWNER)
-    context = {
-        "layout": layout(session, staff, "settings", ok),
-        "error": error,
-        "owner": owner,
-        "members": users.members(session, staff.company_id) if owner else [],
-        "role_names": ROLE_NAMES,
-        "tokens": auth.company_tokens(session, staff.company_id) if owner else [],
-        "new_token": new_token,
-    }
-    return pages.page("settings.html", context, status_code=status_code)
-
-
 @router.get("/settings")
 @app_route()
 def settings_page(
-    staff: StaffDep, session: SessionDep, ok: Annotated[str | None, Query()] = None
+    request: Request, staff: StaffDep, session: SessionDep, ok: Annotated[str | None, Query()] = None
 ) -> Response:
-    """The account (password, second factor) and, for owners, the company's settings."""
-    return _settings_page(session, staff, ok)
+    """The account (password, second factor), the company's settings (owners change them)."""
+    return _settings_page(request, session, staff, ok)
 
 
 @router.post("/settings/password")
@@ -70,12 +49,14 @@ def change_password(
     """A new password: every session of the user ends, this one too."""
     if password != confirmation:
         return _settings_page(
-            session, staff, None, error="Las contraseñas nuevas no coinciden.", status_code=400
+            request, session, staff, None, error="Las contraseñas nuevas no coinciden.", status_code=400
         )
     try:
         users.change_password(session, staff.user_id, current, password, now)
     except (PasswordRefused, BadRequest) as refused:  # checked before anything changed
-        return _settings_page(session, staff, None, error=refused.message.capitalize() + ".", status_code=400)
+        return _settings_page(
+            request, session, staff, None, error=refused.message.capitalize() + ".", status_code=400
+        )
     record(session, staff, Action.APP_CHANGE_PASSWORD, object_type="user", object_id=staff.user_id)
     response = pages.redirect("/app/login?ok=password")
     clear_cookie(response, request.app.state.settings, SESSION_COOKIE)
@@ -163,7 +144,7 @@ def invite(
         chosen = users.parse_role(role)
         user, token = users.invite(session, staff.company_id, email, chosen, now)
     except (BadRequest, Conflict) as refused:  # checked before anything changed
-        return _settings_page(session, staff, None, error=refused.message, status_code=400)
+        return _settings_page(request, session, staff, None, error=refused.message, status_code=400)
     record(
         session,
         staff,
@@ -184,11 +165,11 @@ def invite(
 
 @router.post("/settings/tokens")
 @app_route(role=Role.OWNER)
-def create_token(staff: StaffDep, session: SessionDep) -> Response:
+def create_token(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     """Owners: a new API token of the company, shown on this answer only (never in a URL, never again)."""
     token_id, token = auth.issue_company_token(session, staff.company_id)
     record(session, staff, Action.APP_CREATE_TOKEN, object_type="token", object_id=token_id)
-    return _settings_page(session, staff, None, new_token=token)
+    return _settings_page(request, session, staff, None, new_token=token)
 
 
 @router.post("/settings/tokens/{token_id}/revoke")

@@ -25,6 +25,8 @@ BUYER = "81675600-6"
 SELLER_PERSON = "12345678-5"
 BUYER_PERSON = "11111111-1"
 OUTSIDER = "22222222-2"  # a person SII knows, for no company of these documents
+FACTOR = "77665544-9"  # a factoring company SII knows, to which the seller cedes
+FACTOR_PERSON = "15555555-6"
 UNREGISTERED = "13131313-6"  # not a person SII lets authenticate by certificate
 PASSWORD = "Clave-De-Prueba-9"
 LOADED_INVOICE = 7001  # in dtes/, with a credit note that cancels it
@@ -64,11 +66,16 @@ def ws_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         )
     )
     config = {
-        "companies": [{"rut": SELLER, "name": "VENDEDORA SPA"}, {"rut": BUYER, "name": "COMPRADORA SA"}],
+        "companies": [
+            {"rut": SELLER, "name": "VENDEDORA SPA"},
+            {"rut": BUYER, "name": "COMPRADORA SA"},
+            {"rut": FACTOR, "name": "FACTORING CAPITAL SPA"},
+        ],
         "people": [
             {"rut": SELLER_PERSON, "name": "Vera Vendedora", "companies": [SELLER]},
             {"rut": BUYER_PERSON, "name": "Carlos Comprador", "companies": [BUYER]},
             {"rut": OUTSIDER, "name": "Otra Persona", "companies": []},
+            {"rut": FACTOR_PERSON, "name": "Fernanda Factoring", "companies": [FACTOR]},
         ],
     }
     (data / "emulator.json").write_text(json.dumps(config), encoding="utf-8")

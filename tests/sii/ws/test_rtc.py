@@ -14,7 +14,7 @@ from dtehub.sii.errors import InvalidRequest
 from dtehub.sii.ws.client import WsClient
 from dtehub.sii.ws.errors import WsDocumentUnknown, WsNotAuthorized
 from dtehub.sii.ws.reclamo import DocumentRef, register_event
-from dtehub.sii.ws.rtc import Outcome, ceded, status, upload
+from dtehub.sii.ws.rtc import PERIOD_PATH, Outcome, ceded, period_cessions, read_period, status, upload
 from tests.dte_factory import build_dte
 from tests.sii.ws.conftest import BUYER, SELLER, SELLER_PERSON, People, next_folio
 
@@ -176,7 +176,7 @@ def test_the_upload_is_refused_for_a_company_the_person_does_not_act_for(
     with pytest.raises(WsNotAuthorized, match="STATUS 1"):
         upload(buyer_ws, SELLER, "x@compradora.cl", "aec.xml", data)
     with pytest.raises(WsNotAuthorized, match="STATUS 6"):
-        upload(buyer_ws, "77665544-9", "x@compradora.cl", "aec.xml", data)
+        upload(buyer_ws, "96790240-3", "x@compradora.cl", "aec.xml", data)
 
 
 def test_an_empty_file_and_an_unknown_track_id_are_said_in_words(seller_ws: WsClient) -> None:
@@ -218,3 +218,59 @@ def test_the_holder_cedes_onwards_and_sii_registers_the_chain(
     assert status(buyer_ws, sent.track_id).code == "EOK"
     chain = sii.rtc.cessions((SELLER, 33, folio))
     assert [(c.seq, c.assignor, c.assignee) for c in chain] == [(1, SELLER, BUYER), (2, BUYER, ASSIGNEE.rut)]
+
+
+def test_the_period_listing_is_sii_s_csv_and_is_read_back(
+    sii: Emulator, seller_ws: WsClient, people: People
+) -> None:
+    holder = Party(BUYER, "COMPRADORA SA", "Av. Libertador 1000, Santiago", "finanzas@compradora.cl")
+    data, folio = aec_of(sii, people.seller, assignee=holder)
+    assert status(seller_ws, upload(seller_ws, SELLER, "c@v.cl", "aec.xml", data).track_id).code == "EOK"
+    today = sii.acceptances.now().date()
+
+    response = seller_ws.http.post(
+        seller_ws.config.ws_url + PERIOD_PATH,
+        data={"TIPOCONSULTA": "1", "TXTXML": "TXT", "DESDE": f"{today:%d%m%Y}", "HASTA": f"{today:%d%m%Y}",
+              "rutCompany": SELLER.split("-")[0], "dvCompany": SELLER.split("-")[1]},
+        headers={"Cookie": f"TOKEN={seller_ws.token()}"},
+    )  # fmt: skip
+    lines = response.content.decode("iso-8859-1").split("\r\n")
+    assert lines[0] == (
+        f"DATOS_CONSULTA; RUT={SELLER};TIPO_CONSULTA=CEDENTE;DESDE_DDMMAAAA={today:%d%m%Y};"
+        f"HASTA_DDMMAAAA={today:%d%m%Y}"
+    )
+    assert lines[1].startswith("VENDEDOR;ESTADO_CESION;DEUDOR;MAIL_DEUDOR;TIPO_DOC;")
+    [row] = [line for line in lines[2:] if f";33;Factura Electronica;{folio};" in line]
+    assert row.startswith(f"{SELLER};Cesion Vigente;{BUYER};")
+
+    # The buyer's listing of the cessions made to it reads the same cession back.
+    with WsClient(seller_ws.config, people.buyer, tokens=seller_ws.tokens) as buyer_ws:
+        listing = period_cessions(buyer_ws, BUYER, today, today)
+    [read] = [c for c in listing.cessions if c.folio == folio]
+    assert (read.issuer_rut, read.type_code, read.assignor_rut, read.assignee_rut) == (
+        SELLER,
+        33,
+        SELLER,
+        BUYER,
+    )
+    assert (read.amount, read.total, read.assignee_name) == (TOTAL, TOTAL, "COMPRADORA SA")
+    with pytest.raises(WsNotAuthorized, match="may not list the cessions"):
+        period_cessions(seller_ws, BUYER, today, today)
+
+
+def test_several_e_mails_in_one_field_are_read_as_one() -> None:
+    text = (
+        "VENDEDOR;ESTADO_CESION;DEUDOR;MAIL_DEUDOR;TIPO_DOC;NOMBRE_DOC;FOLIO_DOC;FCH_EMIS_DTE;MNT_TOTAL;CEDENTE;"
+        "RZ_CEDENTE;MAIL_CEDENTE;CESIONARIO;RZ_CESIONARIO;MAIL_CESIONARIO;FCH_CESION;MNT_CESION;FCH_VENCIMIENTO\n"
+        "76399752-9;Cesion Vigente;81675600-6;a@b.cl;33;Factura Electronica;170;2026-11-02;119000;76399752-9;"
+        "VENDEDORA SPA;c@v.cl;77665544-9;FACTORING SPA;x@f.cl;y@f.cl;2026-11-10 14:31;119000;2026-12-31\n"
+        "no;es;una;fila\n"
+    )
+    listing = read_period(text)
+    [cession] = listing.cessions
+    assert (cession.folio, cession.ceded_at, cession.last_due_date) == (
+        170,
+        datetime(2026, 11, 10, 14, 31),
+        date(2026, 12, 31),
+    )
+    assert listing.unreadable == ["line 3: 4 fields where the listing has 18"]

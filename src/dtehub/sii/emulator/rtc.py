@@ -1,5 +1,6 @@
 """The emulated Registro de Transferencia de Créditos (RTC): the AEC upload (``RTCAnotEnvio.cgi``), the
-upload's status (``wsRPETCConsulta.getEstEnvio``) and the cessions SII registered (``getEstCesion``).
+upload's status (``wsRPETCConsulta.getEstEnvio``), the cessions SII registered (``getEstCesion``) and their
+listing by period (``RTCConsultaCesiones.cgi``, :func:`period_listing`).
 
 The upload is a ``multipart/form-data`` POST (``emailNotif``, ``rutCompany``, ``dvCompany``, ``archivo``)
 with the ``TOKEN`` cookie; it answers ``RECEPCIONAEC`` with a ``STATUS`` (0 received with a ``TRACKID``; 1
@@ -31,8 +32,9 @@ import email.parser
 import email.policy
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Any
 
 from lxml import etree
 
@@ -50,6 +52,19 @@ from dtehub.sii.emulator.ws import SII_NS, TokenStore, _axis, _fault, _read_call
 
 UPLOAD_PATH = "/cgi_rtc/RTC/RTCAnotEnvio.cgi"
 QUERY_PATH = "/DTEWS/services/wsRPETCConsulta"
+PERIOD_PATH = "/cgi_rtc/RTC/RTCConsultaCesiones.cgi"
+PERIOD_COLUMNS = (
+    "VENDEDOR;ESTADO_CESION;DEUDOR;MAIL_DEUDOR;TIPO_DOC;NOMBRE_DOC;FOLIO_DOC;FCH_EMIS_DTE;MNT_TOTAL;CEDENTE;"
+    "RZ_CEDENTE;MAIL_CEDENTE;CESIONARIO;RZ_CESIONARIO;MAIL_CESIONARIO;FCH_CESION;MNT_CESION;FCH_VENCIMIENTO"
+)
+PERIOD_KINDS = {"0": "DEUDOR", "1": "CEDENTE", "2": "CESIONARIO"}
+"""``TIPOCONSULTA``: the cessions whose debtor, assignor or assignee the company is."""
+_DOCUMENT_NAMES = {
+    33: "Factura Electronica",
+    34: "Factura No Afecta o Exenta Electronica",
+    43: "Liquidacion-Factura Electronica",
+    46: "Factura de Compra Electronica",
+}
 MAX_FILE_BYTES = 900 * 1024
 PIPELINE = ("RCP", "SOK", "FSO", "COK", "VDC", "VCS")
 DESCRIPTIONS = {
@@ -84,6 +99,16 @@ class Registered:
     at: datetime
     track_id: int
     declaration: bool
+    receiver: str = ""
+    """The DTE's receiver (RUTReceptor): its debtor, or its seller for a 46."""
+    debtor_email: str = ""
+    issued: date | None = None
+    total: int = 0
+    last_due: date | None = None
+    assignor_name: str = ""
+    assignor_email: str = ""
+    assignee_name: str = ""
+    assignee_email: str = ""
 
 
 @dataclass
@@ -132,13 +157,15 @@ class Rtc:
         self._next_track = 38_936
 
     def handles(self, path: str) -> bool:
-        return path.lower() in (UPLOAD_PATH.lower(), QUERY_PATH.lower())
+        return path.lower() in (UPLOAD_PATH.lower(), QUERY_PATH.lower(), PERIOD_PATH.lower())
 
     def answer(self, request: Request) -> Response:
         if request.method != "POST":
             return Response(405, b"", content_type="text/plain")
         if request.path.lower() == UPLOAD_PATH.lower():
             return self._upload(request)
+        if request.path.lower() == PERIOD_PATH.lower():
+            return self._period(request)
         try:
             operation, parameters = _read_call(request.body)
         except ValueError as exc:
@@ -159,14 +186,28 @@ class Rtc:
         with self._lock:
             return list(self._cessions.get(key, []))
 
-    def record(self, key: DocumentKey, assignee: str, amount: int, at: datetime | None = None) -> Registered:
-        """Register a cession of the document's issuer (or its current holder) without a file (tests)."""
+    def holder(self, key: DocumentKey) -> str | None:
+        """The document's current holder (the last registered assignee), or None when it was never ceded."""
+        with self._lock:
+            known = self._cessions.get(key)
+            return known[-1].assignee if known else None
+
+    def record(
+        self, key: DocumentKey, assignee: str, amount: int, at: datetime | None = None, **details: Any
+    ) -> Registered:
+        """Register a cession of the document's issuer (or its current holder) without a file (tests);
+        ``details``: the other fields of :class:`Registered` (the receiver defaults to SII's record's)."""
+        dossier = self.acceptances.dossier(key)
         with self._lock:
             known = self._cessions.setdefault(key, [])
             assignor = known[-1].assignee if known else key[0]
+            moment = at or self.acceptances.now()
             made = Registered(
-                len(known) + 1, assignor, assignee, amount, at or self.acceptances.now(), 0, False
-            )
+                len(known) + 1, assignor, assignee, amount, moment, 0, False,
+                receiver=dossier.receiver_rut if dossier is not None else "", total=amount,
+                issued=moment.date(), last_due=moment.date(),
+            )  # fmt: skip
+            made = replace(made, **details)
             known.append(made)
             return made
 
@@ -337,7 +378,8 @@ class Rtc:
                     )
                 if declared and not has_declaration:
                     return _Judged("RCS", f"{label}: falta la declaracion jurada de la cesion anterior", key)
-                new.append(Registered(seq, assignor, assignee, amount, stamped, track_id, has_declaration))
+                made = Registered(seq, assignor, assignee, amount, stamped, track_id, has_declaration)
+                new.append(_detailed(made, document, id_dte))
             holder, declared = assignee, declared or has_declaration
         if not new:
             return _Judged("RCS", "las cesiones del archivo ya estan registradas", key)
@@ -352,6 +394,44 @@ class Rtc:
         return _Judged("EOK", "", key, new)
 
     # --- the queries ---------------------------------------------------------------------------------------
+
+    def _period(self, request: Request) -> Response:
+        """The cessions of a period whose debtor, assignor or assignee the company is (``TIPOCONSULTA`` 0, 1,
+        2), registered between ``DESDE`` and ``HASTA`` (``DDMMAAAA``, both included), as SII's "Consulta de
+        Cesiones en Período" downloads them (``TXTXML=TXT``: ``;``-separated, ISO-8859-1, a ``DATOS_CONSULTA``
+        line first). The company is ``rutCompany``/``dvCompany`` (as in the upload); the ``TOKEN`` cookie's
+        person must act for it."""
+        person = self.tokens.person(request.cookies.get("TOKEN"))
+        if person is None:
+            return _text_answer(401, "NO ESTA AUTENTICADO: TOKEN no valido o expirado")
+        form = request.form
+        kind = PERIOD_KINDS.get(form.get("TIPOCONSULTA", "").strip())
+        try:
+            company = normalize_rut(f"{form.get('rutCompany', '')}-{form.get('dvCompany', '')}")
+            since = datetime.strptime(form.get("DESDE", ""), "%d%m%Y").date()
+            until = datetime.strptime(form.get("HASTA", ""), "%d%m%Y").date()
+        except (InvalidRut, ValueError):
+            kind = None
+        if kind is None:
+            return _text_answer(400, "ERROR EN LOS PARAMETROS DE LA CONSULTA")
+        if company not in self.data.people[person].companies:
+            return _text_answer(403, f"USUARIO {person} SIN PERMISO SOBRE LA EMPRESA {company}")
+        with self._lock:
+            found = [(key, c) for key, chain in self._cessions.items() for c in chain]
+        lines = [
+            f"DATOS_CONSULTA; RUT={company};TIPO_CONSULTA={kind};DESDE_DDMMAAAA={form['DESDE']};"
+            f"HASTA_DDMMAAAA={form['HASTA']}",
+            PERIOD_COLUMNS,
+        ]
+        for key, cession in sorted(found, key=lambda item: (item[1].at, item[0], item[1].seq)):
+            line = period_line(key, cession)
+            party = {"DEUDOR": line[2], "CEDENTE": cession.assignor, "CESIONARIO": cession.assignee}[kind]
+            if party == company and since <= cession.at.date() <= until:
+                lines.append(";".join(line))
+        body = "\r\n".join(lines) + "\r\n"
+        return Response(
+            200, body.encode("iso-8859-1", "replace"), content_type="text/plain; charset=ISO-8859-1"
+        )
 
     def _status(self, parameters: Mapping[str, str]) -> Response:
         person = self.tokens.person(parameters.get("Token", "").strip())
@@ -391,6 +471,43 @@ class Rtc:
 
 
 _DSIG = "http://www.w3.org/2000/09/xmldsig#"
+
+
+def period_line(key: DocumentKey, cession: Registered) -> list[str]:
+    """One cession as the period listing writes it (:data:`PERIOD_COLUMNS`): the seller and debtor as the
+    type says (a 46's buyer issued it), the cession's time to the minute, "Cesion Vigente"."""
+    issuer, type_code, folio = key
+    seller, debtor = (cession.receiver, issuer) if type_code == 46 else (issuer, cession.receiver)
+    issued = cession.issued.isoformat() if cession.issued is not None else ""
+    last_due = cession.last_due.isoformat() if cession.last_due is not None else ""
+    return [
+        seller, "Cesion Vigente", debtor, cession.debtor_email, str(type_code),
+        _DOCUMENT_NAMES.get(type_code, ""), str(folio), issued, str(cession.total), cession.assignor,
+        cession.assignor_name, cession.assignor_email, cession.assignee, cession.assignee_name,
+        cession.assignee_email, cession.at.strftime("%Y-%m-%d %H:%M"), str(cession.amount), last_due,
+    ]  # fmt: skip
+
+
+def _detailed(made: Registered, document: etree._Element, id_dte: Mapping[str, str]) -> Registered:
+    """The registered cession with what the period listing shows of it, from its ``DocumentoCesion``."""
+    return replace(
+        made,
+        receiver=id_dte["RUTReceptor"],
+        total=int(id_dte["MntTotal"]),
+        issued=date.fromisoformat(id_dte["FchEmis"]),
+        debtor_email=_text(document, "eMailDeudor", required=False),
+        last_due=date.fromisoformat(_text(document, "UltimoVencimiento")),
+        assignor_name=_text(document, "Cedente/RazonSocial"),
+        assignor_email=_text(document, "Cedente/eMail"),
+        assignee_name=_text(document, "Cesionario/RazonSocial"),
+        assignee_email=_text(document, "Cesionario/eMail"),
+    )
+
+
+def _text_answer(status: int, text: str) -> Response:
+    return Response(
+        status, text.encode("iso-8859-1", "replace"), content_type="text/plain; charset=ISO-8859-1"
+    )
 
 
 def _text(parent: etree._Element, path: str, *, required: bool = True) -> str:

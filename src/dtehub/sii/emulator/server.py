@@ -274,6 +274,7 @@ class Emulator:
         """The SOAP services (seed, token, acceptance/claim): ``ws.faults``, ``ws.tokens``."""
         self.rtc = Rtc(self.data, self.acceptances, self.ws.tokens)
         """The RTC (:mod:`.rtc`): AEC uploads judged as SII does, their status, the cessions registered."""
+        self.ws.holder_of = self.rtc.holder  # the current holder's people may ask the acceptance service
         self._host = host
         self._port = port
         self._server: _TlsServer | None = None
@@ -341,6 +342,14 @@ class Emulator:
     def logins(self) -> int:
         """Successful logins since the start."""
         return self.sessions.logins
+
+    def logins_of(self, person_rut: str) -> int:
+        """Successful logins of one person since the start."""
+        return self.sessions.logins_of(person_rut)
+
+    def wait_for_logins(self, person_rut: str, count: int, timeout: float = 30.0) -> bool:
+        """Wait (a thread) until the person has logged in ``count`` times since the start."""
+        return self.sessions.wait_for_logins(person_rut, count, timeout)
 
     @property
     def connections(self) -> int:

@@ -154,9 +154,10 @@ class SessionStore:
         self._faults = faults
         self._clock = clock
         self._lock = threading.Lock()
+        self._login_done = threading.Condition(self._lock)
         self._sessions: dict[str, Session] = {}
         self._peak: Counter[str] = Counter()
-        self._logins = 0
+        self._logins: Counter[str] = Counter()
         self._logouts = 0
 
     def open(self, person_rut: str, company_rut: str | None) -> Session | None:
@@ -172,7 +173,8 @@ class SessionStore:
             token = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
             session = Session(token, person_rut, company_rut, created_at=now, last_used=now)
             self._sessions[token] = session
-            self._logins += 1
+            self._logins[person_rut] += 1
+            self._login_done.notify_all()
             self._peak[person_rut] = max(self._peak[person_rut], count + 1)
             return session
 
@@ -217,7 +219,17 @@ class SessionStore:
     @property
     def logins(self) -> int:
         with self._lock:
-            return self._logins
+            return self._logins.total()
+
+    def logins_of(self, person_rut: str) -> int:
+        """One person's logins: a test's own count, beside a login SII completes late for another test."""
+        with self._lock:
+            return self._logins[person_rut]
+
+    def wait_for_logins(self, person_rut: str, count: int, timeout: float) -> bool:
+        """Wait until the person has logged in ``count`` times since the start; whether they did."""
+        with self._login_done:
+            return self._login_done.wait_for(lambda: self._logins[person_rut] >= count, timeout)
 
     @property
     def logouts(self) -> int:

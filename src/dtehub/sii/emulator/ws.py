@@ -7,7 +7,8 @@ parameters by local name. The signed seed is checked as SII's manual says (§4 o
 and younger than two minutes (08; compared as numbers), the certificate's holder among the emulator's people
 (``-07``). Tokens travel as the ``TOKEN`` cookie; a missing, unknown or expired one is answered HTTP 401 with
 a SOAP fault (SII's own answer is not documented). The acceptance/claim service's rules are the
-manual's: only the issuer's or the receiver's people may ask (14), only the receiver's may act (17).
+manual's: only the issuer's, the receiver's or the current holder's people (the holder by the RTC's
+registered cessions: ``holder_of``) may ask (14), only the receiver's may act (17).
 :class:`WsFaults` makes it misbehave on demand.
 """
 
@@ -17,7 +18,7 @@ import secrets
 import string
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from lxml import etree
@@ -72,6 +73,13 @@ class WsFaults:
         """How long a token is valid."""
         self.reclamo_internal_error: bool = False
         """The acceptance/claim service answers codResp -1 (SII's internal error)."""
+        waiting = getattr(self, "reclamo_gate", None)
+        if waiting is not None:
+            waiting.set()  # a call still waiting ends
+        self.reclamo_gate: threading.Event | None = None
+        """A slow acceptance/claim service: a call with a valid token waits (at most a minute) until this is
+        set; ``reclamo_arrived`` is set when one starts waiting, so a test knows one is in flight."""
+        self.reclamo_arrived = threading.Event()
 
 
 @dataclass
@@ -130,6 +138,9 @@ class WebServices:
         self.acceptances = acceptances
         self.faults = WsFaults()
         self.tokens = TokenStore()
+        self.holder_of: Callable[[DocumentKey], str | None] = lambda key: None
+        """The document's current holder by SII's RTC (a company RUT), or None when it was never ceded: the
+        emulator sets it to its RTC's."""
         self._routes = {SEED_PATH.lower(), TOKEN_PATH.lower(), RECLAMO_PATH.lower()}
 
     def handles(self, path: str) -> bool:
@@ -199,6 +210,10 @@ class WebServices:
         person = self.tokens.person(request.cookies.get("TOKEN"))
         if person is None:
             return _fault(401, "Token no valido o expirado")
+        gate = self.faults.reclamo_gate
+        if gate is not None:
+            self.faults.reclamo_arrived.set()
+            gate.wait(60)
         if operation == "getVersion":
             return _jaxws(operation, "1.2")
         if operation not in ("ingresarAceptacionReclamoDoc", "listarEventosHistDoc", "consultarDocDteCedible",
@@ -243,6 +258,8 @@ class WebServices:
             return "receiver"
         if dossier.key[0] in companies:
             return "issuer"
+        if self.holder_of(dossier.key) in companies:
+            return "holder"
         return None
 
     def _coded(self, operation: str, code: int, description: str | None = None) -> Response:

@@ -9,15 +9,19 @@ its track id.
   and answers the upload's state: pending (``UPL``, ``RCP``, ``SOK``, ``FSO``, ``COK``, ``VDC``, ``VCS``),
   accepted (``EOK``: the cession is registered) or rejected (``RSC``, ``RFS``, ``RCR``, ``RDC``, ``RCS``,
   ``EAN``, and any code this module does not know), with SII's words and what they mean.
+- :func:`period_cessions` downloads the RTC's "Consulta de Cesiones en Período" (``RTCConsultaCesiones.cgi``,
+  ``TIPOCONSULTA=2``: the cessions made to the company, ``TXTXML=TXT``) and reads its ``;``-separated rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from enum import StrEnum
 
 import httpx
 
+from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.kit.xml import XmlError, local_name, parse_untrusted
 from dtehub.sii.errors import InvalidRequest, SiiTimeout, SiiUnavailable
 from dtehub.sii.ws import soap
@@ -27,6 +31,8 @@ from dtehub.sii.ws.errors import WsDocumentUnknown, WsNotAuthorized, WsUnavailab
 UPLOAD_PATH = "/cgi_rtc/RTC/RTCAnotEnvio.cgi"
 QUERY_PATH = "/DTEWS/services/wsRPETCConsulta"
 QUERY_NAMESPACE = "http://DefaultNamespace"
+PERIOD_PATH = "/cgi_rtc/RTC/RTCConsultaCesiones.cgi"
+MAX_LISTING_BYTES = 16 * 1024 * 1024
 MAX_ANSWER_BYTES = 256 * 1024
 
 
@@ -56,8 +62,9 @@ STATES = {
     "EAN": "SII annulled the upload",
 }
 _UPLOAD_STATUS = {
-    1: "the certificate's holder may not send cessions for the company at SII (STATUS 1): store the "
-    "certificate of a person authorized for the company, with the 'Envío de Documentos' permission",
+    1: "SII does not let {sender} send cessions for {company} (STATUS 1): the certificate's holder must be "
+    "authorized for the company at SII, with the 'Envío de Documentos' permission; store the certificate of "
+    "such a person, or have SII's authorization given to this one (sii.cl, Registro de Personas Autorizadas)",
     2: "SII refused the file's size (STATUS 2)",
     4: "SII found a field of the upload missing (STATUS 4)",
     6: "SII does not know the company as an authorized issuer of electronic documents (STATUS 6): check "
@@ -135,7 +142,8 @@ def _reception(response: httpx.Response) -> Upload:
         return Upload(int(track), soap.field(root, "TIMESTAMP") or "")
     code = int(status) if status.isdigit() else -1
     if code == 1:
-        raise WsNotAuthorized(_UPLOAD_STATUS[1])
+        sender, company = soap.field(root, "RUTSENDER") or "?", soap.field(root, "RUTCOMPANY") or "?"
+        raise WsNotAuthorized(_UPLOAD_STATUS[1].format(sender=sender, company=company))
     if code in (2, 4):
         raise InvalidRequest(_UPLOAD_STATUS[code])
     if code == 6:
@@ -210,3 +218,143 @@ def ceded(ws: WsClient, issuer_rut: str, type_code: int, folio: int) -> bool:
         raise WsUnavailable(f"SII's getEstCesion answered ESTADO {estado or 'none'}{said}; retry later")
 
     return ws.authorized(ask)
+
+
+# --- the cessions of a period ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodCession:
+    """One row of the RTC's period listing: a registered cession of a document."""
+
+    issuer_rut: str
+    """The DTE's issuer (the seller; for a 46, the buyer, who issues it)."""
+    type_code: int
+    folio: int
+    receiver_rut: str
+    issue_date: date
+    total: int
+    """MNT_TOTAL, whole pesos."""
+    assignor_rut: str
+    assignor_name: str
+    assignee_rut: str
+    assignee_name: str
+    amount: int
+    """MNT_CESION, whole pesos."""
+    ceded_at: datetime
+    """FCH_CESION (to the minute, Santiago wall-clock time)."""
+    last_due_date: date
+    debtor_email: str
+    state: str
+    """ESTADO_CESION (``Cesion Vigente``)."""
+
+
+@dataclass(frozen=True)
+class PeriodListing:
+    cessions: list[PeriodCession]
+    unreadable: list[str]
+    """The rows that could not be read, each with why (in words)."""
+
+
+def period_cessions(ws: WsClient, company_rut: str, since: date, until: date) -> PeriodListing:
+    """The cessions made to the company (``TIPOCONSULTA=2``, the company the assignee) that SII's RTC
+    registered from ``since`` to ``until`` (both included)."""
+    body, _, dv = company_rut.partition("-")
+    fields = {
+        "TIPOCONSULTA": "2",
+        "TXTXML": "TXT",
+        "DESDE": since.strftime("%d%m%Y"),
+        "HASTA": until.strftime("%d%m%Y"),
+        "rutCompany": body,
+        "dvCompany": dv.upper(),
+    }
+    url = ws.config.ws_url + PERIOD_PATH
+
+    def ask(token: str) -> PeriodListing:
+        try:
+            response = ws.http.post(url, data=fields, headers={"Cookie": f"TOKEN={token}"})
+        except httpx.TimeoutException:
+            raise SiiTimeout("SII's RTC did not answer the cessions' listing in time; retry later") from None
+        except httpx.HTTPError as error:
+            raise SiiUnavailable(
+                f"SII's RTC could not be reached ({type(error).__name__}); retry later, or check "
+                "DTEHUB_SII_WS_URL"
+            ) from None
+        if response.status_code == 401:
+            raise soap.TokenRejected("RTCConsultaCesiones")
+        if response.status_code == 403:
+            raise WsNotAuthorized(
+                f"SII's RTC answers that the certificate's holder may not list the cessions of "
+                f"{company_rut}: store the certificate of a person authorized for the company"
+            )
+        if response.status_code != 200 or len(response.content) > MAX_LISTING_BYTES:
+            raise WsUnavailable(
+                f"SII's RTC answered the cessions' listing with HTTP {response.status_code}; retry later"
+            )
+        return read_period(response.content.decode("iso-8859-1"))
+
+    return ws.authorized(ask)
+
+
+_COLUMNS = (
+    "VENDEDOR", "ESTADO_CESION", "DEUDOR", "MAIL_DEUDOR", "TIPO_DOC", "NOMBRE_DOC", "FOLIO_DOC",
+    "FCH_EMIS_DTE", "MNT_TOTAL", "CEDENTE", "RZ_CEDENTE", "MAIL_CEDENTE", "CESIONARIO", "RZ_CESIONARIO",
+    "MAIL_CESIONARIO", "FCH_CESION", "MNT_CESION", "FCH_VENCIMIENTO",
+)  # fmt: skip
+
+
+def read_period(text: str) -> PeriodListing:
+    """The listing's rows: a ``DATOS_CONSULTA`` line (optional), the header line, then one cession a line.
+    SII writes several e-mails of one field separated by an unescaped ``;``: consecutive fields with an
+    ``@`` in a row that has too many are taken as one."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    first = 2
+    if lines and lines[0].upper().startswith("DATOS_CONSULTA"):
+        lines, first = lines[1:], 3
+    if not lines or tuple(part.strip().upper() for part in lines[0].split(";")) != _COLUMNS:
+        raise WsUnavailable("SII's RTC answered the cessions' listing without its columns; retry later")
+    cessions, unreadable = [], []
+    for number, line in enumerate(lines[1:], start=first):
+        try:
+            cessions.append(_period_row(dict(zip(_COLUMNS, _fields(line), strict=True))))
+        except (ValueError, InvalidRut) as error:
+            unreadable.append(f"line {number}: {error}")
+    return PeriodListing(cessions, unreadable)
+
+
+def _fields(line: str) -> list[str]:
+    parts = [part.strip() for part in line.split(";")]
+    if len(parts) == len(_COLUMNS):
+        return parts
+    merged: list[str] = []
+    for index, part in enumerate(parts):
+        if merged and "@" in part and "@" in parts[index - 1]:
+            merged[-1] += "," + part
+        else:
+            merged.append(part)
+    if len(merged) != len(_COLUMNS):
+        raise ValueError(f"{len(parts)} fields where the listing has {len(_COLUMNS)}")
+    return merged
+
+
+def _period_row(row: dict[str, str]) -> PeriodCession:
+    type_code = int(row["TIPO_DOC"])
+    seller, debtor = normalize_rut(row["VENDEDOR"]), normalize_rut(row["DEUDOR"])
+    issuer, receiver = (debtor, seller) if type_code == 46 else (seller, debtor)
+    return PeriodCession(
+        issuer_rut=issuer,
+        type_code=type_code,
+        folio=int(row["FOLIO_DOC"]),
+        receiver_rut=receiver,
+        issue_date=date.fromisoformat(row["FCH_EMIS_DTE"]),
+        total=int(row["MNT_TOTAL"]),
+        assignor_rut=normalize_rut(row["CEDENTE"]),
+        assignor_name=row["RZ_CEDENTE"],
+        assignee_rut=normalize_rut(row["CESIONARIO"]),
+        assignee_name=row["RZ_CESIONARIO"],
+        amount=int(row["MNT_CESION"]),
+        ceded_at=datetime.strptime(row["FCH_CESION"], "%Y-%m-%d %H:%M"),
+        last_due_date=date.fromisoformat(row["FCH_VENCIMIENTO"]),
+        debtor_email="" if row["MAIL_DEUDOR"] in ("", "null") else row["MAIL_DEUDOR"],
+        state=row["ESTADO_CESION"],
+    )

@@ -1,0 +1,43 @@
+"""What the web app's forms share: amounts as people in Chile write them, ids in paths, days."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from dtehub.errors import BadRequest, NotFound
+from dtehub.kit.money import InvalidAmount, to_cents
+
+
+def amount(text: str, field: str = "amount", label: str = "Monto") -> int:
+    """``$1.234.567``, ``1234567`` or ``1.234,50`` (Chilean writing) → hundredths."""
+    cleaned = re.sub(r"[\s$]", "", text)
+    if "," in cleaned or re.fullmatch(r"\d{1,3}(\.\d{3})+", cleaned):
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    try:
+        return to_cents(cleaned)
+    except InvalidAmount:
+        raise BadRequest(f"{label}: escriba un número, por ejemplo 1.190.000", field=field) from None
+
+
+def cents_text(cents: int) -> str:
+    """Hundredths as the API's amount text (``119000000`` → ``1190000.00``)."""
+    whole, hundredths = divmod(cents, 100)
+    return f"{whole}.{hundredths:02d}"
+
+
+def path_id(text: str, field: str = "id") -> int:
+    """A path's id: anything but a number of ours is an object that does not exist (404)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
+        raise NotFound("not found", field=field)
+    return int(text)
+
+
+def day(text: str, default: date, field: str = "date") -> date:
+    """A form's ``AAAA-MM-DD`` day (an ``<input type="date">``), ``default`` when left empty."""
+    if not text.strip():
+        return default
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadRequest("Fecha: elija un día (AAAA-MM-DD)", field=field) from None
