@@ -1,5 +1,5 @@
 """The aggregate queries behind the web app's dashboard, portfolio and their lists: sums and counts
-computed by the database (on the indexes of open documents by due date, and of payments by day), never
+computed by the database (on the partial index of open documents, and of payments by day), never
 documents loaded one by one. Every query filters by company.
 
 **History is left out** of every figure and list of open documents (owed, overdue, the windows, aging,
@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from dtehub.documents.history import collected
 from dtehub.models import AuditEvent, Client, Company, Document, DocumentState, Payment, PaymentStatus, User
 
-_OPEN = Document.state == DocumentState.OPEN
+# A literal, not a bound parameter: only a query that says ``state = 0`` in its text may read the partial
+# index of open documents (ix_documents_open), on SQLite and in PostgreSQL's generic plans alike.
+_OPEN = Document.state == literal_column(str(DocumentState.OPEN.value))
 
 
 def collections_start(session: Session, company_id: int) -> date | None:
@@ -155,21 +157,29 @@ class Debtor(NamedTuple):
 def top_debtors(
     session: Session, company_id: int, currency: str, today: date, start: date | None, limit: int = 10
 ) -> list[Debtor]:
-    owed = func.sum(Document.due_cents)
-    rows = session.execute(
+    owed = func.sum(Document.due_cents).label("owed")
+    # Grouped on the index of open documents alone; the clients' names only for the ten. ``client_id + 0``:
+    # grouping by the bare column would lead SQLite's planner to the index by client (every document of
+    # the company, read from the table: seconds at 1M documents) for its order.
+    client = (Document.client_id + 0).label("client_id")
+    top = (
         select(
-            Document.client_id,
-            Client.name,
-            Client.tax_id,
+            client,
             owed,
-            func.count(),
-            _sum_when(Document.due_date < today),
+            func.count().label("documents"),
+            _sum_when(Document.due_date < today).label("overdue"),
         )
-        .join(Client, Client.id == Document.client_id)
         .where(Document.company_id == company_id, _OPEN, Document.currency == currency, _collected(start))
-        .group_by(Document.client_id, Client.name, Client.tax_id)
-        .order_by(owed.desc(), Document.client_id)
+        .group_by(client)
+        .order_by(owed.desc(), client)
         .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(top.c.client_id, Client.name, Client.tax_id, top.c.owed, top.c.documents, top.c.overdue)
+        .join(Client, Client.id == top.c.client_id)
+        .where(Client.company_id == company_id)
+        .order_by(top.c.owed.desc(), top.c.client_id)
     ).all()
     return [Debtor(row[0], row[1], row[2], int(row[3]), int(row[4]), int(row[5])) for row in rows]
 
@@ -305,6 +315,15 @@ def open_page(
     limit: int,
 ) -> list[OpenRow]:
     """A page of those documents, the oldest due first."""
+    # The page's ids from the index of open documents alone (a deep page skips index entries, not rows).
+    page = (
+        select(Document.id)
+        .where(*_open_conditions(company_id, wanted, today, start))
+        .order_by(Document.due_date, Document.id)
+        .offset(offset)
+        .limit(limit)
+        .subquery()
+    )
     rows = session.execute(
         select(
             Document.id,
@@ -318,11 +337,10 @@ def open_page(
             Document.total_cents,
             Document.due_cents,
         )
+        .join(page, page.c.id == Document.id)
         .join(Client, Client.id == Document.client_id)
-        .where(*_open_conditions(company_id, wanted, today, start))
+        .where(Document.company_id == company_id)
         .order_by(Document.due_date, Document.id)
-        .offset(offset)
-        .limit(limit)
     ).all()
     return [OpenRow._make(row) for row in rows]
 
