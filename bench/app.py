@@ -128,6 +128,11 @@ def pages(tenant: Tenant, rng: random.Random) -> list[tuple[str, Callable[[], st
         ("payments pending", fixed("/app/payments?status=pending")),
         ("new payment of a client", fixed(f"/app/payments/new?clientId={tenant.client_id}")),
         ("import", fixed("/app/import")),
+        ("clients", fixed("/app/clients")),
+        ("clients page 50", fixed("/app/clients?page=50")),
+        ("clients search", fixed("/app/clients?q=Cliente%2042")),
+        ("a client's page", fixed(f"/app/clients/{tenant.client_id}")),
+        ("reminders", fixed("/app/reminders")),
     ]
     return listed
 

@@ -9,7 +9,9 @@ time, as SII's own would be.
 Measured, per round (each round a fresh database): the first sync (documents/s, SII requests and requests
 per 100 documents, MIPYME portal requests, peak memory of this process) and a second sync right after
 (its time as a share of the first's: the reference measured in the same round; and the part of it the
-pacing alone takes: its requests, one every 1/rate seconds).
+pacing alone takes: its requests, one every 1/rate seconds). Both name no range, as the schedule's runs:
+the second reads the current and the previous month, the older ones being settled (read minutes ago,
+after their claim windows closed; docs/sii-sync.md).
 
 The runs' sources are built as ``rcv_sources`` builds them, the MIPYME step included: the generated company
 does not issue in MIPYME (no ``--xml``), so each run asks SII's MIPYME backup once and stops the step, as
@@ -133,10 +135,10 @@ class Counted:
             self.pool, self.certificate, company_rut=context.company_rut, config=self.config
         ) as rcv:
             try:
-                marks = await asyncio.to_thread(period_marks, self.factory, context.company_id)
+                marks, reads = await asyncio.to_thread(period_marks, self.factory, context.company_id)
                 mipyme = MipymeXml(rcv, rcv.company)
                 links = Links("https://dtehub.bench")
-                yield RcvSource(rcv, context, links, utcnow, marks, self.factory, mipyme)
+                yield RcvSource(rcv, context, links, utcnow, marks, self.factory, mipyme, reads)
             finally:
                 self.requests, self.portal_requests = rcv.requests_made, rcv.portal_requests
 

@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             asyncio.get_running_loop().create_task(
                 app.state.sii_sync.schedule_forever(settings.sii_sync_interval)
             )
-            if settings.run_background_jobs and settings.sii_sync_interval > 0
+            if settings.sii_sync_scheduled
             else None
         )
         jobs = JobRunner(server_jobs(settings, factory) if settings.run_background_jobs else [])

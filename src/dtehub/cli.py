@@ -120,6 +120,7 @@ def serve(
     settings = get_settings()
     migrate_database(settings)
     err.print(f"dtehub serving on http://{host}:{port} (docs at /docs)")
+    err.print(settings.sii_sync_schedule_words, markup=False, highlight=False, soft_wrap=True)
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again once its own handler
     # is gone: that second SIGTERM ends the process here, with status 0, the success of a stop asked for.
     signal.signal(signal.SIGTERM, _stopped)

@@ -230,6 +230,23 @@ class Settings(BaseSettings):
         "quarter of it): a run whose process died is taken over by the next sync after this.",
     )
 
+    @property
+    def sii_sync_scheduled(self) -> bool:
+        """Whether ``dtehub serve`` syncs companies with SII on its own (:attr:`sii_sync_schedule_words`)."""
+        return self.run_background_jobs and self.sii_sync_interval > 0
+
+    @property
+    def sii_sync_schedule_words(self) -> str:
+        """What ``dtehub serve`` says of its SII sync schedule when it starts."""
+        if self.sii_sync_scheduled:
+            return f"SII syncs: each company with a certificate every {self.sii_sync_interval:g} s"
+        why = (
+            "DTEHUB_SII_SYNC_INTERVAL is 0"
+            if self.run_background_jobs
+            else "DTEHUB_RUN_BACKGROUND_JOBS is off"
+        )
+        return f"SII syncs: none scheduled ({why}); syncSii and dtehub sii sync still run them"
+
     def sii_config(self) -> SiiConfig:
         return SiiConfig(
             auth_url=self.sii_auth_url.rstrip("/"),

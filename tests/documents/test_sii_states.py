@@ -139,6 +139,7 @@ async def test_get_documents_shows_and_filters_by_sii_state(tenant: Tenant, sess
         "receiverEvent": {"code": "R", "description": "Reclamado"},
         "state": "claimed",
         "syncedAt": "2026-03-05 09:00:00",
+        "disagreements": [],
     }
 
 
@@ -159,9 +160,13 @@ async def test_the_published_document_types_the_sii_object(tenant: Tenant, sessi
     assert {"type": "null"} in sii["anyOf"]
     published = schemas["SiiOut"]
     assert set(published["properties"]) == {
-        "receivedAt", "acceptedAt", "claimedAt", "receiverEvent", "state", "syncedAt"
+        "receivedAt", "acceptedAt", "claimedAt", "receiverEvent", "state", "syncedAt", "disagreements"
     }  # fmt: skip
     assert set(published["required"]) == set(published["properties"])
+    disagreement = schemas["SiiDisagreementOut"]
+    assert set(disagreement["properties"]) == set(disagreement["required"]) == {
+        "field", "dtehub", "sii", "message"
+    }  # fmt: skip
     assert schemas["SiiState"]["enum"] == ["received", "accepted", "tacitly_accepted", "claimed"]
     assert "$ref" in str(schemas["NoteOut"]["properties"]["sii"])
     parameters = {p["name"]: p for p in openapi["paths"]["/v1/getDocuments"]["get"]["parameters"]}

@@ -3,8 +3,10 @@ the real app (real argon2id, its own SQLite file) served in this process, whose 
 
 Signing in (and a wrong password), the dashboard's figures against the API's sums, the lists behind
 them, CSRF refused, a session's expiry, throttled sign-in, the second factor, switching company, the
-portfolio, a phone's screen, and an axe-core check (vendored, version pinned) of every page: no serious
-or critical violation. Screenshots go to a temporary directory and to ``DTEHUB_SCREENSHOTS_DIR``.
+portfolio, a phone's screen, the clients (search, a client's reminder switches), the outbox, the
+documents list exported to CSV and XLSX, and an axe-core check (vendored, version pinned) of every
+page: no serious or critical violation. Screenshots go to a temporary directory and to
+``DTEHUB_SCREENSHOTS_DIR``.
 """
 
 from __future__ import annotations
@@ -23,13 +25,14 @@ from typing import Any
 import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dtehub.companies.service import create_company
 from dtehub.db import create_engine, create_sessionmaker, unit_of_work
 from dtehub.dte.factory import build_dte
 from dtehub.kit.dates import today_in_santiago, utcnow
-from dtehub.models import Role
+from dtehub.models import Document, Role
 from dtehub.users import service as users
 from dtehub.users.totp import totp_box
 from dtehub.webapp.pages import money
@@ -542,3 +545,136 @@ def test_on_a_phone_the_payment_form_and_the_upload_fit_the_screen(phone: Watche
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
         check_accessibility(page)
     phone.assert_clean()
+
+
+def test_a_document_page_shows_where_sii_s_register_disagrees(desktop: Watched, world: World) -> None:
+    """A document SII's register lists with another total: said under its SII card, accessibly (the
+    document is deleted afterwards, so the other tests' figures stay as they are)."""
+    issued = today_in_santiago() - timedelta(days=20)
+    with world.server.api(world.token_a) as api:
+        client = api.get("/v1/getClients", params={"taxId": "96874030-K"}).json()["items"][0]
+        body = {
+            "clientId": client["id"], "number": "7002", "code": 33, "total": "119000", "taxes": "19000",
+            "issueDate": issued.isoformat(),
+        }  # fmt: skip
+        created = api.post("/v1/createDocument", json=body)
+        assert created.status_code == 200, created.text
+        document_id = int(created.json()["id"])
+    engine = create_engine(world.server.settings.database_url)
+    try:
+        with unit_of_work(create_sessionmaker(engine)) as session:
+            session.execute(
+                update(Document)
+                .where(Document.id == document_id)
+                .values(
+                    sii_received_at=utcnow() - timedelta(days=19),
+                    sii_synced_at=utcnow(),
+                    sii_total_cents=12_000_000,
+                    sii_issue_date=issued,
+                )
+            )
+    finally:
+        engine.dispose()
+    page = desktop.page
+    try:
+        sign_in(page, world.server.base)
+        page.goto(f"{world.server.base}/app/documents/{document_id}")
+
+        shown = page.locator("#diferencias-sii").inner_text()
+        assert shown == "Total: $119.000 en dtehub, $120.000 en el Registro de Ventas del SII."
+        assert page.get_by_role("heading", name="Diferencias con el Registro de Ventas").is_visible()
+        desktop.assert_clean()
+        check_accessibility(page)
+    finally:
+        with world.server.api(world.token_a) as api:
+            gone = api.request(
+                "DELETE", "/v1/deleteDocument", json={"clientTaxId": "96874030-K", "number": "7002"}
+            )
+            assert gone.status_code == 200, gone.text
+
+
+# --- clients, the outbox, exports -----------------------------------------------------------------
+
+
+def test_clients_search_a_clients_page_and_its_reminder_switches(
+    desktop: Watched, world: World, screenshots: list[Path]
+) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.get_by_role("link", name="Clientes", exact=True).click()
+    check_accessibility(page)
+    page.get_by_label("Buscar por nombre o RUT").fill("96.874.030-K")
+    page.get_by_role("button", name="Buscar").click()
+    row = _text(page)
+    assert "ALFA LTDA 96.874.030-K" in row
+    assert f"${_api_due(world):,}".replace(",", ".") in row  # what it owes: the API's sum
+    page.get_by_role("link", name="ALFA LTDA").click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "ALFA LTDA"
+    assert (
+        page.locator("#vencido").inner_text().startswith(f"${_api_due(world, status=3):,}".replace(",", "."))
+    )
+    desktop.assert_clean()
+    check_accessibility(page)
+    screenshot(page, screenshots, "app-client.png")
+    switch = page.get_by_label("Resumen de deuda")
+    assert switch.is_checked()
+    switch.uncheck()
+    page.get_by_role("button", name="Guardar recordatorios").click()
+
+    assert page.get_by_role("status").inner_text() == "Recordatorios del cliente guardados."
+    assert not page.get_by_label("Resumen de deuda").is_checked()
+    with world.server.api(world.token_a) as api:
+        shown = api.get("/v1/getClients", params={"taxId": "96874030-K"}).json()["items"][0]
+    assert shown["sendReminders"]["debtSummary"] is False
+    check_accessibility(page)
+    page.get_by_label("Resumen de deuda").check()
+    page.get_by_role("button", name="Guardar recordatorios").click()
+    page.locator("#tabla-documentos tbody tr th a").first.click()
+    assert page.get_by_role("heading", name="Línea de tiempo").is_visible()
+
+
+def test_the_outbox_page_is_accessible(desktop: Watched, world: World, screenshots: list[Path]) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.get_by_role("link", name="Recordatorios", exact=True).click()
+
+    assert page.get_by_role("heading", level=1).inner_text() == "Recordatorios"
+    page.get_by_label("Estado").select_option(label="Falló")
+    page.get_by_role("button", name="Filtrar").click()
+    assert "status=failed" in page.url
+    desktop.assert_clean()
+    check_accessibility(page)
+    page.goto(world.server.base + "/app/clients")
+    screenshot(page, screenshots, "app-clients.png")
+
+
+def test_filter_and_export_the_documents_list(desktop: Watched, world: World) -> None:
+    page = desktop.page
+    sign_in(page, world.server.base)
+    page.goto(world.server.base + "/app/documents?status=overdue")
+    shown = int(page.locator("#documentos").inner_text().replace(".", ""))
+    check_accessibility(page)
+
+    with page.expect_download() as csv_download:
+        page.get_by_role("link", name="CSV").click()
+    lines = Path(csv_download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    with page.expect_download() as xlsx_download:
+        page.get_by_role("link", name="Excel (XLSX)").click()
+
+    assert csv_download.value.suggested_filename == f"documentos-{today_in_santiago()}.csv"
+    assert len(lines) == 1 + shown
+    assert sum(int(line.split(";")[-1]) for line in lines[1:]) == _api_due(world, status=3)
+    assert xlsx_download.value.suggested_filename.endswith(".xlsx")
+    assert Path(xlsx_download.value.path()).read_bytes()[:2] == b"PK"
+
+
+def test_on_a_phone_the_clients_page_fits_the_screen(phone: Watched, world: World) -> None:
+    page = phone.page
+    sign_in(page, world.server.base)
+    page.goto(world.server.base + "/app/clients")
+    page.get_by_role("link", name="ALFA LTDA").click()
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    phone.assert_clean()
+    check_accessibility(page)

@@ -47,6 +47,7 @@ def sync(
     certificate: PersonCertificate,
     now: datetime = NOW,
     since: Period | None = Period(2026, 7),
+    trigger: str = Trigger.CLI,
 ) -> SiiSyncRun:
     clock = FakeClock(now)
 
@@ -63,7 +64,7 @@ def sync(
             )
             with unit_of_work(committed.factory) as session:
                 queued = executor.request(
-                    session, committed.company_id, since=since, until=None, trigger=Trigger.CLI
+                    session, committed.company_id, since=since, until=None, trigger=trigger
                 )
             return await executor.run(committed.company_id, queued.id)
         finally:

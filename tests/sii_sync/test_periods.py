@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from dtehub.sii_sync.errors import InvalidPeriod
-from dtehub.sii_sync.periods import Period, plan
+from dtehub.sii_sync.periods import LastRead, Period, claims_close_on, plan, settled
 
 TODAY = date(2026, 3, 15)
 
@@ -57,3 +57,26 @@ def test_a_range_dtehub_cannot_sync_says_why(
         )
     assert refused.value.field == field
     assert words in refused.value.message
+
+
+def test_a_period_is_settled_once_read_after_its_claim_windows_closed_and_then_for_a_day() -> None:
+    june, july = Period(2026, 6), Period(2026, 7)
+    # A factura of June sent late, received at SII on 12 August (14:00 in Santiago): claimable through
+    # 20 August.
+    late = datetime(2026, 8, 12, 18, 0, tzinfo=UTC)
+    closes = claims_close_on(june, late)
+    assert closes == date(2026, 8, 20)
+    assert claims_close_on(july, None) == date(2026, 7, 31)  # no document: its last day
+    on_the_last_day = datetime(2026, 8, 21, 3, 0, tzinfo=UTC)  # 20 August, 23:00 in Santiago
+    day_after = datetime(2026, 8, 21, 5, 0, tzinfo=UTC)  # 21 August, 01:00 in Santiago
+    now = datetime(2026, 9, 20, 15, 0, tzinfo=UTC)
+
+    assert not settled(june, LastRead(on_the_last_day, closes), on_the_last_day + timedelta(hours=1))
+    assert settled(june, LastRead(day_after, closes), day_after + timedelta(hours=1))
+    assert settled(july, LastRead(now - timedelta(hours=23), closes), now)
+    assert not settled(july, LastRead(now - timedelta(hours=24), closes), now)  # once a day
+    assert not settled(july, None, now)  # never read whole
+    assert not settled(july, LastRead(now - timedelta(hours=1), None), now)  # read before dtehub knew
+    # The previous and the current month never are, closed or not.
+    assert not settled(Period(2026, 8), LastRead(now - timedelta(hours=1), date(2026, 9, 8)), now)
+    assert not settled(Period(2026, 9), LastRead(now - timedelta(hours=1), date(2026, 9, 1)), now)

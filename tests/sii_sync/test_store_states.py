@@ -75,6 +75,16 @@ async def test_a_document_dtehub_had_gets_sii_states_and_is_updated_only_when_th
         "receiverEvent": None,
         "state": "tacitly_accepted",
         "syncedAt": "2026-02-19 00:30:00",
+        # created with another issue date than the register's: said on the document, dtehub's kept
+        "disagreements": [
+            {
+                "field": "issueDate",
+                "dtehub": "2024-01-10",
+                "sii": "2026-02-10",
+                "message": "dtehub has it issued on 2024-01-10, SII's register on 2026-02-10; dtehub's "
+                "date was kept, check which one is right",
+            }
+        ],
     }
 
 

@@ -91,6 +91,8 @@ async def test_the_page_shows_the_document_and_links_from_the_list(
     assert "Documento creado por la API" in text
     assert document["pdf"] in page.text
     assert document["url"] in page.text
+    assert f'href="/app/clients/{document["client"]["id"]}"' in page.text
+    assert f'href="/app/reminders?documentId={document["id"]}"' in page.text
     # A viewer reads, and is offered no action
     assert "Registrar pago" not in text
     assert 'action="/app/documents/' not in page.text
@@ -282,6 +284,8 @@ async def test_the_timeline_gathers_sii_notes_and_webhooks(
 
     text = text_of(await web.get(f"/app/documents/{invoice['id']}"))
 
+    assert "Diferencias con el Registro de Ventas" not in text  # SII's figures unknown: nothing to compare
+
     assert "Estado Aceptado por el cliente (acuse de recibo)" in text
     assert "Esquema No válido Firma Sin firma Timbre (TED) Sin timbre" in text  # an unsigned test DTE
     assert "the document carries no XML signature" in text
@@ -294,3 +298,30 @@ async def test_the_timeline_gathers_sii_notes_and_webhooks(
     assert "Webhook document.created Entregas: 0 entregada(s), 1 pendiente(s), 0 fallida(s)" in text
     assert "Webhook document.updated" in text  # the note changed its balance
     assert "XML del documento" in text
+
+
+async def test_a_disagreement_with_sii_s_register_shows_on_the_page(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    document = await furnish(tenant)
+    received = datetime(2026, 12, 1, 13, 0, tzinfo=UTC)
+    session.execute(
+        update(Document)
+        .where(Document.id == int(document["id"]))
+        .values(
+            sii_received_at=received,
+            sii_synced_at=received + timedelta(days=2),
+            sii_total_cents=120_000_000,
+            sii_issue_date=datetime(2020, 1, 2).date(),  # never furnish's own date
+        )
+    )
+    session.commit()
+    await signed_in(web, session, tenant, Role.VIEWER)
+
+    text = text_of(await web.get(f"/app/documents/{document['id']}"))
+
+    issued = datetime.fromisoformat(document["issueDate"]).strftime("%d-%m-%Y")
+    assert "Diferencias con el Registro de Ventas" in text
+    assert "Total: $1.190.000 en dtehub, $1.200.000 en el Registro de Ventas del SII." in text
+    assert f"Fecha de emisión: {issued} en dtehub, 02-01-2020 en el Registro de Ventas del SII." in text
+    assert "dtehub conserva sus valores; revise cuál es el correcto." in text

@@ -7,6 +7,7 @@ without a case fails :func:`test_every_app_route_has_a_case`."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from dtehub.models import (
     ApiToken,
     AppImport,
     AuditEvent,
+    Client,
     Company,
     CompanyLogo,
     CompanySiiCertificate,
@@ -159,6 +162,15 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     )
 
 
+async def cells(answer: Awaitable[httpx.Response]) -> httpx.Response:
+    """A workbook's cells as the answer's text (its zip holds the moment it was written)."""
+    response = await answer
+    if response.status_code != 200:
+        return response
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))  # type: ignore[union-attr]
+    return httpx.Response(response.status_code, text=repr(rows))
+
+
 def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
     return {
         ("POST", "/app/company"): [
@@ -264,6 +276,32 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
         ("GET", "/app/import/{import_id}/progress"): [
             Probe("import id", a.import_id, MISSING_ID, lambda v: b.get(f"/app/import/{v}/progress"))
         ],
+        ("GET", "/app/clients"): [
+            Probe("RUT searched", "96874030-K", "11111111-1", lambda v: b.get("/app/clients", q=v))
+        ],
+        ("GET", "/app/clients/{client_id}"): [
+            Probe("client id", a.client_id, MISSING_ID, lambda v: b.get(f"/app/clients/{v}"))
+        ],
+        ("POST", "/app/clients/{client_id}/reminders"): [
+            Probe(
+                "client id",
+                a.client_id,
+                MISSING_ID,
+                lambda v: b.submit(f"/app/clients/{v}/reminders", {"newDocument": "1"}),
+            )
+        ],
+        ("GET", "/app/reminders"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/reminders", clientId=v)),
+            Probe("documentId", a.document_id, MISSING_ID, lambda v: b.get("/app/reminders", documentId=v)),
+        ],
+        ("GET", "/app/documents.csv"): [
+            Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents.csv", clientId=v))
+        ],
+        ("GET", "/app/documents.xlsx"): [
+            Probe(
+                "clientId", a.client_id, MISSING_ID, lambda v: cells(b.get("/app/documents.xlsx", clientId=v))
+            )
+        ],
         ("GET", "/app/documents"): [
             Probe("clientId", a.client_id, MISSING_ID, lambda v: b.get("/app/documents", clientId=v)),
             Probe(
@@ -296,6 +334,11 @@ def snapshot(session: Session, company_id: int) -> dict[str, Any]:
             .order_by(Document.id)
         ).all(),
         "tags": session.scalar(select(func.count()).where(Tag.company_id == company_id)),
+        "clients": session.execute(
+            select(Client.id, Client.remind_new_document, Client.remind_expired, Client.remind_debt_summary)
+            .where(Client.company_id == company_id)
+            .order_by(Client.id)
+        ).all(),
         "document_tags": session.scalar(
             select(func.count())
             .select_from(DocumentTag)
@@ -376,7 +419,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 22
+    assert tried == 29
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))
@@ -403,6 +446,12 @@ async def test_the_same_references_work_for_their_owner(
 
     listed = await web.get("/app/documents", clientId=a.client_id)
     assert "CLIENTE A" in text_of(listed)
+    assert "CLIENTE A" in text_of(await web.get(f"/app/clients/{a.client_id}"))
+    assert "CLIENTE A" in text_of(await web.get("/app/clients", q="96874030-K"))
+    assert "CLIENTE A" in (await web.get("/app/documents.csv", clientId=a.client_id)).text
+    assert "Cliente: CLIENTE A" in text_of(await web.get("/app/reminders", clientId=a.client_id))
+    switches = await web.submit(f"/app/clients/{a.client_id}/reminders", {"newDocument": "1"})
+    assert switches.status_code == 303
     await web.get("/app/settings")
     answer = await web.submit(f"/app/settings/members/{a.member_id}/role", {"role": "viewer"})
     assert answer.status_code == 303
@@ -419,6 +468,7 @@ def _path(path: str) -> str:
         path.replace("{token_id}", "1")
         .replace("{token}", "A" * 43)
         .replace("{document_id}", "1")
+        .replace("{client_id}", "1")
         .replace("{payment_id}", "1")
         .replace("{import_id}", "1")
         .replace("{run_id}", "1")

@@ -240,6 +240,10 @@ async def test_the_list_pages_and_filters_by_state_and_client(
     assert text_of(first).count("Pago N°") == 50
     assert "Página 1 de 2" in text_of(first)
     assert text_of(second).count("Pago N°") == 5
+    past_the_end = await web.get("/app/payments", page="9")
+    assert "Página 2 de 2" in text_of(past_the_end)  # a page past the end shows the last, as every list
+    assert text_of(past_the_end).count("Pago N°") == 5
+    assert (await web.get("/app/payments", page="dos")).status_code == 400
     assert "$777" in text_of(pending_page)
     assert "1 pago" in text_of(pending_page)
     assert "Cliente ALFA LTDA" in text_of(pending_page)

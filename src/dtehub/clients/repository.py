@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from dtehub.models import Client
@@ -74,6 +75,7 @@ def list_page(
     tax_id: str | None,
     name: str | None,
     order_column: str,
+    tax_id_prefixes: Sequence[str] = (),
     descending: bool,
     offset: int,
     limit: int,
@@ -81,6 +83,8 @@ def list_page(
     conditions = [Client.company_id == company_id]
     if tax_id is not None:
         conditions.append(Client.tax_id == tax_id)
+    if tax_id_prefixes:  # the web app's search: a RUT or its start, as typed or made whole
+        conditions.append(or_(*(Client.tax_id.startswith(p, autoescape=True) for p in tax_id_prefixes)))
     if name:
         escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         conditions.append(func.lower(Client.name).like(f"%{escaped}%", escape="\\"))

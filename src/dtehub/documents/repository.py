@@ -101,6 +101,8 @@ class DocumentRow(NamedTuple):
     sii_event_code: str | None
     sii_event_description: str | None
     sii_synced_at: datetime | None
+    sii_total_cents: int | None
+    sii_issue_date: date | None
     client_tax_id: str
     tag_ids_text: str | None
     file_ids_text: str | None

@@ -12,6 +12,10 @@ The state is computed when it is read, from the stored facts and the day in Sant
   received on the 3rd, claimable through the 11th, tacitly accepted from the 12th, Santiago's days).
 - ``received``: SII has it, and none of the above is true yet. Notes, exports and facturas de compra
   are never accepted or claimed: they stay ``received``.
+
+Its ``disagreements`` are computed when read too: the register's total and issue date, as the last sync
+read them, against the document's own (which SII never overwrites). A document whose amount a person
+corrects, or whose register row SII corrects, agrees again at once.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Protocol
 from pydantic import Field
 
 from dtehub.kit.dates import SANTIAGO, format_datetime
+from dtehub.kit.money import format_cents, format_money
 from dtehub.kit.schema import ApiModel, JsonObject
 
 ACCEPTABLE_CODES = frozenset({33, 34, 43})
@@ -68,6 +73,19 @@ class StoredSiiFacts(Protocol):
     def sii_event_description(self) -> str | None: ...
     @property
     def sii_synced_at(self) -> datetime | None: ...
+    @property
+    def sii_total_cents(self) -> int | None: ...
+    @property
+    def sii_issue_date(self) -> date | None: ...
+
+
+class StoredSiiRecord(StoredSiiFacts, Protocol):
+    """A document or note row with its own amounts, which the register's are compared with."""
+
+    @property
+    def total_cents(self) -> int: ...
+    @property
+    def issue_date(self) -> date: ...
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,8 @@ class SiiFacts:
     sii_event_code: str | None = None
     sii_event_description: str | None = None
     sii_synced_at: datetime | None = None
+    sii_total_cents: int | None = None
+    sii_issue_date: date | None = None
 
     @classmethod
     def of(cls, row: StoredSiiFacts) -> SiiFacts:
@@ -92,6 +112,12 @@ class SiiFacts:
     def same_as(self, other: SiiFacts) -> bool:
         """The same facts of SII, whenever each was read."""
         return dataclasses.replace(self, sii_synced_at=None) == dataclasses.replace(other, sii_synced_at=None)
+
+    def same_states_as(self, other: SiiFacts) -> bool:
+        """The same dates and event (the register's amounts aside), whenever each was read."""
+        return dataclasses.replace(
+            self, sii_synced_at=None, sii_total_cents=None, sii_issue_date=None
+        ) == dataclasses.replace(other, sii_synced_at=None, sii_total_cents=None, sii_issue_date=None)
 
 
 SII_COLUMNS = tuple(f.name for f in dataclasses.fields(SiiFacts))
@@ -134,11 +160,45 @@ def state_of(code: int, facts: StoredSiiFacts, today: date) -> SiiState | None:
     return SiiState.RECEIVED
 
 
+TOTAL_FIELD = "total"
+ISSUE_DATE_FIELD = "issueDate"
+
+
+def disagreements(facts: StoredSiiFacts, total_cents: int, issue_date: date) -> list[JsonObject]:
+    """Where SII's register row (as the last sync read it) and the document disagree: the total, the
+    issue date; each with both values and the words a person acts on (:class:`SiiDisagreementOut`).
+    Empty when they agree or the register's values are unknown (not read since dtehub kept them)."""
+    found: list[JsonObject] = []
+    theirs = facts.sii_total_cents
+    if theirs is not None and theirs != total_cents:
+        found.append(
+            {
+                "field": TOTAL_FIELD,
+                "dtehub": format_cents(total_cents),
+                "sii": format_cents(theirs),
+                "message": f"dtehub has a total of {format_money(total_cents)}, SII's register "
+                f"{format_money(theirs)}; dtehub's amount was kept, check which one is right",
+            }
+        )
+    their_day = facts.sii_issue_date
+    if their_day is not None and their_day != issue_date:
+        found.append(
+            {
+                "field": ISSUE_DATE_FIELD,
+                "dtehub": issue_date.isoformat(),
+                "sii": their_day.isoformat(),
+                "message": f"dtehub has it issued on {issue_date.isoformat()}, SII's register on "
+                f"{their_day.isoformat()}; dtehub's date was kept, check which one is right",
+            }
+        )
+    return found
+
+
 def _moment(value: datetime | None) -> str | None:
     return format_datetime(value) if value is not None else None
 
 
-def sii_json(code: int, facts: StoredSiiFacts, today: date) -> JsonObject | None:
+def sii_json(code: int, facts: StoredSiiRecord, today: date) -> JsonObject | None:
     """The API's ``sii`` object (:class:`SiiOut`); None when no sync has found the document at SII."""
     state = state_of(code, facts, today)
     if state is None or facts.sii_synced_at is None:
@@ -153,6 +213,7 @@ def sii_json(code: int, facts: StoredSiiFacts, today: date) -> JsonObject | None
         ),
         "state": state.value,
         "syncedAt": format_datetime(facts.sii_synced_at),
+        "disagreements": disagreements(facts, facts.total_cents, facts.issue_date),
     }
 
 
@@ -162,6 +223,13 @@ class ReceiverEventOut(ApiModel):
         "the customer, P paid in cash, R claimed"
     )
     description: str = Field(description="SII's legend of it")
+
+
+class SiiDisagreementOut(ApiModel):
+    field: str = Field(description="What disagrees: total or issueDate")
+    dtehub: str = Field(description="The document's value in dtehub (an amount as total is, or YYYY-MM-DD)")
+    sii: str = Field(description="The value in SII's Registro de Ventas")
+    message: str = Field(description="The disagreement in words, for a person to act on")
 
 
 class SiiOut(ApiModel):
@@ -177,3 +245,9 @@ class SiiOut(ApiModel):
         "it is read in Santiago); claimed (a claim wins over an acceptance)"
     )
     synced_at: str = Field(description="When a sync last read it in SII's register (Santiago time)")
+    disagreements: list[SiiDisagreementOut] = Field(
+        description="Where SII's register row, as the last sync read it, disagrees with the document: "
+        "its total or its issue date. dtehub never overwrites the document's values with SII's: a person "
+        "checks which one is right. Computed when read: empty again once they agree (the document "
+        "corrected, or SII's row)"
+    )

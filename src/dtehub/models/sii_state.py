@@ -4,9 +4,9 @@ the ``siiState`` filter by :mod:`dtehub.documents.sii_states`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -14,7 +14,8 @@ class SiiStated:
     """SII's facts on a DTE as the last sync read them from the register. All null until a sync finds the
     document in SII's register (``sii_synced_at`` null: never synced). The state (received, accepted,
     tacitly accepted, claimed) is not stored: it follows from these facts and the day it is read, so a
-    tacit acceptance shows the day it happens."""
+    tacit acceptance shows the day it happens. Nor are the disagreements with the register: the register's
+    total and issue date are kept, and compared with the document's own when it is read."""
 
     sii_received_at: Mapped[datetime | None] = mapped_column(
         default=None, comment="When SII received it (the register's detFecRecepcion)"
@@ -33,4 +34,10 @@ class SiiStated:
     )
     sii_synced_at: Mapped[datetime | None] = mapped_column(
         default=None, comment="When a sync last read it in SII's register; null: never"
+    )
+    sii_total_cents: Mapped[int | None] = mapped_column(
+        BigInteger, default=None, comment="The total the register lists (detMntTotal), hundredths"
+    )
+    sii_issue_date: Mapped[date | None] = mapped_column(
+        default=None, comment="The issue date the register lists (detFchDoc)"
     )

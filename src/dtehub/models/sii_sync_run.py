@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -90,3 +90,7 @@ class SiiSyncPeriod(Base):
         default=None, comment="When SII last changed the period's register, as the sync saw it"
     )
     synced_at: Mapped[datetime]
+    claims_close_on: Mapped[date | None] = mapped_column(
+        default=None,
+        comment="The last Santiago day a document of the period could be claimed, as of the last read",
+    )

@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
+    ColumnElement,
     Row,
     Table,
     Update,
@@ -590,9 +591,8 @@ class EmailFilters:
     until: datetime | None = None
 
 
-def list_page(
-    session: Session, company_id: int, filters: EmailFilters, *, offset: int, limit: int
-) -> tuple[list[EmailMessage], int]:
+def email_conditions(company_id: int, filters: EmailFilters) -> list[ColumnElement[bool]]:
+    """The outbox's rows the filters name, of the company only."""
     conditions = [EmailMessage.company_id == company_id]
     if filters.status is not None:
         conditions.append(EmailMessage.status == filters.status)
@@ -606,6 +606,13 @@ def list_page(
         conditions.append(EmailMessage.created_at >= filters.since)
     if filters.until is not None:
         conditions.append(EmailMessage.created_at < filters.until)
+    return conditions
+
+
+def list_page(
+    session: Session, company_id: int, filters: EmailFilters, *, offset: int, limit: int
+) -> tuple[list[EmailMessage], int]:
+    conditions = email_conditions(company_id, filters)
     total = session.scalar(select(func.count()).select_from(EmailMessage).where(*conditions)) or 0
     if offset >= total:
         return [], total

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from dtehub.documents.history import collected
@@ -305,6 +305,30 @@ class OpenRow(NamedTuple):
     due: int
 
 
+_OPEN_ROW_COLUMNS: list[Any] = [
+    Document.id,
+    Document.code,
+    Document.number,
+    Document.client_id,
+    Client.name,
+    Client.tax_id,
+    Document.issue_date,
+    Document.due_date,
+    Document.total_cents,
+    Document.due_cents,
+]
+
+
+def _open_rows(conditions: list[ColumnElement[bool]]) -> Select[Any]:
+    """The :class:`OpenRow` columns of the documents the conditions name, the oldest due first."""
+    return (
+        select(*_OPEN_ROW_COLUMNS)
+        .join(Client, Client.id == Document.client_id)
+        .where(*conditions)
+        .order_by(Document.due_date, Document.id)
+    )
+
+
 def open_page(
     session: Session,
     company_id: int,
@@ -325,18 +349,7 @@ def open_page(
         .subquery()
     )
     rows = session.execute(
-        select(
-            Document.id,
-            Document.code,
-            Document.number,
-            Document.client_id,
-            Client.name,
-            Client.tax_id,
-            Document.issue_date,
-            Document.due_date,
-            Document.total_cents,
-            Document.due_cents,
-        )
+        select(*_OPEN_ROW_COLUMNS)
         .join(page, page.c.id == Document.id)
         .join(Client, Client.id == Document.client_id)
         .where(Document.company_id == company_id)
@@ -357,3 +370,62 @@ def open_currencies_of_client(session: Session, company_id: int, client_id: int)
         .distinct()
     )
     return sorted(session.scalars(query))
+
+
+def open_after(
+    session: Session,
+    company_id: int,
+    wanted: OpenFilter,
+    today: date,
+    start: date | None,
+    after: tuple[date, int] | None,
+    limit: int,
+) -> list[OpenRow]:
+    """The next rows of those documents after ``after`` (due date, id), in the list's order: an export
+    reads a large list in batches this way, each on the index, none skipping rows it read before."""
+    conditions = _open_conditions(company_id, wanted, today, start)
+    if after is not None:
+        due, last_id = after
+        # A lower bound on the due date the index can seek to; the rows of that day already read left out.
+        conditions += [Document.due_date >= due, (Document.due_date > due) | (Document.id > last_id)]
+    rows = session.execute(_open_rows(conditions).limit(limit)).all()
+    return [OpenRow._make(row) for row in rows]
+
+
+class ClientOwed(NamedTuple):
+    """What one client owes in one currency today (hundredths), history left out."""
+
+    client_id: int
+    currency: str
+    owed: int
+    documents: int
+    overdue: int
+    overdue_documents: int
+
+
+def owed_by_clients(
+    session: Session, company_id: int, client_ids: Sequence[int], today: date, start: date | None
+) -> list[ClientOwed]:
+    """Owed and overdue per client and currency, for a page of clients, in one grouped query (on the
+    index of the company's documents by client)."""
+    if not client_ids:
+        return []
+    rows = session.execute(
+        select(
+            Document.client_id,
+            Document.currency,
+            func.coalesce(func.sum(Document.due_cents), 0),
+            func.count(),
+            _sum_when(Document.due_date < today),
+            _count_when(Document.due_date < today),
+        )
+        .where(
+            Document.company_id == company_id,
+            Document.client_id.in_(set(client_ids)),
+            _OPEN,
+            _collected(start),
+        )
+        .group_by(Document.client_id, Document.currency)
+        .order_by(Document.client_id, Document.currency)
+    ).all()
+    return [ClientOwed(row[0], row[1], *(int(value) for value in row[2:])) for row in rows]

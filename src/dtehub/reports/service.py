@@ -148,12 +148,19 @@ class OpenList:
 PAGE_SIZE = 50
 
 
-def open_list(session: Session, company_id: int, wanted: OpenFilter, today: date, page: int) -> OpenList:
-    """The open documents a figure is made of, with their count and sum (the figure itself); history
-    left out, as in the figure."""
+def checked_filter(session: Session, company_id: int, wanted: OpenFilter) -> tuple[OpenFilter, str | None]:
+    """The filter as the company may use it, and its client's name: another company's client (or a
+    missing one) lists nothing, exactly as a client without documents."""
     name = repository.client_name(session, company_id, wanted.client_id) if wanted.client_id else None
     if wanted.client_id is not None and name is None:
         wanted = OpenFilter(wanted.currency, wanted.overdue, wanted.due_since, wanted.due_until, client_id=0)
+    return wanted, name
+
+
+def open_list(session: Session, company_id: int, wanted: OpenFilter, today: date, page: int) -> OpenList:
+    """The open documents a figure is made of, with their count and sum (the figure itself); history
+    left out, as in the figure."""
+    wanted, name = checked_filter(session, company_id, wanted)
     start = repository.collections_start(session, company_id)
     documents, due = repository.open_totals(session, company_id, wanted, today, start)
     pages = max(1, -(-documents // PAGE_SIZE))
@@ -191,3 +198,28 @@ def document_history(session: Session, company_id: int, document_id: int) -> Doc
         webhooks=timeline.webhook_events(session, company_id, document_id),
         audit=timeline.audit_entries(session, company_id, document_id),
     )
+
+
+EXPORT_BATCH = 1000
+
+
+def open_batch(
+    session: Session, company_id: int, wanted: OpenFilter, today: date, after: tuple[date, int] | None
+) -> list[repository.OpenRow]:
+    """The next :data:`EXPORT_BATCH` documents of a checked filter's list after ``after`` (due date,
+    id): an export reads the list this way, one short unit of work per batch."""
+    start = repository.collections_start(session, company_id)
+    return repository.open_after(session, company_id, wanted, today, start, after, EXPORT_BATCH)
+
+
+def owed_by_clients(
+    session: Session, company_id: int, client_ids: list[int], today: date
+) -> dict[int, list[repository.ClientOwed]]:
+    """What each of these clients owes, per currency (pesos first), history left out."""
+    start = repository.collections_start(session, company_id)
+    owed: dict[int, list[repository.ClientOwed]] = {}
+    for line in repository.owed_by_clients(session, company_id, client_ids, today, start):
+        owed.setdefault(line.client_id, []).append(line)
+    for lines in owed.values():
+        lines.sort(key=lambda line: (line.currency != CURRENCY, line.currency))
+    return owed

@@ -91,7 +91,10 @@ def _interrupted(_signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-_SINCE = "First tax period, YYYY-MM (default: the company's siiSyncFrom, else 12 months back)."
+_SINCE = (
+    "First tax period, YYYY-MM (default: the company's siiSyncFrom, else 12 months back, leaving out "
+    "the settled months read less than a day ago; with --since or --until every month asked is read)."
+)
 _PFX = "A person's certificate (.pfx) to use instead of the company's stored one."
 
 

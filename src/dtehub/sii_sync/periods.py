@@ -3,20 +3,29 @@
 A sync covers every period from its start (``since``; by default the twelve months that end with the
 current one) to the current month, and always the previous month as well: SII keeps changing a month's
 register after it closes (acceptances, claims, late documents).
+
+A sync that does not name its range (the schedule's, ``syncSii`` and ``dtehub sii sync`` without
+``since``/``until``) leaves out the **settled** periods read less than a day ago (:func:`settled`): an
+older month whose last complete read came after every claim window of its documents had closed has no
+state left to change but what SII itself corrects, which a read a day finds.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
+from dtehub.documents.sii_states import claim_deadline
+from dtehub.kit.dates import today_in_santiago
 from dtehub.sii_sync.errors import InvalidPeriod
 
 FIRST_PERIOD_TEXT = "2017-08"
 """SII's RCV starts in August 2017: no register exists before it."""
 DEFAULT_MONTHS = 12
 """Months a sync covers when neither the request nor the company says where to start."""
+SETTLED_READ_EVERY = timedelta(days=1)
+"""How often a sync that does not name its range reads a settled period again."""
 _TEXT = re.compile(r"(\d{4})-(\d{2})")
 
 
@@ -53,6 +62,14 @@ class Period:
         return (other.year * 12 + other.month) - (self.year * 12 + self.month)
 
     @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.shifted(1).first_day - timedelta(days=1)
+
+    @property
     def ptributario(self) -> str:
         """SII's form: ``YYYYMM``."""
         return f"{self.year:04d}{self.month:02d}"
@@ -85,3 +102,32 @@ def plan(
     if last == current and previous not in periods and previous >= FIRST:
         periods.insert(0, previous)
     return periods
+
+
+@dataclass(frozen=True)
+class LastRead:
+    """The company's last complete read of a period: when (``synced_at``), and the last Santiago day on
+    which a document of it could be claimed as of then (``claims_close_on``; None: not known)."""
+
+    synced_at: datetime
+    claims_close_on: date | None
+
+
+def claims_close_on(period: Period, last_reception: datetime | None) -> date:
+    """The last day on which a document of ``period`` could still be claimed: 8 days after the latest
+    reception at SII of its documents (Ley 19.983), and never before the period's own last day."""
+    if last_reception is None:
+        return period.last_day
+    return max(period.last_day, claim_deadline(last_reception))
+
+
+def settled(period: Period, read: LastRead | None, now: datetime) -> bool:
+    """A period a sync without a named range leaves out: older than the previous month, its last complete
+    read made after every claim window of its documents had closed, and less than
+    :data:`SETTLED_READ_EVERY` ago."""
+    if read is None or read.claims_close_on is None:
+        return False
+    if period >= Period.of(today_in_santiago(now)).shifted(-1):
+        return False  # the current and the previous month are always read
+    read_after_claims = today_in_santiago(read.synced_at) > read.claims_close_on
+    return read_after_claims and now - read.synced_at < SETTLED_READ_EVERY

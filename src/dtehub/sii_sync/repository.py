@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from dtehub.documents.sii_states import SII_COLUMNS
 from dtehub.kit.pagination import PageRequest
 from dtehub.kit.sql import insert_on_conflict, key_in
 from dtehub.models import (
@@ -31,6 +32,7 @@ from dtehub.models import (
     SiiSyncPeriod,
     SiiSyncRun,
 )
+from dtehub.sii_sync.periods import LastRead
 
 ACTIVE = (RunState.QUEUED.value, RunState.RUNNING.value)
 LEASES = cast(Table, SiiSyncLease.__table__)
@@ -224,6 +226,31 @@ def register_only_keys(
     return {(code, number) for query in queries for code, number in session.execute(query)}
 
 
+def arrived_unmatched(
+    session: Session, company_id: int, first_day: date, last_day: date, codes: Sequence[int], since: datetime
+) -> bool:
+    """Whether the company has a document or note of ``codes`` issued between the two days, created at
+    ``since`` or later, that no sync has matched in SII's register yet (one that came by the API, an
+    import or MIPYME after the period's last read)."""
+    for table in (Document, Note):
+        own = [Document.held.is_(False)] if table is Document else []
+        found = session.scalar(
+            select(table.id)
+            .where(
+                table.company_id == company_id,
+                *own,
+                table.issue_date.between(first_day, last_day),
+                table.code.in_(list(codes)),
+                table.sii_synced_at.is_(None),
+                table.created_at >= since,
+            )
+            .limit(1)
+        )
+        if found is not None:
+            return True
+    return False
+
+
 def companies_due(session: Session, now: datetime, last_before: datetime, limit: int) -> list[int]:
     """The schedule's next companies: those with a stored certificate, no run queued since
     ``last_before`` and no live lease, the longest waiting first (never synced before all)."""
@@ -256,48 +283,77 @@ def period_marks(session: Session, company_id: int) -> dict[str, datetime]:
     return {row[0]: row[1] for row in rows if row[1] is not None}
 
 
-def mark_period(
-    session: Session, company_id: int, period: str, modified_at: datetime | None, synced_at: datetime
-) -> None:
-    table = cast(Table, SiiSyncPeriod.__table__)
-    values = {"company_id": company_id, "period": period, "modified_at": modified_at, "synced_at": synced_at}
-    statement = insert_on_conflict(session, table).values(**values)
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["company_id", "period"],
-            set_={"modified_at": modified_at, "synced_at": synced_at},
+def period_reads(session: Session, company_id: int) -> dict[str, LastRead]:
+    """The company's last complete read of each period it synced."""
+    rows = session.execute(
+        select(SiiSyncPeriod.period, SiiSyncPeriod.synced_at, SiiSyncPeriod.claims_close_on).where(
+            SiiSyncPeriod.company_id == company_id
         )
     )
+    return {row[0]: LastRead(row[1], row[2]) for row in rows}
 
 
-_SII_FACTS = (
-    "sii_received_at",
-    "sii_accepted_at",
-    "sii_claimed_at",
-    "sii_event_code",
-    "sii_event_description",
-    "sii_synced_at",
-)
+def last_reception(session: Session, company_id: int, first: date, last: date) -> datetime | None:
+    """The latest reception at SII of the company's documents and notes issued from ``first`` to
+    ``last`` (as the sync stored it); None when none has one."""
+    found = [
+        session.scalar(
+            select(func.max(table.sii_received_at)).where(
+                table.company_id == company_id, table.issue_date >= first, table.issue_date <= last
+            )
+        )
+        for table in (Document, Note)
+    ]
+    return max((moment for moment in found if moment is not None), default=None)
+
+
+def mark_period(
+    session: Session,
+    company_id: int,
+    period: str,
+    modified_at: datetime | None,
+    synced_at: datetime,
+    claims_close_on: date,
+) -> None:
+    table = cast(Table, SiiSyncPeriod.__table__)
+    changes = {"modified_at": modified_at, "synced_at": synced_at, "claims_close_on": claims_close_on}
+    statement = insert_on_conflict(session, table).values(company_id=company_id, period=period, **changes)
+    session.execute(statement.on_conflict_do_update(index_elements=["company_id", "period"], set_=changes))
+
+
+_SII_FACTS = SII_COLUMNS
 
 
 def _sii_table(kind: str) -> Table:
     return cast(Table, (Document if kind == "documents" else Note).__table__)
 
 
-def sii_facts_of(
-    session: Session, kind: str, company_id: int, ids: list[int]
-) -> dict[int, tuple[int, dict[str, Any]]]:
-    """(SII type, the ``sii_*`` columns) of the company's documents (``kind`` "documents") or notes."""
+class StoredFacts(NamedTuple):
+    """A document's or note's SII type, its own total and issue date, and its ``sii_*`` columns."""
+
+    code: int
+    total_cents: int
+    issue_date: date
+    columns: dict[str, Any]
+
+
+def sii_facts_of(session: Session, kind: str, company_id: int, ids: list[int]) -> dict[int, StoredFacts]:
+    """What the company's documents (``kind`` "documents") or notes hold of SII, by id."""
     table = _sii_table(kind)
     columns = [table.c[name] for name in _SII_FACTS]
-    found: dict[int, tuple[int, dict[str, Any]]] = {}
+    found: dict[int, StoredFacts] = {}
     for start in range(0, len(ids), 1000):
         rows = session.execute(
-            select(table.c.id, table.c.code, *columns).where(
+            select(table.c.id, table.c.code, table.c.total_cents, table.c.issue_date, *columns).where(
                 table.c.company_id == company_id, table.c.id.in_(ids[start : start + 1000])
             )
         )
-        found.update({row[0]: (row[1], dict(zip(_SII_FACTS, row[2:], strict=True))) for row in rows})
+        found.update(
+            {
+                row[0]: StoredFacts(row[1], row[2], row[3], dict(zip(_SII_FACTS, row[4:], strict=True)))
+                for row in rows
+            }
+        )
     return found
 
 

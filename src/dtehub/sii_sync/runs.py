@@ -22,7 +22,7 @@ from dtehub.kit.dates import format_datetime
 from dtehub.models import RunState, SiiSyncLease, SiiSyncRun
 from dtehub.sii_sync import repository
 from dtehub.sii_sync.errors import LeaseLost, SyncAlreadyRunning
-from dtehub.sii_sync.periods import Period, plan
+from dtehub.sii_sync.periods import Period, plan, settled
 
 
 class Trigger:
@@ -59,7 +59,15 @@ def request_run(
     current = repository.lease_of(session, company_id)
     if current is not None and current.expires_at > now:
         raise SyncAlreadyRunning.of_run(current.run_id)
-    periods = [str(p) for p in plan(today, since=since, until=until, start=start)]
+    planned = plan(today, since=since, until=until, start=start)
+    periods = [str(p) for p in planned]
+    messages: list[str] = []
+    if since is None and until is None:  # no range named: settled periods read once a day
+        reads = repository.period_reads(session, company_id)
+        left_out = [p for p in planned if settled(p, reads.get(str(p)), now)]
+        if left_out:
+            periods = [str(p) for p in planned if p not in left_out]
+            messages.append(_settled_words(left_out))
     latest = repository.latest_run(session, company_id)
     run: SiiSyncRun | None = None
     if latest is not None and latest.state in repository.ACTIVE:  # its holder is gone: interrupted
@@ -87,14 +95,14 @@ def request_run(
                 company_id=company_id,
                 state=RunState.QUEUED.value,
                 trigger=trigger,
-                since=periods[0],
-                until=periods[-1],
+                since=str(planned[0]),
+                until=str(planned[-1]),
                 periods=periods,
                 periods_done=[],
                 documents_created=0,
                 documents_updated=0,
                 xmls_fetched=0,
-                messages=[],
+                messages=messages,
                 resumed=0,
                 queued_at=now,
             ),
@@ -104,6 +112,15 @@ def request_run(
         raise SyncAlreadyRunning.of_run(taken.run_id if taken is not None else run.id)
     session.flush()
     return run
+
+
+def _settled_words(periods: list[Period]) -> str:
+    listed = ", ".join(str(p) for p in periods)
+    return (
+        f"not read again, settled: {listed} (read less than a day ago, after every claim window of their "
+        "documents had closed); a sync reads a settled period once a day, or whenever since and until ask "
+        "for it"
+    )
 
 
 def _stopped_words(run: SiiSyncRun) -> str:

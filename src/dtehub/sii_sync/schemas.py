@@ -26,7 +26,9 @@ class SyncSiiRequest(ApiInput):
         default=None,
         pattern=PERIOD_PATTERN,
         description="Last tax period, YYYY-MM, not after the current month (the default). When the range "
-        "reaches the current month the previous month is synced again too (SII changes it after it closes).",
+        "reaches the current month the previous month is synced again too (SII changes it after it closes). "
+        "A request that names since or until reads every period of its range; one that names neither "
+        "leaves out the settled periods read less than a day ago, as the schedule does (docs/sii-sync.md).",
     )
 
 
@@ -56,7 +58,10 @@ class SiiSyncRunOut(ApiModel):
     since: str = Field(description="First tax period synced, YYYY-MM")
     until: str = Field(description="Last tax period synced, YYYY-MM")
     periods_done: int = Field(description="Periods whose documents are stored")
-    periods_total: int
+    periods_total: int = Field(
+        description="Periods the run reads (a run that names no range leaves out the settled ones read "
+        "less than a day ago: its messages list them)"
+    )
     documents_created: int = Field(description="Documents and notes dtehub did not have, created from SII's")
     documents_updated: int = Field(description="Documents and notes whose SII state changed")
     xmls_fetched: int = Field(description="Signed XMLs retrieved from SII's MIPYME portal")

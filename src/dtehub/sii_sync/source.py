@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,9 +31,9 @@ from dtehub.sii.sessions import SessionPool
 from dtehub.sii_sync import repository
 from dtehub.sii_sync.executor import PeriodSource, RunContext, SourceFactory
 from dtehub.sii_sync.mipyme import MipymeXml
-from dtehub.sii_sync.periods import Period
+from dtehub.sii_sync.periods import LastRead, Period, claims_close_on
 from dtehub.sii_sync.runs import PeriodOutcome
-from dtehub.sii_sync.store import is_synced, store_period, store_xmls
+from dtehub.sii_sync.store import SYNCED_CODES, is_synced, store_period, store_xmls
 
 ANALYZE_EVERY = 5_000
 """Documents created between two refreshes of PostgreSQL's planner statistics."""
@@ -53,7 +53,8 @@ class Fetched:
 
 class RcvSource:
     """``marks``: when SII last changed each period's register, as the company's last sync saw it; a
-    period unchanged since costs SII's summary alone. ``mipyme``: the run's MIPYME step (the signed XML of
+    period unchanged since costs SII's summary alone, unless documents came to dtehub since its last
+    read (``reads``) that no sync has matched yet. ``mipyme``: the run's MIPYME step (the signed XML of
     the documents created from the register, :mod:`dtehub.sii_sync.mipyme`), which needs ``factory`` to
     know which documents lack their XML."""
 
@@ -66,7 +67,9 @@ class RcvSource:
         marks: dict[str, datetime] | None = None,
         factory: sessionmaker[Session] | None = None,
         mipyme: MipymeXml | None = None,
+        reads: dict[str, LastRead] | None = None,
     ) -> None:
+        self.reads = reads or {}
         self.factory = factory
         self.mipyme = mipyme
         self.created_since_analyze = 0
@@ -83,6 +86,16 @@ class RcvSource:
             await in_thread(refresh_statistics, self.factory, ANALYZED)
             self.created_since_analyze = 0
         unchanged_since = self.marks.get(str(period))
+        last_read = self.reads.get(str(period))
+        if (
+            unchanged_since is not None
+            and last_read is not None
+            and self.factory is not None
+            and await in_thread(self._arrived, self.factory, period, last_read.synced_at)
+        ):
+            # Documents that came to dtehub since the period's last read are matched with SII's rows (their
+            # states, their disagreements) even though SII's register has not changed.
+            unchanged_since = None
         read = await self.rcv.period(
             RcvPeriodName(period.year, period.month), unchanged_since=unchanged_since
         )
@@ -103,14 +116,19 @@ class RcvSource:
             self.mipyme.messages.clear()
         return Fetched(read, xmls)
 
+    def _arrived(self, factory: sessionmaker[Session], period: Period, since: datetime) -> bool:
+        with unit_of_work(factory, writes=False) as session:
+            return repository.arrived_unmatched(
+                session, self.context.company_id, period.first_day, period.last_day, SYNCED_CODES, since
+            )
+
     def _without_xml(
         self, factory: sessionmaker[Session], period: Period, read: RcvPeriod
     ) -> set[tuple[int, str]]:
         """(type, folio) of the period's documents and notes that will have no XML once the register's
         rows are stored: those dtehub lacks, and those created from the register earlier."""
         keys = {(row.type_code, str(row.folio)) for row in read.documents if is_synced(row.type_code)}
-        first = date(period.year, period.month, 1)
-        last = date(period.shifted(1).year, period.shifted(1).month, 1) - timedelta(days=1)
+        first, last = period.first_day, period.last_day
         with unit_of_work(factory, writes=False) as session:
             missing = keys - repository.keys_of(session, self.context.company_id, keys)
             return missing | repository.register_only_keys(session, self.context.company_id, first, last)
@@ -120,7 +138,6 @@ class RcvSource:
         read = period.read
         now = self.clock()
         company_id = self.context.company_id
-        repository.mark_period(session, company_id, str(read.period), read.modified_at, now)
         outcome = PeriodOutcome()
         if not read.unchanged:
             stored = store_period(session, company_id, read.documents, self.links, now)
@@ -130,6 +147,12 @@ class RcvSource:
             attached, messages = store_xmls(session, company_id, period.xmls, self.links)
             outcome.xmls += attached
             outcome.messages += [f"{read.period}: {message}" for message in messages]
+        # The period read whole (or unchanged since it was): when its claim windows close, as stored now.
+        ours = Period(read.period.year, read.period.month)
+        first, last = ours.first_day, ours.last_day
+        received = repository.last_reception(session, company_id, first, last)
+        closes = claims_close_on(ours, received)
+        repository.mark_period(session, company_id, str(read.period), read.modified_at, now, closes)
         return outcome
 
 
@@ -147,9 +170,11 @@ def stored_certificates(factory: sessionmaker[Session], settings: Settings) -> C
     return certificate_of
 
 
-def period_marks(factory: sessionmaker[Session], company_id: int) -> dict[str, datetime]:
+def period_marks(
+    factory: sessionmaker[Session], company_id: int
+) -> tuple[dict[str, datetime], dict[str, LastRead]]:
     with unit_of_work(factory, writes=False) as session:
-        return repository.period_marks(session, company_id)
+        return repository.period_marks(session, company_id), repository.period_reads(session, company_id)
 
 
 def rcv_sources(
@@ -165,10 +190,10 @@ def rcv_sources(
     @asynccontextmanager
     async def open_source(context: RunContext) -> AsyncIterator[PeriodSource]:
         certificate = await certificate_of(context)
-        marks = await in_thread(period_marks, factory, context.company_id)
+        marks, reads = await in_thread(period_marks, factory, context.company_id)
         async with RcvClient(pool, certificate, company_rut=context.company_rut, config=config) as rcv:
             mipyme = MipymeXml(rcv, rcv.company)
-            source = RcvSource(rcv, context, links, clock, marks, factory, mipyme)
+            source = RcvSource(rcv, context, links, clock, marks, factory, mipyme, reads)
             warning = expiry_warning(certificate.not_after, now=clock())
             if warning is not None:
                 source.messages.append(warning.message)

@@ -5,20 +5,21 @@ Every row the register lists carries the date SII received the document, the cus
 and claim dates and the receiver's event. A document or note created from a row is written with them
 (:func:`facts_of`); one dtehub already had, matched by (type, folio), gets them here
 (:func:`update_states`), and counts as **updated** when its ``sii`` object changed: a fact SII changed,
-or a state that moved on since the last sync read it (a factura's 8 days over: tacitly accepted). A
-row read with nothing new only has its ``sii_synced_at`` renewed.
+a disagreement with the register's total or issue date that appeared, changed or cleared, or a state
+that moved on since the last sync read it (a factura's 8 days over: tacitly accepted). A row read with
+nothing new only has its ``sii_synced_at`` renewed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from dtehub.documents.sii_states import SiiFacts, SiiState, state_of
+from dtehub.documents.sii_states import SiiFacts, SiiState, disagreements, state_of
 from dtehub.kit.dates import today_in_santiago
 from dtehub.sii_sync import repository
 
@@ -41,6 +42,10 @@ class StatedRow(Protocol):
     def claimed_at(self) -> datetime | None: ...
     @property
     def event(self) -> ReceiverEvent | None: ...
+    @property
+    def total(self) -> int: ...
+    @property
+    def issue_date(self) -> date: ...
 
 
 @dataclass
@@ -70,6 +75,8 @@ def facts_of(row: StatedRow, now: datetime) -> SiiFacts:
         sii_event_code=code or None,
         sii_event_description=(event.description or "").strip()[:120] if event is not None and code else None,
         sii_synced_at=now,
+        sii_total_cents=row.total * 100,
+        sii_issue_date=row.issue_date,
     )
 
 
@@ -98,16 +105,27 @@ def update_states(
     writes: list[dict[str, object]] = []
     unchanged: list[int] = []
     for key, record_id in have.items():
-        code, columns = stored[record_id]
-        old = SiiFacts(**columns)
+        ours = stored[record_id]
+        code = ours.code
+        old = SiiFacts(**ours.columns)
         new = facts_of(rows[key], now)
+        moved_by_days = _state_when_read(code, old) != state_of(code, new, today)
         if old.same_as(new):
             unchanged.append(record_id)
-            if _state_when_read(code, old) != state_of(code, new, today):
+            if moved_by_days:
                 changes.ids.append(record_id)
                 changes.by_days.add(record_id)
             continue
         writes.append({"id": record_id, **new.columns()})
+        if old.same_states_as(new) and disagreements(old, ours.total_cents, ours.issue_date) == disagreements(
+            new, ours.total_cents, ours.issue_date
+        ):
+            # Only the register's amounts were kept for the first time (read before dtehub kept them),
+            # and they agree: nothing a person sees changed but the time it was read.
+            if moved_by_days:
+                changes.ids.append(record_id)
+                changes.by_days.add(record_id)
+            continue
         changes.ids.append(record_id)
     repository.write_sii_facts(session, kind, company_id, writes)
     repository.mark_sii_synced(session, kind, company_id, unchanged, now)

@@ -8,8 +8,9 @@
   note is linked to the document its reference names, now or when that document arrives, as the DTE
   path does, and the ledger recomputes the documents whose notes changed.
 - One dtehub has is matched by (type, folio); its amounts are never overwritten by SII's row: a
-  disagreement is reported, in words, for a person to check, and kept on the document (or note) as an
-  ``xmlChecks`` problem (``sii_register``) when it has its XML.
+  disagreement is reported in the run's messages, in words, for a person to check, shows on the document
+  (or note) in its ``sii.disagreements`` (the register's total and issue date are kept with SII's states
+  and compared when read), and is kept as an ``xmlChecks`` problem (``sii_register``) when it has its XML.
 - SII's states (reception, acuse de recibo, claim, the receiver's event) are written on both, created
   and matched (:mod:`dtehub.sii_sync.states`); a document whose ``sii`` object changed is updated
   (``document.updated``).
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -32,7 +33,7 @@ from dtehub.clients.schemas import ClientFields
 from dtehub.companies import service as companies_service
 from dtehub.documents import ledger
 from dtehub.documents import service as documents_service
-from dtehub.documents.sii_states import tacit_acceptance_key
+from dtehub.documents.sii_states import SiiFacts, disagreements, tacit_acceptance_key
 from dtehub.dte.document_types import dte_type_name
 from dtehub.dte.pipeline import CheckedDte
 from dtehub.errors import DtehubError
@@ -40,7 +41,6 @@ from dtehub.ingest import repository as ingest_repository
 from dtehub.ingest import service as ingest_service
 from dtehub.ingest.attach import DISAGREES, REGISTER_CHECK
 from dtehub.kit.dates import today_in_santiago
-from dtehub.kit.money import format_money
 from dtehub.models import Document, Note, Origin
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
@@ -53,6 +53,8 @@ from dtehub.webhooks import events as webhook_events
 RECEIVABLES = frozenset({33, 34, 43, 46, 110})
 """The register's electronic documents that dtehub keeps as documents; with :data:`NOTE_CODES` the types
 synced (boletas are monthly totals in the register, never documents)."""
+SYNCED_CODES = tuple(sorted(RECEIVABLES | NOTE_CODES))
+"""Every type the sync keeps (:func:`is_synced`)."""
 BATCH = 1000
 """Rows per insert statement."""
 XML_BATCH = 200
@@ -72,13 +74,9 @@ class RegisterRow(states.StatedRow, Protocol):
     @property
     def folio(self) -> int: ...
     @property
-    def issue_date(self) -> date: ...
-    @property
     def exempt(self) -> int: ...
     @property
     def net(self) -> int: ...
-    @property
-    def total(self) -> int: ...
     @property
     def customer_rut(self) -> str: ...
     @property
@@ -282,8 +280,8 @@ def _disagreements(
     notes: dict[tuple[int, str], RegisterRow],
     stored: Stored,
 ) -> Iterable[tuple[str, int, str]]:
-    """(kind, id, message) for each document or note whose total or issue date differs from SII's row
-    (dtehub's stay as they are: they came from the DTE or from a person)."""
+    """(kind, id, message) for each difference of a document's or note's total or issue date from SII's
+    row (dtehub's stay as they are: they came from the DTE or from a person)."""
     for kind, rows, have in (
         ("documents", documents, stored.existing_documents),
         ("notes", notes, stored.existing_notes),
@@ -294,30 +292,18 @@ def _disagreements(
         for key, record_id in have.items():
             total_cents, issue_date = ours[record_id]
             row = rows[key]
-            theirs = row.total * 100
             name = f"{dte_type_name(row.type_code).capitalize()} {row.folio}"
-            if total_cents != theirs:
-                yield (
-                    kind,
-                    record_id,
-                    f"{name}: dtehub has a total of {format_money(total_cents)}, SII's register "
-                    f"{format_money(theirs)}; dtehub's amount was kept, check which one is right",
-                )
-            if issue_date != row.issue_date:
-                yield (
-                    kind,
-                    record_id,
-                    f"{name}: dtehub has it issued on {issue_date.isoformat()}, SII's register on "
-                    f"{row.issue_date.isoformat()}; dtehub's date was kept, check which one is right",
-                )
+            register = SiiFacts(sii_total_cents=row.total * 100, sii_issue_date=row.issue_date)
+            for found in disagreements(register, total_cents, issue_date):
+                yield kind, record_id, f"{name}: {found['message']}"
 
 
 def _keep_on_records(
     session: Session, company_id: int, disagreements: Sequence[tuple[str, int, str]]
 ) -> None:
-    """A disagreement with SII's register stays on a document or note that has its XML, as a problem of
-    its ``xmlChecks`` (``check: "sii_register"``), once. One created by fields has no ``xmlChecks``: the
-    run's message is where it is said."""
+    """A disagreement with SII's register stays on a document or note that has its XML as a problem of its
+    ``xmlChecks`` too (``check: "sii_register"``), once: a verdict on that XML. Every document shows the
+    current ones in its ``sii.disagreements``."""
     for kind in ("documents", "notes"):
         ids = sorted({record_id for of, record_id, _ in disagreements if of == kind})
         records = repository.with_xml(session, kind, company_id, ids) if ids else {}

@@ -320,6 +320,13 @@ def resolve(session: Session, token: str | None, now: datetime, settings: Settin
     )
 
 
+def still_working_on(session: Session, token: str | None, company_id: int) -> bool:
+    """Whether the session of a long answer (an export, read in batches) still works on the company: not
+    ended, its user not disabled, still a member. Its idle time is not asked: the answer is activity."""
+    found = repository.live_session(session, hash_token(token)) if token else None
+    return found is not None and found.company_id == company_id and found.role is not None
+
+
 def end_session(session: Session, staff: Staff) -> None:
     repository.delete_session(session, staff.session_id)
 

@@ -11,14 +11,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from dtehub.dependencies import SessionDep
-from dtehub.dte.document_types import dte_type_name
 from dtehub.errors import BadRequest
 from dtehub.kit.dates import today_in_santiago
-from dtehub.models.document import NO_CODE
 from dtehub.reports import service as reports
 from dtehub.reports.repository import Activity, OpenFilter
 from dtehub.users import service as users
-from dtehub.webapp import charts, pages
+from dtehub.webapp import charts, forms, pages
 from dtehub.webapp.layout import ROLE_NAMES, layout
 from dtehub.webapp.web import NowDep, StaffDep, app_route
 
@@ -132,17 +130,27 @@ def _day(value: str | None, name: str) -> date | None:
         raise BadRequest(f"{name}: la fecha debe ser AAAA-MM-DD", field=name) from None
 
 
-def _number(value: str | None, name: str) -> int | None:
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if not (text.isascii() and text.isdigit()) or len(text) > 18:
-        raise BadRequest(f"{name}: debe ser un número", field=name)
-    return int(text)
-
-
 _STATUSES = {None: None, "": None, "open": None, "overdue": True, "pending": False}
 _STATUS_NAMES = {None: "Documentos por cobrar", True: "Documentos vencidos", False: "Documentos por vencer"}
+
+
+def open_filter(
+    status: str | None,
+    due_since: str | None,
+    due_until: str | None,
+    client_id: str | None,
+    currency: str | None,
+) -> OpenFilter:
+    """The list's query parameters (the documents page's and its exports') as a filter, or a 400."""
+    if status not in _STATUSES:
+        raise BadRequest("status: open, overdue o pending", field="status")
+    return OpenFilter(
+        currency=(currency or reports.CURRENCY).strip().upper()[:3],
+        overdue=_STATUSES[status],
+        due_since=_day(due_since, "dueSince"),
+        due_until=_day(due_until, "dueUntil"),
+        client_id=forms.number(client_id, "clientId"),
+    )
 
 
 @router.get("/documents")
@@ -159,28 +167,21 @@ def documents(
     page: OptionalText = None,
 ) -> Response:
     """Open documents, the oldest due first, with their count and what they owe in all."""
-    if status not in _STATUSES:
-        raise BadRequest("status: open, overdue o pending", field="status")
-    wanted = OpenFilter(
-        currency=(currency or reports.CURRENCY).strip().upper()[:3],
-        overdue=_STATUSES[status],
-        due_since=_day(dueSince, "dueSince"),
-        due_until=_day(dueUntil, "dueUntil"),
-        client_id=_number(clientId, "clientId"),
-    )
+    wanted = open_filter(status, dueSince, dueUntil, clientId, currency)
     listed = reports.open_list(
-        session, staff.company_id, wanted, today_in_santiago(now), min(_number(page, "page") or 1, 10**6)
+        session, staff.company_id, wanted, today_in_santiago(now), forms.page_number(page)
     )
     title = _STATUS_NAMES[wanted.overdue]
     context = {
         "layout": layout(session, staff, "documents"),
         "listed": listed,
         "title": title,
-        "type_name": lambda code: (
-            dte_type_name(None if code == NO_CODE else code) or "Documento"
-        ).capitalize(),
+        "type_name": pages.type_name,
         "page_href": lambda n: (
             href(listed.filter) + ("&" if "?" in href(listed.filter) else "?") + f"page={n}"
+        ),
+        "export_href": lambda extension: href(listed.filter).replace(
+            "/app/documents", f"/app/documents.{extension}", 1
         ),
     }
     return pages.page("documents.html", context)

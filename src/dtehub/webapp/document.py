@@ -23,7 +23,6 @@ from dtehub.dte.document_types import dte_type_name
 from dtehub.errors import BadRequest, Conflict, DtehubError, Unprocessable
 from dtehub.kit.dates import SANTIAGO, today_in_santiago
 from dtehub.models import Role
-from dtehub.models.document import NO_CODE
 from dtehub.payments import service as payments
 from dtehub.payments.methods import PAYMENT_METHODS, method_name
 from dtehub.payments.schemas import STATUS_NAMES as PAYMENT_STATUS_NAMES
@@ -209,8 +208,7 @@ def _page(
         "layout": layout(session, staff, "documents", ok),
         "row": row,
         "view": view,
-        "title": f"{(dte_type_name(None if row.code == NO_CODE else row.code) or 'Documento').capitalize()} "
-        f"N° {row.number}",
+        "title": f"{pages.type_name(row.code)} N° {row.number}",
         "sii_state": SII_STATES.get(sii["state"], sii["state"]) if sii else None,
         "verdicts": VERDICTS,
         "cession_states": CESSION_STATES,

@@ -9,11 +9,14 @@ from fastapi.responses import Response
 
 from dtehub.webapp import (
     access,
+    clients,
     company_settings,
     dashboard,
     document,
+    export,
     pages,
     payments,
+    reminders,
     settings,
     sii,
     uploads,
@@ -28,6 +31,9 @@ router.include_router(payments.router)
 router.include_router(uploads.router)
 router.include_router(sii.router)
 router.include_router(company_settings.router)
+router.include_router(clients.router)
+router.include_router(reminders.router)
+router.include_router(export.router)
 
 
 @router.get("", response_class=Response)

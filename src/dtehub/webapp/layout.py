@@ -43,6 +43,7 @@ MESSAGES = {
     "member-removed": "La persona ya no tiene acceso a la empresa.",
     "webhook": "Webhook creado.",
     "webhook-deleted": "Webhook eliminado: no se le envía nada más.",
+    "client-reminders": "Recordatorios del cliente guardados.",
 }
 
 

@@ -25,6 +25,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from dtehub.dte.document_types import dte_type_name
 from dtehub.kit.dates import SANTIAGO
 from dtehub.kit.money import format_number
 from dtehub.kit.rut import printable_tax_id
@@ -68,6 +69,11 @@ def day(value: date | None) -> str:
 def moment(value: datetime | None) -> str:
     """An instant as Santiago's wall clock, ``07-12-2026 09:30``."""
     return value.astimezone(SANTIAGO).strftime("%d-%m-%Y %H:%M") if value is not None else "—"
+
+
+def type_name(code: int | None) -> str:
+    """A document's kind as people say it: «Factura electrónica»; one without SII code (0) «Documento»."""
+    return dte_type_name(code or None).capitalize()
 
 
 def count(value: int) -> str:

@@ -20,10 +20,9 @@ from dtehub.audit.actions import Action
 from dtehub.clients import service as clients
 from dtehub.config import Settings
 from dtehub.dependencies import SessionDep
-from dtehub.dte.document_types import dte_type_name
 from dtehub.errors import BadRequest, Conflict, DtehubError, NotFound, Unprocessable
 from dtehub.kit.dates import today_in_santiago
-from dtehub.kit.pagination import MAX_PAGE, PageRequest
+from dtehub.kit.pagination import PageRequest
 from dtehub.kit.rut import InvalidRut, normalize_client_tax_id
 from dtehub.models import Client, PaymentStatus, Role
 from dtehub.payments import service as payments
@@ -77,18 +76,6 @@ def _links(request: Request) -> Links:
     return Links(settings.public_base)
 
 
-def _page_number(text: str | None) -> int:
-    if text is None or not text.strip():
-        return 1
-    if not (text.strip().isascii() and text.strip().isdigit()) or len(text.strip()) > 9:
-        raise BadRequest("page: debe ser un número", field="page")
-    return min(max(1, int(text)), MAX_PAGE)
-
-
-def _type_name(code: int | None) -> str:
-    return (dte_type_name(code) or "Documento").capitalize()
-
-
 def _day_text(text: str) -> str:
     """The API's ``YYYY-MM-DD`` as people read it (``dd-mm-aaaa``)."""
     return pages.day(date.fromisoformat(text))
@@ -123,16 +110,18 @@ def payment_list(
     if clientId is not None and clientId.strip():
         client = clients.require(session, staff.company_id, forms.path_id(clientId.strip(), "clientId"))
     state = STATES[wanted]
-    number = _page_number(page)
-    items, total = payments.list_payments(
-        session,
-        staff.company_id,
-        PaymentFilters(status=state, client_id=client.id if client else None),
-        order_by=PaymentOrderBy.PAYMENT_DATE,
-        descending=True,
-        page=PageRequest(page=number, per_page=PAGE_SIZE),
+    items, total, number, pages_count = forms.paged(
+        lambda offset, limit: payments.list_payments(
+            session,
+            staff.company_id,
+            PaymentFilters(status=state, client_id=client.id if client else None),
+            order_by=PaymentOrderBy.PAYMENT_DATE,
+            descending=True,
+            page=PageRequest(page=offset // limit + 1, per_page=limit),
+        ),
+        page,
+        PAGE_SIZE,
     )
-    pages_count = max(1, -(-total // PAGE_SIZE))
 
     def href(state_key: str, page_number: int = 1) -> str:
         query = {"status": state_key}
@@ -220,7 +209,7 @@ def _new_page(
         "today": today_in_santiago(now).isoformat(),
         "form": form or {},
         "error": error,
-        "type_name": _type_name,
+        "type_name": pages.type_name,
     }
     return pages.page("payment_new.html", context, status_code=status_code)
 
@@ -379,7 +368,7 @@ def _payment_page(
         "day_text": _day_text,
         "moment_text": _moment_text,
         "badges": BADGES,
-        "type_name": _type_name,
+        "type_name": pages.type_name,
         "may_act": staff.may(Role.COLLECTOR),
         "error": error,
         "PaymentStatus": PaymentStatus,

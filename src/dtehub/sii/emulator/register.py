@@ -285,6 +285,13 @@ class Register:
         )
         return entry
 
+    def amend(
+        self, company_rut: str, type_code: int, folio: int, *, net: int, vat: int, total: int, at: datetime
+    ) -> Entry:
+        """SII's row of the document with other amounts from ``at`` on (its period's register changes then):
+        tests of a register that disagrees with the issuer's own figures, and agrees again."""
+        return self._change(company_rut, type_code, folio, at=at, net=net, vat=vat, total=total)
+
     def add(self, company_rut: str, entries: Sequence[Entry]) -> None:
         """New documents in the register (late arrivals included: their period may be a closed one)."""
         with self._lock:
@@ -293,7 +300,9 @@ class Register:
             for entry in entries:
                 self._touch(company, entry.period, entry.received_at)
 
-    def _change(self, company_rut: str, type_code: int, folio: int, **changes: object) -> Entry:
+    def _change(
+        self, company_rut: str, type_code: int, folio: int, at: datetime | None = None, **changes: object
+    ) -> Entry:
         with self._lock:
             company = self._companies.get(company_rut)
             entry = company.by_key.get((type_code, folio)) if company is not None else None
@@ -302,7 +311,7 @@ class Register:
             for name, value in changes.items():
                 setattr(entry, name, value)
             company.moments.pop(entry.period, None)
-            moment = next((value for value in changes.values() if isinstance(value, datetime)), None)
+            moment = at or next((value for value in changes.values() if isinstance(value, datetime)), None)
             if moment is not None:
                 self._touch(company, entry.period, moment)
             return entry

@@ -5,8 +5,8 @@ The web app's dashboard, portfolio and lists of open documents add up the open d
 partial index holds only the open rows and every column those queries read, so they read the index
 alone (bench/app.py, docs/performance.md).
 
-Revision ID: 0024_open_documents_index
-Revises: 0023_app_imports
+Revision ID: 0026_open_documents_index
+Revises: 0025_sii_sync_periods_settled
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0024_open_documents_index"
-down_revision: str | None = "0023_app_imports"
+revision: str = "0026_open_documents_index"
+down_revision: str | None = "0025_sii_sync_periods_settled"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
