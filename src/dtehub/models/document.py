@@ -83,6 +83,18 @@ class Document(XmlChecked, SiiStated, Base):
             sqlite_where=text(OPEN_WHERE),
             postgresql_where=text(OPEN_WHERE),
         ),
+        Index(
+            "ix_documents_open_client",
+            "company_id",
+            "currency",
+            "client_id",
+            "due_cents",
+            "due_date",
+            "source",
+            "issue_date",
+            sqlite_where=text(OPEN_WHERE),
+            postgresql_where=text(OPEN_WHERE),
+        ),
         {"sqlite_autoincrement": True},  # ids are never reused
     )
 
