@@ -10,15 +10,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
 from fastapi import FastAPI
+from lxml import etree
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dtehub.companies.sii_certificate import load_company_certificate
+from dtehub.companies.sii_certificate import OpenedCertificates, load_company_certificate
 from dtehub.config import Settings
+from dtehub.dte.signature import certificate_rut
+from dtehub.dte.xmldsig import sign_document, verify_document
 from dtehub.errors import SecretKeyMissing, SiiCertificateMissing, SiiCertificateSealedElsewhere
+from dtehub.kit.sealing import Purpose, sealer
 from dtehub.models import CompanySiiCertificate
+from dtehub.sii.certificate import PersonCertificate, load_pfx
 from dtehub.sii.emulator import TestCertificateAuthority
 from tests.conftest import Tenant, assert_error
 
@@ -263,3 +269,86 @@ def test_the_sealed_file_is_written_again_without_the_uploaded_password(
     other = sealer(settings.secret_key, Purpose.WEBHOOK_SECRET)
     assert other is not None
     assert other.open(row.sealed_pkcs12, company.id) is None
+
+
+def _signed_by(certificate: PersonCertificate) -> str | None:
+    """The holder's RUT of a signature made with ``certificate`` (a seed, as SII's login signs it)."""
+    seed = etree.Element("getToken")
+    etree.SubElement(seed, "Semilla").text = "012345678901"
+    sign_document(seed, certificate.key, certificate.certificate)
+    verdict = verify_document(seed)
+    assert verdict.problem is None
+    assert verdict.certificate is not None
+    return certificate_rut(verdict.certificate)
+
+
+async def test_an_opened_certificate_is_kept_in_memory_until_it_is_replaced_or_deleted(
+    tenant: Tenant, pfxs: Pfxs, session: Session, settings: Settings
+) -> None:
+    await tenant.post("/v1/updateCompanySiiCertificate", body(pfxs.valid))
+    first = load_company_certificate(session, tenant.company_id, settings)
+    assert load_company_certificate(session, tenant.company_id, settings) is first  # not read again
+    assert _signed_by(first) == HOLDER
+
+    await tenant.post("/v1/updateCompanySiiCertificate", body(pfxs.other_holder))
+    replaced = load_company_certificate(session, tenant.company_id, settings)
+    assert replaced is not first
+    assert _signed_by(replaced) == "11111111-1"
+
+    await tenant.delete("/v1/deleteCompanySiiCertificate", None)
+    with pytest.raises(SiiCertificateMissing):
+        load_company_certificate(session, tenant.company_id, settings)
+
+
+async def test_a_certificate_replaced_or_deleted_by_another_process_is_not_used_from_memory(
+    tenant: Tenant, pfxs: Pfxs, session: Session, settings: Settings
+) -> None:
+    """Another server process changes the row without this process hearing of it: the sealed file's
+    fingerprint (and the row's absence) decide, not what this process opened before."""
+    await tenant.post("/v1/updateCompanySiiCertificate", body(pfxs.valid))
+    assert _signed_by(load_company_certificate(session, tenant.company_id, settings)) == HOLDER
+    found = sealer(settings.secret_key, Purpose.SII_CERTIFICATE)
+    assert found is not None
+    other = load_pfx(pfxs.other_holder, PASSWORD)
+    plain = pkcs12.serialize_key_and_certificates(
+        None,
+        other.key,  # type: ignore[arg-type]
+        other.certificate,
+        None,
+        NoEncryption(),
+    )
+    row = session.get(CompanySiiCertificate, tenant.company_id)
+    assert row is not None
+
+    row.sealed_pkcs12 = found.seal(plain, tenant.company_id)  # written elsewhere: no cache was told
+    session.flush()
+    assert _signed_by(load_company_certificate(session, tenant.company_id, settings)) == "11111111-1"
+
+    session.execute(
+        delete(CompanySiiCertificate).where(CompanySiiCertificate.company_id == tenant.company_id)
+    )
+    session.expire_all()
+    with pytest.raises(SiiCertificateMissing):
+        load_company_certificate(session, tenant.company_id, settings)
+
+
+def test_opened_certificates_are_bounded_in_number_and_in_age(pfxs: Pfxs) -> None:
+    now = [1000.0]
+    opened = OpenedCertificates(entries=2, seconds=300, clock=lambda: now[0])
+    certificate = load_pfx(pfxs.valid, PASSWORD)
+    opened.put(1, b"sealed-1", certificate)
+    opened.put(2, b"sealed-2", certificate)
+    assert opened.get(1, b"sealed-1") is certificate
+    assert opened.get(1, b"sealed-other") is None  # another file of the same company
+
+    opened.put(3, b"sealed-3", certificate)  # over the bound: the least recently used (2) goes
+    assert opened.get(2, b"sealed-2") is None
+    assert opened.get(1, b"sealed-1") is certificate
+
+    now[0] += 299
+    assert opened.get(1, b"sealed-1") is certificate
+    now[0] += 1  # its age is counted from when it was opened, not from its last use
+    assert opened.get(1, b"sealed-1") is None
+    opened.put(1, b"sealed-1b", certificate)
+    opened.put(1, b"sealed-1c", certificate)  # a company's newer file replaces its older one
+    assert opened.get(1, b"sealed-1b") is None

@@ -10,6 +10,7 @@ from cl_sii.libs.xml_utils import parse_untrusted_xml
 from cl_sii.rtc.parse_aec import parse_aec_xml, validate_aec_xml
 from lxml import etree
 
+from dtehub.dte import aec as aec_module
 from dtehub.dte.aec import (
     AecError,
     Contact,
@@ -187,3 +188,50 @@ def test_only_the_holder_cedes_onwards() -> None:
         build_recession(first, terms(assignor=SECOND, assignee=ASSIGNEE), holder_signer())
     with pytest.raises(AecError, match="needs one too"):
         build_recession(first, terms(assignor=ASSIGNEE, assignee=SECOND, declaration=""), holder_signer())
+
+
+def _built_and_its_parts(monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, object, list[object]]:
+    """An AEC as built, with what the builder's self-check received (the file, the DTE, its parts)."""
+    seen: list[tuple[bytes, object, list[object]]] = []
+    check = aec_module._check_built
+
+    def recording(data: bytes, dte: object, parts: list[object]) -> None:
+        check(data, dte, parts)  # type: ignore[arg-type]
+        seen.append((data, dte, parts))
+
+    monkeypatch.setattr(aec_module, "_check_built", recording)
+    build_aec(ceded_dte(dte_bytes()), terms(), signer())
+    [found] = seen
+    return found
+
+
+def test_the_self_check_verifies_in_full_any_part_not_in_the_file_as_it_was_signed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The builder's self-check takes a part's signature as holding without computing it again only
+    when the part is in the file byte for byte under the declarations it was signed under: a
+    declaration more around the parts (what inclusive C14N renders) or a changed byte is judged in
+    full, and refused."""
+    data, dte, parts = _built_and_its_parts(monkeypatch)
+    labels = ("DocumentoDTECedido", "DocumentoCesion", "DocumentoAEC")
+
+    xsi = b'<AEC xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+    declared = data.replace(b"<AEC ", xsi, 1)
+    with pytest.raises(AecError) as raised:
+        aec_module._check_built(declared, dte, parts)  # type: ignore[arg-type]
+    assert all(label in str(raised.value) for label in labels), raised.value
+
+    changed = data.replace(b"<MontoCesion>1190000<", b"<MontoCesion>1190001<", 1)
+    assert changed != data
+    with pytest.raises(AecError) as raised:
+        aec_module._check_built(changed, dte, parts)  # type: ignore[arg-type]
+    assert "DocumentoCesion" in str(raised.value)
+    assert "DocumentoDTECedido" not in str(raised.value)  # untouched: still shown to hold
+
+    aec_module._check_built(data, dte, [])  # type: ignore[arg-type]  # nothing shown: verified in full
+
+    def not_called(*_: object, **__: object) -> None:
+        raise AssertionError("a part as built is shown to hold, not verified again")
+
+    monkeypatch.setattr(aec_module, "verify_reference", not_called)
+    aec_module._check_built(data, dte, parts)  # type: ignore[arg-type]  # as built: holds

@@ -10,10 +10,25 @@ stored in clear: they are what the API shows, and no secret.
 :func:`load_company_certificate` is the one way back to a usable certificate (the SII sync calls it).
 It does not judge the validity dates: callers that log in call ``require_valid()`` (an expired
 certificate is a problem a run reports, not a missing one).
+
+Reading a PKCS#12 makes OpenSSL check its RSA key (tens of milliseconds of CPU), which every SII call
+paid (a cedibility check opened the certificate for each document). So an opened certificate is kept
+**in this process's memory only** (never written anywhere) for at most :data:`OPENED_SECONDS`, at most
+:data:`OPENED_ENTRIES` of them, keyed by the company id and the SHA-256 of the sealed file as stored.
+The row is read and the sealed file opened with the current key on every call, so: a certificate
+replaced (a new upload seals a new file, with a new nonce, even for the same certificate) is used from
+the next call on; one deleted is never used again (no row, no certificate); one sealed under another
+``DTEHUB_SECRET_KEY`` does not open. Storing or removing a certificate also drops its company's entries
+at once in the process that does it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +52,66 @@ EXPIRY_WARNING_DAYS = 30
 PFX_FIELD = "certificate_pfx_base64"
 PASSWORD_FIELD = "certificate_password"  # noqa: S105 (a field's name, not a password)
 _NEEDED_BY = "SII certificates"
+OPENED_ENTRIES = 32
+"""Opened certificates kept in memory at most (the least recently used goes first)."""
+OPENED_SECONDS = 300.0
+"""How long an opened certificate (its private key) stays in memory, from when it was opened."""
+
+
+class OpenedCertificates:
+    """Opened certificates by (company id, SHA-256 of the sealed file), bounded in number and in age.
+
+    In memory only; thread-safe (the web server and the background jobs share a process).
+    """
+
+    def __init__(
+        self,
+        entries: int = OPENED_ENTRIES,
+        seconds: float = OPENED_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._entries, self._seconds, self._clock = entries, seconds, clock
+        self._lock = threading.Lock()
+        self._opened: OrderedDict[tuple[int, bytes], tuple[float, PersonCertificate]] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"OpenedCertificates({len(self._opened)} held)"
+
+    def get(self, company_id: int, sealed: bytes) -> PersonCertificate | None:
+        key = (company_id, hashlib.sha256(sealed).digest())
+        with self._lock:
+            found = self._opened.get(key)
+            if found is None:
+                return None
+            if self._clock() - found[0] >= self._seconds:
+                del self._opened[key]
+                return None
+            self._opened.move_to_end(key)
+            return found[1]
+
+    def put(self, company_id: int, sealed: bytes, certificate: PersonCertificate) -> None:
+        key = (company_id, hashlib.sha256(sealed).digest())
+        with self._lock:
+            self._forget_locked(company_id)  # a company's older file is never wanted again
+            self._opened[key] = (self._clock(), certificate)
+            while len(self._opened) > self._entries:
+                self._opened.popitem(last=False)
+
+    def forget(self, company_id: int) -> None:
+        with self._lock:
+            self._forget_locked(company_id)
+
+    def _forget_locked(self, company_id: int) -> None:
+        for key in [key for key in self._opened if key[0] == company_id]:
+            del self._opened[key]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._opened.clear()
+
+
+OPENED = OpenedCertificates()
+"""This process's opened certificates (:func:`load_company_certificate`)."""
 
 
 def _sealer(settings: Settings) -> Sealer:
@@ -95,6 +170,7 @@ def store_certificate(
     if company is not None and company.collections_start_date is None:
         # From the day SII first syncs on: what it brings from before is history, never reminded.
         company.collections_start_date = today_in_santiago(now)
+    OPENED.forget(company_id)
     row.sealed_pkcs12 = sealer.seal(plain, company_id)
     row.holder_rut = certificate.holder_rut
     row.holder_name = certificate.holder_name[:255]
@@ -107,6 +183,7 @@ def store_certificate(
 
 def remove_certificate(session: Session, company_id: int) -> None:
     """Forget the company's certificate (:class:`SiiCertificateMissing` when it has none)."""
+    OPENED.forget(company_id)
     if not repository.delete_sii_certificate(session, company_id):
         raise SiiCertificateMissing("the company has no SII certificate", field="certificate")
 
@@ -119,10 +196,15 @@ def certificate_of(session: Session, company_id: int) -> CompanySiiCertificate |
 def load_company_certificate(session: Session, company_id: int, settings: Settings) -> PersonCertificate:
     """The company's certificate, opened: :class:`SiiCertificateMissing` when it has none,
     :class:`~dtehub.errors.SecretKeyMissing` without a key, :class:`SiiCertificateSealedElsewhere` when
-    it was sealed under another key. Its dates are not judged here (``require_valid()``)."""
+    it was sealed under another key. Its dates are not judged here (``require_valid()``).
+
+    The row is read and its sealed file opened on every call; the PKCS#12 inside is read only when this
+    process has not read that very file in the last :data:`OPENED_SECONDS` (:class:`OpenedCertificates`).
+    """
     sealer = _sealer(settings)
     row = repository.get_sii_certificate(session, company_id)
     if row is None:
+        OPENED.forget(company_id)
         raise SiiCertificateMissing(
             "the company has no SII certificate: add one with updateCompanySiiCertificate "
             "(or dtehub companies certificate)",
@@ -134,7 +216,11 @@ def load_company_certificate(session: Session, company_id: int, settings: Settin
             "the company's SII certificate was stored under another DTEHUB_SECRET_KEY: restore that key, "
             "or upload the certificate again with updateCompanySiiCertificate"
         )
-    return load_pfx(plain, "")
+    opened = OPENED.get(company_id, row.sealed_pkcs12)
+    if opened is None:
+        opened = load_pfx(plain, "")
+        OPENED.put(company_id, row.sealed_pkcs12, opened)
+    return opened
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,13 @@ How it is built, so that every signature holds where it ends up:
   so a part signed standalone canonicalizes the same inside the file, and a DTE signed as a bare document
   in SII's namespace keeps its signature's context too: a strict verifier checks each signature in place.
 - **Checked before it leaves**: the file is read again, validated against SII's XSDs (shipped in cl-sii)
-  and each of its signatures verified where it sits (:func:`signatures`). A file that fails is a bug here,
-  raised as :class:`AecError`, never sent.
+  and each of its signatures shown to hold where it sits. A file that fails is a bug here, raised as
+  :class:`AecError`, never sent. A part's signature holds where it sits when its canonical text there is
+  the one signed; that text is a function of the part's bytes and of the namespaces (and ``xml:``
+  attributes) in scope, so when the part's bytes as signed are in the file once, byte for byte, under the
+  same declarations and no ``xml:`` attribute, it is the same text and the signature holds without being
+  computed again (:func:`_signed_in_place`). A signature for which that is not shown is verified in full
+  (:func:`signatures`' way), so the check is never less than a verification.
 """
 
 from __future__ import annotations
@@ -39,7 +44,12 @@ from lxml import etree
 
 from dtehub.dte.schema import schema_directory
 from dtehub.dte.signature import DSIG_NS
-from dtehub.dte.xmldsig import DocumentSignature, sign_element, verify_reference
+from dtehub.dte.xmldsig import (
+    DocumentSignature,
+    id_index,
+    sign_element,
+    verify_reference,
+)
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, XmlError, encoding_of, local_name, parse_untrusted
 from dtehub.kit.xmlbuild import element
 
@@ -236,6 +246,7 @@ def build_aec(dte: CededDte, terms: Terms, signer: Signer) -> bytes:
             f"the amount ceded ({terms.amount}) must be above 0 and at most the total ({dte.total})"
         )
     stamp = terms.signed_at.strftime(TIMESTAMP)
+    parts: list[_Signed] = []
     cedido = _signed_part(
         _s(
             "DTECedido",
@@ -244,12 +255,15 @@ def build_aec(dte: CededDte, terms: Terms, signer: Signer) -> bytes:
         ),
         {b"<DTE/>": dte.content},
         signer,
+        parts,
     )
-    cesion = _signed_part(_cesion(dte, terms, signer, stamp), {}, signer)
+    cesion = _signed_part(_cesion(dte, terms, signer, stamp), {}, signer, parts)
     aec = _s("AEC", _cover(terms, stamp, f"AEC_{dte.label}"), version="1.0")
-    body = _signed_part(aec, {b"<Cesiones/>": b"<Cesiones>" + cedido + cesion + b"</Cesiones>"}, signer)
+    body = _signed_part(
+        aec, {b"<Cesiones/>": b"<Cesiones>" + cedido + cesion + b"</Cesiones>"}, signer, parts
+    )
     data = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii") + body
-    _check_built(data, dte)
+    _check_built(data, dte, parts)
     return data
 
 
@@ -324,10 +338,26 @@ def _s(name: str, *content: etree._Element | str | None, **attributes: str) -> e
     return element(f"{_S}{name}", *content, nsmap={None: SII_NS}, attributes=attributes)
 
 
-def _signed_part(root: etree._Element, pastes: dict[bytes, bytes], signer: Signer) -> bytes:
+@dataclass(frozen=True)
+class _Signed:
+    """A part as it was signed: its bytes (signature included), the ID of the element signed, and the
+    namespaces in scope on the part when it was signed standalone."""
+
+    text: bytes
+    identifier: str
+    nsmap: dict[str | None, str]
+
+
+def _signed_part(
+    root: etree._Element,
+    pastes: dict[bytes, bytes],
+    signer: Signer,
+    signed_parts: list[_Signed] | None = None,
+) -> bytes:
     """``root`` serialized with ``pastes`` put in place of their placeholders, its first child signed: the
     signature is made on the document as read back and pasted after that child, so no byte of what was
-    pasted is ever written by lxml."""
+    pasted is ever written by lxml. The part as signed is added to ``signed_parts`` (for
+    :func:`_check_built`)."""
     text = _serialize(root)
     for placeholder, content in pastes.items():
         if text.count(placeholder) != 1:
@@ -341,7 +371,10 @@ def _signed_part(root: etree._Element, pastes: dict[bytes, bytes], signer: Signe
     closing = f"</{root.prefix + ':' if root.prefix else ''}{etree.QName(root).localname}>".encode("ascii")
     if not text.endswith(closing):
         raise AecError("the AEC's part does not end with its closing tag")  # a bug
-    return text[: -len(closing)] + _serialize(signature) + closing
+    part = text[: -len(closing)] + _serialize(signature) + closing
+    if signed_parts is not None:
+        signed_parts.append(_Signed(part, str(signed.get("ID")), dict(parsed.nsmap)))
+    return part
 
 
 def _serialize(part: etree._Element) -> bytes:
@@ -356,16 +389,49 @@ def _parse(text: bytes) -> etree._Element:
         raise AecError(f"the AEC built cannot be read back: {error}") from None
 
 
-def _check_built(data: bytes, dte: CededDte) -> None:
+def _check_built(data: bytes, dte: CededDte, parts: list[_Signed]) -> None:
     root = parse_untrusted(data, max_bytes=MAX_AEC_BYTES)
     problems = validate_aec(root)
     if problems:
         raise AecError("the AEC built does not follow SII's schema: " + "; ".join(problems))
-    failed = [part for part, verdict in signatures(root) if verdict.problem is not None]
+    ids = id_index(root)
+    by_id = {part.identifier: part for part in parts}
+    failed = [
+        label
+        for label, signature in _part_signatures(root)
+        if not _signed_in_place(data, ids, by_id.get(label.rpartition(" ")[2]), signature)
+        and verify_reference(signature, ids=ids).problem is not None
+    ]
     if failed:
         raise AecError(f"signatures of the AEC built do not hold: {', '.join(failed)}")
     if data.count(dte.content) != 1:
         raise AecError("the DTE inside the AEC built is not the stored one byte for byte")
+
+
+_XML_NS = "{http://www.w3.org/XML/1998/namespace}"
+
+
+def _signed_in_place(
+    data: bytes, ids: dict[str, list[etree._Element]], part: _Signed | None, signature: etree._Element
+) -> bool:
+    """Whether ``signature`` is the one made on ``part`` and its canonical texts in ``data`` are those it
+    was made on: the part's bytes as signed are in the file once, the element it signs is the only one
+    with its ID, and the part sits under the same namespace declarations as when it was signed, with no
+    ``xml:`` attribute around it (inclusive C14N renders those on the apex). False: not shown (the
+    signature is then verified in full)."""
+    if part is None or data.count(part.text) != 1:
+        return False
+    found = ids.get(part.identifier, [])
+    if len(found) != 1 or found[0].getnext() is not signature:
+        return False
+    container = found[0].getparent()
+    if container is None or signature.getparent() is not container:
+        return False
+    if dict(container.nsmap) != part.nsmap:
+        return False
+    return not any(
+        str(name).startswith(_XML_NS) for ancestor in container.iterancestors() for name in ancestor.attrib
+    )
 
 
 # --- re-cession -------------------------------------------------------------------------------------------
@@ -484,15 +550,20 @@ def _child_text(parent: etree._Element, path: str) -> str:
 def signatures(root: etree._Element) -> list[tuple[str, DocumentSignature]]:
     """Each signature of the AEC's parts (``DocumentoDTECedido``, each ``DocumentoCesion``, ``DocumentoAEC``)
     verified where it sits; the DTE's own signature is the DTE pipeline's."""
-    verdicts: list[tuple[str, DocumentSignature]] = []
+    ids = id_index(root)  # one search of the file for the parts' IDs
+    return [(label, verify_reference(signature, ids=ids)) for label, signature in _part_signatures(root)]
+
+
+def _part_signatures(root: etree._Element) -> list[tuple[str, etree._Element]]:
+    """The signatures of the AEC's own parts, labelled ``DocumentoCesion <ID>`` (not the DTE's)."""
+    found: list[tuple[str, etree._Element]] = []
     for signature in root.iter(f"{{{DSIG_NS}}}Signature"):
         signed = signature.getprevious()
         name = local_name(signed) if signed is not None and isinstance(signed.tag, str) else "?"
         if name == "Documento" or name == "Liquidacion" or name == "Exportaciones":
             continue
-        label = f"{name} {signed.get('ID')}" if signed is not None else name
-        verdicts.append((label, verify_reference(signature)))
-    return verdicts
+        found.append((f"{name} {signed.get('ID')}" if signed is not None else name, signature))
+    return found
 
 
 class _SiiFilesOnly(etree.Resolver):

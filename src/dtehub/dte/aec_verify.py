@@ -33,16 +33,14 @@ import base64
 import binascii
 import hashlib
 import re
-import warnings
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.utils import CryptographyDeprecationWarning
 from lxml import etree
 
 from dtehub.dte.aec import MAX_AEC_BYTES, SII_NS, validate_aec
@@ -50,8 +48,9 @@ from dtehub.dte.checks import Verdict
 from dtehub.dte.envelope import split_dtes
 from dtehub.dte.errors import DteUnreadable
 from dtehub.dte.pipeline import CheckedDte, read_dte_file
-from dtehub.dte.signature import DSIG_NS, certificate_rut
+from dtehub.dte.signature import DSIG_NS
 from dtehub.dte.signed_forms import C14nMethod, SignedForm, SignedParts
+from dtehub.dte.xmldsig import read_certificate
 from dtehub.errors import DteRefused
 from dtehub.kit.dates import SANTIAGO
 from dtehub.kit.rut import InvalidRut, normalize_rut
@@ -199,7 +198,10 @@ def _previous_element(element: etree._Element) -> etree._Element | None:
 
 
 def _verify_part(
-    part: str, container: etree._Element, signed: etree._Element | None, signature: etree._Element
+    part: str,
+    container: etree._Element,
+    signed: etree._Element | None,
+    signature: etree._Element,
 ) -> Finding:
     def failed(message: str, **details: Any) -> Finding:
         return Finding("signature", False, message, part, details)
@@ -218,13 +220,12 @@ def _verify_part(
     profile = _profile_problem(signed_info, reference)
     if profile is not None:
         return failed(profile)
-    certificate = _certificate(signature)
-    if certificate is None:
+    read = read_certificate(signature)
+    if read is None:
         return failed("the signature's certificate (KeyInfo/X509Data) cannot be read")
-    public_key = certificate.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    certificate, public_key, signer = read.certificate, read.public_key, read.holder_rut
+    if public_key is None:
         return failed("the signature's certificate does not hold an RSA key (SII's profile)")
-    signer = certificate_rut(certificate)
     details: dict[str, Any] = {"signer": signer}
     digest = _base64(_text(reference, f"{_DS}DigestValue"))
     value = _base64(_text(signature, f"{_DS}SignatureValue"))
@@ -317,18 +318,6 @@ def _signing_time(signed: etree._Element, container: etree._Element) -> datetime
     try:
         return datetime.fromisoformat(text).replace(tzinfo=SANTIAGO) if text else None
     except ValueError:
-        return None
-
-
-def _certificate(signature: etree._Element) -> x509.Certificate | None:
-    der = _base64(_text(signature, f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate"))
-    if der is None:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
-            return x509.load_der_x509_certificate(der)
-    except (ValueError, UnsupportedAlgorithm):
         return None
 
 
@@ -581,7 +570,14 @@ def _datetime(text: str | None) -> datetime | None:
 
 
 def _rut(text: str | None) -> str | None:
+    return _canonical_rut(text) if text else None
+
+
+@lru_cache(maxsize=1024)
+def _canonical_rut(text: str) -> str | None:
+    """``normalize_rut`` of a RUT as written in a file, or None (a file names the same few RUTs many
+    times: its issuer, each party, the cover; a pure function, kept for the texts seen last)."""
     try:
-        return normalize_rut(text) if text else None
+        return normalize_rut(text)
     except InvalidRut:
         return None

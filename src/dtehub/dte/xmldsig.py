@@ -22,18 +22,22 @@ from __future__ import annotations
 import base64
 import copy
 import hashlib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
+from typing import cast
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.utils import CryptographyDeprecationWarning
 from lxml import etree
 
-from dtehub.dte.signature import DSIG_NS
+from dtehub.dte.signature import DSIG_NS, certificate_rut
 from dtehub.dte.signed_forms import canonicalize
 from dtehub.kit.xmlbuild import element
 
@@ -76,6 +80,17 @@ def _digest(canonical: bytes) -> str:
 
 
 def _signature(uri: str, digest: str, certificate: x509.Certificate) -> etree._Element:
+    signature = copy.deepcopy(_template(certificate))
+    reference = signature[0][2]  # Signature/SignedInfo/Reference
+    reference.set("URI", uri)
+    reference[2].text = digest  # Reference/DigestValue
+    return signature
+
+
+@lru_cache(maxsize=16)
+def _template(certificate: x509.Certificate) -> etree._Element:
+    """The ``Signature`` a certificate signs with, its Reference's URI and digest empty: made once per
+    certificate (its key's numbers, its DER) and copied for each signature."""
     public_key = certificate.public_key()
     if not isinstance(public_key, rsa.RSAPublicKey):
         raise ValueError("SII signatures are RSA: the certificate's key is not an RSA key")
@@ -91,8 +106,8 @@ def _signature(uri: str, digest: str, certificate: x509.Certificate) -> etree._E
                 "Reference",
                 _ds("Transforms", _ds("Transform", Algorithm=ENVELOPED)),
                 _ds("DigestMethod", Algorithm=SHA1),
-                _ds("DigestValue", digest),
-                URI=uri,
+                _ds("DigestValue"),
+                URI="",
             ),
         ),
         _ds("SignatureValue"),
@@ -167,16 +182,17 @@ def verify_document(root: etree._Element) -> DocumentSignature:
 
 
 def _verify(
-    signature: etree._Element, referenced: Callable[[str | None], etree._Element | None]
+    signature: etree._Element,
+    referenced: Callable[[str | None], etree._Element | None],
 ) -> DocumentSignature:
     """A signature's checks in SII's profile: its certificate and RSA key, the digest of what its
     Reference names (``referenced`` gives that element for the Reference's URI, None when the URI is not
     of the kind expected), and its value over the canonical SignedInfo."""
-    certificate = _certificate(signature)
-    if certificate is None:
+    read = read_certificate(signature)
+    if read is None:
         return DocumentSignature(SignatureProblem.NO_CERTIFICATE, None)
-    public_key = certificate.public_key()
-    if not isinstance(public_key, rsa.RSAPublicKey):
+    certificate, public_key = read.certificate, read.public_key
+    if public_key is None:
         return DocumentSignature(SignatureProblem.INVALID, certificate)
     modulus = _text(signature, f"{_DS}KeyInfo/{_DS}KeyValue/{_DS}RSAKeyValue/{_DS}Modulus")
     if modulus is not None and _int(modulus) != public_key.public_numbers().n:
@@ -204,14 +220,38 @@ def _verify(
     return DocumentSignature(None, certificate)
 
 
-def _certificate(signature: etree._Element) -> x509.Certificate | None:
+@dataclass(frozen=True)
+class SignerCertificate:
+    """A signature's certificate as read: its RSA public key (None when the key is not RSA) and the RUT of
+    its holder (None when it names none)."""
+
+    certificate: x509.Certificate
+    public_key: rsa.RSAPublicKey | None
+    holder_rut: str | None
+
+
+def read_certificate(signature: etree._Element) -> SignerCertificate | None:
+    """The certificate of ``signature`` (``KeyInfo/X509Data``); None when there is none or it cannot be
+    read. Cached by its text, as the DTE pipeline caches its signers' (the parts of a file, and the files
+    of one sender, are signed with one certificate; parsing it and its holder's RUT costs more than
+    checking the signature)."""
     text = _text(signature, f"{_DS}KeyInfo/{_DS}X509Data/{_DS}X509Certificate")
     if not text:
         return None
+    return _read_certificate("".join(text.split()))
+
+
+@lru_cache(maxsize=512)
+def _read_certificate(text: str) -> SignerCertificate | None:
     try:
-        return x509.load_der_x509_certificate(base64.b64decode("".join(text.split())))
-    except ValueError:
+        with warnings.catch_warnings():  # a certificate some CA issued with a quirk is still read
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            certificate = x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
+            public_key = certificate.public_key()
+    except (ValueError, UnsupportedAlgorithm):
         return None
+    rsa_key = public_key if isinstance(public_key, rsa.RSAPublicKey) else None
+    return SignerCertificate(certificate, rsa_key, certificate_rut(certificate))
 
 
 def _text(element: etree._Element, path: str) -> str | None:
@@ -226,22 +266,40 @@ def _int(text: str) -> int:
         return -1
 
 
-def verify_reference(signature: etree._Element) -> DocumentSignature:
+def verify_reference(
+    signature: etree._Element,
+    *,
+    ids: IdIndex | None = None,
+) -> DocumentSignature:
     """Check a signature that refers to an element by its ``ID`` (``Reference URI="#…"``), where it sits.
 
     The element is looked for in the signature's document and canonicalized in its place there (with every
     namespace in scope), which is the context an AEC's parts are signed in when the declarations of the
-    file match those of the standalone part that was signed (see :mod:`dtehub.dte.aec`).
+    file match those of the standalone part that was signed (see :mod:`dtehub.dte.aec`). An ID that more
+    than one element holds refers to none. A caller checking several signatures of one document passes
+    the document's ``ids`` (:func:`id_index`) rather than have it searched once per signature.
     """
 
     def by_id(uri: str | None) -> etree._Element | None:
         if uri is None or not uri.startswith("#"):
             return None
-        return _by_id(signature.getroottree().getroot(), uri[1:])
+        index = ids if ids is not None else id_index(signature.getroottree().getroot())
+        found = index.get(uri[1:], ())
+        return found[0] if len(found) == 1 else None
 
     return _verify(signature, by_id)
 
 
-def _by_id(root: etree._Element, identifier: str) -> etree._Element | None:
-    found = [e for e in root.iter() if isinstance(e.tag, str) and e.get("ID") == identifier]
-    return found[0] if len(found) == 1 else None
+IdIndex = dict[str, list[etree._Element]]
+"""The elements of a document by their ``ID`` attribute."""
+
+
+_WITH_ID = etree.XPath("//*[@ID]")
+
+
+def id_index(root: etree._Element) -> IdIndex:
+    """Every element of ``root``'s document holding an ``ID``, by that ID (one search of the document)."""
+    index: IdIndex = {}
+    for found in cast("list[etree._Element]", _WITH_ID(root)):
+        index.setdefault(str(found.get("ID")), []).append(found)
+    return index
