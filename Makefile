@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-app screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ lint: $(TEST_STAMP)
 ## make bench: the documents benchmark (1M documents; takes several minutes)
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/documents.py
+
+## make bench-app: every page of the web app at 1M documents (bench/app.py; takes several minutes)
+bench-app: $(TEST_STAMP)
+	$(BIN)/python bench/app.py
+
+## make screenshots: the README's pictures of the web app (docs/screenshots/take.py, Debian's chromium)
+screenshots: $(TEST_STAMP)
+	$(BIN)/python docs/screenshots/take.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

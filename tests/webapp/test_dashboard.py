@@ -9,11 +9,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+import pytest
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import Document, Origin, Role
+from dtehub.reports import service as reports
+from dtehub.reports.repository import OpenFilter
 from dtehub.webapp.pages import money
 from tests.conftest import Tenant
 from tests.webapp.helpers import WebBrowser, add_user, text_of
@@ -221,3 +224,54 @@ async def test_another_companys_id_in_the_switcher_is_a_missing_one(
 
     assert theirs.status_code == missing.status_code == 404
     assert text_of(theirs) == text_of(missing)
+
+
+async def test_a_list_of_open_documents_pages_in_due_order(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    """53 open documents: page 1 has the 50 due first, page 2 the other 3; same due date, lower id first."""
+    created = await tenant.post("/v1/createClient", {"name": "ALFA LTDA", "taxId": "96874030-K"})
+    client = created.json()["id"]
+    today = today_in_santiago()
+    for number in range(1, 54):  # due dates from 53 days ago, two documents a day from number 50 on
+        await _document(tenant, client, number, 1_000, today - timedelta(days=53 - min(number, 50)))
+    add_user(session, tenant.company_id, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+
+    def numbers(page: str) -> list[int]:
+        return [int(n) for n in re.findall(r"Factura electrónica N° (\d+)</a>", page)]
+
+    first = numbers((await web.get("/app/documents")).text)
+    second = numbers((await web.get("/app/documents", page="2")).text)
+
+    assert first == list(range(1, 51))
+    assert second == [51, 52, 53]
+
+
+async def test_the_open_documents_figures_read_the_index_of_open_documents(
+    tenant: Tenant, session: Session
+) -> None:
+    """What keeps the dashboard fast at 1,000,000 documents (bench/app.py): its sums over open documents
+    read the partial index ix_documents_open, which only a query saying ``state = 0`` in its text may use."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the plan of SQLite's planner; PostgreSQL's depends on its statistics")
+    await furnish(tenant)
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "FROM documents" in statement and "state = 0" in statement:
+            statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        reports.dashboard(session, tenant.company_id, today_in_santiago())
+        reports.open_list(session, tenant.company_id, OpenFilter(), today_in_santiago(), 1)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(statements) >= 4  # receivables, top debtors, the list's sums and its page
+    for statement, parameters in statements:
+        rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(parameters))
+        plan = " ".join(str(row[-1]) for row in rows)
+        assert "ix_documents_open" in plan, statement
