@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from fastapi.responses import Response
 from pydantic import (
@@ -48,6 +48,14 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
     """State in the published schema what :class:`ApiInput` accepts: a field with a default also takes
     null and an empty text; a body option takes anything."""
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
+    alternatives: list[dict[str, Any]] = []
+    for name in getattr(model, "alternatives", ()):
+        key = model.model_fields[name].alias or name
+        alternatives.append({"required": [key], "properties": {key: _with_value(properties[key])}})
+    if alternatives:
+        schema["oneOf" if getattr(model, "exactly_one", False) else "anyOf"] = alternatives
+    if getattr(model, "published_rules", ()):
+        schema["allOf"] = list(model.published_rules)  # type: ignore[attr-defined]
     for name, field in model.model_fields.items():
         published = properties.get(field.alias or name)
         if published is None or field.is_required():
@@ -58,6 +66,14 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
             widen(published, NULL, *(() if admits_empty(published) else (EMPTY_TEXT,)))
 
 
+def _with_value(schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's published schema without its ``null`` branch: the field given with a value."""
+    branches = [branch for branch in schema.get("anyOf", []) if branch != NULL]
+    if not branches:
+        return dict(schema)
+    return branches[0] if len(branches) == 1 else {"anyOf": branches}
+
+
 class ApiInput(ApiModel):
     """A request body: surrounding whitespace in text fields is dropped, and Duemint integrations'
     habits are read as dtehub's rules for parameters say (:mod:`dtehub.kit.parameters`): a field with a
@@ -65,6 +81,13 @@ class ApiInput(ApiModel):
     option (``send``) given a value it cannot use is its default; each is reported as a warning."""
 
     model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra=_publish_lenient_fields)
+
+    alternatives: ClassVar[tuple[str, ...]] = ()
+    """Fields of which a body gives at least one (:attr:`exactly_one`: exactly one) with a value: the
+    published schema says so (``anyOf``/``oneOf`` of their being present), the endpoint enforces it."""
+    exactly_one: ClassVar[bool] = False
+    published_rules: ClassVar[tuple[dict[str, Any], ...]] = ()
+    """Rules between fields the endpoint enforces, as JSON Schema (each a member of ``allOf``)."""
 
     @model_validator(mode="wrap")
     @classmethod
