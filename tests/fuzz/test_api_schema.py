@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.python import asgi
 from sqlalchemy.orm import Session
 
@@ -233,6 +234,11 @@ def _point_at_real_objects(case: schemathesis.Case, world: World, data: st.DataO
                     case.path_parameters["key"] = key
 
 
+def _headers_negated(case: schemathesis.Case) -> bool:
+    component = case.meta.components.get(ParameterLocation.HEADER) if case.meta is not None else None
+    return component is not None and component.mode.is_negative
+
+
 def _strategy(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemathesis.Case]:
     strategies = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE)]
     with contextlib.suppress(Exception):  # an operation without parameters has no invalid requests
@@ -240,11 +246,12 @@ def _strategy(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemat
     return st.one_of(strategies)
 
 
+# (MIPYME's import of another company's document, Koywe's status 1 = 400, is one too, but CI's budget does
+# not reach it: see docs/fuzzing.md.)
 # Disagreements not settled yet (see /work/brief status and docs/fuzzing.md): each one fails the run
 # the day it is fixed (strict), so that it leaves this list; any other operation must agree fully.
 KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
     ("GET", "/v1/getClient"): "id or taxId: a one-of rule query parameters cannot state",
-    ("POST", "/V1/mipyme_get_document"): "import of another company's document: Koywe's status 1 is a 400",
 }
 
 
@@ -271,6 +278,9 @@ def test_every_answer_is_documented_and_no_5xx(
     )
     @given(case=_strategy(operation), data=st.data())
     def call(case: schemathesis.Case, data: st.DataObject) -> None:
+        # A case whose invalid part is the Authorization header cannot be sent here: every call carries
+        # the real token, which makes it valid again. Missing and wrong tokens are tests/security's.
+        hypothesis.assume(not _headers_negated(case))
         _point_at_real_objects(case, world, data)
         response = case.call(headers=world.headers)
         case.validate_response(response, headers=world.headers)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, SecretStr, WithJsonSchema
 
-from dtehub.companies.service import SII_PERIOD_PATTERN, sii_sync_from
+from dtehub.companies.service import REPLY_TO_PATTERN, SII_PERIOD_PATTERN, sii_sync_from
 from dtehub.companies.sii_certificate import expiry_warning
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.kit.base64 import base64_schema
@@ -119,7 +119,12 @@ class CompanyUpdate(ApiInput):
     reminder_overdue_every: int | None = Field(default=None, ge=0, le=365)
     debt_summary_period: DebtSummaryPeriod | None = None
     debt_summary_day: int | None = Field(default=None, ge=1, le=28)
-    reply_to: str | None = Field(default=None, max_length=254, description="An e-mail address, or empty")
+    reply_to: str | None = Field(
+        default=None,
+        max_length=254,
+        description="An e-mail address, or empty",
+        json_schema_extra={"pattern": REPLY_TO_PATTERN},
+    )
     sii_sync_from: str | None = Field(
         default=None,
         pattern=SII_PERIOD_PATTERN,

@@ -170,8 +170,8 @@ def _update_reminder_settings(company: Company, changes: CompanySettings) -> Non
     if changes.debt_summary_day is not None:
         company.debt_summary_day = changes.debt_summary_day
     limit = 7 if company.debt_summary_period == "weekly" else 28
-    if not 1 <= company.debt_summary_day <= limit:
-        raise BadRequest(
+    if not 1 <= company.debt_summary_day <= limit:  # depends on the (stored) period: 422
+        raise Unprocessable(
             f"debtSummaryDay must be between 1 and {limit} for a {company.debt_summary_period} summary",
             field="debtSummaryDay",
         )
@@ -182,7 +182,9 @@ def _update_reminder_settings(company: Company, changes: CompanySettings) -> Non
         company.reply_to = address
 
 
-_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
+REPLY_TO_PATTERN = r"^(?:[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+)?$"
+"""A reply-to address, or empty (to clear it), as published."""
+_EMAIL = re.compile(REPLY_TO_PATTERN)
 
 
 def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:

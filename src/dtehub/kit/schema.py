@@ -58,12 +58,20 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
         schema["allOf"] = list(model.published_rules)  # type: ignore[attr-defined]
     for name, field in model.model_fields.items():
         published = properties.get(field.alias or name)
-        if published is None or field.is_required():
+        if published is None:
+            continue
+        if published.get("type") == "string" and published.get("minLength") and "pattern" not in published:
+            published["pattern"] = NOT_BLANK  # surrounding whitespace is dropped before minLength counts
+        if field.is_required():
             continue
         if _is_option(field):
             widen(published, ANYTHING)
         else:
             widen(published, NULL, *(() if admits_empty(published) else (EMPTY_TEXT,)))
+
+
+NOT_BLANK = "[^\\s\\x1c-\\x1f\\x85]"
+"""A text with something besides whitespace (as Python's ``str.strip`` sees it), as a pattern."""
 
 
 def _with_value(schema: dict[str, Any]) -> dict[str, Any]:
@@ -152,8 +160,10 @@ def id_refs(ids: Iterable[int]) -> list[JsonObject]:
     return [{"id": str(i)} for i in ids]
 
 
-MAX_ID = 2**63 - 1
-"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it)."""
+MAX_ID = 2**63 - 1024
+"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it). The bound is the
+largest binary64 number below 2^63, so that a JSON reader that holds numbers as doubles (a schema
+validator, a generated client) draws the same line as dtehub: 9223372036854775807 as a double is 2^63."""
 
 
 def respond(model: BaseModel, status_code: int = 200) -> Response:
