@@ -182,8 +182,9 @@ ERRORS: tuple[Row, ...] = (
     Row(CessionAmountInvalid,      422),
     Row(CessionFileInvalid,        422),
     Row(DteRefused,                422),
-    Row(XmlMalformed,              400),
-    Row(XmlUnsafe,                 400),
+    # Bytes that arrived as the document says (valid base64) but are no usable XML: refused like any DTE.
+    Row(XmlMalformed,              422),
+    Row(XmlUnsafe,                 422),
     Row(DteTooLarge,               413),
     Row(TooManyDtes,               413),
     Row(SchemaInvalid,             422),

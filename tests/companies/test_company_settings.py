@@ -128,7 +128,7 @@ async def test_a_bad_logo_is_refused_and_keeps_the_old_one(tenant: Tenant) -> No
     not_base64 = await tenant.post("/v1/updateCompanyLogo", {"content": "@@@"})
     too_large = await tenant.post("/v1/updateCompanyLogo", {"content": b64(b"\0" * (1024 * 1024 + 1))})
 
-    assert_error(not_an_image, 400, "invalid_parameter", "content")
+    assert_error(not_an_image, 422, "unprocessable", "content")
     assert_error(not_base64, 400, "invalid_parameter", "content")
     assert_error(too_large, 413, "file_too_large", "content")
     assert (await tenant.get("/v1/getCompany")).json()["hasLogo"] is True

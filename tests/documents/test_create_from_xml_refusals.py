@@ -48,7 +48,7 @@ DOCTYPE_ONLY = '<!DOCTYPE DTE SYSTEM "http://127.0.0.1:9/dte.dtd">\n' + SEED
 async def test_dtds_and_entities_are_forbidden(tenant: Tenant, xml: str) -> None:
     response = await post_xml(tenant, xml.encode())
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     error = error_of(response)
     assert (error["code"], error["field"]) == ("xml_forbidden_feature", "xml")
     assert await counts(tenant) == (0, 0)
@@ -61,7 +61,7 @@ async def test_a_doctype_hidden_by_utf7_is_refused(tenant: Tenant) -> None:
 
     response = await post_xml(tenant, xml.encode("ascii"))
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     error = error_of(response)
     assert error["code"] in ("xml_malformed", "xml_forbidden_feature")
     assert error["field"] == "xml"
@@ -71,7 +71,7 @@ async def test_a_doctype_hidden_by_utf7_is_refused(tenant: Tenant) -> None:
 async def test_an_undeclared_entity_is_malformed(tenant: Tenant) -> None:
     response = await post_xml(tenant, seed_xml(RznSocRecep="&x;").encode())
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     error = error_of(response)
     assert (error["code"], error["field"]) == ("xml_malformed", "xml")
 
@@ -81,7 +81,7 @@ async def test_nesting_beyond_the_limit_is_malformed(tenant: Tenant) -> None:
 
     response = await post_xml(tenant, xml.encode())
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     assert error_of(response)["code"] == "xml_malformed"
 
 
@@ -158,7 +158,7 @@ async def test_missing_xml_is_named(tenant: Tenant) -> None:
 async def test_content_that_is_not_xml_is_malformed(tenant: Tenant, content: bytes) -> None:
     response = await post_xml(tenant, content)
 
-    assert response.status_code == 400, response.text
+    assert response.status_code == 422, response.text
     error = error_of(response)
     assert (error["code"], error["field"]) == ("xml_malformed", "xml")
     assert await counts(tenant) == (0, 0)

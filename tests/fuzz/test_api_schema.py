@@ -27,17 +27,14 @@ from urllib.parse import urlsplit
 import hypothesis
 import pytest
 import schemathesis
+from cl_sii.rut import Rut
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
+from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.python import asgi
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
 from sqlalchemy.orm import Session
 
 from dtehub.app import create_app
@@ -51,8 +48,6 @@ SEED = os.environ.get("DTEHUB_FUZZ_SEED")
 # Nothing listens here: a MIPYME request that passes validation gets SII's "unreachable" answer, and the
 # fuzzer never leaves the machine.
 CLOSED_PORT_URL = "http://127.0.0.1:9"
-
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -96,9 +91,29 @@ def fuzz_app(settings: Settings) -> Iterator[FastAPI]:
     app.state.engine.dispose()
 
 
+# Every check schemathesis has; a schema-valid request may also be answered 422, the document's status for
+# a request it describes but dtehub cannot accept (bytes that are not a DTE or an image, an unknown client…).
+POSITIVE_STATUSES = [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES, "422"]
+
+
+@st.composite
+def _ruts(draw: st.DrawFn) -> str:
+    """A valid RUT, in any of the spellings the document's ``format: rut`` admits."""
+    digits = draw(st.integers(min_value=1, max_value=99_999_999))
+    check = Rut.calc_dv(str(digits))
+    spelling = draw(st.sampled_from(["{d}-{v}", "{d}{v}", "{dotted}-{v}", "{d}-{lower}"]))
+    return spelling.format(d=digits, v=check, dotted=f"{digits:,}".replace(",", "."), lower=check.lower())
+
+
+schemathesis.openapi.format("rut", _ruts())
+
+
 @pytest.fixture(scope="module")
 def api_schema(fuzz_app: FastAPI) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app)
+    schema.config.checks.update(included_check_names=["all"])
+    schema.config.checks.positive_data_acceptance.expected_statuses = POSITIVE_STATUSES
+    return schema
 
 
 def _portal_key(url: str) -> tuple[str, str]:
@@ -198,7 +213,10 @@ _ID_FOR = {
 
 
 def _point_at_real_objects(case: schemathesis.Case, world: World, data: st.DataObject) -> None:
-    """Often replace generated ids with ids that exist, so the operations' found paths run too."""
+    """Often replace generated ids with ids that exist, so the operations' found paths run too (in valid
+    requests only: an invalid one must stay invalid for negative_data_rejection to judge its answer)."""
+    if case.meta is not None and case.meta.generation.mode.is_negative:
+        return
     path = case.operation.path
     containers = [c for c in (case.query, case.body) if isinstance(c, dict)]
     for container in containers:
@@ -216,6 +234,11 @@ def _point_at_real_objects(case: schemathesis.Case, world: World, data: st.DataO
                     case.path_parameters["key"] = key
 
 
+def _headers_negated(case: schemathesis.Case) -> bool:
+    component = case.meta.components.get(ParameterLocation.HEADER) if case.meta is not None else None
+    return component is not None and component.mode.is_negative
+
+
 def _strategy(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemathesis.Case]:
     strategies = [operation.as_strategy(generation_mode=GenerationMode.POSITIVE)]
     with contextlib.suppress(Exception):  # an operation without parameters has no invalid requests
@@ -223,7 +246,22 @@ def _strategy(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemat
     return st.one_of(strategies)
 
 
-@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+# (MIPYME's import of another company's document, Koywe's status 1 = 400, is one too, but CI's budget does
+# not reach it: see docs/fuzzing.md.)
+# Disagreements not settled yet (see /work/brief status and docs/fuzzing.md): each one fails the run
+# the day it is fixed (strict), so that it leaves this list; any other operation must agree fully.
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
+    ("GET", "/v1/getClient"): "id or taxId: a one-of rule query parameters cannot state",
+}
+
+
+def _param(method: str, path: str) -> Any:
+    reason = KNOWN_DISAGREEMENTS.get((method, path))
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(method, path, id=f"{method} {path}", marks=marks)
+
+
+@pytest.mark.parametrize(("method", "path"), [_param(m, p) for m, p in OPERATIONS])
 def test_every_answer_is_documented_and_no_5xx(
     api_schema: schemathesis.BaseSchema, world: World, method: str, path: str
 ) -> None:
@@ -240,9 +278,12 @@ def test_every_answer_is_documented_and_no_5xx(
     )
     @given(case=_strategy(operation), data=st.data())
     def call(case: schemathesis.Case, data: st.DataObject) -> None:
+        # A case whose invalid part is the Authorization header cannot be sent here: every call carries
+        # the real token, which makes it valid again. Missing and wrong tokens are tests/security's.
+        hypothesis.assume(not _headers_negated(case))
         _point_at_real_objects(case, world, data)
         response = case.call(headers=world.headers)
-        case.validate_response(response, checks=CHECKS, headers=world.headers)
+        case.validate_response(response, headers=world.headers)
 
     if SEED is not None:
         call = hypothesis.seed(int(SEED))(call)

@@ -44,12 +44,12 @@ async def test_an_xml_over_max_xml_bytes_is_413(tenant: Tenant) -> None:
     assert_error(response, 413, "xml_too_large", field="xml")
 
 
-async def test_an_xml_deeper_than_the_limit_is_400(tenant: Tenant) -> None:
+async def test_an_xml_deeper_than_the_limit_is_422(tenant: Tenant) -> None:
     deep = b"<DTE>" + b"<a>" * MAX_DEPTH + b"</a>" * MAX_DEPTH + b"</DTE>"
 
     response = await tenant.post("/v1/createDocumentFromXml", {"xml": b64(deep)})
 
-    assert_error(response, 400, "xml_malformed", field="xml")
+    assert_error(response, 422, "xml_malformed", field="xml")
     assert "deeper" in response.json()["error"]["message"]
 
 

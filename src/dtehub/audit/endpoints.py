@@ -13,7 +13,7 @@ from dtehub.audit.repository import AuditFilters
 from dtehub.audit.schemas import ActorKind, AuditEventOut, ObjectType
 from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
-from dtehub.kit.dates import SANTIAGO
+from dtehub.kit.dates import SANTIAGO, Day
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.schema import MAX_ID, respond
 
@@ -32,8 +32,8 @@ def get_audit_log(
     auth: AuthDep,
     session: SessionDep,
     page: PageDep,
-    since: Annotated[date | None, Query(description="On or after this day (YYYY-MM-DD, Santiago)")] = None,
-    until: Annotated[date | None, Query(description="On or before this day (YYYY-MM-DD, Santiago)")] = None,
+    since: Annotated[Day | None, Query(description="On or after this day (YYYY-MM-DD, Santiago)")] = None,
+    until: Annotated[Day | None, Query(description="On or before this day (YYYY-MM-DD, Santiago)")] = None,
     action: Annotated[
         str | None, Query(max_length=64, description="Only this action, e.g. createDocument, tokens.revoke")
     ] = None,

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from dtehub.contacts.schemas import ContactOut
-from dtehub.kit.rut import InvalidRut, normalize_rut
+from dtehub.kit.rut import RUT_SCHEMA, InvalidRut, normalize_rut
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 
 Text128 = Annotated[str, Field(max_length=128)]
@@ -49,7 +49,31 @@ class ClientFields(ApiInput):
     send_reminders: SendReminders | None = None
 
 
+_CHILE = "[ \t]*(?:[cC][lL]|[cC][hH][iI][lL][eE])?[ \t]*$"
+TAX_ID_BY_COUNTRY = {
+    "anyOf": [
+        {
+            "properties": {
+                "country": {"anyOf": [{"type": "null"}, {"type": "string", "pattern": f"^{_CHILE}"}]},
+                "taxId": RUT_SCHEMA,
+            }
+        },
+        {
+            "required": ["country"],
+            "properties": {
+                "country": {"type": "string", "pattern": f"^(?!{_CHILE})"},
+                "taxId": {"type": "string", "pattern": "[^ \t\n\r]"},
+            },
+        },
+    ],
+    "description": "A Chilean client (country absent, empty, Chile or CL) has a RUT as taxId",
+}
+""":func:`normalize_tax_id`'s rule, as published."""
+
+
 class ClientCreate(ClientFields):
+    published_rules = (TAX_ID_BY_COUNTRY,)
+
     name: Text255 = Field(min_length=1)
     tax_id: str = Field(min_length=1, max_length=32, description="RUT for Chilean clients")
 

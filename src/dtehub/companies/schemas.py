@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import ConfigDict, Field, SecretStr
+from pydantic import ConfigDict, Field, SecretStr, WithJsonSchema
 
-from dtehub.companies.service import sii_sync_from
+from dtehub.companies.service import REPLY_TO_PATTERN, SII_PERIOD_PATTERN, sii_sync_from
 from dtehub.companies.sii_certificate import expiry_warning
 from dtehub.dte.pipeline import XmlPolicy
-from dtehub.kit.dates import format_datetime
+from dtehub.kit.base64 import base64_schema
+from dtehub.kit.dates import Day, format_datetime
 from dtehub.kit.schema import ApiInput, ApiModel
 from dtehub.models import Company, CompanySiiCertificate
 
@@ -111,19 +113,25 @@ class CompanyUpdate(ApiInput):
     payment_term: int | None = Field(default=None, ge=0, le=3650)
     xml_policy: XmlPolicy | None = None
     sii_resolution_number: int | None = Field(default=None, ge=0, le=999_999)
-    sii_resolution_date: date | None = None
+    sii_resolution_date: Day | None = None
     sii_office: str | None = Field(default=None, max_length=64)
     reminder_days_before: int | None = Field(default=None, ge=0, le=365)
     reminder_overdue_every: int | None = Field(default=None, ge=0, le=365)
     debt_summary_period: DebtSummaryPeriod | None = None
     debt_summary_day: int | None = Field(default=None, ge=1, le=28)
-    reply_to: str | None = Field(default=None, max_length=254, description="An e-mail address, or empty")
+    reply_to: str | None = Field(
+        default=None,
+        max_length=254,
+        description="An e-mail address, or empty",
+        json_schema_extra={"pattern": REPLY_TO_PATTERN},
+    )
     sii_sync_from: str | None = Field(
         default=None,
-        pattern=r"^[0-9]{4}-[0-9]{2}$",
-        description="YYYY-MM, from 2017-08 to the current month: the first tax period SII syncs read",
+        pattern=SII_PERIOD_PATTERN,
+        description="YYYY-MM, from 2017-08 to the current month: the first tax period SII syncs read "
+        "(a month that has not begun: 422)",
     )
-    collections_start_date: date | None = Field(
+    collections_start_date: Day | None = Field(
         default=None,
         description="Documents the SII sync brings in that were issued before this day are history "
         "(never reminded, never in a debt summary); a change applies to every synced document at once",
@@ -131,7 +139,9 @@ class CompanyUpdate(ApiInput):
 
 
 class CompanyLogoIn(ApiInput):
-    content: str = Field(description="The logo, a PNG or JPEG of at most 1 MiB, base64-encoded")
+    content: Annotated[
+        str, WithJsonSchema(base64_schema("The logo, a PNG or JPEG of at most 1 MiB, base64-encoded"))
+    ]
 
 
 class SiiCertificateIn(ApiInput):
@@ -140,10 +150,10 @@ class SiiCertificateIn(ApiInput):
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
-    certificate_pfx_base64: SecretStr = Field(
-        alias="certificate_pfx_base64",
-        description="The person's PKCS#12 (.pfx or .p12) file, base64 (at most 256 KiB)",
-    )
+    certificate_pfx_base64: Annotated[
+        SecretStr,
+        WithJsonSchema(base64_schema("The person's PKCS#12 (.pfx or .p12) file, base64 (at most 256 KiB)")),
+    ] = Field(alias="certificate_pfx_base64")
     certificate_password: SecretStr = Field(
         alias="certificate_password", description="The PKCS#12 file's password (may be empty)"
     )

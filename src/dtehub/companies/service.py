@@ -13,7 +13,7 @@ from dtehub.companies import repository
 from dtehub.companies.logo import MAX_LOGO_BYTES, InvalidLogo, normalize_logo
 from dtehub.dte.pdf.settings import IssuerPrintSettings
 from dtehub.dte.pipeline import XmlPolicy
-from dtehub.errors import BadRequest, Conflict, FileTooLarge, NotFound
+from dtehub.errors import BadRequest, Conflict, FileTooLarge, NotFound, Unprocessable
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.models import Company, CompanyLogo
@@ -117,6 +117,12 @@ FIRST_RCV_PERIOD = date(2017, 8, 1)
 _PERIOD = re.compile(r"(\d{4})-(\d{2})")
 
 
+SII_PERIOD_PATTERN = (
+    r"^(?:2017-(?:0[89]|1[0-2])|(?:201[89]|20[2-9][0-9]|2[1-9][0-9]{2}|[3-9][0-9]{3})-(?:0[1-9]|1[0-2]))$"
+)
+"""A tax period from 2017-08 (SII's RCV starts there), as published; the current month's bound is not."""
+
+
 def _tax_period(text: str, today: date) -> date:
     """``YYYY-MM`` as the first day of that month; a clear :class:`BadRequest` for anything else."""
     match = _PERIOD.fullmatch(text.strip())
@@ -131,7 +137,8 @@ def _tax_period(text: str, today: date) -> date:
             field="siiSyncFrom",
         )
     if period > today.replace(day=1):
-        raise BadRequest(f"siiSyncFrom {text} is a month that has not begun", field="siiSyncFrom")
+        # Well-formed, as the document states, but not yet a period: 422.
+        raise Unprocessable(f"siiSyncFrom {text} is a month that has not begun", field="siiSyncFrom")
     return period
 
 
@@ -163,8 +170,8 @@ def _update_reminder_settings(company: Company, changes: CompanySettings) -> Non
     if changes.debt_summary_day is not None:
         company.debt_summary_day = changes.debt_summary_day
     limit = 7 if company.debt_summary_period == "weekly" else 28
-    if not 1 <= company.debt_summary_day <= limit:
-        raise BadRequest(
+    if not 1 <= company.debt_summary_day <= limit:  # depends on the (stored) period: 422
+        raise Unprocessable(
             f"debtSummaryDay must be between 1 and {limit} for a {company.debt_summary_period} summary",
             field="debtSummaryDay",
         )
@@ -175,7 +182,9 @@ def _update_reminder_settings(company: Company, changes: CompanySettings) -> Non
         company.reply_to = address
 
 
-_EMAIL = re.compile(r"[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+")
+REPLY_TO_PATTERN = r"^(?:[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+)?$"
+"""A reply-to address, or empty (to clear it), as published."""
+_EMAIL = re.compile(REPLY_TO_PATTERN)
 
 
 def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:
@@ -184,8 +193,8 @@ def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:
         raise FileTooLarge("the logo is larger than 1 MiB", field="content")
     try:
         normalized = normalize_logo(data)
-    except InvalidLogo as exc:
-        raise BadRequest(str(exc), field="content") from None
+    except InvalidLogo as exc:  # base64 as the document says, but not an image dtehub can use
+        raise Unprocessable(str(exc), field="content") from None
     logo = repository.get_logo(session, company.id)
     if logo is None:
         logo = CompanyLogo(company_id=company.id)

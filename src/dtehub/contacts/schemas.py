@@ -33,6 +33,8 @@ Name = Annotated[str, Field(max_length=128)]
 
 
 class ContactCreate(ApiInput):
+    alternatives = ("client_id", "client_tax_id")
+
     client_id: int | None = Field(
         default=None, ge=1, le=MAX_ID, description="The client; or give clientTaxId"
     )

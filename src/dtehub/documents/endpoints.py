@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -28,7 +27,7 @@ from dtehub.dte.checks import SchemaVerdict, SignatureVerdict, TedVerdict, Verdi
 from dtehub.errors import UnsupportedCountry
 from dtehub.errors_http import error_responses
 from dtehub.ingest import service as ingest
-from dtehub.kit.dates import today_in_santiago
+from dtehub.kit.dates import Day, today_in_santiago
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
@@ -68,8 +67,8 @@ def get_documents(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
-    until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
+    since: Annotated[Day | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
+    until: Annotated[Day | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
     date_by: Annotated[DateBy, choice("dateBy", "1 issue date (default), 2 creation", DateBy)] = DateBy.ISSUE,
     status: Annotated[
         DocumentStatus | None, Query(description="1 Pagada, 2 Por vencer, 3 Vencida, 4 Anulada")

@@ -4,13 +4,15 @@ import datetime as dt
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from dtehub.clients.schemas import ClientOut
 from dtehub.documents.sii_states import SiiOut
 from dtehub.dte.checks import XmlChecksOut
 from dtehub.dte.published import DteOut
 from dtehub.files.schemas import FileOut
+from dtehub.kit.base64 import base64_schema
+from dtehub.kit.dates import Day
 from dtehub.kit.money import AmountIn, AmountOut
 from dtehub.kit.parameters import BODY_OPTION
 from dtehub.kit.rut import ClientTaxId, RutStr
@@ -30,17 +32,18 @@ Send = Annotated[
         description="1: send the new-document reminder now (0 by default); any other value: 0, with a warning"
     ),
 ]
+ReceivableCode = Annotated[int, WithJsonSchema({"type": "integer", "enum": sorted(RECEIVABLE_CODES)})]
 Currency = Annotated[str, Field(pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code, e.g. CLP or USD")]
 
 
 class DocumentCreate(ApiInput):
     client_id: int = Field(ge=1, le=MAX_ID)
     number: Number
-    issue_date: date
-    due_date: date | None = Field(default=None, description="Default: issue date + the payment term")
+    issue_date: Day
+    due_date: Day | None = Field(default=None, description="Default: issue date + the payment term")
     total: AmountIn
     taxes: AmountIn
-    code: int | None = Field(default=None, description="SII code: 33, 34, 39, 41, 43, 46 or 110")
+    code: ReceivableCode | None = Field(default=None, description="SII code: 33, 34, 39, 41, 43, 46 or 110")
     currency: Currency = "CLP"
     purchase_order: str = Field(default="", max_length=255)
     gloss: str = Field(default="", max_length=255)
@@ -62,7 +65,7 @@ class DocumentCreate(ApiInput):
 
 
 class DocumentFromXml(ApiInput):
-    xml: str = Field(min_length=1, description="The DTE XML, base64-encoded")
+    xml: Annotated[str, WithJsonSchema(base64_schema("The DTE XML, base64-encoded"))] = Field(min_length=1)
     country_code: str = Field(default="CL", min_length=1, description="Only CL (Chile) is supported")
     tax_id: RutStr | None = Field(default=None, description="Client RUT; default the XML's RUTRecep")
     send: Send = False

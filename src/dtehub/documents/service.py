@@ -24,7 +24,14 @@ from dtehub.documents.views import document_view
 from dtehub.dte.checks import XmlChecks, xml_check_columns
 from dtehub.dte.models import DteFields
 from dtehub.dte.pipeline import CheckedDte
-from dtehub.errors import AmbiguousDocument, BadRequest, Conflict, DocumentHasPayments, NotFound
+from dtehub.errors import (
+    AmbiguousDocument,
+    BadRequest,
+    Conflict,
+    DocumentHasPayments,
+    NotFound,
+    Unprocessable,
+)
 from dtehub.factoring import repository as factoring_repository
 from dtehub.files import repository as files_repository
 from dtehub.files.schemas import FileOut
@@ -133,9 +140,9 @@ def create_document(session: Session, company_id: int, data: DocumentCreate, lin
     company = companies_service.require(session, company_id)
     client = clients_service.require(session, company_id, data.client_id, field="clientId")
     if data.taxes > data.total:
-        raise BadRequest("taxes cannot exceed total", field="taxes")
+        raise Unprocessable("taxes cannot exceed total", field="taxes")
     if data.due_date is not None and data.due_date < data.issue_date:
-        raise BadRequest("dueDate cannot be before issueDate", field="dueDate")
+        raise Unprocessable("dueDate cannot be before issueDate", field="dueDate")
     code = data.code if data.code is not None else NO_CODE
     ledger.lock_arrivals(session, company_id, [(code, data.number)])
     taken = Conflict(f"document {data.number} (code {data.code or 'none'}) already exists", field="number")

@@ -3,15 +3,16 @@ JSON of :meth:`dtehub.factoring.cedibility.Verdict.as_json`; tests hold it to th
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import Field, WithJsonSchema
 
 from dtehub.documents.schemas import DocumentDetailOut
 from dtehub.dte.checks import XmlChecksOut
+from dtehub.kit.base64 import base64_schema
+from dtehub.kit.dates import Day
 from dtehub.kit.money import AmountIn
-from dtehub.kit.rut import normalize_rut
+from dtehub.kit.rut import RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, JsonObject
 
 CheckStatus = Literal["passed", "failed", "pending", "warning", "not_applicable", "not_checked"]
@@ -104,7 +105,9 @@ class CedibilityOut(ApiModel):
 
 
 class CesionFromXml(ApiInput):
-    xml: str = Field(min_length=1, description="The AEC (electronic cession file) received, base64-encoded")
+    xml: Annotated[
+        str, WithJsonSchema(base64_schema("The AEC (electronic cession file) received, base64-encoded"))
+    ] = Field(min_length=1)
 
 
 class AecCheckOut(ApiModel):
@@ -139,11 +142,7 @@ class HeldDocumentOut(ApiModel):
 # --- createCesion ------------------------------------------------------------------------------------------
 
 
-def _rut(value: str) -> str:
-    return normalize_rut(value)
-
-
-Rut = Annotated[str, Field(min_length=3, max_length=12, description="e.g. 76543210-K"), AfterValidator(_rut)]
+Rut = RutStr  # kit.rut publishes its pattern and format
 Email = Annotated[str, Field(min_length=6, max_length=80, pattern=r"^[^@\s]+@[^@\s]+$")]
 
 
@@ -180,7 +179,7 @@ class CessionCreate(ApiInput):
     amount: AmountIn | None = Field(
         default=None, description="What is ceded, whole pesos (default: the document's total)"
     )
-    last_due_date: date | None = Field(
+    last_due_date: Day | None = Field(
         default=None,
         description="UltimoVencimiento: the last day the debtor has to pay (default: the due date)",
     )

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Annotated
 
+from pydantic import Field, WithJsonSchema
+
+from dtehub.kit.base64 import base64_schema
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel
 from dtehub.models import File
@@ -11,7 +14,9 @@ from dtehub.portal.links import Links
 class FileCreate(ApiInput):
     document_id: int = Field(ge=1, le=MAX_ID)
     name: str = Field(min_length=1, max_length=255, description="File name, e.g. orden-compra.pdf")
-    content: str = Field(min_length=1, description="The file's bytes, base64-encoded")
+    content: Annotated[str, WithJsonSchema(base64_schema("The file's bytes, base64-encoded"))] = Field(
+        min_length=1
+    )
     mime_type: str | None = Field(
         default=None, max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$", description="Guessed from the name"
     )

@@ -5,10 +5,18 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from typing import Any
 
 from dtehub.errors import BadRequest, DtehubError
 
-_WHITESPACE = re.compile(r"\s+")
+_WHITESPACE = re.compile(r"[ \t\r\n]+")
+_W = r"[ \t\r\n]*"
+_B64 = f"[A-Za-z0-9+/]{_W}"
+BASE64_PATTERN = (
+    f"^{_W}(?:(?:{_B64}){{4}})*(?:(?:{_B64}){{4}}|(?:{_B64}){{2}}={_W}={_W}|(?:{_B64}){{3}}={_W})$"
+)
+"""Non-empty standard base64 (padded), spaces and line breaks anywhere: what :func:`decode` reads, as
+the published pattern of every base64 field (:func:`base64_schema`)."""
 
 
 class InvalidBase64(ValueError):
@@ -42,3 +50,13 @@ def decode_field(text: str, *, field: str, max_bytes: int, what: str, too_large:
     if len(content) > max_bytes:
         raise refused
     return content
+
+
+def base64_schema(description: str) -> dict[str, Any]:
+    """The published schema of a base64 request field (see :data:`BASE64_PATTERN`)."""
+    return {
+        "type": "string",
+        "pattern": BASE64_PATTERN,
+        "contentEncoding": "base64",
+        "description": description,
+    }

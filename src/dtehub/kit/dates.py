@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
+
+from pydantic import BeforeValidator
 
 SANTIAGO = ZoneInfo("America/Santiago")
 DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -23,3 +27,19 @@ def format_datetime(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(SANTIAGO).strftime(DATETIME_FORMAT)
+
+
+_DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _day(value: Any) -> Any:
+    """Only ``YYYY-MM-DD`` text (or a date) is a day: not a number of seconds, not a date-time."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _DAY_TEXT.match(value):
+        return value
+    raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD)")
+
+
+Day = Annotated[date, BeforeValidator(_day)]
+"""A request's day: ``YYYY-MM-DD`` text only, as the document states (``format: date``)."""

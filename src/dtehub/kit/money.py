@@ -6,6 +6,7 @@ through their shortest decimal text, and anything with more than two decimals is
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import ROUND_HALF_UP, Decimal, Inexact, InvalidOperation, localcontext
 from typing import Annotated, Any
@@ -64,12 +65,47 @@ def format_cents(cents: int) -> str:
     return f"{sign}{whole}.{hundredths:02d}"
 
 
-AmountIn = Annotated[
-    int,
-    BeforeValidator(to_cents),
-    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$"}]}),
-]
-"""A request amount (number or numeric string, at most two decimals), held as hundredths."""
+AMOUNT_LIMIT = 10**15
+"""Request amounts are below this many pesos (:data:`MAX_AMOUNT_CENTS`)."""
+
+_AMOUNT_IN_TEXT = r"[0-9]{1,15}(\.[0-9]{1,2})?[ \t\r\n]*"
+_POSITIVE = r"(?![0.]*[ \t\r\n]*$)"  # not zero, however written
+
+
+def _amount_in(*, positive: bool) -> Any:
+    text = re.compile(f"^[ \\t\\r\\n]*{_POSITIVE if positive else ''}{_AMOUNT_IN_TEXT}$")
+    bound = "exclusiveMinimum" if positive else "minimum"
+
+    def read(value: Any) -> int:
+        if isinstance(value, str) and not text.match(value):
+            raise InvalidAmount(
+                f"{value!r} is not an amount (digits, at most two decimals, e.g. 96272.50"
+                f"{', above 0' if positive else ''})"
+            )
+        if isinstance(value, float) and math.isfinite(value):
+            nearest = round(value, 2)  # a number such as 57 * 0.01 == 0.5700000000000001 means 0.57
+            if math.isclose(nearest, value, rel_tol=1e-15, abs_tol=0.0):
+                value = nearest
+        cents = to_cents(value)
+        if positive and cents <= 0:
+            raise InvalidAmount(f"{value} is not above 0")
+        return cents
+
+    schema = {
+        "anyOf": [
+            {"type": "number", bound: 0, "exclusiveMaximum": AMOUNT_LIMIT, "multipleOf": 0.01},
+            {"type": "string", "pattern": text.pattern},
+        ],
+        "description": "An amount: a number or its text, at most two decimals, below 10^15",
+    }
+    return Annotated[int, BeforeValidator(read), WithJsonSchema(schema)]
+
+
+AmountIn = _amount_in(positive=False)
+"""A request amount (number or numeric string, at most two decimals, from 0), held as hundredths."""
+
+PositiveAmountIn = _amount_in(positive=True)
+"""A request amount above 0."""
 
 AmountOut = Annotated[
     int,

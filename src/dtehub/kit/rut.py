@@ -9,7 +9,31 @@ import re
 from typing import Annotated
 
 from cl_sii.rut import Rut
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
+
+RUT_PATTERN = r"^[ .]*(?:0[ .]*)*(?:[0-9][ .]*){1,8}-?[ .]*[0-9kK][ .]*$"
+"""What a RUT looks like as dtehub reads it: up to 8 digits (after any leading zeros) and the check
+digit (0-9 or K, any case), an optional hyphen before it, dots and spaces anywhere (``76.453.707-6``,
+``764537076``, ``96874030-k``).
+The same text is the published pattern (ECMA-262 and Python read it alike)."""
+
+TAX_CODE_PATTERN = (
+    r"^(?![ .]*(?:0[ .]*)*(?:[0-9][ .]*){1,8}-?[ .]*[0-9kK][ .]*$)(?=[^0-9]*[0-9])"
+    r"[A-Za-z0-9_./-](?:[A-Za-z0-9_./ -]{0,30}[A-Za-z0-9_./-])?$"
+)
+"""A foreign client's own tax code: 1 to 32 ASCII letters, digits, ``_ . - /`` and inner spaces, with at
+least one digit, and not shaped like a RUT (a RUT-shaped value must be a valid RUT)."""
+
+_RUT_SHAPE = re.compile(RUT_PATTERN)
+_TAX_CODE = re.compile(TAX_CODE_PATTERN)
+
+RUT_SCHEMA = {
+    "type": "string",
+    "format": "rut",
+    "pattern": RUT_PATTERN,
+    "description": "A Chilean RUT whose check digit (módulo 11) is right, not 0: e.g. 76453707-6",
+    "examples": ["76453707-6"],
+}
 
 
 class InvalidRut(ValueError):
@@ -21,6 +45,8 @@ def normalize_rut(value: str) -> str:
 
     A hyphen-less value such as ``764537076`` is read as digits followed by the check digit.
     """
+    if not _RUT_SHAPE.match(value.strip()):
+        raise InvalidRut(f"{value!r} is not a RUT (expected e.g. 76453707-6)")
     text = value.strip().replace(".", "").replace(" ", "").upper()
     if text and "-" not in text and len(text) >= 2:
         text = f"{text[:-1]}-{text[-1]}"
@@ -47,26 +73,33 @@ def _validate(value: str) -> str:
     return normalize_rut(value)
 
 
-RutStr = Annotated[str, AfterValidator(_validate)]
+RutStr = Annotated[str, AfterValidator(_validate), WithJsonSchema(RUT_SCHEMA)]
 """A request field holding a RUT; normalized to canonical form, refused with a 400 when invalid."""
-
-
-_RUT_SHAPED = re.compile(r"^\d{1,8}-?[\dK]$")
-_FOREIGN_TAX_CODE = re.compile(r"^(?=.*\d)[\w.\-/ ]{1,32}$")
 
 
 def normalize_client_tax_id(value: str) -> str:
     """A client's tax id as given in a request: RUT-shaped values (``99.999.999-9``, ``96874030-k``) must
     be valid RUTs and are normalized; anything else (a foreign client's own tax code) is kept as given."""
-    compact = value.strip().replace(".", "").replace(" ", "").upper()
-    if _RUT_SHAPED.match(compact):
+    if _RUT_SHAPE.match(value.strip()):
         return normalize_rut(value)
-    if not _FOREIGN_TAX_CODE.match(value.strip()):
+    if not _TAX_CODE.match(value.strip()):
         raise InvalidRut(f"{value!r} is neither a RUT nor a tax code (up to 32 letters and digits)")
     return value.strip()
 
 
-ClientTaxId = Annotated[str, AfterValidator(normalize_client_tax_id)]
+CLIENT_TAX_ID_SCHEMA = {
+    "anyOf": [
+        RUT_SCHEMA,
+        {
+            "type": "string",
+            "pattern": TAX_CODE_PATTERN,
+            "description": "A foreign client's tax code: up to 32 letters, digits, _ . - / and spaces, "
+            "with a digit, not shaped like a RUT",
+        },
+    ]
+}
+
+ClientTaxId = Annotated[str, AfterValidator(normalize_client_tax_id), WithJsonSchema(CLIENT_TAX_ID_SCHEMA)]
 """A request field naming a client by tax id: a RUT (validated) or a foreign tax code."""
 
 

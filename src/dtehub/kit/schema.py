@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 from fastapi.responses import Response
 from pydantic import (
@@ -48,14 +48,38 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
     """State in the published schema what :class:`ApiInput` accepts: a field with a default also takes
     null and an empty text; a body option takes anything."""
     properties: dict[str, dict[str, Any]] = schema.get("properties", {})
+    alternatives: list[dict[str, Any]] = []
+    for name in getattr(model, "alternatives", ()):
+        key = model.model_fields[name].alias or name
+        alternatives.append({"required": [key], "properties": {key: _with_value(properties[key])}})
+    if alternatives:
+        schema["oneOf" if getattr(model, "exactly_one", False) else "anyOf"] = alternatives
+    if getattr(model, "published_rules", ()):
+        schema["allOf"] = list(model.published_rules)  # type: ignore[attr-defined]
     for name, field in model.model_fields.items():
         published = properties.get(field.alias or name)
-        if published is None or field.is_required():
+        if published is None:
+            continue
+        if published.get("type") == "string" and published.get("minLength") and "pattern" not in published:
+            published["pattern"] = NOT_BLANK  # surrounding whitespace is dropped before minLength counts
+        if field.is_required():
             continue
         if _is_option(field):
             widen(published, ANYTHING)
         else:
             widen(published, NULL, *(() if admits_empty(published) else (EMPTY_TEXT,)))
+
+
+NOT_BLANK = "[^\\s\\x1c-\\x1f\\x85]"
+"""A text with something besides whitespace (as Python's ``str.strip`` sees it), as a pattern."""
+
+
+def _with_value(schema: dict[str, Any]) -> dict[str, Any]:
+    """A field's published schema without its ``null`` branch: the field given with a value."""
+    branches = [branch for branch in schema.get("anyOf", []) if branch != NULL]
+    if not branches:
+        return dict(schema)
+    return branches[0] if len(branches) == 1 else {"anyOf": branches}
 
 
 class ApiInput(ApiModel):
@@ -65,6 +89,13 @@ class ApiInput(ApiModel):
     option (``send``) given a value it cannot use is its default; each is reported as a warning."""
 
     model_config = ConfigDict(str_strip_whitespace=True, json_schema_extra=_publish_lenient_fields)
+
+    alternatives: ClassVar[tuple[str, ...]] = ()
+    """Fields of which a body gives at least one (:attr:`exactly_one`: exactly one) with a value: the
+    published schema says so (``anyOf``/``oneOf`` of their being present), the endpoint enforces it."""
+    exactly_one: ClassVar[bool] = False
+    published_rules: ClassVar[tuple[dict[str, Any], ...]] = ()
+    """Rules between fields the endpoint enforces, as JSON Schema (each a member of ``allOf``)."""
 
     @model_validator(mode="wrap")
     @classmethod
@@ -129,8 +160,10 @@ def id_refs(ids: Iterable[int]) -> list[JsonObject]:
     return [{"id": str(i)} for i in ids]
 
 
-MAX_ID = 2**63 - 1
-"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it)."""
+MAX_ID = 2**63 - 1024
+"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it). The bound is the
+largest binary64 number below 2^63, so that a JSON reader that holds numbers as doubles (a schema
+validator, a generated client) draws the same line as dtehub: 9223372036854775807 as a double is 2^63."""
 
 
 def respond(model: BaseModel, status_code: int = 200) -> Response:

@@ -8,9 +8,27 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, WithJsonSchema
 
 from dtehub.dte.checks import XmlChecksOut
+from dtehub.kit.base64 import base64_schema
+from dtehub.kit.rut import RUT_SCHEMA
 
 MIPYME_TYPES = (33, 34, 43, 46, 52, 56, 61, 110)
 """The document types SII's MIPYME portal issues."""
+
+MAX_FOLIO = 10**10
+"""Folios are below this (SII's are at most 10 digits)."""
+
+_TYPE_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "enum": list(MIPYME_TYPES)},
+        {"type": "string", "enum": [str(code) for code in MIPYME_TYPES]},
+    ]
+}
+_FOLIO_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1, "maximum": MAX_FOLIO - 1},
+        {"type": "string", "pattern": "^0*[1-9][0-9]{0,9}$"},
+    ]
+}
 
 
 class MipymeRequest(BaseModel):
@@ -19,11 +37,17 @@ class MipymeRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True, hide_input_in_errors=True)
 
-    certificate_pfx_base64: SecretStr = Field(description="The person's PKCS#12 (.pfx) file, base64.")
+    certificate_pfx_base64: Annotated[
+        SecretStr, WithJsonSchema(base64_schema("The person's PKCS#12 (.pfx) file, base64."))
+    ]
     certificate_password: SecretStr = Field(description="The PKCS#12 file's password.")
-    tax_id_code: str = Field(description="RUT of the company that issued the document, e.g. 76399752-9.")
-    document_type_taxbureau: int | str = Field(description=f"SII's document type: one of {MIPYME_TYPES}.")
-    document_number: int | str = Field(description="The folio.")
+    tax_id_code: Annotated[str, WithJsonSchema(RUT_SCHEMA)] = Field(
+        description="RUT of the company that issued the document, e.g. 76399752-9."
+    )
+    document_type_taxbureau: Annotated[int | str, WithJsonSchema(_TYPE_SCHEMA)] = Field(
+        description=f"SII's document type: one of {MIPYME_TYPES}."
+    )
+    document_number: Annotated[int | str, WithJsonSchema(_FOLIO_SCHEMA)] = Field(description="The folio.")
     include_pdf: bool = Field(default=True, description="Also fetch SII's PDF (document_pdf).")
     import_document: bool = Field(
         default=False,

@@ -19,7 +19,14 @@ from dtehub.errors_http import mipyme_status
 from dtehub.ingest import service as ingest
 from dtehub.kit import base64 as strict_base64
 from dtehub.kit.rut import InvalidRut, normalize_rut
-from dtehub.mipyme.schemas import MIPYME_TYPES, ErrorDetail, MipymeAnswer, MipymeDocument, MipymeRequest
+from dtehub.mipyme.schemas import (
+    MAX_FOLIO,
+    MIPYME_TYPES,
+    ErrorDetail,
+    MipymeAnswer,
+    MipymeDocument,
+    MipymeRequest,
+)
 from dtehub.mipyme.statuses import MipymeStatus
 from dtehub.sii.errors import InvalidRequest, SiiError
 from dtehub.sii.retrieval import RetrievedDocument, retrieve
@@ -27,7 +34,6 @@ from dtehub.sii.sessions import SessionPool
 
 MAX_PFX_BYTES = 256 * 1024
 """A personal certificate's PKCS#12 is a few kilobytes; anything much larger is not one."""
-MAX_FOLIO = 10**10
 
 
 @dataclass(frozen=True, repr=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -12,6 +11,7 @@ from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.documents.filters import DateBy
 from dtehub.errors_http import error_responses
+from dtehub.kit.dates import Day
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
@@ -33,8 +33,8 @@ def get_notes(
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
-    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
-    until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
+    since: Annotated[Day | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
+    until: Annotated[Day | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
     date_by: Annotated[DateBy, choice("dateBy", "1 issue date (default), 2 creation", DateBy)] = DateBy.ISSUE,
     type: Annotated[
         str | None, Query(pattern="(?i)^(credit|debit)$", description="credit (61, 112) or debit (56, 111)")

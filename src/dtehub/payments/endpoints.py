@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +10,7 @@ from fastapi.responses import Response
 from dtehub.audit.actions import Action
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
 from dtehub.errors_http import error_responses
+from dtehub.kit.dates import Day
 from dtehub.kit.pagination import Page, PageDep, PageRequest
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
@@ -38,8 +38,8 @@ def get_payments(
     auth: AuthDep,
     session: SessionDep,
     page: PageDep,
-    since: Annotated[date | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
-    until: Annotated[date | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
+    since: Annotated[Day | None, Query(description="From this date (YYYY-MM-DD), per dateBy")] = None,
+    until: Annotated[Day | None, Query(description="Up to this date (YYYY-MM-DD), per dateBy")] = None,
     date_by: Annotated[
         PaymentDateBy,
         choice("dateBy", "1 payment date (default), 2 creation, 3 reconciliation", PaymentDateBy),

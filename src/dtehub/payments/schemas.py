@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, WithJsonSchema, field_validator, model_validator
 
 from dtehub.documents.schemas import Currency, Number
-from dtehub.kit.money import AmountIn, AmountOut
+from dtehub.kit.dates import Day
+from dtehub.kit.money import AmountOut, PositiveAmountIn
 from dtehub.kit.rut import ClientTaxId
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 from dtehub.models import PaymentStatus
@@ -29,7 +29,10 @@ def _known_method(method_id: int | None) -> int | None:
     return method_id
 
 
-PaymentMethodId = Annotated[int | None, Field(default=None, description="See getPaymentMethods")]
+PaymentMethodId = Annotated[
+    Annotated[int, WithJsonSchema({"type": "integer", "enum": sorted(PAYMENT_METHODS)})] | None,
+    Field(default=None, description="See getPaymentMethods"),
+]
 Text64 = Annotated[str, Field(max_length=64)]
 
 
@@ -37,23 +40,26 @@ class AllocationIn(ApiInput):
     """One document the payment goes to: by ``id``, or by ``number`` (and ``code`` when the number is
     ambiguous), with the amount it takes of the payment."""
 
+    alternatives = ("id", "number")
+    exactly_one = True
+
     id: int | None = Field(default=None, ge=1, le=MAX_ID, description="The document's id")
     number: Number | None = None
     code: int | None = Field(default=None, ge=1, le=999, description="SII code, with number")
-    amount: AmountIn
+    amount: PositiveAmountIn
 
     @model_validator(mode="after")
     def _one_way_to_name_it(self) -> AllocationIn:
         if (self.id is None) == (self.number is None):
             raise ValueError("give the document's id, or its number (and code)")
-        if self.amount <= 0:
-            raise ValueError("amount must be more than 0")
         return self
 
 
 class PaymentCreate(ApiInput):
-    paid_on: dt.date = Field(alias="date", description="The day the money was received (YYYY-MM-DD)")
-    amount: AmountIn
+    alternatives = ("client_id", "client_tax_id")
+
+    paid_on: Day = Field(alias="date", description="The day the money was received (YYYY-MM-DD)")
+    amount: PositiveAmountIn
     currency: Currency = "CLP"
     client_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     client_tax_id: ClientTaxId | None = None

@@ -22,13 +22,13 @@ from dtehub.errors import (
     AllocationExceedsDue,
     AllocationExceedsPayment,
     AmbiguousDocument,
-    BadRequest,
     CurrencyMismatch,
     DocumentOfAnotherClient,
     DocumentVoided,
     DuplicateAllocation,
     MissingParameter,
     NotFound,
+    Unprocessable,
 )
 from dtehub.kit.dates import format_datetime, today_in_santiago, utcnow
 from dtehub.kit.money import format_cents
@@ -177,7 +177,7 @@ def _client_of(session: Session, company_id: int, data: PaymentCreate) -> Client
         if client is None:
             raise NotFound(f"client {data.client_id} not found", field="clientId")
         if data.client_tax_id is not None and data.client_tax_id != client.tax_id:
-            raise BadRequest(
+            raise Unprocessable(
                 f"clientId {data.client_id} is not the client {data.client_tax_id}", field="clientTaxId"
             )
         return client

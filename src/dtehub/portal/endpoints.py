@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import WithJsonSchema
 
 from dtehub.dependencies import AfterCommit, SessionDep, transactional
+from dtehub.dte.pdf.settings import Paper
 from dtehub.errors import NotFound
 from dtehub.files import service as files_service
 from dtehub.kit.dates import today_in_santiago
@@ -51,10 +53,15 @@ router = APIRouter(
 
 ObjectId = Annotated[str, Path(description="The object's id")]
 Key = Annotated[str, Path(description="The link's key")]
+# Published as the values PrintOptions.parse takes; anything else is its 400.
 PaperQuery = Annotated[
-    str | None, Query(alias="format", description="letter (default) or 80mm (a thermal roll)")
+    Annotated[str, WithJsonSchema({"type": "string", "enum": [paper.value for paper in Paper]})] | None,
+    Query(alias="format", description="letter (default) or 80mm (a thermal roll)"),
 ]
-CedibleQuery = Annotated[str | None, Query(description="1: the CEDIBLE copy (invoices and guías with XML)")]
+CedibleQuery = Annotated[
+    Annotated[str, WithJsonSchema({"type": "string", "enum": ["0", "1"]})] | None,
+    Query(description="1: the CEDIBLE copy (invoices and guías with XML)"),
+]
 
 
 def _id(text: str) -> int:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
-from dtehub.kit.dates import SANTIAGO
+from dtehub.kit.dates import SANTIAGO, Day
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.schema import MAX_ID, respond
 from dtehub.models import MessageStatus, ReminderKind
@@ -38,8 +38,8 @@ def get_emails(
     kind: Kind = None,
     document_id: Annotated[int | None, Query(alias="documentId", ge=1, le=MAX_ID)] = None,
     client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,
-    since: Annotated[date | None, Query(description="Created on or after this day (Santiago)")] = None,
-    until: Annotated[date | None, Query(description="Created on or before this day (Santiago)")] = None,
+    since: Annotated[Day | None, Query(description="Created on or after this day (Santiago)")] = None,
+    until: Annotated[Day | None, Query(description="Created on or before this day (Santiago)")] = None,
 ) -> Response:
     """The company's e-mail outbox, newest first: each reminder with its recipients, status, attempts
     and last error."""

@@ -41,6 +41,11 @@ class Target:
     """Path and query, as sent in the request line."""
 
 
+URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~-]+(?::[0-9]{1,4})?(?:[/?#][!-~]*)?$"
+"""The URLs :func:`parse_url` takes, as published (IPv6 literals aside): http or https, a host, a port,
+no credentials, no spaces or control characters."""
+
+
 def parse_url(url: str) -> Target:
     if len(url) > MAX_URL_CHARS:
         raise AddressRefused(f"the URL is longer than {MAX_URL_CHARS} characters")

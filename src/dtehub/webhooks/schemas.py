@@ -10,12 +10,17 @@ from dtehub.kit.dates import format_datetime
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel
 from dtehub.models import DeliveryState, Webhook
 from dtehub.webhooks.events import EVENT_TYPES, EventType
-from dtehub.webhooks.guard import MAX_URL_CHARS
+from dtehub.webhooks.guard import MAX_URL_CHARS, URL_PATTERN
 from dtehub.webhooks.repository import DeliveryRow
 
 
 class WebhookCreate(ApiInput):
-    url: str = Field(min_length=1, max_length=MAX_URL_CHARS, description="http(s) URL of a public address")
+    url: str = Field(
+        min_length=1,
+        max_length=MAX_URL_CHARS,
+        description="http(s) URL of a public address",
+        json_schema_extra={"pattern": URL_PATTERN},
+    )
     events: Annotated[list[EventType], Field(min_length=1, max_length=len(EVENT_TYPES))] = Field(
         description="The event types it receives: " + ", ".join(EVENT_TYPES)
     )
