@@ -6,9 +6,10 @@ Everything goes through the services the API uses (``updateCompanySiiCertificate
 the same rules: the certificate is checked at once and stored sealed (never its password, never the file;
 503 without ``DTEHUB_SECRET_KEY``), and a company has one run at a time.
 
-The progress of a running run is the one script of this page: ``/app/static/sii.js`` (dtehub's own, no
-library), which asks ``/app/sii/runs/{id}/progress`` (a small JSON) every two seconds and reloads the
-page when the run ends. Without the script the page says where the run was and links to itself.
+The progress of a running run is the app's one script, ``/app/static/progress.js`` (dtehub's own, no
+library, shared with the import's page), which asks ``/app/sii/runs/{id}/progress`` (a small JSON) every
+two seconds and reloads the page when the run ends. Without the script the page says where the run was
+and links to itself.
 """
 
 from __future__ import annotations
@@ -80,12 +81,6 @@ NO_KEY = (
     "Este servidor de dtehub no tiene DTEHUB_SECRET_KEY: sin esa clave no puede guardar el certificado "
     "cifrado. Pida a quien administra el servidor que la configure."
 )
-
-
-@router.get("/static/sii.js", response_class=Response)
-async def sii_script() -> Response:
-    """The live progress of a sync run; named with its content's hash, so it may be kept long."""
-    return pages.static_response("sii.js")
 
 
 def _executor(request: Request) -> SyncExecutor:
@@ -187,7 +182,7 @@ def _page(
         "runs": shown,
         "total": total,
         "active": active,
-        "script_url": pages.static_url("sii.js") if active else None,
+        "script_url": pages.static_url("progress.js") if active else None,
         "error": error,
         "form": form or {},
     }
