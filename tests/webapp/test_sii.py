@@ -194,6 +194,8 @@ async def test_a_collector_starts_a_sync_follows_its_progress_and_cannot_start_a
     runs.finish(session, tenant.company_id, run.id, holder, utcnow())
     session.commit()
     assert (await web.get(f"/app/sii/runs/{run.id}/progress")).json()["active"] is False
+    for malformed in ("abc", "0", "1" * 19):
+        assert (await web.get(f"/app/sii/runs/{malformed}/progress")).status_code == 404, malformed
     page = await web.get("/app/sii")
     shown = text_of(page)
     assert f"{run.id} Terminada {current.shifted(-2)} a {current} 1 de 3 4 1 2" in shown

@@ -25,7 +25,7 @@ from dtehub.audit.actions import Action
 from dtehub.companies import sii_certificate
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
-from dtehub.errors import NotFound, SecretKeyMissing, SiiCertificateMissing
+from dtehub.errors import SecretKeyMissing, SiiCertificateMissing
 from dtehub.kit.pagination import PageRequest
 from dtehub.models import Role, SiiSyncLease, SiiSyncRun
 from dtehub.sii.errors import (
@@ -40,7 +40,7 @@ from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 from dtehub.sii_sync.executor import SyncExecutor
 from dtehub.sii_sync.runs import Trigger, presented_state
 from dtehub.users.service import Staff
-from dtehub.webapp import pages
+from dtehub.webapp import forms, pages
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import StaffDep, app_route, record
 
@@ -86,13 +86,6 @@ NO_KEY = (
 def _executor(request: Request) -> SyncExecutor:
     executor: SyncExecutor = request.app.state.sii_sync
     return executor
-
-
-def _run_id(text: str) -> int:
-    """A path's id: anything but a number of ours is a run that does not exist."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
-        raise NotFound("no such SII sync run", field="id")
-    return int(text)
 
 
 def _shown(run: SiiSyncRun, lease: SiiSyncLease | None, now: datetime) -> dict[str, Any]:
@@ -203,7 +196,7 @@ def sii_page(
 @app_route()
 def run_progress(request: Request, staff: StaffDep, session: SessionDep, run_id: str) -> Response:
     """One run's figures as JSON, for the page's script (another company's run: 404, as a missing one)."""
-    run, lease = sync.get_run(session, staff.company_id, _run_id(run_id))
+    run, lease = sync.get_run(session, staff.company_id, forms.path_id(run_id))
     shown = _shown(run, lease, sync.now_of(_executor(request)))
     body = {
         "id": str(run.id),
