@@ -303,3 +303,21 @@ async def test_an_owner_may_leave_when_another_owner_stays(
     ).all()
     assert owners == [second.id]
     assert (await web_browser().signed_in("segunda@example.cl")).last is not None
+
+
+async def test_a_malformed_member_or_webhook_id_is_the_404_page(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    add_user(session, tenant.company_id, Role.OWNER, email="duena@example.cl")
+    await web.signed_in("duena@example.cl")
+    await web.get("/app/settings")
+    for path, form in (
+        ("/app/settings/members/abc/role", {"role": "viewer"}),
+        ("/app/settings/members/0/remove", {}),
+        ("/app/settings/webhooks/1x/delete", {}),
+        ("/app/settings/webhooks/0/delete", {}),
+    ):
+        answer = await web.submit(path, form)
+        assert answer.status_code == 404, path
+        assert "Página no encontrada" in text_of(answer)
+    assert audit_of(session, tenant.company_id) == []

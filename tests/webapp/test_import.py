@@ -150,7 +150,7 @@ async def test_an_import_in_progress_polls_and_an_abandoned_one_shows_interrupte
     policy = page.headers["content-security-policy"]
     assert "script-src 'self'" in policy
     assert "connect-src 'self'" in policy
-    found = re.search(r'<script src="(/app/static/import\.js\?v=[0-9a-f]{12})" defer></script>', page.text)
+    found = re.search(r'<script src="(/app/static/progress\.js\?v=[0-9a-f]{12})" defer></script>', page.text)
     assert found is not None
     assert f'data-progress="/app/import/{queued.id}/progress"' in page.text
     script = await web.get(found.group(1))

@@ -165,7 +165,7 @@ async def test_a_collector_starts_a_sync_follows_its_progress_and_cannot_start_a
     assert (run.trigger, run.since, run.until) == ("app", str(current.shifted(-2)), str(current))
     assert f"Sincronización N° {run.id}: En cola" in text_of(page)
     assert "script-src 'self'" in page.headers["content-security-policy"]
-    assert '<script src="/app/static/sii.js?v=' in page.text
+    assert '<script src="/app/static/progress.js?v=' in page.text
     assert ("syncSii", collector.id, run.id) in actions_of(session, tenant.company_id)
 
     again = await web.submit("/app/sii/sync", {"since": "", "until": ""})
@@ -194,6 +194,8 @@ async def test_a_collector_starts_a_sync_follows_its_progress_and_cannot_start_a
     runs.finish(session, tenant.company_id, run.id, holder, utcnow())
     session.commit()
     assert (await web.get(f"/app/sii/runs/{run.id}/progress")).json()["active"] is False
+    for malformed in ("abc", "0", "1" * 19):
+        assert (await web.get(f"/app/sii/runs/{malformed}/progress")).status_code == 404, malformed
     page = await web.get("/app/sii")
     shown = text_of(page)
     assert f"{run.id} Terminada {current.shifted(-2)} a {current} 1 de 3 4 1 2" in shown
@@ -259,7 +261,7 @@ async def test_a_viewer_reads_the_page_without_forms_and_a_collector_cannot_touc
 
 
 async def test_the_progress_script_is_dtehubs_own_and_reads_only_dtehub(web: WebBrowser) -> None:
-    answer = await web.get("/app/static/sii.js")
+    answer = await web.get("/app/static/progress.js")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/javascript")
     assert "immutable" in answer.headers["cache-control"]

@@ -22,7 +22,6 @@ from dtehub.documents import repository as documents_repository
 from dtehub.documents.filters import DocumentFilters, OrderBy
 from dtehub.documents.repository import DocumentRow
 from dtehub.documents.status import STATUS_NAMES, status_of
-from dtehub.errors import NotFound
 from dtehub.kit.dates import today_in_santiago
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.models import Client, DocumentState, Role
@@ -49,13 +48,6 @@ SWITCHES = (
 """The client's reminder switches: field, form name, label, when it goes."""
 
 _RUT_LIKE = re.compile(r"[0-9][0-9.\s]*(-[0-9kK]?|[kK])?")
-
-
-def _client_id(text: str) -> int:
-    """A path's id: anything but a number of ours is a client that does not exist."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
-        raise NotFound("client not found", field="id")
-    return int(text)
 
 
 class Search(NamedTuple):
@@ -127,7 +119,7 @@ def client_page(
     page: OptionalText = None,
 ) -> Response:
     """One client: what it owes, its contacts, its reminder switches and its documents."""
-    client = clients.require(session, staff.company_id, _client_id(client_id))
+    client = clients.require(session, staff.company_id, forms.path_id(client_id))
     today = today_in_santiago(now)
     owed = reports.owed_by_clients(session, staff.company_id, [client.id], today).get(client.id, [])
     contacts = contacts_repository.by_client(session, staff.company_id, [client.id]).get(client.id, [])
@@ -182,7 +174,7 @@ def change_reminders(
 ) -> Response:
     """Collectors: which reminders the client gets (a ticked box is on, any other is off), as
     updateClient's ``sendReminders`` does; audited as ``updateClient`` with the user."""
-    target = _client_id(client_id)
+    target = forms.path_id(client_id)
     given = {
         "new_document": newDocument,
         "soon_to_expire": soonToExpire,

@@ -36,7 +36,7 @@ from dtehub.errors import (
 from dtehub.models import Role
 from dtehub.users import service as users
 from dtehub.users.service import Staff
-from dtehub.webapp import pages
+from dtehub.webapp import forms, pages
 from dtehub.webapp.settings_page import settings_page
 from dtehub.webapp.web import StaffDep, app_route, record
 from dtehub.webhooks import service as webhooks
@@ -251,13 +251,6 @@ def remove_logo(request: Request, staff: StaffDep, session: SessionDep) -> Respo
     return pages.redirect("/app/settings?ok=logo-removed")
 
 
-def _user_id(text: str) -> int:
-    """A path's id: anything but a number is a member that does not exist."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
-        raise NotFound("no such member of the company", field="user")
-    return int(text)
-
-
 LAST_OWNER = "La empresa debe conservar al menos un administrador: nombre otro antes."
 
 
@@ -267,7 +260,7 @@ def change_role(
     request: Request, staff: StaffDep, session: SessionDep, user_id: str, role: FormText = ""
 ) -> Response:
     """Owners: another role for a member of the company (never leaving it without an owner)."""
-    target = _user_id(user_id)
+    target = forms.path_id(user_id, "user")
     try:
         chosen = users.parse_role(role)
         user, before = users.change_role(session, staff.company_id, target, chosen)
@@ -292,7 +285,7 @@ def remove_member(request: Request, staff: StaffDep, session: SessionDep, user_i
     """Owners: a member leaves the company (its open sessions stop reaching it at their next request);
     never the company's last owner."""
     try:
-        user, role = users.remove_member(session, staff.company_id, _user_id(user_id))
+        user, role = users.remove_member(session, staff.company_id, forms.path_id(user_id, "user"))
     except Conflict:
         return _refused(request, session, staff, LAST_OWNER, 409, {})
     record(
@@ -361,8 +354,6 @@ def create_webhook(
 @app_route(role=Role.OWNER)
 def delete_webhook(staff: StaffDep, session: SessionDep, webhook_id: str) -> Response:
     """Owners: delete a webhook, as deleteWebhook: nothing more is sent to it."""
-    if not (webhook_id.isascii() and webhook_id.isdigit()) or len(webhook_id) > 18 or int(webhook_id) == 0:
-        raise NotFound("webhook not found", field="id")
-    webhook = webhooks.delete_webhook(session, staff.company_id, int(webhook_id))
+    webhook = webhooks.delete_webhook(session, staff.company_id, forms.path_id(webhook_id))
     record(session, staff, Action.DELETE_WEBHOOK, object_type="webhook", object_id=webhook.id)
     return pages.redirect("/app/settings?ok=webhook-deleted")

@@ -45,3 +45,11 @@ async def root() -> Response:
 async def stylesheet() -> Response:
     """The app's only stylesheet; pages name it with its content's hash, so it may be kept long."""
     return pages.static_response("app.css")
+
+
+@router.get("/static/progress.js", response_class=Response)
+async def progress_script() -> Response:
+    """The app's only script: a job's live progress (an import's page, ``/app/sii`` while a sync runs),
+    configured by the page's markup (``data-progress``, ``data-every``…); named with its content's hash,
+    so it may be kept long."""
+    return pages.static_response("progress.js")

@@ -5,7 +5,7 @@ its stylesheet (the one public file, named by its content's hash), the formats p
 Nothing on a page comes from another origin, and no script runs: the policy says so
 (``script-src`` falls back to ``default-src 'none'``). A page that follows a job live (an import's
 progress, ``/app/sii`` while a sync runs) sends :data:`SCRIPT_POLICY` instead, for dtehub's own script.
-Forms post to dtehub only. The static files (the stylesheet, the two scripts) are named by their
+Forms post to dtehub only. The static files (the stylesheet, the one script) are named by their
 content's hash, so they may be kept long.
 """
 

@@ -6,9 +6,10 @@ Everything goes through the services the API uses (``updateCompanySiiCertificate
 the same rules: the certificate is checked at once and stored sealed (never its password, never the file;
 503 without ``DTEHUB_SECRET_KEY``), and a company has one run at a time.
 
-The progress of a running run is the one script of this page: ``/app/static/sii.js`` (dtehub's own, no
-library), which asks ``/app/sii/runs/{id}/progress`` (a small JSON) every two seconds and reloads the
-page when the run ends. Without the script the page says where the run was and links to itself.
+The progress of a running run is the app's one script, ``/app/static/progress.js`` (dtehub's own, no
+library, shared with the import's page), which asks ``/app/sii/runs/{id}/progress`` (a small JSON) every
+two seconds and reloads the page when the run ends. Without the script the page says where the run was
+and links to itself.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from dtehub.audit.actions import Action
 from dtehub.companies import sii_certificate
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
-from dtehub.errors import NotFound, SecretKeyMissing, SiiCertificateMissing
+from dtehub.errors import SecretKeyMissing, SiiCertificateMissing
 from dtehub.kit.pagination import PageRequest
 from dtehub.models import Role, SiiSyncLease, SiiSyncRun
 from dtehub.sii.errors import (
@@ -39,7 +40,7 @@ from dtehub.sii_sync.errors import InvalidPeriod, SyncAlreadyRunning
 from dtehub.sii_sync.executor import SyncExecutor
 from dtehub.sii_sync.runs import Trigger, presented_state
 from dtehub.users.service import Staff
-from dtehub.webapp import pages
+from dtehub.webapp import forms, pages
 from dtehub.webapp.layout import layout
 from dtehub.webapp.web import StaffDep, app_route, record
 
@@ -82,22 +83,9 @@ NO_KEY = (
 )
 
 
-@router.get("/static/sii.js", response_class=Response)
-async def sii_script() -> Response:
-    """The live progress of a sync run; named with its content's hash, so it may be kept long."""
-    return pages.static_response("sii.js")
-
-
 def _executor(request: Request) -> SyncExecutor:
     executor: SyncExecutor = request.app.state.sii_sync
     return executor
-
-
-def _run_id(text: str) -> int:
-    """A path's id: anything but a number of ours is a run that does not exist."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 18 or int(text) == 0:
-        raise NotFound("no such SII sync run", field="id")
-    return int(text)
 
 
 def _shown(run: SiiSyncRun, lease: SiiSyncLease | None, now: datetime) -> dict[str, Any]:
@@ -187,7 +175,7 @@ def _page(
         "runs": shown,
         "total": total,
         "active": active,
-        "script_url": pages.static_url("sii.js") if active else None,
+        "script_url": pages.static_url("progress.js") if active else None,
         "error": error,
         "form": form or {},
     }
@@ -208,7 +196,7 @@ def sii_page(
 @app_route()
 def run_progress(request: Request, staff: StaffDep, session: SessionDep, run_id: str) -> Response:
     """One run's figures as JSON, for the page's script (another company's run: 404, as a missing one)."""
-    run, lease = sync.get_run(session, staff.company_id, _run_id(run_id))
+    run, lease = sync.get_run(session, staff.company_id, forms.path_id(run_id))
     shown = _shown(run, lease, sync.now_of(_executor(request)))
     body = {
         "id": str(run.id),

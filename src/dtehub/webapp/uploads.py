@@ -2,10 +2,10 @@
 (:mod:`dtehub.imports.runner`, the engine of ``dtehub import``) and its page shows the progress live,
 then the report: created, already there, refused with the reason. Collectors and owners only.
 
-The progress page is the web app's only page that runs a script: ``/app/static/import.js``, served
-by dtehub (no other origin), which polls ``/app/import/{id}/progress`` (a small JSON) and reloads the
-page when the import ends. Without the script the page still says where the import is, and a link
-reloads it.
+The progress page runs the app's one script, ``/app/static/progress.js``, served by dtehub (no other
+origin), which polls ``/app/import/{id}/progress`` (a small JSON) every second and reloads the page when
+the import ends (all said by the page's markup, see ``static/progress.js``). Without the script the page
+still says where the import is, and a link reloads it.
 """
 
 from __future__ import annotations
@@ -53,12 +53,6 @@ REASONS = {
     "unsupported_document_type": "Tipo de documento no soportado.",
 }
 """Why a file or DTE was refused, in the page's words (the importer's own message is shown beside)."""
-
-
-@router.get("/static/import.js", response_class=Response)
-async def import_script() -> Response:
-    """The progress page's script; named with its content's hash, so it may be kept long."""
-    return pages.static_response("import.js")
 
 
 def _megabytes(size: int) -> str:
@@ -152,7 +146,7 @@ def import_page(
         "report": None if running else imports.report(session, staff.company_id, job.id),
         "reasons": REASONS,
         "type_name": _type_name,
-        "script_url": pages.static_url("import.js") if running else None,
+        "script_url": pages.static_url("progress.js") if running else None,
     }
     headers = {"Content-Security-Policy": pages.SCRIPT_POLICY} if running else None
     return pages.page("import_job.html", context, headers=headers)
