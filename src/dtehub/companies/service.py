@@ -182,7 +182,8 @@ def _update_reminder_settings(company: Company, changes: CompanySettings) -> Non
         company.reply_to = address
 
 
-REPLY_TO_PATTERN = r"^(?:[^@\s<>\"(),;:]+@[^@\s<>\"(),;:]+\.[^@\s<>\"(),;:]+)?$"
+_ADDRESS_PART = r"[^@\s<>\"(),;:\x00-\x1f\x7f]+"  # no control character: PostgreSQL stores no NUL
+REPLY_TO_PATTERN = rf"^(?:{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART})?$"
 """A reply-to address, or empty (to clear it), as published."""
 _EMAIL = re.compile(REPLY_TO_PATTERN)
 
