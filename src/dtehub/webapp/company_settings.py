@@ -28,11 +28,14 @@ from dtehub.dependencies import SessionDep
 from dtehub.errors import (
     BadRequest,
     Conflict,
+    DtehubError,
     FileTooLarge,
     NotFound,
     SecretKeyMissing,
     TooManyWebhooks,
+    Unprocessable,
 )
+from dtehub.errors_http import http_status
 from dtehub.models import Role
 from dtehub.users import service as users
 from dtehub.users.service import Staff
@@ -87,7 +90,7 @@ def _day(text: str, field: str) -> date | None:
         raise BadRequest(f"{field} is not a date", field=field) from None
 
 
-def _said(refused: BadRequest) -> str:
+def _said(refused: DtehubError) -> str:
     return FIELD_ERRORS.get(refused.field or "", refused.message)
 
 
@@ -105,8 +108,8 @@ def _update(
         changes = read()
         with session.begin_nested():  # a refusal half-way keeps none of the changes before it
             companies.update_settings(session, company, changes)
-    except BadRequest as refused:
-        return _refused(request, session, staff, _said(refused), 400, form)
+    except (BadRequest, Unprocessable) as refused:  # malformed (400) or not acceptable (422), as the API says
+        return _refused(request, session, staff, _said(refused), http_status(refused), form)
     changed = sorted(name for name, value in vars(changes).items() if value is not None)
     record(
         session,
@@ -232,9 +235,9 @@ def upload_logo(
         companies.set_logo(session, company, content)
     except FileTooLarge:
         return _refused(request, session, staff, "El logo pesa más de 1 MiB.", 413, {})
-    except BadRequest:
+    except (BadRequest, Unprocessable) as refused:
         said = "El archivo no es una imagen PNG o JPEG que dtehub pueda usar."
-        return _refused(request, session, staff, said, 400, {})
+        return _refused(request, session, staff, said, http_status(refused), {})
     record(session, staff, Action.UPDATE_COMPANY_LOGO, object_type="company", object_id=staff.company_id)
     return pages.redirect("/app/settings?ok=logo")
 
