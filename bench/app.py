@@ -26,10 +26,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import shutil
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -46,6 +45,7 @@ from documents import (  # noqa: E402  (bench/documents.py: the loader and the s
     free_port,
     load,
     reset_database,
+    start_server,
 )
 from dtehub import migrate  # noqa: E402
 from dtehub.db import create_engine, database_url  # noqa: E402
@@ -70,32 +70,6 @@ def open_session(url: str, company_id: int) -> str:
         token = users.start_session(session, user, now, company_id)
     engine.dispose()
     return token
-
-
-def start_server(url: str, port: int) -> subprocess.Popen[bytes]:
-    env = dict(
-        os.environ,
-        DTEHUB_DATABASE_URL=url,
-        DTEHUB_LOG_LEVEL="warning",
-        DTEHUB_RATE_LIMIT_PER_MINUTE="0",
-        DTEHUB_RUN_BACKGROUND_JOBS="false",
-        DTEHUB_PUBLIC_URL=f"http://127.0.0.1:{port}",
-    )
-    dtehub = shutil.which("dtehub", path=str(Path(sys.executable).parent)) or "dtehub"
-    server = subprocess.Popen(
-        [dtehub, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("the server did not start")
 
 
 def pages(tenant: Tenant, rng: random.Random) -> list[tuple[str, Callable[[], str]]]:
@@ -215,7 +189,10 @@ def main() -> None:
         return
 
     port = free_port()
-    server = start_server(args.database_url, port)
+    mail_folder = Path(tempfile.mkdtemp(prefix="dtehub-bench-app-mail-"))
+    server = start_server(
+        args.database_url, port, 1, mail_folder, DTEHUB_PUBLIC_URL=f"http://127.0.0.1:{port}"
+    )
     base = f"http://127.0.0.1:{port}"
     listed = pages(tenant, random.Random(7))
     try:

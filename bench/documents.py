@@ -285,9 +285,11 @@ def side_effect_rows(url: str) -> dict[str, int]:
     return counts
 
 
-def start_server(url: str, port: int, workers: int, mail_folder: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, port: int, workers: int, mail_folder: Path, **extra_env: str
+) -> subprocess.Popen[bytes]:
     env = {key: value for key, value in os.environ.items() if key not in UNSET_FOR_SERVER}
-    env.update(QUIET_SERVER, DTEHUB_DATABASE_URL=url, DTEHUB_MAIL_FOLDER=str(mail_folder))
+    env.update(QUIET_SERVER, DTEHUB_DATABASE_URL=url, DTEHUB_MAIL_FOLDER=str(mail_folder), **extra_env)
     dtehub = shutil.which("dtehub", path=str(Path(sys.executable).parent)) or "dtehub"
     server = subprocess.Popen(
         [dtehub, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],

@@ -37,10 +37,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -51,7 +49,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 from dtehub import migrate  # noqa: E402
@@ -77,6 +74,7 @@ from dtehub.sii.emulator import TestCertificateAuthority  # noqa: E402
 from dtehub.sii.ws.auth import TokenCache  # noqa: E402
 from dtehub.sii.ws.client import WsClient  # noqa: E402
 from dtehub.sii.ws.reclamo import DocumentRef, reception_time  # noqa: E402
+from sii_sync import fresh_database, start_emulator  # noqa: E402  (bench/sii_sync.py: the same emulator and database)
 
 DTEHUB = ROOT / ".venv" / "bin" / "dtehub"
 SELLER = "76399752-9"
@@ -123,30 +121,6 @@ def emulator_data(folder: Path, dtes: list[bytes]) -> bytes:
     (folder / "emulator.json").write_text(json.dumps(config), encoding="utf-8")
     authority = TestCertificateAuthority.load_or_create(folder / "ca")
     return authority.issue_person_certificate(rut=PERSON, name="Vera Vendedora", password=PASSWORD.encode())
-
-
-def start_emulator(folder: Path) -> tuple[subprocess.Popen[str], str]:
-    emulator = subprocess.Popen(
-        [str(DTEHUB), "sii-emulator", "serve", "--data", str(folder), "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    assert emulator.stdout is not None
-    for line in emulator.stdout:
-        found = re.search(r"(https://[0-9.]+:\d+)", line)
-        if found:
-            return emulator, found.group(1)
-    raise SystemExit(f"the emulator did not start (exit {emulator.wait()})")
-
-
-def fresh_database(url: str | None, folder: Path) -> str:
-    if url is None:
-        return f"sqlite:///{folder / 'bench.db'}"
-    engine = create_engine(url, pool_size=1)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return url
 
 
 def seller(
