@@ -65,6 +65,8 @@ class Action(enum.StrEnum):
     APP_SEND_REMINDER = "app.sendReminder"
     APP_CHANGE_ROLE = "app.changeRole"
     APP_REMOVE_MEMBER = "app.removeMember"
+    APP_EXPORT_DOCUMENTS = "app.exportDocuments"  # the documents list as CSV or XLSX (format, filter)
+    APP_START_IMPORT = "app.startImport"  # files uploaded to /app/import (what they created: "import")
     IMPORT = "import"
     SII_SYNC = "sii.sync"
 
