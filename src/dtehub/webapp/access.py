@@ -15,7 +15,7 @@ from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
 from dtehub.errors import BadRequest, PasswordRefused
 from dtehub.users import service as users
-from dtehub.webapp import mails, pages
+from dtehub.webapp import forms, mails, pages
 from dtehub.webapp.web import (
     FORM_COOKIE,
     SESSION_COOKIE,
@@ -164,14 +164,10 @@ def switch_company(staff: StaffDep, session: SessionDep, company: FormText = "")
     """Work on another of the user's companies."""
     if not (company.isascii() and company.isdigit()):
         raise BadRequest("elija una empresa", field="company")
-    users.switch_company(session, staff, int(company))
+    target = forms.path_id(company, "company")  # a number no id can be: a company that does not exist
+    users.switch_company(session, staff, target)
     record(
-        session,
-        staff,
-        Action.APP_SWITCH_COMPANY,
-        object_type="company",
-        object_id=int(company),
-        company_id=int(company),
+        session, staff, Action.APP_SWITCH_COMPANY, object_type="company", object_id=target, company_id=target
     )
     return pages.redirect("/app/?ok=company")
 

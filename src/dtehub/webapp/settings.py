@@ -142,8 +142,12 @@ def invite(
     settings: Settings = request.app.state.settings
     try:
         chosen = users.parse_role(role)
+    except BadRequest:
+        said = "Elija un rol: Administrador, Cobranza o Lectura."
+        return _settings_page(request, session, staff, None, error=said, status_code=400)
+    try:
         user, token = users.invite(session, staff.company_id, email, chosen, now)
-    except (BadRequest, Conflict) as refused:  # checked before anything changed
+    except (BadRequest, Conflict) as refused:  # checked before anything changed (in Spanish)
         return _settings_page(request, session, staff, None, error=refused.message, status_code=400)
     record(
         session,

@@ -1,0 +1,76 @@
+"""What a person typing odd values into the web app's forms gets: a page in Spanish that says what to
+change, nothing changed; never a server error (found by walking every page and form of the app)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from dtehub.models import AuditEvent, Membership, Role
+from tests.conftest import Tenant
+from tests.webapp.helpers import WebBrowser, add_user, text_of
+from tests.webapp.test_company_settings import company_of
+
+HUGE = "9" * 5000
+"""More digits than Python turns into a number, and more than any id or setting can hold."""
+
+
+def changes(session: Session, company_id: int) -> int:
+    session.expire_all()
+    query = select(func.count()).where(AuditEvent.company_id == company_id, AuditEvent.action != "app.signIn")
+    return session.scalar(query) or 0
+
+
+async def test_switching_to_a_company_number_no_id_can_be_is_a_missing_company(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    add_user(session, tenant.company_id, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+    missing = await web.submit("/app/company", {"company": "987654321"})
+
+    for number in ("99999999999999999999999", HUGE):
+        await web.get("/app/")
+        answer = await web.submit("/app/company", {"company": number})
+        assert answer.status_code == 404, number
+        assert text_of(answer) == text_of(missing)
+    assert "DUEMINT SPA" in text_of(await web.get("/app/"))  # still on its company
+    assert changes(session, tenant.company_id) == 0
+
+
+async def test_settings_with_numbers_too_long_to_read_say_what_to_type(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    add_user(session, tenant.company_id, Role.OWNER, email="duena@example.cl")
+    await web.signed_in("duena@example.cl")
+    before = await company_of(tenant)
+    cases = [
+        ("/app/settings/company", {"name": "OTRO NOMBRE", "payment_term": HUGE}, "Plazo de pago: un número"),
+        ("/app/settings/printing", {"sii_resolution_number": HUGE}, "Número de resolución: un número"),
+        ("/app/settings/reminders", {"reminder_days_before": HUGE}, "Aviso antes del vencimiento"),
+        ("/app/settings/reminders", {"reminder_overdue_every": HUGE}, "Repetir si está vencido"),
+    ]
+    for path, data, said in cases:
+        await web.get("/app/settings")
+        answer = await web.submit(path, data)
+        assert answer.status_code == 400, (path, data)
+        assert said in text_of(answer), (path, data)
+
+    assert await company_of(tenant) == before
+    assert changes(session, tenant.company_id) == 0
+
+
+async def test_an_invitation_with_a_role_not_offered_says_so_in_spanish(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    add_user(session, tenant.company_id, Role.OWNER, email="duena@example.cl")
+    await web.signed_in("duena@example.cl")
+    await web.get("/app/settings")
+
+    answer = await web.submit("/app/settings/invite", {"email": "nuevo@example.cl", "role": "superuser"})
+
+    assert answer.status_code == 400
+    assert "Elija un rol: Administrador, Cobranza o Lectura." in text_of(answer)
+    assert "must be" not in text_of(answer)
+    members = session.scalar(select(func.count()).where(Membership.company_id == tenant.company_id))
+    assert members == 1
+    assert changes(session, tenant.company_id) == 0
