@@ -74,3 +74,24 @@ async def test_an_invitation_with_a_role_not_offered_says_so_in_spanish(
     members = session.scalar(select(func.count()).where(Membership.company_id == tenant.company_id))
     assert members == 1
     assert changes(session, tenant.company_id) == 0
+
+
+async def test_a_password_link_that_no_longer_works_says_how_to_get_another(
+    web: WebBrowser, session: Session
+) -> None:
+    """A person who opens an old e-mail's link is not signed in: the page tells them to ask for a new
+    link (the same page whether it was used, expired or never existed), not to go back to a panel."""
+    for method in ("GET", "POST"):
+        await web.get("/app/password-reset")  # the form cookie a POST needs
+        path = "/app/password/" + "A" * 43
+        answer = (
+            await web.get(path)
+            if method == "GET"
+            else await web.submit(path, {"password": "x" * 20, "confirmation": "x" * 20})
+        )
+        assert answer.status_code == 404, method
+        text = text_of(answer)
+        assert "Este enlace ya no sirve" in text
+        assert "ya se usó o venció" in text
+        assert 'href="/app/password-reset"' in answer.text
+        assert "Volver al panel" not in text

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from dtehub.audit.actions import Action
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
-from dtehub.errors import BadRequest, PasswordRefused
+from dtehub.errors import BadRequest, NotFound, PasswordRefused
 from dtehub.users import service as users
 from dtehub.webapp import forms, mails, pages
 from dtehub.webapp.web import (
@@ -175,13 +175,22 @@ def switch_company(staff: StaffDep, session: SessionDep, company: FormText = "")
 def _password_link_page(
     request: Request, session: Session, token: str, now: datetime, error: str | None, status: int = 200
 ) -> Response:
-    _, user = users.open_link(session, token, now)
+    try:
+        _, user = users.open_link(session, token, now)
+    except NotFound:
+        return _gone_link()
     return _form_page(
         request,
         "password_link.html",
-        {"email": user.email, "token": token, "error": error},
+        {"email": user.email, "token": token, "error": error, "gone": False},
         status_code=status,
     )
+
+
+def _gone_link() -> Response:
+    """A link that does not exist, was used or expired: one same 404 page (it says nothing of which),
+    telling the person how to get a new one rather than sending them to a panel they cannot enter."""
+    return pages.page("password_link.html", {"gone": True}, status_code=404)
 
 
 @router.get("/password/{token}")
@@ -207,6 +216,8 @@ def password_link(
         user = users.use_link(session, token, password, now)
     except PasswordRefused as refused:  # checked before anything changed
         return _password_link_page(request, session, token, now, refused.message.capitalize() + ".", 400)
+    except NotFound:
+        return _gone_link()
     for company in users.companies_of(session, user.id):
         record_user(
             session,
