@@ -3,9 +3,11 @@ change, nothing changed; never a server error (found by walking every page and f
 
 from __future__ import annotations
 
+from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from dtehub.config import Settings
 from dtehub.models import AuditEvent, Membership, Role
 from tests.conftest import Tenant
 from tests.webapp.helpers import WebBrowser, add_user, text_of
@@ -95,3 +97,27 @@ async def test_a_password_link_that_no_longer_works_says_how_to_get_another(
         assert "ya se usó o venció" in text
         assert 'href="/app/password-reset"' in answer.text
         assert "Volver al panel" not in text
+
+
+async def test_turning_on_the_second_factor_without_a_secret_key_says_who_can_fix_it(
+    app: FastAPI, web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    """Not "try again later" (it would never work): the page says the server lacks DTEHUB_SECRET_KEY and
+    who can set it, and nothing is stored."""
+    user = add_user(session, tenant.company_id, email="ana@example.cl")
+    await web.signed_in("ana@example.cl")
+    await web.get("/app/settings/totp")
+    settings: Settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"secret_key": None})
+    try:
+        answer = await web.submit("/app/settings/totp")
+    finally:
+        app.state.settings = settings
+
+    assert answer.status_code == 503
+    text = text_of(answer)
+    assert "DTEHUB_SECRET_KEY" in text
+    assert "Pida a quien administra el servidor" in text
+    assert "Generar clave" in text  # the form again, for once the key is set
+    session.refresh(user)
+    assert user.totp_secret is None
