@@ -121,3 +121,37 @@ async def test_turning_on_the_second_factor_without_a_secret_key_says_who_can_fi
     assert "Generar clave" in text  # the form again, for once the key is set
     session.refresh(user)
     assert user.totp_secret is None
+
+
+async def test_requiring_the_second_factor_without_a_secret_key_is_refused(
+    app: FastAPI, web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    """Nobody could enroll without the key, the owner included: requiring it would lock every member out
+    of the app. It is refused, saying why, and the owner goes on working."""
+    add_user(session, tenant.company_id, Role.OWNER, email="duena@example.cl")
+    await web.signed_in("duena@example.cl")
+    await web.get("/app/settings")
+    settings: Settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"secret_key": None})
+    try:
+        answer = await web.submit("/app/settings/require-totp", {"required": "1"})
+        after = await web.get("/app/")
+        turned_off = await web.submit("/app/settings/require-totp", {"required": "0"})  # always allowed
+    finally:
+        app.state.settings = settings
+
+    assert answer.status_code == 503
+    assert "dejaría a todos sin acceso" in text_of(answer)
+    assert after.status_code == 200  # not sent to enroll: nothing was required
+    assert turned_off.status_code == 303
+    assert actions(session, tenant.company_id) == ["app.requireTotp"]  # turning it off
+
+
+def actions(session: Session, company_id: int) -> list[str]:
+    session.expire_all()
+    query = (
+        select(AuditEvent.action)
+        .where(AuditEvent.company_id == company_id, AuditEvent.action != "app.signIn")
+        .order_by(AuditEvent.id)
+    )
+    return list(session.scalars(query))

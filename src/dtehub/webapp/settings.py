@@ -102,6 +102,10 @@ NO_KEY = (
     "Este servidor de dtehub no tiene DTEHUB_SECRET_KEY: sin esa clave no puede guardar el secreto del "
     "segundo factor. Pida a quien administra el servidor que la configure."
 )
+NO_KEY_TO_REQUIRE = (
+    "Este servidor de dtehub no tiene DTEHUB_SECRET_KEY: sin esa clave nadie puede activar el segundo "
+    "factor, y exigirlo dejaría a todos sin acceso. Pida a quien administra el servidor que la configure."
+)
 
 
 @router.post("/settings/totp/confirm")
@@ -128,10 +132,13 @@ def confirm_totp(
 
 @router.post("/settings/require-totp")
 @app_route(role=Role.OWNER)
-def require_totp(staff: StaffDep, session: SessionDep, required: FormText = "") -> Response:
+def require_totp(request: Request, staff: StaffDep, session: SessionDep, required: FormText = "") -> Response:
     """Owners: every member signs in with a TOTP code as well (or turn it off)."""
     on = required == "1"
-    users.require_totp(session, staff.company_id, on)
+    try:
+        users.require_totp(session, staff.company_id, on, request.app.state.settings)
+    except SecretKeyMissing:
+        return _settings_page(request, session, staff, None, error=NO_KEY_TO_REQUIRE, status_code=503)
     record(
         session,
         staff,
