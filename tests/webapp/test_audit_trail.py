@@ -119,8 +119,15 @@ async def test_a_persons_own_actions_name_them(
     clock.advance(seconds=30)  # the next code: one is taken once
     assert (await web.sign_in("ana@example.cl", new)).status_code == 303
     await web.get("/app/login/totp")
+    await web.get("/app/login/totp")
+    wrong = await web.submit("/app/login/totp", {"code": "000000"})
+    assert wrong.status_code == 401
     second = await web.submit("/app/login/totp", {"code": pyotp.TOTP(shown.split(" ")[0]).at(clock.now)})
     assert second.status_code == 303
+    # The password's step says a code was still owed; the code's step, given once, completes it.
+    signed_in = events(session, company, "app.signIn")
+    assert [(a, u, s) for a, u, s in signed_in[-1:]] == [("user", owner.id, {"secondFactor": "pending"})]
+    assert [(a, u) for a, u, _ in events(session, company, "app.secondFactor")] == [("user", owner.id)]
     await web.get("/app/")
     switched = await web.submit("/app/company", {"company": str(other_tenant.company_id)})
     assert switched.headers["location"] == "/app/?ok=company"

@@ -52,6 +52,7 @@ class Action(enum.StrEnum):
     # the web app (/app), by a signed-in user (names of actions, not secrets)
     APP_SIGN_IN = "app.signIn"
     APP_SIGN_OUT = "app.signOut"
+    APP_SECOND_FACTOR = "app.secondFactor"  # the TOTP code given after the password (its sign-in done)
     APP_SWITCH_COMPANY = "app.switchCompany"
     APP_SET_PASSWORD = "app.setPassword"  # noqa: S105 (a link: first password, reset, invitation)
     APP_CHANGE_PASSWORD = "app.changePassword"  # noqa: S105

@@ -116,7 +116,9 @@ def login(
         return _form_page(request, "login.html", {**context, "error": WRONG}, status_code=401)
     token = users.start_session(session, outcome.user, now)
     staff = users.resolve(session, token, now, settings)
-    record(session, staff, Action.APP_SIGN_IN, object_type="user", object_id=staff.user_id)
+    # The password was right; when a code is still owed the log says so (app.secondFactor follows it).
+    pending = {"secondFactor": "pending"} if staff.second_factor_needed else None
+    record(session, staff, Action.APP_SIGN_IN, object_type="user", object_id=staff.user_id, summary=pending)
     response = pages.redirect(_target(siguiente))
     set_cookie(response, settings, SESSION_COOKIE, token)
     return response
@@ -144,6 +146,7 @@ def second_factor(
     if not users.check_second_factor(session, staff, code, now, settings):
         users.record_failure(session, staff.email, address, now, settings)
         return pages.page("totp.html", {"staff": staff, "error": WRONG_CODE}, status_code=401)
+    record(session, staff, Action.APP_SECOND_FACTOR, object_type="user", object_id=staff.user_id)
     return pages.redirect("/app/")
 
 
