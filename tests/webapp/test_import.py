@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -119,6 +120,15 @@ async def test_a_zip_with_a_bad_file_imports_the_rest_and_reports_why(
     assert event.actor == "user"
     assert event.user_id is not None
     assert event.summary["documents"] == 3
+    started = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.company_id == other_tenant.company_id, AuditEvent.action == "app.startImport"
+        )
+    ).one()  # the upload itself, by whom, even when it creates nothing
+    assert (started.actor, started.user_id) == ("user", event.user_id)
+    assert (started.object_type, started.object_id) == ("import", int(number))
+    assert started.summary["files"] == 2
+    assert started.summary["names"] == ["facturas.zip", "F33-9002.xml"]
 
     await web.get("/app/import")
     again = await upload(app, web, [("facturas.zip", zipped)])
@@ -161,11 +171,48 @@ async def test_an_import_in_progress_polls_and_an_abandoned_one_shows_interrupte
     assert (await web.get(f"/app/import/{queued.id}/progress")).json()["state"] == "queued"
     assert "script-src" not in (await web.get("/app/import")).headers["content-security-policy"]
 
+    # No runner holds it (the process that took it stopped): once nobody beat for it, it is interrupted.
     clock.advance(minutes=11)
     page = await web.get(f"/app/import/{queued.id}")
     assert "Interrumpida" in text_of(page)
-    assert "suba los mismos archivos otra vez" in text_of(page)
+    assert "no llegó a empezar" in text_of(page)
+    assert "Suba los mismos archivos otra vez" in text_of(page)
     assert "<script" not in page.text
+    assert "Interrumpida" in text_of(await web.get("/app/import"))
+
+
+async def test_an_import_queued_behind_a_long_one_waits_its_turn(
+    app: FastAPI, web: WebBrowser, other_tenant: Tenant, session: Session, clock: Clock
+) -> None:
+    """The server's runner takes one import at a time: one queued behind a long one for more than ten
+    minutes is still "En cola" while the server's runner beats for it, and its turn comes."""
+    await signed_in(web, session, other_tenant, Role.COLLECTOR)
+    runner = app.state.imports
+    held = threading.Event()
+    busy = runner._pool.submit(held.wait, 60)  # the runner's one thread, busy with a long import
+    try:
+        answer = await web.http.post(
+            "/app/import",
+            data={"csrf_token": web.csrf},
+            files=[("files", ("F33-9101.xml", invoice(9101), "text/xml"))],
+        )
+        number = import_id_of(answer)
+        for _ in range(3):  # half an hour in the queue, the runner beating as its thread does
+            clock.advance(minutes=9)
+            assert runner.beat(clock.now) == 1
+            page = await web.get(f"/app/import/{number}")
+            assert "En cola" in text_of(page)
+            assert "Interrumpida" not in text_of(page)
+            assert (await web.get(f"/app/import/{number}/progress")).json()["state"] == "queued"
+        assert "En cola" in text_of(await web.get("/app/import"))
+    finally:
+        held.set()
+        busy.result(timeout=60)
+    assert runner.wait(timeout=60)
+
+    page = await web.get(f"/app/import/{number}")
+    assert "Terminada" in text_of(page)
+    assert "Documentos creados 1" in text_of(page)
 
 
 async def test_an_upload_without_files_says_so(

@@ -52,6 +52,7 @@ class Action(enum.StrEnum):
     # the web app (/app), by a signed-in user (names of actions, not secrets)
     APP_SIGN_IN = "app.signIn"
     APP_SIGN_OUT = "app.signOut"
+    APP_SECOND_FACTOR = "app.secondFactor"  # the TOTP code given after the password (its sign-in done)
     APP_SWITCH_COMPANY = "app.switchCompany"
     APP_SET_PASSWORD = "app.setPassword"  # noqa: S105 (a link: first password, reset, invitation)
     APP_CHANGE_PASSWORD = "app.changePassword"  # noqa: S105
@@ -65,6 +66,8 @@ class Action(enum.StrEnum):
     APP_SEND_REMINDER = "app.sendReminder"
     APP_CHANGE_ROLE = "app.changeRole"
     APP_REMOVE_MEMBER = "app.removeMember"
+    APP_EXPORT_DOCUMENTS = "app.exportDocuments"  # the documents list as CSV or XLSX (format, filter)
+    APP_START_IMPORT = "app.startImport"  # files uploaded to /app/import (what they created: "import")
     IMPORT = "import"
     SII_SYNC = "sii.sync"
 

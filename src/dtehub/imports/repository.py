@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from dtehub.models import AppImport, AppImportResult
+from dtehub.models import AppImport, AppImportResult, ImportState
 
 
 def add(session: Session, job: AppImport) -> AppImport:
@@ -70,5 +70,14 @@ def count_results(session: Session, company_id: int, import_id: int, outcomes: S
     return session.scalar(query) or 0
 
 
-def touch(session: Session, company_id: int, import_id: int, now: datetime) -> None:
-    change(session, company_id, import_id, heartbeat_at=now)
+def touch(session: Session, company_id: int, import_ids: Sequence[int], now: datetime) -> None:
+    """The heartbeat of the company's imports named that are still queued or running."""
+    session.execute(
+        update(AppImport)
+        .where(
+            AppImport.company_id == company_id,
+            AppImport.id.in_(import_ids),
+            AppImport.state.in_((ImportState.QUEUED.value, ImportState.RUNNING.value)),
+        )
+        .values(heartbeat_at=now)
+    )

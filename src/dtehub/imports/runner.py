@@ -9,6 +9,13 @@ checked is a refused line of the report and the rest go on; an unexpected failur
 
 Reading runs in a thread, not in worker processes as ``dtehub import`` does: an upload is bounded by
 ``DTEHUB_MAX_BODY_BYTES``, and a server's spare processes are not the import's to take.
+
+What tells a page that an import's process is alive is the runner itself: while it holds imports
+(queued behind another, or running), a thread of its own beats for every one of them every
+:data:`BEAT_EVERY` seconds (:meth:`ImportRunner.beat`). An import queued for an hour behind a long one
+is therefore still "En cola"; one whose process stopped (killed, the machine gone) stops being beaten
+for and shows as interrupted once :data:`dtehub.imports.service.STALE_AFTER` has passed. A server that
+stops in good order ends its queued imports as failed at once (:meth:`ImportRunner.stop`).
 """
 
 from __future__ import annotations
@@ -20,9 +27,11 @@ import shutil
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,6 +49,9 @@ log = logging.getLogger("dtehub")
 _NOT_STARTED = "El servidor se detuvo antes de empezar esta importación: suba los archivos otra vez."
 PROGRESS_EVERY = 0.5
 """Seconds between two writes of how many files were read (the counters move with each batch)."""
+BEAT_EVERY = 60.0
+"""Seconds between two beats of a runner for the imports it holds: well under
+:data:`dtehub.imports.service.STALE_AFTER`, so that a live runner's imports never look interrupted."""
 
 
 @dataclass(frozen=True)
@@ -62,10 +74,15 @@ def safe_name(name: str) -> str:
 class ImportRunner:
     """The process's queue of web imports (``app.state.imports``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, beat_every: float = BEAT_EVERY) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dtehub-import")
         self._futures: dict[Future[None], tuple[sessionmaker[Session], Upload, Path]] = {}
-        self._lock = threading.Lock()
+        # Reentrant: a future that has already ended runs its done-callback (which takes the lock) at
+        # once, in the thread that adds it, which holds the lock then.
+        self._lock = threading.RLock()
+        self._beat_every = beat_every
+        self._beater: threading.Thread | None = None
+        self._stopped = threading.Event()
 
     def submit(self, factory: sessionmaker[Session], settings: Settings, upload: Upload) -> None:
         """Copy the uploaded files to a folder of their own, then queue the import. Called once the
@@ -90,9 +107,50 @@ class ImportRunner:
                 service.fail(session, upload.company_id, upload.import_id, message, utcnow())
             return
         with self._lock:
-            future = self._pool.submit(_run, factory, settings, upload, folder, paths)
-            self._futures[future] = (factory, upload, folder)
-            future.add_done_callback(self._forget)
+            try:
+                future = self._pool.submit(_run, factory, settings, upload, folder, paths)
+            except RuntimeError:  # the server is stopping: it takes no more imports
+                taken = False
+            else:
+                taken = True
+                self._futures[future] = (factory, upload, folder)
+                future.add_done_callback(self._forget)
+                self._keep_beating()
+        if not taken:
+            shutil.rmtree(folder, ignore_errors=True)
+            _record_not_started(factory, upload)
+
+    def _keep_beating(self) -> None:
+        """Start the thread that beats for the imports held, unless it runs (called under the lock)."""
+        if self._beater is None and not self._stopped.is_set():
+            self._beater = threading.Thread(target=self._beating, name="dtehub-import-beat", daemon=True)
+            self._beater.start()
+
+    def _beating(self) -> None:
+        """Beat every :data:`BEAT_EVERY` seconds while the runner holds imports; the thread ends when it
+        holds none (the next :meth:`submit` starts another) or when the runner stops."""
+        while not self._stopped.wait(self._beat_every):
+            try:
+                self.beat(utcnow())
+            except Exception:  # the database away for a moment: the next beat may pass
+                log.exception("the web imports' heartbeat could not be recorded")
+            with self._lock:
+                if not self._futures:
+                    self._beater = None
+                    return
+
+    def beat(self, now: datetime) -> int:
+        """Record that this process is alive for every import it holds, queued or running (each
+        company's in a unit of work of its own). How many imports it holds."""
+        with self._lock:
+            held = list(self._futures.values())
+        ids: defaultdict[tuple[sessionmaker[Session], int], list[int]] = defaultdict(list)
+        for factory, upload, _ in held:
+            ids[(factory, upload.company_id)].append(upload.import_id)
+        for (factory, company_id), import_ids in ids.items():
+            with unit_of_work(factory) as session:
+                service.beat(session, company_id, import_ids, now)
+        return len(held)
 
     def _forget(self, future: Future[None]) -> None:
         with self._lock:
@@ -119,6 +177,11 @@ class ImportRunner:
         self._pool.shutdown(wait=False)
         self.cancel_queued()
         self._pool.shutdown(wait=True)
+        self._stopped.set()
+        with self._lock:
+            beater, self._beater = self._beater, None
+        if beater is not None:
+            beater.join(timeout=30)
 
     def cancel_queued(self) -> int:
         """Cancel the imports not started yet: each ends as failed, saying to upload the files again,
@@ -131,12 +194,18 @@ class ImportRunner:
                 continue
             cancelled += 1
             shutil.rmtree(folder, ignore_errors=True)
-            try:
-                with unit_of_work(factory) as session:
-                    service.fail(session, upload.company_id, upload.import_id, _NOT_STARTED, utcnow())
-            except Exception:
-                log.exception("import %s: its cancellation could not be recorded", upload.import_id)
+            _record_not_started(factory, upload)
         return cancelled
+
+
+def _record_not_started(factory: sessionmaker[Session], upload: Upload) -> None:
+    """An import the server stopped before starting ends as failed, saying to upload the files again
+    (were it not recorded, the page shows it interrupted once no runner beats for it)."""
+    try:
+        with unit_of_work(factory) as session:
+            service.fail(session, upload.company_id, upload.import_id, _NOT_STARTED, utcnow())
+    except Exception:
+        log.exception("import %s: its cancellation could not be recorded", upload.import_id)
 
 
 def _shown(folder: Path, path: str) -> str:

@@ -2,9 +2,16 @@
 (:mod:`dtehub.imports.runner`) batch by batch, and read by the pages: progress and report.
 
 An import's counters and report lines are written in the transaction after each stored batch, so
-what a page shows is never more than what the database holds. A queued or running import whose
-heartbeat has not moved for :data:`STALE_AFTER` stopped with its process (a restart): it shows as
-interrupted; what it reported is stored, and uploading the same files again imports only the rest.
+what a page shows is never more than what the database holds.
+
+An import's heartbeat says that the process holding it is alive: the runner of that process beats for
+every import it holds, queued behind another or running (:meth:`dtehub.imports.runner.ImportRunner.beat`,
+every minute), and the running one's progress moves it too. A queued or running import whose heartbeat
+has not moved for :data:`STALE_AFTER` was left by a process that stopped (killed, a crash, the machine
+gone): it shows as interrupted, never as waiting for ever; what it reported is stored, and uploading the
+same files again imports only the rest (the uploaded files lived in that process's temporary folder, so
+no other runner can take it up). A server stopped in good order ends its queued imports as failed, saying
+so, at once.
 """
 
 from __future__ import annotations
@@ -60,7 +67,8 @@ def recent(session: Session, company_id: int, limit: int = 20) -> Sequence[AppIm
 
 
 def state_of(job: AppImport, now: datetime) -> str:
-    """The import's state as a page tells it: ``interrupted`` for one whose process stopped."""
+    """The import's state as a page tells it: ``interrupted`` for one whose process stopped (no runner
+    has beaten for it for :data:`STALE_AFTER`: see the module's text)."""
     if job.state in (ImportState.QUEUED, ImportState.RUNNING):
         beat = job.heartbeat_at or job.created_at
         if now - beat > STALE_AFTER:
@@ -97,6 +105,12 @@ def begin(session: Session, company_id: int, import_id: int, total: int, now: da
         started_at=now,
         heartbeat_at=now,
     )
+
+
+def beat(session: Session, company_id: int, import_ids: Sequence[int], now: datetime) -> None:
+    """The runner holding these imports of the company is alive at ``now`` (those that ended stay as
+    they are)."""
+    repository.touch(session, company_id, import_ids, now)
 
 
 def read_so_far(session: Session, company_id: int, import_id: int, read: int, now: datetime) -> None:

@@ -389,7 +389,12 @@ def provisioning_uri(secret: str, email: str) -> str:
     return totp.provisioning_uri(secret, email)
 
 
-def require_totp(session: Session, company_id: int, required: bool) -> None:
+def require_totp(session: Session, company_id: int, required: bool, settings: Settings) -> None:
+    """Require a second factor of every member (or stop). Refused (:class:`SecretKeyMissing`, nothing
+    changed) without the key that keeps TOTP secrets: no member could enroll, the owner included, and
+    everyone would be locked out of the app."""
+    if required:
+        totp.totp_box(settings)
     repository.set_require_totp(session, company_id, required)
 
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from dtehub.audit.actions import Action
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
-from dtehub.errors import BadRequest, PasswordRefused
+from dtehub.errors import BadRequest, NotFound, PasswordRefused
 from dtehub.users import service as users
-from dtehub.webapp import mails, pages
+from dtehub.webapp import forms, mails, pages
 from dtehub.webapp.web import (
     FORM_COOKIE,
     SESSION_COOKIE,
@@ -116,7 +116,9 @@ def login(
         return _form_page(request, "login.html", {**context, "error": WRONG}, status_code=401)
     token = users.start_session(session, outcome.user, now)
     staff = users.resolve(session, token, now, settings)
-    record(session, staff, Action.APP_SIGN_IN, object_type="user", object_id=staff.user_id)
+    # The password was right; when a code is still owed the log says so (app.secondFactor follows it).
+    pending = {"secondFactor": "pending"} if staff.second_factor_needed else None
+    record(session, staff, Action.APP_SIGN_IN, object_type="user", object_id=staff.user_id, summary=pending)
     response = pages.redirect(_target(siguiente))
     set_cookie(response, settings, SESSION_COOKIE, token)
     return response
@@ -144,6 +146,7 @@ def second_factor(
     if not users.check_second_factor(session, staff, code, now, settings):
         users.record_failure(session, staff.email, address, now, settings)
         return pages.page("totp.html", {"staff": staff, "error": WRONG_CODE}, status_code=401)
+    record(session, staff, Action.APP_SECOND_FACTOR, object_type="user", object_id=staff.user_id)
     return pages.redirect("/app/")
 
 
@@ -164,14 +167,10 @@ def switch_company(staff: StaffDep, session: SessionDep, company: FormText = "")
     """Work on another of the user's companies."""
     if not (company.isascii() and company.isdigit()):
         raise BadRequest("elija una empresa", field="company")
-    users.switch_company(session, staff, int(company))
+    target = forms.path_id(company, "company")  # a number no id can be: a company that does not exist
+    users.switch_company(session, staff, target)
     record(
-        session,
-        staff,
-        Action.APP_SWITCH_COMPANY,
-        object_type="company",
-        object_id=int(company),
-        company_id=int(company),
+        session, staff, Action.APP_SWITCH_COMPANY, object_type="company", object_id=target, company_id=target
     )
     return pages.redirect("/app/?ok=company")
 
@@ -179,13 +178,22 @@ def switch_company(staff: StaffDep, session: SessionDep, company: FormText = "")
 def _password_link_page(
     request: Request, session: Session, token: str, now: datetime, error: str | None, status: int = 200
 ) -> Response:
-    _, user = users.open_link(session, token, now)
+    try:
+        _, user = users.open_link(session, token, now)
+    except NotFound:
+        return _gone_link()
     return _form_page(
         request,
         "password_link.html",
-        {"email": user.email, "token": token, "error": error},
+        {"email": user.email, "token": token, "error": error, "gone": False},
         status_code=status,
     )
+
+
+def _gone_link() -> Response:
+    """A link that does not exist, was used or expired: one same 404 page (it says nothing of which),
+    telling the person how to get a new one rather than sending them to a panel they cannot enter."""
+    return pages.page("password_link.html", {"gone": True}, status_code=404)
 
 
 @router.get("/password/{token}")
@@ -211,6 +219,8 @@ def password_link(
         user = users.use_link(session, token, password, now)
     except PasswordRefused as refused:  # checked before anything changed
         return _password_link_page(request, session, token, now, refused.message.capitalize() + ".", 400)
+    except NotFound:
+        return _gone_link()
     for company in users.companies_of(session, user.id):
         record_user(
             session,

@@ -76,7 +76,7 @@ def _number(text: str, field: str, limit: int) -> int | None:
     cleaned = text.strip().replace(".", "")
     if not cleaned:
         return None
-    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) > limit:
+    if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 18 or int(cleaned) > limit:
         raise BadRequest(f"{field} is not a number from 0 to {limit}", field=field)
     return int(cleaned)
 

@@ -1,5 +1,6 @@
 """``/app/documents.csv`` and ``/app/documents.xlsx``: the documents page's list (the same query
-parameters, the same rows in the same order) as a file, streamed.
+parameters, the same rows in the same order) as a file, streamed. Each export is in the audit log with
+the user (``app.exportDocuments``: the format and the query asked for).
 
 The rows are read through the reports service in batches of :data:`~dtehub.reports.service.EXPORT_BATCH`,
 each batch in its own short unit of work after the last one's (due date, id), always filtered by the
@@ -33,6 +34,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.orm import Session
 
+from dtehub.audit.actions import Action
 from dtehub.config import Settings
 from dtehub.dependencies import SessionDep, run_unit_of_work
 from dtehub.kit.dates import today_in_santiago
@@ -43,7 +45,7 @@ from dtehub.users import service as users
 from dtehub.users.service import SessionEnded, Staff
 from dtehub.webapp import pages
 from dtehub.webapp.dashboard import open_filter
-from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route
+from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route, record
 
 router = APIRouter()
 
@@ -169,6 +171,9 @@ def _export(
     parameters: tuple[str | None, ...],
 ) -> Response:
     wanted, _ = reports.checked_filter(session, staff.company_id, open_filter(*parameters))
+    # Who took the list out, in which format and with which filter (the page's query, as asked).
+    summary = {"format": extension, "query": request.url.query[:1000]}
+    record(session, staff, Action.APP_EXPORT_DOCUMENTS, summary=summary)
     today = today_in_santiago(now)
     rows = _rows(request, staff.company_id, wanted, today)
     body = _csv(rows, wanted.currency, today) if extension == "csv" else _xlsx(rows, wanted.currency, today)
@@ -179,7 +184,7 @@ def _export(
 
 
 @router.get("/documents.csv")
-@app_route()
+@app_route(records=True)
 def documents_csv(
     request: Request,
     staff: StaffDep,
@@ -197,7 +202,7 @@ def documents_csv(
 
 
 @router.get("/documents.xlsx")
-@app_route()
+@app_route(records=True)
 def documents_xlsx(
     request: Request,
     staff: StaffDep,

@@ -13,7 +13,7 @@ from dtehub.audit.actions import Action
 from dtehub.auth import service as auth
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
-from dtehub.errors import BadRequest, Conflict, Forbidden, NotFound, PasswordRefused
+from dtehub.errors import BadRequest, Conflict, Forbidden, NotFound, PasswordRefused, SecretKeyMissing
 from dtehub.models import Role
 from dtehub.users import service as users
 from dtehub.webapp import mails, pages
@@ -84,8 +84,28 @@ def totp_page(request: Request, staff: StaffDep, session: SessionDep) -> Respons
 def begin_totp(request: Request, staff: StaffDep, session: SessionDep) -> Response:
     if staff.second_factor_needed and staff.totp_enabled:
         raise Forbidden("give the code of the second factor in force first")
-    users.begin_totp(session, staff.user_id, request.app.state.settings)
+    try:
+        users.begin_totp(session, staff.user_id, request.app.state.settings)
+    except SecretKeyMissing:  # waiting will not help: say who can fix it, as the webhooks' form does
+        context = {
+            "layout": layout(session, staff, "settings"),
+            "secret": None,
+            "uri": None,
+            "error": NO_KEY,
+            "required": staff.second_factor_needed and not staff.totp_enabled,
+        }
+        return pages.page("totp_setup.html", context, status_code=503)
     return pages.redirect("/app/settings/totp")
+
+
+NO_KEY = (
+    "Este servidor de dtehub no tiene DTEHUB_SECRET_KEY: sin esa clave no puede guardar el secreto del "
+    "segundo factor. Pida a quien administra el servidor que la configure."
+)
+NO_KEY_TO_REQUIRE = (
+    "Este servidor de dtehub no tiene DTEHUB_SECRET_KEY: sin esa clave nadie puede activar el segundo "
+    "factor, y exigirlo dejaría a todos sin acceso. Pida a quien administra el servidor que la configure."
+)
 
 
 @router.post("/settings/totp/confirm")
@@ -112,10 +132,13 @@ def confirm_totp(
 
 @router.post("/settings/require-totp")
 @app_route(role=Role.OWNER)
-def require_totp(staff: StaffDep, session: SessionDep, required: FormText = "") -> Response:
+def require_totp(request: Request, staff: StaffDep, session: SessionDep, required: FormText = "") -> Response:
     """Owners: every member signs in with a TOTP code as well (or turn it off)."""
     on = required == "1"
-    users.require_totp(session, staff.company_id, on)
+    try:
+        users.require_totp(session, staff.company_id, on, request.app.state.settings)
+    except SecretKeyMissing:
+        return _settings_page(request, session, staff, None, error=NO_KEY_TO_REQUIRE, status_code=503)
     record(
         session,
         staff,
@@ -142,8 +165,12 @@ def invite(
     settings: Settings = request.app.state.settings
     try:
         chosen = users.parse_role(role)
+    except BadRequest:
+        said = "Elija un rol: Administrador, Cobranza o Lectura."
+        return _settings_page(request, session, staff, None, error=said, status_code=400)
+    try:
         user, token = users.invite(session, staff.company_id, email, chosen, now)
-    except (BadRequest, Conflict) as refused:  # checked before anything changed
+    except (BadRequest, Conflict) as refused:  # checked before anything changed (in Spanish)
         return _settings_page(request, session, staff, None, error=refused.message, status_code=400)
     record(
         session,

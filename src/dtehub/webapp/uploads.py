@@ -1,6 +1,8 @@
 """``/app/import``: upload DTE XML files or zip archives; the import runs in the background
 (:mod:`dtehub.imports.runner`, the engine of ``dtehub import``) and its page shows the progress live,
-then the report: created, already there, refused with the reason. Collectors and owners only.
+then the report: created, already there, refused with the reason. Collectors and owners only. The
+upload is in the audit log with the user (``app.startImport``: the files' names and sizes), and so is
+each batch of documents it creates (``import``).
 
 The progress page runs the app's one script, ``/app/static/progress.js``, served by dtehub (no other
 origin), which polls ``/app/import/{id}/progress`` (a small JSON) every second and reloads the page when
@@ -17,6 +19,7 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from dtehub.audit.actions import Action
 from dtehub.config import Settings
 from dtehub.dependencies import AfterCommit, SessionDep
 from dtehub.dte.document_types import dte_type_name
@@ -26,7 +29,7 @@ from dtehub.models import Role
 from dtehub.users.service import Staff
 from dtehub.webapp import forms, pages
 from dtehub.webapp.layout import layout
-from dtehub.webapp.web import NowDep, StaffDep, app_route
+from dtehub.webapp.web import NowDep, StaffDep, app_route, record
 
 router = APIRouter()
 
@@ -105,6 +108,18 @@ def upload(
         return _upload_page(request, session, staff, now, error=message, status=400)
     uploaded = [imports.UploadedFile(f.filename or "archivo", f.size or 0) for f in chosen]
     job = imports.start(session, staff.company_id, staff.user_id, uploaded, now)
+    record(
+        session,
+        staff,
+        Action.APP_START_IMPORT,
+        object_type="import",
+        object_id=job.id,
+        summary={
+            "files": len(uploaded),
+            "bytes": sum(f.size for f in uploaded),
+            "names": [f.name[:200] for f in uploaded[:20]],
+        },
+    )
     runner: ImportRunner = request.app.state.imports
     work = Upload(
         job.id, staff.company_id, staff.user_id, [(f.filename or "archivo", f.file) for f in chosen]

@@ -144,21 +144,22 @@ AsyncRoute = Callable[..., Coroutine[Any, Any, Response]]
 
 
 def app_route(
-    *, role: Role = Role.VIEWER, signed_in: bool = True, second_factor: bool = True
+    *, role: Role = Role.VIEWER, signed_in: bool = True, second_factor: bool = True, records: bool = False
 ) -> Callable[[Route], AsyncRoute]:
     """Run an ``/app`` route as one unit of work (see the module's text).
 
     ``role``: the least role the route needs (403 below it). ``signed_in=False``: a page before sign-in
     (no ``StaffDep``; its forms carry the ``dtehub_form`` token). ``second_factor=False``: a route open
-    to a session that still owes its TOTP code (the code's page, enrolling, signing out)."""
+    to a session that still owes its TOTP code (the code's page, enrolling, signing out).
+    ``records=True``: a GET that is an action of the audit log (an export): its unit of work writes."""
 
     def decorate(route: Route) -> AsyncRoute:
-        return _decorated(route, role, signed_in, second_factor)
+        return _decorated(route, role, signed_in, second_factor, records)
 
     return decorate
 
 
-def _decorated(route: Route, role: Role, signed_in: bool, second_factor: bool) -> AsyncRoute:
+def _decorated(route: Route, role: Role, signed_in: bool, second_factor: bool, records: bool) -> AsyncRoute:
     signature = inspect.signature(route, eval_str=True)
     parameters = list(signature.parameters.values())
     staff_name = next((p.name for p in parameters if p.annotation == StaffDep), None)
@@ -177,11 +178,12 @@ def _decorated(route: Route, role: Role, signed_in: bool, second_factor: bool) -
     def run(request: Request, given_csrf: str, arguments: dict[str, Any]) -> Response:
         settings: Settings = request.app.state.settings
         now: datetime = request.app.state.clock()
-        writes = request.method != "GET"
+        changes = request.method != "GET"  # a GET's CSRF token is not asked for: it changes nothing
+        writes = changes or records
         if now_name is not None:
             arguments[now_name] = now
         given = given_csrf or request.headers.get(CSRF_HEADER, "")
-        if writes and not signed_in:
+        if changes and not signed_in:
             expected = request.cookies.get(FORM_COOKIE, "")
             if not expected or not given or not same_secret(given, expected):
                 raise CsrfRefused("this form has no valid CSRF token; reload the page and try again")
@@ -194,13 +196,13 @@ def _decorated(route: Route, role: Role, signed_in: bool, second_factor: bool) -
             try:
                 staff = resolve(session, request.cookies.get(SESSION_COOKIE), now, settings)
             except SessionEnded as ended:  # the expired session's row goes with this commit
-                if not writes:
+                if not changes:
                     return pages.redirect(_login_url(request, ended.expired))
                 return pages.error_page(401, "not signed in")
-            if writes and (not given or not same_secret(given, staff.csrf_token)):
+            if changes and (not given or not same_secret(given, staff.csrf_token)):
                 raise CsrfRefused("this form has no valid CSRF token; reload the page and try again")
             if second_factor and staff.second_factor_needed:
-                if writes:
+                if changes:
                     raise Forbidden("the second factor is needed first")
                 return pages.redirect(SECOND_FACTOR if staff.totp_enabled else ENROLL)
             if not staff.may(role):
