@@ -14,7 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dtehub.audit.actions import Action
 from dtehub.models import AuditEvent, Role
+from dtehub.webapp.dashboard import ACTIONS
 from tests.conftest import Tenant
 from tests.webapp.helpers import PASSWORD, Clock, WebBrowser, add_user, text_of
 from tests.webapp.test_clients import client_with
@@ -46,6 +48,22 @@ async def test_each_export_is_in_the_audit_log_with_its_user_format_and_filter(
         ("user", viewer.id, {"format": "csv", "query": "status=overdue"}),
         ("user", viewer.id, {"format": "xlsx", "query": ""}),
     ]
+
+
+async def test_recent_activity_says_each_action_in_words(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    owner = add_user(session, tenant.company_id, Role.OWNER, email="olga@example.cl")
+    await web.signed_in("olga@example.cl")
+    await web.get("/app/documents.csv")
+
+    dashboard = text_of(await web.get("/app/"))
+
+    assert "exportó la lista de documentos" in dashboard
+    assert "app.exportDocuments" not in dashboard
+    assert owner.email in dashboard
+    unnamed = [action.value for action in Action if not ACTIONS.get(action)]
+    assert unnamed == [], "actions the dashboard and the timeline would show by their code name"
 
 
 async def test_a_refused_export_is_not_recorded(web: WebBrowser, tenant: Tenant, session: Session) -> None:

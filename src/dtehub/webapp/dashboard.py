@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from dtehub.audit.actions import Action
 from dtehub.dependencies import SessionDep
 from dtehub.errors import BadRequest
 from dtehub.kit.dates import today_in_santiago
@@ -24,31 +25,64 @@ router = APIRouter()
 
 OptionalText = Annotated[str | None, Query()]
 
-ACTIONS = {
-    "createDocument": "creó un documento",
-    "createDocumentFromXml": "cargó un DTE",
-    "deleteDocument": "eliminó un documento",
-    "createPayment": "registró un pago",
-    "updatePayment": "actualizó un pago",
-    "createClient": "creó un cliente",
-    "updateClient": "actualizó un cliente",
-    "updateCompany": "cambió la configuración",
-    "import": "importó DTE",
-    "app.signIn": "ingresó",
-    "app.signOut": "cerró sesión",
-    "app.switchCompany": "cambió de empresa",
-    "app.changePassword": "cambió su contraseña",
-    "app.setPassword": "creó su contraseña",
-    "app.enableTotp": "activó el segundo factor",
-    "app.requireTotp": "cambió la exigencia de segundo factor",
-    "app.inviteUser": "invitó a un usuario",
-    "app.createToken": "creó un token de API",
-    "app.revokeToken": "revocó un token de API",
-    "app.tagDocument": "agregó una etiqueta a un documento",
-    "app.sendReminder": "pidió enviar un recordatorio",
-    "renewDocumentKey": "renovó el enlace de un documento",
-    "users.create": "creó un usuario (línea de comandos)",
+ACTIONS: dict[str, str] = {
+    Action.CREATE_DOCUMENT: "creó un documento",
+    Action.CREATE_DOCUMENT_FROM_XML: "cargó un DTE",
+    Action.DELETE_DOCUMENT: "eliminó un documento",
+    Action.RENEW_DOCUMENT_KEY: "renovó el enlace de un documento",
+    Action.RENEW_NOTE_KEY: "renovó el enlace de una nota",
+    Action.CREATE_CLIENT: "creó un cliente",
+    Action.UPDATE_CLIENT: "actualizó un cliente",
+    Action.RENEW_CLIENT_KEY: "renovó el enlace de un cliente",
+    Action.CREATE_CONTACT: "agregó un contacto",
+    Action.CREATE_TAG: "creó una etiqueta",
+    Action.CREATE_FILE: "adjuntó un archivo",
+    Action.UPDATE_COMPANY: "cambió la configuración",
+    Action.UPDATE_COMPANY_LOGO: "cambió el logo",
+    Action.DELETE_COMPANY_LOGO: "quitó el logo",
+    Action.UPDATE_COMPANY_SII_CERTIFICATE: "cargó el certificado del SII",
+    Action.DELETE_COMPANY_SII_CERTIFICATE: "quitó el certificado del SII",
+    Action.CREATE_PAYMENT: "registró un pago",
+    Action.UPDATE_PAYMENT: "actualizó un pago",
+    Action.CREATE_WEBHOOK: "creó un webhook",
+    Action.DELETE_WEBHOOK: "eliminó un webhook",
+    Action.SYNC_SII: "pidió sincronizar con el SII",
+    Action.CREATE_CESION_FROM_XML: "recibió una cesión (AEC)",
+    Action.CREATE_CESION: "cedió un documento",
+    Action.MIPYME_GET_DOCUMENT: "trajo un DTE del portal MIPYME",
+    Action.COMPANIES_CREATE: "creó la empresa (línea de comandos)",
+    Action.COMPANIES_UPDATE: "cambió la empresa (línea de comandos)",
+    Action.COMPANIES_LOGO: "cambió el logo (línea de comandos)",
+    Action.COMPANIES_CERTIFICATE: "cargó el certificado del SII (línea de comandos)",
+    Action.TOKENS_CREATE: "creó un token de API (línea de comandos)",
+    Action.TOKENS_REVOKE: "revocó un token de API (línea de comandos)",
+    Action.USERS_CREATE: "creó un usuario (línea de comandos)",
+    Action.USERS_ADD_COMPANY: "dio acceso a un usuario (línea de comandos)",
+    Action.USERS_DISABLE: "desactivó un usuario (línea de comandos)",
+    Action.DEMO: "creó la empresa de demostración",
+    Action.APP_SIGN_IN: "ingresó",
+    Action.APP_SIGN_OUT: "cerró sesión",
+    Action.APP_SECOND_FACTOR: "confirmó el segundo factor al ingresar",
+    Action.APP_SWITCH_COMPANY: "cambió de empresa",
+    Action.APP_SET_PASSWORD: "creó su contraseña",
+    Action.APP_CHANGE_PASSWORD: "cambió su contraseña",
+    Action.APP_REQUEST_PASSWORD_RESET: "pidió restablecer su contraseña",
+    Action.APP_ENABLE_TOTP: "activó el segundo factor",
+    Action.APP_REQUIRE_TOTP: "cambió la exigencia de segundo factor",
+    Action.APP_INVITE_USER: "invitó a un usuario",
+    Action.APP_CREATE_TOKEN: "creó un token de API",
+    Action.APP_REVOKE_TOKEN: "revocó un token de API",
+    Action.APP_TAG_DOCUMENT: "agregó una etiqueta a un documento",
+    Action.APP_SEND_REMINDER: "pidió enviar un recordatorio",
+    Action.APP_CHANGE_ROLE: "cambió el rol de un usuario",
+    Action.APP_REMOVE_MEMBER: "quitó el acceso de un usuario",
+    Action.APP_EXPORT_DOCUMENTS: "exportó la lista de documentos",
+    Action.APP_START_IMPORT: "subió archivos para importar",
+    Action.IMPORT: "importó DTE",
+    Action.SII_SYNC: "sincronizó con el SII",
 }
+"""What recent activity and a document's timeline say of each action (a test checks every action has
+its words: none is shown by its code name)."""
 
 
 def href(wanted: OpenFilter) -> str:
