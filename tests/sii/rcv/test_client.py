@@ -239,10 +239,11 @@ async def test_sii_unreachable_fails_at_login(config: SiiConfig, people: People)
 async def test_slow_answers_time_out_and_are_retried(
     sii: Emulator, config: SiiConfig, people: People, clock: FakeClock
 ) -> None:
-    pool = SessionPool(replace(config, timeout=0.3))
+    # A second for each request: enough for the login on a loaded machine, and half of SII's delay.
+    pool = SessionPool(replace(config, timeout=1.0))
     try:
         async with client(pool, people, clock) as rcv:
-            sii.faults.delay_seconds = 0.5
+            sii.faults.delay_seconds = 2.0
             with pytest.raises(SiiUnavailable, match="after 5 attempts"):
                 await rcv.summary(SEPTEMBER)
             sii.faults.delay_seconds = 0
@@ -322,12 +323,14 @@ async def test_bad_input_fails_before_any_connection(
 async def test_the_run_shares_the_person_s_session_limit_with_mipyme(
     sii: Emulator, config: SiiConfig, people: People
 ) -> None:
-    pool = SessionPool(replace(config, max_sessions_per_holder=1, timeout=0.5))
+    pool = SessionPool(replace(config, max_sessions_per_holder=1))
     try:
         async with pool.session(people.holder, Deadline(5)):  # a MIPYME retrieval holds the only slot
             with pytest.raises(SiiBusy):
-                async with client(pool, people):
+                async with client(pool, people, config=replace(pool.config, timeout=0.5)):
                     pass
+        # Once the slot is free, a run logs in within the usual time (a login on a loaded machine can
+        # take longer than the half second the busy run was given to wait).
         async with client(pool, people) as rcv:
             assert await rcv.summary(SEPTEMBER) != []
     finally:
