@@ -43,6 +43,9 @@ class _Summary:
     """(column, expression) summed."""
     condition: str
     """Which source rows count (expression over ``{r}``)."""
+    watched: tuple[str, ...]
+    """The source's columns the keys, the amount and the condition read: an UPDATE of others changes
+    nothing here."""
 
     def key_columns(self) -> str:
         return ", ".join(name for name, _ in self.keys)
@@ -81,6 +84,7 @@ def _summaries(postgres: bool) -> list[_Summary]:
             "documents",
             ("due_cents", "{r}due_cents"),
             "{r}state = 0",  # DocumentState.OPEN
+            ("company_id", "currency", "due_date", "source", "issue_date", "state", "due_cents"),
         ),
         _Summary(
             "client_balances",
@@ -94,6 +98,7 @@ def _summaries(postgres: bool) -> list[_Summary]:
             "documents",
             ("due_cents", "{r}due_cents"),
             "{r}state = 0",
+            ("company_id", "currency", "client_id", "source", "issue_date", "state", "due_cents"),
         ),
         _Summary(
             "issued_totals",
@@ -107,6 +112,7 @@ def _summaries(postgres: bool) -> list[_Summary]:
             "documents",
             ("total_cents", "{r}total_cents"),
             "{r}state IN (0, 1)",  # OPEN, SETTLED: not voided
+            ("company_id", "currency", "issue_date", "source", "state", "total_cents"),
         ),
         _Summary(
             "collected_days",
@@ -115,14 +121,9 @@ def _summaries(postgres: bool) -> list[_Summary]:
             "payments",
             ("amount_cents", "{r}amount_cents"),
             "{r}status = 1",  # PaymentStatus.RECONCILED
+            ("company_id", "currency", "paid_on", "status", "amount_cents"),
         ),
     ]
-
-
-_WATCHED = {
-    "documents": "company_id, currency, due_date, client_id, source, issue_date, state, due_cents, total_cents",
-    "payments": "company_id, currency, paid_on, status, amount_cents",
-}
 
 
 # SQLite: row triggers. A group whose last document leaves is deleted, so the summaries hold only what is
@@ -148,7 +149,8 @@ def _sqlite_triggers(s: _Summary) -> list[str]:
     return [
         f"CREATE TRIGGER {s.table}_insert AFTER INSERT ON {s.source} BEGIN{_sqlite_add(s, 'NEW')}\nEND",
         f"CREATE TRIGGER {s.table}_delete AFTER DELETE ON {s.source} BEGIN{_sqlite_remove(s, 'OLD')}\nEND",
-        f"CREATE TRIGGER {s.table}_update AFTER UPDATE OF {_WATCHED[s.source]} ON {s.source} BEGIN"
+        f"CREATE TRIGGER {s.table}_update AFTER UPDATE OF {', '.join(s.watched)} ON {s.source}"
+        f" WHEN {s.where('OLD.')} OR {s.where('NEW.')} BEGIN"
         f"{_sqlite_remove(s, 'OLD')}{_sqlite_add(s, 'NEW')}\nEND",
     ]
 
@@ -194,14 +196,24 @@ def _pg_emptied(s: _Summary) -> str:
     WHERE ({mine}) = ({theirs}) AND c.{s.count} = 0;"""
 
 
+def _pg_changed(s: _Summary) -> str:
+    """An UPDATE's net change, when it changed what this summary reads of a row it counts (before or
+    after): an UPDATE of other columns only (a reminder sent, an SII state), or of rows it counts
+    neither before nor after, costs one look at the statement's rows."""
+    before, after = (", ".join(f"{alias}.{name}" for name in s.watched) for alias in ("o", "n"))
+    counted = f"({s.where('o.')} OR {s.where('n.')})"
+    return f"""
+    IF EXISTS (SELECT 1 FROM old_rows AS o JOIN new_rows AS n ON n.id = o.id
+               WHERE ({before}) IS DISTINCT FROM ({after}) AND {counted}) THEN
+      {_pg_apply(s, _pg_rows(s, "new_rows", "") + " UNION ALL " + _pg_rows(s, "old_rows", "-"))}
+      {_pg_emptied(s)}
+    END IF;"""
+
+
 def _pg_function(source: str, summaries: list[_Summary]) -> str:
     inserted = "".join(_pg_apply(s, _pg_rows(s, "new_rows", "")) for s in summaries)
     deleted = "".join(_pg_removal(s) + _pg_emptied(s) for s in summaries)
-    updated = "".join(
-        _pg_apply(s, _pg_rows(s, "new_rows", "") + " UNION ALL " + _pg_rows(s, "old_rows", "-"))
-        + _pg_emptied(s)
-        for s in summaries
-    )
+    updated = "".join(_pg_changed(s) for s in summaries)
     return f"""
 CREATE FUNCTION dtehub_sum_{source}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
