@@ -22,6 +22,7 @@ from dtehub.models import (
     DocumentState,
     Note,
     NoteSource,
+    Payment,
     WebhookEvent,
 )
 
@@ -267,3 +268,67 @@ def test_webhook_events_recorded_before_get_their_document(scratch_url: str) -> 
         rows = connection.execute(text("SELECT type, document_id FROM webhook_events ORDER BY id")).all()
     engine.dispose()
     assert rows == [("document.updated", 42), ("payment.created", None)]
+
+
+def _rows(engine: Engine, sql: str) -> set[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return {tuple(str(value) for value in row) for row in connection.execute(text(sql))}
+
+
+def test_the_dashboards_summaries_are_filled_from_existing_documents_and_kept(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "0026_open_documents_index")  # before the summaries
+    engine = create_engine(scratch_url)
+    with Session(engine) as session:
+        company = _add_as_it_was(session, Company(rut="76453707-6", name="DUEMINT SPA"))
+        client = _add_as_it_was(session, Client(company_id=company.id, tax_id="99999999-9", name="CLIENTE"))
+        for number, (paid, source) in enumerate(((0, None), (40, "sii"), (119, "api"), (0, "api")), start=1):
+            document = Document(
+                company_id=company.id, client_id=client.id, code=33, number=str(number), source=source,
+                issue_date=date(2024, 1, number), due_date=date(2024, 2, 1), net_cents=100, taxes_cents=19,
+                total_cents=119, credit_cents=0, debit_cents=0, paid_cents=paid,
+            )  # fmt: skip
+            ledger.rebalance(document)
+            _add_as_it_was(session, document)
+        _add_as_it_was(
+            session,
+            Payment(
+                company_id=company.id, client_id=client.id, paid_on=date(2024, 1, 9), amount_cents=159,
+                created_on=date(2024, 1, 9),
+            ),
+        )  # fmt: skip
+        session.commit()
+        company_id, client_id = company.id, client.id
+
+    command.upgrade(config, "head")
+    c, k = str(company_id), str(client_id)
+    open_ = "SELECT company_id, currency, due_date, sii_issue_date, documents, due_cents FROM open_balances"
+    assert _rows(engine, open_) == {
+        (c, "CLP", "2024-02-01", "9999-12-31", "2", "238"),
+        (c, "CLP", "2024-02-01", "2024-01-02", "1", "79"),
+    }
+    clients = "SELECT client_id, sii_issue_date, documents, due_cents FROM client_balances"
+    assert _rows(engine, clients) == {(k, "9999-12-31", "2", "238"), (k, "2024-01-02", "1", "79")}
+    issued = "SELECT issue_date, from_sii, documents, total_cents FROM issued_totals"
+    assert _rows(engine, issued) == {
+        ("2024-01-01", "0", "1", "119"), ("2024-01-02", "1", "1", "119"), ("2024-01-03", "0", "1", "119"),
+        ("2024-01-04", "0", "1", "119"),
+    }  # fmt: skip
+    collected = "SELECT currency, paid_on, payments, amount_cents FROM collected_days"
+    assert _rows(engine, collected) == {("CLP", "2024-01-09", "1", "159")}
+
+    # The triggers keep them: a document settled leaves the open sums, its group emptied goes away.
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE documents SET state = 1, due_cents = 0 WHERE number = '2'"))
+        connection.execute(text("UPDATE payments SET status = 2"))
+    assert _rows(engine, open_) == {(c, "CLP", "2024-02-01", "9999-12-31", "2", "238")}
+    assert _rows(engine, collected) == set()
+
+    # Back to 0026: the summaries and their triggers are gone, documents are written as before.
+    command.downgrade(config, "0026_open_documents_index")
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE documents SET due_cents = 1"))
+        connection.execute(text("DELETE FROM payments"))
+    with engine.connect() as connection:
+        assert "open_balances" not in inspect(connection).get_table_names()
+    engine.dispose()

@@ -5,6 +5,8 @@ from dtehub.models.app_import import AppImport, AppImportResult, ImportState
 from dtehub.models.audit_event import Actor, AuditEvent
 from dtehub.models.base import Base
 from dtehub.models.client import Client
+from dtehub.models.client_balance import ClientBalance
+from dtehub.models.collected_day import CollectedDay
 from dtehub.models.company import Company
 from dtehub.models.company_logo import CompanyLogo
 from dtehub.models.company_sii_certificate import CompanySiiCertificate
@@ -19,8 +21,10 @@ from dtehub.models.document_tag import DocumentTag
 from dtehub.models.document_total import DocumentTotal
 from dtehub.models.email_message import EmailMessage, MessageStatus, ReminderKind
 from dtehub.models.file import File
+from dtehub.models.issued_total import IssuedTotal
 from dtehub.models.note import Note, NoteReason
 from dtehub.models.note_source import NoteSource
+from dtehub.models.open_balance import OpenBalance
 from dtehub.models.payment import Payment, PaymentStatus
 from dtehub.models.payment_allocation import PaymentAllocation
 from dtehub.models.sii_sync_run import RunState, SiiSyncLease, SiiSyncPeriod, SiiSyncRun
@@ -38,6 +42,8 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Client",
+    "ClientBalance",
+    "CollectedDay",
     "Company",
     "CompanyLogo",
     "CompanySiiCertificate",
@@ -55,11 +61,13 @@ __all__ = [
     "EmailMessage",
     "File",
     "ImportState",
+    "IssuedTotal",
     "Membership",
     "MessageStatus",
     "Note",
     "NoteReason",
     "NoteSource",
+    "OpenBalance",
     "Origin",
     "Payment",
     "PaymentAllocation",
