@@ -36,7 +36,7 @@ from dtehub.documents.sii_states import (
     tacit_before,
 )
 from dtehub.documents.status import DocumentStatus
-from dtehub.kit.sql import execute_core, id_in, insert_rows, key_in, on_postgresql
+from dtehub.kit.sql import execute_core, insert_rows, key_in, on_postgresql
 from dtehub.models import (
     ApiToken,
     Base,
@@ -195,12 +195,12 @@ _ROW_BY_TOKEN = {
     .add_columns(_TOKENS.id, _TOKENS.company_id)
     for with_client in (False, True)
 }
-_ROWS_BY_IDS = {
-    (with_client, postgresql): _rows_query(with_client).where(
-        _DOCUMENTS.company_id == bindparam("company_id"), id_in(_DOCUMENTS.id, "ids", postgresql=postgresql)
+_PAGE_ROWS = {with_client: _rows_query(with_client) for with_client in (False, True)}
+_ROWS_BY_IDS = {  # SQLite's listing: the page's rows by their ids
+    with_client: _PAGE_ROWS[with_client].where(
+        _DOCUMENTS.company_id == bindparam("company_id"), _DOCUMENTS.id.in_(bindparam("ids", expanding=True))
     )
     for with_client in (False, True)
-    for postgresql in (False, True)
 }
 _BASE_LENGTH = len(_DOCUMENT_FIELDS) + 5
 _CLIENT_LENGTH = len(CLIENT_ROW_COLUMNS)
@@ -374,6 +374,10 @@ def _owned_tag_links(company_id: int, filters: DocumentFilters) -> ColumnElement
 
 def count(session: Session, company_id: int, filters: DocumentFilters, today: date) -> int:
     """totalRecords: from the trigger-kept summary when it covers the filters, else counted exactly."""
+    return int(execute_core(session, _count_query(company_id, filters, today)).scalar_one())
+
+
+def _count_query(company_id: int, filters: DocumentFilters, today: date) -> Select[Any]:
     if _summarized(filters):
         summary: type[DocumentCount] | type[DocumentTotal] = DocumentCount
         if filters.since is None and filters.until is None:
@@ -393,15 +397,12 @@ def count(session: Session, company_id: int, filters: DocumentFilters, today: da
             conditions.append(summary.state == DocumentState.SETTLED)
         elif filters.status == DocumentStatus.VOIDED:
             conditions.append(summary.state == DocumentState.VOIDED)
-        query = select(func.coalesce(func.sum(summary.documents), 0)).where(*conditions)
-        return int(execute_core(session, query).scalar_one())
+        return select(func.coalesce(func.sum(summary.documents), 0)).where(*conditions)
     if _only_a_tag(filters):
         # Only a tag: count its links, once the tag is known to be this company's.
-        query = select(func.count()).select_from(DocumentTag).where(_owned_tag_links(company_id, filters))
-        return int(execute_core(session, query).scalar_one())
+        return select(func.count()).select_from(DocumentTag).where(_owned_tag_links(company_id, filters))
     conditions = _conditions(company_id, filters, today)
-    query = select(func.count()).select_from(_from(filters)).where(*conditions)
-    return int(execute_core(session, query).scalar_one())
+    return select(func.count()).select_from(_from(filters)).where(*conditions)
 
 
 def list_page(
@@ -416,33 +417,53 @@ def list_page(
     today: date,
     with_client: bool,
 ) -> tuple[list[DocumentRow], int]:
-    total = count(session, company_id, filters, today)
-    if offset >= total:
-        return [], total
-    # The page's ids first, skipping the offset on an index alone; then only those rows in full.
+    """A page of the company's documents and totalRecords. The page's ids are read from an index first
+    (skipping the offset on the index alone, not on joined rows), then only those rows in full.
+
+    On PostgreSQL in one statement, the count beside the rows: each statement is a round trip to the
+    server, and the count, the ids and the rows as three statements cost a listing two more of them
+    (an empty page, past the last document or with no match, then asks for the count alone). On
+    SQLite as three statements (see below)."""
     page_ids: Select[Any]
     if _only_a_tag(filters) and order_by == OrderBy.ISSUE_DATE:
         # A tag's page at offset 10,000 walks 10,000 index entries rather than joining as many documents.
-        ordering = _ordering(DocumentTag.issue_date, DocumentTag.document_id, descending)
-        page_ids = select(DocumentTag.document_id).where(_owned_tag_links(company_id, filters))
+        column: Any = DocumentTag.issue_date
+        tie: Any = DocumentTag.document_id
+        page_ids = select(tie.label("id")).where(_owned_tag_links(company_id, filters))
     else:
-        column: Any = _ORDER_COLUMNS[order_by]
-        tie: Any = Document.id
+        column, tie = _ORDER_COLUMNS[order_by], Document.id
         if filters.tag_id is not None and order_by == OrderBy.ISSUE_DATE:
             column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
-        ordering = _ordering(column, tie, descending)
         conditions = _conditions(company_id, filters, today)
-        page_ids = select(Document.id).select_from(_from(filters)).where(*conditions)
-    page_ids = page_ids.order_by(*ordering)
-    ids = list(execute_core(session, page_ids.offset(offset).limit(limit)).scalars())
-    rows = _to_rows(
-        execute_core(
-            session, _ROWS_BY_IDS[with_client, on_postgresql(session)], {"company_id": company_id, "ids": ids}
-        ).all(),
-        with_client=with_client,
+        page_ids = select(Document.id.label("id")).select_from(_from(filters)).where(*conditions)
+    ordering = _ordering(column, tie, descending)
+    if not on_postgresql(session):
+        # SQLite: three statements, each a call into the library; the rows' statement is built once
+        # (building and caching the one statement below costs more CPU than the two calls it saves).
+        total = count(session, company_id, filters, today)
+        if offset >= total:
+            return [], total
+        ids = list(execute_core(session, page_ids.order_by(*ordering).offset(offset).limit(limit)).scalars())
+        params = {"company_id": company_id, "ids": ids}
+        found = execute_core(session, _ROWS_BY_IDS[with_client], params).all()
+        rows = _to_rows(found, with_client=with_client)
+        by_id = {row.id: row for row in rows}
+        return [by_id[i] for i in ids], total
+    page = (
+        page_ids.add_columns(column.label("sort_key")).order_by(*ordering).offset(offset).limit(limit)
+    ).subquery("page")
+    query = (
+        _PAGE_ROWS[with_client]
+        .join(page, page.c.id == _DOCUMENTS.id)
+        .where(_DOCUMENTS.company_id == company_id)
+        .add_columns(_count_query(company_id, filters, today).scalar_subquery())
+        .order_by(*_ordering(page.c.sort_key, page.c.id, descending))
     )
-    by_id = {row.id: row for row in rows}
-    return [by_id[i] for i in ids], total
+    found = execute_core(session, query).all()
+    if not found:
+        return [], count(session, company_id, filters, today)
+    total = int(found[0][-1])
+    return _to_rows([row[:-1] for row in found], with_client=with_client), total
 
 
 def _ordering(column: Any, tie: Any, descending: bool) -> tuple[Any, Any]:
