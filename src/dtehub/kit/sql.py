@@ -9,19 +9,15 @@ import psycopg
 from psycopg.types.json import Json
 from sqlalchemy import (
     JSON,
-    BigInteger,
     ColumnElement,
     Executable,
     Result,
     Select,
     Table,
-    any_,
-    bindparam,
     insert,
     select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -31,18 +27,6 @@ def key_in(first: Any, second: Any, keys: set[tuple[Any, Any]]) -> list[ColumnEl
     with the two columns (SQLite scans for a row-value IN instead). It may match a few combinations
     that were not asked for: the caller keeps only the keys it asked for."""
     return [first.in_({key[0] for key in keys}), second.in_({key[1] for key in keys})]
-
-
-def id_in(column: Any, name: str, *, postgresql: bool) -> ColumnElement[bool]:
-    """``column`` is one of the ids bound later as ``name``, a list.
-
-    On PostgreSQL as ``= ANY(array)``: one parameter, so the prepared statement is planned once. An IN
-    list has a parameter per id, and PostgreSQL planned a 50-id IN anew on every execution (1.37 ms
-    against 0.75 ms for the same page of documents). SQLite has no arrays and plans an IN cheaply.
-    """
-    if postgresql:
-        return column == any_(bindparam(name, type_=ARRAY(BigInteger)))  # type: ignore[no-any-return]
-    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
 
 
 def claimable(candidates: Select[Any], name: str) -> Select[Any]:
