@@ -1,3 +1,3 @@
-from dtehub.cli import main
+from dtehub.launcher import main
 
 main()

@@ -45,7 +45,7 @@ from dtehub.companies import service as companies_service
 from dtehub.companies import sii_certificate
 from dtehub.companies.schemas import CompanyOut
 from dtehub.config import get_settings
-from dtehub.db import create_sessionmaker, unit_of_work
+from dtehub.db import BULK_STATEMENT_CACHE, create_sessionmaker, unit_of_work
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import DtehubError, Unauthorized
 from dtehub.factoring.cli import factoring_app
@@ -505,7 +505,7 @@ def import_files(
     settings = get_settings()
     # Every batch takes SQLite's write lock when it begins (unit_of_work writes), so that writers
     # beside it (the server) cannot make it fail; they get the lock between batches.
-    engine = open_database(settings, mapped=False)
+    engine = open_database(settings, mapped=False, statement_cache=BULK_STATEMENT_CACHE)
     factory = create_sessionmaker(engine)
     summary = importer.ImportSummary()
     workers = jobs or _default_jobs()

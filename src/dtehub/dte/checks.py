@@ -19,7 +19,7 @@ from pydantic import Field
 
 from dtehub.dte.signed_forms import SignedForm
 from dtehub.kit.dates import SANTIAGO
-from dtehub.kit.schema import ApiModel, JsonObject
+from dtehub.kit.model import ApiModel, JsonObject
 
 
 class Verdict(enum.StrEnum):

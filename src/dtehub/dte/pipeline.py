@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,13 +57,20 @@ _XML_REFUSALS: dict[type[XmlError], type[DteRefused]] = {
 @dataclass(frozen=True)
 class CheckedDte:
     """One DTE that passed the pipeline: its own original bytes (and their SHA-256), its fields (also as
-    the JSON kept with it) and its verdicts. Everything is computed here, in the worker that read it."""
+    the JSON text kept with it: encoded here, in the worker that read it, so that only text crosses to
+    the process that stores it and nothing is encoded there) and its verdicts."""
 
     content: bytes
     fields: DteFields
     checks: XmlChecks
     sha256: str
-    fields_json: dict[str, Any]
+    fields_text: str
+
+    @property
+    def fields_json(self) -> dict[str, Any]:
+        """The fields' JSON (getDocument's ``dte``) as data."""
+        loaded: dict[str, Any] = json.loads(self.fields_text)
+        return loaded
 
 
 def read_dte_file(
@@ -117,7 +125,7 @@ def _check_one(element: etree._Element, content: bytes, *, parsed: bool) -> Chec
         fields=fields,
         checks=checks,
         sha256=hashlib.sha256(content).hexdigest(),
-        fields_json=dte_json(fields),
+        fields_text=json.dumps(dte_json(fields)),
     )
 
 

@@ -20,7 +20,7 @@ from typing import Annotated
 
 from pydantic import Field, PlainSerializer, WithJsonSchema
 
-from dtehub.kit.schema import ApiModel
+from dtehub.kit.model import ApiModel
 
 _CENT = Decimal("0.01")
 

@@ -14,8 +14,8 @@ from decimal import Decimal
 
 from dtehub.dte.models import DteFields, DteIssuer, DteLine, DteReceiver, DteTransport, OtraMoneda
 from dtehub.dte.published import money_text, number_text
+from dtehub.kit.model import JsonObject
 from dtehub.kit.money import format_cents
-from dtehub.kit.schema import JsonObject
 
 
 def _cents(value: int | None) -> str | None:

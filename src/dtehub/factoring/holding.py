@@ -34,6 +34,7 @@ from dtehub.errors import AecRefused, Conflict, UnsupportedDocumentType
 from dtehub.factoring import repository
 from dtehub.ingest import attach
 from dtehub.ingest import repository as ingest_repository
+from dtehub.ingest import service as ingest_service
 from dtehub.kit.dates import SANTIAGO, utcnow
 from dtehub.models import Company, DocumentHolding, Origin
 from dtehub.portal.links import Links
@@ -116,7 +117,7 @@ def _store(
         session,
         ingest_repository.DOCUMENTS,
         [document_id],
-        [{"content": checked.content, "sha256": checked.sha256, "fields": checked.fields_json}],
+        [ingest_service.source_row(checked)],
     )
     holding = DocumentHolding(document_id=document_id, company_id=company_id, created_at=now)
     _keep(holding, cession, data, digest, verification)
@@ -165,7 +166,7 @@ def _complete(
         session,
         ingest_repository.DOCUMENTS,
         [document_id],
-        [{"content": checked.content, "sha256": checked.sha256, "fields": checked.fields_json}],
+        [ingest_service.source_row(checked)],
     )
     document = repository.document(session, company.id, document_id)
     assert document is not None  # locked and attached just now

@@ -1,7 +1,8 @@
 """Bulk import of DTE files: the engine behind ``dtehub import``.
 
 Reading is CPU work with no database (:func:`dtehub.dte.pipeline.read_dte_file`), so it runs in worker
-processes on chunks of files; the calling process alone stores the results, one transaction per batch.
+processes on chunks of files (:mod:`dtehub.ingest.reading`, which imports only the pipeline); the calling
+process alone stores the results, one transaction per batch.
 Everything streams: the file list is walked lazily, at most ``max_in_flight`` chunks are out at a time,
 and a batch is forgotten once committed and reported, so memory stays flat whatever the number of files.
 
@@ -12,18 +13,14 @@ running the same import again continues where the last one stopped.
 
 from __future__ import annotations
 
-import enum
 import json
 import multiprocessing
 import os
-import signal
-import threading
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait as wait_for_sentinels
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -31,11 +28,34 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from dtehub.audit import service as audit
 from dtehub.db import refresh_statistics, unit_of_work
-from dtehub.dte.pipeline import CheckedDte, read_dte_file
-from dtehub.errors import DtehubError, DteRefused, DteTooLarge
+from dtehub.errors import DtehubError
+from dtehub.ingest.reading import (
+    Outcome,
+    ReadDte,
+    Result,
+    Source,
+    init_worker,
+    read_chunk,
+    skipped,
+    unreadable,
+)
 from dtehub.ingest.service import Incoming, Kind, Stored, store_many
 from dtehub.models import Origin
 from dtehub.portal.links import Links
+
+__all__ = [  # Outcome, ReadDte, Result, Source and read_chunk are reading's, found here as before
+    "ImportSummary",
+    "Outcome",
+    "ReadDte",
+    "Result",
+    "Source",
+    "count_sources",
+    "import_paths",
+    "import_sources",
+    "process_pool",
+    "read_chunk",
+    "walk_sources",
+]
 
 ANALYZE_EVERY = 10_000
 """DTEs stored between two refreshes of the planner's statistics during an import."""
@@ -45,55 +65,6 @@ CHUNK_FILES = 32
 """Files per task sent to a worker: enough to amortize the hop between processes."""
 CHUNK_BYTES = 1024 * 1024
 """A chunk is also cut at this many bytes, so a task's results (the DTEs' bytes) stay small."""
-
-
-class Outcome(enum.StrEnum):
-    IMPORTED = "imported"
-    ALREADY_PRESENT = "already_present"
-    ATTACHED = "attached"  # to the document or note the SII sync created from the Registro de Ventas
-    REFUSED = "refused"
-    SKIPPED = "skipped"  # not an .xml file inside a folder or an archive: never read
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One file to read: a file on disk, or an entry of a zip archive (``entry``)."""
-
-    path: str  # as reported: the file's path, or ``archive.zip!entry.xml``
-    file: str  # where the bytes are: the file itself, or the archive
-    entry: str | None = None
-    size: int = 0  # as listed (a zip entry's declared size); only used to cut chunks
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    """What became of one DTE, or of a file that yielded none; one line of the report."""
-
-    path: str
-    outcome: Outcome
-    code: str | None = None
-    message: str | None = None
-    dte_type: int | None = None
-    folio: int | None = None
-    note: bool = False  # imported as a credit or debit note rather than a document
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "type": self.dte_type,
-            "folio": self.folio,
-            "outcome": self.outcome.value,
-            "code": self.code,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ReadDte:
-    """A DTE that passed the pipeline in a worker, waiting to be stored."""
-
-    path: str
-    checked: CheckedDte
 
 
 @dataclass
@@ -157,14 +128,6 @@ def _is_zip(name: str) -> bool:
     return name.lower().endswith(".zip")
 
 
-def _skipped(path: str) -> Result:
-    return Result(path, Outcome.SKIPPED, code="not_xml", message="not an .xml file; skipped")
-
-
-def _unreadable(path: str, exc: BaseException) -> Result:
-    return Result(path, Outcome.REFUSED, code="file_unreadable", message=f"cannot be read: {exc}")
-
-
 def _zip_sources(path: str) -> Iterator[Source | Result]:
     try:
         with zipfile.ZipFile(path) as archive:
@@ -181,7 +144,7 @@ def _zip_sources(path: str) -> Iterator[Source | Result]:
         if _is_xml(info.filename):
             yield Source(shown, path, entry=info.filename, size=info.file_size)
         else:
-            yield _skipped(shown)
+            yield skipped(shown)
 
 
 def _folder_sources(folder: str) -> Iterator[Source | Result]:
@@ -197,15 +160,15 @@ def _folder_sources(folder: str) -> Iterator[Source | Result]:
                     try:
                         size = entry.stat().st_size
                     except OSError as exc:  # gone or forbidden since the listing: that file only
-                        yield _unreadable(entry.path, exc)
+                        yield unreadable(entry.path, exc)
                         continue
                     yield Source(entry.path, entry.path, size=size)
                 elif _is_zip(entry.name):
                     yield from _zip_sources(entry.path)
                 else:
-                    yield _skipped(entry.path)
+                    yield skipped(entry.path)
     except OSError as exc:
-        yield _unreadable(folder, exc)
+        yield unreadable(folder, exc)
 
 
 def walk_sources(paths: Iterable[Path | str]) -> Iterator[Source | Result]:
@@ -224,100 +187,16 @@ def walk_sources(paths: Iterable[Path | str]) -> Iterator[Source | Result]:
             try:
                 size = os.stat(path).st_size
             except OSError as exc:
-                yield _unreadable(path, exc)
+                yield unreadable(path, exc)
                 continue
             yield Source(path, path, size=size)
-
-
-# Reading and checking (in the workers)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _read_bytes(source: Source, max_bytes: int, archives: dict[str, zipfile.ZipFile]) -> bytes:
-    # Never read more than the limit plus one byte: a file's or a zip entry's listed size may lie.
-    if source.entry is None:
-        with open(source.file, "rb") as handle:
-            if os.fstat(handle.fileno()).st_size > max_bytes:
-                raise _TooLarge
-            data = handle.read(max_bytes + 1)
-    else:
-        archive = archives.get(source.file)
-        if archive is None:
-            archive = archives[source.file] = zipfile.ZipFile(source.file)
-        info = archive.getinfo(source.entry)
-        if info.file_size > max_bytes:
-            raise _TooLarge
-        with archive.open(info) as handle:
-            data = handle.read(max_bytes + 1)
-    if len(data) > max_bytes:
-        raise _TooLarge
-    return data
-
-
-def _read_source(
-    source: Source, max_bytes: int, archives: dict[str, zipfile.ZipFile]
-) -> list[ReadDte | Result]:
-    try:
-        data = _read_bytes(source, max_bytes, archives)
-    except _TooLarge:
-        message = f"the XML is larger than {max_bytes} bytes (DTEHUB_MAX_XML_BYTES)"
-        return [Result(source.path, Outcome.REFUSED, code=DteTooLarge.code, message=message)]
-    except Exception as exc:  # missing, unreadable, encrypted or corrupt entry: that file only
-        return [_unreadable(source.path, exc)]
-    try:
-        outcomes = read_dte_file(data, max_bytes=max_bytes)
-    except DteRefused as refused:
-        return [Result(source.path, Outcome.REFUSED, code=refused.code, message=refused.message)]
-    except Exception as exc:  # a reader bug on one odd file must not stop a million-file import
-        code = getattr(exc, "code", None)
-        return [
-            Result(
-                source.path,
-                Outcome.REFUSED,
-                code=code if isinstance(code, str) else "internal_error",
-                message=f"{type(exc).__name__}: {exc}",
-            )
-        ]
-    return [
-        ReadDte(source.path, outcome)
-        if isinstance(outcome, CheckedDte)
-        else Result(source.path, Outcome.REFUSED, code=outcome.code, message=outcome.message)
-        for outcome in outcomes
-    ]
-
-
-def read_chunk(sources: Sequence[Source], max_bytes: int) -> list[ReadDte | Result]:
-    """Read and check a chunk of files (runs in a worker: no database here)."""
-    archives: dict[str, zipfile.ZipFile] = {}
-    try:
-        return [item for source in sources for item in _read_source(source, max_bytes, archives)]
-    finally:
-        for archive in archives.values():
-            archive.close()
-
-
-def _exit_with_parent() -> None:
-    parent = multiprocessing.parent_process()
-    if parent is not None:
-        wait_for_sentinels([parent.sentinel])
-        os._exit(1)
-
-
-def _init_worker() -> None:
-    # Ctrl-C reaches the whole process group: only the importer decides what to do with it.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # A worker of a killed importer (SIGKILL) would wait for work forever: leave with the parent.
-    threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
 
 
 def process_pool(jobs: int) -> ProcessPoolExecutor:
     """The workers for :func:`import_sources`. Spawned, not forked: a fork would copy the caller's
     database connections and threads; a fresh interpreter holds neither."""
     return ProcessPoolExecutor(
-        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+        max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=init_worker
     )
 
 

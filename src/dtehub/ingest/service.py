@@ -36,6 +36,7 @@ from dtehub.ingest import attach as attach_module
 from dtehub.ingest import repository as ingest_repository
 from dtehub.kit import base64
 from dtehub.kit.dates import utcnow
+from dtehub.kit.sql import EncodedJson
 from dtehub.models import Company, Origin
 from dtehub.models.note import NOTE_CODES
 from dtehub.notes import repository as notes_repository
@@ -246,7 +247,7 @@ def _store_many(
         for i in new_documents
     ]
     document_ids = documents_service.insert_documents(session, company_id, document_rows)
-    document_sources = [_source(items[i].checked) for i in new_documents]
+    document_sources = [source_row(items[i].checked) for i in new_documents]
     ingest_repository.insert_sources(session, _TABLES[Kind.DOCUMENT], document_ids, document_sources)
     documents = dict(zip(new_documents, document_ids, strict=True))
 
@@ -269,7 +270,7 @@ def _store_many(
                 company_id, client, checked, target, document_id, now=now, source=items[i].source
             )
         )
-    sources = [_source(items[i].checked) for i in new_notes]
+    sources = [source_row(items[i].checked) for i in new_notes]
     note_ids = ingest_repository.insert_many(session, _TABLES[Kind.NOTE], company_id, note_rows, sources)
     notes = dict(zip(new_notes, note_ids, strict=True))
 
@@ -292,7 +293,7 @@ def _store_many(
             session,
             _TABLES[kind],
             [arrivals[i].id for i in of_kind],
-            [_source(items[i].checked) for i in of_kind],
+            [source_row(items[i].checked) for i in of_kind],
         )
     said = attach_module.attach_documents(
         session, company, [arrivals[i] for i in attach if not is_note[i]], now=now
@@ -350,8 +351,10 @@ def _reference_key(item: Incoming) -> tuple[str, str]:
     return str(item.checked.fields.code), str(item.checked.fields.folio)
 
 
-def _source(checked: CheckedDte) -> dict[str, object]:
-    return {"content": checked.content, "sha256": checked.sha256, "fields": checked.fields_json}
+def source_row(checked: CheckedDte) -> dict[str, object]:
+    """The row of a DTE's XML source: its bytes, their SHA-256 and its fields' JSON text, as the
+    pipeline encoded it (in an import's worker), stored without encoding it again."""
+    return {"content": checked.content, "sha256": checked.sha256, "fields": EncodedJson(checked.fields_text)}
 
 
 def _conflict(kind: Kind, key: tuple[int, str]) -> Conflict:

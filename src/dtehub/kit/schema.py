@@ -16,9 +16,10 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
+from dtehub.kit.model import ApiModel as ApiModel
+from dtehub.kit.model import JsonObject as JsonObject
 from dtehub.kit.parameters import (
     ANYTHING,
     EMPTY_TEXT,
@@ -33,15 +34,6 @@ from dtehub.kit.parameters import (
     reported,
     widen,
 )
-
-
-class ApiModel(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        validate_by_name=True,
-        validate_by_alias=True,
-        serialize_by_alias=True,
-    )
 
 
 def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> None:
@@ -149,10 +141,6 @@ class IdRef(ApiModel):
     """A reference to another object when it is not expanded: ``{"id": "8201"}``."""
 
     id: str
-
-
-JsonObject = dict[str, Any]
-"""A view built as plain JSON-ready data (see :func:`respond_json`)."""
 
 
 def id_refs(ids: Iterable[int]) -> list[JsonObject]:

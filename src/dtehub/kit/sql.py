@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy import (
     Result,
     Select,
     Table,
+    Text,
+    bindparam,
     insert,
     select,
 )
@@ -64,6 +67,13 @@ def execute_core(
     return session.connection().execute(statement, params)
 
 
+class EncodedJson(str):
+    """A JSON column's value already encoded as JSON text (by an import's worker): :func:`insert_rows`
+    stores the text as it is instead of encoding it again."""
+
+    __slots__ = ()
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert many rows in one statement per batch, on the session's transaction (PostgreSQL's
     statement triggers then run once per batch, not per row). Every column but the generated id must be
@@ -76,10 +86,27 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         # RETURNING makes SQLAlchemy send multi-row INSERTs (one statement per few hundred rows); callers
         # read the ids back by key, as asking RETURNING to keep the rows' order makes SQLite insert row
         # by row.
-        session.execute(insert(table).returning(*table.primary_key.columns), list(rows))
+        statement = insert(table)
+        encoded = [c.name for c in table.columns if isinstance(c.type, JSON) and _any_encoded(rows, c.name)]
+        if encoded:  # JSON text given: bound as the text it is (SQLite keeps JSON as text)
+            statement = statement.values({name: bindparam(name, type_=Text()) for name in encoded})
+            rows = [{**row, **{name: _encoded(row[name]) for name in encoded}} for row in rows]
+        session.execute(statement.returning(*table.primary_key.columns), list(rows))
 
 
-def _json(value: Any) -> Json | None:
+def _any_encoded(rows: Sequence[Mapping[str, Any]], name: str) -> bool:
+    return any(isinstance(row.get(name), EncodedJson) for row in rows)
+
+
+def _encoded(value: Any) -> str | None:
+    if value is None or isinstance(value, EncodedJson):
+        return value
+    return json.dumps(value)
+
+
+def _json(value: Any) -> Json | str | None:
+    if isinstance(value, EncodedJson):
+        return str(value)  # COPY's text format: PostgreSQL reads the JSON text itself
     return Json(value) if value is not None else None
 
 
