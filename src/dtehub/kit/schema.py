@@ -146,6 +146,7 @@ class ApiInput(ApiModel):
     def _absent_when_unusable(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         if isinstance(data, dict):
             _refuse_nul(cls, data)
+            _refuse_unpublished(cls, data)
         before = noted()
         try:
             return handler(data)
@@ -159,6 +160,34 @@ class ApiInput(ApiModel):
             default = cls.model_fields[name].get_default(call_default_factory=True)
             note(Adjustment(key, data[key], reported(default)))
         return model
+
+
+@cache
+def _published(model: type[BaseModel]) -> dict[str, tuple[int | None, bool]]:
+    """Each body key's published ``maxLength`` (of its text branch) and whether it admits ``true`` and
+    ``false``, by alias and by name."""
+    properties = model.model_json_schema(by_alias=True).get("properties", {})
+    rules: dict[str, tuple[int | None, bool]] = {}
+    for name, field in model.model_fields.items():
+        published = properties.get(field.alias or name, {})
+        branches = published.get("anyOf", [published])
+        lengths = [b["maxLength"] for b in branches if "maxLength" in b]
+        booleans = any(b.get("type") in (None, "boolean") and "$ref" not in b for b in branches)
+        rules[field.alias or name] = rules[name] = (max(lengths) if lengths else None, booleans)
+    return rules
+
+
+def _refuse_unpublished(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """A 400 for what the published schema refuses and pydantic's lax reading would take: a text longer
+    than its ``maxLength`` as sent (the document counts surrounding whitespace too, dtehub drops it after
+    counting), ``true`` or ``false`` for a number."""
+    rules = _published(model)
+    for key, value in data.items():
+        limit, booleans = rules.get(key, (None, True))
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise BadRequest(f"{key}: at most {limit} characters, surrounding spaces included", field=key)
+        if isinstance(value, bool) and not booleans:
+            raise BadRequest(f"{key}: {str(value).lower()} is not a value it takes", field=key)
 
 
 def _refuse_nul(model: type[BaseModel], data: dict[str, Any]) -> None:

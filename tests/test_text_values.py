@@ -1,6 +1,6 @@
-"""A NUL character (U+0000) in a request's text: PostgreSQL cannot store one in a text column (SQLite
-would), so dtehub refuses it on both databases alike, with a 400 naming the field, and /openapi.json
-says so of every text a request body or filter takes (see docs/decisions.md)."""
+"""Texts in requests as the API document states them: a NUL character (U+0000), which PostgreSQL cannot
+store in a text column (SQLite would), is refused on both databases alike with a 400 naming the field, and
+a text is as long as sent (see docs/decisions.md)."""
 
 from __future__ import annotations
 
@@ -94,3 +94,20 @@ async def test_the_api_document_says_no_text_of_a_body_holds_a_nul(tenant: Tenan
         p for p in document["paths"]["/v1/getClients"]["get"]["parameters"] if p["name"] == "name"
     )
     assert not jsonschema.Draft202012Validator(name_filter["schema"]).is_valid("a\x00b")
+
+
+async def test_a_text_is_as_long_as_sent_surrounding_spaces_included(tenant: Tenant) -> None:
+    # /openapi.json's maxLength counts every character sent; so does dtehub (it drops the spaces after).
+    response = await tenant.post("/v1/createClient", {"name": " " + "N" * 255, "taxId": "99999999-9"})
+    fits = await tenant.post("/v1/createClient", {"name": " " + "N" * 254, "taxId": "99999999-9"})
+
+    assert_error(response, 400, "invalid_parameter", "name")
+    assert "255" in response.json()["error"]["message"]
+    assert (fits.status_code, fits.json()["name"]) == (200, "N" * 254)
+
+
+async def test_true_or_false_for_a_number_is_refused_as_the_document_says(tenant: Tenant) -> None:
+    response = await tenant.post("/v1/updateCompany", {"siiResolutionNumber": False})
+
+    assert_error(response, 400, "invalid_parameter", "siiResolutionNumber")
+    assert (await tenant.get("/v1/getCompany")).json()["siiResolutionNumber"] is None
