@@ -31,6 +31,7 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     ├── PayloadTooLarge               payload_too_large      the body is over its limit
     │   └── FileTooLarge              file_too_large         a file or logo is over its limit
     ├── Unprocessable                 unprocessable          well-formed, but it cannot be accepted
+    │   ├── MissingAlternative        missing_alternative    none of the parameters of which one is needed
     │   ├── UnsupportedCountry        unsupported_country    a DTE of another country than Chile
     │   ├── IssuerMismatch            issuer_mismatch        a DTE issued by another company
     │   ├── UnsupportedDocumentType   unsupported_document_type  neither a receivable nor a note
@@ -211,6 +212,13 @@ class FileTooLarge(PayloadTooLarge):
 
 class Unprocessable(DtehubError):
     code = "unprocessable"
+
+
+class MissingAlternative(Unprocessable):
+    """None of the query parameters of which a method needs one (getClient's ``id`` or ``taxId``): a
+    rule between parameters that an OpenAPI document cannot state, so a 422 as the other such rules."""
+
+    code = "missing_alternative"
 
 
 class UnsupportedCountry(Unprocessable):

@@ -63,6 +63,7 @@ from dtehub.errors import (
     Forbidden,
     InvalidJson,
     IssuerMismatch,
+    MissingAlternative,
     MissingParameter,
     NotCedible,
     NotFound,
@@ -170,6 +171,7 @@ ERRORS: tuple[Row, ...] = (
     Row(PayloadTooLarge,           413),
     Row(FileTooLarge,              413),
     Row(Unprocessable,             422),
+    Row(MissingAlternative,        422),
     Row(UnsupportedCountry,        422),
     Row(IssuerMismatch,            422),
     Row(UnsupportedDocumentType,   422),
@@ -393,6 +395,7 @@ class ErrorBody(BaseModel):
 _DESCRIPTIONS = {
     400: "A filter or body field it cannot read (a bad date, RUT or status…), or a required one missing",
     401: "Missing, unknown or revoked bearer token",
+    403: "The token's company may not do this (MIPYME's import of another company's document)",
     404: "No such object for this company",
     409: "Conflicts with an existing object (natural key taken, ambiguous number)",
     413: "Body, XML or file over its size limit",

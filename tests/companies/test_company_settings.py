@@ -50,6 +50,18 @@ async def test_the_sii_resolution_and_office_are_settings(tenant: Tenant) -> Non
     assert after["name"] == before["name"]  # omitted fields stay
 
 
+async def test_an_empty_name_in_update_company_keeps_the_name(tenant: Tenant) -> None:
+    # Duemint's rule for a field it cannot use: absent, with a warning (it was a 400, which the API
+    # document, where an optional field takes an empty text, did not say).
+    before = (await tenant.get("/v1/getCompany")).json()
+
+    response = await tenant.post("/v1/updateCompany", {"name": "\t \t", "siiOffice": "Talca"})
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["name"], response.json()["siiOffice"]) == (before["name"], "TALCA")
+    assert response.json()["warnings"] == [{"parameter": "name", "value": "\t \t", "used": None}]
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -115,6 +116,22 @@ async def test_create_contact_refuses_a_bad_email(tenant: Tenant, email: str) ->
 
     assert_error(response, 400, "invalid_parameter", "email")
     assert (await tenant.get("/v1/getContacts")).json()["items"] == []
+
+
+@pytest.mark.parametrize("email", ["pago@empresa.test", "pago@intranet.LOCAL", "a@localhost", "a@x.onion"])
+async def test_create_contact_refuses_a_special_use_domain_as_the_document_says(
+    tenant: Tenant, email: str
+) -> None:
+    # No reminder could reach such an address: refused, and /openapi.json's pattern says so too.
+    client = await create_client(tenant)
+
+    response = await tenant.post("/v1/createContact", {"clientId": client["id"], "email": email})
+
+    assert_error(response, 400, "invalid_parameter", "email")
+    document = (await tenant.http.get("/openapi.json")).json()
+    published = document["components"]["schemas"]["ContactCreate"]["properties"]["email"]
+    assert re.search(published["pattern"], email) is None
+    assert re.search(published["pattern"], "pago@test.cl")
 
 
 async def test_create_contact_requires_email(tenant: Tenant) -> None:

@@ -246,22 +246,7 @@ def _strategy(operation: schemathesis.APIOperation) -> st.SearchStrategy[schemat
     return st.one_of(strategies)
 
 
-# (MIPYME's import of another company's document, Koywe's status 1 = 400, is one too, but CI's budget does
-# not reach it: see docs/fuzzing.md.)
-# Disagreements not settled yet (see /work/brief status and docs/fuzzing.md): each one fails the run
-# the day it is fixed (strict), so that it leaves this list; any other operation must agree fully.
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], str] = {
-    ("GET", "/v1/getClient"): "id or taxId: a one-of rule query parameters cannot state",
-}
-
-
-def _param(method: str, path: str) -> Any:
-    reason = KNOWN_DISAGREEMENTS.get((method, path))
-    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
-    return pytest.param(method, path, id=f"{method} {path}", marks=marks)
-
-
-@pytest.mark.parametrize(("method", "path"), [_param(m, p) for m, p in OPERATIONS])
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_every_answer_is_documented_and_no_5xx(
     api_schema: schemathesis.BaseSchema, world: World, method: str, path: str
 ) -> None:

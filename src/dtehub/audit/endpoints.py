@@ -15,7 +15,7 @@ from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.dates import SANTIAGO, Day
 from dtehub.kit.pagination import Page, PageDep
-from dtehub.kit.schema import MAX_ID, respond
+from dtehub.kit.schema import MAX_ID, NO_NUL, respond
 
 router = APIRouter(prefix="/v1", tags=["audit"])
 
@@ -35,7 +35,10 @@ def get_audit_log(
     since: Annotated[Day | None, Query(description="On or after this day (YYYY-MM-DD, Santiago)")] = None,
     until: Annotated[Day | None, Query(description="On or before this day (YYYY-MM-DD, Santiago)")] = None,
     action: Annotated[
-        str | None, Query(max_length=64, description="Only this action, e.g. createDocument, tokens.revoke")
+        str | None,
+        Query(
+            max_length=64, pattern=NO_NUL, description="Only this action, e.g. createDocument, tokens.revoke"
+        ),
     ] = None,
     actor: Annotated[ActorKind | None, Query(description="Only changes made this way")] = None,
     object_type: Annotated[ObjectType | None, Query(alias="objectType", description="e.g. document")] = None,

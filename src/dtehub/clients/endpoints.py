@@ -14,12 +14,12 @@ from dtehub.clients.schemas import ClientCreate, ClientOut, ClientUpdate
 from dtehub.clients.views import client_view, contact_views
 from dtehub.contacts import repository as contacts_repository
 from dtehub.dependencies import AuthDep, SessionDep, SettingsDep, transactional
-from dtehub.errors import MissingParameter, NotFound
+from dtehub.errors import MissingAlternative, NotFound
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, JsonObject, RenewKey, respond_json
+from dtehub.kit.schema import MAX_ID, NO_NUL, JsonObject, RenewKey, respond_json
 from dtehub.models import Client
 from dtehub.portal.links import Links
 
@@ -47,7 +47,7 @@ def get_clients(
     settings: SettingsDep,
     page: PageDep,
     tax_id: Annotated[ClientTaxId | None, Query(alias="taxId", description="Exact RUT or tax code")] = None,
-    name: Annotated[str | None, Query(max_length=255, description="Part of the name")] = None,
+    name: Annotated[str | None, Query(max_length=255, pattern=NO_NUL, description="Part of the name")] = None,
     order_by: Annotated[
         int, choice("orderBy", "1 name (default), 2 creation, 3 tax id", _ORDER_COLUMNS, ge=1, le=3)
     ] = 1,
@@ -81,7 +81,8 @@ def get_client(
     ] = None,
     expand_contact: ExpandContact = False,
 ) -> Response:
-    """One client by id or RUT."""
+    """One client by id or by tax id: give one of them (without either, 422 `missing_alternative`, a
+    rule between parameters this document cannot state); with both, id is used."""
     if id is not None:
         client = service.require(session, auth.company_id, id)
     elif tax_id is not None:
@@ -90,7 +91,7 @@ def get_client(
             raise NotFound(f"no client with tax id {tax_id}", field="taxId")
         client = found
     else:
-        raise MissingParameter("id or taxId is required", field="id")
+        raise MissingAlternative("give id or taxId", field="id")
     [view] = _present(session, auth.company_id, [client], Links(settings.public_base), expand_contact)
     return respond_json(view)
 

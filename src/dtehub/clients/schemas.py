@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from dtehub.contacts.schemas import ContactOut
+from dtehub.kit.parameters import EMPTY_TEXT, NULL
 from dtehub.kit.rut import RUT_SCHEMA, InvalidRut, normalize_rut
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, IdRef
 
@@ -70,6 +71,25 @@ TAX_ID_BY_COUNTRY = {
 }
 """:func:`normalize_tax_id`'s rule, as published."""
 
+TAX_ID_BY_GIVEN_COUNTRY = {
+    "anyOf": [
+        # No country in the body: the client's stored country decides, which no schema can state
+        # (a taxId that is not a RUT for a Chilean client is a 422).
+        {"properties": {"country": NULL}},
+        {
+            "required": ["country"],
+            "properties": {
+                "country": {"type": "string", "pattern": f"^{_CHILE}"},
+                "taxId": {"anyOf": [NULL, EMPTY_TEXT, RUT_SCHEMA]},
+            },
+        },
+        {"required": ["country"], "properties": {"country": {"type": "string", "pattern": f"^(?!{_CHILE})"}}},
+    ],
+    "description": "A taxId given with a Chilean country (empty, Chile or CL) is a RUT; without a country, "
+    "the client's own country decides (a Chilean client's taxId that is not a RUT: 422)",
+}
+""":func:`normalize_tax_id`'s rule in an update, as published."""
+
 
 class ClientCreate(ClientFields):
     published_rules = (TAX_ID_BY_COUNTRY,)
@@ -79,7 +99,15 @@ class ClientCreate(ClientFields):
 
 
 class ClientUpdate(ClientFields):
+    published_rules = (TAX_ID_BY_GIVEN_COUNTRY,)
+
     id: int = Field(ge=1, le=MAX_ID)
+    tax_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="RUT for Chilean clients; empty or null leaves it as it is",
+    )
 
 
 class ClientOut(ApiModel):

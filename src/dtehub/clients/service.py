@@ -4,7 +4,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.clients import repository
 from dtehub.clients.schemas import ClientCreate, ClientFields, ClientUpdate, normalize_tax_id
-from dtehub.errors import BadRequest, Conflict, NotFound
+from dtehub.errors import BadRequest, Conflict, NotFound, Unprocessable
 from dtehub.kit.rut import InvalidRut
 from dtehub.kit.secrets import new_link_key
 from dtehub.models import Client
@@ -47,6 +47,20 @@ def _tax_id(tax_id: str, country: str | None) -> str:
         raise BadRequest(str(exc), field="taxId") from None
 
 
+def _updated_tax_id(client: Client, tax_id: str, country: str | None) -> str:
+    """An update's taxId, judged by the country the body gives (a 400, as /openapi.json states) or,
+    without one, by the client's stored country, which the document cannot state (a 422)."""
+    if country is not None:
+        return _tax_id(tax_id, country)
+    try:
+        return normalize_tax_id(tax_id, client.country)
+    except InvalidRut as exc:
+        raise Unprocessable(
+            f"client {client.id} is Chilean (country {client.country!r}), so its taxId is a RUT: {exc}",
+            field="taxId",
+        ) from None
+
+
 def _ensure_unique(session: Session, company_id: int, tax_id: str, *, except_id: int | None) -> None:
     existing = repository.get_by_tax_id(session, company_id, tax_id)
     if existing is not None and existing.id != except_id:
@@ -66,7 +80,7 @@ def create_client(session: Session, company_id: int, data: ClientCreate) -> Clie
 def update_client(session: Session, company_id: int, data: ClientUpdate) -> Client:
     client = require(session, company_id, data.id)
     if data.tax_id is not None:
-        tax_id = _tax_id(data.tax_id, data.country if data.country is not None else client.country)
+        tax_id = _updated_tax_id(client, data.tax_id, data.country)
         _ensure_unique(session, company_id, tax_id, except_id=client.id)
         client.tax_id = tax_id
     _apply(client, data)

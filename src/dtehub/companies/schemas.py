@@ -109,7 +109,9 @@ class CompanyOut(ApiModel):
 
 
 class CompanyUpdate(ApiInput):
-    name: str | None = Field(default=None, max_length=255)
+    name: str | None = Field(
+        default=None, min_length=1, max_length=255, description="Empty or null leaves it as it is"
+    )
     payment_term: int | None = Field(default=None, ge=0, le=3650)
     xml_policy: XmlPolicy | None = None
     sii_resolution_number: int | None = Field(default=None, ge=0, le=999_999)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import EmailStr, Field
+import email_validator
+from pydantic import EmailStr, Field, WithJsonSchema
 
 from dtehub.kit.dates import format_datetime
 from dtehub.kit.rut import ClientTaxId
@@ -32,6 +33,25 @@ CONTACT_TYPE_NAMES = {
 Name = Annotated[str, Field(max_length=128)]
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{letter.lower()}{letter.upper()}]" for letter in word)
+
+
+_SPECIAL_USE = "|".join(map(_any_case, email_validator.SPECIAL_USE_DOMAIN_NAMES))
+EMAIL_SCHEMA = {
+    "type": "string",
+    "format": "email",
+    "maxLength": 254,
+    "pattern": f"^(?!.*@(?:.*\\.)?(?:{_SPECIAL_USE})$)",
+    "description": "An address that can receive mail: not on a special-use domain "
+    f"({', '.join('.' + name for name in email_validator.SPECIAL_USE_DOMAIN_NAMES)}), which no "
+    "reminder could reach",
+}
+"""What :data:`Email` accepts, as published: ``format: email`` leaves out the special-use domains."""
+
+Email = Annotated[EmailStr, Field(max_length=254), WithJsonSchema(EMAIL_SCHEMA)]
+
+
 class ContactCreate(ApiInput):
     alternatives = ("client_id", "client_tax_id")
 
@@ -41,7 +61,7 @@ class ContactCreate(ApiInput):
     client_tax_id: ClientTaxId | None = None
     name: Name = ""
     last_name: Name = ""
-    email: EmailStr = Field(max_length=254)
+    email: Email
     position: Name = ""
     contact_type_id: ContactType = ContactType.COLLECTIONS
 

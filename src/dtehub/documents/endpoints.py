@@ -31,7 +31,7 @@ from dtehub.kit.dates import Day, today_in_santiago
 from dtehub.kit.pagination import Page, PageDep, page_json
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, RenewKey, respond, respond_json
+from dtehub.kit.schema import MAX_ID, NO_NUL, RenewKey, respond, respond_json
 from dtehub.notes import service as notes_service
 from dtehub.notes.schemas import NoteOut
 from dtehub.portal.links import Links
@@ -73,7 +73,7 @@ def get_documents(
     status: Annotated[
         DocumentStatus | None, Query(description="1 Pagada, 2 Por vencer, 3 Vencida, 4 Anulada")
     ] = None,
-    number: Annotated[str | None, Query(max_length=40, description="Folio or number")] = None,
+    number: Annotated[str | None, Query(max_length=40, pattern=NO_NUL, description="Folio or number")] = None,
     code: Annotated[int | None, Query(ge=1, le=999, description="SII document code, e.g. 33")] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
     client_id: Annotated[int | None, Query(alias="clientId", ge=1, le=MAX_ID)] = None,

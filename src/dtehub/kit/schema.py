@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic.fields import FieldInfo
 
+from dtehub.errors import BadRequest
 from dtehub.kit.model import ApiModel as ApiModel
 from dtehub.kit.model import JsonObject as JsonObject
 from dtehub.kit.parameters import (
@@ -43,7 +44,9 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
     alternatives: list[dict[str, Any]] = []
     for name in getattr(model, "alternatives", ()):
         key = model.model_fields[name].alias or name
-        alternatives.append({"required": [key], "properties": {key: _with_value(properties[key])}})
+        alternatives.append(
+            {"required": [key], "properties": {key: _with_value(_without_nul(properties[key]))}}
+        )
     if alternatives:
         schema["oneOf" if getattr(model, "exactly_one", False) else "anyOf"] = alternatives
     if getattr(model, "published_rules", ()):
@@ -54,6 +57,7 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
             continue
         if published.get("type") == "string" and published.get("minLength") and "pattern" not in published:
             published["pattern"] = NOT_BLANK  # surrounding whitespace is dropped before minLength counts
+        properties[field.alias or name] = published = _without_nul(published)
         if field.is_required():
             continue
         if _is_option(field):
@@ -62,8 +66,48 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
             widen(published, NULL, *(() if admits_empty(published) else (EMPTY_TEXT,)))
 
 
-NOT_BLANK = "[^\\s\\x1c-\\x1f\\x85]"
-"""A text with something besides whitespace (as Python's ``str.strip`` sees it), as a pattern."""
+NOT_BLANK = "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"
+"""A text with something besides whitespace (as Python's ``str.strip`` sees it), and no NUL
+(:data:`NO_NUL`), as a pattern."""
+
+NO_NUL = "^[^\\x00]*$"
+"""No NUL character (U+0000) in any text of a request body: PostgreSQL cannot store one in a text
+column (SQLite would), so :class:`ApiInput` refuses it on every database alike with a 400 naming the
+field, and every text of every body publishes it."""
+
+_MAY_ADMIT_NUL = ("[^", ".", "\\W", "\\D", "\\S")  # a pattern without these admits no NUL
+
+
+def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (a copy) with :data:`NO_NUL` stated in every text it admits: as its pattern, or beside
+    a pattern that may admit a NUL (as an ``allOf`` member)."""
+    schema = dict(schema)
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            schema[key] = [_without_nul(branch) for branch in schema[key]]
+    if isinstance(schema.get("items"), dict):
+        schema["items"] = _without_nul(schema["items"])
+    if schema.get("type") != "string" or "enum" in schema or "const" in schema:
+        return schema
+    pattern = schema.get("pattern")
+    if pattern is None:
+        schema["pattern"] = NO_NUL
+    elif pattern not in (NO_NUL, NOT_BLANK) and any(mark in pattern for mark in _MAY_ADMIT_NUL):
+        schema["allOf"] = [*schema.get("allOf", []), {"pattern": NO_NUL}]
+    return schema
+
+
+def _first_nul(value: Any, where: str) -> str | None:
+    """Where in ``value`` (a field's value as sent) a text holds a NUL, or ``None``."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, list):
+        items = (_first_nul(item, f"{where}[{i}]") for i, item in enumerate(value))
+        return next((found for found in items if found is not None), None)
+    if isinstance(value, dict):
+        members = (_first_nul(item, f"{where}.{key}") for key, item in value.items())
+        return next((found for found in members if found is not None), None)
+    return None
 
 
 def _with_value(schema: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +136,9 @@ class ApiInput(ApiModel):
     @model_validator(mode="wrap")
     @classmethod
     def _absent_when_unusable(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        if isinstance(data, dict):
+            _refuse_nul(cls, data)
+            _refuse_unpublished(cls, data)
         before = noted()
         try:
             return handler(data)
@@ -105,6 +152,46 @@ class ApiInput(ApiModel):
             default = cls.model_fields[name].get_default(call_default_factory=True)
             note(Adjustment(key, data[key], reported(default)))
         return model
+
+
+@cache
+def _published(model: type[BaseModel]) -> dict[str, tuple[int | None, bool]]:
+    """Each body key's published ``maxLength`` (of its text branch) and whether it admits ``true`` and
+    ``false``, by alias and by name."""
+    properties = model.model_json_schema(by_alias=True).get("properties", {})
+    rules: dict[str, tuple[int | None, bool]] = {}
+    for name, field in model.model_fields.items():
+        published = properties.get(field.alias or name, {})
+        branches = published.get("anyOf", [published])
+        lengths = [b["maxLength"] for b in branches if "maxLength" in b]
+        booleans = any(b.get("type") in (None, "boolean") and "$ref" not in b for b in branches)
+        rules[field.alias or name] = rules[name] = (max(lengths) if lengths else None, booleans)
+    return rules
+
+
+def _refuse_unpublished(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """A 400 for what the published schema refuses and pydantic's lax reading would take: a text longer
+    than its ``maxLength`` as sent (the document counts surrounding whitespace too, dtehub drops it after
+    counting), ``true`` or ``false`` for a number."""
+    rules = _published(model)
+    for key, value in data.items():
+        limit, booleans = rules.get(key, (None, True))
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise BadRequest(f"{key}: at most {limit} characters, surrounding spaces included", field=key)
+        if isinstance(value, bool) and not booleans:
+            raise BadRequest(f"{key}: {str(value).lower()} is not a value it takes", field=key)
+
+
+def _refuse_nul(model: type[BaseModel], data: dict[str, Any]) -> None:
+    """A 400 naming the field of ``data`` whose text holds a NUL (:data:`NO_NUL`); keys the model does
+    not know are ignored, as their values are."""
+    names = _field_names(model)
+    for key, value in data.items():
+        if key in names and (where := _first_nul(value, key)) is not None:
+            raise BadRequest(
+                f"{where} holds a NUL character (U+0000), which no text can store; nothing was changed",
+                field=where,
+            )
 
 
 def _is_option(field: FieldInfo) -> bool:
@@ -148,10 +235,12 @@ def id_refs(ids: Iterable[int]) -> list[JsonObject]:
     return [{"id": str(i)} for i in ids]
 
 
-MAX_ID = 2**63 - 1024
-"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind it). The bound is the
-largest binary64 number below 2^63, so that a JSON reader that holds numbers as doubles (a schema
-validator, a generated client) draws the same line as dtehub: 9223372036854775807 as a double is 2^63."""
+MAX_ID = 2**63 - 513
+"""Ids are 64-bit; a larger number names nothing (and SQLite cannot even bind 2^63). The bound is the
+largest integer that a binary64 reader rounds below 2^63 (to 2^63-1024, the largest double below it), so
+that a JSON reader that holds numbers as doubles (a schema validator, a generated client) draws exactly
+the line dtehub draws on the integers as sent: 9223372036854775000 is 2^63-1024 as a double and an id
+here (not found), 9223372036854775807 and 2^63-512 are 2^63 as doubles and refused here."""
 
 
 def respond(model: BaseModel, status_code: int = 200) -> Response:

@@ -27,7 +27,9 @@ _ANSWERS = {
     http_status: {"model": MipymeAnswer, "description": f"status {status.value}: {status.name.lower()}"}
     for status, http_status in sorted(mipyme_statuses().items())
 }
-_ANSWERS[401] = error_responses(401)[401]  # no valid token: the API's own JSON error, before any status
+# No valid token, or an import for another company than the token's: the API's own JSON error, before
+# SII is asked and before any status (a rule the document cannot state: it depends on the token).
+_ANSWERS.update({code: error_responses(code)[code] for code in (401, 403)})
 
 
 @router.post(

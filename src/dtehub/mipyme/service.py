@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from dtehub.companies import service as companies_service
 from dtehub.dte.checks import XmlChecksOut
-from dtehub.errors import DtehubError
+from dtehub.errors import DtehubError, Forbidden
 from dtehub.errors_http import mipyme_status
 from dtehub.ingest import service as ingest
 from dtehub.kit import base64 as strict_base64
@@ -160,10 +160,11 @@ def failure(error: SiiError) -> tuple[MipymeStatus, int, MipymeAnswer]:
 
 
 def require_importable(session: Session, company_id: int, request: DocumentRequest) -> None:
-    """``import`` stores documents of the token's own company only: anything else is status 1."""
+    """``import`` stores documents of the token's own company only: anything else is a 403, the API's own
+    error (as a 401), before SII is asked; the request is well-formed, the token may not do it."""
     company_rut = companies_service.require(session, company_id).rut
     if company_rut != request.company_rut:
-        raise InvalidRequest(
+        raise Forbidden(
             f"import stores documents of this token's company ({company_rut}) only, "
             f"not of {request.company_rut}",
             field="import",

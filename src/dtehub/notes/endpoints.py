@@ -15,7 +15,7 @@ from dtehub.kit.dates import Day
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.parameters import OrderQuery, choice, flag
 from dtehub.kit.rut import ClientTaxId
-from dtehub.kit.schema import MAX_ID, RenewKey, respond
+from dtehub.kit.schema import MAX_ID, NO_NUL, RenewKey, respond
 from dtehub.notes import service
 from dtehub.notes.filters import NoteFilters, NoteOrderBy, NoteType
 from dtehub.notes.schemas import NoteCode, NoteOut
@@ -39,7 +39,9 @@ def get_notes(
     type: Annotated[
         str | None, Query(pattern="(?i)^(credit|debit)$", description="credit (61, 112) or debit (56, 111)")
     ] = None,
-    number: Annotated[str | None, Query(max_length=40, description="The note's folio")] = None,
+    number: Annotated[
+        str | None, Query(max_length=40, pattern=NO_NUL, description="The note's folio")
+    ] = None,
     code: Annotated[NoteCode | None, Query(description="SII code: 56, 61, 111 or 112")] = None,
     currency: Annotated[str | None, Query(pattern="^[A-Za-z]{3}$", description="ISO code, e.g. CLP")] = None,
     document_id: Annotated[

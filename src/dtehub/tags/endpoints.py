@@ -12,7 +12,7 @@ from dtehub.dependencies import AuthDep, SessionDep, transactional
 from dtehub.errors_http import error_responses
 from dtehub.kit.pagination import Page, PageDep
 from dtehub.kit.parameters import OrderQuery, choice
-from dtehub.kit.schema import respond
+from dtehub.kit.schema import NO_NUL, respond
 from dtehub.tags import repository, service
 from dtehub.tags.schemas import TagCreate, TagOut
 
@@ -25,7 +25,7 @@ def get_tags(
     auth: AuthDep,
     session: SessionDep,
     page: PageDep,
-    name: Annotated[str | None, Query(max_length=100, description="Exact name")] = None,
+    name: Annotated[str | None, Query(max_length=100, pattern=NO_NUL, description="Exact name")] = None,
     order_by: Annotated[int, choice("orderBy", "1 name (default), 2 creation", (1, 2), ge=1, le=2)] = 1,
     order: OrderQuery = "ASC",
 ) -> Response:
