@@ -19,7 +19,7 @@ from typing import Literal, get_args
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import utcnow
-from dtehub.kit.schema import JsonObject
+from dtehub.kit.model import JsonObject
 from dtehub.webhooks import repository
 
 EventType = Literal[
