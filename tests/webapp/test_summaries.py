@@ -1,11 +1,12 @@
 """The dashboard's and the portfolio's figures come from summaries the database keeps with triggers
-(open_balances, client_balances, issued_totals, collected_days): after every kind of write they must equal
-the same figures recomputed from the documents and payments themselves, history included or not."""
+(open_balances, client_balances, issued_totals, collected_days, claimed_balances): after every kind of
+write they must equal the same figures recomputed from the documents and payments themselves, history
+included or not."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,8 +14,10 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.orm import Session
 
 from dtehub.documents.history import is_history
+from dtehub.documents.sii_states import SII_COLUMNS, SiiState, state_of
 from dtehub.kit.dates import today_in_santiago
 from dtehub.models import (
+    ClaimedBalance,
     ClientBalance,
     CollectedDay,
     Company,
@@ -55,6 +58,15 @@ def _documents(session: Session, company_id: int) -> list[Any]:
     )
 
 
+def _claims(session: Session, company_id: int) -> list[Any]:
+    """The company's documents with SII's facts, as the SII sync stored them."""
+    facts = [getattr(Document, name) for name in SII_COLUMNS]
+    columns = (Document.code, Document.currency, Document.state, Document.due_cents, Document.source)
+    # The document's own issue date, under another name: sii_issue_date is SII's register's.
+    query = select(*columns, Document.issue_date.label("own_issue_date"), *facts)
+    return list(session.execute(query.where(Document.company_id == company_id)))
+
+
 def _kept(session: Session, company_id: int) -> dict[str, dict[tuple[Any, ...], tuple[int, int]]]:
     """Every summary row of the company, by table."""
     tables: dict[str, Any] = {
@@ -62,6 +74,7 @@ def _kept(session: Session, company_id: int) -> dict[str, dict[tuple[Any, ...], 
         "clients": (ClientBalance, ("currency", "client_id", "sii_issue_date"), "documents", "due_cents"),
         "issued": (IssuedTotal, ("currency", "issue_date", "from_sii"), "documents", "total_cents"),
         "collected": (CollectedDay, ("currency", "paid_on"), "payments", "amount_cents"),
+        "claimed": (ClaimedBalance, ("currency", "sii_issue_date"), "documents", "due_cents"),
     }
     kept: dict[str, dict[tuple[Any, ...], tuple[int, int]]] = {}
     for name, (model, keys, count, amount) in tables.items():
@@ -78,8 +91,13 @@ def _kept(session: Session, company_id: int) -> dict[str, dict[tuple[Any, ...], 
 def _recomputed(session: Session, company_id: int) -> dict[str, dict[tuple[Any, ...], tuple[int, int]]]:
     """The same summaries, added up here from the documents and payments."""
     sums: dict[str, dict[tuple[Any, ...], list[int]]] = {
-        name: defaultdict(lambda: [0, 0]) for name in ("open", "clients", "issued", "collected")
+        name: defaultdict(lambda: [0, 0]) for name in ("open", "clients", "issued", "collected", "claimed")
     }
+    for row in _claims(session, company_id):
+        if row.state == DocumentState.OPEN and state_of(row.code, row, TODAY) == SiiState.CLAIMED:
+            key = (row.currency, row.own_issue_date if row.source == Origin.SII else NOT_SYNCED)
+            sums["claimed"][key][0] += 1
+            sums["claimed"][key][1] += row.due_cents
     for currency, due, issued, source, client, state, due_cents, total in _documents(session, company_id):
         synced = issued if source == Origin.SII else NOT_SYNCED
         if state == DocumentState.OPEN:
@@ -168,14 +186,23 @@ def _assert_exact(session: Session, *tenants: Tenant) -> None:
                 len(history),
                 sum(history),
             )
+        for start in {own_start, None, TODAY - timedelta(days=45), TODAY + timedelta(days=1)}:
+            claimed = [
+                (n, cents)
+                for (currency, issued), (n, cents) in kept["claimed"].items()
+                if currency == "CLP" and (start is None or issued >= start)
+            ]
+            expected = (sum(n for n, _ in claimed), sum(cents for _, cents in claimed))
+            assert tuple(repository.claimed(session, company_id, "CLP", start)) == expected, start
         clp = next((r for r in _expected_receivables(rows, own_start) if r.currency == "CLP"), None)
         portfolio = reports.portfolio(session, [company_id], TODAY)
         if clp is None:
             assert portfolio == {}
         else:
+            claims = tuple(repository.claimed(session, company_id, "CLP", own_start))
             assert portfolio == {
                 company_id: CompanyFigures(
-                    company_id, clp.owed, clp.overdue, clp.documents, clp.overdue_documents
+                    company_id, clp.owed, clp.overdue, clp.documents, clp.overdue_documents, *claims
                 )
             }
         months = reports.collected_per_month(session, company_id, TODAY)
@@ -277,6 +304,40 @@ async def test_every_write_keeps_the_summaries_exact(
     )
     session.commit()
     _assert_exact(session, tenant, other_tenant)
+
+    # Claims arrive with the SII sync (its UPDATE of the sii_* columns): a claim date, SII's event R, a
+    # claim in dollars, an acceptance (not claimed), a claim on a document not found by a sync (not
+    # claimed); then a claimed one is paid in full, another deleted, and a claim is withdrawn.
+    usd = await _document(tenant, alfa, 301, 7_000, -3, currency="USD")
+    synced_at = datetime.now(UTC)
+    facts = {
+        int(created[6]["id"]): {"sii_claimed_at": synced_at},
+        int(created[7]["id"]): {"sii_event_code": "R", "sii_event_description": "Reclamado"},
+        int(created[0]["id"]): {"sii_claimed_at": synced_at},
+        int(usd["id"]): {"sii_claimed_at": synced_at},
+        int(created[8]["id"]): {"sii_accepted_at": synced_at},
+    }
+    for document_id, columns in facts.items():
+        values = {"sii_synced_at": synced_at, "sii_received_at": synced_at, **columns}
+        session.execute(update(Document).where(Document.id == document_id).values(**values))
+    session.execute(
+        update(Document).where(Document.id == int(created[9]["id"])).values(sii_claimed_at=synced_at)
+    )
+    session.commit()
+    _assert_exact(session, tenant, other_tenant)
+    assert _kept(session, tenant.company_id)["claimed"] != {}
+    await _pay(tenant, alfa, 70_000, created[6])
+    _assert_exact(session, tenant)
+    number = created[7]["number"]
+    response = await tenant.delete("/v1/deleteDocument", {"clientTaxId": "76399752-9", "number": number})
+    assert response.status_code == 200, response.text
+    _assert_exact(session, tenant)
+    session.execute(update(Document).where(Document.id == int(usd["id"])).values(sii_claimed_at=None))
+    session.execute(  # an UPDATE of a column no summary reads
+        update(Document).where(Document.company_id == tenant.company_id).values(sii_event_description="x")
+    )
+    session.commit()
+    _assert_exact(session, tenant)
 
     # Synced from SII, then collections start after some of them: history, both ways of the line.
     synced = [int(d["id"]) for d in created[6:9]]

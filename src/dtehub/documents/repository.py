@@ -243,10 +243,20 @@ def _status_condition(status: DocumentStatus, today: date) -> ColumnElement[bool
     return (Document.state == DocumentState.OPEN) & (Document.due_date >= today)
 
 
+def claimed_at_sii() -> ColumnElement[bool]:
+    """A document's SII state is ``claimed`` (whatever the day: a claim recorded by a sync). The kept
+    summary ``claimed_balances`` (migration 0028) counts the open ones by the same rule."""
+    event = func.coalesce(Document.sii_event_code, "")
+    claimed = Document.sii_claimed_at.is_not(None) | (event == CLAIMED_EVENT)
+    return Document.sii_synced_at.is_not(None) & claimed
+
+
 def _sii_state_condition(wanted: SiiStateFilter, today: date) -> ColumnElement[bool]:
     # Must agree with documents.sii_states.state_of (tests/documents/test_sii_states.py holds them together).
     if wanted == SiiStateFilter.NEVER_SYNCED:
         return Document.sii_synced_at.is_(None)
+    if wanted == SiiStateFilter.CLAIMED:
+        return claimed_at_sii()
     event = func.coalesce(Document.sii_event_code, "")
     claimed = Document.sii_claimed_at.is_not(None) | (event == CLAIMED_EVENT)
     accepted = Document.sii_accepted_at.is_not(None) | (event == ACCEPTED_EVENT)
@@ -256,8 +266,6 @@ def _sii_state_condition(wanted: SiiStateFilter, today: date) -> ColumnElement[b
         & (Document.sii_received_at < tacit_before(today))
     )
     synced = Document.sii_synced_at.is_not(None)
-    if wanted == SiiStateFilter.CLAIMED:
-        return synced & claimed
     if wanted == SiiStateFilter.ACCEPTED:
         return synced & ~claimed & accepted
     if wanted == SiiStateFilter.TACITLY_ACCEPTED:

@@ -4,6 +4,7 @@ from dtehub.models.api_token import ApiToken
 from dtehub.models.app_import import AppImport, AppImportResult, ImportState
 from dtehub.models.audit_event import Actor, AuditEvent
 from dtehub.models.base import Base
+from dtehub.models.claimed_balance import ClaimedBalance
 from dtehub.models.client import Client
 from dtehub.models.client_balance import ClientBalance
 from dtehub.models.collected_day import CollectedDay
@@ -41,6 +42,7 @@ __all__ = [
     "AppImportResult",
     "AuditEvent",
     "Base",
+    "ClaimedBalance",
     "Client",
     "ClientBalance",
     "CollectedDay",

@@ -2,7 +2,8 @@
 computed by the database, never documents loaded one by one. Every query filters by company.
 
 The dashboard's and the portfolio's figures read the summaries the database keeps with triggers
-(migration 0027: ``open_balances``, ``client_balances``, ``issued_totals``, ``collected_days``), a few
+(migration 0027: ``open_balances``, ``client_balances``, ``issued_totals``, ``collected_days``; 0028:
+``claimed_balances``), a few
 hundred or thousand rows a company whatever its number of documents; the lists of open documents behind
 each figure, and what the ten top debtors have overdue, read the partial index of open documents.
 
@@ -23,8 +24,10 @@ from sqlalchemy import ColumnElement, Select, and_, case, false, func, literal_c
 from sqlalchemy.orm import Session
 
 from dtehub.documents.history import collected
+from dtehub.documents.repository import claimed_at_sii
 from dtehub.models import (
     AuditEvent,
+    ClaimedBalance,
     Client,
     ClientBalance,
     CollectedDay,
@@ -279,6 +282,9 @@ class CompanyFigures(NamedTuple):
     overdue: int
     documents: int
     overdue_documents: int
+    claimed_documents: int = 0
+    """Open documents the customer claimed at SII (``claimed_balances``)."""
+    claimed: int = 0
 
 
 def figures_of_companies(
@@ -305,9 +311,56 @@ def figures_of_companies(
         )
         .group_by(OpenBalance.company_id)
     ).all()
+    claims = claimed_of_companies(session, company_ids, currency)
     return {
-        row[0]: CompanyFigures(row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4])) for row in rows
+        row[0]: CompanyFigures(
+            row[0], int(row[1]), int(row[2]), int(row[3]), int(row[4]), *claims.get(row[0], Claimed(0, 0))
+        )
+        for row in rows
     }
+
+
+class Claimed(NamedTuple):
+    """Open documents the customers claimed at SII: how many, and what they owe (hundredths)."""
+
+    documents: int
+    due: int
+
+
+def claimed(session: Session, company_id: int, currency: str, start: date | None) -> Claimed:
+    """The company's open documents claimed at SII in ``currency`` (history left out), from the kept
+    summary (``claimed_balances``)."""
+    row = session.execute(
+        select(
+            func.coalesce(func.sum(ClaimedBalance.documents), 0),
+            func.coalesce(func.sum(ClaimedBalance.due_cents), 0),
+        ).where(
+            ClaimedBalance.company_id == company_id,
+            ClaimedBalance.currency == currency,
+            _not_history(ClaimedBalance.sii_issue_date, start),
+        )
+    ).one()
+    return Claimed(int(row[0]), int(row[1]))
+
+
+def claimed_of_companies(session: Session, company_ids: Sequence[int], currency: str) -> dict[int, Claimed]:
+    """:func:`claimed` of each company (none claimed: absent), in one grouped query, each company's
+    history left out by its own ``collectionsStartDate``."""
+    rows = session.execute(
+        select(
+            ClaimedBalance.company_id,
+            func.coalesce(func.sum(ClaimedBalance.documents), 0),
+            func.coalesce(func.sum(ClaimedBalance.due_cents), 0),
+        )
+        .join(Company, Company.id == ClaimedBalance.company_id)
+        .where(
+            ClaimedBalance.company_id.in_(company_ids),
+            ClaimedBalance.currency == currency,
+            _not_history(ClaimedBalance.sii_issue_date, Company.collections_start_date),
+        )
+        .group_by(ClaimedBalance.company_id)
+    ).all()
+    return {row[0]: Claimed(int(row[1]), int(row[2])) for row in rows if row[1]}
 
 
 @dataclass(frozen=True)
@@ -320,6 +373,8 @@ class OpenFilter:
     due_since: date | None = None
     due_until: date | None = None
     client_id: int | None = None
+    claimed: bool = False
+    """Only those the customer claimed at SII (``dtehub.documents.sii_states``: a claim recorded)."""
 
 
 def _open_conditions(
@@ -337,6 +392,8 @@ def _open_conditions(
         conditions.append(Document.due_date <= wanted.due_until)
     if wanted.client_id is not None:
         conditions.append(Document.client_id == wanted.client_id)
+    if wanted.claimed:
+        conditions.append(claimed_at_sii())
     return conditions
 
 

@@ -6,6 +6,7 @@ the dashboard shows it apart (:attr:`Dashboard.history`)."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from dtehub.reports import repository, timeline
 from dtehub.reports.repository import (
     Activity,
+    Claimed,
     CompanyFigures,
     Debtor,
     HistoryTotals,
@@ -60,6 +62,9 @@ class Dashboard:
     collections_start: date | None
     history: HistoryTotals
     """Open documents that are history (pesos), counted in none of the figures above."""
+    claimed: Claimed
+    """Open documents (pesos, history left out) the customers claimed at SII."""
+    claimed_filter: OpenFilter
 
 
 def _empty(currency: str) -> Receivables:
@@ -127,6 +132,8 @@ def dashboard(session: Session, company_id: int, today: date) -> Dashboard:
         other_currencies=[r for r in every if r.currency != CURRENCY],
         collections_start=start,
         history=repository.history_totals(session, company_id, CURRENCY, start),
+        claimed=repository.claimed(session, company_id, CURRENCY, start),
+        claimed_filter=OpenFilter(CURRENCY, claimed=True),
     )
 
 
@@ -153,7 +160,7 @@ def checked_filter(session: Session, company_id: int, wanted: OpenFilter) -> tup
     missing one) lists nothing, exactly as a client without documents."""
     name = repository.client_name(session, company_id, wanted.client_id) if wanted.client_id else None
     if wanted.client_id is not None and name is None:
-        wanted = OpenFilter(wanted.currency, wanted.overdue, wanted.due_since, wanted.due_until, client_id=0)
+        wanted = dataclasses.replace(wanted, client_id=0)
     return wanted, name
 
 

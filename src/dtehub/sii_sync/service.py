@@ -51,6 +51,12 @@ def get_run(session: Session, company_id: int, run_id: int) -> tuple[SiiSyncRun,
     return runs.require_run(session, company_id, run_id), repository.lease_of(session, company_id)
 
 
+def latest_run(session: Session, company_id: int) -> tuple[SiiSyncRun | None, SiiSyncLease | None]:
+    """The company's newest run (None: it never synced), and its lease (is an active run alive)."""
+    run = repository.latest_run(session, company_id)
+    return run, repository.lease_of(session, company_id) if run is not None else None
+
+
 def list_runs(
     session: Session, company_id: int, page: PageRequest
 ) -> tuple[Sequence[SiiSyncRun], int, SiiSyncLease | None]:

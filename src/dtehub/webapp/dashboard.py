@@ -12,18 +12,23 @@ from fastapi.responses import Response
 
 from dtehub.audit.actions import Action
 from dtehub.dependencies import SessionDep
+from dtehub.documents.sii_states import SiiStateFilter
 from dtehub.errors import BadRequest
 from dtehub.kit.dates import today_in_santiago
 from dtehub.reports import service as reports
 from dtehub.reports.repository import Activity, OpenFilter
+from dtehub.sii_sync import service as sync
 from dtehub.users import service as users
 from dtehub.webapp import charts, forms, pages
 from dtehub.webapp.layout import ROLE_NAMES, layout
+from dtehub.webapp.sii import shown_run
 from dtehub.webapp.web import NowDep, StaffDep, app_route
 
 router = APIRouter()
 
 OptionalText = Annotated[str | None, Query()]
+CLAIMED = SiiStateFilter.CLAIMED.value
+"""The documents list's ``siiState`` (getDocuments' word): the only SII state it filters by."""
 
 ACTIONS: dict[str, str] = {
     Action.CREATE_DOCUMENT: "creó un documento",
@@ -98,6 +103,8 @@ def href(wanted: OpenFilter) -> str:
         query["clientId"] = str(wanted.client_id)
     if wanted.currency != reports.CURRENCY:
         query["currency"] = wanted.currency
+    if wanted.claimed:
+        query["siiState"] = CLAIMED
     return "/app/documents" + ("?" + urlencode(query) if query else "")
 
 
@@ -119,6 +126,7 @@ def dashboard(
     """What the company is owed, at a glance; each figure links to the documents it is made of."""
     today = today_in_santiago(now)
     board = reports.dashboard(session, staff.company_id, today)
+    run, lease = sync.latest_run(session, staff.company_id)
     aging_chart = charts.bars(
         "antiguedad",
         "Antigüedad de la deuda",
@@ -139,6 +147,7 @@ def dashboard(
         "months_chart": months_chart,
         "who": _who,
         "actions": ACTIONS,
+        "last_sync": shown_run(run, lease, now) if run is not None else None,
     }
     return pages.page("dashboard.html", context)
 
@@ -146,11 +155,11 @@ def dashboard(
 @router.get("/portfolio")
 @app_route()
 def portfolio(staff: StaffDep, session: SessionDep, now: NowDep) -> Response:
-    """Every company of the user: what each is owed and what is overdue."""
+    """Every company of the user: what each is owed, what is overdue and what is claimed at SII."""
     companies = users.companies_of(session, staff.user_id)
     figures = reports.portfolio(session, [c.company_id for c in companies], today_in_santiago(now))
     rows = [(c, figures.get(c.company_id), ROLE_NAMES.get(c.role, c.role)) for c in companies]
-    totals = (sum(f.owed for f in figures.values()), sum(f.overdue for f in figures.values()))
+    totals = tuple(sum(getattr(f, name) for f in figures.values()) for name in ("owed", "overdue", "claimed"))
     context = {"layout": layout(session, staff, "portfolio"), "rows": rows, "totals": totals}
     return pages.page("portfolio.html", context)
 
@@ -174,16 +183,20 @@ def open_filter(
     due_until: str | None,
     client_id: str | None,
     currency: str | None,
+    sii_state: str | None = None,
 ) -> OpenFilter:
     """The list's query parameters (the documents page's and its exports') as a filter, or a 400."""
     if status not in _STATUSES:
         raise BadRequest("status: open, overdue o pending", field="status")
+    if sii_state not in (None, "", CLAIMED):
+        raise BadRequest(f"siiState: {CLAIMED} (reclamados en el SII) o vacío", field="siiState")
     return OpenFilter(
         currency=(currency or reports.CURRENCY).strip().upper()[:3],
         overdue=_STATUSES[status],
         due_since=_day(due_since, "dueSince"),
         due_until=_day(due_until, "dueUntil"),
         client_id=forms.number(client_id, "clientId"),
+        claimed=sii_state == CLAIMED,
     )
 
 
@@ -198,14 +211,15 @@ def documents(
     dueUntil: OptionalText = None,
     clientId: OptionalText = None,
     currency: OptionalText = None,
+    siiState: OptionalText = None,
     page: OptionalText = None,
 ) -> Response:
     """Open documents, the oldest due first, with their count and what they owe in all."""
-    wanted = open_filter(status, dueSince, dueUntil, clientId, currency)
+    wanted = open_filter(status, dueSince, dueUntil, clientId, currency, siiState)
     listed = reports.open_list(
         session, staff.company_id, wanted, today_in_santiago(now), forms.page_number(page)
     )
-    title = _STATUS_NAMES[wanted.overdue]
+    title = _STATUS_NAMES[wanted.overdue] + (" reclamados en el SII" if wanted.claimed else "")
     context = {
         "layout": layout(session, staff, "documents"),
         "listed": listed,

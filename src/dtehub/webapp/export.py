@@ -195,9 +195,10 @@ def documents_csv(
     dueUntil: OptionalText = None,
     clientId: OptionalText = None,
     currency: OptionalText = None,
+    siiState: OptionalText = None,
 ) -> Response:
     """The documents page's list as CSV (``;``, UTF-8), streamed."""
-    parameters = (status, dueSince, dueUntil, clientId, currency)
+    parameters = (status, dueSince, dueUntil, clientId, currency, siiState)
     return _export(request, staff, session, now, "csv", parameters)
 
 
@@ -213,7 +214,8 @@ def documents_xlsx(
     dueUntil: OptionalText = None,
     clientId: OptionalText = None,
     currency: OptionalText = None,
+    siiState: OptionalText = None,
 ) -> Response:
     """The documents page's list as an Excel workbook, streamed."""
-    parameters = (status, dueSince, dueUntil, clientId, currency)
+    parameters = (status, dueSince, dueUntil, clientId, currency, siiState)
     return _export(request, staff, session, now, "xlsx", parameters)

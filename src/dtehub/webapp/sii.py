@@ -88,7 +88,7 @@ def _executor(request: Request) -> SyncExecutor:
     return executor
 
 
-def _shown(run: SiiSyncRun, lease: SiiSyncLease | None, now: datetime) -> dict[str, Any]:
+def shown_run(run: SiiSyncRun, lease: SiiSyncLease | None, now: datetime) -> dict[str, Any]:
     """What a person reads of a run (its problems as the sync words them)."""
     state = presented_state(run, lease, now)
     detail = None
@@ -163,7 +163,7 @@ def _page(
     executor = _executor(request)
     now = sync.now_of(executor)
     found, total, lease = sync.list_runs(session, staff.company_id, PageRequest(1, RUNS_SHOWN))
-    shown = [_shown(run, lease, now) for run in found]
+    shown = [shown_run(run, lease, now) for run in found]
     active = next((run for run in shown if run["active"]), None)
     context = {
         "layout": layout(session, staff, "sii", ok),
@@ -197,7 +197,7 @@ def sii_page(
 def run_progress(request: Request, staff: StaffDep, session: SessionDep, run_id: str) -> Response:
     """One run's figures as JSON, for the page's script (another company's run: 404, as a missing one)."""
     run, lease = sync.get_run(session, staff.company_id, forms.path_id(run_id))
-    shown = _shown(run, lease, sync.now_of(_executor(request)))
+    shown = shown_run(run, lease, sync.now_of(_executor(request)))
     body = {
         "id": str(run.id),
         "state": shown["state"],
