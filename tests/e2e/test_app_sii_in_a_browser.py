@@ -59,7 +59,7 @@ def test_an_owner_uploads_the_certificate_and_watches_a_sync_run(
     )
     page = desktop.page
     sign_in(page, world.server.base)
-    page.get_by_role("link", name="SII").click()
+    page.get_by_role("link", name="SII", exact=True).click()
     expect(page.locator("#sin-certificado")).to_be_visible()
     check_accessibility(page)
 
