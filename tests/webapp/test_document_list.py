@@ -3,9 +3,11 @@ folio, client name or RUT; the figures' lists stay as they were."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
+from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
@@ -151,3 +153,23 @@ async def test_paging_keeps_the_filter(web: WebBrowser, tenant: Tenant, session:
     assert "Página 1 de 2" in text_of(first)
     assert 'href="/app/documents?code=33&amp;orderBy=4&amp;order=ASC&amp;page=2"' in first.text
     assert numbers(second.text) == [51, 52, 53]
+
+
+async def test_the_export_of_a_filter(web: WebBrowser, tenant: Tenant, session: Session) -> None:
+    await _signed_in(web, tenant, session)
+    asked = {"q": "alfa", "status": "all", "orderBy": "4", "order": "ASC"}
+
+    page = (await web.get("/app/documents", **asked)).text
+    csv = await web.get("/app/documents.csv", **asked)
+    xlsx = await web.get("/app/documents.xlsx", **asked)
+
+    assert 'href="/app/documents.csv?status=all&amp;q=alfa&amp;orderBy=4&amp;order=ASC"' in page
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert [line.split(";")[3] for line in lines[1:]] == ["100", "101", "104", "106", "200", "300"]
+    assert lines[5].split(";")[8:] == ["Pagada", "CLP", "80000", "0"]
+    assert lines[6].split(";")[9:] == ["USD", "5000.00", "5000.00"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert [row[3] for row in rows[1:]] == ["100", "101", "104", "106", "200", "300"]
+    assert rows[6][9:] == ("USD", 5000, 5000)

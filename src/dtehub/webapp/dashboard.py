@@ -234,6 +234,8 @@ VERDICTS = (("valid", "Válida"), ("invalid", "Inválida"), ("unsigned", "Sin fi
 ORDERS = (("1", "Fecha de emisión"), ("2", "Fecha de creación"), ("3", "Vencimiento"), ("4", "Folio"),
           ("5", "Total"))  # fmt: skip
 CODES = (33, 34, 39, 41, 43, 46, 52, 56, 61, 110, 111, 112)
+FIGURE_PARAMETERS = ("status", "dueSince", "dueUntil", "clientId", "currency", "siiState")
+"""A figure's list's parameters, in :func:`open_filter`'s order."""
 LIST_PARAMETERS = ("q", "since", "until", "dateBy", "tagId", "code", "xmlSchema", "xmlSignature", "xmlTed",
                    "orderBy", "order")  # fmt: skip
 """The documents page's parameters beyond a figure's: any of them lists through getDocuments' query."""
@@ -336,7 +338,7 @@ def document_listing(session: Session, company_id: int, asked: dict[str, str | N
     return Listing(filters, OrderBy(int(order_by or 1)), order != "ASC", matching, nothing)
 
 
-def _is_figure_list(asked: dict[str, str | None]) -> bool:
+def is_figure_list(asked: dict[str, str | None]) -> bool:
     """Only a figure's parameters: the page lists exactly what the figure counts."""
     if any((asked.get(name) or "").strip() for name in LIST_PARAMETERS):
         return False
@@ -381,7 +383,7 @@ def documents(
         **{name: request.query_params.get(name) for name in LIST_PARAMETERS},
     }  # fmt: skip
     today = today_in_santiago(now)
-    if not _is_figure_list(asked):
+    if not is_figure_list(asked):
         return _full_list(session, staff, asked, today, page)
     wanted = open_filter(status, dueSince, dueUntil, clientId, currency, siiState)
     listed = reports.open_list(session, staff.company_id, wanted, today, forms.page_number(page))
@@ -453,6 +455,7 @@ def _full_list(
         "pages": pages_count,
         "page_href": page_href,
         "client_href": client_href,
+        "export_href": lambda extension: f"/app/documents.{extension}?" + urlencode(query),
         "matching_clients": listing.matching_clients,
         "type_name": pages.type_name,
         **_form(session, staff.company_id, asked),
