@@ -38,6 +38,9 @@ async def test_the_form_is_on_the_figures_list_and_keeps_it(
     assert '<option value="overdue" selected>Vencida</option>' in page
     assert numbers(page) == [100, 101, 102, 103]  # the figure's list: the oldest due first
     assert 'id="saldo"' in page
+    untouched = {name: "" for name in ("q", "code", "tagId", "currency", "dateBy", "since", "until")}
+    submitted = (await web.get("/app/documents", status="open", orderBy="", order="", **untouched)).text
+    assert 'id="saldo"' in submitted  # the untouched form is still the figure's list
 
 
 async def test_each_status(web: WebBrowser, tenant: Tenant, session: Session) -> None:
