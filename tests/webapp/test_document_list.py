@@ -72,6 +72,7 @@ async def test_search_by_folio_name_and_rut(web: WebBrowser, tenant: Tenant, ses
     assert numbers(by_folio.text) == [105]
     assert sorted(numbers(by_rut.text)) == [102, 103, 105, 107]
     assert sorted(numbers(by_name.text)) == [100, 101, 104, 106, 200, 300]
+    assert "Cliente ALFA LTDA · RUT 96.874.030-K" in text_of(by_name)
     assert "Varios clientes coinciden: elija uno" in text_of(several)
     assert numbers(several.text) == []
     assert "ALFA LTDA (RUT 96.874.030-K)" in text_of(several)

@@ -436,6 +436,8 @@ def _full_list(
         for row in rows
     ]  # fmt: skip
     query = {k: v for k, v in asked.items() if v}
+    chosen = listing.filters.client_id
+    client = clients_repository.get(session, staff.company_id, chosen) if chosen is not None else None
 
     def page_href(n: int) -> str:
         return "/app/documents?" + urlencode({**query, "page": str(n)})
@@ -457,6 +459,7 @@ def _full_list(
         "client_href": client_href,
         "export_href": lambda extension: f"/app/documents.{extension}?" + urlencode(query),
         "matching_clients": listing.matching_clients,
+        "client": client,
         "type_name": pages.type_name,
         **_form(session, staff.company_id, asked),
     }
