@@ -8,12 +8,15 @@ import re
 from datetime import timedelta
 
 from openpyxl import load_workbook
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from dtehub.kit.dates import today_in_santiago
+from dtehub.models import Document
 from tests.conftest import Tenant
 from tests.webapp.helpers import WebBrowser, add_user, text_of
 from tests.webapp.test_dashboard import furnish
+from tests.webapp.test_dashboard_sii import _claim
 
 
 def numbers(page: str) -> list[int]:
@@ -177,3 +180,28 @@ async def test_the_export_of_a_filter(web: WebBrowser, tenant: Tenant, session: 
     rows = list(sheet.iter_rows(values_only=True))
     assert [row[3] for row in rows[1:]] == ["100", "101", "104", "106", "200", "300"]
     assert rows[6][9:] == ("USD", 5000, 5000)
+
+
+async def test_sii_state_xml_verdicts_and_creation_dates_as_the_api_lists_them(
+    web: WebBrowser, tenant: Tenant, session: Session
+) -> None:
+    await _signed_in(web, tenant, session)
+    await _claim(tenant, session)
+    listed = (await tenant.get("/v1/getDocuments", resultsPerPage=100)).json()["items"]
+    invalid = next(int(item["id"]) for item in listed if item["number"] == "105")
+    session.execute(update(Document).where(Document.id == invalid).values(xml_schema="invalid"))
+    session.commit()
+    today = today_in_santiago()
+
+    async def both(**asked: str) -> list[int]:
+        page = sorted(numbers((await web.get("/app/documents", status="all", **asked)).text))
+        api = (await tenant.get("/v1/getDocuments", resultsPerPage=100, **asked)).json()["items"]
+        assert page == sorted(int(item["number"]) for item in api), asked
+        return page
+
+    assert await both(siiState="accepted") == [101]
+    assert await both(siiState="claimed") == [100, 103, 106, 200, 300]
+    assert await both(siiState="never_synced") == [102, 104, 105, 107]
+    assert await both(xmlSchema="invalid") == [105]
+    assert await both(dateBy="2", since=today.isoformat()) == [*range(100, 108), 200, 300]
+    assert await both(dateBy="2", until=(today - timedelta(days=1)).isoformat()) == []
