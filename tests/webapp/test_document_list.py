@@ -71,6 +71,8 @@ async def test_search_by_folio_name_and_rut(web: WebBrowser, tenant: Tenant, ses
     by_name = await web.get("/app/documents", q="alfa", status="all")
     several = await web.get("/app/documents", q="a", status="all")
     none = await web.get("/app/documents", q="gamma", status="all")
+    beta_id = (await tenant.get("/v1/getClients", taxId="76399752-9")).json()["items"][0]["id"]
+    renamed = await web.get("/app/documents", q="alfa", clientId=str(beta_id), status="all")
 
     assert numbers(by_folio.text) == [105]
     assert sorted(numbers(by_rut.text)) == [102, 103, 105, 107]
@@ -80,6 +82,7 @@ async def test_search_by_folio_name_and_rut(web: WebBrowser, tenant: Tenant, ses
     assert numbers(several.text) == []
     assert "ALFA LTDA (RUT 96.874.030-K)" in text_of(several)
     assert "No hay documentos." in text_of(none)
+    assert sorted(numbers(renamed.text)) == [100, 101, 104, 106, 200, 300]  # the name searched wins
 
 
 async def test_order_and_dates(web: WebBrowser, tenant: Tenant, session: Session) -> None:

@@ -311,12 +311,10 @@ def document_listing(session: Session, company_id: int, asked: dict[str, str | N
             offset=0,
             limit=20,
         )
-        if len(found) == 1 and client_id in (None, found[0].id):
-            client_id = found[0].id
-        elif not found:
-            nothing = True
-        elif client_id is None:
-            matching = [(c.id, c.name, c.tax_id) for c in found]
+        # A name searched replaces a client chosen before (the form keeps that one as a hidden field).
+        client_id = found[0].id if len(found) == 1 else None
+        nothing = not found
+        matching = [(c.id, c.name, c.tax_id) for c in found] if len(found) > 1 else []
     wanted_status = _LIST_STATUSES.get(status or "")
     filters = DocumentFilters(
         date_by=DateBy(int(date_by or 1)),
