@@ -103,10 +103,10 @@ async def test_a_bad_sii_state_in_the_list_is_a_clear_error(
     add_user(session, tenant.company_id, email="ana@example.cl")
     await web.signed_in("ana@example.cl")
 
-    answer = await web.get("/app/documents", siiState="accepted")
+    answer = await web.get("/app/documents", siiState="reclamado")
 
     assert answer.status_code == 400
-    assert "siiState: claimed (reclamados en el SII) o vacío" in text_of(answer)
+    assert "siiState: uno de received, accepted, tacitly_accepted, claimed, never_synced" in text_of(answer)
 
 
 def _run(company_id: int, state: str, **fields: object) -> SiiSyncRun:

@@ -116,6 +116,7 @@ class Company_:
     run_id: str = "1"
     member_id: str = "1"
     webhook_id: str = "1"
+    tag_id: str = "1"
 
 
 async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
@@ -124,7 +125,7 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
     assert client.status_code == 200, client.text
     body = {
         "clientId": client.json()["id"], "number": "1", "issueDate": "2024-01-01", "dueDate": "2099-01-01",
-        "total": "1190", "taxes": "190", "code": 33,
+        "total": "1190", "taxes": "190", "code": 33, "tags": [f"etiqueta {mark}"],
     }  # fmt: skip
     document = await tenant.post("/v1/createDocument", body)
     assert document.status_code == 200
@@ -158,6 +159,7 @@ async def furnish(tenant: Tenant, session: Session, mark: str) -> Company_:
         str(run.id),
         str(member.id),
         hook.json()["id"],
+        str(document.json()["tags"][0]["id"]),
     )
 
 
@@ -309,6 +311,14 @@ def probes(a: Company_, b: WebBrowser) -> dict[tuple[str, str], list[Probe]]:
                 MISSING_ID,
                 lambda v: b.get("/app/documents", clientId=v, status="overdue"),
             ),
+            Probe(
+                "clientId, all",
+                a.client_id,
+                MISSING_ID,
+                lambda v: b.get("/app/documents", clientId=v, status="all"),
+            ),
+            Probe("tagId", a.tag_id, MISSING_ID, lambda v: b.get("/app/documents", tagId=v, status="all")),
+            Probe("q, name", "CLIENTE A", "CLIENTE Z", lambda v: b.get("/app/documents", q=v, status="all")),
         ],
     }
 
@@ -418,7 +428,7 @@ async def test_b_on_as_objects_is_exactly_a_missing_object(
             assert _masked(theirs, probe.theirs) == _masked(missing, probe.missing), (route, probe.label)
             tried += 1
 
-    assert tried == 29
+    assert tried == 32
     assert snapshot(session, tenant.company_id) == before
     portfolio = text_of(await web.get("/app/portfolio"))
     dashboard = text_of(await web.get("/app/"))

@@ -34,6 +34,8 @@ class DocumentFilters:
     since: date | None = None
     until: date | None = None
     status: DocumentStatus | None = None
+    open_only: bool = False
+    """True: only the documents still to collect (por vencer and vencida), whatever ``status`` says."""
     number: str | None = None
     code: int | None = None
     currency: str | None = None

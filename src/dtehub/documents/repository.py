@@ -303,6 +303,8 @@ def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[
         conditions.append(day <= filters.until)
     if filters.status is not None:
         conditions.append(_status_condition(filters.status, today))
+    if filters.open_only:
+        conditions.append(Document.state == DocumentState.OPEN)
     if filters.number is not None:
         conditions.append(Document.number == filters.number)
     if filters.code is not None:
@@ -363,6 +365,7 @@ def _summarized(filters: DocumentFilters) -> bool:
         and filters.xml_ted is None
         and filters.sii_state is None
         and filters.is_ceded is None
+        and not filters.open_only
         and filters.status in (None, DocumentStatus.PAID, DocumentStatus.VOIDED)
     )
 

@@ -35,16 +35,27 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy.orm import Session
 
 from dtehub.audit.actions import Action
+from dtehub.clients import repository as clients_repository
 from dtehub.config import Settings
 from dtehub.dependencies import SessionDep, run_unit_of_work
+from dtehub.documents import repository as documents_repository
+from dtehub.documents.repository import DocumentRow
+from dtehub.documents.status import STATUS_NAMES, status_of
 from dtehub.kit.dates import today_in_santiago
-from dtehub.models.document import NO_CODE
+from dtehub.models.document import NO_CODE, DocumentState
 from dtehub.reports import service as reports
 from dtehub.reports.repository import OpenFilter, OpenRow
 from dtehub.users import service as users
 from dtehub.users.service import SessionEnded, Staff
 from dtehub.webapp import pages
-from dtehub.webapp.dashboard import open_filter
+from dtehub.webapp.dashboard import (
+    FIGURE_PARAMETERS,
+    LIST_PARAMETERS,
+    Listing,
+    document_listing,
+    is_figure_list,
+    open_filter,
+)
 from dtehub.webapp.web import SESSION_COOKIE, NowDep, StaffDep, app_route, record
 
 router = APIRouter()
@@ -68,6 +79,7 @@ def amount(cents: int, currency: str) -> int | Decimal:
 
 
 def _values(row: OpenRow, currency: str, today: date) -> tuple[Any, ...]:
+    """A figure list's row as the file's values."""
     status = "Vencida" if row.due_date < today else "Por vencer"
     code = None if row.code == NO_CODE else row.code
     return (row.id, pages.type_name(row.code), code, row.number, row.client_tax_id, row.client_name,
@@ -107,7 +119,46 @@ def _rows(request: Request, company_id: int, wanted: OpenFilter, today: date) ->
         after = (rows[-1].due_date, rows[-1].id)
 
 
-def _csv(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes]:
+def _full_values(row: DocumentRow, client_name: str, today: date) -> tuple[Any, ...]:
+    """A row of getDocuments' listing as the file's values (each in its own currency)."""
+    status = STATUS_NAMES[status_of(DocumentState(row.state), row.due_date, today)]
+    code = None if row.code == NO_CODE else row.code
+    return (row.id, pages.type_name(row.code), code, row.number, row.client_tax_id, client_name,
+            row.issue_date, row.due_date, status, row.currency, amount(row.total_cents, row.currency),
+            amount(row.due_cents, row.currency))  # fmt: skip
+
+
+def _full_rows(request: Request, company_id: int, listing: Listing, today: date) -> Iterator[tuple[Any, ...]]:
+    """Every row of getDocuments' listing for the page's filter, in the page's order, batch after
+    batch (each read in a unit of work of its own, after the same check as :func:`_rows`)."""
+    settings: Settings = request.app.state.settings
+    factory = request.app.state.sessionmaker
+    token = request.cookies.get(SESSION_COOKIE)
+    offset = 0
+    while not (listing.matching_clients or listing.nothing):
+
+        def batch(session: Session, offset: int = offset) -> list[tuple[Any, ...]]:
+            if offset and not users.still_working_on(session, token, company_id):
+                raise SessionEnded(expired=False)
+            rows, _ = documents_repository.list_page(
+                session, company_id, listing.filters, order_by=listing.order_by,
+                descending=listing.descending, offset=offset, limit=reports.EXPORT_BATCH,
+                today=today, with_client=False,
+            )  # fmt: skip
+            names = clients_repository.by_ids(session, company_id, {row.client_id for row in rows})
+            return [
+                _full_values(row, names[row.client_id].name if row.client_id in names else "", today)
+                for row in rows
+            ]
+
+        values = run_unit_of_work(factory, batch, writes=False, busy_timeout=settings.db_busy_timeout)
+        yield from values
+        if len(values) < reports.EXPORT_BATCH:
+            return
+        offset += len(values)
+
+
+def _csv(rows: Iterator[tuple[Any, ...]]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow(HEADER)
@@ -115,8 +166,8 @@ def _csv(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes]
     buffer.seek(0)
     buffer.truncate()
     for count, row in enumerate(rows, 1):
-        values = [_inert(v) if isinstance(v, str) else v for v in _values(row, currency, today)]
-        values[6], values[7] = pages.day(row.issue_date), pages.day(row.due_date)
+        values = [_inert(v) if isinstance(v, str) else v for v in row]
+        values[6], values[7] = pages.day(row[6]), pages.day(row[7])
         writer.writerow(values)
         if count % reports.EXPORT_BATCH == 0:
             yield buffer.getvalue().encode()
@@ -125,11 +176,10 @@ def _csv(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes]
     yield buffer.getvalue().encode()
 
 
-def _xlsx(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes]:
+def _xlsx(rows: Iterator[tuple[Any, ...]]) -> Iterator[bytes]:
     workbook = Workbook(write_only=True)
     sheet: WriteOnlyWorksheet = workbook.create_sheet("Documentos")
     sheet.freeze_panes = "A2"
-    number_format = "#,##0" if currency == "CLP" else "#,##0.00"
 
     def cell(value: Any, shown: str | None = None) -> Cell:
         made = WriteOnlyCell(sheet, value=value)
@@ -143,7 +193,8 @@ def _xlsx(rows: Iterator[OpenRow], currency: str, today: date) -> Iterator[bytes
     for count, row in enumerate(rows, 1):
         if count > XLSX_MAX_ROWS:
             break
-        values = _values(row, currency, today)
+        values = row
+        number_format = "#,##0" if values[9] == "CLP" else "#,##0.00"
         sheet.append(
             [
                 *(cell(value) for value in values[:6]),
@@ -170,13 +221,22 @@ def _export(
     extension: str,
     parameters: tuple[str | None, ...],
 ) -> Response:
-    wanted, _ = reports.checked_filter(session, staff.company_id, open_filter(*parameters))
+    asked = dict(zip(FIGURE_PARAMETERS, parameters, strict=True))
+    asked.update({name: request.query_params.get(name) for name in LIST_PARAMETERS})
+    today = today_in_santiago(now)
+    rows: Iterator[tuple[Any, ...]]
+    if is_figure_list(asked):
+        wanted, _ = reports.checked_filter(session, staff.company_id, open_filter(*parameters))
+        rows = (
+            _values(row, wanted.currency, today) for row in _rows(request, staff.company_id, wanted, today)
+        )
+    else:
+        listing = document_listing(session, staff.company_id, asked)
+        rows = _full_rows(request, staff.company_id, listing, today)
     # Who took the list out, in which format and with which filter (the page's query, as asked).
     summary = {"format": extension, "query": request.url.query[:1000]}
     record(session, staff, Action.APP_EXPORT_DOCUMENTS, summary=summary)
-    today = today_in_santiago(now)
-    rows = _rows(request, staff.company_id, wanted, today)
-    body = _csv(rows, wanted.currency, today) if extension == "csv" else _xlsx(rows, wanted.currency, today)
+    body = _csv(rows) if extension == "csv" else _xlsx(rows)
     name = f"documentos-{today.isoformat()}.{extension}"
     headers = {**pages.PRIVATE_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
     media_type = "text/csv; charset=utf-8" if extension == "csv" else XLSX_MEDIA_TYPE
