@@ -1,7 +1,7 @@
 """``/app/documents``' filter form in Debian's Chromium (the fixtures of
-:mod:`tests.e2e.test_app_in_a_browser`: the real app served in this process, whose file is over its
-length limit already): a person fills the form, submits it, sees the filtered rows, exports them and
-the page passes axe-core. The test creates nothing: the other tests' figures stay as they are."""
+:mod:`tests.e2e.test_app_in_a_browser`: the real app served in this process): a person fills the form,
+submits it, sees the filtered rows, exports them and the page passes axe-core. The test creates
+nothing: the other tests' figures stay as they are."""
 
 from __future__ import annotations
 
