@@ -416,6 +416,11 @@ def _count_query(company_id: int, filters: DocumentFilters, today: date) -> Sele
     return select(func.count()).select_from(_from(filters)).where(*conditions)
 
 
+ONE_STATEMENT_MAX_OFFSET = 10_000
+"""The deepest offset PostgreSQL's one-statement page is used for (page 200 of 50): beyond, the count
+comes first."""
+
+
 def list_page(
     session: Session,
     company_id: int,
@@ -448,9 +453,11 @@ def list_page(
         conditions = _conditions(company_id, filters, today)
         page_ids = select(Document.id.label("id")).select_from(_from(filters)).where(*conditions)
     ordering = _ordering(column, tie, descending)
-    if not on_postgresql(session):
+    if not on_postgresql(session) or offset > ONE_STATEMENT_MAX_OFFSET:
         # SQLite: three statements, each a call into the library; the rows' statement is built once
         # (building and caching the one statement below costs more CPU than the two calls it saves).
+        # A deep page on PostgreSQL too: counted first, so that a page past the end never has the
+        # database skip rows (a request for page 1,000,000 would walk every matching row).
         total = count(session, company_id, filters, today)
         if offset >= total:
             return [], total
