@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +73,17 @@ def open_session(url: str, company_id: int) -> str:
     return token
 
 
+def first_tag(url: str, company_id: int) -> int:
+    """The id of the company's first tag (the loader makes a few; a reused database keeps them)."""
+    engine = create_engine(url)
+    with Session(engine) as session:
+        found = session.execute(
+            text("SELECT min(id) FROM tags WHERE company_id = :c"), {"c": company_id}
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
 def pages(tenant: Tenant, rng: random.Random) -> list[tuple[str, Callable[[], str]]]:
     """Every GET page of /app worth timing, by name: a fixed path, or one drawn per request."""
     today = today_in_santiago(datetime.now(UTC))
@@ -94,6 +106,12 @@ def pages(tenant: Tenant, rng: random.Random) -> list[tuple[str, Callable[[], st
         ("documents page 100", fixed("/app/documents?page=100")),
         ("documents page 1000", fixed("/app/documents?page=1000")),
         ("documents overdue p. 500", fixed("/app/documents?status=overdue&page=500")),
+        # The filter form's listing (getDocuments' own), past the figures' lists:
+        ("documents all, by total", fixed("/app/documents?status=all&orderBy=5&order=DESC")),
+        ("documents paid, page 200", fixed("/app/documents?status=paid&page=200")),
+        ("documents of a tag, type 33", fixed(f"/app/documents?tagId={tenant.tag_ids[0]}&code=33")),
+        ("documents search by name", fixed("/app/documents?status=all&q=Cliente+42")),
+        ("documents search by folio", lambda: f"/app/documents?status=all&q={1 + rng.randrange(count)}"),
         ("a document (random)", lambda: f"/app/documents/{first + rng.randrange(count)}"),
         ("portfolio", fixed("/app/portfolio")),
         ("settings", fixed("/app/settings")),
@@ -187,6 +205,7 @@ def main() -> None:
         )
     if args.load_only:
         return
+    tenant.tag_ids = (first_tag(args.database_url, tenant.company_id),)
 
     port = free_port()
     mail_folder = Path(tempfile.mkdtemp(prefix="dtehub-bench-app-mail-"))
