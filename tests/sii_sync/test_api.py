@@ -86,7 +86,7 @@ async def test_a_sync_asked_for_runs_and_shows_its_progress(
 
     sii.open.set()
     finished = await until_finished(http, headers, run["id"])
-    assert finished["state"] == "done"
+    assert finished["state"] == "done", finished
     assert (finished["periodsDone"], finished["documentsCreated"]) == (3, 6)
     assert finished["startedAt"]
     assert finished["finishedAt"]

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import event, select
 
 from dtehub.db import unit_of_work
+from dtehub.kit.pagination import PageRequest
 from dtehub.models import Company, SiiSyncLease
 from dtehub.sii.errors import SiiUnavailable
-from dtehub.sii_sync import repository, runs
+from dtehub.sii_sync import repository, runs, service
 from dtehub.sii_sync.errors import LeaseLost, SyncAlreadyRunning
 from dtehub.sii_sync.executor import SyncExecutor
 from dtehub.sii_sync.periods import Period
@@ -196,3 +197,42 @@ def test_an_idle_executors_heartbeat_writes_nothing(committed: Committed, clock:
             assert repository.lease_of(session, committed.company_id) is not None
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+
+
+@pytest.mark.parametrize("read", ["get_run", "latest_run", "list_runs"])
+def test_a_run_finishing_while_it_is_read_is_never_shown_interrupted(
+    committed: Committed, clock: FakeClock, read: str
+) -> None:
+    """The run finishes (its lease given back) between the statements that read it and its lease: a
+    person sees it running (SQLite's snapshot) or done (PostgreSQL's next statement), never failed."""
+    sync = executor(committed, clock)
+    run_id = request(sync, committed)
+    with unit_of_work(committed.factory) as session:
+        runs.start(session, committed.company_id, run_id, sync.holder, clock())
+
+    finished = False
+
+    def finish_after_the_first_read(*_: object) -> None:
+        nonlocal finished
+        if not finished:
+            finished = True
+            with unit_of_work(committed.factory) as session:
+                runs.finish(session, committed.company_id, run_id, sync.holder, clock())
+
+    engine = committed.factory.kw["bind"]
+    with unit_of_work(committed.factory, writes=False) as session:
+        event.listen(engine, "after_cursor_execute", finish_after_the_first_read)
+        try:
+            if read == "get_run":
+                run, lease = service.get_run(session, committed.company_id, run_id)
+            elif read == "latest_run":
+                latest, lease = service.latest_run(session, committed.company_id)
+                assert latest is not None
+                run = latest
+            else:
+                found, _, lease = service.list_runs(session, committed.company_id, PageRequest(1, 10))
+                [run] = found
+        finally:
+            event.remove(engine, "after_cursor_execute", finish_after_the_first_read)
+        assert finished
+        assert runs.presented_state(run, lease, clock()).state in ("running", "done")

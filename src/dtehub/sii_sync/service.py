@@ -47,21 +47,29 @@ def request_run(
     return run, repository.lease_of(session, company_id)
 
 
+# The lease is read before the run(s) it is judged with. On PostgreSQL each statement sees what was
+# committed when it began: read the other way round, a run read while still running and its lease read
+# just after the run finished (the lease given back) would show a finished run as interrupted.
+
+
 def get_run(session: Session, company_id: int, run_id: int) -> tuple[SiiSyncRun, SiiSyncLease | None]:
-    return runs.require_run(session, company_id, run_id), repository.lease_of(session, company_id)
+    lease = repository.lease_of(session, company_id)
+    return runs.require_run(session, company_id, run_id), lease
 
 
 def latest_run(session: Session, company_id: int) -> tuple[SiiSyncRun | None, SiiSyncLease | None]:
     """The company's newest run (None: it never synced), and its lease (is an active run alive)."""
+    lease = repository.lease_of(session, company_id)
     run = repository.latest_run(session, company_id)
-    return run, repository.lease_of(session, company_id) if run is not None else None
+    return run, lease if run is not None else None
 
 
 def list_runs(
     session: Session, company_id: int, page: PageRequest
 ) -> tuple[Sequence[SiiSyncRun], int, SiiSyncLease | None]:
+    lease = repository.lease_of(session, company_id)
     found, total = repository.list_runs(session, company_id, page)
-    return found, total, repository.lease_of(session, company_id)
+    return found, total, lease
 
 
 def now_of(executor: SyncExecutor) -> datetime:
