@@ -285,3 +285,9 @@ def test_each_part_is_signed_over_its_canonical_text_as_read_in_the_file(source:
     assert changed.count(b"<MontoCesion>2<") == 1
     broken = [label for label, _, holds in _parts_canonical_in_the_file(changed)[new] if not holds]
     assert [label.split()[0] for label in broken] == ["DocumentoCesion", "DocumentoAEC"], broken
+
+
+def test_a_character_xml_cannot_carry_is_refused_as_a_cession_error_never_sent() -> None:
+    control = Party(ASSIGNEE.rut, "FACTORING\x01 SPA", ASSIGNEE.address, ASSIGNEE.email)
+    with pytest.raises(AecError, match="cannot be read back"):
+        build_aec(ceded_dte(dte_bytes(1545)), terms(assignee=control), signer())
