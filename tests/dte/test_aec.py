@@ -4,6 +4,7 @@ cl-sii as SII's files are, and the DTE inside byte for byte the one stored."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from cl_sii.libs.xml_utils import parse_untrusted_xml
@@ -24,6 +25,7 @@ from dtehub.dte.aec import (
     validate_aec,
 )
 from dtehub.dte.signature import verify_dte_signature
+from dtehub.dte.signed_forms import canonicalize
 from dtehub.kit.xml import parse_untrusted
 from tests.dte_factory import _certificate, build_dte
 
@@ -235,3 +237,57 @@ def test_the_self_check_verifies_in_full_any_part_not_in_the_file_as_it_was_sign
 
     monkeypatch.setattr(aec_module, "verify_reference", not_called)
     aec_module._check_built(data, dte, parts)  # type: ignore[arg-type]  # as built: holds
+
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def _parts_canonical_in_the_file(data: bytes) -> list[tuple[str, bytes, bool]]:
+    """Each part's signed element as read in the finished file: its label, its canonical text there
+    (computed the verifier's way, detached) and whether its signature holds there, verified in full."""
+    root = parse_untrusted(data, max_bytes=10_000_000)
+    verdicts = dict(signatures(root))
+    found = []
+    for label, signature in aec_module._part_signatures(root):
+        signed = signature.getprevious()
+        assert signed is not None
+        found.append((label, canonicalize(signed), verdicts[label].problem is None))
+    return found
+
+
+@pytest.mark.parametrize("source", ["built", "real DTE with comments", "re-cession of SII's file"])
+def test_each_part_is_signed_over_its_canonical_text_as_read_in_the_file(source: str) -> None:
+    """The builder signs each part's element over the canonical text of its bytes read as a document of
+    their own, under the part's declarations: the very text a verifier computes for it in the finished
+    file, whatever the part holds (a DTE with comments and indentation, the namespaces and comments of a
+    file SII registered, ceded onwards). Every signature made here holds there in full, and a byte changed
+    in a part breaks that part's signature and the cover's."""
+    if source == "re-cession of SII's file":
+        previous = (FIXTURES / "aec" / "AEC--76399752-9--33--25568--SEQ-1.xml").read_bytes()
+        holder = aec_module.last_assignee(previous)
+        data = build_recession(previous, terms(assignor=holder, assignee=SECOND, amount=1), holder_signer())
+    else:
+        stored = (
+            dte_bytes()
+            if source == "built"
+            else (FIXTURES / "DTE--76399752-9--33--25568--cleaned.xml").read_bytes()
+        )
+        data = build_aec(ceded_dte(stored), terms(amount=1), signer())
+    new = slice(-2, None) if source == "re-cession of SII's file" else slice(None)  # what was signed here
+    parts = _parts_canonical_in_the_file(data)[new]
+    assert len(parts) in (2, 3)
+    assert all(holds for _, _, holds in parts), parts
+    if source == "real DTE with comments":
+        assert b"<!--" in data
+        assert all(b"<!--" not in text for _, text, _ in parts)
+
+    changed = data.replace(b"<MontoCesion>1<", b"<MontoCesion>2<")
+    assert changed.count(b"<MontoCesion>2<") == 1
+    broken = [label for label, _, holds in _parts_canonical_in_the_file(changed)[new] if not holds]
+    assert [label.split()[0] for label in broken] == ["DocumentoCesion", "DocumentoAEC"], broken
+
+
+def test_a_character_xml_cannot_carry_is_refused_as_a_cession_error_never_sent() -> None:
+    control = Party(ASSIGNEE.rut, "FACTORING\x01 SPA", ASSIGNEE.address, ASSIGNEE.email)
+    with pytest.raises(AecError, match="cannot be read back"):
+        build_aec(ceded_dte(dte_bytes(1545)), terms(assignee=control), signer())

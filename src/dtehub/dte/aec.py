@@ -8,9 +8,9 @@ part signed in its own context with the assignor's certificate (SII's profile: :
 
 How it is built, so that every signature holds where it ends up:
 
-- **The DTE's bytes are never re-serialized.** Its signature covers its exact content, and lxml writes
-  empty elements, quotes and whitespace its own way: the skeletons are serialized by lxml and the DTE's own
-  bytes pasted in where the skeleton has ``<DTE/>`` (as are the signed parts into ``Cesiones``). A DTE
+- **The DTE's bytes are never re-serialized.** Its signature covers its exact content: the parts are
+  written as text (values escaped by :func:`xml.sax.saxutils.escape`, as lxml would write them) and the
+  DTE's own bytes pasted in where they have ``<DTE/>`` (as are the signed parts into ``Cesiones``). A DTE
   stored in ISO-8859-1 (SII's encoding) or in plain ASCII goes in byte for byte; one stored in UTF-8 with
   accents is transcoded to the file's ISO-8859-1 (the same characters: its signature, over the canonical
   text, still holds; a character ISO-8859-1 lacks becomes a character reference).
@@ -36,7 +36,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from functools import lru_cache
+from typing import Any, NamedTuple, cast
+from xml.sax.saxutils import escape
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
@@ -47,11 +49,10 @@ from dtehub.dte.signature import DSIG_NS
 from dtehub.dte.xmldsig import (
     DocumentSignature,
     id_index,
-    sign_element,
+    sign_canonical,
     verify_reference,
 )
 from dtehub.kit.xml import DEFAULT_MAX_XML_BYTES, XmlError, encoding_of, local_name, parse_untrusted
-from dtehub.kit.xmlbuild import element
 
 SII_NS = "http://www.sii.cl/SiiDte"
 ENCODING = "ISO-8859-1"
@@ -175,17 +176,30 @@ def ceded_dte(stored: bytes) -> CededDte:
     return CededDte(content=body, **fields)
 
 
+_HEADERS = (f"{_S}Documento/{_S}Encabezado", f"{_S}Liquidacion/{_S}Encabezado")
+_ID_DTE_SECTIONS = frozenset(_S + name for name in ("IdDoc", "Emisor", "Receptor", "Totales"))
+
+
 def _id_dte(root: etree._Element) -> dict[str, Any]:
-    q = _S
-    header = root.find(f"{q}Documento/{q}Encabezado")
+    header = root.find(_HEADERS[0])
     if header is None:
-        header = root.find(f"{q}Liquidacion/{q}Encabezado")
+        header = root.find(_HEADERS[1])
     if header is None:
         raise AecError("the stored DTE has no Documento/Encabezado: only facturas (33, 34, 43, 46) are ceded")
+    values: dict[str, str] = {}  # "IdDoc/Folio": its text, stripped; the first of each, as find gives
+    for section in header:
+        if section.tag in _ID_DTE_SECTIONS:
+            prefix = str(section.tag)[len(_S) :] + "/"
+            for child in section:
+                tag = child.tag
+                if isinstance(tag, str) and tag.startswith(_S):
+                    values.setdefault(prefix + tag[len(_S) :], (child.text or "").strip())
+
+    def optional(path: str) -> str:
+        return values.get(path, "")
 
     def text(path: str) -> str:
-        found = header.find("/".join(q + part for part in path.split("/")))
-        value = (found.text or "").strip() if found is not None else ""
+        value = optional(path)
         if not value:
             raise AecError(f"the stored DTE has no {path.rpartition('/')[2]}")
         return value
@@ -201,12 +215,6 @@ def _id_dte(root: etree._Element) -> dict[str, Any]:
         raise AecError("the stored DTE's type, folio, issue date or total cannot be read") from None
     if type_code not in CEDIBLE_TYPES:
         raise AecError(f"type {type_code} cannot be ceded: only 33, 34, 43 and 46 can")
-    receiver = header.find(f"{q}Receptor/{q}RznSocRecep")
-
-    def optional(path: str) -> str:
-        found = header.find("/".join(q + part for part in path.split("/")))
-        return (found.text or "").strip() if found is not None else ""
-
     address = ", ".join(
         part for part in (optional("Emisor/DirOrigen"), optional("Emisor/CmnaOrigen")) if part
     )
@@ -218,7 +226,7 @@ def _id_dte(root: etree._Element) -> dict[str, Any]:
         "folio": folio,
         "issuer_rut": text("Emisor/RUTEmisor").upper(),
         "receiver_rut": text("Receptor/RUTRecep").upper(),
-        "receiver_name": (receiver.text or "").strip() if receiver is not None else "",
+        "receiver_name": optional("Receptor/RznSocRecep"),
         "issue_date": issued,
         "total": total,
     }
@@ -247,27 +255,29 @@ def build_aec(dte: CededDte, terms: Terms, signer: Signer) -> bytes:
         )
     stamp = terms.signed_at.strftime(TIMESTAMP)
     parts: list[_Signed] = []
+    nsmap: dict[str | None, str] = {None: SII_NS}
     cedido = _signed_part(
         _s(
             "DTECedido",
             _s("DocumentoDTECedido", _s("DTE"), _s("TmstFirma", stamp), ID=f"DTECedido_{dte.label}"),
             version="1.0",
         ),
+        nsmap,
         {b"<DTE/>": dte.content},
         signer,
         parts,
     )
-    cesion = _signed_part(_cesion(dte, terms, signer, stamp), {}, signer, parts)
+    cesion = _signed_part(_cesion(dte, terms, signer, stamp), nsmap, {}, signer, parts)
     aec = _s("AEC", _cover(terms, stamp, f"AEC_{dte.label}"), version="1.0")
     body = _signed_part(
-        aec, {b"<Cesiones/>": b"<Cesiones>" + cedido + cesion + b"</Cesiones>"}, signer, parts
+        aec, nsmap, {b"<Cesiones/>": b"<Cesiones>" + cedido + cesion + b"</Cesiones>"}, signer, parts
     )
     data = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii") + body
     _check_built(data, dte, parts)
     return data
 
 
-def _cover(terms: Terms, stamp: str, identifier: str) -> etree._Element:
+def _cover(terms: Terms, stamp: str, identifier: str) -> _Node:
     """The AEC's DocumentoAEC: its cover (Caratula) and an empty Cesiones the signed parts go in."""
     contact = terms.contact or Contact()
     return _s(
@@ -287,7 +297,7 @@ def _cover(terms: Terms, stamp: str, identifier: str) -> etree._Element:
     )
 
 
-def _cesion(dte: CededDte, terms: Terms, signer: Signer, stamp: str) -> etree._Element:
+def _cesion(dte: CededDte, terms: Terms, signer: Signer, stamp: str) -> _Node:
     declaration = (
         default_declaration(dte, terms.assignor, terms.assignee)
         if terms.declaration is None
@@ -325,7 +335,7 @@ def _cesion(dte: CededDte, terms: Terms, signer: Signer, stamp: str) -> etree._E
     )
 
 
-def _party(party: Party) -> list[etree._Element]:
+def _party(party: Party) -> list[_Node]:
     return [
         _s("RUT", party.rut),
         _s("RazonSocial", party.name[:100]),
@@ -334,8 +344,69 @@ def _party(party: Party) -> list[etree._Element]:
     ]
 
 
-def _s(name: str, *content: etree._Element | str | None, **attributes: str) -> etree._Element:
-    return element(f"{_S}{name}", *content, nsmap={None: SII_NS}, attributes=attributes)
+class _Node(NamedTuple):
+    """An element of SII's namespace to be written: its name, its children or its text, its attributes."""
+
+    name: str
+    content: tuple[_Node, ...] | str
+    attributes: dict[str, str]
+
+
+def _s(name: str, *content: _Node | str | None, **attributes: str) -> _Node:
+    """``name`` holding ``content``: child nodes, or one text (None: left out)."""
+    present = [part for part in content if part is not None]
+    if len(present) == 1 and isinstance(present[0], str):
+        return _Node(name, present[0], attributes)
+    children = tuple(part for part in present if isinstance(part, _Node))
+    if len(children) != len(present):
+        raise TypeError(f"{name} holds either one text or elements")  # a bug
+    return _Node(name, children, attributes)
+
+
+# What XML requires escaped, and what lxml escapes besides (so the text is what lxml would write):
+# a carriage return (which a reader would turn into a line feed) and, in attributes, white space.
+_TEXT_ENTITIES = {"\r": "&#13;"}
+_ATTRIBUTE_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\t": "&#9;", "\r": "&#13;"}
+
+
+def _written(node: _Node, nsmap: dict[str | None, str]) -> bytes:
+    """``node`` as XML text in the file's encoding, declaring ``nsmap`` on it (SII's as the default), each
+    text and attribute value escaped by :func:`xml.sax.saxutils.escape`; a character ISO-8859-1 lacks
+    becomes a character reference. The text is read back before it is signed (:func:`_canonical_in_part`)
+    and the finished file is read and validated (:func:`_check_built`)."""
+    if nsmap.get(None) != SII_NS:
+        raise AecError("the AEC's parts are written in SII's default namespace")  # a bug
+    out: list[str] = []
+    _write(node, out, _declarations(tuple(nsmap.items())).decode(ENCODING), nsmap)
+    return "".join(out).encode(ENCODING, errors="xmlcharrefreplace")
+
+
+def _write(node: _Node, out: list[str], declarations: str, nsmap: dict[str | None, str]) -> None:
+    attributes = "".join(
+        f' {_attribute_name(name, nsmap)}="{escape(value, _ATTRIBUTE_ENTITIES)}"'
+        for name, value in node.attributes.items()
+    )
+    content = node.content
+    if isinstance(content, str):
+        out.append(f"<{node.name}{declarations}{attributes}>{escape(content, _TEXT_ENTITIES)}</{node.name}>")
+    elif not content:
+        out.append(f"<{node.name}{declarations}{attributes}/>")
+    else:
+        out.append(f"<{node.name}{declarations}{attributes}>")
+        for child in content:
+            _write(child, out, "", nsmap)
+        out.append(f"</{node.name}>")
+
+
+def _attribute_name(name: str, nsmap: dict[str | None, str]) -> str:
+    """An attribute's name as written: ``{uri}local`` with the prefix ``nsmap`` declares for ``uri``."""
+    if not name.startswith("{"):
+        return name
+    uri, _, local = name[1:].partition("}")
+    for prefix, declared in nsmap.items():
+        if prefix is not None and declared == uri:
+            return f"{prefix}:{local}"
+    raise AecError(f"the attribute {name} has no prefix declared for it")  # a bug
 
 
 @dataclass(frozen=True)
@@ -349,32 +420,65 @@ class _Signed:
 
 
 def _signed_part(
-    root: etree._Element,
+    part: _Node,
+    nsmap: dict[str | None, str],
     pastes: dict[bytes, bytes],
     signer: Signer,
     signed_parts: list[_Signed] | None = None,
 ) -> bytes:
-    """``root`` serialized with ``pastes`` put in place of their placeholders, its first child signed: the
-    signature is made on the document as read back and pasted after that child, so no byte of what was
-    pasted is ever written by lxml. The part as signed is added to ``signed_parts`` (for
-    :func:`_check_built`)."""
-    text = _serialize(root)
+    """``part`` written declaring ``nsmap``, with ``pastes`` put in place of their placeholders, its only
+    child signed: the signature is made over that child's canonical text as it reads in these bytes and
+    written after it, so no byte of what was pasted is ever written again. The part as signed is added to
+    ``signed_parts`` (for :func:`_check_built`)."""
+    text = _written(part, nsmap)
     for placeholder, content in pastes.items():
         if text.count(placeholder) != 1:
             raise AecError(f"the AEC's skeleton does not hold {placeholder!r} once")  # a bug
         text = text.replace(placeholder, content)
-    parsed = _parse(text)
-    signed = parsed[0]
-    sign_element(signed, signer.key, signer.certificate)
-    signature = signed.getnext()
-    assert signature is not None  # sign_element adds it as the next sibling
-    closing = f"</{root.prefix + ':' if root.prefix else ''}{etree.QName(root).localname}>".encode("ascii")
-    if not text.endswith(closing):
-        raise AecError("the AEC's part does not end with its closing tag")  # a bug
-    part = text[: -len(closing)] + _serialize(signature) + closing
+    closing = f"</{part.name}>".encode("ascii")
+    if isinstance(part.content, str) or len(part.content) != 1 or not text.endswith(closing):
+        raise AecError("the AEC's part is not one element to sign and its closing tag")  # a bug
+    signed = part.content[0]
+    identifier = signed.attributes.get("ID", "")
+    canonical = _canonical_in_part(text[: -len(closing)], signed.name, identifier, nsmap)
+    holder = etree.Element(f"{_S}{part.name}", nsmap=cast("dict[Any, str]", nsmap))  # where it goes
+    signature = sign_canonical(holder, identifier, canonical, signer.key, signer.certificate)
+    signed_text = text[: -len(closing)] + _serialize(signature) + closing
     if signed_parts is not None:
-        signed_parts.append(_Signed(part, str(signed.get("ID")), dict(parsed.nsmap)))
-    return part
+        signed_parts.append(_Signed(signed_text, identifier, dict(nsmap)))
+    return signed_text
+
+
+def _canonical_in_part(text: bytes, name: str, identifier: str, nsmap: dict[str | None, str]) -> bytes:
+    """The canonical text (inclusive C14N 1.0) of the element the part's ``text`` ends with, ``name`` with
+    ``ID="identifier"``, as it reads in the part, whose root declares ``nsmap``.
+
+    Inclusive C14N writes on a signed element every namespace in scope on it (and nothing else from its
+    ancestors but ``xml:`` attributes, which a part never has), so its canonical text in the part is that
+    of a document of its own made of its very bytes with the part's declarations written on it. That
+    document is what is read and canonicalized here (libxml2 computes the text): the part's bytes are
+    neither read whole nor serialized again to sign one element of it. What is read must be that element
+    and declare those namespaces, or it is a bug here (:class:`AecError`).
+    """
+    start = f'<{name} ID="{identifier}"'.encode()
+    at = text.find(start)
+    if at < 0 or text.find(start, at + 1) >= 0:
+        raise AecError(f"the AEC's part does not hold {name} {identifier} once")  # a bug
+    alone = _parse(
+        b"<" + name.encode("ascii") + _declarations(tuple(nsmap.items())) + text[at + 1 + len(name) :]
+    )
+    if etree.QName(alone).localname != name or alone.get("ID") != identifier or dict(alone.nsmap) != nsmap:
+        raise AecError(f"the AEC's part does not read as {name} {identifier} in its context")  # a bug
+    return etree.tostring(alone, method="c14n", exclusive=False, with_comments=False)
+
+
+@lru_cache(maxsize=16)
+def _declarations(nsmap: tuple[tuple[str | None, str], ...]) -> bytes:
+    """The namespace declarations of ``nsmap`` as lxml writes them in a start tag (`` xmlns="…"``)."""
+    empty = _serialize(etree.Element("x", nsmap=cast("dict[Any, str]", dict(nsmap))))
+    if not (empty.startswith(b"<x") and empty.endswith(b"/>")):
+        raise AecError("the namespace declarations cannot be written")  # a bug
+    return empty[2:-2]
 
 
 def _serialize(part: etree._Element) -> bytes:
@@ -478,10 +582,12 @@ def build_recession(previous: bytes, terms: Terms, signer: Signer) -> bytes:
         raise AecError("the previous AEC does not declare SII's namespace as its default")
     stamp = terms.signed_at.strftime(TIMESTAMP)
     chained = Terms(**{**terms.__dict__, "sequence": sequence})
-    cesion = _signed_part(_rooted(_cesion(dte, chained, signer, stamp), nsmap), {}, signer)
+    cesion = _signed_part(_cesion(dte, chained, signer, stamp), nsmap, {}, signer)
     cover = _cover(terms, stamp, f"AEC_{dte.label}_{sequence}")
-    aec = element(f"{_S}AEC", cover, nsmap=nsmap, attributes=_attributes(root))
-    body = _signed_part(aec, {b"<Cesiones/>": b"<Cesiones>" + earlier + cesion + b"</Cesiones>"}, signer)
+    aec = _s("AEC", cover, **_attributes(root))
+    body = _signed_part(
+        aec, nsmap, {b"<Cesiones/>": b"<Cesiones>" + earlier + cesion + b"</Cesiones>"}, signer
+    )
     data = f'<?xml version="1.0" encoding="{ENCODING}"?>\n'.encode("ascii") + body
     built = parse_untrusted(data, max_bytes=MAX_AEC_BYTES)
     problems = validate_aec(built)
@@ -528,11 +634,6 @@ def _parse_whole(text: bytes) -> etree._Element:
         )
     except XmlError as error:
         raise AecError(f"the previous AEC cannot be read: {error}") from None
-
-
-def _rooted(cesion: etree._Element, nsmap: dict[str | None, str]) -> etree._Element:
-    """The same ``Cesion`` with ``nsmap`` declared on it (the declarations of the file it goes into)."""
-    return element(str(cesion.tag), *list(cesion), nsmap=nsmap, attributes=_attributes(cesion))
 
 
 def _attributes(of: etree._Element) -> dict[str, str]:

@@ -8,6 +8,8 @@ digest, RSA-SHA1, and a ``KeyInfo`` holding both ``KeyValue/RSAKeyValue`` and ``
   last child: the signed seed of SII's token service (``getToken``).
 - :func:`sign_element` signs one element by its ``ID`` with the ``Signature`` as its next sibling: the
   parts of an electronic cession file (``DocumentoDTECedido``, ``DocumentoCesion``, ``DocumentoAEC``).
+- :func:`sign_canonical` makes the same ``Signature`` from the signed element's canonical text, for a
+  builder that computed it already.
 - :func:`verify_document` checks a whole-document signature the way SII's token service does, and says
   which of its checks failed (:class:`DocumentSignature`).
 
@@ -73,6 +75,26 @@ def sign_element(element: etree._Element, key: PrivateKeyTypes, certificate: x50
     signature.tail = element.tail
     element.addnext(signature)
     _sign_info(signature, key)
+
+
+def sign_canonical(
+    parent: etree._Element,
+    identifier: str,
+    canonical: bytes,
+    key: PrivateKeyTypes,
+    certificate: x509.Certificate,
+) -> etree._Element:
+    """The ``Signature`` of the element whose ``ID`` is ``identifier`` and whose canonical text (inclusive
+    C14N 1.0 where it sits) is ``canonical``, appended to ``parent``: an element declaring what the signed
+    element's parent declares, so that ``SignedInfo`` is canonicalized under the declarations it has where
+    the signature goes (the signed element's next sibling). For a caller that has the signed element's
+    canonical text already (:func:`sign_element` computes it from the element)."""
+    if not identifier:
+        raise ValueError("the element signed has no ID to refer to")
+    signature = _signature(f"#{identifier}", _digest(canonical), certificate)
+    parent.append(signature)
+    _sign_info(signature, key)
+    return signature
 
 
 def _digest(canonical: bytes) -> str:
