@@ -475,6 +475,7 @@ def lists_in_one_statement(session: Session, offset: int) -> bool:
 _CALLER = (_TOKENS.token_hash == bindparam("token_hash"), _TOKENS.revoked_at.is_(None))
 # Never correlated with the token joined around it: PostgreSQL then runs it once (an InitPlan), not per row.
 _CALLER_COMPANY = select(_TOKENS.company_id).where(*_CALLER).correlate(None).scalar_subquery()
+_CALLER_TOKEN = select(_TOKENS.id).where(*_CALLER).correlate(None).scalar_subquery()
 
 
 def list_page_for_token(
@@ -495,9 +496,7 @@ def list_page_for_token(
     company. None for a bad token, as for a missing one; an empty page is then counted with the token."""
     company = _CALLER_COMPANY
     query = _one_statement_page(company, filters, order_by, descending, offset, limit, today, with_client)
-    query = query.join(ApiToken, presented_token_of(_DOCUMENTS.company_id)).add_columns(
-        _TOKENS.id, _TOKENS.company_id
-    )
+    query = query.where(_DOCUMENTS.company_id == company).add_columns(_CALLER_TOKEN, company)
     params = {"token_hash": token_hash}
     found: list[tuple[Any, ...]] = [tuple(row) for row in execute_core(session, query, params)]
     if found:
