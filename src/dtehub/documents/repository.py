@@ -473,7 +473,7 @@ def lists_in_one_statement(session: Session, offset: int) -> bool:
 
 
 _CALLER = (_TOKENS.token_hash == bindparam("token_hash"), _TOKENS.revoked_at.is_(None))
-# Never correlated with the token joined around it: PostgreSQL then runs it once (an InitPlan), not per row.
+# Never correlated with an enclosing read of api_tokens (the count below): each runs once (an InitPlan).
 _CALLER_COMPANY = select(_TOKENS.company_id).where(*_CALLER).correlate(None).scalar_subquery()
 _CALLER_TOKEN = select(_TOKENS.id).where(*_CALLER).correlate(None).scalar_subquery()
 
