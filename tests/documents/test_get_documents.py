@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from dtehub.auth.service import issue_token, revoke_token
 from dtehub.kit.dates import SANTIAGO
 from tests.conftest import Tenant, warnings_of
 from tests.documents.listing import (
@@ -245,6 +246,33 @@ async def test_documents_need_a_valid_bearer_token(
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["error"]["code"] == "unauthorized"
+
+
+async def test_a_revoked_token_lists_nothing_and_another_token_of_the_company_lists_the_same(
+    tenant: Tenant, other_tenant: Tenant, session: Session, client_id: str
+) -> None:
+    # On PostgreSQL the page's statement checks the token itself: a page with rows, a page past the end
+    # and a filter that matches nothing all answer 401 for a revoked token, and another company's token
+    # sees its own (empty) listing.
+    for n in range(1, 4):
+        await new_document(tenant, client_id, str(n))
+    second = issue_token(session, tenant.company_id)
+    session.commit()
+    queries: list[dict[str, Any]] = [{}, {"page": 9}, {"number": "404"}, {"clientId": client_id}]
+    before = [await listing(tenant, **query) for query in queries]
+
+    revoke_token(session, tenant.token)
+    session.commit()
+
+    for query in queries:
+        response = await tenant.get("/v1/getDocuments", **query)
+        assert response.status_code == 401, (query, response.text)
+        assert response.json()["error"]["code"] == "unauthorized"
+    headers = {"Authorization": f"Bearer {second}"}
+    by_second = [await tenant.http.get("/v1/getDocuments", params=q, headers=headers) for q in queries]
+    assert [response.json() for response in by_second] == before
+    assert (await listing(other_tenant))["records"]["totalRecords"] == 0
+    assert (await listing(other_tenant, clientId=client_id))["items"] == []
 
 
 async def test_unauthenticated_bad_parameters_answer_401_not_400(tenant: Tenant) -> None:

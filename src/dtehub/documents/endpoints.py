@@ -63,7 +63,7 @@ DocumentPage = Page[DocumentOut]
 @router.get("/getDocuments", response_model=DocumentPage, responses=error_responses())
 @transactional
 def get_documents(
-    auth: AuthDep,
+    token: PresentedTokenDep,
     session: SessionDep,
     settings: SettingsDep,
     page: PageDep,
@@ -146,9 +146,9 @@ def get_documents(
         is_ceded=bool(is_ceded) if is_ceded is not None else None,
     )
     expand = _expand(expand_client, expand_contact, expand_tag, expand_file)
-    rows, total = service.list_documents(
+    auth, rows, total = service.list_documents_for_token(
         session,
-        auth.company_id,
+        token,
         filters,
         order_by=order_by,
         descending=order == "DESC",

@@ -294,7 +294,11 @@ def tacitly_accepted_between(
     return [(row.id, row.sii_received_at) for row in execute_core(session, query)]
 
 
-def _conditions(company_id: int, filters: DocumentFilters, today: date) -> list[ColumnElement[bool]]:
+CompanyRef = int | ScalarSelect[int]
+"""A company: its id, or the company of the caller's token as a subquery (:func:`list_page_for_token`)."""
+
+
+def _conditions(company_id: CompanyRef, filters: DocumentFilters, today: date) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [Document.company_id == company_id]
     day = Document.issue_date if filters.date_by == DateBy.ISSUE else Document.created_on
     if filters.since is not None:
@@ -376,7 +380,7 @@ def _only_a_tag(filters: DocumentFilters) -> bool:
     )
 
 
-def _owned_tag_links(company_id: int, filters: DocumentFilters) -> ColumnElement[bool]:
+def _owned_tag_links(company_id: CompanyRef, filters: DocumentFilters) -> ColumnElement[bool]:
     """The links of the filtered tag, once the tag is known to be this company's: its documents then are
     too, so the links are read from their own index without joining a single document."""
     owned = select(Tag.id).where(Tag.id == filters.tag_id, Tag.company_id == company_id).scalar_subquery()
@@ -388,7 +392,7 @@ def count(session: Session, company_id: int, filters: DocumentFilters, today: da
     return int(execute_core(session, _count_query(company_id, filters, today)).scalar_one())
 
 
-def _count_query(company_id: int, filters: DocumentFilters, today: date) -> Select[Any]:
+def _count_query(company_id: CompanyRef, filters: DocumentFilters, today: date) -> Select[Any]:
     if _summarized(filters):
         summary: type[DocumentCount] | type[DocumentTotal] = DocumentCount
         if filters.since is None and filters.until is None:
@@ -440,6 +444,78 @@ def list_page(
     server, and the count, the ids and the rows as three statements cost a listing two more of them
     (an empty page, past the last document or with no match, then asks for the count alone). On
     SQLite as three statements (see below)."""
+    if not on_postgresql(session) or offset > ONE_STATEMENT_MAX_OFFSET:
+        # SQLite: three statements, each a call into the library; the rows' statement is built once
+        # (building and caching the one statement below costs more CPU than the two calls it saves).
+        # A deep page on PostgreSQL too: counted first, so that a page past the end never has the
+        # database skip rows (a request for page 1,000,000 would walk every matching row).
+        total = count(session, company_id, filters, today)
+        if offset >= total:
+            return [], total
+        page_ids, ordering, _column = _page_ids(company_id, filters, order_by, descending, today)
+        ids = list(execute_core(session, page_ids.order_by(*ordering).offset(offset).limit(limit)).scalars())
+        params = {"company_id": company_id, "ids": ids}
+        found = execute_core(session, _ROWS_BY_IDS[with_client], params).all()
+        rows = _to_rows(found, with_client=with_client)
+        by_id = {row.id: row for row in rows}
+        return [by_id[i] for i in ids], total
+    query = _one_statement_page(company_id, filters, order_by, descending, offset, limit, today, with_client)
+    found = execute_core(session, query.where(_DOCUMENTS.company_id == company_id)).all()
+    if not found:
+        return [], count(session, company_id, filters, today)
+    total = int(found[0][-1])
+    return _to_rows([row[:-1] for row in found], with_client=with_client), total
+
+
+def lists_in_one_statement(session: Session, offset: int) -> bool:
+    """Whether :func:`list_page_for_token` serves a page at this offset (PostgreSQL, not too deep)."""
+    return on_postgresql(session) and offset <= ONE_STATEMENT_MAX_OFFSET
+
+
+_CALLER = (_TOKENS.token_hash == bindparam("token_hash"), _TOKENS.revoked_at.is_(None))
+# Never correlated with an enclosing read of api_tokens (the count below): each runs once (an InitPlan).
+_CALLER_COMPANY = select(_TOKENS.company_id).where(*_CALLER).correlate(None).scalar_subquery()
+_CALLER_TOKEN = select(_TOKENS.id).where(*_CALLER).correlate(None).scalar_subquery()
+
+
+def list_page_for_token(
+    session: Session,
+    token_hash: str,
+    filters: DocumentFilters,
+    *,
+    order_by: OrderBy,
+    descending: bool,
+    offset: int,
+    limit: int,
+    today: date,
+    with_client: bool,
+) -> tuple[int, int, list[DocumentRow], int] | None:
+    """(token id, company id, page, totalRecords) of :func:`list_page` for the company of the unrevoked
+    token with this hash, the token checked in the page's own statement: one round trip to PostgreSQL
+    rather than two (only where :func:`lists_in_one_statement`). Every condition names the token's
+    company. None for a bad token, as for a missing one; an empty page is then counted with the token."""
+    company = _CALLER_COMPANY
+    query = _one_statement_page(company, filters, order_by, descending, offset, limit, today, with_client)
+    query = query.where(_DOCUMENTS.company_id == company).add_columns(_CALLER_TOKEN, company)
+    params = {"token_hash": token_hash}
+    found: list[tuple[Any, ...]] = [tuple(row) for row in execute_core(session, query, params)]
+    if found:
+        *_, total, token_id, company_id = found[0]
+        rows = _to_rows([row[:-3] for row in found], with_client=with_client)
+        return token_id, company_id, rows, int(total)
+    # No page: past the end, no match, or a bad token. The count, the token checked beside it.
+    counted = select(_TOKENS.id, _TOKENS.company_id, _count_query(company, filters, today).scalar_subquery())
+    caller = execute_core(session, counted.where(*_CALLER), params).first()
+    if caller is None:
+        return None
+    token_id, company_id, total = tuple(caller)
+    return token_id, company_id, [], int(total)
+
+
+def _page_ids(
+    company_id: CompanyRef, filters: DocumentFilters, order_by: OrderBy, descending: bool, today: date
+) -> tuple[Select[Any], tuple[Any, Any], Any]:
+    """The ids of the matching documents (unordered), their ordering, and the sort key column."""
     page_ids: Select[Any]
     if _only_a_tag(filters) and order_by == OrderBy.ISSUE_DATE:
         # A tag's page at offset 10,000 walks 10,000 index entries rather than joining as many documents.
@@ -452,36 +528,32 @@ def list_page(
             column, tie = _TAG_LINK.issue_date, _TAG_LINK.document_id
         conditions = _conditions(company_id, filters, today)
         page_ids = select(Document.id.label("id")).select_from(_from(filters)).where(*conditions)
-    ordering = _ordering(column, tie, descending)
-    if not on_postgresql(session) or offset > ONE_STATEMENT_MAX_OFFSET:
-        # SQLite: three statements, each a call into the library; the rows' statement is built once
-        # (building and caching the one statement below costs more CPU than the two calls it saves).
-        # A deep page on PostgreSQL too: counted first, so that a page past the end never has the
-        # database skip rows (a request for page 1,000,000 would walk every matching row).
-        total = count(session, company_id, filters, today)
-        if offset >= total:
-            return [], total
-        ids = list(execute_core(session, page_ids.order_by(*ordering).offset(offset).limit(limit)).scalars())
-        params = {"company_id": company_id, "ids": ids}
-        found = execute_core(session, _ROWS_BY_IDS[with_client], params).all()
-        rows = _to_rows(found, with_client=with_client)
-        by_id = {row.id: row for row in rows}
-        return [by_id[i] for i in ids], total
+    return page_ids, _ordering(column, tie, descending), column
+
+
+def _one_statement_page(
+    company_id: CompanyRef,
+    filters: DocumentFilters,
+    order_by: OrderBy,
+    descending: bool,
+    offset: int,
+    limit: int,
+    today: date,
+    with_client: bool,
+) -> Select[Any]:
+    """PostgreSQL's page: the ids as a LIMIT/OFFSET subquery on the same indexes as SQLite's (with their
+    sort key), joined to the rows and ordered by that key, the count a scalar subquery beside them (run
+    once, as an InitPlan). The caller adds the rows' company condition."""
+    page_ids, ordering, column = _page_ids(company_id, filters, order_by, descending, today)
     page = (
         page_ids.add_columns(column.label("sort_key")).order_by(*ordering).offset(offset).limit(limit)
     ).subquery("page")
-    query = (
+    return (
         _PAGE_ROWS[with_client]
         .join(page, page.c.id == _DOCUMENTS.id)
-        .where(_DOCUMENTS.company_id == company_id)
         .add_columns(_count_query(company_id, filters, today).scalar_subquery())
         .order_by(*_ordering(page.c.sort_key, page.c.id, descending))
     )
-    found = execute_core(session, query).all()
-    if not found:
-        return [], count(session, company_id, filters, today)
-    total = int(found[0][-1])
-    return _to_rows([row[:-1] for row in found], with_client=with_client), total
 
 
 def _ordering(column: Any, tie: Any, descending: bool) -> tuple[Any, Any]:

@@ -248,6 +248,42 @@ def delete_document(session: Session, company_id: int, data: DocumentDelete, lin
     return matches[0]
 
 
+def list_documents_for_token(
+    session: Session,
+    token: PresentedToken,
+    filters: DocumentFilters,
+    *,
+    order_by: OrderBy,
+    descending: bool,
+    page: PageRequest,
+    today: date,
+    expand: Expand,
+) -> tuple[AuthContext, list[DocumentRow], int]:
+    """The caller and a page of its company's documents (getDocuments). On PostgreSQL the token is
+    checked in the page's own statement (a round trip fewer); a bad token is a 401 all the same."""
+    if repository.lists_in_one_statement(session, page.offset):
+        found = repository.list_page_for_token(
+            session,
+            token.hash,
+            filters,
+            order_by=order_by,
+            descending=descending,
+            offset=page.offset,
+            limit=page.per_page,
+            today=today,
+            with_client=expand.client,
+        )
+        if found is not None:
+            token_id, company_id, rows, total = found
+            return AuthContext(company_id=company_id, token_id=token_id), rows, total
+    auth = token.verify(session)
+    rows, total = list_documents(
+        session, auth.company_id, filters, order_by=order_by, descending=descending, page=page, today=today,
+        expand=expand,
+    )  # fmt: skip
+    return auth, rows, total
+
+
 def list_documents(
     session: Session,
     company_id: int,

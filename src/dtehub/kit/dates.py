@@ -26,7 +26,13 @@ def format_datetime(moment: datetime) -> str:
     """An instant as Santiago wall-clock text, ``YYYY-MM-DD HH:MM:SS``."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SANTIAGO).strftime(DATETIME_FORMAT)
+    local = moment.astimezone(SANTIAGO)
+    if local.year < 1000:  # strftime writes such a year without leading zeros
+        return local.strftime(DATETIME_FORMAT)
+    # A listing formats one per document: a %-format of the fields takes half the time of strftime.
+    return "%04d-%02d-%02d %02d:%02d:%02d" % (  # noqa: UP031 (twice as fast as an f-string)
+        local.year, local.month, local.day, local.hour, local.minute, local.second,
+    )  # fmt: skip
 
 
 _DAY_TEXT = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
