@@ -6,11 +6,13 @@ messages for people go to stderr.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -108,17 +110,37 @@ def _stopped(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line, before anything starts, when the address cannot be listened on (a port in
+    use, an address not of this machine): uvicorn would log its own error only once the application
+    and its background jobs had started, and exit with a status of its own."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.errno == errno.EADDRINUSE:
+                fail(
+                    f"cannot listen on {host}:{port}: {reason} (another dtehub serve?); "
+                    "stop it or choose another --port"
+                )
+            fail(f"cannot listen on {host}:{port}: {reason}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Migrate the database, then serve the API and the portal."""
     import uvicorn
 
     settings = get_settings()
     migrate_database(settings)
+    _check_can_listen(host, port)
     err.print(f"dtehub serving on http://{host}:{port} (docs at /docs)")
     err.print(settings.sii_sync_schedule_words, markup=False, highlight=False, soft_wrap=True)
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again once its own handler
