@@ -142,6 +142,23 @@ async def test_an_unknown_route_is_a_json_404(tenant: Tenant, path: str) -> None
     assert_error(response, 404, "not_found")
 
 
+async def test_a_trailing_slash_is_the_same_method(tenant: Tenant) -> None:
+    """Integrations that write ``/v1/createTag/`` get the answer itself: a redirect would lose a POST's
+    body in clients that do not follow 307 (PHP's curl by default) and answer them nothing."""
+    created = await tenant.http.post("/v1/createTag/", json={"name": "VIP"}, headers=tenant.headers)
+
+    assert created.status_code == 200, created.text
+    assert created.json()["name"] == "VIP"
+    listed = await tenant.http.get("/v1/getTags/?resultsPerPage=500", headers=tenant.headers)
+    assert listed.status_code == 200, listed.text
+    assert [tag["name"] for tag in listed.json()["items"]] == ["VIP"]
+    assert listed.json()["warnings"] == [{"parameter": "resultsPerPage", "value": "500", "used": 100}]
+
+
+async def test_a_trailing_slash_needs_the_token_too(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/v1/getTags/"), 401, "unauthorized")
+
+
 async def test_a_wrong_method_is_a_json_405(tenant: Tenant) -> None:
     response = await tenant.http.get("/v1/createTag", headers=tenant.headers)
 

@@ -25,7 +25,12 @@ from dtehub.imports.runner import ImportRunner
 from dtehub.kit import parameters
 from dtehub.kit.dates import utcnow
 from dtehub.logs import install_redaction
-from dtehub.middleware import ApiBodyMiddleware, ParameterMiddleware, PortalHeadersMiddleware
+from dtehub.middleware import (
+    ApiBodyMiddleware,
+    ApiTrailingSlashMiddleware,
+    ParameterMiddleware,
+    PortalHeadersMiddleware,
+)
 from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.payments.endpoints import router as payments_router
@@ -126,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     query_rules: dict[str, parameters.QueryRules] = {}  # read from the routes, once declared (below)
     app.add_middleware(ParameterMiddleware, rules=query_rules)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiTrailingSlashMiddleware)  # before the body's and the parameters' rules
     app.add_middleware(PortalHeadersMiddleware, headers=webapp_pages.PRIVATE_HEADERS, prefix="/app/")
     app.add_middleware(PortalHeadersMiddleware, headers=PRIVATE_HEADERS)  # outermost: sees every answer
     for router in (

@@ -76,6 +76,30 @@ class ApiBodyMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+class ApiTrailingSlashMiddleware:
+    """Serve an API path written with a trailing slash (``/v1/createTag/``) as the method itself.
+
+    The framework would redirect it (307), and a client that does not follow redirects (PHP's curl by
+    default) would get an empty answer where Duemint answered; a redirected POST also sends its body
+    twice. Runs before the rest, so parameters and bodies are read by the method's own rules.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if (
+                path.endswith("/")
+                and path.startswith(API_PREFIXES)
+                and path.rstrip("/") + "/" not in API_PREFIXES
+            ):
+                trimmed = path.rstrip("/")
+                scope = dict(scope, path=trimmed, raw_path=trimmed.encode("latin-1"))
+        await self.app(scope, receive, send)
+
+
 class PortalHeadersMiddleware:
     """Every answer under ``/portal/`` (or another ``prefix``: the web app's ``/app/``) carries its
     security and cache headers, whoever made it:
