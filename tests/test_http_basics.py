@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -98,6 +99,87 @@ async def test_bodies_are_json_whatever_the_content_type(tenant: Tenant, content
 
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "Cobranza ñandú"
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed-duemint-example-33-696.xml"
+
+
+async def test_a_form_encoded_body_is_read_as_its_fields(tenant: Tenant) -> None:
+    """Integrations that post forms (PHP's http_build_query, requests' data=) work as with JSON: each
+    value is text, read as the field's type, and PHP's brackets give lists and objects."""
+    client = await tenant.http.post(
+        "/v1/createClient",
+        content=urlencode(
+            {
+                "name": "Deli Sandwich",
+                "taxId": "99.999.999-9",
+                "paymentTerm": "30",
+                "sendReminders[expired]": "0",
+            }
+        ),
+        headers={**tenant.headers, **FORM},
+    )
+    assert client.status_code == 200, client.text
+    assert client.json()["taxId"] == "99999999-9"
+    assert client.json()["paymentTerm"] == 30
+    assert client.json()["sendReminders"]["expired"] is False
+
+    document = await tenant.http.post(
+        "/v1/createDocument",
+        content=urlencode(
+            [
+                ("clientId", client.json()["id"]),
+                ("number", "702"),
+                ("issueDate", "2018-04-11"),
+                ("total", "9628"),
+                ("taxes", "1537"),
+                ("send", "0"),
+                ("tags[]", "retail"),
+                ("tags[]", "norte"),
+            ]
+        ),
+        headers={**tenant.headers, **FORM},
+    )
+    assert document.status_code == 200, document.text
+    assert document.json()["total"] == "9628.00"
+    tags = (await tenant.get("/v1/getTags")).json()["items"]
+    assert sorted(tag["name"] for tag in tags) == ["norte", "retail"]
+
+
+async def test_a_form_encoded_dte_is_created(tenant: Tenant) -> None:
+    xml = base64.b64encode(SEED.read_bytes()).decode()
+    assert "+" in xml or "/" in xml  # the characters a form must escape
+
+    response = await tenant.http.post(
+        "/v1/createDocumentFromXml",
+        content=urlencode({"send": "1", "xml": xml}),
+        headers={**tenant.headers, **FORM},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["number"] == "696"
+
+
+async def test_a_multipart_form_is_read_as_its_fields(tenant: Tenant) -> None:
+    response = await tenant.http.post(
+        "/v1/createTag",
+        data={"name": "Cobranza ñandú"},
+        files={"unused": ("a.txt", b"x")},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Cobranza ñandú"
+
+
+async def test_json_sent_as_a_form_stays_json(tenant: Tenant) -> None:
+    """Duemint's own examples: ``curl -d '{…}'`` declares a form and sends JSON; broken JSON says so."""
+    broken = await tenant.http.post(
+        "/v1/createTag", content=b'{"name": "x"', headers={**tenant.headers, **FORM}
+    )
+
+    assert_error(broken, 400, "invalid_json")
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"name=VIP", b'{"name": "x"', b"\xff\xfe"])
