@@ -412,3 +412,13 @@ def test_serve_refuses_a_port_that_cannot_exist(tmp_path: Path, port: str) -> No
     assert "Traceback" not in result.stderr
     assert "serving" not in result.stderr
     assert "--port" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_database_is_one_line(dtehub: Callable[..., Run], url: str) -> None:
+    said = the_error(dtehub(url)("companies", "create", "--rut", RUT, "--name", "DUEMINT SPA"), 1)
+
+    assert said == (
+        "error: DTEHUB_DATABASE_URL: an in-memory SQLite database is gone when its connection closes: "
+        "name a file, e.g. sqlite:///./dtehub.db"
+    )
