@@ -541,7 +541,7 @@ def import_files(
         try:
             report_file = report.open("w", encoding="utf-8", errors="surrogateescape") if report else None
         except OSError as exc:
-            usage_error(f"cannot write the report: {exc}")
+            fail(f"cannot write the report {report}: {exc.strerror or exc}")
         progress = (
             Progress(
                 TextColumn("importing"),
