@@ -62,6 +62,11 @@ async def form_as_json(body: bytes, content_type: bytes, *, max_part_bytes: int)
             pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
         finally:
             await form.close()  # the files' spooled copies
+    return fields_as_json(pairs)
+
+
+def fields_as_json(pairs: list[tuple[str, str]]) -> bytes:
+    """Named values (a form's, a query's) as one JSON object, PHP's brackets nesting them."""
     fields: dict[str, Any] = {}
     for name, value in pairs:
         _place(fields, _bracket_parts(name), value)
@@ -164,13 +169,24 @@ class ApiBodyMiddleware:
                     raise HTTPException(413, self._too_large_message())
             return message
 
-        if declared_type.split(b";")[0].strip().lower() in FORM_TYPES:
+        is_form = declared_type.split(b";")[0].strip().lower() in FORM_TYPES
+        # Clients that cannot send a body with DELETE put Duemint's parameters in the query instead.
+        query_as_body = scope["method"] == "DELETE" and bool(scope["query_string"])
+        if (is_form or query_as_body) and path.startswith(API_PREFIXES):
             try:
                 body = await _whole_body(limited_receive)
             except HTTPException:
                 await self._refuse(send, app_page=False)
                 return
-            fields = await form_as_json(body, declared_type, max_part_bytes=self.max_body_bytes)
+            fields = (
+                await form_as_json(body, declared_type, max_part_bytes=self.max_body_bytes)
+                if is_form
+                else None
+            )
+            if fields is None and query_as_body and not body.strip():
+                fields = fields_as_json(
+                    parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                )
             if fields is not None:
                 body = fields
                 headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]

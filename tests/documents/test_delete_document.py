@@ -79,6 +79,36 @@ async def test_a_folio_sent_as_a_json_number_is_its_text(tenant: Tenant) -> None
     assert response.json() == {"id": created.json()["id"], "msg": "Documento eliminado."}
 
 
+async def test_the_parameters_may_come_in_the_query(tenant: Tenant) -> None:
+    """Clients that cannot send a body with DELETE put Duemint's parameters in the query."""
+    created = await create_document(tenant, await create_client(tenant))
+
+    response = await tenant.http.delete(
+        "/v1/deleteDocument", params={"clientTaxId": CLIENT_TAX_ID, "number": "696"}, headers=tenant.headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": created["id"], "msg": "Documento eliminado."}
+    assert await document_count(tenant) == 0
+
+
+async def test_a_body_comes_before_the_query(tenant: Tenant) -> None:
+    kept = await create_document(tenant, await create_client(tenant), number="1")
+    gone = await create_document(tenant, kept["client"]["id"], number="2")
+
+    response = await tenant.http.request(
+        "DELETE",
+        "/v1/deleteDocument",
+        params={"clientTaxId": CLIENT_TAX_ID, "number": "1"},
+        json={"clientTaxId": CLIENT_TAX_ID, "number": "2"},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == gone["id"]
+    assert (await tenant.get("/v1/getDocument", id=kept["id"])).status_code == 200
+
+
 async def test_only_the_named_document_is_deleted(tenant: Tenant) -> None:
     client_id = await create_client(tenant)
     await create_document(tenant, client_id, "696")
