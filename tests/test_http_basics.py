@@ -250,6 +250,21 @@ async def test_a_wrong_method_is_a_json_405(tenant: Tenant) -> None:
 # Health
 
 
+async def test_health_answers_head_as_monitors_ask(client: httpx.AsyncClient) -> None:
+    response = await client.head("/health")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+
+
+async def test_the_servers_address_opens_the_web_app(client: httpx.AsyncClient) -> None:
+    """What ``make run`` serves on, opened in a browser: the web app (its sign-in), not a JSON 404."""
+    response = await client.get("/")
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "/app/"
+
+
 async def test_health(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
 

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from dtehub import __version__, errors_http, openapi
 from dtehub.audit.endpoints import router as audit_router
@@ -154,5 +155,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
     ):
         app.include_router(router)
+    # The server's own address, opened in a browser (make run prints it): the web app, not a 404.
+    app.add_api_route("/", _to_the_web_app, methods=["GET"], include_in_schema=False)
     query_rules.update(parameters.rules_of(app.routes))
     return app
+
+
+def _to_the_web_app() -> RedirectResponse:
+    return RedirectResponse("/app/", status_code=307)
