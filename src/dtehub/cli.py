@@ -36,7 +36,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dtehub import migrate
+from dtehub import __version__, migrate
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
 from dtehub.audit.cli import audit_app
@@ -72,6 +72,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        sys.stdout.write(f"dtehub {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print dtehub's version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True, cls=CommandGroup)
 companies_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True, cls=CommandGroup)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True, cls=CommandGroup)

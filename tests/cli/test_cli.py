@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dtehub import __version__
 from tests.servers import free_port, wait_until_up
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
@@ -393,3 +394,10 @@ def test_help_lists_the_commands(dtehub: Run) -> None:
     assert result.returncode == 0, result.stderr
     for command in ("serve", "db", "companies", "tokens", "demo"):
         assert command in result.stdout
+
+
+def test_version(dtehub: Run) -> None:
+    result = dtehub("--version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"dtehub {__version__}\n"
