@@ -451,7 +451,8 @@ def demo() -> None:
     (for the server at DTEHUB_PUBLIC_URL)."""
     from dtehub.demo import create_demo
 
-    links = Links(get_settings().public_base)
+    settings = get_settings()
+    links = Links(settings.public_base)
 
     def work(session: Session) -> tuple[str, str, str, str] | None:
         if companies_repository.count(session) > 0:
@@ -471,7 +472,13 @@ def demo() -> None:
 
     made = _run(work)
     if made is None:
-        err.print("companies exist already; new tokens: dtehub tokens create --company <RUT>")
+        err.print(
+            "companies exist already; new tokens: dtehub tokens create --company <RUT>; a forgotten web app "
+            f"password: {links.base}/app/password-reset (without DTEHUB_SMTP_URL its e-mail lands in "
+            f"{settings.mail_folder})",
+            markup=False,
+            highlight=False,
+        )
         return
     token, invoice_page, owner, password = made
     err.print(f"[bold]Demo company {DEMO_RUT} created.[/bold] Its API token (shown once):\n{token}\nTry:")

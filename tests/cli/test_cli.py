@@ -307,6 +307,12 @@ def test_demo_creates_nothing_when_a_company_exists(dtehub: Run, db_file: Path) 
     assert "dth_" not in result.stderr
     with sqlite3.connect(db_file) as connection:
         assert connection.execute("SELECT rut FROM companies").fetchall() == [("76399752-9",)]
+    # A second make run: how to get back in, the token and the password having been shown once.
+    assert result.stderr.splitlines() == [
+        "companies exist already; new tokens: dtehub tokens create --company <RUT>; a forgotten web app "
+        "password: http://127.0.0.1:8000/app/password-reset (without DTEHUB_SMTP_URL its e-mail lands "
+        "in ./dtehub-mail)"
+    ]
 
 
 # End to end: the server as a process
