@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -100,6 +101,87 @@ async def test_bodies_are_json_whatever_the_content_type(tenant: Tenant, content
     assert response.json()["name"] == "Cobranza ñandú"
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SEED = Path(__file__).resolve().parent / "fixtures" / "seed-duemint-example-33-696.xml"
+
+
+async def test_a_form_encoded_body_is_read_as_its_fields(tenant: Tenant) -> None:
+    """Integrations that post forms (PHP's http_build_query, requests' data=) work as with JSON: each
+    value is text, read as the field's type, and PHP's brackets give lists and objects."""
+    client = await tenant.http.post(
+        "/v1/createClient",
+        content=urlencode(
+            {
+                "name": "Deli Sandwich",
+                "taxId": "99.999.999-9",
+                "paymentTerm": "30",
+                "sendReminders[expired]": "0",
+            }
+        ),
+        headers={**tenant.headers, **FORM},
+    )
+    assert client.status_code == 200, client.text
+    assert client.json()["taxId"] == "99999999-9"
+    assert client.json()["paymentTerm"] == 30
+    assert client.json()["sendReminders"]["expired"] is False
+
+    document = await tenant.http.post(
+        "/v1/createDocument",
+        content=urlencode(
+            [
+                ("clientId", client.json()["id"]),
+                ("number", "702"),
+                ("issueDate", "2018-04-11"),
+                ("total", "9628"),
+                ("taxes", "1537"),
+                ("send", "0"),
+                ("tags[]", "retail"),
+                ("tags[]", "norte"),
+            ]
+        ),
+        headers={**tenant.headers, **FORM},
+    )
+    assert document.status_code == 200, document.text
+    assert document.json()["total"] == "9628.00"
+    tags = (await tenant.get("/v1/getTags")).json()["items"]
+    assert sorted(tag["name"] for tag in tags) == ["norte", "retail"]
+
+
+async def test_a_form_encoded_dte_is_created(tenant: Tenant) -> None:
+    xml = base64.b64encode(SEED.read_bytes()).decode()
+    assert "+" in xml or "/" in xml  # the characters a form must escape
+
+    response = await tenant.http.post(
+        "/v1/createDocumentFromXml",
+        content=urlencode({"send": "1", "xml": xml}),
+        headers={**tenant.headers, **FORM},
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["number"] == "696"
+
+
+async def test_a_multipart_form_is_read_as_its_fields(tenant: Tenant) -> None:
+    response = await tenant.http.post(
+        "/v1/createTag",
+        data={"name": "Cobranza ñandú"},
+        files={"unused": ("a.txt", b"x")},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["name"] == "Cobranza ñandú"
+
+
+async def test_json_sent_as_a_form_stays_json(tenant: Tenant) -> None:
+    """Duemint's own examples: ``curl -d '{…}'`` declares a form and sends JSON; broken JSON says so."""
+    broken = await tenant.http.post(
+        "/v1/createTag", content=b'{"name": "x"', headers={**tenant.headers, **FORM}
+    )
+
+    assert_error(broken, 400, "invalid_json")
+
+
 @pytest.mark.parametrize("body", [b"{not json", b"name=VIP", b'{"name": "x"', b"\xff\xfe"])
 async def test_invalid_json_is_400(tenant: Tenant, body: bytes) -> None:
     response = await tenant.http.post("/v1/createTag", content=body, headers=tenant.headers)
@@ -142,6 +224,23 @@ async def test_an_unknown_route_is_a_json_404(tenant: Tenant, path: str) -> None
     assert_error(response, 404, "not_found")
 
 
+async def test_a_trailing_slash_is_the_same_method(tenant: Tenant) -> None:
+    """Integrations that write ``/v1/createTag/`` get the answer itself: a redirect would lose a POST's
+    body in clients that do not follow 307 (PHP's curl by default) and answer them nothing."""
+    created = await tenant.http.post("/v1/createTag/", json={"name": "VIP"}, headers=tenant.headers)
+
+    assert created.status_code == 200, created.text
+    assert created.json()["name"] == "VIP"
+    listed = await tenant.http.get("/v1/getTags/?resultsPerPage=500", headers=tenant.headers)
+    assert listed.status_code == 200, listed.text
+    assert [tag["name"] for tag in listed.json()["items"]] == ["VIP"]
+    assert listed.json()["warnings"] == [{"parameter": "resultsPerPage", "value": "500", "used": 100}]
+
+
+async def test_a_trailing_slash_needs_the_token_too(client: httpx.AsyncClient) -> None:
+    assert_error(await client.get("/v1/getTags/"), 401, "unauthorized")
+
+
 async def test_a_wrong_method_is_a_json_405(tenant: Tenant) -> None:
     response = await tenant.http.get("/v1/createTag", headers=tenant.headers)
 
@@ -149,6 +248,21 @@ async def test_a_wrong_method_is_a_json_405(tenant: Tenant) -> None:
 
 
 # Health
+
+
+async def test_health_answers_head_as_monitors_ask(client: httpx.AsyncClient) -> None:
+    response = await client.head("/health")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+
+
+async def test_the_servers_address_opens_the_web_app(client: httpx.AsyncClient) -> None:
+    """What ``make run`` serves on, opened in a browser: the web app (its sign-in), not a JSON 404."""
+    response = await client.get("/")
+
+    assert response.status_code == 307
+    assert response.headers["location"] == "/app/"
 
 
 async def test_health(client: httpx.AsyncClient) -> None:

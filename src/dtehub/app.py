@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from dtehub import __version__, errors_http, openapi
 from dtehub.audit.endpoints import router as audit_router
@@ -25,7 +26,12 @@ from dtehub.imports.runner import ImportRunner
 from dtehub.kit import parameters
 from dtehub.kit.dates import utcnow
 from dtehub.logs import install_redaction
-from dtehub.middleware import ApiBodyMiddleware, ParameterMiddleware, PortalHeadersMiddleware
+from dtehub.middleware import (
+    ApiBodyMiddleware,
+    ApiTrailingSlashMiddleware,
+    ParameterMiddleware,
+    PortalHeadersMiddleware,
+)
 from dtehub.mipyme.endpoints import router as mipyme_router
 from dtehub.notes.endpoints import router as notes_router
 from dtehub.payments.endpoints import router as payments_router
@@ -126,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     query_rules: dict[str, parameters.QueryRules] = {}  # read from the routes, once declared (below)
     app.add_middleware(ParameterMiddleware, rules=query_rules)
     app.add_middleware(ApiBodyMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ApiTrailingSlashMiddleware)  # before the body's and the parameters' rules
     app.add_middleware(PortalHeadersMiddleware, headers=webapp_pages.PRIVATE_HEADERS, prefix="/app/")
     app.add_middleware(PortalHeadersMiddleware, headers=PRIVATE_HEADERS)  # outermost: sees every answer
     for router in (
@@ -148,5 +155,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         health_router,
     ):
         app.include_router(router)
+    # The server's own address, opened in a browser (make run prints it): the web app, not a 404.
+    app.add_api_route("/", _to_the_web_app, methods=["GET"], include_in_schema=False)
     query_rules.update(parameters.rules_of(app.routes))
     return app
+
+
+def _to_the_web_app() -> RedirectResponse:
+    return RedirectResponse("/app/", status_code=307)

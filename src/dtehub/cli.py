@@ -6,11 +6,13 @@ messages for people go to stderr.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import signal
+import socket
 import sys
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
@@ -34,7 +36,7 @@ from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from dtehub import migrate
+from dtehub import __version__, migrate
 from dtehub.audit import service as audit
 from dtehub.audit.actions import Action
 from dtehub.audit.cli import audit_app
@@ -70,6 +72,26 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
+
+
+def _show_version(asked: bool) -> None:
+    if asked:
+        sys.stdout.write(f"dtehub {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print dtehub's version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True, cls=CommandGroup)
 companies_app = typer.Typer(help="Companies (tenants).", no_args_is_help=True, cls=CommandGroup)
 tokens_app = typer.Typer(help="API tokens.", no_args_is_help=True, cls=CommandGroup)
@@ -108,17 +130,37 @@ def _stopped(_signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line, before anything starts, when the address cannot be listened on (a port in
+    use, an address not of this machine): uvicorn would log its own error only once the application
+    and its background jobs had started, and exit with a status of its own."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            if exc.errno == errno.EADDRINUSE:
+                fail(
+                    f"cannot listen on {host}:{port}: {reason} (another dtehub serve?); "
+                    "stop it or choose another --port"
+                )
+            fail(f"cannot listen on {host}:{port}: {reason}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Migrate the database, then serve the API and the portal."""
     import uvicorn
 
     settings = get_settings()
     migrate_database(settings)
+    _check_can_listen(host, port)
     err.print(f"dtehub serving on http://{host}:{port} (docs at /docs)")
     err.print(settings.sii_sync_schedule_words, markup=False, highlight=False, soft_wrap=True)
     # uvicorn drains the requests in flight on SIGTERM, then raises the signal again once its own handler
@@ -409,7 +451,8 @@ def demo() -> None:
     (for the server at DTEHUB_PUBLIC_URL)."""
     from dtehub.demo import create_demo
 
-    links = Links(get_settings().public_base)
+    settings = get_settings()
+    links = Links(settings.public_base)
 
     def work(session: Session) -> tuple[str, str, str, str] | None:
         if companies_repository.count(session) > 0:
@@ -429,7 +472,13 @@ def demo() -> None:
 
     made = _run(work)
     if made is None:
-        err.print("companies exist already; new tokens: dtehub tokens create --company <RUT>")
+        err.print(
+            "companies exist already; new tokens: dtehub tokens create --company <RUT>; a forgotten web app "
+            f"password: {links.base}/app/password-reset (without DTEHUB_SMTP_URL its e-mail lands in "
+            f"{settings.mail_folder})",
+            markup=False,
+            highlight=False,
+        )
         return
     token, invoice_page, owner, password = made
     err.print(f"[bold]Demo company {DEMO_RUT} created.[/bold] Its API token (shown once):\n{token}\nTry:")
@@ -519,7 +568,7 @@ def import_files(
         try:
             report_file = report.open("w", encoding="utf-8", errors="surrogateescape") if report else None
         except OSError as exc:
-            usage_error(f"cannot write the report: {exc}")
+            fail(f"cannot write the report {report}: {exc.strerror or exc}")
         progress = (
             Progress(
                 TextColumn("importing"),

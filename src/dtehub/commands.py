@@ -18,7 +18,7 @@ from dtehub import errors_cli, migrate
 from dtehub.config import Settings
 from dtehub.db import create_engine
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # a message, a path or a command stays on one line
 
 
 def open_database(

@@ -46,6 +46,12 @@ def database_url(url_text: str) -> URL:
     driver = _DRIVERS.get(url.drivername)
     if driver is None:
         raise UnsupportedDatabase(f"unsupported database {url.drivername!r}: use sqlite:/// or postgresql://")
+    if url.get_backend_name() == "sqlite" and (url.database or ":memory:") == ":memory:":
+        # Each pooled connection would have a database of its own, empty, gone when it closes.
+        raise UnsupportedDatabase(
+            "an in-memory SQLite database is gone when its connection closes: "
+            "name a file, e.g. sqlite:///./dtehub.db"
+        )
     return url.set(drivername=driver)
 
 

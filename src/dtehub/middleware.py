@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncGenerator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl
 
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dtehub.errors import PayloadTooLarge
@@ -15,6 +19,113 @@ from dtehub.errors_http import error_body, http_status
 from dtehub.kit import parameters
 from dtehub.kit.parameters import API_PREFIXES, Adjustment, QueryRules
 from dtehub.webapp import pages as webapp_pages
+
+FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+
+
+async def form_as_json(body: bytes, content_type: bytes, *, max_part_bytes: int) -> bytes | None:
+    """A form's fields as the JSON object an API method reads, or None when the body is JSON after
+    all (Duemint's ``curl -d '{…}'`` declares a form), empty, or no form it can read.
+
+    Every value stays text, read by the field's type as a JSON text would be; PHP's brackets name
+    nested values (``tags[]=a&tags[]=b``, ``documents[0][amount]=5``, ``sendReminders[expired]=0``); a
+    name given twice keeps its last value. A multipart form's files are not fields: they are left out.
+    """
+    stripped = body.lstrip()
+    if not stripped or stripped[:1] in (b"{", b"[", b'"'):
+        return None
+    try:
+        json.loads(body)
+    except ValueError:
+        pass
+    else:
+        return None
+    pairs: list[tuple[str, str]]
+    if content_type.split(b";")[0].strip().lower() == FORM_TYPES[0]:
+        try:
+            pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return None
+    else:
+
+        async def chunks() -> AsyncGenerator[bytes, None]:
+            yield body
+
+        parser = MultiPartParser(
+            Headers(raw=[(b"content-type", content_type)]), chunks(), max_part_size=max_part_bytes
+        )
+        try:
+            form = await parser.parse()
+        except MultiPartException:
+            return None
+        try:
+            pairs = [(name, value) for name, value in form.multi_items() if isinstance(value, str)]
+        finally:
+            await form.close()  # the files' spooled copies
+    return fields_as_json(pairs)
+
+
+def fields_as_json(pairs: list[tuple[str, str]]) -> bytes:
+    """Named values (a form's, a query's) as one JSON object, PHP's brackets nesting them."""
+    fields: dict[str, Any] = {}
+    for name, value in pairs:
+        _place(fields, _bracket_parts(name), value)
+    return json.dumps({name: _as_lists(value) for name, value in fields.items()}).encode()
+
+
+def _bracket_parts(name: str) -> list[str]:
+    """``documents[0][amount]`` → ``["documents", "0", "amount"]``; ``tags[]`` → ``["tags", ""]``."""
+    head, bracket, rest = name.partition("[")
+    if not bracket or not head or not rest.endswith("]"):
+        return [name]
+    return [head, *rest[:-1].split("][")]
+
+
+def _place(node: dict[str, Any], parts: list[str], value: str) -> None:
+    key = parts[0] or str(len(node))  # "[]" appends
+    if len(parts) == 1:
+        node[key] = value
+        return
+    child = node.get(key)
+    if not isinstance(child, dict):
+        child = node[key] = {}
+    _place(child, parts[1:], value)
+
+
+def _as_lists(value: Any) -> Any:
+    """Objects whose keys are all indexes become lists, in the indexes' order."""
+    if not isinstance(value, dict):
+        return value
+    items = {key: _as_lists(item) for key, item in value.items()}
+    if items and all(key.isdigit() for key in items):
+        return [items[key] for key in sorted(items, key=int)]
+    return items
+
+
+async def _whole_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The body read already, handed once; then whatever the client sends next (its disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 class ApiBodyMiddleware:
@@ -34,7 +145,9 @@ class ApiBodyMiddleware:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        declared_type = b""
         if path.startswith(API_PREFIXES):
+            declared_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
             headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
             headers.append((b"content-type", b"application/json"))
             scope = dict(scope, headers=headers)
@@ -56,6 +169,30 @@ class ApiBodyMiddleware:
                     raise HTTPException(413, self._too_large_message())
             return message
 
+        is_form = declared_type.split(b";")[0].strip().lower() in FORM_TYPES
+        # Clients that cannot send a body with DELETE put Duemint's parameters in the query instead.
+        query_as_body = scope["method"] == "DELETE" and bool(scope["query_string"])
+        if (is_form or query_as_body) and path.startswith(API_PREFIXES):
+            try:
+                body = await _whole_body(limited_receive)
+            except HTTPException:
+                await self._refuse(send, app_page=False)
+                return
+            fields = (
+                await form_as_json(body, declared_type, max_part_bytes=self.max_body_bytes)
+                if is_form
+                else None
+            )
+            if fields is None and query_as_body and not body.strip():
+                fields = fields_as_json(
+                    parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+                )
+            if fields is not None:
+                body = fields
+                headers = [(k, v) for k, v in scope["headers"] if k != b"content-length"]
+                scope = dict(scope, headers=[*headers, (b"content-length", str(len(body)).encode())])
+            await self.app(scope, _replay(body, receive), send)
+            return
         await self.app(scope, limited_receive, send)
 
     def _too_large_message(self) -> str:
@@ -74,6 +211,30 @@ class ApiBodyMiddleware:
             headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
         await send({"type": "http.response.start", "status": http_status(refused), "headers": headers})
         await send({"type": "http.response.body", "body": body})
+
+
+class ApiTrailingSlashMiddleware:
+    """Serve an API path written with a trailing slash (``/v1/createTag/``) as the method itself.
+
+    The framework would redirect it (307), and a client that does not follow redirects (PHP's curl by
+    default) would get an empty answer where Duemint answered; a redirected POST also sends its body
+    twice. Runs before the rest, so parameters and bodies are read by the method's own rules.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if (
+                path.endswith("/")
+                and path.startswith(API_PREFIXES)
+                and path.rstrip("/") + "/" not in API_PREFIXES
+            ):
+                trimmed = path.rstrip("/")
+                scope = dict(scope, path=trimmed, raw_path=trimmed.encode("latin-1"))
+        await self.app(scope, receive, send)
 
 
 class PortalHeadersMiddleware:

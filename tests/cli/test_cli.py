@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dtehub import __version__
 from tests.servers import free_port, wait_until_up
 
 DTEHUB = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "dtehub"
@@ -306,6 +307,12 @@ def test_demo_creates_nothing_when_a_company_exists(dtehub: Run, db_file: Path) 
     assert "dth_" not in result.stderr
     with sqlite3.connect(db_file) as connection:
         assert connection.execute("SELECT rut FROM companies").fetchall() == [("76399752-9",)]
+    # A second make run: how to get back in, the token and the password having been shown once.
+    assert result.stderr.splitlines() == [
+        "companies exist already; new tokens: dtehub tokens create --company <RUT>; a forgotten web app "
+        "password: http://127.0.0.1:8000/app/password-reset (without DTEHUB_SMTP_URL its e-mail lands "
+        "in ./dtehub-mail)"
+    ]
 
 
 # End to end: the server as a process
@@ -393,3 +400,10 @@ def test_help_lists_the_commands(dtehub: Run) -> None:
     assert result.returncode == 0, result.stderr
     for command in ("serve", "db", "companies", "tokens", "demo"):
         assert command in result.stdout
+
+
+def test_version(dtehub: Run) -> None:
+    result = dtehub("--version")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"dtehub {__version__}\n"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -383,3 +384,41 @@ def test_serve_on_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     said = the_error(runner(url, tmp_path)("serve", "--port", str(free_port())), 1)
 
     assert said.startswith("error: cannot reach the database: connection failed:")
+
+
+def test_serve_on_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    """A second ``dtehub serve`` on the port of the first: one line, status 1, and it never says it is
+    serving (nor starts the background jobs of a server that cannot listen)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        said = the_error(
+            runner(f"sqlite:///{tmp_path / 'dtehub.db'}", tmp_path)("serve", "--port", str(port)), 1
+        )
+
+    assert said == (
+        f"error: cannot listen on 127.0.0.1:{port}: Address already in use "
+        "(another dtehub serve?); stop it or choose another --port"
+    )
+
+
+@pytest.mark.parametrize("port", ["99999", "-1"])
+def test_serve_refuses_a_port_that_cannot_exist(tmp_path: Path, port: str) -> None:
+    result = runner(f"sqlite:///{tmp_path / 'dtehub.db'}", tmp_path)("serve", "--port", port)
+
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "serving" not in result.stderr
+    assert "--port" in result.stderr
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///", "sqlite:///:memory:"])
+def test_an_in_memory_sqlite_database_is_one_line(dtehub: Callable[..., Run], url: str) -> None:
+    said = the_error(dtehub(url)("companies", "create", "--rut", RUT, "--name", "DUEMINT SPA"), 1)
+
+    assert said == (
+        "error: DTEHUB_DATABASE_URL: an in-memory SQLite database is gone when its connection closes: "
+        "name a file, e.g. sqlite:///./dtehub.db"
+    )

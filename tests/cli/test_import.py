@@ -386,6 +386,25 @@ def test_an_unknown_company_is_a_usage_error(dtehub: Run, db_file: Path, tmp_pat
     assert query(db_file, "SELECT count(*) FROM documents") == [(0,)]
 
 
+def test_a_report_it_cannot_write_is_a_failure_not_a_usage_error(
+    dtehub: Run, db_file: Path, tmp_path: Path
+) -> None:
+    """As the README's table says: a file it cannot write exits 1 (2 is for a wrong command line)."""
+    create(dtehub)
+    write_many(tmp_path / "in", range(1, 3))
+
+    into_a_folder = dtehub("import", "--company", ISSUER, "in", "--report", str(tmp_path))
+    nowhere = dtehub("import", "--company", ISSUER, "in", "--report", str(tmp_path / "nowhere" / "r.json"))
+
+    assert into_a_folder.returncode == 1
+    assert into_a_folder.stderr.splitlines() == [f"error: cannot write the report {tmp_path}: Is a directory"]
+    assert nowhere.returncode == 1
+    assert nowhere.stderr.splitlines() == [
+        f"error: cannot write the report {tmp_path / 'nowhere' / 'r.json'}: No such file or directory"
+    ]
+    assert query(db_file, "SELECT count(*) FROM documents") == [(0,)]
+
+
 def test_help_lists_import(dtehub: Run) -> None:
     result = dtehub("--help")
 

@@ -58,6 +58,57 @@ async def test_delete_answers_the_id_and_the_document_is_gone(tenant: Tenant) ->
     assert await document_count(tenant) == 0
 
 
+async def test_a_folio_sent_as_a_json_number_is_its_text(tenant: Tenant) -> None:
+    """Integrations send folios as numbers (PHP's json_encode of an int): 702 is "702" when created,
+    when deleted and in a payment's documents; a fraction, a negative or a boolean is still refused."""
+    client_id = await create_client(tenant)
+    created = await tenant.post(
+        "/v1/createDocument",
+        {"clientId": int(client_id), "number": 702, "issueDate": "2018-04-06", "total": 9628, "taxes": 1537},
+    )
+    assert created.status_code == 200, created.text
+    assert created.json()["number"] == "702"
+    for wrong in (702.5, -702, True):
+        refused = await tenant.delete("/v1/deleteDocument", {"clientTaxId": CLIENT_TAX_ID, "number": wrong})
+        assert refused.status_code == 400, refused.text
+        assert error_of(refused)["field"] == "number"
+
+    response = await tenant.delete("/v1/deleteDocument", {"clientTaxId": CLIENT_TAX_ID, "number": 702})
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": created.json()["id"], "msg": "Documento eliminado."}
+
+
+async def test_the_parameters_may_come_in_the_query(tenant: Tenant) -> None:
+    """Clients that cannot send a body with DELETE put Duemint's parameters in the query."""
+    created = await create_document(tenant, await create_client(tenant))
+
+    response = await tenant.http.delete(
+        "/v1/deleteDocument", params={"clientTaxId": CLIENT_TAX_ID, "number": "696"}, headers=tenant.headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json() == {"id": created["id"], "msg": "Documento eliminado."}
+    assert await document_count(tenant) == 0
+
+
+async def test_a_body_comes_before_the_query(tenant: Tenant) -> None:
+    kept = await create_document(tenant, await create_client(tenant), number="1")
+    gone = await create_document(tenant, kept["client"]["id"], number="2")
+
+    response = await tenant.http.request(
+        "DELETE",
+        "/v1/deleteDocument",
+        params={"clientTaxId": CLIENT_TAX_ID, "number": "1"},
+        json={"clientTaxId": CLIENT_TAX_ID, "number": "2"},
+        headers=tenant.headers,
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == gone["id"]
+    assert (await tenant.get("/v1/getDocument", id=kept["id"])).status_code == 200
+
+
 async def test_only_the_named_document_is_deleted(tenant: Tenant) -> None:
     client_id = await create_client(tenant)
     await create_document(tenant, client_id, "696")

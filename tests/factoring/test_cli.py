@@ -89,4 +89,16 @@ def test_the_command_checks_a_document_and_says_why_not(
     assert status == 1
     assert "no document of type 33 and folio 999999999" in said
     assert PASSWORD not in said
+
+    status, _, said = check(old, "--pfx", str(tmp_path / "missing.pfx"))  # a file named that does not exist
+    assert status == 2
+    assert f"error: cannot read {tmp_path / 'missing.pfx'}: No such file or directory" in said
+
+    # Without DTEHUB_SECRET_KEY, a company with no certificate is told it has none, not to set the key.
+    monkeypatch.delenv("DTEHUB_SECRET_KEY")
+    get_settings.cache_clear()
+    status, answer, said = check(old)
+    assert status == 3
+    assert "no SII certificate" in said
+    assert "DTEHUB_SECRET_KEY" not in said
     get_settings.cache_clear()

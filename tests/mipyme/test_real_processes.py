@@ -72,6 +72,17 @@ def test_mipyme_get_writes_the_xml_and_pdf_and_exits_with_the_status(
     assert "wrong password" in wrong.stderr
     assert "not-the-password" not in wrong.stdout + wrong.stderr
 
+    # An error is one line, whatever its length (SII's CA bundle named relative, from another folder).
+    bundle = "sii-data/" + "a-long-folder-name/" * 4 + "ca/ca.pem"
+    unreadable = subprocess.run(
+        [*command, "--folio", "25568"], env={**environment, "DTEHUB_SII_CA_BUNDLE": bundle},
+        capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert unreadable.returncode == 4
+    assert unreadable.stderr.splitlines() == [
+        f"error (status 4): DTEHUB_SII_CA_BUNDLE ({bundle}) cannot be read as PEM certificates"
+    ]
+
 
 def test_a_running_server_answers_from_sii_and_logs_no_secret(
     tmp_path: Path,

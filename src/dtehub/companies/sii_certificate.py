@@ -201,16 +201,15 @@ def load_company_certificate(session: Session, company_id: int, settings: Settin
     The row is read and its sealed file opened on every call; the PKCS#12 inside is read only when this
     process has not read that very file in the last :data:`OPENED_SECONDS` (:class:`OpenedCertificates`).
     """
-    sealer = _sealer(settings)
     row = repository.get_sii_certificate(session, company_id)
-    if row is None:
+    if row is None:  # said first: without one, setting DTEHUB_SECRET_KEY would change nothing
         OPENED.forget(company_id)
         raise SiiCertificateMissing(
             "the company has no SII certificate: add one with updateCompanySiiCertificate "
             "(or dtehub companies certificate)",
             field="certificate",
         )
-    plain = sealer.open(row.sealed_pkcs12, company_id)
+    plain = _sealer(settings).open(row.sealed_pkcs12, company_id)
     if plain is None:
         raise SiiCertificateSealedElsewhere(
             "the company's SII certificate was stored under another DTEHUB_SECRET_KEY: restore that key, "

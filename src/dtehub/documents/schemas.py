@@ -4,7 +4,7 @@ import datetime as dt
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field, WithJsonSchema, field_validator
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator
 
 from dtehub.clients.schemas import ClientOut
 from dtehub.documents.sii_states import SiiOut
@@ -24,7 +24,31 @@ RECEIVABLE_CODES = frozenset({33, 34, 39, 41, 43, 46, 110})
 """SII codes dtehub keeps as documents (credit and debit notes are notes, not documents)."""
 
 
-Number = Annotated[str, Field(min_length=1, max_length=40, description="Folio or number")]
+def _folio_as_text(value: object) -> object:
+    """A folio sent as a JSON number (PHP's json_encode of an int) is its digits (``702.0`` too: JSON
+    Schema calls it an integer); a negative, a fraction or a boolean stays what it is, and is refused
+    as no text."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
+        return str(value)
+    return value
+
+
+Number = Annotated[
+    str,
+    BeforeValidator(_folio_as_text),
+    Field(min_length=1, max_length=40),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "minLength": 1, "maxLength": 40},
+                {"type": "integer", "minimum": 0, "maximum": MAX_ID},
+            ],
+            "description": "Folio or number: text, or a whole number (read as its digits)",
+        }
+    ),
+]
 Send = Annotated[
     bool,
     BODY_OPTION,

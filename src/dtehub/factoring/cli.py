@@ -134,8 +134,7 @@ def _certificate(path: Path) -> PersonCertificate:
     try:
         content = path.read_bytes()
     except OSError as error:
-        err.print(f"[red]error:[/red] cannot read {escape(str(path))}: {error.strerror}")
-        raise typer.Exit(code=1) from None
+        usage_error(f"cannot read {path}: {error.strerror}")  # a file named that does not exist: 2
     password = os.environ.get(PASSWORD_VARIABLE)
     if password is None:
         password = typer.prompt("Certificate password", hide_input=True, err=True)

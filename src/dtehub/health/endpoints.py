@@ -23,3 +23,7 @@ def health(session: SessionDep) -> Response:
     """Ready when the database answers; 503 otherwise (for load balancers and orchestrators)."""
     session.execute(text("SELECT 1"))
     return respond(Health(status="ok", database="ok"))
+
+
+# Monitors and load balancers often ask with HEAD: the same check, not in the API document.
+router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)

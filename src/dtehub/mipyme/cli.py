@@ -28,7 +28,7 @@ from dtehub.sii.retrieval import RetrievedDocument
 from dtehub.sii.sessions import SessionPool
 
 mipyme_app = typer.Typer(help="SII's MIPYME portal.", no_args_is_help=True, cls=CommandGroup)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error is one line, however narrow the terminal
 PASSWORD_VARIABLE = "DTEHUB_PFX_PASSWORD"  # noqa: S105 (the name of the variable, not a password)
 
 

@@ -168,3 +168,37 @@ def test_serve_says_which_handshake_it_cannot_serve(initialized: Path) -> None:
     )
     assert unreadable.exit_code == 1
     assert f"{not_pem} cannot be read as PEM CA certificates" in " ".join(unreadable.output.split())
+
+
+def test_serve_prints_settings_that_hold_from_any_folder(tmp_path: Path) -> None:
+    """``--data`` given relative: the printed CA bundle is absolute, so the settings work when pasted
+    into the environment of a dtehub run from another folder."""
+    data = tmp_path / "sii-data"
+    assert runner.invoke(emulator_app, ["init", "--data", str(data)]).exit_code == 0
+    command = [
+        sys.executable, "-c", "from dtehub.sii.emulator.cli import emulator_app; emulator_app()",
+        "serve", "--data", "sii-data", "--port", "0",
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path
+    ) as process:
+        assert process.stdout is not None
+        try:
+            lines = dict(process.stdout.readline().strip().split("=", 1) for _ in range(7))
+        finally:
+            process.send_signal(signal.SIGINT)
+            process.communicate(timeout=10)
+
+    assert lines["DTEHUB_SII_CA_BUNDLE"] == str(data / "ca" / "ca.pem")
+
+
+def test_what_init_prints_keeps_each_command_on_one_line(tmp_path: Path) -> None:
+    data = tmp_path / ("a-long-folder-name-" * 4) / "sii-data"
+
+    result = runner.invoke(emulator_app, ["init", "--data", str(data)])
+
+    assert result.exit_code == 0, result.output
+    assert (
+        f"Next: dtehub sii-emulator make-cert --data {data} --rut 12345678-5 --name '...' --out cert.pfx"
+        in result.stderr.splitlines()
+    )

@@ -43,7 +43,7 @@ emulator_app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
 )
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)  # a path or a command stays on one line
 
 DataDir = Annotated[
     Path, typer.Option("--data", help=f"The data directory ({CONFIG_FILE}, {DTES_DIR}/, {CA_DIR}/).")
@@ -193,7 +193,7 @@ def serve(
             f"DTEHUB_SII_PORTAL_URL={emulator.base_url}\n"
             f"DTEHUB_SII_LOGOUT_URL={emulator.base_url}\n"
             f"DTEHUB_SII_RCV_URL={emulator.base_url}\n"
-            f"DTEHUB_SII_CA_BUNDLE={emulator.ca_bundle}\n"
+            f"DTEHUB_SII_CA_BUNDLE={Path(emulator.ca_bundle).resolve()}\n"  # to paste anywhere
             f"DTEHUB_SII_WS_URL={emulator.base_url}\n"
             f"DTEHUB_SII_RECLAMO_URL={emulator.base_url}\n"
         )
