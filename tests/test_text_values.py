@@ -31,7 +31,13 @@ async def test_a_nul_in_a_body_text_is_refused_naming_the_field_and_nothing_is_s
 
 async def test_a_nul_inside_a_list_or_a_nested_object_is_named_where_it_is(tenant: Tenant) -> None:
     client = await _new_client(tenant)
-    document = {"clientId": client["id"], "number": "7", "issueDate": "2024-05-01", "total": "100"}
+    document = {
+        "clientId": client["id"],
+        "number": "7",
+        "issueDate": "2024-05-01",
+        "total": "100",
+        "taxes": "0",
+    }
 
     tagged = await tenant.post("/v1/createDocument", {**document, "tags": ["ok", "mal\x00"]})
     paid = await tenant.post(
@@ -47,6 +53,28 @@ async def test_a_nul_inside_a_list_or_a_nested_object_is_named_where_it_is(tenan
     assert_error(tagged, 400, "invalid_parameter", "tags[1]")
     assert_error(paid, 400, "invalid_parameter", "documents[0].number")
     assert (await tenant.get("/v1/getDocuments")).json()["records"]["totalRecords"] == 0
+
+
+async def test_a_nul_in_a_key_a_nested_object_does_not_know_is_ignored_with_the_key(tenant: Tenant) -> None:
+    """As at the top of a body, an unknown key's value is neither read nor stored, so a NUL in it
+    refuses nothing (the document admits any further key); the object's own texts are still checked."""
+    client = await _new_client(tenant)
+    created = await tenant.post(
+        "/v1/createDocument",
+        {"clientId": client["id"], "number": "7", "issueDate": "2024-05-01", "total": "100", "taxes": "0"},
+    )
+    assert created.status_code == 200, created.text
+    payment = {"date": "2024-05-02", "amount": "40", "clientId": client["id"]}
+
+    paid = await tenant.post(
+        "/v1/createPayment", {**payment, "documents": [{"number": "7", "amount": "40", "nota": "x\x00"}]}
+    )
+    refused = await tenant.post(
+        "/v1/createPayment", {**payment, "documents": [{"number": "7\x00", "amount": "40", "nota": "x\x00"}]}
+    )
+
+    assert paid.status_code == 200, paid.text
+    assert_error(refused, 400, "invalid_parameter", "documents[0].number")
 
 
 async def test_an_update_with_a_nul_changes_nothing(tenant: Tenant) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import cache
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, get_args
 
 from fastapi.responses import Response
 from pydantic import (
@@ -97,17 +97,42 @@ def _without_nul(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _first_nul(value: Any, where: str) -> str | None:
-    """Where in ``value`` (a field's value as sent) a text holds a NUL, or ``None``."""
+def _first_nul(value: Any, where: str, model: type[BaseModel] | None = None) -> str | None:
+    """Where in ``value`` (a field's value as sent) a text holds a NUL, or ``None``. Within a body
+    model (``model``: a nested object such as createCesion's ``assignee``) only the keys it knows are
+    read, as at the top: an unknown key's value is ignored, never stored, and the document admits it."""
     if isinstance(value, str):
         return where if "\x00" in value else None
     if isinstance(value, list):
-        items = (_first_nul(item, f"{where}[{i}]") for i, item in enumerate(value))
+        items = (_first_nul(item, f"{where}[{i}]", model) for i, item in enumerate(value))
         return next((found for found in items if found is not None), None)
     if isinstance(value, dict):
-        members = (_first_nul(item, f"{where}.{key}") for key, item in value.items())
+        if model is None:
+            members = (_first_nul(item, f"{where}.{key}") for key, item in value.items())
+        else:
+            names, nested = _field_names(model), _nested_models(model)
+            members = (
+                _first_nul(item, f"{where}.{key}", nested.get(names[key]))
+                for key, item in value.items()
+                if key in names
+            )
         return next((found for found in members if found is not None), None)
     return None
+
+
+@cache
+def _nested_models(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
+    """The body model each field of ``model`` holds (alone, optional or in a list), by field name."""
+    found: dict[str, type[BaseModel]] = {}
+    for name, field in model.model_fields.items():
+        pending: list[Any] = [field.annotation]
+        while pending:
+            annotation = pending.pop()
+            if isinstance(annotation, type) and issubclass(annotation, ApiInput):
+                found[name] = annotation
+                break
+            pending.extend(get_args(annotation))
+    return found
 
 
 def _with_value(schema: dict[str, Any]) -> dict[str, Any]:
@@ -185,9 +210,9 @@ def _refuse_unpublished(model: type[BaseModel], data: dict[str, Any]) -> None:
 def _refuse_nul(model: type[BaseModel], data: dict[str, Any]) -> None:
     """A 400 naming the field of ``data`` whose text holds a NUL (:data:`NO_NUL`); keys the model does
     not know are ignored, as their values are."""
-    names = _field_names(model)
+    names, nested = _field_names(model), _nested_models(model)
     for key, value in data.items():
-        if key in names and (where := _first_nul(value, key)) is not None:
+        if key in names and (where := _first_nul(value, key, nested.get(names[key]))) is not None:
             raise BadRequest(
                 f"{where} holds a NUL character (U+0000), which no text can store; nothing was changed",
                 field=where,
