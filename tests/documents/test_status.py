@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from dtehub.documents import ledger, repository
@@ -306,3 +307,43 @@ async def test_repository_filter_agrees_with_status_of_on_any_day(
         )
         assert {row.id for row in rows} == by_rule[status], (status, today)
         assert count == len(by_rule[status])
+
+
+async def test_overdue_and_pending_pages_by_issue_date_read_the_due_date_from_the_index(
+    tenant: Tenant, session: Session, documents_around_today: dict[str, tuple[date, str]]
+) -> None:
+    """What keeps status=2/3 in their default order fast (docs/performance.md): the page's ids are read
+    from ix_documents_company_state_issue alone, which holds the due date (migration 0029); without it
+    SQLite reads the table row of every open document the page passes (10,000 for page 200)."""
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("the plan of SQLite's planner; PostgreSQL's depends on its statistics")
+    statements: list[tuple[str, Any]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        if "LIMIT" in statement:
+            statements.append((statement, parameters))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for status in (DocumentStatus.OVERDUE, DocumentStatus.PENDING):
+            for descending in (True, False):
+                repository.list_page(
+                    session,
+                    tenant.company_id,
+                    DocumentFilters(status=status),
+                    order_by=OrderBy.ISSUE_DATE,
+                    descending=descending,
+                    offset=0,
+                    limit=50,
+                    today=today_in_santiago(),
+                    with_client=False,
+                )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+    assert len(statements) == 4
+    for statement, parameters in statements:
+        rows = session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, tuple(parameters))
+        plan = " ".join(str(row[-1]) for row in rows)
+        assert "COVERING INDEX ix_documents_company_state_issue" in plan, plan

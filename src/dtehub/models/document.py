@@ -61,7 +61,8 @@ class Document(XmlChecked, SiiStated, Base):
         Index("ix_documents_company_number", "company_id", "number"),
         Index("ix_documents_company_client_issue", "company_id", "client_id", "issue_date", "id"),
         Index("ix_documents_company_state_due", "company_id", "state", "due_date"),
-        Index("ix_documents_company_state_issue", "company_id", "state", "issue_date", "id"),
+        # status=2/3 (open, due before / from today) by issue date: the due date read from the index.
+        Index("ix_documents_company_state_issue", "company_id", "state", "issue_date", "id", "due_date"),
         Index("ix_documents_company_currency_issue", "company_id", "currency", "issue_date", "id"),
         Index("ix_documents_company_code_issue", "company_id", "code", "issue_date", "id"),
         Index("ix_documents_client_id", "client_id"),
