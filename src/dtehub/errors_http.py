@@ -299,6 +299,13 @@ def error_response(request: Request, error: DtehubError) -> Response:
     return _answer(request, http_status(error), error_body(error), headers)
 
 
+def _is_blank(problem: dict[str, Any]) -> bool:
+    """Whether ``problem`` is a text too short because it was empty or all whitespace."""
+    value = problem.get("input")
+    too_short = problem.get("type") in ("string_too_short", "too_short")
+    return too_short and isinstance(value, str) and not value.strip()
+
+
 def _validation_error(exc: RequestValidationError) -> BadRequest:
     first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
     location = [str(part) for part in first.get("loc", ())]
@@ -311,6 +318,10 @@ def _validation_error(exc: RequestValidationError) -> BadRequest:
         return MissingParameter(
             f"{field} is required" if field else "the request body is required", field=field
         )
+    if _is_blank(first) and field:
+        # Surrounding whitespace is dropped before the length counts: pydantic would say "at least 1
+        # character" (or "item") of a text that was sent with some.
+        return BadRequest(f"{field} is blank: it takes a text with something besides spaces", field=field)
     # Pydantic prefixes messages of our own validators with "Value error, ".
     message = message.removeprefix("Value error, ")
     return BadRequest(f"{field}: {message}" if field else message, field=field)
