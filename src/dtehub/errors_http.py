@@ -152,7 +152,6 @@ ERRORS: tuple[Row, ...] = (
     Row(InvalidJson,               400),
     Row(ValueNotStorable,          400),
     Row(UrlRefused,                400),
-    Row(NotCedible,                400),
     Row(PasswordRefused,           400),
     Row(Unauthorized,              401),
     Row(NotSignedIn,               401),
@@ -160,6 +159,7 @@ ERRORS: tuple[Row, ...] = (
     Row(CsrfRefused,               403),
     Row(NotFound,                  404),
     Row(SiiCertificateMissing,     404),
+    Row(NotCedible,                404),
     Row(Conflict,                  409),
     Row(AmbiguousDocument,         409),
     Row(DocumentHasPayments,       409),
@@ -282,7 +282,8 @@ def _answer(
 ) -> Response:
     response: Response
     if _is_portal(request):
-        response = portal_pages.error_page(status, str(body["error"]["message"]))
+        error = body["error"]
+        response = portal_pages.error_page(status, str(error["message"]), error["code"])
     elif _is_app(request):
         error = body["error"]
         response = app_pages.error_page(status, str(error["message"]), error["code"])
