@@ -139,3 +139,50 @@ async def test_true_or_false_for_a_number_is_refused_as_the_document_says(tenant
 
     assert_error(response, 400, "invalid_parameter", "siiResolutionNumber")
     assert (await tenant.get("/v1/getCompany")).json()["siiResolutionNumber"] is None
+
+
+def _body_schema_admits(document: dict[str, Any], model: str, body: dict[str, Any]) -> bool:
+    schema = {**document["components"]["schemas"][model], "components": document["components"]}
+    return jsonschema.Draft202012Validator(schema).is_valid(body)
+
+
+@pytest.mark.parametrize("blank", ["     ", "\x0b\x0b", "\t \n", ""])
+async def test_a_blank_number_is_refused_by_the_document_and_by_a_400_that_says_so(
+    tenant: Tenant, blank: str
+) -> None:
+    """A folio is text or a whole number; a text of only whitespace is no folio, as /openapi.json says
+    of both bodies that require one, and the 400 says it is blank (not pydantic's "at least 1 item")."""
+    document = (await tenant.http.get("/openapi.json")).json()
+    client = await _new_client(tenant)
+    fields = {"clientId": client["id"], "issueDate": "2024-05-01", "total": "100", "taxes": "0"}
+
+    created = await tenant.post("/v1/createDocument", {**fields, "number": blank})
+    deleted = await tenant.http.request(
+        "DELETE", "/v1/deleteDocument", json={"clientTaxId": "99999999-9", "number": blank}, headers=tenant.headers
+    )
+
+    for response in (created, deleted):
+        assert_error(response, 400, "invalid_parameter", "number")
+        assert response.json()["error"]["message"] == "number is blank: it takes a text with something besides spaces"
+    assert not _body_schema_admits(document, "DocumentCreate", {**fields, "number": blank})
+    assert not _body_schema_admits(document, "DocumentDelete", {"clientTaxId": "99999999-9", "number": blank})
+    assert _body_schema_admits(document, "DocumentDelete", {"clientTaxId": "99999999-9", "number": " 7 "})
+    assert _body_schema_admits(document, "DocumentDelete", {"clientTaxId": "99999999-9", "number": 7})
+    assert (await tenant.get("/v1/getDocuments")).json()["records"]["totalRecords"] == 0
+
+
+async def test_a_blank_text_longer_than_its_field_is_the_empty_text_as_the_document_says(tenant: Tenant) -> None:
+    """The document admits a blank text of any length where a field has a default (it is absent, or
+    empty where an empty text is valid); its maxLength is for a text with something in it."""
+    document = (await tenant.http.get("/openapi.json")).json()
+    blank, long = " \t" * 25, " " * 30 + "8320000"
+    client = {"name": "Cliente", "taxId": "99999999-9"}
+
+    created = await tenant.post("/v1/createClient", {**client, "zipcode": blank, "fax": blank * 2})
+    refused = await tenant.post("/v1/createClient", {**client, "taxId": "11111111-1", "zipcode": long})
+
+    assert created.status_code == 200, created.text
+    assert (created.json()["zipcode"], created.json()["fax"]) == ("", "")
+    assert _body_schema_admits(document, "ClientCreate", {**client, "zipcode": blank, "fax": blank * 2})
+    assert_error(refused, 400, "invalid_parameter", "zipcode")
+    assert not _body_schema_admits(document, "ClientCreate", {**client, "zipcode": long})

@@ -12,14 +12,14 @@ answer. A new error is a class here (or in its domain's errors module) and one r
     │   ├── MissingParameter          missing_parameter      a required one is absent
     │   ├── InvalidJson               invalid_json           the body is not JSON
     │   ├── ValueNotStorable          invalid_value          the database refuses a value (NUL, out of range)
-    │   ├── UrlRefused                url_refused            a webhook URL dtehub will not call
-    │   └── NotCedible                not_cedible            a CEDIBLE copy of what cannot be ceded
+    │   └── UrlRefused                url_refused            a webhook URL dtehub will not call
     ├── Unauthorized                  unauthorized           no valid bearer token
     │   └── NotSignedIn               not_signed_in          the web app without a live session
     ├── Forbidden                     forbidden              the user's role does not allow it
     │   └── CsrfRefused               csrf_refused           a web app form without its CSRF token
     ├── NotFound                      not_found              no such object for this company
-    │   └── SiiCertificateMissing     sii_certificate_missing  the company has no SII certificate
+    │   ├── SiiCertificateMissing     sii_certificate_missing  the company has no SII certificate
+    │   └── NotCedible                not_cedible            a CEDIBLE copy of what cannot be ceded
     ├── Conflict                      already_exists         a natural key is taken
     │   ├── AmbiguousDocument         ambiguous_document     a number names several documents
     │   ├── DocumentHasPayments       document_has_payments  a paid document cannot be deleted
@@ -117,13 +117,6 @@ class UrlRefused(BadRequest):
     code = "url_refused"
 
 
-class NotCedible(BadRequest):
-    """A CEDIBLE copy asked of what cannot be ceded (a note, a type other than 33, 34, 43, 46, 52, or a
-    document without its DTE)."""
-
-    code = "not_cedible"
-
-
 # --- who is asking, and what exists --------------------------------------------------------------------
 
 
@@ -157,6 +150,14 @@ class SiiCertificateMissing(NotFound):
     """The company has no SII certificate (updateCompanySiiCertificate adds one)."""
 
     code = "sii_certificate_missing"
+
+
+class NotCedible(NotFound):
+    """A CEDIBLE copy asked of what cannot be ceded (a note, a type other than 33, 34, 43, 46, 52, or a
+    document without its DTE): that copy does not exist. A 404, not a 400: ``?cedible=1`` is a value the
+    link takes, and whether the object has the copy is known only once the link has opened it."""
+
+    code = "not_cedible"
 
 
 # --- the request conflicts with what is stored ------------------------------------------------------

@@ -152,7 +152,6 @@ ERRORS: tuple[Row, ...] = (
     Row(InvalidJson,               400),
     Row(ValueNotStorable,          400),
     Row(UrlRefused,                400),
-    Row(NotCedible,                400),
     Row(PasswordRefused,           400),
     Row(Unauthorized,              401),
     Row(NotSignedIn,               401),
@@ -160,6 +159,7 @@ ERRORS: tuple[Row, ...] = (
     Row(CsrfRefused,               403),
     Row(NotFound,                  404),
     Row(SiiCertificateMissing,     404),
+    Row(NotCedible,                404),
     Row(Conflict,                  409),
     Row(AmbiguousDocument,         409),
     Row(DocumentHasPayments,       409),
@@ -282,7 +282,8 @@ def _answer(
 ) -> Response:
     response: Response
     if _is_portal(request):
-        response = portal_pages.error_page(status, str(body["error"]["message"]))
+        error = body["error"]
+        response = portal_pages.error_page(status, str(error["message"]), error["code"])
     elif _is_app(request):
         error = body["error"]
         response = app_pages.error_page(status, str(error["message"]), error["code"])
@@ -299,6 +300,13 @@ def error_response(request: Request, error: DtehubError) -> Response:
     return _answer(request, http_status(error), error_body(error), headers)
 
 
+def _is_blank(problem: dict[str, Any]) -> bool:
+    """Whether ``problem`` is a text too short because it was empty or all whitespace."""
+    value = problem.get("input")
+    too_short = problem.get("type") in ("string_too_short", "too_short")
+    return too_short and isinstance(value, str) and not value.strip()
+
+
 def _validation_error(exc: RequestValidationError) -> BadRequest:
     first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
     location = [str(part) for part in first.get("loc", ())]
@@ -311,6 +319,10 @@ def _validation_error(exc: RequestValidationError) -> BadRequest:
         return MissingParameter(
             f"{field} is required" if field else "the request body is required", field=field
         )
+    if _is_blank(first) and field:
+        # Surrounding whitespace is dropped before the length counts: pydantic would say "at least 1
+        # character" (or "item") of a text that was sent with some.
+        return BadRequest(f"{field} is blank: it takes a text with something besides spaces", field=field)
     # Pydantic prefixes messages of our own validators with "Value error, ".
     message = message.removeprefix("Value error, ")
     return BadRequest(f"{field}: {message}" if field else message, field=field)

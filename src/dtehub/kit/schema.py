@@ -55,15 +55,25 @@ def _publish_lenient_fields(schema: dict[str, Any], model: type[BaseModel]) -> N
         published = properties.get(field.alias or name)
         if published is None:
             continue
-        if published.get("type") == "string" and published.get("minLength") and "pattern" not in published:
-            published["pattern"] = NOT_BLANK  # surrounding whitespace is dropped before minLength counts
-        properties[field.alias or name] = published = _without_nul(published)
+        properties[field.alias or name] = published = _without_nul(_not_blank(published))
         if field.is_required():
             continue
         if _is_option(field):
             widen(published, ANYTHING)
         else:
             widen(published, NULL, *(() if admits_empty(published) else (EMPTY_TEXT,)))
+
+
+def _not_blank(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` (a copy) with :data:`NOT_BLANK` as the pattern of each text it admits that must not be
+    empty (``minLength``), alone or as a branch (a folio: text or a whole number): surrounding whitespace
+    is dropped before ``minLength`` counts, so a blank text is empty."""
+    schema = dict(schema)
+    if "anyOf" in schema:
+        schema["anyOf"] = [_not_blank(branch) for branch in schema["anyOf"]]
+    if schema.get("type") == "string" and schema.get("minLength") and "pattern" not in schema:
+        schema["pattern"] = NOT_BLANK
+    return schema
 
 
 NOT_BLANK = "^[^\\x00]*[^\\s\\x00\\x1c-\\x1f\\x85][^\\x00]*$"
@@ -182,7 +192,9 @@ class ApiInput(ApiModel):
 @cache
 def _published(model: type[BaseModel]) -> dict[str, tuple[int | None, bool]]:
     """Each body key's published ``maxLength`` (of its text branch) and whether it admits ``true`` and
-    ``false``, by alias and by name."""
+    ``false``, by alias and by name. A field with a default publishes a blank text (:data:`EMPTY_TEXT`)
+    of any length beside its text: such a text is absent, or empty, whatever its length, so its
+    ``maxLength`` is for texts with something in them (:func:`_refuse_unpublished`)."""
     properties = model.model_json_schema(by_alias=True).get("properties", {})
     rules: dict[str, tuple[int | None, bool]] = {}
     for name, field in model.model_fields.items():
@@ -194,14 +206,30 @@ def _published(model: type[BaseModel]) -> dict[str, tuple[int | None, bool]]:
     return rules
 
 
+@cache
+def _blank_of_any_length(model: type[BaseModel]) -> frozenset[str]:
+    """The body keys (by alias and by name) whose published schema admits a blank text of any length."""
+    properties = model.model_json_schema(by_alias=True).get("properties", {})
+    keys: set[str] = set()
+    for name, field in model.model_fields.items():
+        published = properties.get(field.alias or name, {})
+        if EMPTY_TEXT in published.get("anyOf", [published]):
+            keys.update((field.alias or name, name))
+    return frozenset(keys)
+
+
 def _refuse_unpublished(model: type[BaseModel], data: dict[str, Any]) -> None:
     """A 400 for what the published schema refuses and pydantic's lax reading would take: a text longer
     than its ``maxLength`` as sent (the document counts surrounding whitespace too, dtehub drops it after
-    counting), ``true`` or ``false`` for a number."""
-    rules = _published(model)
+    counting), ``true`` or ``false`` for a number. A blank text (spaces and tabs) where the document
+    admits one of any length is no value, never too long: :class:`ApiInput` reads it as absent, or as
+    the empty text."""
+    rules, blank_ok = _published(model), _blank_of_any_length(model)
     for key, value in data.items():
         limit, booleans = rules.get(key, (None, True))
         if limit is not None and isinstance(value, str) and len(value) > limit:
+            if key in blank_ok and is_empty(value):
+                continue
             raise BadRequest(f"{key}: at most {limit} characters, surrounding spaces included", field=key)
         if isinstance(value, bool) and not booleans:
             raise BadRequest(f"{key}: {str(value).lower()} is not a value it takes", field=key)

@@ -33,6 +33,11 @@ _HTML_BAD_REQUEST = {
 _PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "The PDF, shown inline"},
     400: _HTML_BAD_REQUEST,
+    404: {
+        "description": "No such link, or no CEDIBLE copy of the object (a note, a type that cannot be "
+        "ceded, a document without its XML): an HTML page",
+        "content": {"text/html": {}},
+    },
 }
 
 

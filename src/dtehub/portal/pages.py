@@ -83,10 +83,14 @@ _ERROR_TEXTS = {
 _GENERIC_ERROR = ("No pudimos atender la solicitud", "Ocurrió un error inesperado. Intente más tarde.")
 
 
-def error_page(status_code: int, message: str) -> HTMLResponse:
+def error_page(status_code: int, message: str, code: str = "") -> HTMLResponse:
     """The page of a portal error. A 404 says the same whatever its cause (no such object, a wrong
-    key, a malformed id), so that a guessed link learns nothing; a 400 or a 422 says what to change."""
-    if status_code == 400:
+    key, a malformed id), so that a guessed link learns nothing; a 400 or a 422 says what to change.
+    A missing CEDIBLE copy (``not_cedible``, a 404 too) is told only once the key has opened the
+    object, so its page says why."""
+    if code == "not_cedible":
+        title, text = "Sin copia CEDIBLE", message
+    elif status_code == 400:
         title, text = "Solicitud no válida", message
     elif status_code == 422:
         title, text = "No pudimos preparar el archivo", message
