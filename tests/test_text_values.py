@@ -158,12 +158,18 @@ async def test_a_blank_number_is_refused_by_the_document_and_by_a_400_that_says_
 
     created = await tenant.post("/v1/createDocument", {**fields, "number": blank})
     deleted = await tenant.http.request(
-        "DELETE", "/v1/deleteDocument", json={"clientTaxId": "99999999-9", "number": blank}, headers=tenant.headers
+        "DELETE",
+        "/v1/deleteDocument",
+        json={"clientTaxId": "99999999-9", "number": blank},
+        headers=tenant.headers,
     )
 
     for response in (created, deleted):
         assert_error(response, 400, "invalid_parameter", "number")
-        assert response.json()["error"]["message"] == "number is blank: it takes a text with something besides spaces"
+        assert (
+            response.json()["error"]["message"]
+            == "number is blank: it takes a text with something besides spaces"
+        )
     assert not _body_schema_admits(document, "DocumentCreate", {**fields, "number": blank})
     assert not _body_schema_admits(document, "DocumentDelete", {"clientTaxId": "99999999-9", "number": blank})
     assert _body_schema_admits(document, "DocumentDelete", {"clientTaxId": "99999999-9", "number": " 7 "})
@@ -171,7 +177,9 @@ async def test_a_blank_number_is_refused_by_the_document_and_by_a_400_that_says_
     assert (await tenant.get("/v1/getDocuments")).json()["records"]["totalRecords"] == 0
 
 
-async def test_a_blank_text_longer_than_its_field_is_the_empty_text_as_the_document_says(tenant: Tenant) -> None:
+async def test_a_blank_text_longer_than_its_field_is_the_empty_text_as_the_document_says(
+    tenant: Tenant,
+) -> None:
     """The document admits a blank text of any length where a field has a default (it is absent, or
     empty where an empty text is valid); its maxLength is for a text with something in it."""
     document = (await tenant.http.get("/openapi.json")).json()
