@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dtehub.models import Webhook
 from dtehub.webhooks import events
 from dtehub.webhooks.delivery import deliver_due
+from dtehub.webhooks.guard import URL_PATTERN
 from tests.conftest import Tenant, assert_error
 from tests.webhooks import ALL_EVENTS, create_webhook
 from tests.webhooks.receiver import Receiver
@@ -160,6 +161,40 @@ async def test_private_addresses_are_refused(tenant: Tenant, url: str) -> None:
 async def test_only_http_urls_are_accepted(tenant: Tenant, url: str) -> None:
     response = await tenant.post("/v1/createWebhook", {"url": url, "events": ALL_EVENTS})
     assert_error(response, 400, "url_refused", "url")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("HTTPS://0*", "the URL's host '0*' is not a host name or an IPv4 address"),
+        ("http://exa*mple.com/hook", "the URL's host 'exa*mple.com' is not a host name"),
+        ("http://[2001:db8::1]/hook", "an IPv6 address needs a name"),
+        ("http://example.com:/hook", "the URL is not valid: http(s)://host[:port]"),
+        ("http://example.com/hoök", "the URL is not valid: http(s)://host[:port]"),
+    ],
+)
+async def test_a_url_outside_the_published_pattern_is_refused(tenant: Tenant, url: str, message: str) -> None:
+    # The document's pattern is the rule, also when private addresses are allowed (as here).
+    response = await tenant.post("/v1/createWebhook", {"url": url, "events": ALL_EVENTS})
+    assert_error(response, 400, "url_refused", "url")
+    assert message in response.json()["error"]["message"]
+    assert not re.fullmatch(URL_PATTERN, url)
+
+
+async def test_white_space_around_a_url_is_dropped_as_published(tenant: Tenant, rx: Receiver) -> None:
+    url = f" {rx.url}\u2028"
+    assert re.fullmatch(URL_PATTERN, url)
+    response = await tenant.post("/v1/createWebhook", {"url": url, "events": ALL_EVENTS})
+    assert response.status_code == 200, response.text
+    assert response.json()["url"] == rx.url
+
+
+async def test_a_url_the_published_pattern_admits_is_accepted(tenant: Tenant, rx: Receiver) -> None:
+    url = rx.url.replace("http://", "HTTP://") + "&b=%C3%B6#x"  # a 5-digit port, most likely
+    assert re.fullmatch(URL_PATTERN, url)
+    response = await tenant.post("/v1/createWebhook", {"url": url, "events": ALL_EVENTS})
+    assert response.status_code == 200, response.text
+    assert response.json()["url"] == url
 
 
 async def test_without_a_secret_key_create_says_what_to_set(

@@ -15,6 +15,7 @@ from dtehub.dte.pdf.settings import IssuerPrintSettings
 from dtehub.dte.pipeline import XmlPolicy
 from dtehub.errors import BadRequest, Conflict, FileTooLarge, NotFound, Unprocessable
 from dtehub.kit.dates import today_in_santiago
+from dtehub.kit.email import EMAIL_OR_EMPTY_PATTERN, is_email
 from dtehub.kit.rut import InvalidRut, normalize_rut
 from dtehub.models import Company, CompanyLogo
 
@@ -176,16 +177,14 @@ def _update_reminder_settings(company: Company, changes: CompanySettings) -> Non
             field="debtSummaryDay",
         )
     if changes.reply_to is not None:
-        address = changes.reply_to.strip()
-        if address and not _EMAIL.fullmatch(address):
+        address = changes.reply_to  # stripped as published (a body's texts; the web app's form)
+        if address and not is_email(address):
             raise BadRequest(f"{address!r} is not an e-mail address", field="replyTo")
         company.reply_to = address
 
 
-_ADDRESS_PART = r"[^@\s<>\"(),;:\x00-\x1f\x7f]+"  # no control character: PostgreSQL stores no NUL
-REPLY_TO_PATTERN = rf"^(?:{_ADDRESS_PART}@{_ADDRESS_PART}\.{_ADDRESS_PART})?$"
+REPLY_TO_PATTERN = EMAIL_OR_EMPTY_PATTERN
 """A reply-to address, or empty (to clear it), as published."""
-_EMAIL = re.compile(REPLY_TO_PATTERN)
 
 
 def set_logo(session: Session, company: Company, data: bytes) -> CompanyLogo:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from dtehub.documents.schemas import DocumentDetailOut
 from dtehub.dte.checks import XmlChecksOut
 from dtehub.kit.base64 import base64_schema
 from dtehub.kit.dates import Day
+from dtehub.kit.email import check_email, email_pattern
+from dtehub.kit.model import min_length_pattern
 from dtehub.kit.money import AmountIn
 from dtehub.kit.rut import RutStr
 from dtehub.kit.schema import MAX_ID, ApiInput, ApiModel, JsonObject
@@ -143,7 +145,14 @@ class HeldDocumentOut(ApiModel):
 
 
 Rut = RutStr  # kit.rut publishes its pattern and format
-Email = Annotated[str, Field(min_length=6, max_length=80, pattern=r"^[^@\s]+@[^@\s]+$")]
+Email = Annotated[
+    str,
+    Field(min_length=6, max_length=80, json_schema_extra={"pattern": email_pattern(min_length=6)}),
+    AfterValidator(check_email),
+]
+
+ADDRESS_PATTERN = min_length_pattern(5)
+"""An address of 5 characters or more, white space around it aside (SII's cession schema)."""
 
 
 class AssigneeIn(ApiInput):
@@ -151,7 +160,7 @@ class AssigneeIn(ApiInput):
 
     rut: Rut
     name: str = Field(min_length=1, max_length=100, description="Razón social")
-    address: str = Field(min_length=5, max_length=80)
+    address: str = Field(min_length=5, max_length=80, pattern=ADDRESS_PATTERN)
     email: Email
 
 
@@ -159,7 +168,7 @@ class AssignorIn(ApiInput):
     """The company's own address and e-mail as the cession states them (Cedente); by default the DTE's
     issuer address (DirOrigen, CmnaOrigen) and e-mail (CorreoEmisor), else the company's replyTo."""
 
-    address: str | None = Field(default=None, min_length=5, max_length=80)
+    address: str | None = Field(default=None, min_length=5, max_length=80, pattern=ADDRESS_PATTERN)
     email: Email | None = None
 
 

@@ -211,7 +211,7 @@ def update_reminders(
             reminder_overdue_every=_number(reminder_overdue_every, "reminderOverdueEvery", 365),
             debt_summary_period=debt_summary_period.strip() or None,
             debt_summary_day=_number(debt_summary_day, "debtSummaryDay", 28),
-            reply_to=reply_to,
+            reply_to=reply_to.strip(),  # a form's stray spaces (the API takes an address as sent)
         )
 
     return _update(request, session, staff, form, read, "reminders")

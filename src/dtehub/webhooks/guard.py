@@ -10,6 +10,7 @@ private address (DNS rebinding) is refused too. TLS still verifies the URL's hos
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -21,6 +22,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
+
+from dtehub.kit.model import STRIPPED
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 SCHEMES = {"http": 80, "https": 443}
@@ -41,9 +44,15 @@ class Target:
     """Path and query, as sent in the request line."""
 
 
-URL_PATTERN = r"^[hH][tT][tT][pP][sS]?://[A-Za-z0-9._~-]+(?::[0-9]{1,4})?(?:[/?#][!-~]*)?$"
-"""The URLs :func:`parse_url` takes, as published (IPv6 literals aside): http or https, a host, a port,
-no credentials, no spaces or control characters."""
+_PORT = r"(?:[0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_HOST = r"[A-Za-z0-9._~-]+"
+_URL_FORM = rf"[hH][tT][tT][pP][sS]?://{_HOST}(?::{_PORT})?(?:[/?#][!-~]*)?"
+URL_PATTERN = rf"^[{STRIPPED}]*{_URL_FORM}[{STRIPPED}]*$"
+"""The URLs :func:`parse_url` takes, as published and enforced: http or https, a host by name or IPv4
+address (no IPv6 literal: give a name), a port up to 65535, no credentials, printable ASCII only (white
+space around it is dropped, as around every text of a request body)."""
+_URL = re.compile(_URL_FORM)
+_HOST_NAME = re.compile(_HOST)
 
 
 def parse_url(url: str) -> Target:
@@ -66,6 +75,16 @@ def parse_url(url: str) -> Target:
         raise AddressRefused("the URL has no host")
     if not host.isascii():
         raise AddressRefused("give the host name in its ASCII (punycode) form")
+    if not _HOST_NAME.fullmatch(host):
+        raise AddressRefused(
+            f"the URL's host {host!r} is not a host name or an IPv4 address (letters, digits, '.', '-', "
+            "'_', '~'; an IPv6 address needs a name)"
+        )
+    if not _URL.fullmatch(url):
+        raise AddressRefused(
+            "the URL is not valid: http(s)://host[:port], then /, ? or # and printable ASCII "
+            "(percent-encode other characters)"
+        )
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
