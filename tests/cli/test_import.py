@@ -611,6 +611,9 @@ def test_sigterm_stops_cleanly_with_a_summary(env: dict[str, str], dtehub: Run, 
         if process.poll() is None:
             process.kill()
             process.wait()
+        for pipe in (process.stdout, process.stderr):  # a process killed here leaves them open
+            if pipe is not None:
+                pipe.close()
 
     assert process.returncode == 130, stderr
     assert stdout == b""
