@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -509,10 +510,6 @@ def _default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _raise_interrupt(_signum: int, _frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # `kill` stops the import like Ctrl-C: the open batch rolls back cleanly
-
-
 def _print_import_summary(summary: ImportSummary) -> None:
     lines = [
         f"imported: {summary.imported} ({summary.documents} documents, {summary.notes} notes)",
@@ -558,7 +555,11 @@ def import_files(
     factory = create_sessionmaker(engine)
     summary = importer.ImportSummary()
     workers = jobs or _default_jobs()
-    previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # `kill` stops the import like Ctrl-C, at the importer's next safe point: an exception raised by the
+    # handler wherever the main thread is (inside the driver's wait, the process pool's bookkeeping)
+    # could leave the pool's shutdown waiting forever (seen on PostgreSQL under load).
+    stop = threading.Event()
+    previous_sigterm = signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     try:
         try:
             with unit_of_work(factory) as session:
@@ -603,6 +604,7 @@ def import_files(
                     summary=summary,
                     on_read=on_read,
                     max_in_flight=4 * workers,
+                    stop_requested=stop.is_set,
                 )
         except KeyboardInterrupt:
             if progress is not None:

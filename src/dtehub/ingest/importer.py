@@ -294,6 +294,11 @@ class _Batches:
             self.on_batch(results)
 
 
+class ImportStopped(KeyboardInterrupt):
+    """A stop asked for (SIGTERM), taken between chunks and batches: as Ctrl-C, what was reported is
+    stored."""
+
+
 def import_sources(
     factory: sessionmaker[Session],
     company_id: int,
@@ -311,6 +316,7 @@ def import_sources(
     max_in_flight: int = 8,
     chunk_files: int = CHUNK_FILES,
     chunk_bytes: int = CHUNK_BYTES,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> ImportSummary:
     """Read ``sources`` on ``executor`` and store their DTEs for the company, batch by batch.
 
@@ -319,13 +325,21 @@ def import_sources(
     told how many files were read each time some were (for a progress bar); ``on_batch`` gets each
     batch's results once it committed (the web app stores them as its report); ``user_id``: the web
     app's user who uploaded the files, for the audit log (the CLI's otherwise); ``links`` make the
-    links of the objects in their webhook events.
+    links of the objects in their webhook events. ``stop_requested`` is asked at each safe point (between
+    files, chunks and batches): when it says so, :class:`ImportStopped` is raised there, never inside a
+    statement or the process pool's bookkeeping, and the batch not yet committed is left out.
     """
     summary = summary if summary is not None else ImportSummary()
+
+    def check_stop() -> None:
+        if stop_requested is not None and stop_requested():
+            raise ImportStopped
+
     batches = _Batches(factory, company_id, report, summary, batch_size, links, user_id, on_batch)
     pending: dict[Future[list[ReadDte | Result]], int] = {}  # each task and its number of files
 
     def collect_one_round() -> None:
+        check_stop()
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
             files = pending.pop(future)
@@ -342,6 +356,7 @@ def import_sources(
         chunk: list[Source] = []
         chunk_size = 0
         for item in sources:
+            check_stop()
             if isinstance(item, Result):
                 batches.add([item])
                 if on_read is not None:
@@ -356,6 +371,7 @@ def import_sources(
             submit(chunk)
         while pending:
             collect_one_round()
+        check_stop()
         batches.flush()
     finally:
         for future in pending:
@@ -375,6 +391,7 @@ def import_paths(
     summary: ImportSummary | None = None,
     on_read: Callable[[int], None] | None = None,
     max_in_flight: int = 8,
+    stop_requested: Callable[[], bool] | None = None,
 ) -> ImportSummary:
     """:func:`import_sources` over the files, folders and zip archives in ``paths``."""
     return import_sources(
@@ -388,6 +405,7 @@ def import_paths(
         summary=summary,
         on_read=on_read,
         max_in_flight=max_in_flight,
+        stop_requested=stop_requested,
     )
 
 
