@@ -190,32 +190,22 @@ class ApiInput(ApiModel):
 
 
 @cache
-def _published(model: type[BaseModel]) -> dict[str, tuple[int | None, bool]]:
-    """Each body key's published ``maxLength`` (of its text branch) and whether it admits ``true`` and
-    ``false``, by alias and by name. A field with a default publishes a blank text (:data:`EMPTY_TEXT`)
-    of any length beside its text: such a text is absent, or empty, whatever its length, so its
-    ``maxLength`` is for texts with something in them (:func:`_refuse_unpublished`)."""
+def _published(model: type[BaseModel]) -> dict[str, tuple[int | None, bool, bool]]:
+    """Each body key's published ``maxLength`` (of its text branch), whether it admits ``true`` and
+    ``false``, and whether it admits a blank text of any length, by alias and by name. A field with a
+    default publishes a blank text (:data:`EMPTY_TEXT`) beside its text: such a text is absent, or
+    empty, whatever its length, so its ``maxLength`` is for texts with something in them
+    (:func:`_refuse_unpublished`)."""
     properties = model.model_json_schema(by_alias=True).get("properties", {})
-    rules: dict[str, tuple[int | None, bool]] = {}
+    rules: dict[str, tuple[int | None, bool, bool]] = {}
     for name, field in model.model_fields.items():
         published = properties.get(field.alias or name, {})
         branches = published.get("anyOf", [published])
         lengths = [b["maxLength"] for b in branches if "maxLength" in b]
         booleans = any(b.get("type") in (None, "boolean") and "$ref" not in b for b in branches)
-        rules[field.alias or name] = rules[name] = (max(lengths) if lengths else None, booleans)
+        blank = EMPTY_TEXT in branches
+        rules[field.alias or name] = rules[name] = (max(lengths) if lengths else None, booleans, blank)
     return rules
-
-
-@cache
-def _blank_of_any_length(model: type[BaseModel]) -> frozenset[str]:
-    """The body keys (by alias and by name) whose published schema admits a blank text of any length."""
-    properties = model.model_json_schema(by_alias=True).get("properties", {})
-    keys: set[str] = set()
-    for name, field in model.model_fields.items():
-        published = properties.get(field.alias or name, {})
-        if EMPTY_TEXT in published.get("anyOf", [published]):
-            keys.update((field.alias or name, name))
-    return frozenset(keys)
 
 
 def _refuse_unpublished(model: type[BaseModel], data: dict[str, Any]) -> None:
@@ -224,11 +214,11 @@ def _refuse_unpublished(model: type[BaseModel], data: dict[str, Any]) -> None:
     counting), ``true`` or ``false`` for a number. A blank text (spaces and tabs) where the document
     admits one of any length is no value, never too long: :class:`ApiInput` reads it as absent, or as
     the empty text."""
-    rules, blank_ok = _published(model), _blank_of_any_length(model)
+    rules = _published(model)
     for key, value in data.items():
-        limit, booleans = rules.get(key, (None, True))
+        limit, booleans, blank_ok = rules.get(key, (None, True, False))
         if limit is not None and isinstance(value, str) and len(value) > limit:
-            if key in blank_ok and is_empty(value):
+            if blank_ok and is_empty(value):
                 continue
             raise BadRequest(f"{key}: at most {limit} characters, surrounding spaces included", field=key)
         if isinstance(value, bool) and not booleans:
